@@ -1,0 +1,1 @@
+"""Runtime support of knetc: derivative rules, gradient accumulation, backends, tape."""

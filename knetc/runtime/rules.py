@@ -1,0 +1,185 @@
+"""The one table of derivative rules, read by the compiler and by the tape.
+
+A rule maps a differentiable callable to one vector-Jacobian product (VJP)
+function per positional argument::
+
+    defvjp(np.tanh, lambda g, ans, x: g * (1 - ans * ans))
+
+Each VJP is called as ``vjp(g, ans, *args, **kwargs)``: ``g`` is the adjoint of
+the result, ``ans`` the result itself, then the call's own arguments. It
+returns the adjoint contribution for its argument, with that argument's shape.
+VJPs are written with array operations that work on NumPy and CuPy alike
+(``array_module(g)`` gives the right module where a constructor is needed).
+
+A VJP whose body is a single ``return`` expression (or a lambda) is inlined by
+the compiler into the generated code, so the rule reads as ordinary Python
+there; longer VJPs are called by name.
+"""
+import functools
+
+from .backend import array_module
+
+
+class Rule:
+    """The derivative rule of one callable: its name and per-argument VJPs."""
+
+    __slots__ = ("fun", "name", "vjps", "kwvjps")
+
+    def __init__(self, fun, name, vjps, kwvjps):
+        self.fun = fun
+        self.name = name
+        self.vjps = vjps
+        self.kwvjps = kwvjps
+
+    def vjp(self, argnum):
+        """The VJP for positional argument ``argnum``, or None if it has none."""
+        if argnum < len(self.vjps):
+            return self.vjps[argnum]
+        return None
+
+    def __repr__(self):
+        return f"<Rule {self.name}: {len(self.vjps)} argument(s)>"
+
+
+_RULES = {}
+_NONDIFF = {}
+
+
+def _key(fun):
+    try:
+        hash(fun)
+        return fun
+    except TypeError:
+        return id(fun)
+
+
+def _name_of(fun):
+    name = getattr(fun, "__name__", None) or type(fun).__name__
+    module = getattr(fun, "__module__", None)
+    if module is None and type(fun).__name__ == "ufunc":
+        module = "numpy"
+    return f"{module}.{name}" if module else name
+
+
+def defvjp(fun, *vjps, name=None, **kwvjps):
+    """Register the VJPs of ``fun``: one per positional argument, None for none.
+
+    Keyword VJPs (``defvjp(f, v0, weight=vw)``) cover arguments that are
+    usually passed by name. Returns ``fun`` so it can be used as a decorator
+    helper. Registering again replaces the earlier rule.
+    """
+    _RULES[_key(fun)] = Rule(fun, name or _name_of(fun), tuple(vjps), dict(kwvjps))
+    return fun
+
+
+def defnondiff(*funs):
+    """Declare callables whose results are constants (shape, argmax, zeros...)."""
+    for fun in funs:
+        _NONDIFF[_key(fun)] = fun
+
+
+def rule_for(fun):
+    """The :class:`Rule` registered for ``fun``, or None."""
+    try:
+        return _RULES.get(_key(fun))
+    except TypeError:
+        return None
+
+
+def is_nondiff(fun):
+    """True if ``fun`` is declared to give results with no derivative."""
+    try:
+        return _key(fun) in _NONDIFF
+    except TypeError:
+        return False
+
+
+def all_rules():
+    """A snapshot of the registered rules (for tests and documentation)."""
+    return dict(_RULES)
+
+
+class Primitive:
+    """A user function treated as one differentiable operation.
+
+    Created by :func:`primitive`. Calling it runs the function; the compiler
+    never looks inside it, and the tape records it as one node. Give it a
+    derivative with ``defvjp(prim, vjp0, vjp1, ...)`` or ``@prim.defvjp``.
+    """
+
+    def __init__(self, fun):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+
+    def __call__(self, *args, **kwargs):
+        hook = _TAPE_HOOK[0]
+        if hook is not None:
+            return hook(self, args, kwargs)
+        return self.fun(*args, **kwargs)
+
+    def defvjp(self, *vjps, **kwvjps):
+        """Register this primitive's VJPs (see :func:`defvjp`)."""
+        defvjp(self, *vjps, name=_name_of(self.fun), **kwvjps)
+        return self
+
+    def __repr__(self):
+        return f"<knetc primitive {_name_of(self.fun)}>"
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+
+# The tape installs a function here that records primitive calls whose
+# arguments are boxed; it returns plain results otherwise.
+_TAPE_HOOK = [None]
+
+
+def primitive(fun):
+    """Decorator: make ``fun`` a primitive whose derivative you define.
+
+    Example::
+
+        @knet.primitive
+        def logsumexp(x):
+            m = np.max(x)
+            return m + np.log(np.sum(np.exp(x - m)))
+
+        knet.defvjp(logsumexp, lambda g, ans, x: g * np.exp(x - ans))
+    """
+    return Primitive(fun)
+
+
+def unbroadcast(g, x):
+    """Sum the adjoint ``g`` down to the shape of ``x`` (undo broadcasting)."""
+    shape = getattr(x, "shape", None)
+    if shape is None:  # Python scalar
+        return _to_scalar(g) if getattr(g, "ndim", 0) or hasattr(g, "shape") else g
+    gshape = getattr(g, "shape", ())
+    if gshape == shape:
+        return g
+    xp = array_module(g)
+    g = xp.asarray(g)
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if g.shape != shape:
+        g = xp.broadcast_to(g, shape)
+    return g
+
+
+def _to_scalar(g):
+    total = g.sum()
+    return total.item() if hasattr(total, "item") else float(total)
+
+
+def vjp_of(fun, argnum):
+    """The VJP of ``fun`` for argument ``argnum``; raises if none is registered."""
+    rule = rule_for(fun)
+    if rule is None:
+        raise KeyError(f"no derivative rule for {_name_of(fun)}")
+    return rule.vjp(argnum)

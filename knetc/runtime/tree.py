@@ -1,0 +1,154 @@
+"""Parameter structures: arrays and floats nested in lists, tuples and dicts.
+
+Gradients have exactly the structure of the argument they belong to. While a
+gradient is being accumulated, containers are held as lists (for lists and
+tuples) and dicts, so that entries can be added in place; ``match_structure``
+gives the final value the argument's own container types.
+"""
+import numbers
+
+import numpy as np
+
+from ..errors import GradientInputError
+from .backend import array_module, is_array
+
+CONTAINERS = (list, tuple, dict)
+
+
+def is_container(x):
+    """True for the containers a parameter structure may use."""
+    return isinstance(x, CONTAINERS)
+
+
+def _items(x):
+    return x.items() if isinstance(x, dict) else enumerate(x)
+
+
+def zeros_like_tree(x):
+    """Zeros with the structure of ``x`` (arrays keep shape and float dtype).
+
+    Containers come back mutable (list for list and tuple) for accumulation.
+    Values that cannot carry a gradient (ints, strings, None) give 0.0.
+    """
+    if is_array(x):
+        if x.dtype.kind in "fc":
+            return array_module(x).zeros_like(x)
+        return array_module(x).zeros(x.shape)
+    if isinstance(x, dict):
+        return {k: zeros_like_tree(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [zeros_like_tree(v) for v in x]
+    return 0.0
+
+
+def add_grad(a, b):
+    """Add two adjoints of the same value; works on arrays, floats and containers."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return [add_grad(x, y) for x, y in zip(a, b)]
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = add_grad(out[k], v) if k in out else v
+        return out
+    return a + b
+
+
+def add_at(container, key, value):
+    """Accumulate ``value`` into ``container[key]`` in place; returns the container."""
+    container[key] = add_grad(container[key], value)
+    return container
+
+
+def match_structure(grad, like):
+    """Give ``grad`` the container types and leaf kinds of ``like``.
+
+    Array leaves become arrays of ``like``'s shape (zeros where no gradient
+    reached them); float leaves become Python floats.
+    """
+    if isinstance(like, dict):
+        return {k: match_structure(grad[k] if isinstance(grad, dict) and k in grad else 0.0, v)
+                for k, v in like.items()}
+    if isinstance(like, (list, tuple)):
+        items = [match_structure(grad[i] if isinstance(grad, (list, tuple)) and i < len(grad) else 0.0, v)
+                 for i, v in enumerate(like)]
+        return items if isinstance(like, list) else type(like)(*items) if _is_namedtuple(like) else tuple(items)
+    if is_array(like):
+        xp = array_module(like)
+        if is_array(grad):
+            if grad.shape != like.shape:
+                grad = xp.broadcast_to(grad, like.shape)
+            return grad.astype(like.dtype, copy=False) if grad.dtype != like.dtype else grad
+        return xp.full(like.shape, grad, dtype=like.dtype)
+    if is_array(grad) or isinstance(grad, np.generic):
+        return float(grad.sum()) if getattr(grad, "ndim", 0) else float(grad)
+    return float(grad)
+
+
+def _is_namedtuple(x):
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+def check_differentiable(x, argname="argument", path=""):
+    """Raise :class:`GradientInputError` if ``x`` holds non-float leaves.
+
+    A gradient with respect to an integer would silently be zero, so it is an
+    error that names the argument and where inside it the integer sits.
+    """
+    if isinstance(x, dict):
+        for k, v in x.items():
+            check_differentiable(v, argname, f"{path}[{k!r}]")
+        return
+    if isinstance(x, (list, tuple)):
+        for i, v in enumerate(x):
+            check_differentiable(v, argname, f"{path}[{i}]")
+        return
+    where = f"{argname}{path}"
+    if is_array(x):
+        if x.dtype.kind not in "fc":
+            raise GradientInputError(
+                f"knetc: cannot differentiate with respect to {where}: it is an array of dtype "
+                f"{x.dtype}, not floating point (use e.g. x.astype(np.float64))")
+        return
+    if isinstance(x, (bool, np.bool_)) or (isinstance(x, numbers.Integral)):
+        raise GradientInputError(
+            f"knetc: cannot differentiate with respect to {where}: it is an integer ({x!r}); "
+            f"pass a float such as {float(x)!r}")
+    if isinstance(x, numbers.Real) or isinstance(x, np.floating):
+        return
+    raise GradientInputError(
+        f"knetc: cannot differentiate with respect to {where}: values of type "
+        f"{type(x).__name__} are not supported (use arrays, floats, lists, tuples or dicts)")
+
+
+def structure_key(x):
+    """A hashable summary of a value's structure, used to key compile caches.
+
+    Containers contribute their type and keys; arrays contribute ndim and
+    dtype kind (not shape, so minibatches of another size reuse the code).
+    """
+    if isinstance(x, dict):
+        return ("dict",) + tuple((k, structure_key(v)) for k, v in x.items())
+    if isinstance(x, list):
+        return ("list",) + tuple(structure_key(v) for v in x)
+    if isinstance(x, tuple):
+        return ("tuple",) + tuple(structure_key(v) for v in x)
+    if is_array(x):
+        return ("array",)
+    if isinstance(x, (bool, np.bool_)):
+        return ("bool",)
+    if isinstance(x, numbers.Number):
+        return ("number",)
+    return ("other", type(x).__name__)
+
+
+def kind_of(x):
+    """'list', 'tuple', 'dict', 'array' (arrays and numbers) or 'other'."""
+    if isinstance(x, list):
+        return "list"
+    if isinstance(x, tuple):
+        return "tuple"
+    if isinstance(x, dict):
+        return "dict"
+    if is_array(x) or isinstance(x, numbers.Number):
+        return "array"
+    return "other"
