@@ -4,3 +4,4 @@ from .runtime import numpy_rules as _numpy_rules  # noqa: F401  (registers the r
 from .runtime.rules import defvjp, primitive, unbroadcast
 
 __version__ = "0.1.0"
+from .api import GradFunction, grad, gradloss, value_and_grad

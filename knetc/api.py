@@ -1,0 +1,209 @@
+"""The public entry points: ``grad``, ``value_and_grad``, ``gradloss``."""
+import functools
+import inspect
+import numbers
+
+from .errors import GradientInputError
+from .runtime.backend import is_array
+from .runtime.tree import check_differentiable, match_structure
+from .transform import dispatch
+
+MODES = ("auto", "source", "tape")
+
+
+class GradFunction:
+    """The gradient of a scalar function, compiled on first call.
+
+    Call it with the function's own arguments. Attributes: ``fun`` (the
+    original function), ``wrt``, ``source`` (the generated Python) and
+    ``mode`` ('source', 'tape' or 'mixed').
+    """
+
+    def __init__(self, fun, wrt=0, mode="auto", returns="grad"):
+        if mode not in MODES:
+            raise ValueError(f"knetc: mode must be one of {MODES}, not {mode!r}")
+        if isinstance(fun, GradFunction) or not hasattr(fun, "__code__"):
+            mode = "tape" if mode == "auto" else mode
+        self.fun = fun
+        self.wrt = wrt
+        self.requested_mode = mode
+        self.returns = returns
+        self._last = None            # (vjp, mode) of the latest call
+        functools.update_wrapper(self, fun, updated=())
+        try:
+            self._signature = inspect.signature(fun)
+        except (TypeError, ValueError):
+            self._signature = None
+
+    # ---- calling ---------------------------------------------------------
+    def _bind(self, args, kwargs):
+        if self._signature is None or not hasattr(self.fun, "__code__"):
+            return list(args), dict(kwargs)
+        bound = self._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return list(bound.arguments.values()), {}
+
+    def _wrt_indices(self, nargs):
+        wrt = self.wrt if isinstance(self.wrt, tuple) else (self.wrt,)
+        for i in wrt:
+            if not isinstance(i, int) or not -nargs <= i < nargs:
+                raise GradientInputError(
+                    f"knetc: wrt={self.wrt!r} is out of range: {self._name()} takes {nargs} argument(s)")
+        return tuple(i % nargs for i in wrt)
+
+    def _name(self):
+        return getattr(self.fun, "__name__", repr(self.fun))
+
+    def __call__(self, *args, **kwargs):
+        value, grads = self._value_and_grad(args, kwargs)
+        if self.returns == "grad":
+            return grads
+        if self.returns == "value_and_grad":
+            return value, grads
+        return grads, value
+
+    def _value_and_grad(self, args, kwargs):
+        values, extra = self._bind(args, kwargs)
+        wrt = self._wrt_indices(len(values))
+        names = list(self._signature.parameters) if self._signature else []
+        for i in wrt:
+            check_differentiable(values[i], names[i] if i < len(names) else f"argument {i}")
+        from .runtime import tape
+        from .runtime.box import has_box
+        if self.requested_mode == "tape" or extra or any(has_box(v) for v in values):
+            value, grads = tape.value_and_grad(self.fun, tuple(values), extra, self.wrt)
+            self._last = (None, "tape")
+            return value, grads
+        active = tuple(i in wrt for i in range(len(values)))
+        vjp, mode = dispatch.compiled_for(self.fun, active, values, self.requested_mode)
+        self._last = (vjp, mode)
+        ans, pullback = vjp(*values, *dispatch.closure_values(self.fun))
+        value = scalar_value(ans, self._name())
+        adjoints = pullback(_seed(ans))
+        grads = [match_structure(adjoints[i] if adjoints[i] is not None else 0.0, values[i]) for i in wrt]
+        grads = _unalias(grads)
+        return value, (tuple(grads) if isinstance(self.wrt, tuple) else grads[0])
+
+    # ---- inspection ------------------------------------------------------
+    @property
+    def mode(self):
+        """'source', 'tape' or 'mixed' (some helper runs on the tape)."""
+        if self._last is None:
+            return "tape" if self.requested_mode == "tape" else "source"
+        vjp, mode = self._last
+        if mode == "tape":
+            return "tape"
+        return "mixed" if _uses_tape(vjp) else "source"
+
+    @property
+    def source(self):
+        """The generated Python of the latest call (and of the helpers it compiled)."""
+        vjp = self._last[0] if self._last else None
+        compiled = getattr(vjp, "compiled", None)
+        if compiled is None:
+            if self._last is not None:
+                return f"# {self._name()} runs on the tape: no generated code\n"
+            return f"# {self._name()} has not been called yet: the code is generated on the first call\n"
+        return "\n\n".join(_collect_sources(compiled))
+
+    def __repr__(self):
+        return f"<knetc.grad of {self._name()} wrt={self.wrt!r} mode={self.mode}>"
+
+
+def _seed(ans):
+    if is_array(ans):
+        return ans.dtype.type(1) if ans.ndim == 0 else ans * 0 + 1
+    return 1.0
+
+
+def scalar_value(ans, name="loss"):
+    """``ans`` as a float; a clear error when it is not a scalar."""
+    if is_array(ans):
+        if ans.size != 1:
+            raise GradientInputError(
+                f"knetc: {name} returned an array of shape {tuple(ans.shape)}, expected a scalar")
+        if ans.dtype.kind not in "fc":
+            raise GradientInputError(f"knetc: {name} returned a value of dtype {ans.dtype}, expected a float")
+        return ans.reshape(()).item() if ans.ndim else ans
+    if isinstance(ans, numbers.Real) and not isinstance(ans, bool):
+        return ans
+    raise GradientInputError(
+        f"knetc: {name} returned {type(ans).__name__}, expected a scalar float")
+
+
+def _unalias(grads):
+    """Copy gradient leaves that are the same object, so in-place updates stay separate."""
+    seen = set()
+
+    def fix(x):
+        if isinstance(x, dict):
+            return {k: fix(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            items = [fix(v) for v in x]
+            return items if isinstance(x, list) else type(x)(items) if not hasattr(x, "_fields") else type(x)(*items)
+        if is_array(x):
+            if id(x) in seen:
+                return x.copy()
+            seen.add(id(x))
+        return x
+    return [fix(g) for g in grads]
+
+
+def _uses_tape(vjp):
+    compiled = getattr(vjp, "compiled", None)
+    if compiled is None:
+        return True
+    for f in getattr(compiled, "helper_funs", []):
+        if dispatch.MODES.get(getattr(f, "__code__", None)) == "tape":
+            return True
+    return False
+
+
+def _collect_sources(compiled, seen=None):
+    seen = seen if seen is not None else set()
+    if id(compiled) in seen:
+        return []
+    seen.add(id(compiled))
+    out = [compiled.source]
+    for f in getattr(compiled, "helper_funs", []):
+        sub = _latest_compiled(f)
+        if sub is not None:
+            out.extend(_collect_sources(sub, seen))
+    return out
+
+
+def _latest_compiled(fun):
+    code = getattr(fun, "__code__", None)
+    for key, (_, vjp, mode) in reversed(list(dispatch._CACHE.items())):
+        if key[0] is code and mode == "source":
+            return vjp.compiled
+    return None
+
+
+def _decorator(returns):
+    def make(fun=None, wrt=0, mode="auto"):
+        if fun is None:
+            return lambda f: GradFunction(f, wrt=wrt, mode=mode, returns=returns)
+        return GradFunction(fun, wrt=wrt, mode=mode, returns=returns)
+    return make
+
+
+def grad(fun=None, wrt=0, mode="auto"):
+    """The gradient of scalar ``fun`` with respect to argument ``wrt``.
+
+    ``wrt`` is an index or a tuple of indices (then a tuple of gradients is
+    returned). ``mode='auto'`` compiles and falls back to the tape for
+    functions the compiler cannot handle; ``'source'`` forbids the fallback;
+    ``'tape'`` records every call. Usable as ``@grad`` or ``@grad(wrt=1)``.
+    """
+    return _decorator("grad")(fun, wrt, mode)
+
+
+def value_and_grad(fun=None, wrt=0, mode="auto"):
+    """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass."""
+    return _decorator("value_and_grad")(fun, wrt, mode)
+
+
+def gradloss(fun=None, wrt=0, mode="auto"):
+    """Like :func:`grad`, returning ``(gradient, value)`` as Knet's gradloss does."""
+    return _decorator("gradloss")(fun, wrt, mode)

@@ -1,0 +1,223 @@
+"""Analyses over the IR: value kinds, activity, and what needs saving.
+
+* kinds: whether a variable holds an array/number, a list, a tuple, a dict,
+  so adjoints can be accumulated with ``+`` or into containers;
+* activity: a variable is *differentiated* when it depends on a
+  differentiated argument (forward) and the result depends on it (backward);
+* locality: which variables live only inside one block, so their adjoints
+  start and end each pass through that block at zero.
+"""
+import numbers
+
+import numpy as np
+
+from ..runtime.backend import is_array
+from ..runtime.tree import kind_of
+from . import ir
+
+LIST_RESULTS = {np.split, np.array_split}
+
+
+def _join(a, b):
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    return "unknown"
+
+
+class Kinds:
+    """Kind of every local variable (and the kind of container elements)."""
+
+    def __init__(self, stmts, param_values, scope):
+        self.kind = {}
+        self.elem = {}
+        self.scope = scope
+        for name, value in param_values.items():
+            self.kind[name] = kind_of(value)
+            if isinstance(value, (list, tuple)) and value:
+                kinds = {kind_of(v) for v in value}
+                self.elem[name] = kinds.pop() if len(kinds) == 1 else "unknown"
+            elif isinstance(value, dict) and value:
+                kinds = {kind_of(v) for v in value.values()}
+                self.elem[name] = kinds.pop() if len(kinds) == 1 else "unknown"
+        for _ in range(4):
+            before = (dict(self.kind), dict(self.elem))
+            for s in ir.walk(stmts):
+                self._visit(s)
+            if before == (self.kind, self.elem):
+                break
+
+    def of(self, atom):
+        """The kind of an atom."""
+        if atom in self.kind:
+            return self.kind[atom]
+        try:
+            value = eval(atom, {}, {})   # literals only
+            return "array" if isinstance(value, numbers.Number) else kind_of(value)
+        except Exception:
+            pass
+        from .resolve import MISSING, resolve_dotted
+        obj = resolve_dotted(self.scope, atom) if atom.replace(".", "").replace("_", "").isalnum() else MISSING
+        if obj is not MISSING and (is_array(obj) or isinstance(obj, numbers.Number)):
+            return "array"
+        return "unknown"
+
+    def _set(self, name, kind, elem=None):
+        self.kind[name] = _join(self.kind.get(name), kind)
+        if elem is not None:
+            self.elem[name] = _join(self.elem.get(name), elem)
+
+    def _visit(self, s):
+        if isinstance(s, ir.Assign):
+            e = s.expr
+            if isinstance(e, ir.Copy):
+                self._set(s.target, self.of(e.src), self.elem.get(e.src))
+            elif isinstance(e, ir.Op):
+                if e.fun in LIST_RESULTS:
+                    self._set(s.target, "list", "array")
+                elif e.fun is list:
+                    self._set(s.target, "list", self.elem.get(e.args[0]) if e.args else None)
+                elif e.fun is tuple:
+                    self._set(s.target, "tuple", self.elem.get(e.args[0]) if e.args else None)
+                elif e.label in (".copy()",) and e.args:
+                    self._set(s.target, self.of(e.args[0]), self.elem.get(e.args[0]))
+                elif e.label == "+" and any(self.of(a) in ("list", "tuple") for a in e.args):
+                    self._set(s.target, self.of(e.args[0]))
+                elif e.fun is None:
+                    self._set(s.target, "unknown")
+                else:
+                    self._set(s.target, "array")
+            elif isinstance(e, ir.Subscript):
+                k = self.of(e.obj)
+                if k == "array":
+                    self._set(s.target, "array")
+                elif k in ("list", "tuple") and not e.basic:
+                    self._set(s.target, "unknown")
+                elif k in ("list", "tuple") and ":" in e.index_src:
+                    self._set(s.target, k, self.elem.get(e.obj))
+                elif k in ("list", "tuple", "dict"):
+                    self._set(s.target, self.elem.get(e.obj) or "unknown")
+                else:
+                    self._set(s.target, "unknown")
+            elif isinstance(e, ir.Build):
+                elems = {self.of(a) for a in e.elts}
+                self._set(s.target, e.kind, elems.pop() if len(elems) == 1 else ("unknown" if elems else None))
+            elif isinstance(e, ir.Const):
+                self._set(s.target, e.kind if hasattr(e, "kind") else "unknown")
+            else:
+                self._set(s.target, "unknown")
+        elif isinstance(s, ir.Append):
+            self.elem[s.obj] = _join(self.elem.get(s.obj), self.of(s.value))
+        elif isinstance(s, ir.SetItem):
+            self.elem[s.obj] = _join(self.elem.get(s.obj), self.of(s.value))
+        elif isinstance(s, ir.For):
+            self._set(s.target, "other")
+
+
+def diff_reads(expr):
+    """The atoms through which derivatives flow into an expression's result."""
+    if isinstance(expr, ir.Copy):
+        return [expr.src]
+    if isinstance(expr, ir.Op):
+        return list(expr.args) + [a for _, a in expr.kwargs]
+    if isinstance(expr, ir.Subscript):
+        return [expr.obj]
+    if isinstance(expr, ir.Build):
+        return list(expr.elts)
+    if isinstance(expr, ir.HelperCall):
+        return list(expr.args) + [a for _, a in expr.kwargs]
+    return []
+
+
+def activity(stmts, wrt_params, result):
+    """The set of differentiated variables (active forward and useful backward)."""
+    active = set(wrt_params)
+    changed = True
+    while changed:
+        changed = False
+        for s in ir.walk(stmts):
+            if isinstance(s, ir.Assign):
+                if s.target not in active and any(a in active for a in diff_reads(s.expr)):
+                    active.add(s.target)
+                    changed = True
+            elif isinstance(s, (ir.SetItem, ir.Append)):
+                if s.obj not in active and s.value in active:
+                    active.add(s.obj)
+                    changed = True
+    useful = {result} if result in active else set()
+    changed = True
+    while changed:
+        changed = False
+        for s in ir.walk(stmts):
+            if isinstance(s, ir.Assign) and s.target in useful:
+                new = [a for a in diff_reads(s.expr) if a in active and a not in useful]
+            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj in useful:
+                new = [s.value] if s.value in active and s.value not in useful else []
+            else:
+                continue
+            if new:
+                useful.update(new)
+                changed = True
+    return active & useful
+
+
+def assignment_sites(stmts):
+    """name -> number of places that bind it (loop targets included)."""
+    sites = {}
+    for s in ir.walk(stmts):
+        for name in bound_names(s):
+            sites[name] = sites.get(name, 0) + 1
+    return sites
+
+
+def bound_names(s):
+    """Names a statement itself binds."""
+    if isinstance(s, ir.Assign):
+        return [s.target]
+    if isinstance(s, ir.For):
+        return [s.target]
+    if isinstance(s, ir.LocalDef):
+        return [s.name]
+    return []
+
+
+def names_in(stmts):
+    """Every local name a block mentions (bound or read)."""
+    out = set()
+    for s in ir.walk(stmts):
+        out.update(bound_names(s))
+        if isinstance(s, ir.Assign):
+            out.update(ir.reads(s.expr))
+        elif isinstance(s, (ir.SetItem,)):
+            out.update([s.obj, s.value] + list(s.atoms))
+        elif isinstance(s, ir.Append):
+            out.update([s.obj, s.value])
+        elif isinstance(s, ir.If):
+            out.add(s.test)
+        elif isinstance(s, ir.For):
+            out.add(s.seq)
+        elif isinstance(s, ir.Effect):
+            out.update(s.atoms)
+    return out
+
+
+def block_locals(block, outside):
+    """Variables that live only inside ``block``.
+
+    Such a variable is first bound unconditionally at the top level of the
+    block before any read, and ``outside`` (the names mentioned anywhere else
+    in the function) does not mention it.
+    """
+    local = set()
+    seen = set()
+    for s in block:
+        if isinstance(s, ir.Assign):
+            reads = set(ir.reads(s.expr))
+            seen.update(reads)
+            if s.target not in seen and s.target not in outside:
+                local.add(s.target)
+            seen.add(s.target)
+        else:
+            seen.update(names_in([s]))
+    return local

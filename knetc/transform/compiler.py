@@ -1,0 +1,324 @@
+"""Compile one user function into its vjp: parse, lower, analyse, emit, build.
+
+``compile_vjp(fun, active, param_values)`` returns a :class:`CompiledVJP`
+whose ``fn(*params, *closure_values)`` gives ``(result, pullback)``; the
+pullback maps the result's adjoint to a tuple of adjoints, one per parameter
+(None for parameters that are not differentiated).
+"""
+import ast
+import itertools
+import linecache
+
+import gast
+
+from ..errors import UnsupportedError
+from ..runtime import tree
+from ..runtime.rules import rule_for
+from . import ir
+from .analysis import Kinds, activity, names_in
+from .jumps import JumpLowering, flatten
+from .lower import Lowerer, assigned_names
+from .resolve import Scope
+from .reverse import ReverseEmitter
+from .source import get_function_source
+
+_counter = itertools.count(1)
+
+
+class NameGenerator:
+    """Fresh names that collide with nothing the function uses."""
+
+    def __init__(self, taken, local_names):
+        self.taken = set(taken)
+        self.locals = local_names
+        self.counts = {}
+
+    def temp(self, hint="t"):
+        """A new local temporary such as ``_t3``."""
+        while True:
+            n = self.counts.get(hint, 0) + 1
+            self.counts[hint] = n
+            name = f"_{hint}{n}"
+            if name not in self.taken:
+                self.taken.add(name)
+                self.locals.add(name)
+                return name
+
+    def fresh(self, base):
+        """``base`` itself if free, else ``base_2``, ``base_3``..."""
+        name, i = base, 1
+        while name in self.taken:
+            i += 1
+            name = f"{base}_{i}"
+        self.taken.add(name)
+        return name
+
+
+class CompiledVJP:
+    """A generated vjp function with its source text and line map."""
+
+    def __init__(self, fn, source, filename, line_map, mode="source"):
+        self.fn = fn
+        self.source = source
+        self.filename = filename
+        self.line_map = line_map      # generated line -> user line
+        self.mode = mode
+
+
+class Unit:
+    """Everything known about one function while it is being compiled."""
+
+    def __init__(self, fun, active, param_values):
+        self.fun = fun
+        self.source = get_function_source(fun)
+        node = self.source.node
+        if isinstance(node, gast.FunctionDef):
+            args = node.args
+            if args.vararg or args.kwarg or args.kwonlyargs or getattr(args, "posonlyargs", None):
+                raise self.source.error("*args, **kwargs or keyword-only parameters", node)
+            body = node.body
+        else:  # lambda
+            args = node.args
+            body = [gast.Return(value=node.body)]
+            gast.copy_location(body[0], node)
+        self.params = [a.id for a in args.args]
+        code = fun.__code__
+        self.freevars = list(code.co_freevars)
+        self.locals = set(self.params) | assigned_names(node) | set(self.freevars)
+        taken = self.locals | _all_names(node)
+        self.names = NameGenerator(taken, self.locals)
+        fname = fun.__name__ if fun.__name__.isidentifier() else "f"
+        self.result = self.names.fresh(fname if fname not in self.locals else "result")
+        self.locals.add(self.result)
+        done = self.names.temp("done")
+        jl = JumpLowering(self.names.temp, self.result, done)
+        body = flatten(jl.function_body(list(body)))
+        scope = Scope(fun)
+        for v in self.freevars:       # closure values arrive as parameters
+            scope.closure.pop(v, None)
+        self.scope = scope
+        lowerer = Lowerer(self.source, scope, self.names, self.locals)
+        for s in body:
+            lowerer.stmt(s)
+        self.body = lowerer.out
+        values = dict(zip(self.params, param_values))
+        for name, cell in zip(self.freevars, fun.__closure__ or ()):
+            try:
+                values[name] = cell.cell_contents
+            except ValueError:
+                pass
+        self.kinds = Kinds(self.body, values, scope)
+        self._arrays_setitem_to_assign(self.body)
+        self.active_params = [p for p, a in zip(self.params, active) if a]
+        self.D = activity(self.body, self.active_params, self.result)
+        self.adjoints = {}
+        self.pullbacks = {}
+        self.helpers = {}         # generated name -> object handed to the code
+        self.free_bindings = {}   # rule global name -> generated name
+        self._outside_cache = {}
+        self._all_names = names_in(self.body)
+
+    # ---- services used by the emitter ------------------------------------
+    def adjoint_name(self, name):
+        if name not in self.adjoints:
+            base = "d" + name if not name.startswith("_") else "_d" + name.lstrip("_")
+            self.adjoints[name] = self.names.fresh(base)
+        return self.adjoints[name]
+
+    def pullback_name(self, stmt):
+        key = id(stmt)
+        if key not in self.pullbacks:
+            self.pullbacks[key] = self.names.temp("pb")
+        return self.pullbacks[key]
+
+    def bind_helper(self, obj, hint="vjp"):
+        """A name under which the generated code can call ``obj``."""
+        for name, value in self.helpers.items():
+            if value is obj:
+                return name
+        base = getattr(obj, "__name__", "helper")
+        if base == "<lambda>" or not base.isidentifier():
+            base = hint
+        name = self.names.fresh(base.lstrip("_") or "vjp")
+        self.helpers[name] = obj
+        return name
+
+    def bind_free_names(self, free):
+        """Renames for a rule's global names, so they cannot clash with the user's."""
+        renames = {}
+        for name, obj in free.items():
+            existing = self.helpers.get(name)
+            if existing is obj:
+                continue
+            if name in self.names.taken and self.free_bindings.get(name) is None:
+                user_obj = self.scope.lookup(name)
+                if user_obj is obj and name not in self.locals:
+                    continue      # the user's global is the same object (np is np)
+                alias = self.free_bindings.get(("alias", name)) or self.names.fresh("_k_" + name)
+                self.free_bindings[("alias", name)] = alias
+                self.helpers[alias] = obj
+                renames[name] = alias
+                continue
+            self.helpers[name] = obj
+            self.names.taken.add(name)
+            self.free_bindings[name] = obj
+        return renames
+
+    def names_outside(self, block):
+        key = id(block)
+        if key not in self._outside_cache:
+            ids = {id(s) for s in ir.walk(block)}
+            outside = set(self.params)
+            for s in ir.walk(self.body):
+                if id(s) not in ids:
+                    outside |= names_in([s]) if not isinstance(s, (ir.If, ir.For, ir.While)) else _own_names(s)
+            outside.add(self.result)
+            self._outside_cache[key] = outside
+        return self._outside_cache[key]
+
+    def error_at(self, line, construct, detail=None):
+        return UnsupportedError(construct, self.source.short_filename, line, None, detail)
+
+    def check_helper(self, expr, stmt):
+        free_active = [v for v in getattr(expr, "free", []) if v in self.D]
+        if free_active:
+            raise self.error_at(stmt.line, "a nested function that reads a differentiated variable "
+                                f"({', '.join(free_active)}) from the enclosing function")
+
+    def _arrays_setitem_to_assign(self, stmts):
+        """``a[i] = v`` on an array becomes a functional update of ``a``."""
+        from ..runtime import indexing
+        for block in _blocks(stmts):
+            for pos, s in enumerate(list(block)):
+                if isinstance(s, ir.SetItem) and self.kinds.of(s.obj) == "array":
+                    fun = getattr(indexing, "setitem_array", None)
+                    if fun is None or rule_for(fun) is None:
+                        raise self.error_at(s.line, "assignment into an array element")
+                    ix = self.names.temp("ix")
+                    i = block.index(s)
+                    block[i:i + 1] = [
+                        ir.Assign(line=s.line, target=ix, expr=ir.Const(s.index_value, list(s.atoms))),
+                        ir.Assign(line=s.line, target=s.obj, expr=ir.Op(
+                            f"setitem_array({s.obj}, {ix}, {s.value})", fun, [s.obj, ix, s.value],
+                            label="item assignment")),
+                    ]
+                    self.helpers["setitem_array"] = fun
+                    self.names.taken.add("setitem_array")
+
+
+def _blocks(stmts):
+    yield stmts
+    for s in stmts:
+        if isinstance(s, ir.If):
+            yield from _blocks(s.body)
+            yield from _blocks(s.orelse)
+        elif isinstance(s, (ir.For, ir.While)):
+            yield from _blocks(s.body)
+
+
+def _own_names(s):
+    if isinstance(s, ir.If):
+        return {s.test}
+    if isinstance(s, ir.For):
+        return {s.target, s.seq} | ({s.count} if s.count else set())
+    if isinstance(s, ir.While):
+        return {s.count}
+    return set()
+
+
+def _all_names(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+RUNTIME_NAMES = ("call_vjp", "zeros_like", "add_grad", "add_at")
+
+
+def compile_vjp(fun, active, param_values):
+    """Compile ``fun`` for the given active-parameter mask and argument values."""
+    from .dispatch import call_vjp
+    unit = Unit(fun, active, param_values)
+    em = ReverseEmitter(unit)
+    fwd, rev = em.emit()
+    runtime = {"call_vjp": call_vjp, "zeros_like": tree.zeros_like_tree,
+               "add_grad": tree.add_grad, "add_at": tree.add_at}
+    for n in RUNTIME_NAMES:
+        unit.names.taken.add(n)
+    name = unit.names.fresh(f"{unit.result}_vjp")
+    pb_name = unit.names.fresh(f"{unit.result}_pullback")
+    dres = unit.adjoint_name(unit.result)
+    text = []   # (indent, text, user line)
+    params = unit.params + unit.freevars
+    src = unit.source
+    text.append((1, f"def {name}({', '.join(params)}):", src.node.lineno))
+    text.append((2, f'"""Primal and adjoint of {fun.__name__} ({src.short_filename}:{src.node.lineno})."""', 0))
+    if em.pushed or any(True for _ in []):
+        text.append((2, "_stack = []", 0))
+    for v in sorted(em.pushed - set(params)):
+        text.append((2, f"{v} = None", 0))
+    text.extend((i + 1, t, l) for i, t, l in fwd.items)
+    nonlocal_names = sorted(_assigned_in(rev) & (unit.locals - {unit.result}) - set(unit.adjoints.values()))
+    text.append((2, f"def {pb_name}({dres}):", 0))
+    if nonlocal_names:
+        text.append((3, f"nonlocal {', '.join(nonlocal_names)}", 0))
+    text.extend((i + 1, t, l) for i, t, l in rev.items)
+    outs = []
+    for p, a in zip(unit.params, active):
+        if not a:
+            outs.append("None")
+        elif p in unit.D and em.state.get(p) != "zero":
+            outs.append(unit.adjoint_name(p))
+        else:
+            outs.append(f"zeros_like({p})")
+    text.append((3, f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})", 0))
+    text.append((2, f"return {unit.result}, {pb_name}", 0))
+    return _build(unit, name, text, runtime)
+
+
+def _assigned_in(lines):
+    out = set()
+    for _, t, _ in lines.items:
+        if t.startswith("for ") and " in " in t:
+            out.add(t[4:t.index(" in ")].strip())
+        elif " = " in t and not t.startswith(("#", "if ")):
+            target = t.split(" = ", 1)[0]
+            if target.isidentifier():
+                out.add(target)
+    return out
+
+
+def _build(unit, name, text, runtime):
+    helpers = dict(runtime)
+    helpers.update(unit.helpers)
+    factory_params = sorted(helpers)
+    lines = [f"def _knet_factory({', '.join(factory_params)}):"]
+    line_map = {}
+    for indent, t, user_line in text:
+        lines.append("    " * indent + t)
+        if user_line:
+            line_map[len(lines)] = user_line
+    lines.append(f"    return {name}")
+    body = "\n".join(lines) + "\n"
+    filename = f"<knetc {unit.fun.__name__} {next(_counter)}>"
+    try:
+        code = compile(body, filename, "exec")
+    except SyntaxError as e:  # a bug in the emitter: show the text
+        raise RuntimeError(f"knetc generated invalid code ({e}):\n{body}") from e
+    linecache.cache[filename] = (len(body), None, body.splitlines(True), filename)
+    factory_code = next(c for c in code.co_consts if hasattr(c, "co_name") and c.co_name == "_knet_factory")
+    import types
+    factory = types.FunctionType(factory_code, unit.fun.__globals__)
+    fn = factory(**helpers)
+    readable = _readable(text, unit)
+    compiled = CompiledVJP(fn, readable, filename, line_map)
+    compiled.user_filename = unit.fun.__code__.co_filename
+    compiled.helper_funs = [e.fun for s in ir.walk(unit.body) if isinstance(s, ir.Assign)
+                            for e in [s.expr] if isinstance(e, ir.HelperCall) and e.fun is not None]
+    return compiled
+
+
+def _readable(text, unit):
+    """The generated function as users read it (without the factory wrapper)."""
+    out = []
+    for indent, t, _ in text:
+        out.append("    " * (indent - 1) + t)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,208 @@
+"""Calling a function's vjp: compiled once per function, falling back to the tape.
+
+Generated code calls a user helper as ``y, pb = call_vjp(f, mask, *args)``;
+``pb(dy)`` then returns one adjoint per argument of the call (None where
+``mask`` is False). The helper is compiled on first use for its mask and the
+kinds of its arguments; a helper the compiler cannot handle runs on the
+tape instead (mixed mode), after one :class:`~knetc.FallbackWarning`.
+"""
+import inspect
+import threading
+import warnings
+
+from ..errors import FallbackWarning, UnsupportedError
+from ..runtime.rules import Primitive, rule_for
+from ..runtime.tree import kind_of
+
+_CACHE = {}
+_WARNED = set()
+_LOCK = threading.RLock()
+_SIGNATURES = {}
+MODES = {}          # code object -> 'source' | 'tape' (last used), for .mode of callers
+FALLBACK_REASONS = {}
+
+
+def kinds_key(values):
+    """Kinds of argument values: enough to reuse compiled code safely."""
+    key = []
+    for v in values:
+        k = kind_of(v)
+        if k in ("list", "tuple"):
+            key.append((k, tuple(kind_of(e) for e in v)))
+        elif k == "dict":
+            key.append((k, tuple((n, kind_of(e)) for n, e in v.items())))
+        else:
+            key.append(k)
+    return tuple(key)
+
+
+def closure_values(fun):
+    cells = getattr(fun, "__closure__", None) or ()
+    out = []
+    for c in cells:
+        try:
+            out.append(c.cell_contents)
+        except ValueError:
+            out.append(None)
+    return out
+
+
+def compiled_for(fun, active, values, mode="auto"):
+    """The vjp callable of ``fun`` for this activity mask and these values.
+
+    Returns ``(vjp, mode)``; ``vjp(*values, *closure_values)`` gives
+    ``(result, pullback)``.
+    """
+    code = fun.__code__
+    key = (code, active, kinds_key(values), mode)
+    entry = _CACHE.get(key)
+    if entry is not None and entry[0] is fun.__globals__:
+        return entry[1], entry[2]
+    from .compiler import compile_vjp
+    if mode == "tape":
+        vjp, used = _tape_vjp(fun, active), "tape"
+    else:
+        try:
+            compiled = compile_vjp(fun, active, values)
+            vjp, used = _with_user_lines(compiled), "source"
+            vjp.compiled = compiled
+        except UnsupportedError as err:
+            if mode == "source":
+                raise
+            _warn_fallback(fun, err)
+            vjp, used = _tape_vjp(fun, active), "tape"
+    with _LOCK:
+        _CACHE[key] = (fun.__globals__, vjp, used)
+        MODES[code] = used
+    return vjp, used
+
+
+def _tape_vjp(fun, active):
+    from ..runtime import tape
+    argnums = tuple(i for i, a in enumerate(active) if a)
+    n = len(active)
+    make = tape.make_vjp(fun, argnums)
+
+    def vjp(*values):
+        return make(*values[:n])
+    vjp.compiled = None
+    return vjp
+
+
+def _warn_fallback(fun, err):
+    key = fun.__code__
+    FALLBACK_REASONS[key] = str(err)
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    where = f"{err.location}: " if err.location else ""
+    reason = str(err).replace("knetc: ", "", 1)
+    warnings.warn(f"knetc: {fun.__name__} runs on the tape: {where}{reason}",
+                  FallbackWarning, stacklevel=4)
+
+
+def _with_user_lines(compiled):
+    """Wrap a generated vjp so its errors also name the user's line."""
+    fn = compiled.fn
+
+    def vjp(*values):
+        try:
+            ans, pullback = fn(*values)
+        except Exception as e:
+            _annotate(e, compiled)
+            raise
+
+        def pullback_mapped(g):
+            try:
+                return pullback(g)
+            except Exception as e:
+                _annotate(e, compiled)
+                raise
+        return ans, pullback_mapped
+    return vjp
+
+
+def _annotate(exc, compiled):
+    tb = exc.__traceback__
+    user_line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == compiled.filename:
+            user_line = compiled.line_map.get(tb.tb_lineno, user_line)
+        tb = tb.tb_next
+    if user_line is None or getattr(exc, "_knetc_noted", False):
+        return
+    import linecache
+    from .source import _short
+    fname = compiled.user_filename
+    text = linecache.getline(fname, user_line).strip()
+    note = f"knetc: raised while running the generated code for {_short(fname)}:{user_line}: {text}"
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:  # Python 3.10
+        exc.args = (f"{exc.args[0] if exc.args else ''}\n{note}",) + tuple(exc.args[1:])
+    exc._knetc_noted = True
+
+
+def _bind(fun, args, kwargs):
+    """Parameter values in order, and the position of each call argument."""
+    code = fun.__code__
+    n = code.co_argcount
+    if not kwargs and len(args) == n:
+        return list(args), list(range(n))
+    sig = _SIGNATURES.get(code)
+    if sig is None:
+        sig = _SIGNATURES[code] = inspect.signature(fun)
+    bound = sig.bind(*args, **kwargs)
+    bound.apply_defaults()
+    names = list(sig.parameters)
+    positions = list(range(len(args))) + [names.index(k) for k in kwargs]
+    return [bound.arguments[p] for p in names], positions
+
+
+def call_vjp(fun, mask, *args, **kwargs):
+    """Call ``fun`` and return ``(result, pullback)`` (see module docstring)."""
+    if isinstance(fun, Primitive) or rule_for(fun) is not None:
+        return _rule_vjp(fun, mask, args, kwargs)
+    if not hasattr(fun, "__code__"):
+        raise UnsupportedError(f"calling {fun!r}, which has no derivative rule and no Python source")
+    values, positions = _bind(fun, args, kwargs)
+    active = [False] * len(values)
+    for m, p in zip(mask, positions):
+        if m:
+            active[p] = True
+    vjp, _ = compiled_for(fun, tuple(active), values)
+    ans, pullback = vjp(*values, *closure_values(fun))
+
+    def call_pullback(g):
+        grads = pullback(g)
+        return tuple(grads[p] if m else None for m, p in zip(mask, positions))
+    return ans, call_pullback
+
+
+def _rule_vjp(fun, mask, args, kwargs):
+    rule = rule_for(fun)
+    ans = fun(*args, **kwargs)
+    names = list(kwargs)
+
+    def pullback(g):
+        out = []
+        for i, m in enumerate(mask):
+            if not m:
+                out.append(None)
+            elif i < len(args):
+                out.append(rule.vjp(i)(g, ans, *args, **kwargs))
+            else:
+                out.append(rule.kwvjps[names[i - len(args)]](g, ans, *args, **kwargs))
+        return tuple(out)
+    if rule is None:
+        raise UnsupportedError(f"calling primitive {fun!r}, which has no derivative (use defvjp)")
+    return ans, pullback
+
+
+def clear_cache():
+    """Forget every compiled function (tests use this)."""
+    with _LOCK:
+        _CACHE.clear()
+        _WARNED.clear()
+        MODES.clear()
+

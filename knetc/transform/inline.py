@@ -1,0 +1,116 @@
+"""Inlining single-expression derivative rules into generated code.
+
+A VJP such as ``lambda g, ans, x: g * (1 - ans * ans)`` becomes, at the
+place it is used, ``dt = dh * (1 - h * h)``: the rule's parameters are
+replaced by the atoms of the statement being differentiated. The rule's own
+global names (``unbroadcast``, ``np``) are handed to the generated code.
+"""
+import ast
+import inspect
+import textwrap
+
+
+class Template:
+    """The parsed body of one VJP, ready for substitution."""
+
+    def __init__(self, params, body, free):
+        self.params = params      # positional parameter names (g, ans, x, ...)
+        self.body = body          # ast expression
+        self.free = free          # global names the body uses -> object
+
+
+_CACHE = {}
+
+
+def template_of(vjp):
+    """A :class:`Template` for ``vjp``, or None if it cannot be inlined."""
+    key = id(vjp)
+    if key in _CACHE:
+        entry = _CACHE[key]
+        return entry[1] if entry[0] is vjp else None
+    tmpl = _build(vjp)
+    _CACHE[key] = (vjp, tmpl)
+    return tmpl
+
+
+def _build(vjp):
+    code = getattr(vjp, "__code__", None)
+    if code is None or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        return None
+    if vjp.__defaults__ or vjp.__kwdefaults__ or code.co_kwonlyargcount or vjp.__closure__:
+        return None
+    params = list(code.co_varnames[:code.co_argcount])
+    try:
+        lines, start = inspect.getsourcelines(vjp)
+    except (OSError, TypeError):
+        return None
+    src = textwrap.dedent("".join(lines))
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:
+        try:
+            tree = ast.parse("(\n" + src.strip().rstrip(",") + "\n)")
+            start -= 1
+        except SyntaxError:
+            return None
+    body = _find_body(tree, vjp, params, start)
+    if body is None:
+        return None
+    free = {}
+    for node in ast.walk(body):
+        if isinstance(node, ast.Name) and node.id not in params:
+            if node.id in vjp.__globals__:
+                free[node.id] = vjp.__globals__[node.id]
+            else:
+                import builtins
+                if not hasattr(builtins, node.id):
+                    return None
+        if isinstance(node, (ast.Lambda, ast.NamedExpr, ast.ListComp, ast.GeneratorExp)):
+            return None
+    return Template(params, body, free)
+
+
+def _find_body(tree, vjp, params, start):
+    """The expression of ``vjp``: a lambda's body or a def's single return."""
+    if vjp.__name__ != "<lambda>":
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name == vjp.__name__:
+                stmts = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+                if len(stmts) == 1 and isinstance(stmts[0], ast.Return) and stmts[0].value is not None:
+                    return stmts[0].value
+                return None
+        return None
+    line = vjp.__code__.co_firstlineno - start + 1
+    candidates = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
+                  and n.lineno == line and [a.arg for a in n.args.args] == params]
+    if len(candidates) == 1:
+        return candidates[0].body
+    if len(candidates) > 1 and hasattr(vjp.__code__, "co_positions"):
+        cols = [p[2] for p in vjp.__code__.co_positions() if p[0] == vjp.__code__.co_firstlineno and p[2] is not None]
+        if cols:
+            lo = min(cols)
+            for n in candidates:
+                if n.body.col_offset <= lo <= (n.body.end_col_offset or 0):
+                    return n.body
+    return None
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, mapping, renames):
+        self.mapping = mapping
+        self.renames = renames
+
+    def visit_Name(self, node):
+        if node.id in self.mapping:
+            return ast.copy_location(ast.parse(self.mapping[node.id], mode="eval").body, node)
+        if node.id in self.renames:
+            return ast.copy_location(ast.Name(id=self.renames[node.id], ctx=node.ctx), node)
+        return node
+
+
+def instantiate(tmpl, arg_texts, renames):
+    """Source text of ``tmpl`` with its parameters replaced by ``arg_texts``."""
+    import copy
+    mapping = dict(zip(tmpl.params, arg_texts))
+    body = _Substitute(mapping, renames).visit(copy.deepcopy(tmpl.body))
+    return ast.unparse(body)

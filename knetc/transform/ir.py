@@ -1,0 +1,161 @@
+"""The compiler's intermediate representation: one operation per statement.
+
+Operands are *atoms*: Python source text of a local name, a constant, or a
+reference to a global (``np.pi``). Expressions name the callable they apply,
+so analyses and the reverse-mode emitter can look their rules up.
+"""
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+
+# ---- expressions (right-hand sides) ----------------------------------------
+@dataclass
+class Copy:
+    """``target = src``."""
+    src: str
+
+
+@dataclass
+class Op:
+    """An operator or a call with a derivative rule (or none at all).
+
+    ``text`` is the primal source (``a + b``, ``np.tanh(a)``, ``x.sum(axis=0)``);
+    ``fun`` the callable whose rule applies; ``args``/``kwargs`` the atoms the
+    rule receives (for a method, the object comes first).
+    """
+    text: str
+    fun: Any
+    args: list
+    kwargs: list = field(default_factory=list)   # [(name, atom)]
+    label: str = ""                             # e.g. 'np.tanh', for messages
+
+
+@dataclass
+class Subscript:
+    """``target = obj[index]``."""
+    obj: str
+    index_src: str      # as written, with atoms: 'i, 1:n'
+    index_value: str    # as a value: '(i, slice(1, n, None))'
+    basic: bool         # no arrays or masks in the index
+    atoms: list         # atoms used inside the index
+
+
+@dataclass
+class Build:
+    """``target = [a, b]`` / ``(a, b)`` / ``{k: v}``."""
+    kind: str           # 'list', 'tuple' or 'dict'
+    elts: list          # atoms (values)
+    keys: list = None   # for dicts: key atoms
+
+
+@dataclass
+class HelperCall:
+    """A call of a user function: it gets its own generated vjp."""
+    func: str           # atom or global reference text naming the callable
+    args: list
+    kwargs: list = field(default_factory=list)
+    fun: Any = None     # the object it resolved to at compile time (None for locals)
+    free: list = field(default_factory=list)   # local names a nested def closes over
+
+
+@dataclass
+class Const:
+    """A value with no derivative: ``text`` is evaluated as written."""
+    text: str
+    atoms: list = field(default_factory=list)
+
+
+# ---- statements -------------------------------------------------------------
+@dataclass
+class Stmt:
+    line: int = 0
+
+
+@dataclass
+class Assign(Stmt):
+    target: str = ""
+    expr: Any = None
+
+
+@dataclass
+class SetItem(Stmt):
+    """``obj[index] = value`` on a list or dict (arrays become Assign)."""
+    obj: str = ""
+    index_src: str = ""
+    index_value: str = ""
+    atoms: list = field(default_factory=list)
+    value: str = ""
+
+
+@dataclass
+class Append(Stmt):
+    """``obj.append(value)``."""
+    obj: str = ""
+    value: str = ""
+
+
+@dataclass
+class Effect(Stmt):
+    """A statement kept for its side effect only (``print(loss)``)."""
+    text: str = ""
+    atoms: list = field(default_factory=list)
+
+
+@dataclass
+class If(Stmt):
+    test: str = ""
+    body: list = field(default_factory=list)
+    orelse: list = field(default_factory=list)
+
+
+@dataclass
+class For(Stmt):
+    """``for target in seq`` over a sequence with no derivative (indices, ranges)."""
+    target: str = ""
+    seq: str = ""
+    body: list = field(default_factory=list)
+    brk: Optional[str] = None       # break flag checked at the top of each iteration
+    count: Optional[str] = None     # iterations run, when brk is set
+
+
+@dataclass
+class While(Stmt):
+    """``while True`` whose exit is the ``brk`` flag; ``count`` iterations run."""
+    body: list = field(default_factory=list)
+    brk: str = ""
+    count: str = ""
+
+
+@dataclass
+class LocalDef(Stmt):
+    """A nested ``def`` or a lambda bound to a name inside the function."""
+    name: str = ""
+    text: str = ""      # its source, emitted unchanged in the primal
+
+
+def walk(stmts):
+    """Every statement in ``stmts``, nested ones included, in program order."""
+    for s in stmts:
+        yield s
+        if isinstance(s, If):
+            yield from walk(s.body)
+            yield from walk(s.orelse)
+        elif isinstance(s, (For, While)):
+            yield from walk(s.body)
+
+
+def reads(expr):
+    """The atoms an expression reads."""
+    if isinstance(expr, Copy):
+        return [expr.src]
+    if isinstance(expr, Op):
+        return list(expr.args) + [a for _, a in expr.kwargs]
+    if isinstance(expr, Subscript):
+        return [expr.obj] + list(expr.atoms)
+    if isinstance(expr, Build):
+        return list(expr.elts) + list(expr.keys or [])
+    if isinstance(expr, HelperCall):
+        return [expr.func] + list(expr.args) + [a for _, a in expr.kwargs] + list(expr.free)
+    if isinstance(expr, Const):
+        return list(expr.atoms)
+    return []

@@ -1,0 +1,520 @@
+"""Normalisation: lower a gast function body to the one-operation IR.
+
+Every compound expression gets named temporaries (``_t1``, ``_t2``...), calls
+are classified by what they resolve to (a rule, a constant-valued function,
+the user's own helper), loops become loops over index sequences, and
+tuple unpacking becomes indexing.
+"""
+import types
+
+import gast
+import numpy as np
+
+from ..runtime import numpy_rules
+from ..runtime.rules import Primitive, is_nondiff, rule_for
+from . import ir
+from .resolve import MISSING, dotted_name, resolve_dotted
+
+BINOPS = {
+    gast.Add: ("+", np.add), gast.Sub: ("-", np.subtract), gast.Mult: ("*", np.multiply),
+    gast.Div: ("/", np.divide), gast.Pow: ("**", np.power), gast.MatMult: ("@", np.matmul),
+    gast.FloorDiv: ("//", np.floor_divide), gast.Mod: ("%", np.mod),
+    gast.BitAnd: ("&", np.bitwise_and), gast.BitOr: ("|", np.bitwise_or),
+    gast.BitXor: ("^", np.bitwise_xor), gast.LShift: ("<<", np.left_shift),
+    gast.RShift: (">>", np.right_shift),
+}
+UNARY = {gast.USub: ("-", np.negative), gast.UAdd: ("+", np.positive)}
+
+METHODS = getattr(numpy_rules, "METHODS", {})
+ATTRIBUTES = getattr(numpy_rules, "ATTRIBUTES", {"T": np.transpose})
+CONSTANT_ATTRIBUTES = getattr(numpy_rules, "CONSTANT_ATTRIBUTES",
+                              frozenset({"shape", "ndim", "dtype", "size"}))
+BUILTINS = getattr(numpy_rules, "BUILTINS", {})
+
+_UNSUPPORTED_STMTS = {
+    gast.Try: "try/except", gast.With: "a with statement", gast.AsyncWith: "async with",
+    gast.Global: "a global statement", gast.Nonlocal: "a nonlocal statement",
+    gast.Delete: "del", gast.ClassDef: "a class definition", gast.Import: "import",
+    gast.ImportFrom: "import", gast.AsyncFor: "async for", gast.AsyncFunctionDef: "async def",
+}
+_UNSUPPORTED_EXPRS = {
+    gast.ListComp: "a list comprehension", gast.SetComp: "a set comprehension",
+    gast.DictComp: "a dict comprehension", gast.GeneratorExp: "a generator expression",
+    gast.Yield: "yield", gast.YieldFrom: "yield from", gast.Await: "await",
+    gast.Set: "a set literal", gast.JoinedStr: None, gast.NamedExpr: "an assignment expression (:=)",
+    gast.Starred: "a starred argument",
+}
+
+
+def unparse(node):
+    """Python source of a gast expression."""
+    import ast
+    return ast.unparse(gast.gast_to_ast(node)).strip()
+
+
+def is_user_function(obj):
+    """A plain Python function of the user's (compiled as a helper)."""
+    if isinstance(obj, Primitive) or rule_for(obj) is not None or is_nondiff(obj):
+        return False
+    if not isinstance(obj, types.FunctionType):
+        return False
+    module = getattr(obj, "__module__", "") or ""
+    return not module.startswith(("numpy", "knetc.runtime", "cupy"))
+
+
+class Lowerer:
+    """Lowers one function (see module docstring)."""
+
+    def __init__(self, source, scope, names, local_names):
+        self.src = source
+        self.scope = scope
+        self.names = names                # the NameGenerator of this function
+        self.locals = local_names         # every name bound inside the function
+        self.int_names = set()            # loop counters known to hold ints
+        self.closure_refs = {}            # closure names read -> value
+        self.out = []
+
+    # ---- helpers -------------------------------------------------------------
+    def fail(self, construct, node, detail=None):
+        raise self.src.error(construct, node, detail)
+
+    def emit(self, stmt, node):
+        stmt.line = getattr(node, "lineno", 0) or 0
+        self.out.append(stmt)
+        return stmt
+
+    def temp(self, expr, node, hint="t"):
+        name = self.names.temp(hint)
+        if self._is_int_expr(expr):
+            self.int_names.add(name)
+        self.emit(ir.Assign(target=name, expr=expr), node)
+        return name
+
+    def _is_int(self, atom):
+        if atom in self.int_names:
+            return True
+        try:
+            return type(eval(atom, {}, {})) is int
+        except Exception:
+            return False
+
+    def _is_int_expr(self, expr):
+        if isinstance(expr, ir.Op) and expr.label in ("+", "-", "*", "//", "%") and len(expr.args) == 2:
+            return all(self._is_int(a) for a in expr.args)
+        if isinstance(expr, ir.Op) and expr.fun is len:
+            return True
+        return False
+
+    def block(self, stmts):
+        saved, self.out = self.out, []
+        for s in stmts:
+            self.stmt(s)
+        body, self.out = self.out, saved
+        return body
+
+    # ---- expressions ---------------------------------------------------------
+    def atom(self, node):
+        """Lower ``node`` to an atom, emitting temporaries as needed."""
+        if isinstance(node, gast.Name):
+            if node.id not in self.locals and self.scope.is_closure(node.id):
+                self.closure_refs[node.id] = self.scope.lookup(node.id)
+            return node.id
+        if isinstance(node, gast.Constant):
+            return "..." if node.value is Ellipsis else repr(node.value)
+        if (isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd))
+                and isinstance(node.operand, gast.Constant) and isinstance(node.operand.value, (int, float))
+                and not isinstance(node.operand.value, bool)):
+            value = node.operand.value
+            return repr(-value if isinstance(node.op, gast.USub) else value)
+        dotted = dotted_name(node)
+        if dotted and dotted.split(".")[0] not in self.locals and isinstance(node, gast.Attribute):
+            self.atom(gast.Name(id=dotted.split(".")[0], ctx=gast.Load(), annotation=None, type_comment=None))
+            return dotted
+        expr = self.rhs(node)
+        if isinstance(expr, ir.Copy):
+            return expr.src
+        return self.temp(expr, node)
+
+    def rhs(self, node):
+        """Lower ``node`` to one IR expression whose operands are atoms."""
+        for cls, what in _UNSUPPORTED_EXPRS.items():
+            if isinstance(node, cls):
+                if what is None:   # f-strings are constants as far as derivatives go
+                    return ir.Const(unparse(node), self._names_in(node))
+                self.fail(what, node)
+        if isinstance(node, (gast.Name, gast.Constant)) or (
+                isinstance(node, gast.Attribute) and dotted_name(node)
+                and dotted_name(node).split(".")[0] not in self.locals):
+            return ir.Copy(self.atom(node))
+        if isinstance(node, gast.BinOp):
+            sym, fun = BINOPS[type(node.op)]
+            left, right = self.atom(node.left), self.atom(node.right)
+            return ir.Op(f"{left} {sym} {right}", fun, [left, right], label=sym)
+        if isinstance(node, gast.UnaryOp):
+            operand = self.atom(node.operand)
+            if isinstance(node.op, gast.Not):
+                return ir.Const(f"not {operand}", [operand])
+            if isinstance(node.op, gast.Invert):
+                return ir.Const(f"~{operand}", [operand])
+            sym, fun = UNARY[type(node.op)]
+            return ir.Op(f"{sym}{operand}", fun, [operand], label=sym)
+        if isinstance(node, gast.Compare):
+            parts = [self.atom(node.left)] + [self.atom(c) for c in node.comparators]
+            text = parts[0]
+            for op, right in zip(node.ops, parts[1:]):
+                text += f" {_CMP[type(op)]} {right}"
+            return ir.Const(text, parts)
+        if isinstance(node, gast.BoolOp):
+            return ir.Copy(self.boolop(node))
+        if isinstance(node, gast.IfExp):
+            return ir.Copy(self.ifexp(node))
+        if isinstance(node, gast.Call):
+            return self.call(node)
+        if isinstance(node, gast.Attribute):
+            obj = self.atom(node.value)
+            if node.attr in CONSTANT_ATTRIBUTES:
+                return ir.Const(f"{obj}.{node.attr}", [obj])
+            fun = ATTRIBUTES.get(node.attr)
+            return ir.Op(f"{obj}.{node.attr}", fun, [obj], label=f".{node.attr}")
+        if isinstance(node, gast.Subscript):
+            obj = self.atom(node.value)
+            src, value, basic, atoms = self.index(node.slice)
+            return ir.Subscript(obj, src, value, basic, atoms)
+        if isinstance(node, (gast.Tuple, gast.List)):
+            elts = [self.atom(e) for e in node.elts]
+            kind = "tuple" if isinstance(node, gast.Tuple) else "list"
+            return ir.Build(kind, elts)
+        if isinstance(node, gast.Dict):
+            if any(k is None for k in node.keys):
+                self.fail("dict unpacking (**)", node)
+            keys = [self.atom(k) for k in node.keys]
+            return ir.Build("dict", [self.atom(v) for v in node.values], keys)
+        if isinstance(node, gast.Lambda):
+            self.fail("a lambda used inside an expression", node,
+                      "bind it to a name first: f = lambda ...")
+        self.fail(f"the expression {type(node).__name__}", node)
+
+    def _names_in(self, node):
+        return sorted({n.id for n in gast.walk(node) if isinstance(n, gast.Name) and n.id in self.locals})
+
+    def boolop(self, node):
+        """``a and b`` keeps short-circuit evaluation: lowered to ifs."""
+        result = self.names.temp("c")
+        first = self.atom(node.values[0])
+        self.emit(ir.Assign(target=result, expr=ir.Copy(first)), node)
+        for value in node.values[1:]:
+            saved, self.out = self.out, []
+            self.emit(ir.Assign(target=result, expr=ir.Copy(self.atom(value))), value)
+            rest, self.out = self.out, saved
+            test = self.names.temp("c")
+            negate = "" if isinstance(node.op, gast.And) else "not "
+            self.emit(ir.Assign(target=test, expr=ir.Const(f"{negate}{result}", [result])), node)
+            self.emit(ir.If(test=test, body=rest, orelse=[]), node)
+        return result
+
+    def ifexp(self, node):
+        result = self.names.temp("t")
+        self.condition(node.test, node)
+        test = self.out[-1].target
+        saved, self.out = self.out, []
+        self.emit(ir.Assign(target=result, expr=self.rhs(node.body)), node.body)
+        body, self.out = self.out, []
+        self.emit(ir.Assign(target=result, expr=self.rhs(node.orelse)), node.orelse)
+        orelse, self.out = self.out, saved
+        self.emit(ir.If(test=test, body=body, orelse=orelse), node)
+        return result
+
+    def condition(self, test_node, node):
+        """Evaluate a test once into a fresh flag (the reverse sweep reads it)."""
+        test = self.atom(test_node)
+        cond = self.names.temp("c")
+        atoms = [test] if test in self.locals else []
+        self.emit(ir.Assign(target=cond, expr=ir.Const(f"bool({test})", atoms)), node)
+        return cond
+
+    def index(self, node):
+        """(source, value, basic, atoms) of a subscript's index."""
+        atoms = []
+
+        def part(n):
+            if isinstance(n, gast.Slice):
+                bounds = [None if b is None else self.atom(b) for b in (n.lower, n.upper, n.step)]
+                atoms.extend(b for b in bounds if b is not None and b in self.locals)
+                text = ":".join("" if b is None else b for b in bounds[:2])
+                if bounds[2] is not None:
+                    text += ":" + bounds[2]
+                value = "slice(" + ", ".join("None" if b is None else b for b in bounds) + ")"
+                return text, value, True
+            if isinstance(n, gast.Constant):
+                text = "..." if n.value is Ellipsis else repr(n.value)
+                return text, text, n.value is None or n.value is Ellipsis or isinstance(n.value, int)
+            a = self.atom(n)
+            if a in self.locals:
+                atoms.append(a)
+            return a, a, self._is_int(a)
+
+        if isinstance(node, gast.Tuple):
+            parts = [part(e) for e in node.elts]
+            src = ", ".join(p[0] for p in parts)
+            value = "(" + ", ".join(p[1] for p in parts) + ("," if len(parts) == 1 else "") + ")"
+            return src, value, all(p[2] for p in parts), atoms
+        text, value, basic = part(node)
+        return text, value, basic, atoms
+
+    def call(self, node):
+        for a in node.args:
+            if isinstance(a, gast.Starred):
+                self.fail("a starred argument (*args)", a)
+        if any(k.arg is None for k in node.keywords):
+            self.fail("keyword unpacking (**kwargs)", node)
+        func = node.func
+        if isinstance(func, gast.Attribute) and not (
+                dotted_name(func) and dotted_name(func).split(".")[0] not in self.locals):
+            return self.method_call(node, func)
+        if isinstance(func, gast.Name) and func.id in self.locals:
+            args, kwargs = self.arguments(node)
+            return ir.HelperCall(func.id, args, kwargs)
+        dotted = dotted_name(func)
+        if dotted is None:
+            self.fail("a call of a computed function", node,
+                      "call a function by name, e.g. f = w[0]; f(x)")
+        obj = resolve_dotted(self.scope, dotted)
+        if obj is MISSING:
+            self.fail(f"the name {dotted!r}, which is not defined", node)
+        self.atom(func)  # records closure references
+        obj = BUILTINS.get(obj, obj) if _hashable(obj) else obj
+        args, kwargs = self.arguments(node)
+        text = f"{dotted}({_arglist(args, kwargs)})"
+        if is_user_function(obj):
+            return ir.HelperCall(dotted, args, kwargs, fun=obj)
+        if is_nondiff(obj):
+            return ir.Const(text, args + [a for _, a in kwargs])
+        return ir.Op(text, obj, args, kwargs, label=dotted)
+
+    def method_call(self, node, func):
+        obj = self.atom(func.value)
+        args, kwargs = self.arguments(node)
+        text = f"{obj}.{func.attr}({_arglist(args, kwargs)})"
+        fun = METHODS.get(func.attr)
+        return ir.Op(text, fun, [obj] + args, kwargs, label=f".{func.attr}()")
+
+    def arguments(self, node):
+        args = [self.atom(a) for a in node.args]
+        kwargs = [(k.arg, self.atom(k.value)) for k in node.keywords]
+        return args, kwargs
+
+    # ---- statements ----------------------------------------------------------
+    def stmt(self, s):
+        for cls, what in _UNSUPPORTED_STMTS.items():
+            if isinstance(s, cls):
+                self.fail(what, s)
+        if isinstance(s, list):
+            for x in s:
+                self.stmt(x)
+        elif isinstance(s, (gast.Assign, gast.AnnAssign)):
+            targets = s.targets if isinstance(s, gast.Assign) else [s.target]
+            if s.value is None:
+                return
+            if len(targets) == 1:
+                self.assign(targets[0], s.value, s)
+            else:
+                value = self.atom(s.value)
+                for t in targets:
+                    self.assign(t, gast.Name(id=value, ctx=gast.Load(), annotation=None,
+                                             type_comment=None), s)
+        elif isinstance(s, gast.AugAssign):
+            load = _as_load(s.target)
+            self.assign(s.target, gast.BinOp(left=load, op=s.op, right=s.value), s)
+        elif isinstance(s, gast.Expr):
+            self.expression_statement(s)
+        elif isinstance(s, gast.Pass):
+            pass
+        elif isinstance(s, gast.If):
+            cond = self.condition(s.test, s)
+            self.emit(ir.If(test=cond, body=self.block(s.body), orelse=self.block(s.orelse)), s)
+        elif isinstance(s, gast.For):
+            self.for_loop(s)
+        elif isinstance(s, gast.While):
+            count = self.names.temp("n")
+            self.emit(ir.Assign(target=count, expr=ir.Const("0")), s)
+            self.emit(ir.While(body=self.block(s.body), brk=s.knet_brk, count=count), s)
+        elif isinstance(s, gast.FunctionDef):
+            self.emit(ir.LocalDef(name=s.name, text=_def_source(self.src, s)), s)
+        elif isinstance(s, (gast.Assert, gast.Raise)):
+            self.emit(ir.Effect(text=unparse_stmt(s), atoms=self._names_in(s)), s)
+        elif isinstance(s, gast.Return):
+            self.fail("return at this place", s)
+        else:
+            self.fail(f"the statement {type(s).__name__}", s)
+
+    def expression_statement(self, s):
+        value = s.value
+        if isinstance(value, gast.Constant):
+            return  # docstring
+        if (isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
+                and value.func.attr == "append" and isinstance(value.func.value, gast.Name)
+                and value.func.value.id in self.locals and len(value.args) == 1):
+            self.emit(ir.Append(obj=value.func.value.id, value=self.atom(value.args[0])), s)
+            return
+        if isinstance(value, gast.Call):
+            expr = self.call(value)
+            if isinstance(expr, ir.HelperCall):
+                self.temp(expr, s, "r")
+                return
+            if isinstance(expr, ir.Op) and expr.fun is not None and rule_for(expr.fun) is not None:
+                self.temp(expr, s, "r")
+                return
+            self.emit(ir.Effect(text=expr.text, atoms=list(expr.args) + [a for _, a in expr.kwargs]), s)
+            return
+        self.rhs(value)
+
+    def assign(self, target, value, node):
+        if isinstance(target, gast.Name):
+            if isinstance(value, gast.Lambda):
+                self.emit(ir.LocalDef(name=target.id, text=f"{target.id} = {unparse(value)}"), node)
+                return
+            expr = self.rhs(value)
+            self.emit(ir.Assign(target=target.id, expr=expr), node)
+            return
+        if isinstance(target, (gast.Tuple, gast.List)):
+            whole = self.atom(value)
+            for i, elt in enumerate(target.elts):
+                if isinstance(elt, gast.Starred):
+                    self.fail("starred assignment", elt)
+                part = ir.Subscript(whole, str(i), str(i), True, [])
+                if isinstance(elt, gast.Name):
+                    self.emit(ir.Assign(target=elt.id, expr=part), node)
+                else:
+                    tmp = self.temp(part, node)
+                    self.assign(elt, gast.Name(id=tmp, ctx=gast.Load(), annotation=None,
+                                               type_comment=None), node)
+            return
+        if isinstance(target, gast.Subscript):
+            if not (isinstance(target.value, gast.Name) and target.value.id in self.locals):
+                self.fail("assignment into an element of a non-local value", target)
+            v = self.atom(value)
+            src, val, basic, atoms = self.index(target.slice)
+            self.emit(ir.SetItem(obj=target.value.id, index_src=src, index_value=val,
+                                 atoms=atoms, value=v), node)
+            return
+        self.fail("assignment to an attribute" if isinstance(target, gast.Attribute)
+                  else f"assignment to {type(target).__name__}", target)
+
+    def for_loop(self, s):
+        if s.orelse:
+            self.fail("for ... else", s)
+        it = s.iter
+        seq = self.names.temp("seq")
+        fn = resolve_dotted(self.scope, dotted_name(it.func)) if isinstance(it, gast.Call) and dotted_name(it.func) and dotted_name(it.func).split(".")[0] not in self.locals else None
+        prelude = []   # (target node, gast value) assigned at the top of each iteration
+        if fn is range and isinstance(s.target, gast.Name):
+            args = [self.atom(a) for a in it.args]
+            self.emit(ir.Assign(target=seq, expr=ir.Const(f"range({', '.join(args)})", args)), s)
+            loop_var = s.target.id
+        else:
+            loop_var = self.names.temp("k")
+            k = gast.Name(id=loop_var, ctx=gast.Load(), annotation=None, type_comment=None)
+            if fn is enumerate:
+                xs = self.atom(it.args[0])
+                start = self.atom(it.args[1]) if len(it.args) > 1 else None
+                self.emit(ir.Assign(target=seq, expr=ir.Const(f"range(len({xs}))", [xs])), s)
+                if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == 2):
+                    self.fail("for over enumerate() without an (index, value) target", s)
+                index_value = k if start is None else gast.BinOp(left=k, op=gast.Add(), right=_name(start))
+                prelude = [(s.target.elts[0], index_value), (s.target.elts[1], _sub(xs, k))]
+            elif fn is zip:
+                xs = [self.atom(a) for a in it.args]
+                lens = ", ".join(f"len({x})" for x in xs)
+                self.emit(ir.Assign(target=seq, expr=ir.Const(f"range(min({lens}))", xs)), s)
+                if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == len(xs)):
+                    self.fail("for over zip() without one target per sequence", s)
+                prelude = [(t, _sub(x, k)) for t, x in zip(s.target.elts, xs)]
+            elif (isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute)
+                  and it.func.attr in ("items", "keys", "values") and not it.args):
+                d = self.atom(it.func.value)
+                self.emit(ir.Assign(target=seq, expr=ir.Const(f"list({d}.keys())", [d])), s)
+                if it.func.attr == "items":
+                    if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == 2):
+                        self.fail("for over .items() without a (key, value) target", s)
+                    prelude = [(s.target.elts[0], k), (s.target.elts[1], _sub(d, k))]
+                elif it.func.attr == "keys":
+                    prelude = [(s.target, k)]
+                else:
+                    prelude = [(s.target, _sub(d, k))]
+            else:
+                xs = self.atom(it)
+                self.emit(ir.Assign(target=seq, expr=ir.Const(f"range(len({xs}))", [xs])), s)
+                prelude = [(s.target, _sub(xs, k))]
+        self.int_names.add(loop_var)
+        saved, self.out = self.out, []
+        for target, value in prelude:
+            self.assign(target, value, s)
+        for b in s.body:
+            self.stmt(b)
+        body, self.out = self.out, saved
+        brk = getattr(s, "knet_brk", None)
+        count = None
+        if brk:
+            count = self.names.temp("n")
+            self.emit(ir.Assign(target=count, expr=ir.Const("0")), s)
+        self.emit(ir.For(target=loop_var, seq=seq, body=body, brk=brk, count=count), s)
+
+
+_CMP = {gast.Eq: "==", gast.NotEq: "!=", gast.Lt: "<", gast.LtE: "<=", gast.Gt: ">",
+        gast.GtE: ">=", gast.Is: "is", gast.IsNot: "is not", gast.In: "in", gast.NotIn: "not in"}
+
+
+def _name(id_):
+    return gast.Name(id=id_, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+def _sub(obj, index):
+    return gast.Subscript(value=_name(obj), slice=index, ctx=gast.Load())
+
+
+def _as_load(target):
+    import copy
+    node = copy.deepcopy(target)
+    for n in gast.walk(node):
+        if hasattr(n, "ctx"):
+            n.ctx = gast.Load()
+    return node
+
+
+def _arglist(args, kwargs):
+    return ", ".join(list(args) + [f"{k}={v}" for k, v in kwargs])
+
+
+def _hashable(obj):
+    try:
+        hash(obj)
+        return True
+    except TypeError:
+        return False
+
+
+def unparse_stmt(node):
+    import ast
+    return ast.unparse(gast.gast_to_ast(node)).strip()
+
+
+def _def_source(src, node):
+    import ast
+    return ast.unparse(gast.gast_to_ast(node))
+
+
+def assigned_names(fun_node):
+    """Every name bound in a function body (not inside nested definitions)."""
+    names = set()
+    stack = list(fun_node.body) if isinstance(fun_node.body, list) else []
+    while stack:
+        n = stack.pop()
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            names.add(n.id)
+        if isinstance(n, (gast.FunctionDef, gast.ClassDef)):
+            names.add(n.name)
+            continue
+        if isinstance(n, gast.Lambda):
+            continue
+        stack.extend(gast.iter_child_nodes(n))
+    return names

@@ -1,0 +1,461 @@
+"""Reverse mode: emit the primal and the adjoint of a lowered function.
+
+The generated function has the shape::
+
+    def loss_vjp(w, x, y):
+        <primal: the user's code, one operation per line, saving overwritten values>
+        def loss_pullback(dloss):
+            <adjoint: statements in reverse, '# Grad of:' the user's line>
+            return (dw, None, None)
+        return loss, loss_pullback
+
+Adjoints of arrays are accumulated with ``+`` (in place when the buffer is
+known to belong to the adjoint alone); containers with ``add_grad``.
+The emitter tracks which adjoints are still zero so that blocks whose output
+adjoint is zero are skipped and a first accumulation is an assignment.
+"""
+from ..runtime.rules import rule_for
+from . import ir
+from .analysis import assignment_sites, block_locals, names_in
+from .inline import instantiate, template_of
+
+
+class Lines:
+    """Generated source lines, each with the user's line it came from."""
+
+    def __init__(self):
+        self.items = []
+
+    def add(self, indent, text, line=0):
+        self.items.append((indent, text, line))
+
+
+class ReverseEmitter:
+    """Emits one function's vjp (see module docstring)."""
+
+    def __init__(self, unit):
+        self.u = unit                       # compile unit: names, kinds, D, source, helpers
+        self.sites = assignment_sites(unit.body)
+        self.reverse_reads = set()
+        self.pushed = set()
+        self.all_names = names_in(unit.body) | set(unit.params)
+
+    # ---- bookkeeping ---------------------------------------------------------
+    def adj(self, name):
+        return self.u.adjoint_name(name)
+
+    def use(self, *names):
+        for n in names:
+            if n in self.u.locals:
+                self.reverse_reads.add(n)
+
+    def rebound(self, name):
+        """True if ``name`` is bound more than once when the function runs."""
+        return self.sites.get(name, 0) > 1 or name in self.u.params or name in self.in_loop_bound
+
+    def push_at_site(self, name, in_loop):
+        return name in self.final_reads and (in_loop or self.rebound(name))
+
+    # ---- driver --------------------------------------------------------------
+    def emit(self):
+        self.in_loop_bound = set()
+        _collect_loop_bound(self.u.body, False, self.in_loop_bound)
+        # First pass finds the values the adjoint reads; the second emits for real.
+        self.final_reads = None
+        self.final_reads = self._reverse_pass()[1] | self._control_reads()
+        rev, _ = self._reverse_pass()
+        fwd = Lines()
+        self.pushed = set()
+        self.forward(self.u.body, fwd, 1, False)
+        return fwd, rev
+
+    def _control_reads(self):
+        reads = set()
+        for s in ir.walk(self.u.body):
+            if isinstance(s, ir.If):
+                reads.add(s.test)
+            elif isinstance(s, ir.For):
+                reads.update([s.seq] + ([s.count] if s.count else []))
+            elif isinstance(s, ir.While):
+                reads.add(s.count)
+        return reads & self.u.locals
+
+    def _reverse_pass(self):
+        self.reverse_reads = set()
+        self.state = {n: "zero" for n in self.u.D}
+        self.state[self.u.result] = "set"
+        self.owned = set()
+        self.pending = {}
+        out = Lines()
+        self.reverse(self.u.body, out, 2, locals_=set(self.u.locals), in_loop=False)
+        return out, set(self.reverse_reads)
+
+    # ---- forward sweep -------------------------------------------------------
+    def push_lines(self, names, out, indent, in_loop, line):
+        for n in names:
+            if self.final_reads is not None and self.push_at_site(n, in_loop):
+                self.pushed.add(n)
+                out.add(indent, f"_stack.append({n})", line)
+
+    def forward(self, stmts, out, indent, in_loop):
+        for s in stmts:
+            line = s.line
+            if isinstance(s, ir.Assign):
+                names = [s.target]
+                if self._differentiated_call(s):
+                    names.append(self.u.pullback_name(s))
+                self.push_lines(names, out, indent, in_loop, line)
+                out.add(indent, self.primal_assign(s), line)
+            elif isinstance(s, ir.SetItem):
+                out.add(indent, f"{s.obj}[{s.index_src}] = {s.value}", line)
+            elif isinstance(s, ir.Append):
+                out.add(indent, f"{s.obj}.append({s.value})", line)
+            elif isinstance(s, ir.Effect):
+                for i, text in enumerate(s.text.splitlines()):
+                    out.add(indent, text, line)
+            elif isinstance(s, ir.LocalDef):
+                for text in s.text.splitlines():
+                    out.add(indent, text, line)
+            elif isinstance(s, ir.If):
+                out.add(indent, f"if {s.test}:", line)
+                self._forward_block(s.body, out, indent + 1, in_loop)
+                if s.orelse:
+                    out.add(indent, "else:", line)
+                    self._forward_block(s.orelse, out, indent + 1, in_loop)
+            elif isinstance(s, ir.For):
+                self.push_lines([s.target], out, indent, in_loop, line)
+                out.add(indent, f"for {s.target} in {s.seq}:", line)
+                if s.brk:
+                    out.add(indent + 1, f"if {s.brk}:", line)
+                    out.add(indent + 2, "break", line)
+                    out.add(indent + 1, f"{s.count} += 1", line)
+                self._forward_block(s.body, out, indent + 1, True)
+            elif isinstance(s, ir.While):
+                out.add(indent, "while True:", line)
+                out.add(indent + 1, f"if {s.brk}:", line)
+                out.add(indent + 2, "break", line)
+                out.add(indent + 1, f"{s.count} += 1", line)
+                self._forward_block(s.body, out, indent + 1, True)
+
+    def _forward_block(self, stmts, out, indent, in_loop):
+        n = len(out.items)
+        self.forward(stmts, out, indent, in_loop)
+        if len(out.items) == n:
+            out.add(indent, "pass")
+
+    def _differentiated_call(self, s):
+        return isinstance(s.expr, ir.HelperCall) and s.target in self.u.D
+
+    def primal_assign(self, s):
+        e, t = s.expr, s.target
+        if isinstance(e, ir.Copy):
+            return f"{t} = {e.src}"
+        if isinstance(e, (ir.Op, ir.Const)):
+            return f"{t} = {e.text}"
+        if isinstance(e, ir.Subscript):
+            return f"{t} = {e.obj}[{e.index_src}]"
+        if isinstance(e, ir.Build):
+            if e.kind == "list":
+                return f"{t} = [{', '.join(e.elts)}]"
+            if e.kind == "tuple":
+                return f"{t} = ({', '.join(e.elts)}{',' if len(e.elts) == 1 else ''})"
+            return f"{t} = {{{', '.join(f'{k}: {v}' for k, v in zip(e.keys, e.elts))}}}"
+        if isinstance(e, ir.HelperCall):
+            args = ", ".join(list(e.args) + [f"{k}={v}" for k, v in e.kwargs])
+            if t in self.u.D:
+                mask = tuple(a in self.u.D for a in list(e.args) + [v for _, v in e.kwargs])
+                if not any(mask):
+                    return f"{t} = {e.func}({args})"
+                self.u.check_helper(e, s)
+                sep = ", " if args else ""
+                return f"{t}, {self.u.pullback_name(s)} = call_vjp({e.func}, {_mask_text(mask)}{sep}{args})"
+            return f"{t} = {e.func}({args})"
+        raise AssertionError(e)
+
+    # ---- reverse sweep -------------------------------------------------------
+    def reverse(self, stmts, out, indent, locals_, in_loop):
+        for s in reversed(stmts):
+            if isinstance(s, ir.Assign):
+                self.reverse_assign(s, out, indent, locals_, in_loop)
+            elif isinstance(s, ir.SetItem):
+                self.reverse_setitem(s, out, indent)
+            elif isinstance(s, ir.Append):
+                self.reverse_append(s, out, indent)
+            elif isinstance(s, ir.If):
+                self.reverse_if(s, out, indent, in_loop)
+            elif isinstance(s, (ir.For, ir.While)):
+                self.reverse_loop(s, out, indent, in_loop)
+
+    def comment(self, out, indent, line):
+        text = self.u.source.line_text(line)
+        if text and getattr(out, "last_comment", None) != (line, indent):
+            out.add(indent, f"# Grad of: {text}", line)
+            out.last_comment = (line, indent)
+
+    def reverse_assign(self, s, out, indent, locals_, in_loop):
+        t = s.target
+        if t in self.u.D and self.state.get(t) != "zero":
+            mark = len(out.items)
+            self.comment(out, indent, s.line)
+            self.adjoint_of(s, out, indent)
+            if len(out.items) == mark + 1 and out.items[-1][1].startswith("# Grad of"):
+                out.items.pop()
+                out.last_comment = None
+        pb = self.u.pullback_name(s) if self._differentiated_call(s) else None
+        for name in ([pb] if pb else []) + [t]:
+            if self.final_reads is not None and self.push_at_site(name, in_loop):
+                out.add(indent, f"{name} = _stack.pop()", s.line)
+        if t in self.u.D and self.rebound(t):
+            self.reset(t, out, indent, locals_)
+
+    def reset(self, name, out, indent, locals_):
+        """The adjoint of an overwritten value starts again from zero.
+
+        Inside a block, a variable that outlives the block must hold an array
+        at the block's end; that zero is only materialised if nothing was
+        accumulated into it before then (see ``finish_block``).
+        """
+        self.state[name] = "zero"
+        self.owned.discard(name)
+        if name not in locals_:
+            self.pending.setdefault(id(locals_), set()).add(name)
+
+    def finish_block(self, out, indent, locals_):
+        """Materialise the zeros a block's end state needs (see ``reset``)."""
+        for name in sorted(self.pending.pop(id(locals_), set())):
+            if self.state.get(name) == "zero":
+                self.use(name)
+                out.add(indent, f"{self.adj(name)} = zeros_like({name})")
+                self.state[name] = "set"
+                self.owned.add(name)
+
+    def acc(self, name, contribution, out, indent, line=0):
+        """Accumulate ``contribution`` into the adjoint of ``name``."""
+        d = self.adj(name)
+        kind = self.u.kinds.of(name)
+        if self.state.get(name, "zero") == "zero":
+            out.add(indent, f"{d} = {contribution}", line)
+            self.state[name] = "set"
+            self.owned.discard(name)
+        elif kind == "array":
+            if name in self.owned:
+                out.add(indent, f"{d} += {contribution}", line)
+            else:
+                out.add(indent, f"{d} = {d} + {contribution}", line)
+                self.owned.add(name)
+        else:
+            out.add(indent, f"{d} = add_grad({d}, {contribution})", line)
+            self.owned.discard(name)
+
+    def materialise(self, name, out, indent):
+        if self.state.get(name, "zero") == "zero":
+            self.use(name)
+            out.add(indent, f"{self.adj(name)} = zeros_like({name})")
+            self.state[name] = "set"
+            self.owned.add(name)
+
+    def adjoint_of(self, s, out, indent):
+        e, t, line = s.expr, s.target, s.line
+        g = self.adj(t)
+        self.owned.discard(t)
+        D = self.u.D
+        if isinstance(e, ir.Copy):
+            if e.src in D:
+                self.acc(e.src, g, out, indent, line)
+        elif isinstance(e, ir.Op):
+            self.adjoint_of_op(e, t, g, out, indent, line)
+        elif isinstance(e, ir.Subscript):
+            if e.obj in D:
+                self.adjoint_of_subscript(e, t, g, out, indent, line)
+        elif isinstance(e, ir.Build):
+            keys = e.keys if e.kind == "dict" else [str(i) for i in range(len(e.elts))]
+            for key, elt in zip(keys, e.elts):
+                if elt in D:
+                    self.use(*([key] if key in self.u.locals else []))
+                    self.acc(elt, f"{g}[{key}]", out, indent, line)
+        elif isinstance(e, ir.HelperCall):
+            atoms = list(e.args) + [v for _, v in e.kwargs]
+            if not any(a in D for a in atoms):
+                return
+            pb = self.u.pullback_name(s)
+            self.use(pb)
+            grads = self.u.names.fresh("_g")
+            out.add(indent, f"{grads} = {pb}({g})", line)
+            for i, a in enumerate(atoms):
+                if a in D:
+                    self.acc(a, f"{grads}[{i}]", out, indent, line)
+
+    def adjoint_of_op(self, e, t, g, out, indent, line):
+        D = self.u.D
+        positions = [(i, a) for i, a in enumerate(e.args) if a in D]
+        keywords = [(k, a) for k, a in e.kwargs if a in D]
+        if not positions and not keywords:
+            return
+        rule = rule_for(e.fun) if e.fun is not None else None
+        if rule is None:
+            raise self.u.error_at(line, f"{_describe(e)} on a differentiated value",
+                                  "it has no derivative rule (register one with knet.defvjp)")
+        call_args = list(e.args)
+        kw_text = "".join(f", {k}={a}" for k, a in e.kwargs)
+        for i, a in positions:
+            vjp = rule.vjp(i)
+            if vjp is None:
+                raise self.u.error_at(line, f"differentiating {_describe(e)} with respect to argument {i + 1}",
+                                      "its rule has no derivative for that argument")
+            self.acc(a, self.vjp_text(vjp, g, t, call_args, kw_text, e), out, indent, line)
+        for k, a in keywords:
+            vjp = rule.kwvjps.get(k)
+            if vjp is None:
+                raise self.u.error_at(line, f"differentiating {_describe(e)} with respect to {k}=",
+                                      "its rule has no derivative for that argument")
+            self.acc(a, self.vjp_text(vjp, g, t, call_args, kw_text, e), out, indent, line)
+
+    def vjp_text(self, vjp, g, t, args, kw_text, e):
+        tmpl = None if kw_text else template_of(vjp)
+        if tmpl is not None and len(tmpl.params) == 2 + len(args):
+            used = _names_used(tmpl)
+            texts = [g, t] + list(args)
+            for param, text in zip(tmpl.params, texts):
+                if param in used:
+                    self.use(text)
+            renames = self.u.bind_free_names(tmpl.free)
+            return instantiate(tmpl, texts, renames)
+        self.use(t, *args, *[a for _, a in e.kwargs])
+        name = self.u.bind_helper(vjp, _short_label(e) + "_vjp")
+        return f"{name}({g}, {t}, {', '.join(args)}{kw_text})"
+
+    def adjoint_of_subscript(self, e, t, g, out, indent, line):
+        obj = e.obj
+        kind = self.u.kinds.of(obj)
+        self.use(*e.atoms)
+        if kind in ("list", "tuple", "dict") and (e.basic or kind == "dict") and ":" not in e.index_src:
+            self.materialise(obj, out, indent)
+            d = self.adj(obj)
+            if self.u.kinds.elem.get(obj) == "array":
+                out.add(indent, f"{d}[{e.index_src}] = {d}[{e.index_src}] + {g}", line)
+            else:
+                out.add(indent, f"add_at({d}, {e.index_value}, {g})", line)
+            return
+        if kind == "array" and e.basic:
+            if self.state.get(obj, "zero") == "zero":
+                self.materialise(obj, out, indent)
+            elif obj not in self.owned:
+                out.add(indent, f"{self.adj(obj)} = {self.adj(obj)}.copy()", line)
+                self.owned.add(obj)
+            out.add(indent, f"{self.adj(obj)}[{e.index_src}] += {g}", line)
+            return
+        import operator
+        rule = rule_for(operator.getitem)
+        self.use(obj, t)
+        name = self.u.bind_helper(rule.vjp(0), "getitem_vjp")
+        self.acc(obj, f"{name}({g}, {t}, {obj}, {e.index_value})", out, indent, line)
+
+    def reverse_setitem(self, s, out, indent):
+        if s.obj not in self.u.D:
+            return
+        self.comment(out, indent, s.line)
+        self.materialise(s.obj, out, indent)
+        d = self.adj(s.obj)
+        self.use(*s.atoms)
+        if s.value in self.u.D:
+            self.acc(s.value, f"{d}[{s.index_src}]", out, indent, s.line)
+        out.add(indent, f"{d}[{s.index_src}] = zeros_like({d}[{s.index_src}])", s.line)
+
+    def reverse_append(self, s, out, indent):
+        if s.obj not in self.u.D:
+            return
+        self.comment(out, indent, s.line)
+        self.materialise(s.obj, out, indent)
+        d = self.adj(s.obj)
+        if s.value in self.u.D:
+            self.acc(s.value, f"{d}.pop()", out, indent, s.line)
+        else:
+            out.add(indent, f"{d}.pop()", s.line)
+
+    def _enter_block(self, stmts, out, indent):
+        """Materialise adjoints a block touches that are not local to it."""
+        outside = self.u.names_outside(stmts)
+        local = block_locals(stmts, outside)
+        touched = {n for n in names_in(stmts) if n in self.u.D} - local
+        for n in sorted(touched):
+            self.materialise(n, out, indent)
+        return local, touched
+
+    def reverse_if(self, s, out, indent, in_loop):
+        local_b, touched_b = self._enter_block(s.body, out, indent)
+        local_o, touched_o = self._enter_block(s.orelse, out, indent)
+        owned = set(self.owned)
+        body, orelse = Lines(), Lines()
+        self.reverse(s.body, body, indent + 1, local_b, in_loop)
+        self.finish_block(body, indent + 1, local_b)
+        self.owned = set(owned)
+        self.reverse(s.orelse, orelse, indent + 1, local_o, in_loop)
+        self.finish_block(orelse, indent + 1, local_o)
+        self.owned -= touched_b | touched_o
+        for n in local_b | local_o:
+            self.state[n] = "zero"
+        if not body.items and not orelse.items:
+            return
+        self.use(s.test)
+        if body.items:
+            out.add(indent, f"if {s.test}:", s.line)
+            out.items.extend(body.items)
+            if orelse.items:
+                out.add(indent, "else:", s.line)
+                out.items.extend(orelse.items)
+        else:
+            out.add(indent, f"if not {s.test}:", s.line)
+            out.items.extend(orelse.items)
+
+    def reverse_loop(self, s, out, indent, in_loop):
+        local, touched = self._enter_block(s.body, out, indent)
+        self.owned = set()
+        body = Lines()
+        self.reverse(s.body, body, indent + 1, local, True)
+        self.finish_block(body, indent + 1, local)
+        self.owned = set()
+        for n in local:
+            self.state[n] = "zero"
+        if body.items:
+            if isinstance(s, ir.For):
+                self.use(s.seq, *([s.count] if s.count else []))
+                seq = f"{s.seq}[:{s.count}]" if s.count else s.seq
+                out.add(indent, f"for {s.target} in reversed({seq}):", s.line)
+            else:
+                self.use(s.count)
+                out.add(indent, f"for _ in range({s.count}):", s.line)
+            out.items.extend(body.items)
+        if isinstance(s, ir.For) and self.final_reads is not None and self.push_at_site(s.target, in_loop):
+            out.add(indent, f"{s.target} = _stack.pop()", s.line)
+
+
+def _collect_loop_bound(stmts, in_loop, out):
+    for s in stmts:
+        if in_loop:
+            for n in (s.target,) if isinstance(s, (ir.Assign, ir.For)) else ():
+                out.add(n)
+        if isinstance(s, ir.If):
+            _collect_loop_bound(s.body, in_loop, out)
+            _collect_loop_bound(s.orelse, in_loop, out)
+        elif isinstance(s, (ir.For, ir.While)):
+            if isinstance(s, ir.For) and in_loop:
+                out.add(s.target)
+            _collect_loop_bound(s.body, True, out)
+
+
+def _names_used(tmpl):
+    import ast
+    return {n.id for n in ast.walk(tmpl.body) if isinstance(n, ast.Name)}
+
+
+def _mask_text(mask):
+    return "(" + ", ".join(str(m) for m in mask) + ("," if len(mask) == 1 else "") + ")"
+
+
+def _short_label(e):
+    label = (e.label or "op").split(".")[-1].strip("()")
+    return label if label.isidentifier() else "op"
+
+
+def _describe(e):
+    return f"{e.label or e.text}"
