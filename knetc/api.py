@@ -68,9 +68,8 @@ class GradFunction:
         names = list(self._signature.parameters) if self._signature else []
         for i in wrt:
             check_differentiable(values[i], names[i] if i < len(names) else f"argument {i}")
-        from .runtime import tape
-        from .runtime.box import has_box
-        if self.requested_mode == "tape" or extra or any(has_box(v) for v in values):
+        if self.requested_mode == "tape" or extra or _boxed(values):
+            from .runtime import tape
             value, grads = tape.value_and_grad(self.fun, tuple(values), extra, self.wrt)
             self._last = (None, "tape")
             return value, grads
@@ -108,6 +107,12 @@ class GradFunction:
 
     def __repr__(self):
         return f"<knetc.grad of {self._name()} wrt={self.wrt!r} mode={self.mode}>"
+
+
+def _boxed(values):
+    """True when called from inside a taped function (higher-order use)."""
+    from .runtime.box import has_box
+    return any(has_box(v) for v in values)
 
 
 def _seed(ans):

@@ -160,7 +160,8 @@ def unbroadcast(g, x):
     if gshape == shape:
         return g
     xp = array_module(g)
-    g = xp.asarray(g)
+    if not hasattr(g, "shape"):
+        g = xp.asarray(g)
     extra = g.ndim - len(shape)
     if extra > 0:
         g = g.sum(axis=tuple(range(extra)))

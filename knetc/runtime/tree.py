@@ -106,8 +106,8 @@ def check_differentiable(x, argname="argument", path=""):
     if is_array(x):
         if x.dtype.kind not in "fc":
             raise GradientInputError(
-                f"knetc: cannot differentiate with respect to {where}: it is an array of dtype "
-                f"{x.dtype}, not floating point (use e.g. x.astype(np.float64))")
+                f"knetc: cannot differentiate with respect to {where}: it is an integer array "
+                f"(dtype {x.dtype}), not floating point (use e.g. x.astype(np.float64))")
         return
     if isinstance(x, (bool, np.bool_)) or (isinstance(x, numbers.Integral)):
         raise GradientInputError(

@@ -104,7 +104,7 @@ class Kinds:
                 elems = {self.of(a) for a in e.elts}
                 self._set(s.target, e.kind, elems.pop() if len(elems) == 1 else ("unknown" if elems else None))
             elif isinstance(e, ir.Const):
-                self._set(s.target, e.kind if hasattr(e, "kind") else "unknown")
+                self._set(s.target, e.kind)
             else:
                 self._set(s.target, "unknown")
         elif isinstance(s, ir.Append):

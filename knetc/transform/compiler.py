@@ -108,12 +108,12 @@ class Unit:
             except ValueError:
                 pass
         self.kinds = Kinds(self.body, values, scope)
+        self.helpers = {}         # generated name -> object handed to the code
         self._arrays_setitem_to_assign(self.body)
         self.active_params = [p for p, a in zip(self.params, active) if a]
         self.D = activity(self.body, self.active_params, self.result)
         self.adjoints = {}
         self.pullbacks = {}
-        self.helpers = {}         # generated name -> object handed to the code
         self.free_bindings = {}   # rule global name -> generated name
         self._outside_cache = {}
         self._all_names = names_in(self.body)
@@ -190,18 +190,24 @@ class Unit:
         from ..runtime import indexing
         for block in _blocks(stmts):
             for pos, s in enumerate(list(block)):
+                if isinstance(s, ir.SetItem) and self.kinds.of(s.obj) not in ("array", "list", "dict"):
+                    raise self.error_at(s.line, f"item assignment into {s.obj!r}",
+                                        "the compiler cannot tell whether it is an array, a list or a dict")
                 if isinstance(s, ir.SetItem) and self.kinds.of(s.obj) == "array":
                     fun = getattr(indexing, "setitem_array", None)
                     if fun is None or rule_for(fun) is None:
                         raise self.error_at(s.line, "assignment into an array element")
                     ix = self.names.temp("ix")
+                    new = self.names.temp("t")
                     i = block.index(s)
                     block[i:i + 1] = [
                         ir.Assign(line=s.line, target=ix, expr=ir.Const(s.index_value, list(s.atoms))),
-                        ir.Assign(line=s.line, target=s.obj, expr=ir.Op(
+                        ir.Assign(line=s.line, target=new, expr=ir.Op(
                             f"setitem_array({s.obj}, {ix}, {s.value})", fun, [s.obj, ix, s.value],
                             label="item assignment")),
+                        ir.Assign(line=s.line, target=s.obj, expr=ir.Copy(new)),
                     ]
+                    self.kinds.kind[new] = "array"
                     self.helpers["setitem_array"] = fun
                     self.names.taken.add("setitem_array")
 
@@ -256,7 +262,7 @@ def compile_vjp(fun, active, param_values):
     for v in sorted(em.pushed - set(params)):
         text.append((2, f"{v} = None", 0))
     text.extend((i + 1, t, l) for i, t, l in fwd.items)
-    nonlocal_names = sorted(_assigned_in(rev) & (unit.locals - {unit.result}) - set(unit.adjoints.values()))
+    nonlocal_names = sorted(_assigned_in(rev) & unit.locals - set(unit.adjoints.values()))
     text.append((2, f"def {pb_name}({dres}):", 0))
     if nonlocal_names:
         text.append((3, f"nonlocal {', '.join(nonlocal_names)}", 0))

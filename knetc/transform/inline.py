@@ -44,15 +44,11 @@ def _build(vjp):
         lines, start = inspect.getsourcelines(vjp)
     except (OSError, TypeError):
         return None
-    src = textwrap.dedent("".join(lines))
-    try:
-        tree = ast.parse(src)
-    except SyntaxError:
-        try:
-            tree = ast.parse("(\n" + src.strip().rstrip(",") + "\n)")
-            start -= 1
-        except SyntaxError:
-            return None
+    tree = _parse_lines(lines)
+    if tree is None:
+        return None
+    tree, offset = tree
+    start -= offset
     body = _find_body(tree, vjp, params, start)
     if body is None:
         return None
@@ -68,6 +64,22 @@ def _build(vjp):
         if isinstance(node, (ast.Lambda, ast.NamedExpr, ast.ListComp, ast.GeneratorExp)):
             return None
     return Template(params, body, free)
+
+
+def _parse_lines(lines):
+    """Parse the lines holding a rule; a continuation line may carry a stray ')'."""
+    src = textwrap.dedent("".join(lines))
+    candidates = [src, "(\n" + src.strip().rstrip(",") + "\n)"]
+    stripped = src.rstrip().rstrip(",")
+    while stripped.endswith(")"):
+        stripped = stripped[:-1].rstrip().rstrip(",")
+        candidates.append("(\n" + stripped.strip() + "\n)")
+    for i, text in enumerate(candidates):
+        try:
+            return ast.parse(text), (0 if i == 0 else 1)
+        except SyntaxError:
+            continue
+    return None
 
 
 def _find_body(tree, vjp, params, start):

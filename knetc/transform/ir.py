@@ -63,6 +63,7 @@ class Const:
     """A value with no derivative: ``text`` is evaluated as written."""
     text: str
     atoms: list = field(default_factory=list)
+    kind: str = "unknown"   # 'array' for NumPy constructors such as np.zeros
 
 
 # ---- statements -------------------------------------------------------------

@@ -120,6 +120,8 @@ class JumpLowering:
 
 
 def _contains_return(s):
+    if isinstance(s, (gast.FunctionDef, gast.Lambda)):
+        return False
     return any(isinstance(n, gast.Return) for n in _walk_no_defs(s))
 
 

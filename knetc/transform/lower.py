@@ -288,7 +288,9 @@ class Lowerer:
         if is_user_function(obj):
             return ir.HelperCall(dotted, args, kwargs, fun=obj)
         if is_nondiff(obj):
-            return ir.Const(text, args + [a for _, a in kwargs])
+            module = getattr(obj, "__module__", None) or ("numpy" if type(obj).__name__ == "ufunc" else "")
+            kind = "array" if module.startswith(("numpy", "cupy")) else "unknown"
+            return ir.Const(text, args + [a for _, a in kwargs], kind)
         return ir.Op(text, obj, args, kwargs, label=dotted)
 
     def method_call(self, node, func):
@@ -296,6 +298,8 @@ class Lowerer:
         args, kwargs = self.arguments(node)
         text = f"{obj}.{func.attr}({_arglist(args, kwargs)})"
         fun = METHODS.get(func.attr)
+        if fun is not None and is_nondiff(fun):
+            return ir.Const(text, [obj] + args + [a for _, a in kwargs])
         return ir.Op(text, fun, [obj] + args, kwargs, label=f".{func.attr}()")
 
     def arguments(self, node):
@@ -374,6 +378,9 @@ class Lowerer:
                 self.emit(ir.LocalDef(name=target.id, text=f"{target.id} = {unparse(value)}"), node)
                 return
             expr = self.rhs(value)
+            if target.id in ir.reads(expr) and not isinstance(expr, (ir.Copy, ir.Const)):
+                # x = f(x): the adjoint needs the old x and the new one apart
+                expr = ir.Copy(self.temp(expr, node))
             self.emit(ir.Assign(target=target.id, expr=expr), node)
             return
         if isinstance(target, (gast.Tuple, gast.List)):

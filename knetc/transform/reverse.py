@@ -373,13 +373,34 @@ class ReverseEmitter:
             out.add(indent, f"{d}.pop()", s.line)
 
     def _enter_block(self, stmts, out, indent):
-        """Materialise adjoints a block touches that are not local to it."""
-        outside = self.u.names_outside(stmts)
-        local = block_locals(stmts, outside)
-        touched = {n for n in names_in(stmts) if n in self.u.D} - local
+        """Materialise adjoints a block touches that are not local to it.
+
+        Variables local to the block (or to blocks nested in it) start each
+        pass through it with a zero adjoint.
+        """
+        local = block_locals(stmts, self.u.names_outside(stmts))
+        touched = {n for n in self.exposed(stmts) if n in self.u.D} - local
         for n in sorted(touched):
             self.materialise(n, out, indent)
+        for n in local:
+            self.state[n] = "zero"
+            self.owned.discard(n)
         return local, touched
+
+    def exposed(self, stmts):
+        """Names a block mentions, less those local to the blocks nested in it."""
+        out = set()
+        for s in stmts:
+            if isinstance(s, ir.If):
+                for b in (s.body, s.orelse):
+                    out |= self.exposed(b) - block_locals(b, self.u.names_outside(b))
+                out.add(s.test)
+            elif isinstance(s, (ir.For, ir.While)):
+                out |= self.exposed(s.body) - block_locals(s.body, self.u.names_outside(s.body))
+                out |= _own(s)
+            else:
+                out |= names_in([s])
+        return out
 
     def reverse_if(self, s, out, indent, in_loop):
         local_b, touched_b = self._enter_block(s.body, out, indent)
@@ -427,6 +448,12 @@ class ReverseEmitter:
             out.items.extend(body.items)
         if isinstance(s, ir.For) and self.final_reads is not None and self.push_at_site(s.target, in_loop):
             out.add(indent, f"{s.target} = _stack.pop()", s.line)
+
+
+def _own(s):
+    if isinstance(s, ir.For):
+        return {s.target, s.seq} | ({s.count} if s.count else set())
+    return {s.count}
 
 
 def _collect_loop_bound(stmts, in_loop, out):

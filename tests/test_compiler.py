@@ -1,0 +1,478 @@
+"""The compiler against central finite differences, one construct group at a time.
+
+Each case is a small loss written as a user would write it; the compiled
+gradient (mode='source': no tape fallback allowed) must match float64 finite
+differences.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import knetc as knet
+from knetc.testing import assert_tree_allclose, numeric_grad
+
+rng = np.random.default_rng(42)
+
+
+def R(*shape):
+    return rng.standard_normal(shape)
+
+
+def check(f, *args, wrt=0, rtol=1e-5, atol=1e-7):
+    g = knet.grad(f, wrt=wrt, mode="source")
+    got = g(*args)
+    want = numeric_grad(f, args, wrt=wrt)
+    assert_tree_allclose(got, want, rtol=rtol, atol=atol)
+    assert g.mode == "source"
+    return g
+
+
+# ---- helpers used by the cases (module globals) ----------------------------
+def predict(w, x):
+    return w[0] @ x + w[1]
+
+
+def layer(w, b, x, act=np.tanh):
+    return act(w @ x + b)
+
+
+def two_outputs(a, b):
+    return a * b, a + b
+
+
+def scaled(x, s=2.0):
+    return s * x
+
+
+# ---- operators and broadcasting ----------------------------------------------
+def op_arith(x, y):
+    return np.sum(x * y + x / (y * y + 1) - y ** 2) + np.sum((-x) @ y.T)
+
+
+def op_pow(x):
+    return np.sum(x ** 3 + 2.0 ** x + np.abs(x) ** 1.5)
+
+
+def bcast_bias(w, b, x):
+    return np.sum(np.tanh(w @ x + b))          # b is (n, 1)
+
+
+def bcast_row(x, r):
+    return np.sum((x - r) ** 2)                # r is (1, n)
+
+
+def bcast_scalar(x, s):
+    return np.sum(s * x + s)                  # s is a Python float
+
+
+@pytest.mark.parametrize("f,args,wrt", [
+    (op_arith, (R(3, 4), R(3, 4)), (0, 1)),
+    (op_pow, (np.abs(R(5)) + 0.5,), 0),
+    (bcast_bias, (R(4, 3), R(4, 1), R(3, 6)), (0, 1)),
+    (bcast_row, (R(5, 3), R(1, 3)), (0, 1)),
+    (bcast_scalar, (R(3, 2), 0.7), (0, 1)),
+])
+def test_operators_and_broadcasting(f, args, wrt):
+    check(f, *args, wrt=wrt)
+
+
+# ---- numpy functions -----------------------------------------------------------
+def np_elementwise(x):
+    y = np.exp(x) + np.log(x) + np.log1p(x) + np.expm1(x) + np.sqrt(x) + np.square(x)
+    y = y + np.sin(x) * np.cos(x) + np.tan(x / 3) + np.tanh(x) + np.sinh(x) - np.cosh(x) + np.arctan(x)
+    return np.sum(y + np.abs(x - 1))
+
+
+def np_selection(x, y):
+    return np.sum(np.maximum(x, y) + np.minimum(x, 0.3) + np.where(x > 0.5, x * y, y) + np.clip(x, 0.2, 0.9))
+
+
+def np_reductions(x):
+    a = np.sum(x, axis=0) + np.mean(x, axis=0) + np.max(x, axis=0) + np.min(x, axis=0)
+    b = np.sum(x, axis=1, keepdims=True) * np.prod(x, axis=1, keepdims=True)
+    return np.sum(a) + np.sum(b) + np.max(x) + np.mean(x)
+
+
+def np_linear(a, b, v):
+    return np.sum(np.dot(a, b)) + np.sum(np.matmul(a, b) * 2) + np.sum(np.outer(v, v)) + np.dot(v, v)
+
+
+def np_shapes(x):
+    y = np.transpose(x).reshape(2, 6)
+    z = np.expand_dims(np.squeeze(x[:, :1]), 0)
+    c = np.concatenate([x, x * 2], axis=0)
+    s = np.stack([x, x], axis=0)
+    h = np.hstack((x, x)) + np.vstack((x, x)).T[:, :3].T.T[:, :x.shape[1] * 2].sum() * 0
+    p, q = np.split(x, 2, axis=1)
+    return np.sum(y ** 2) + np.sum(z) + np.sum(c * c) + np.sum(s) + np.sum(h) + np.sum(p * q) \
+        + np.sum(np.broadcast_to(x[:1], (3, 4)))
+
+
+def np_methods(x):
+    y = x.T @ x
+    return x.sum(axis=0).mean() + y.reshape(-1).sum() + x.max() + x.reshape((4, 3)).sum(axis=1).prod() \
+        + x.mean() * x.ndim + x.shape[0] * x.dtype.itemsize * 0.0
+
+
+def constants(x):
+    z = np.zeros_like(x)
+    o = np.ones_like(x)
+    return np.sum(x * o + z)
+
+
+@pytest.mark.parametrize("f,args,wrt", [
+    (np_elementwise, (rng.uniform(0.1, 0.9, (3, 4)),), 0),
+    (np_selection, (rng.uniform(0, 1, (4, 5)), rng.uniform(0, 1, (4, 5))), (0, 1)),
+    (np_reductions, (rng.uniform(0.5, 1.5, (3, 4)),), 0),
+    (np_linear, (R(3, 4), R(4, 2), R(5)), (0, 1, 2)),
+    (np_shapes, (R(3, 4),), 0),
+    (np_methods, (R(3, 4),), 0),
+    (constants, (R(3),), 0),
+])
+def test_numpy_functions(f, args, wrt):
+    check(f, *args, wrt=wrt)
+
+
+# ---- helpers: globals, nested defs, closures, lambdas, kwargs, tuples ------------
+def uses_helpers(w, x):
+    h = layer(w[0], w[1], x)
+    h2 = layer(w[2], w[3], h, act=np.sin)
+    a, b = two_outputs(h2, h2)
+    return np.sum(a - b) + np.sum(scaled(h, s=3.0)) + np.sum(predict(w[2:], h))
+
+
+def make_closure_loss(lam):
+    def penalised(w, x):
+        return np.sum(np.tanh(w @ x)) + lam * np.sum(w * w)
+    return penalised
+
+
+def nested_def(w, x):
+    def sq(v):
+        return v * v
+    act = lambda v: np.tanh(v) * 2
+    return np.sum(sq(act(w @ x)))
+
+
+def test_helper_calls():
+    w = [R(4, 3), R(4, 1), R(2, 4), R(2, 1)]
+    g = check(uses_helpers, w, R(3, 5))
+    assert "call_vjp(layer" in g.source
+    assert "def layer_vjp" in g.source
+
+
+def test_closure_and_nested_defs():
+    check(make_closure_loss(0.3), R(2, 3), R(3, 4))
+    check(nested_def, R(2, 3), R(3, 4))
+
+
+def test_lambda_loss():
+    f = lambda w: np.sum(w ** 2) * 3
+    check(f, R(4))
+
+
+def recursive_helper(x, n):
+    if n == 0:
+        return x
+    return recursive_helper(np.sin(x), n - 1)
+
+
+def uses_recursion(x):
+    return np.sum(recursive_helper(x, 3))
+
+
+def test_recursive_helper():
+    check(uses_recursion, R(4))
+
+
+# ---- loops --------------------------------------------------------------------
+def loop_range(w, x):
+    for i in range(1, len(w), 2):
+        x = np.tanh(w[i] * x + w[i - 1])
+    for j in range(len(w) - 1, 0, -3):
+        x = x * w[j]
+    return np.sum(x)
+
+
+def loop_items(w, x):
+    total = 0.0
+    for wi in w:
+        total = total + np.sum(wi * x)
+    for i, wi in enumerate(w):
+        total += i * np.sum(wi)
+    for a, b in zip(w, w[1:]):
+        total = total + np.sum(a * b)
+    for row in x:
+        total = total + np.sum(row ** 2)
+    return total
+
+
+def loop_while(x):
+    n = 0
+    while np.sum(x * x) < 50.0 and n < 20:
+        x = x * 1.5 + 0.1
+        n += 1
+    return np.sum(x)
+
+
+def loop_break_continue(x):
+    total = 0.0
+    for i in range(10):
+        if i % 2 == 1:
+            continue
+        total = total + np.sum(x ** i)
+        if i >= 6:
+            break
+    return total
+
+
+def nested_loops(w, x):
+    for i in range(3):
+        for j in range(2):
+            x = np.sin(w[j] * x + i)
+    return np.sum(x)
+
+
+def loop_rnn(W, b, x):
+    for _ in range(50):
+        x = np.tanh(W @ x + b)
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("f,args,wrt", [
+    (loop_range, ([R(3) for _ in range(6)], R(3)), (0, 1)),
+    (loop_items, ([R(2, 2) for _ in range(3)], R(2, 2)), (0, 1)),
+    (loop_while, (R(3) * 0.1,), 0),
+    (loop_break_continue, (rng.uniform(0.5, 1.0, 3),), 0),
+    (nested_loops, ([R(2), R(2)], R(2)), (0, 1)),
+    (loop_rnn, (R(8, 8) * 0.3, R(8, 1), R(8, 1)), (0, 1, 2)),
+])
+def test_loops(f, args, wrt):
+    check(f, *args, wrt=wrt)
+
+
+# ---- conditionals and returns -------------------------------------------------
+def branches(x, flag):
+    if flag == "a":
+        y = x * 2
+    elif flag == "b":
+        y = np.sin(x)
+    else:
+        y = x ** 3
+    if np.sum(x) > 0:
+        y = y + x
+    z = y if np.max(y) > 1 else -y
+    ok = (np.sum(x) > -100) and not (np.sum(x) > 100) or flag == "c"
+    return np.sum(z) * (1.0 if ok else 2.0)
+
+
+def early_return(x):
+    for i in range(5):
+        x = x * 1.1
+        if np.sum(x) > 3.0:
+            return np.sum(x * x)
+    if np.sum(x) < -1.0:
+        return np.sum(x)
+    return np.sum(np.sin(x))
+
+
+@pytest.mark.parametrize("flag", ["a", "b", "c"])
+def test_branches(flag):
+    for x in (R(3), -np.abs(R(3))):
+        check(branches, x, flag)
+
+
+def test_early_returns():
+    for x in (np.full(3, 0.8), np.full(3, -0.6), np.full(3, 0.1)):
+        check(early_return, x)
+
+
+# ---- indexing -----------------------------------------------------------------
+def index_reads(x, w):
+    a = x[0, 1] + x[-1, -2] + np.sum(x[1:, ::2]) + np.sum(x[::-1, 1]) + np.sum(x[..., 0])
+    b = np.sum(x[None, :, 1]) + np.sum(x[np.array([0, 2, 0, 0])]) + np.sum(x[x > 0.2])
+    c = np.sum(w["a"] * w["b"][1]) + np.sum(w["b"][0])
+    return a + b + c
+
+
+def test_indexing():
+    x = R(3, 4)
+    w = {"a": R(2), "b": (R(3), R(2))}
+    check(index_reads, x, w, wrt=(0, 1))
+
+
+def repeated_gather(x):
+    idx = [0, 1, 1, 1, 2]
+    return np.sum(x[idx] * np.arange(5.0))
+
+
+def test_repeated_indices_accumulate():
+    g = check(repeated_gather, R(3))
+    np.testing.assert_allclose(g(np.zeros(3)), [0.0, 6.0, 4.0])
+
+
+# ---- assignment forms -------------------------------------------------------
+def assignment_forms(w, x):
+    a, (b, c) = w[0] * 1.0, (w[1], w[2])   # a is a new array: a += b must not write into w[0]
+    a += b
+    a *= 2
+    state = [x, x]
+    d = {"h": x}
+    for i in range(2):
+        state[0], state[1] = np.tanh(a * state[1]), state[0] + c
+        d["h"] = d["h"] * b
+    hs = []
+    for s in state:
+        hs.append(s * 2)
+    return np.sum(np.stack(hs)) + np.sum(d["h"])
+
+
+def array_write(x):
+    y = np.zeros(3)
+    y[0] = x[1] * 2
+    y[1:] = x[:2] ** 2
+    return np.sum(y * y)
+
+
+def test_assignment_forms():
+    check(assignment_forms, [R(3), R(3), R(3)], R(3), wrt=(0, 1))
+
+
+def test_array_element_writes():
+    check(array_write, R(3))
+
+
+def lm_loss(w, s, seq):
+    total, count = 0.0, 0
+    for t in range(len(seq) - 1):
+        s[0] = np.tanh(w[0] @ s[0] + w[1] @ seq[t])
+        ypred = w[2] @ s[0]
+        ynorm = ypred - np.log(np.sum(np.exp(ypred), axis=0, keepdims=True))
+        total += np.sum(seq[t + 1] * ynorm)
+        count += seq[t + 1].shape[1]
+    return -total / count
+
+
+def test_state_list_side_effects_are_kept():
+    w = [R(4, 4) * 0.5, R(4, 3), R(3, 4)]
+    seq = [np.eye(3)[:, rng.integers(0, 3, 2)] for _ in range(4)]
+    s0 = [np.zeros((4, 2))]
+    g = knet.grad(lm_loss, mode="source")
+    s = list(s0)
+    dw = g(w, s, seq)
+    expected_state = [s0[0]]
+    lm_loss(w, expected_state, seq)
+    np.testing.assert_allclose(s[0], expected_state[0])   # exactly one call's side effect
+    assert_tree_allclose(dw, numeric_grad(lambda w: lm_loss(w, list(s0), seq), (w,), 0), rtol=1e-5)
+
+
+# ---- the public API ---------------------------------------------------------
+def linreg_loss(w, x, y):
+    return np.sum((y - predict(w, x)) ** 2) / y.shape[1]
+
+
+def test_value_and_grad_and_gradloss():
+    w, x, y = [R(1, 3), R(1, 1)], R(3, 5), R(1, 5)
+    v, g = knet.value_and_grad(linreg_loss)(w, x, y)
+    g2, v2 = knet.gradloss(linreg_loss)(w, x, y)
+    assert v == pytest.approx(linreg_loss(w, x, y))
+    assert v2 == pytest.approx(v)
+    assert_tree_allclose(g, g2)
+
+
+def test_decorator_forms_and_structure():
+    @knet.grad
+    def f(w):
+        return np.sum(w["a"] ** 2) + w["c"][0] * 3.0
+
+    w = {"a": R(2), "b": R(3), "c": (1.5, 2.0)}
+    g = f(w)
+    assert set(g) == {"a", "b", "c"}
+    np.testing.assert_allclose(g["a"], 2 * w["a"])
+    np.testing.assert_array_equal(g["b"], np.zeros(3))      # unused: zeros, never None
+    assert isinstance(g["c"], tuple) and g["c"] == (3.0, 0.0)
+    assert isinstance(g["c"][0], float)
+
+    @knet.grad(wrt=(0, 2))
+    def h(a, b, c):
+        return a * b * c
+    assert h(2.0, 3.0, 4.0) == (12.0, 6.0)
+
+
+def test_integer_parameters_are_an_error():
+    with pytest.raises(knet.GradientInputError, match="integer"):
+        knet.grad(lambda w: np.sum(w * 2.0))(np.arange(3))
+    with pytest.raises(knet.GradientInputError, match=r"w\[1\]"):
+        knet.grad(lambda w: w[0] * 2.0)([1.0, 2])
+
+
+def test_scalar_result_required():
+    with pytest.raises(knet.GradientInputError, match=r"shape \(3,\), expected a scalar"):
+        knet.grad(lambda x: x * 2.0)(np.ones(3))
+
+
+def test_source_is_readable_and_deterministic():
+    g = knet.grad(linreg_loss)
+    g([R(1, 3), R(1, 1)], R(3, 5), R(1, 5))
+    src = g.source
+    assert "# Grad of: return np.sum((y - predict(w, x)) ** 2) / y.shape[1]" in src
+    assert "dw" in src and "def linreg_loss_vjp(w, x, y):" in src
+    assert "return (dw, None, None)" in src
+    g2 = knet.grad(linreg_loss)
+    g2([R(1, 3), R(1, 1)], R(3, 5), R(1, 5))
+    assert g2.source == src
+
+
+def test_compiled_once_and_recompiled_on_redefinition():
+    from knetc.transform import dispatch
+    ns = {"np": np}
+    exec("def f(x):\n    return np.sum(x * x)\n", ns)
+    g = knet.grad(ns["f"])
+    g(R(3))
+    n = len(dispatch._CACHE)
+    g(R(3))
+    g(R(5))
+    assert len(dispatch._CACHE) == n                  # cached: other shapes reuse the code
+
+
+def test_user_primitive():
+    @knet.primitive
+    def cube(x):
+        return x ** 3
+    knet.defvjp(cube, lambda g, ans, x: g * 3 * x ** 2)
+
+    def f(x):
+        return np.sum(cube(x) * 2)
+    check(f, R(4))
+
+
+def test_unsupported_construct_names_file_and_line():
+    def f(x):
+        try:
+            y = x * 2
+        except ValueError:
+            y = x
+        return np.sum(y)
+    with pytest.raises(knet.UnsupportedError) as e:
+        knet.grad(f, mode="source")(R(3))
+    assert "try/except" in str(e.value)
+    assert "test_compiler.py:" in str(e.value)
+
+
+def test_runtime_error_points_at_user_line():
+    def f(w, x):
+        h = w @ x
+        return np.sum(h)
+    with pytest.raises(ValueError) as e:
+        knet.grad(f)(R(2, 3), R(4, 2))
+    notes = "\n".join(getattr(e.value, "__notes__", []))
+    assert "h = w @ x" in notes and "test_compiler.py" in notes
+
+
+def test_float_parameter_and_math():
+    def f(a, x):
+        return math.exp(0.5) * a * np.sum(x) + a ** 2
+    g = knet.grad(f, wrt=(0, 1))(1.5, np.ones(3))
+    assert isinstance(g[0], float)
+    assert g[0] == pytest.approx(math.exp(0.5) * 3 + 3.0)
