@@ -1,40 +1,542 @@
-"""Derivative rules of NumPy functions, ufuncs and operators.
+"""Derivative rules of NumPy functions, ufuncs, operators, ``math`` and builtins.
 
 One line per rule where possible: single-expression VJPs are inlined by the
 compiler into the generated code, so keep them short and readable. Every rule
 here is checked against central finite differences in tests/test_rules.py.
+
+VJPs call NumPy functions (``np.exp``, ``np.where``, ``np.reshape``...) rather
+than methods or in-place updates: those functions dispatch to CuPy for CuPy
+arrays and to the tape for traced values, so the same rule serves the GPU and
+higher-order gradients.
+
+Besides the rules, this module gives the compiler and the tape its tables:
+``METHODS`` (ndarray method name -> callable called as ``f(x, *args, **kwargs)``;
+each has a rule, except the ``NONDIFF_METHODS`` such as ``argmax``, which are
+declared non-differentiable), ``ATTRIBUTES`` (differentiable attributes such
+as ``x.T``, called as ``f(x)``), ``CONSTANT_ATTRIBUTES`` and ``BUILTINS``
+(builtin -> NumPy function with the same meaning).
 """
+import builtins
+import math
+import numbers
+
 import numpy as np
 
-from .backend import array_module
-from .rules import defnondiff, defvjp, unbroadcast
+from .backend import array_module, is_cupy_array
+from .indexing import scatter
+from .rules import defnondiff, defvjp, primitive, unbroadcast
+
+
+# --- helpers used inside VJPs --------------------------------------------------
+def _lift(g, x):
+    """A scalar adjoint as an array on ``x``'s device (arrays pass through).
+
+    Only needed for CuPy: NumPy functions accept Python scalars directly, but
+    a Python float broadcast against a GPU array must first move there.
+    """
+    if is_cupy_array(x) and isinstance(g, (numbers.Number, np.generic)):
+        return array_module(x).asarray(g, dtype=x.dtype if x.dtype.kind in "fc" else None)
+    return g
+
+
+def _keep_axes(g, axis, keepdims):
+    """Give a reduction's adjoint back its reduced axes (as size 1)."""
+    if axis is None or keepdims:
+        return g
+    return np.expand_dims(g, axis)
+
+
+def _count(x, ans):
+    """How many elements of ``x`` were reduced into each element of ``ans``."""
+    return np.size(x) // max(np.size(ans), 1)
+
+
+def _inverse_perm(axes, ndim):
+    """The permutation undoing ``np.transpose(x, axes)`` (None for None)."""
+    if axes is None:
+        return None
+    inverse = [0] * ndim
+    for position, axis in enumerate(axes):
+        inverse[axis % ndim] = position
+    return tuple(inverse)
+
+
+def _method_axes(axes):
+    """``x.transpose(1, 0)`` and ``x.transpose((1, 0))`` both give ``(1, 0)``."""
+    if len(axes) == 0 or (len(axes) == 1 and axes[0] is None):
+        return None
+    if len(axes) == 1 and not isinstance(axes[0], numbers.Integral):
+        return tuple(axes[0])
+    return tuple(axes)
+
+
+def _along(x, axis, index):
+    """The index tuple selecting ``index`` along ``axis`` of ``x``."""
+    return (slice(None),) * (axis % np.ndim(x)) + (index,)
+
+
+def _split_like(g, arrays, axis, shapes):
+    """Cut ``g`` along ``axis`` into pieces of ``shapes``; reshape to ``arrays``."""
+    bounds, total = [], 0
+    for shape in shapes[:-1]:
+        total += shape[axis]
+        bounds.append(total)
+    pieces = np.split(g, bounds, axis=axis)
+    return [unbroadcast(np.reshape(p, np.shape(a)), a) for p, a in zip(pieces, arrays)]
+
 
 # --- arithmetic (operators map onto these ufuncs) ---------------------------
 defvjp(np.add, lambda g, ans, x, y: unbroadcast(g, x),
-               lambda g, ans, x, y: unbroadcast(g, y))
+               lambda g, ans, x, y: unbroadcast(g, y),
+)
 defvjp(np.subtract, lambda g, ans, x, y: unbroadcast(g, x),
-                    lambda g, ans, x, y: unbroadcast(-g, y))
+                    lambda g, ans, x, y: unbroadcast(-g, y),
+)
 defvjp(np.multiply, lambda g, ans, x, y: unbroadcast(g * y, x),
-                    lambda g, ans, x, y: unbroadcast(g * x, y))
+                    lambda g, ans, x, y: unbroadcast(g * x, y),
+)
+defvjp(np.divide, lambda g, ans, x, y: unbroadcast(g / y, x),
+                  lambda g, ans, x, y: unbroadcast(-g * ans / y, y),
+)
+# ``y - 1 + (y == 0)`` keeps 0 ** -1 out of the y == 0 case (its adjoint is 0).
+defvjp(np.power, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1 + (y == 0)), x),
+                 lambda g, ans, x, y: unbroadcast(g * ans * np.log(np.where(x > 0, x, 1.0)), y),
+)
 defvjp(np.negative, lambda g, ans, x: -g)
+defvjp(np.positive, lambda g, ans, x: g)
+defvjp(np.reciprocal, lambda g, ans, x: -g * ans * ans)
 
 # --- elementwise -------------------------------------------------------------
-defvjp(np.tanh, lambda g, ans, x: g * (1 - ans * ans))
 defvjp(np.exp, lambda g, ans, x: g * ans)
+defvjp(np.expm1, lambda g, ans, x: g * (ans + 1))
+defvjp(np.log, lambda g, ans, x: g / x)
+defvjp(np.log1p, lambda g, ans, x: g / (1 + x))
+defvjp(np.log2, lambda g, ans, x: g / (x * np.log(2.0)))
+defvjp(np.log10, lambda g, ans, x: g / (x * np.log(10.0)))
+defvjp(np.sqrt, lambda g, ans, x: g * 0.5 / ans)
+defvjp(np.square, lambda g, ans, x: g * 2 * x)
+defvjp(np.absolute, lambda g, ans, x: g * np.sign(x))
+defvjp(np.sin, lambda g, ans, x: g * np.cos(x))
+defvjp(np.cos, lambda g, ans, x: -g * np.sin(x))
+defvjp(np.tan, lambda g, ans, x: g * (1 + ans * ans))
+defvjp(np.tanh, lambda g, ans, x: g * (1 - ans * ans))
+defvjp(np.sinh, lambda g, ans, x: g * np.cosh(x))
+defvjp(np.cosh, lambda g, ans, x: g * np.sinh(x))
+defvjp(np.arctan, lambda g, ans, x: g / (1 + x * x))
+defvjp(np.arcsin, lambda g, ans, x: g / np.sqrt(1 - x * x))
+defvjp(np.arccos, lambda g, ans, x: -g / np.sqrt(1 - x * x))
+defvjp(np.logaddexp, lambda g, ans, x, y: unbroadcast(g * np.exp(x - ans), x),
+                     lambda g, ans, x, y: unbroadcast(g * np.exp(y - ans), y),
+)
+# Ties send half of the adjoint to each side.
+defvjp(np.maximum, lambda g, ans, x, y: unbroadcast(g * ((x > y) + (x == y) * 0.5), x),
+                   lambda g, ans, x, y: unbroadcast(g * ((y > x) + (x == y) * 0.5), y),
+)
+defvjp(np.minimum, lambda g, ans, x, y: unbroadcast(g * ((x < y) + (x == y) * 0.5), x),
+                   lambda g, ans, x, y: unbroadcast(g * ((y < x) + (x == y) * 0.5), y),
+)
+defvjp(np.where, None,
+       lambda g, ans, c, x, y: unbroadcast(np.where(c, g, 0.0), x),
+       lambda g, ans, c, x, y: unbroadcast(np.where(c, 0.0, g), y),
+)
+
+
+def _clip_vjp(g, ans, x, *bounds, **kwargs):
+    # The adjoint passes where clip left x unchanged (bounds may be None).
+    return unbroadcast(g * (ans == x), x)
+
+
+defvjp(np.clip, _clip_vjp)
+
 
 # --- reductions --------------------------------------------------------------
-def _sum_vjp(g, ans, x, axis=None, keepdims=False, **_):
-    xp = array_module(g, x)
-    shape = np.shape(x)
-    if axis is not None and not keepdims:
-        g = xp.expand_dims(g, axis)
-    return xp.broadcast_to(g, shape)
+def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
+
+
+def _mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims) / _count(x, ans), np.shape(x))
+
+
+def _max_vjp(g, ans, x, axis=None, out=None, keepdims=False, **kwargs):
+    # The adjoint goes to the positions of the extreme value, split on ties;
+    # the same rule serves max and min.
+    hit = np.equal(x, _keep_axes(ans, axis, keepdims))
+    return _keep_axes(_lift(g, x), axis, keepdims) * hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def _prod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    # d prod / d x_i = product of the other entries, computed without dividing
+    # by zero: with one zero in a slice only that entry gets a gradient, with
+    # two or more none does.
+    zero = np.equal(x, 0)
+    zeros = np.sum(zero, axis=axis, keepdims=True)
+    safe = np.where(zero, 1.0, x)
+    others = np.prod(safe, axis=axis, keepdims=True)
+    partial = np.where(zeros == 0, others / safe, np.where(np.logical_and(zero, zeros == 1), others, 0.0))
+    return _keep_axes(_lift(g, x), axis, keepdims) * partial
+
+
+def _var_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    return _keep_axes(_lift(g, x), axis, keepdims) * 2 * centered / (_count(x, ans) - ddof)
+
+
+def _std_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    scale = (_count(x, ans) - ddof) * _keep_axes(ans, axis, keepdims)
+    return _keep_axes(_lift(g, x), axis, keepdims) * centered / scale
 
 
 defvjp(np.sum, _sum_vjp)
+defvjp(np.mean, _mean_vjp)
+defvjp(np.max, _max_vjp)
+defvjp(np.min, _max_vjp)
+defvjp(np.amax, _max_vjp)
+defvjp(np.amin, _max_vjp)
+defvjp(np.prod, _prod_vjp)
+defvjp(np.var, _var_vjp)
+defvjp(np.std, _std_vjp)
+
 
 # --- linear algebra ----------------------------------------------------------
-defvjp(np.matmul, lambda g, ans, x, y: g @ y.T,
-                  lambda g, ans, x, y: x.T @ g)
+def _matmul_vjp_x(g, ans, x, y):
+    xd, yd = np.ndim(x), np.ndim(y)
+    if xd == 1 and yd == 1:          # (k,) @ (k,) -> ()
+        return g * y
+    if yd == 1:                      # (..., m, k) @ (k,) -> (..., m)
+        return unbroadcast(np.expand_dims(g, -1) * y, x)
+    if xd == 1:                      # (k,) @ (..., k, n) -> (..., n)
+        return unbroadcast(np.matmul(y, np.expand_dims(g, -1))[..., 0], x)
+    return unbroadcast(np.matmul(g, np.swapaxes(y, -1, -2)), x)
 
-defnondiff(np.shape, np.ndim, np.zeros_like, np.ones_like, np.argmax, np.argmin)
+
+def _matmul_vjp_y(g, ans, x, y):
+    xd, yd = np.ndim(x), np.ndim(y)
+    if xd == 1 and yd == 1:
+        return g * x
+    if xd == 1:                      # (k,) @ (..., k, n): outer products
+        return unbroadcast(np.expand_dims(x, -1) * np.expand_dims(g, -2), y)
+    if yd == 1:                      # (..., m, k) @ (k,)
+        return unbroadcast(np.matmul(np.expand_dims(g, -2), x)[..., 0, :], y)
+    return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y)
+
+
+defvjp(np.matmul, _matmul_vjp_x, _matmul_vjp_y)
+
+
+def _tensordot_axes(a, b, axes):
+    """Normalise ``tensordot``'s ``axes`` to two lists of non-negative ints."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if isinstance(axes, numbers.Integral):
+        return list(range(na - axes, na)), list(range(axes))
+    a_axes, b_axes = axes
+    a_axes = [a_axes] if isinstance(a_axes, numbers.Integral) else list(a_axes)
+    b_axes = [b_axes] if isinstance(b_axes, numbers.Integral) else list(b_axes)
+    return [i % na for i in a_axes], [i % nb for i in b_axes]
+
+
+def _tensordot_adjoint_a(g, a, b, a_axes, b_axes):
+    a_free = [i for i in range(np.ndim(a)) if i not in a_axes]
+    b_free = [i for i in range(np.ndim(b)) if i not in b_axes]
+    n = len(a_free)
+    ga = np.tensordot(_lift(g, b), b, axes=(list(range(n, n + len(b_free))), b_free))
+    # ga's axes: a's free axes, then a's contracted axes in the order of b's.
+    labels = a_free + [a_axes[b_axes.index(j)] for j in sorted(b_axes)]
+    return np.transpose(ga, tuple(np.argsort(labels).tolist()))
+
+
+def _tensordot_adjoint_b(g, a, b, a_axes, b_axes):
+    a_free = [i for i in range(np.ndim(a)) if i not in a_axes]
+    b_free = [i for i in range(np.ndim(b)) if i not in b_axes]
+    gb = np.tensordot(a, _lift(g, a), axes=(a_free, list(range(len(a_free)))))
+    labels = [b_axes[a_axes.index(i)] for i in sorted(a_axes)] + b_free
+    return np.transpose(gb, tuple(np.argsort(labels).tolist()))
+
+
+def _tensordot_vjp_a(g, ans, a, b, axes=2):
+    return _tensordot_adjoint_a(g, a, b, *_tensordot_axes(a, b, axes))
+
+
+def _tensordot_vjp_b(g, ans, a, b, axes=2):
+    return _tensordot_adjoint_b(g, a, b, *_tensordot_axes(a, b, axes))
+
+
+defvjp(np.tensordot, _tensordot_vjp_a, _tensordot_vjp_b)
+
+
+def _dot_axes(a, b):
+    # np.dot contracts a's last axis with b's second-to-last (or only) axis.
+    return [np.ndim(a) - 1], [max(np.ndim(b) - 2, 0)]
+
+
+def _dot_vjp_a(g, ans, a, b, out=None):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:   # dot with a scalar multiplies
+        return unbroadcast(g * b, a)
+    return _tensordot_adjoint_a(g, a, b, *_dot_axes(a, b))
+
+
+def _dot_vjp_b(g, ans, a, b, out=None):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    return _tensordot_adjoint_b(g, a, b, *_dot_axes(a, b))
+
+
+defvjp(np.dot, _dot_vjp_a, _dot_vjp_b)
+defvjp(np.outer, lambda g, ans, x, y: np.reshape(np.matmul(g, np.ravel(y)), np.shape(x)),
+                 lambda g, ans, x, y: np.reshape(np.matmul(np.ravel(x), g), np.shape(y)),
+)
+
+
+# --- shape ---------------------------------------------------------------------
+defvjp(np.transpose, lambda g, ans, x, axes=None: np.transpose(g, _inverse_perm(axes, np.ndim(x))))
+defvjp(np.swapaxes, lambda g, ans, x, axis1, axis2: np.swapaxes(g, axis1, axis2))
+defvjp(np.moveaxis, lambda g, ans, x, source, destination: np.moveaxis(g, destination, source))
+defvjp(np.reshape, lambda g, ans, x, shape=None, order="C", **kwargs: np.reshape(g, np.shape(x), order=order))
+defvjp(np.ravel, lambda g, ans, x, order="C": np.reshape(g, np.shape(x), order=order))
+defvjp(np.squeeze, lambda g, ans, x, axis=None: np.reshape(g, np.shape(x)))
+defvjp(np.expand_dims, lambda g, ans, x, axis: np.reshape(g, np.shape(x)))
+defvjp(np.broadcast_to, lambda g, ans, x, shape, **kwargs: unbroadcast(g, x))
+defvjp(np.atleast_1d, lambda g, ans, x: unbroadcast(np.reshape(g, np.shape(x)), x))
+defvjp(np.atleast_2d, lambda g, ans, x: unbroadcast(np.reshape(g, np.shape(x)), x))
+defvjp(np.flip, lambda g, ans, x, axis=None: np.flip(g, axis))
+defvjp(np.conjugate, lambda g, ans, x: np.conjugate(g))
+
+
+def _cumsum_vjp(g, ans, x, axis=None, dtype=None, out=None):
+    # Each x[i] feeds every later partial sum: a reversed cumulative sum.
+    if axis is None:
+        return np.reshape(np.flip(np.cumsum(np.flip(g))), np.shape(x))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+def _take_vjp(g, ans, x, indices, axis=None, out=None, mode="raise"):
+    if axis is None:
+        return np.reshape(scatter(np.ravel(x), indices, g), np.shape(x))
+    return scatter(x, _along(x, axis, indices), g)
+
+
+def _repeat_vjp(g, ans, x, repeats, axis=None):
+    xp = array_module(g, x)
+    if axis is None:
+        index = xp.repeat(xp.arange(np.size(x)), repeats)
+        return np.reshape(scatter(np.ravel(x), index, g), np.shape(x))
+    index = xp.repeat(xp.arange(np.shape(x)[axis]), repeats)
+    return scatter(x, _along(x, axis, index), g)
+
+
+def _diagonal_adjoint(g, x, offset, axis1, axis2):
+    # The diagonal lies along the last axis of g; scatter it into the two
+    # axes it came from (moved to the end and back).
+    xp = array_module(g, x)
+    k = np.shape(g)[-1]
+    rows, cols = xp.arange(k) + max(-offset, 0), xp.arange(k) + max(offset, 0)
+    moved = np.moveaxis(x, (axis1, axis2), (-2, -1))
+    return np.moveaxis(scatter(moved, (Ellipsis, rows, cols), g), (-2, -1), (axis1, axis2))
+
+
+def _diagonal_vjp(g, ans, x, offset=0, axis1=0, axis2=1):
+    return _diagonal_adjoint(g, x, offset, axis1, axis2)
+
+
+def _diagonal_shape(shape, offset, axis1, axis2):
+    n1, n2 = shape[axis1], shape[axis2]
+    k = min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2)
+    axes = (axis1 % len(shape), axis2 % len(shape))
+    return tuple(n for i, n in enumerate(shape) if i not in axes) + (max(k, 0),)
+
+
+def _trace_vjp(g, ans, x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    shape = _diagonal_shape(np.shape(x), offset, axis1, axis2)
+    g = np.broadcast_to(np.expand_dims(_lift(g, x), -1), shape)
+    return _diagonal_adjoint(g, x, offset, axis1, axis2)
+
+
+defvjp(np.cumsum, _cumsum_vjp)
+defvjp(np.take, _take_vjp)
+defvjp(np.repeat, _repeat_vjp)
+defvjp(np.diagonal, _diagonal_vjp)
+defvjp(np.trace, _trace_vjp)
+
+
+# Functions of a sequence of arrays: the VJP of argument 0 returns a list of
+# adjoints, one per element (Python floats get scalars).
+def _concatenate_vjp(g, ans, arrays, axis=0, out=None, **kwargs):
+    if axis is None:                      # the pieces were flattened first
+        return _split_like(g, arrays, 0, [(np.size(a),) for a in arrays])
+    return _split_like(g, arrays, axis, [np.shape(a) for a in arrays])
+
+
+def _stack_vjp(g, ans, arrays, axis=0, out=None, **kwargs):
+    return [unbroadcast(g[_along(g, axis, i)], a) for i, a in enumerate(arrays)]
+
+
+def _hstack_vjp(g, ans, arrays, **kwargs):
+    shapes = [np.shape(a) or (1,) for a in arrays]           # as np.atleast_1d
+    return _split_like(g, arrays, 0 if len(shapes[0]) == 1 else 1, shapes)
+
+
+def _vstack_vjp(g, ans, arrays, **kwargs):
+    shapes = [(1,) * (2 - np.ndim(a)) + np.shape(a) for a in arrays]   # as np.atleast_2d
+    return _split_like(g, arrays, 0, shapes)
+
+
+defvjp(np.concatenate, _concatenate_vjp)
+defvjp(np.stack, _stack_vjp)
+defvjp(np.hstack, _hstack_vjp)
+defvjp(np.vstack, _vstack_vjp)
+
+
+# Functions returning a list: ``g`` is a list with one adjoint per piece
+# (None or zeros for pieces that were not used).
+def _split_vjp(g, ans, x, indices_or_sections, axis=0):
+    pieces = [gi if gi is not None else np.zeros_like(ai) for gi, ai in zip(g, ans)]
+    return np.concatenate(pieces, axis=axis)
+
+
+defvjp(np.split, _split_vjp)
+defvjp(np.array_split, _split_vjp)
+
+
+def _array_vjp(g, ans, x, *args, **kwargs):
+    # np.array of an array is the identity; of a (nested) list it stacks.
+    if isinstance(x, (list, tuple)):
+        return [_array_vjp(g[i], None, xi) for i, xi in enumerate(x)]
+    return unbroadcast(g, x)
+
+
+defvjp(np.array, _array_vjp)
+defvjp(np.asarray, _array_vjp)
+defvjp(np.copy, lambda g, ans, x, order="K", **kwargs: g)
+defvjp(np.float64, lambda g, ans, x=0.0: g)
+defvjp(np.float32, lambda g, ans, x=0.0: g)
+defvjp(np.real, lambda g, ans, x: np.real(g))
+
+
+# --- ndarray methods and attributes -------------------------------------------
+# Methods whose NumPy function has the same positional signature map onto
+# it; the others get small adapters with rules of their own.
+@primitive
+def ndarray_transpose(x, *axes):
+    """``x.transpose(1, 0)`` or ``x.transpose((1, 0))`` or ``x.transpose()``."""
+    return np.transpose(x, _method_axes(axes))
+
+
+@primitive
+def ndarray_reshape(x, *shape, order="C"):
+    """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
+    return np.reshape(x, shape[0] if len(shape) == 1 else shape, order=order)
+
+
+@primitive
+def ndarray_flatten(x, order="C"):
+    """``x.flatten()``: a flat copy."""
+    return np.copy(np.ravel(x, order=order))
+
+
+@primitive
+def ndarray_astype(x, dtype, *args, **kwargs):
+    """``x.astype(dtype)``."""
+    return x.astype(dtype, *args, **kwargs)
+
+
+@primitive
+def ndarray_item(x):
+    """``x.item()``: the one element of ``x`` as a Python scalar."""
+    return x.item()
+
+
+@primitive
+def matrix_transpose(x):
+    """``x.mT``: swap the last two axes."""
+    return np.swapaxes(x, -1, -2)
+
+
+def _astype_vjp(g, ans, x, dtype, *args, **kwargs):
+    g = _lift(g, x)
+    return ndarray_astype(g, x.dtype) if hasattr(g, "astype") else g
+
+
+defvjp(ndarray_transpose, lambda g, ans, x, *axes: np.transpose(g, _inverse_perm(_method_axes(axes), np.ndim(x))))
+defvjp(ndarray_reshape, lambda g, ans, x, *shape, order="C": np.reshape(g, np.shape(x), order=order))
+defvjp(ndarray_flatten, lambda g, ans, x, order="C": np.reshape(g, np.shape(x), order=order))
+defvjp(ndarray_astype, _astype_vjp)
+defvjp(ndarray_item, lambda g, ans, x: g * np.ones_like(x))
+defvjp(matrix_transpose, lambda g, ans, x: np.swapaxes(g, -1, -2))
+
+# Methods whose results are constants; they are in METHODS too (their
+# callables are declared with defnondiff, not given rules).
+NONDIFF_METHODS = {
+    "argmax": np.argmax, "argmin": np.argmin, "argsort": np.argsort, "nonzero": np.nonzero,
+    "any": np.any, "all": np.all, "round": np.round,
+}
+METHODS = {
+    "sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod,
+    "var": np.var, "std": np.std, "cumsum": np.cumsum, "dot": np.dot, "clip": np.clip,
+    "squeeze": np.squeeze, "ravel": np.ravel, "copy": np.copy, "swapaxes": np.swapaxes,
+    "repeat": np.repeat, "take": np.take, "diagonal": np.diagonal, "trace": np.trace,
+    "conj": np.conjugate, "conjugate": np.conjugate,
+    "transpose": ndarray_transpose, "reshape": ndarray_reshape, "flatten": ndarray_flatten,
+    "astype": ndarray_astype, "item": ndarray_item,
+    **NONDIFF_METHODS,
+}
+ATTRIBUTES = {"T": np.transpose, "mT": matrix_transpose, "real": np.real}
+CONSTANT_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "size", "itemsize", "nbytes", "strides"})
+
+
+# --- math module and builtins on Python scalars ---------------------------------
+def _math_log_vjp_x(g, ans, x, base=None):
+    return g / x if base is None else g / (x * np.log(base))
+
+
+defvjp(math.exp, lambda g, ans, x: g * ans)
+defvjp(math.expm1, lambda g, ans, x: g * (ans + 1))
+defvjp(math.log, _math_log_vjp_x, lambda g, ans, x, base: -g * ans / (base * np.log(base)))
+defvjp(math.log1p, lambda g, ans, x: g / (1 + x))
+defvjp(math.log2, lambda g, ans, x: g / (x * np.log(2.0)))
+defvjp(math.log10, lambda g, ans, x: g / (x * np.log(10.0)))
+defvjp(math.sqrt, lambda g, ans, x: g * 0.5 / ans)
+defvjp(math.sin, lambda g, ans, x: g * np.cos(x))
+defvjp(math.cos, lambda g, ans, x: -g * np.sin(x))
+defvjp(math.tan, lambda g, ans, x: g * (1 + ans * ans))
+defvjp(math.tanh, lambda g, ans, x: g * (1 - ans * ans))
+defvjp(math.sinh, lambda g, ans, x: g * np.cosh(x))
+defvjp(math.cosh, lambda g, ans, x: g * np.sinh(x))
+defvjp(math.atan, lambda g, ans, x: g / (1 + x * x))
+defvjp(math.fabs, lambda g, ans, x: g * np.sign(x))
+defvjp(math.pow, lambda g, ans, x, y: g * y * x ** (y - 1 + (y == 0)),
+                 lambda g, ans, x, y: g * ans * np.log(x) if x > 0 else 0.0 * g,
+)
+
+defvjp(builtins.abs, lambda g, ans, x: g * np.sign(x))
+defvjp(builtins.pow, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1 + (y == 0)), x),
+                     lambda g, ans, x, y: unbroadcast(g * ans * np.log(np.where(x > 0, x, 1.0)), y),
+)
+defvjp(builtins.float, lambda g, ans, x=0.0: unbroadcast(g, x))
+
+
+def _builtin_sum_vjp(g, ans, iterable, start=0):
+    # sum(list) adds the elements; sum(array) adds its rows.
+    if isinstance(iterable, (list, tuple)):
+        return [unbroadcast(g, v) for v in iterable]
+    return np.broadcast_to(_lift(g, iterable), np.shape(iterable))
+
+
+defvjp(builtins.sum, _builtin_sum_vjp, lambda g, ans, iterable, start=0: unbroadcast(g, start))
+
+BUILTINS = {builtins.abs: np.absolute, builtins.pow: np.power}
+
+# --- constants -------------------------------------------------------------------
+defnondiff(
+    np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.full_like, np.empty_like,
+    np.zeros, np.ones, np.full, np.empty, np.eye, np.identity, np.arange, np.linspace,
+    np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero, np.argwhere, np.count_nonzero,
+    np.searchsorted, np.sign, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
+    np.floor_divide, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
+    np.greater_equal, np.isnan, np.isfinite, np.isinf, np.isclose, np.allclose,
+    np.array_equal, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
+    np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert,
+    np.any, np.all, np.result_type,
+    builtins.len, builtins.round, builtins.int, builtins.bool, math.floor, math.ceil,
+    math.isnan, math.isfinite,
+)

@@ -1,0 +1,109 @@
+"""Indexing: the rules of ``x[idx]`` and of functional assignment ``x[idx] = v``.
+
+``getitem`` is ``operator.getitem`` itself, so the compiler (which rewrites
+``x[i]``) and the tape (``Box.__getitem__``) find the same rule. Its adjoint is
+``scatter(x, idx, g)``: zeros shaped like ``x`` with ``g`` added at ``idx``.
+``setitem_array(x, idx, v)`` returns a copy of ``x`` with ``x[idx] = v``.
+
+``scatter`` and ``setitem_array`` are primitives with rules of their own (the
+adjoint of a scatter is a gather), so gradients of gradients work too.
+"""
+import numbers
+import operator
+
+import numpy as np
+
+from .backend import array_module, is_array, is_cupy_array
+from .rules import defvjp, primitive, unbroadcast
+from .tree import zeros_like_tree
+
+getitem = operator.getitem
+
+
+def _is_basic_index(idx):
+    """True for ints, slices, ``...`` and ``None`` (or tuples of them).
+
+    Basic indices never select an element twice, so an adjoint can simply be
+    assigned; integer arrays can repeat positions and must accumulate.
+    """
+    if isinstance(idx, tuple):
+        return all(_is_basic_index(i) for i in idx)
+    if isinstance(idx, (bool, np.bool_)):
+        return False
+    return (idx is None or idx is Ellipsis or isinstance(idx, (slice, numbers.Integral)))
+
+
+def _repeats_possible(idx):
+    """False when every array in an advanced index is a boolean mask."""
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    for part in parts:
+        if _is_basic_index(part):
+            continue
+        if isinstance(part, (bool, np.bool_)):
+            continue
+        kind = part.dtype.kind if is_array(part) else np.asarray(part).dtype.kind
+        if kind != "b":
+            return True
+    return False
+
+
+def _scatter_add(out, idx, g):
+    """``out[idx] += g`` with repeated indices accumulating (NumPy or CuPy)."""
+    if is_cupy_array(out):
+        xp = array_module(out)
+        if hasattr(xp.add, "at"):
+            xp.add.at(out, idx, g)
+        else:  # older CuPy
+            import cupyx
+            cupyx.scatter_add(out, idx, g)
+    else:
+        np.add.at(out, idx, g)
+    return out
+
+
+@primitive
+def scatter(x, idx, g):
+    """Zeros shaped like ``x`` with ``g`` added at ``[idx]``: the adjoint of ``x[idx]``.
+
+    For a list, tuple or dict ``x`` the result is a list (or dict) with ``g``
+    at ``idx`` and zeros (``zeros_like_tree``) elsewhere.
+    """
+    if isinstance(x, dict):
+        out = {k: zeros_like_tree(v) for k, v in x.items()}
+        out[idx] = g
+        return out
+    if isinstance(x, (list, tuple)):
+        out = [zeros_like_tree(v) for v in x]
+        if isinstance(idx, slice):
+            for i, gi in zip(range(len(x))[idx], g):
+                out[i] = gi
+        else:
+            out[idx] = g
+        return out
+    xp = array_module(x, g)
+    dtype = x.dtype if is_array(x) and x.dtype.kind in "fc" else getattr(g, "dtype", float)
+    out = xp.zeros(np.shape(x), dtype=dtype)
+    if _is_basic_index(idx) or not _repeats_possible(idx):
+        out[idx] = g
+        return out
+    return _scatter_add(out, idx, g)
+
+
+@primitive
+def setitem_array(x, idx, v):
+    """A copy of the array ``x`` with ``[idx]`` set to ``v``; ``x`` is not modified.
+
+    Where an integer-array ``idx`` repeats a position, NumPy keeps one of the
+    written values; the adjoint then still sends ``g`` to every copy in ``v``.
+    """
+    out = array_module(x).array(x, copy=True)
+    out[idx] = v
+    return out
+
+
+defvjp(operator.getitem, lambda g, ans, x, idx: scatter(x, idx, g))
+defvjp(scatter, None, None, lambda g, ans, x, idx, piece: g[idx])
+defvjp(setitem_array, lambda g, ans, x, idx, v: setitem_array(g, idx, 0.0),
+                      None,
+                      lambda g, ans, x, idx, v: unbroadcast(g[idx], v),
+)

@@ -1,0 +1,255 @@
+"""Test helpers: finite differences, structure comparison and VJP checks.
+
+``numeric_grad`` differentiates any scalar-valued function numerically with
+respect to arrays, floats or nested lists/tuples/dicts of them;
+``assert_tree_allclose`` compares two such structures; ``check_vjp`` checks a
+registered derivative rule against finite differences.
+"""
+import numbers
+
+import numpy as np
+
+from .runtime.backend import is_array, is_cupy_array
+from .runtime.rules import rule_for
+
+__all__ = ["numeric_grad", "assert_tree_allclose", "check_vjp"]
+
+
+# --- structures -------------------------------------------------------------
+def _is_namedtuple(x):
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+def _leaves(x, out=None):
+    """The leaves of ``x`` (everything but lists, tuples and dicts), in order."""
+    out = [] if out is None else out
+    if isinstance(x, dict):
+        for v in x.values():
+            _leaves(v, out)
+    elif isinstance(x, (list, tuple)):
+        for v in x:
+            _leaves(v, out)
+    else:
+        out.append(x)
+    return out
+
+
+def _rebuild(like, leaves):
+    """A structure with ``like``'s containers, leaves taken from an iterator."""
+    if isinstance(like, dict):
+        return {k: _rebuild(v, leaves) for k, v in like.items()}
+    if isinstance(like, (list, tuple)):
+        items = [_rebuild(v, leaves) for v in like]
+        if isinstance(like, list):
+            return items
+        return type(like)(*items) if _is_namedtuple(like) else tuple(items)
+    return next(leaves)
+
+
+def _to_numpy(x):
+    if is_cupy_array(x):
+        return x.get()
+    return np.asarray(x)
+
+
+def _is_float_scalar(x):
+    return isinstance(x, (numbers.Real, np.floating)) and not isinstance(
+        x, (bool, np.bool_, numbers.Integral))
+
+
+def _scalar(value):
+    value = _to_numpy(value)
+    if value.size != 1:
+        raise ValueError(f"numeric_grad: the function must return a scalar, got shape {value.shape}")
+    return float(value.reshape(()))
+
+
+# --- finite differences ---------------------------------------------------------
+def numeric_grad(fun, args, wrt=0, eps=1e-6, kwargs=None):
+    """Central finite-difference gradient of scalar ``fun(*args, **kwargs)``.
+
+    ``wrt`` is an argument index or a tuple of them (then a tuple of gradients
+    comes back). The argument may be an array, a float, or nested lists,
+    tuples and dicts of those; the gradient has the same structure (floats for
+    floats, float64 arrays for arrays, 0.0 for ints and other constants).
+    Float arrays are copied to float64 before perturbing, so the caller's
+    values are never modified.
+    """
+    if isinstance(wrt, tuple):
+        return tuple(numeric_grad(fun, args, i, eps, kwargs) for i in wrt)
+    kwargs = {} if kwargs is None else kwargs
+    args = list(args)
+    template = args[wrt]
+    work = []
+    for leaf in _leaves(template):
+        if is_array(leaf) and leaf.dtype.kind == "f":
+            work.append(_to_numpy(leaf).astype(np.float64, copy=True))
+        elif _is_float_scalar(leaf):
+            work.append(float(leaf))
+        else:
+            work.append(leaf)
+
+    def evaluate():
+        call = list(args)
+        call[wrt] = _rebuild(template, iter(work))
+        return _scalar(fun(*call, **kwargs))
+
+    grads = []
+    for k, leaf in enumerate(work):
+        if isinstance(leaf, np.ndarray) and leaf.dtype == np.float64:
+            grad = np.zeros(leaf.shape)
+            flat = leaf.reshape(-1)          # a view: leaf is a fresh contiguous copy
+            for j in range(flat.size):
+                original = flat[j]
+                flat[j] = original + eps
+                plus = evaluate()
+                flat[j] = original - eps
+                minus = evaluate()
+                flat[j] = original
+                grad.flat[j] = (plus - minus) / (2 * eps)
+        elif isinstance(leaf, float):
+            work[k] = leaf + eps
+            plus = evaluate()
+            work[k] = leaf - eps
+            minus = evaluate()
+            work[k] = leaf
+            grad = (plus - minus) / (2 * eps)
+        elif is_array(leaf):
+            grad = np.zeros(leaf.shape)
+        else:
+            grad = 0.0
+        grads.append(grad)
+    return _rebuild(template, iter(grads))
+
+
+# --- comparison -------------------------------------------------------------------
+def _kind(x):
+    if isinstance(x, dict):
+        return "dict"
+    if _is_namedtuple(x):
+        return type(x).__name__
+    if isinstance(x, tuple):
+        return "tuple"
+    if isinstance(x, list):
+        return "list"
+    return "leaf"
+
+
+def _compare(actual, expected, path, rtol, atol):
+    where = path or "the top level"
+    ka, ke = _kind(actual), _kind(expected)
+    if ka != ke:
+        raise AssertionError(f"assert_tree_allclose: at {where}: got a {ka}, expected a {ke}")
+    if ke == "dict":
+        if set(actual) != set(expected):
+            raise AssertionError(
+                f"assert_tree_allclose: at {where}: keys {sorted(map(repr, actual))} "
+                f"!= expected {sorted(map(repr, expected))}")
+        for key in expected:
+            _compare(actual[key], expected[key], f"{path}[{key!r}]", rtol, atol)
+        return
+    if ke != "leaf":
+        if len(actual) != len(expected):
+            raise AssertionError(
+                f"assert_tree_allclose: at {where}: length {len(actual)} != expected {len(expected)}")
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            _compare(a, e, f"{path}[{i}]", rtol, atol)
+        return
+    if actual is None or expected is None:
+        if actual is not expected:
+            raise AssertionError(f"assert_tree_allclose: at {where}: got {actual!r}, expected {expected!r}")
+        return
+    a, e = _to_numpy(actual), _to_numpy(expected)
+    if a.shape != e.shape:
+        raise AssertionError(
+            f"assert_tree_allclose: at {where}: shape {a.shape} != expected shape {e.shape}")
+    if a.dtype.kind not in "biufc" or e.dtype.kind not in "biufc":
+        if not np.array_equal(a, e):
+            raise AssertionError(f"assert_tree_allclose: at {where}: got {actual!r}, expected {expected!r}")
+        return
+    close = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+    if not np.all(close):
+        bad = np.unravel_index(np.argmin(close), close.shape) if close.ndim else ()
+        diff = np.abs(a.astype(np.result_type(a, e, np.float64)) - e)
+        raise AssertionError(
+            f"assert_tree_allclose: values differ at {where}"
+            f"{'' if not bad else f', first at index {tuple(int(i) for i in bad)}'}: "
+            f"got {a[bad]!r}, expected {e[bad]!r} "
+            f"(max abs diff {np.nanmax(diff):.3g}, rtol={rtol}, atol={atol}, "
+            f"{int(np.size(close) - np.count_nonzero(close))} of {np.size(close)} differ)")
+
+
+def assert_tree_allclose(actual, expected, rtol=1e-6, atol=1e-8):
+    """Assert two structures have the same containers, keys, shapes and close values.
+
+    Lists, tuples, namedtuples and dicts must match in type; leaves (arrays,
+    floats, CuPy arrays) must match in shape and agree within ``rtol``/``atol``.
+    The message names the path (e.g. ``[1]['w']``) of the first mismatch.
+    """
+    _compare(actual, expected, "", rtol, atol)
+
+
+# --- VJP checks -----------------------------------------------------------------------
+def _random_like(x, rng):
+    if isinstance(x, dict):
+        return {k: _random_like(v, rng) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_random_like(v, rng) for v in x]
+    if is_array(x) and np.ndim(x) > 0:
+        return rng.standard_normal(x.shape)
+    return float(rng.standard_normal())
+
+
+def _inner(g, y):
+    """Sum of the products of matching leaves of two structures."""
+    total = 0.0
+    for gl, yl in zip(_leaves(g), _leaves(y)):
+        yl = _to_numpy(yl)
+        if yl.dtype.kind in "fc":
+            total = total + np.sum(gl * yl)
+    return total
+
+
+def _as_lists(x):
+    if isinstance(x, dict):
+        return {k: _as_lists(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_as_lists(v) for v in x]
+    return x
+
+
+def _snapshot(x):
+    return [np.array(_to_numpy(leaf), copy=True) if is_array(leaf) else leaf for leaf in _leaves(x)]
+
+
+def check_vjp(fun, args, argnum, kwargs=None, rtol=1e-5, atol=1e-7, seed=0):
+    """Check the registered VJP of ``fun`` for argument ``argnum`` numerically.
+
+    With a random adjoint ``g`` of the result's structure (list results get a
+    list), the VJP must equal the finite-difference gradient of
+    ``<g, fun(*args)>`` with respect to ``args[argnum]`` in every entry, with
+    the argument's shape (lists and tuples of arguments compare as lists).
+    The VJP must not modify ``g`` or the arguments. Returns the VJP's value.
+    """
+    kwargs = {} if kwargs is None else kwargs
+    rule = rule_for(fun)
+    if rule is None:
+        raise AssertionError(f"check_vjp: no rule registered for {fun!r}")
+    vjp = rule.vjp(argnum)
+    if vjp is None:
+        raise AssertionError(f"check_vjp: {rule.name} has no VJP for argument {argnum}")
+    args = tuple(args)
+    ans = fun(*args, **kwargs)
+    g = _random_like(ans, np.random.default_rng(seed))
+    before = _snapshot((g, args))
+    got = vjp(g, ans, *args, **kwargs)
+    after = _snapshot((g, args))
+    for b, a in zip(before, after):
+        if is_array(b) and not np.array_equal(b, a, equal_nan=True):
+            raise AssertionError(f"check_vjp: the VJP of {rule.name} modified its inputs")
+    expected = numeric_grad(lambda *a, **kw: _inner(g, fun(*a, **kw)), args, argnum, kwargs=kwargs)
+    try:
+        assert_tree_allclose(_as_lists(got), _as_lists(expected), rtol=rtol, atol=atol)
+    except AssertionError as error:
+        raise AssertionError(f"check_vjp: {rule.name}, argument {argnum}: {error}") from None
+    return got
