@@ -424,16 +424,27 @@ def test_source_is_readable_and_deterministic():
     assert g2.source == src
 
 
-def test_compiled_once_and_recompiled_on_redefinition():
+def test_compiled_once_and_recompiled_on_redefinition(tmp_path, monkeypatch):
+    """Other shapes reuse the code; a redefined function (a re-run cell) recompiles."""
+    import importlib
     from knetc.transform import dispatch
-    ns = {"np": np}
-    exec("def f(x):\n    return np.sum(x * x)\n", ns)
-    g = knet.grad(ns["f"])
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = tmp_path / "knetc_redefined.py"
+    mod.write_text("import numpy as np\ndef f(x):\n    return np.sum(x * x)\n")
+    m = importlib.import_module("knetc_redefined")
+    g = knet.grad(m.f)
     g(R(3))
     n = len(dispatch._CACHE)
     g(R(3))
     g(R(5))
-    assert len(dispatch._CACHE) == n                  # cached: other shapes reuse the code
+    assert len(dispatch._CACHE) == n
+    mod.write_text("import numpy as np\ndef f(x):\n    return np.sum(x * x * x)\n")
+    import linecache
+    linecache.checkcache(str(mod))
+    m = importlib.reload(m)
+    x = R(3)
+    np.testing.assert_allclose(knet.grad(m.f)(x), 3 * x ** 2)
+    assert len(dispatch._CACHE) == n + 1
 
 
 def test_user_primitive():
