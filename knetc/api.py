@@ -65,14 +65,14 @@ class GradFunction:
     def _value_and_grad(self, args, kwargs):
         values, extra = self._bind(args, kwargs)
         wrt = self._wrt_indices(len(values))
-        names = list(self._signature.parameters) if self._signature else []
-        for i in wrt:
-            check_differentiable(values[i], names[i] if i < len(names) else f"argument {i}")
         if self.requested_mode == "tape" or extra or _boxed(values):
             from .runtime import tape
             value, grads = tape.value_and_grad(self.fun, tuple(values), extra, self.wrt)
             self._last = (None, "tape")
             return value, grads
+        names = list(self._signature.parameters) if self._signature else []
+        for i in wrt:
+            check_differentiable(values[i], names[i] if i < len(names) else f"argument {i}")
         active = tuple(i in wrt for i in range(len(values)))
         vjp, mode = dispatch.compiled_for(self.fun, active, values, self.requested_mode)
         self._last = (vjp, mode)

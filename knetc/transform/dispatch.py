@@ -95,9 +95,8 @@ def _warn_fallback(fun, err):
     if key in _WARNED:
         return
     _WARNED.add(key)
-    where = f"{err.location}: " if err.location else ""
     reason = str(err).replace("knetc: ", "", 1)
-    warnings.warn(f"knetc: {fun.__name__} runs on the tape: {where}{reason}",
+    warnings.warn(f"knetc: {fun.__name__} runs on the tape: {reason}",
                   FallbackWarning, stacklevel=4)
 
 
