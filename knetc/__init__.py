@@ -5,3 +5,4 @@ from .runtime.rules import defvjp, primitive, unbroadcast
 
 __version__ = "0.1.0"
 from .api import GradFunction, grad, gradloss, value_and_grad
+from .show import show
