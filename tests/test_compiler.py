@@ -487,3 +487,16 @@ def test_float_parameter_and_math():
     g = knet.grad(f, wrt=(0, 1))(1.5, np.ones(3))
     assert isinstance(g[0], float)
     assert g[0] == pytest.approx(math.exp(0.5) * 3 + 3.0)
+
+
+def nested_reads_parameter(w, x):
+    def layer(v, k=1.0):
+        return np.tanh(w[0] @ v + w[1]) * k
+    scale = lambda v: v * w[2]
+    return np.sum(scale(layer(layer(x), k=2.0)))
+
+
+def test_nested_def_reading_a_differentiated_variable():
+    w = [R(3, 3), R(3, 1), R(3, 1)]
+    g = check(nested_reads_parameter, w, R(3, 4), wrt=(0, 1))
+    assert "_free=('w',)" in g.source

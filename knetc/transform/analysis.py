@@ -126,7 +126,7 @@ def diff_reads(expr):
     if isinstance(expr, ir.Build):
         return list(expr.elts)
     if isinstance(expr, ir.HelperCall):
-        return list(expr.args) + [a for _, a in expr.kwargs]
+        return list(expr.args) + [a for _, a in expr.kwargs] + list(expr.free)
     return []
 
 

@@ -110,7 +110,7 @@ class Unit:
         self.kinds = Kinds(self.body, values, scope)
         self.helpers = {}         # generated name -> object handed to the code
         self._arrays_setitem_to_assign(self.body)
-        self.active_params = [p for p, a in zip(self.params, active) if a]
+        self.active_params = [p for p, a in zip(self.params + self.freevars, active) if a]
         self.D = activity(self.body, self.active_params, self.result)
         self.adjoints = {}
         self.pullbacks = {}
@@ -178,12 +178,6 @@ class Unit:
 
     def error_at(self, line, construct, detail=None):
         return UnsupportedError(construct, self.source.short_filename, line, None, detail)
-
-    def check_helper(self, expr, stmt):
-        free_active = [v for v in getattr(expr, "free", []) if v in self.D]
-        if free_active:
-            raise self.error_at(stmt.line, "a nested function that reads a differentiated variable "
-                                f"({', '.join(free_active)}) from the enclosing function")
 
     def _arrays_setitem_to_assign(self, stmts):
         """``a[i] = v`` on an array becomes a functional update of ``a``."""
@@ -268,7 +262,7 @@ def compile_vjp(fun, active, param_values):
         text.append((3, f"nonlocal {', '.join(nonlocal_names)}", 0))
     text.extend((i + 1, t, l) for i, t, l in rev.items)
     outs = []
-    for p, a in zip(unit.params, active):
+    for p, a in zip(unit.params + unit.freevars, active):
         if not a:
             outs.append("None")
         elif p in unit.D and em.state.get(p) != "zero":

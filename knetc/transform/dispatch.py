@@ -158,23 +158,34 @@ def _bind(fun, args, kwargs):
     return [bound.arguments[p] for p in names], positions
 
 
-def call_vjp(fun, mask, *args, **kwargs):
-    """Call ``fun`` and return ``(result, pullback)`` (see module docstring)."""
+def call_vjp(fun, mask, *args, _free=(), **kwargs):
+    """Call ``fun`` and return ``(result, pullback)`` (see module docstring).
+
+    ``_free`` names closure variables of ``fun`` that are differentiated in
+    the caller (a nested def reading the caller's parameters): their
+    adjoints follow the arguments' in the pullback's result.
+    """
     if isinstance(fun, Primitive) or rule_for(fun) is not None:
         return _rule_vjp(fun, mask, args, kwargs)
     if not hasattr(fun, "__code__"):
         raise UnsupportedError(f"calling {fun!r}, which has no derivative rule and no Python source")
     values, positions = _bind(fun, args, kwargs)
-    active = [False] * len(values)
+    freevars = fun.__code__.co_freevars
+    active = [False] * (len(values) + len(freevars))
     for m, p in zip(mask, positions):
         if m:
             active[p] = True
-    vjp, _ = compiled_for(fun, tuple(active), values)
-    ans, pullback = vjp(*values, *closure_values(fun))
+    free_positions = [len(values) + freevars.index(name) for name in _free]
+    for p in free_positions:
+        active[p] = True
+    free_values = closure_values(fun)
+    vjp, _ = compiled_for(fun, tuple(active), values + free_values)
+    ans, pullback = vjp(*values, *free_values)
 
     def call_pullback(g):
         grads = pullback(g)
-        return tuple(grads[p] if m else None for m, p in zip(mask, positions))
+        return (tuple(grads[p] if m else None for m, p in zip(mask, positions))
+                + tuple(grads[p] for p in free_positions))
     return ans, call_pullback
 
 

@@ -120,9 +120,51 @@ class _Substitute(ast.NodeTransformer):
         return node
 
 
+class _Fold(ast.NodeTransformer):
+    """Fold arithmetic on literal numbers left by substitution (``2 - 1`` -> ``1``)."""
+
+    def _literal(self, node):
+        try:
+            value = eval(compile(ast.Expression(node), "<fold>", "eval"), {"__builtins__": {}})
+        except Exception:
+            return node
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return node
+        return ast.copy_location(ast.Constant(value), node)
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        if _is_number(left) and _is_number(right):
+            return self._literal(node)
+        if isinstance(node.op, ast.Pow) and _is_number(right, 1):
+            return left
+        if isinstance(node.op, ast.Mult) and _is_number(right, 1):
+            return left
+        if isinstance(node.op, ast.Mult) and _is_number(left, 1):
+            return right
+        return node
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if _is_number(node.left) and all(_is_number(c) for c in node.comparators):
+            try:
+                value = eval(compile(ast.Expression(node), "<fold>", "eval"), {"__builtins__": {}})
+                return ast.copy_location(ast.Constant(int(value)), node)
+            except Exception:
+                return node
+        return node
+
+
+def _is_number(node, value=None):
+    ok = (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
+          and not isinstance(node.value, bool))
+    return ok and (value is None or node.value == value)
+
+
 def instantiate(tmpl, arg_texts, renames):
     """Source text of ``tmpl`` with its parameters replaced by ``arg_texts``."""
     import copy
     mapping = dict(zip(tmpl.params, arg_texts))
     body = _Substitute(mapping, renames).visit(copy.deepcopy(tmpl.body))
-    return ast.unparse(body)
+    return ast.unparse(_Fold().visit(body))

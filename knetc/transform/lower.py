@@ -72,6 +72,7 @@ class Lowerer:
         self.locals = local_names         # every name bound inside the function
         self.int_names = set()            # loop counters known to hold ints
         self.closure_refs = {}            # closure names read -> value
+        self.local_defs = {}              # nested function name -> enclosing locals it reads
         self.out = []
 
     # ---- helpers -------------------------------------------------------------
@@ -194,6 +195,14 @@ class Lowerer:
                       "bind it to a name first: f = lambda ...")
         self.fail(f"the expression {type(node).__name__}", node)
 
+    def _free_names(self, fun_node):
+        """Locals of this function that a nested def or lambda reads (sorted)."""
+        bound = {a.id for a in fun_node.args.args}
+        if isinstance(fun_node, gast.FunctionDef):
+            bound |= assigned_names(fun_node)
+        loads = {n.id for n in gast.walk(fun_node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        return sorted((loads - bound) & self.locals)
+
     def _names_in(self, node):
         return sorted({n.id for n in gast.walk(node) if isinstance(n, gast.Name) and n.id in self.locals})
 
@@ -273,7 +282,7 @@ class Lowerer:
             return self.method_call(node, func)
         if isinstance(func, gast.Name) and func.id in self.locals:
             args, kwargs = self.arguments(node)
-            return ir.HelperCall(func.id, args, kwargs)
+            return ir.HelperCall(func.id, args, kwargs, free=list(self.local_defs.get(func.id, [])))
         dotted = dotted_name(func)
         if dotted is None:
             self.fail("a call of a computed function", node,
@@ -343,6 +352,7 @@ class Lowerer:
             self.emit(ir.Assign(target=count, expr=ir.Const("0")), s)
             self.emit(ir.While(body=self.block(s.body), brk=s.knet_brk, count=count), s)
         elif isinstance(s, gast.FunctionDef):
+            self.local_defs[s.name] = self._free_names(s)
             self.emit(ir.LocalDef(name=s.name, text=_def_source(self.src, s)), s)
         elif isinstance(s, (gast.Assert, gast.Raise)):
             self.emit(ir.Effect(text=unparse_stmt(s), atoms=self._names_in(s)), s)
@@ -375,6 +385,7 @@ class Lowerer:
     def assign(self, target, value, node):
         if isinstance(target, gast.Name):
             if isinstance(value, gast.Lambda):
+                self.local_defs[target.id] = self._free_names(value)
                 self.emit(ir.LocalDef(name=target.id, text=f"{target.id} = {unparse(value)}"), node)
                 return
             expr = self.rhs(value)

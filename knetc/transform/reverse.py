@@ -164,11 +164,13 @@ class ReverseEmitter:
             args = ", ".join(list(e.args) + [f"{k}={v}" for k, v in e.kwargs])
             if t in self.u.D:
                 mask = tuple(a in self.u.D for a in list(e.args) + [v for _, v in e.kwargs])
-                if not any(mask):
+                free = [v for v in e.free if v in self.u.D]
+                if not any(mask) and not free:
                     return f"{t} = {e.func}({args})"
-                self.u.check_helper(e, s)
                 sep = ", " if args else ""
-                return f"{t}, {self.u.pullback_name(s)} = call_vjp({e.func}, {_mask_text(mask)}{sep}{args})"
+                extra = f", _free={_names_tuple(free)}" if free else ""
+                return (f"{t}, {self.u.pullback_name(s)} = "
+                        f"call_vjp({e.func}, {_mask_text(mask)}{sep}{args}{extra})")
             return f"{t} = {e.func}({args})"
         raise AssertionError(e)
 
@@ -274,7 +276,7 @@ class ReverseEmitter:
                     self.use(*([key] if key in self.u.locals else []))
                     self.acc(elt, f"{g}[{key}]", out, indent, line)
         elif isinstance(e, ir.HelperCall):
-            atoms = list(e.args) + [v for _, v in e.kwargs]
+            atoms = list(e.args) + [v for _, v in e.kwargs] + [v for v in e.free if v in D]
             if not any(a in D for a in atoms):
                 return
             pb = self.u.pullback_name(s)
@@ -473,6 +475,10 @@ def _collect_loop_bound(stmts, in_loop, out):
 def _names_used(tmpl):
     import ast
     return {n.id for n in ast.walk(tmpl.body) if isinstance(n, ast.Name)}
+
+
+def _names_tuple(names):
+    return "(" + ", ".join(repr(n) for n in names) + ("," if len(names) == 1 else "") + ")"
 
 
 def _mask_text(mask):
