@@ -2,6 +2,7 @@
 import functools
 import inspect
 import numbers
+import os
 
 from .errors import GradientInputError
 from .runtime.backend import is_array
@@ -19,7 +20,7 @@ class GradFunction:
     ``mode`` ('source', 'tape' or 'mixed').
     """
 
-    def __init__(self, fun, wrt=0, mode="auto", returns="grad"):
+    def __init__(self, fun, wrt=0, mode="auto", returns="grad", verbose=None, check_finite=False):
         if mode not in MODES:
             raise ValueError(f"knetc: mode must be one of {MODES}, not {mode!r}")
         if isinstance(fun, GradFunction) or not hasattr(fun, "__code__"):
@@ -28,6 +29,9 @@ class GradFunction:
         self.wrt = wrt
         self.requested_mode = mode
         self.returns = returns
+        self.verbose = bool(os.environ.get("KNETC_VERBOSE")) if verbose is None else verbose
+        self.check_finite = check_finite
+        self._shown = set()
         self._last = None            # (vjp, mode) of the latest call
         functools.update_wrapper(self, fun, updated=())
         try:
@@ -76,12 +80,37 @@ class GradFunction:
         active = tuple(i in wrt for i in range(len(values)))
         vjp, mode = dispatch.compiled_for(self.fun, active, values, self.requested_mode)
         self._last = (vjp, mode)
-        ans, pullback = vjp(*values, *dispatch.closure_values(self.fun))
+        if self.verbose and id(vjp) not in self._shown:
+            self._shown.add(id(vjp))
+            print(f"# knetc: compiled the gradient of {self._name()} (mode: {self.mode})\n{self.source}")
+        closure = dispatch.closure_values(self.fun)
+        ans, pullback = vjp(*values, *closure)
         value = scalar_value(ans, self._name())
         adjoints = pullback(_seed(ans))
         grads = [match_structure(adjoints[i] if adjoints[i] is not None else 0.0, values[i]) for i in wrt]
         grads = _unalias(grads)
+        if self.check_finite:
+            self._check_finite(grads, vjp, values, closure)
         return value, (tuple(grads) if isinstance(self.wrt, tuple) else grads[0])
+
+    def _check_finite(self, grads, vjp, values, closure):
+        from .transform.finite import NonFiniteGradientError, generated_line_text, is_finite_tree, locate
+        if is_finite_tree(grads):
+            return
+        def replay():
+            ans, pullback = vjp(*values, *closure)
+            pullback(_seed(ans))
+        where = locate(replay)
+        if where is None:
+            raise NonFiniteGradientError(f"knetc: the gradient of {self._name()} contains NaN or inf")
+        compiled, line, user_line, name = where
+        import linecache
+        from .transform.source import _short
+        user_text = linecache.getline(compiled.user_filename, user_line).strip() if user_line else ""
+        raise NonFiniteGradientError(
+            f"knetc: the gradient of {self._name()} contains NaN or inf; the first non-finite value "
+            f"({name}) came from the generated line: {generated_line_text(compiled, line)}\n"
+            f"  in the gradient of {_short(compiled.user_filename)}:{user_line}: {user_text}")
 
     # ---- inspection ------------------------------------------------------
     @property
@@ -107,6 +136,30 @@ class GradFunction:
 
     def __repr__(self):
         return f"<knetc.grad of {self._name()} wrt={self.wrt!r} mode={self.mode}>"
+
+    def _header(self):
+        from .transform.dispatch import FALLBACK_REASONS
+        line = f"knetc gradient of {self._name()} (wrt={self.wrt!r}), mode: {self.mode}"
+        reason = FALLBACK_REASONS.get(getattr(self.fun, "__code__", None))
+        if reason:
+            line += f" (fallback: {reason.replace('knetc: ', '', 1)})"
+        return line
+
+    def _repr_markdown_(self):
+        """Jupyter: the generated code as a highlighted Python block."""
+        return f"**{self._header()}**\n\n```python\n{self.source}```\n"
+
+    def _repr_html_(self):
+        """Jupyter: the generated code, highlighted with pygments when it is installed."""
+        import html
+        try:
+            from pygments import highlight
+            from pygments.formatters import HtmlFormatter
+            from pygments.lexers import PythonLexer
+            body = highlight(self.source, PythonLexer(), HtmlFormatter(noclasses=True))
+        except ImportError:
+            body = f"<pre>{html.escape(self.source)}</pre>"
+        return f"<p><b>{html.escape(self._header())}</b></p>{body}"
 
 
 def _boxed(values):
@@ -186,29 +239,33 @@ def _latest_compiled(fun):
 
 
 def _decorator(returns):
-    def make(fun=None, wrt=0, mode="auto"):
+    def make(fun=None, **options):
         if fun is None:
-            return lambda f: GradFunction(f, wrt=wrt, mode=mode, returns=returns)
-        return GradFunction(fun, wrt=wrt, mode=mode, returns=returns)
+            return lambda f: GradFunction(f, returns=returns, **options)
+        return GradFunction(fun, returns=returns, **options)
     return make
 
 
-def grad(fun=None, wrt=0, mode="auto"):
+def grad(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False):
     """The gradient of scalar ``fun`` with respect to argument ``wrt``.
 
     ``wrt`` is an index or a tuple of indices (then a tuple of gradients is
     returned). ``mode='auto'`` compiles and falls back to the tape for
     functions the compiler cannot handle; ``'source'`` forbids the fallback;
-    ``'tape'`` records every call. Usable as ``@grad`` or ``@grad(wrt=1)``.
+    ``'tape'`` records every call. ``verbose=True`` (or the environment
+    variable ``KNETC_VERBOSE=1``) prints each compilation once;
+    ``check_finite=True`` raises on NaN/inf in the gradient, naming the
+    generated and the user's line where it first appeared.
+    Usable as ``@grad`` or ``@grad(wrt=1)``.
     """
-    return _decorator("grad")(fun, wrt, mode)
+    return _decorator("grad")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite)
 
 
-def value_and_grad(fun=None, wrt=0, mode="auto"):
+def value_and_grad(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False):
     """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass."""
-    return _decorator("value_and_grad")(fun, wrt, mode)
+    return _decorator("value_and_grad")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite)
 
 
-def gradloss(fun=None, wrt=0, mode="auto"):
+def gradloss(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False):
     """Like :func:`grad`, returning ``(gradient, value)`` as Knet's gradloss does."""
-    return _decorator("gradloss")(fun, wrt, mode)
+    return _decorator("gradloss")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite)

@@ -23,6 +23,7 @@ from .reverse import ReverseEmitter
 from .source import get_function_source
 
 _counter = itertools.count(1)
+GENERATED = {}      # generated file name -> CompiledVJP (for tracebacks and NaN checks)
 
 
 class NameGenerator:
@@ -311,6 +312,7 @@ def _build(unit, name, text, runtime):
     readable = _readable(text, unit)
     compiled = CompiledVJP(fn, readable, filename, line_map)
     compiled.user_filename = unit.fun.__code__.co_filename
+    GENERATED[filename] = compiled
     compiled.helper_funs = [e.fun for s in ir.walk(unit.body) if isinstance(s, ir.Assign)
                             for e in [s.expr] if isinstance(e, ir.HelperCall) and e.fun is not None]
     return compiled
