@@ -1,0 +1,516 @@
+"""Boxes: values recorded on a trace, and the recording of one operation.
+
+A :class:`Box` wraps a value (NumPy or CuPy array, Python or NumPy float) that
+depends on the differentiated arguments. Every differentiable operation on a
+box -- an operator, a NumPy function or ufunc reached through
+``__array_function__``/``__array_ufunc__``, an ndarray method or attribute, a
+:class:`~knetc.runtime.rules.Primitive` -- is recorded as one node of the box's
+:class:`Trace`, with the derivative rule that the table in
+:mod:`knetc.runtime.rules` holds for it. Nothing here knows a derivative.
+
+Traces nest: each has a level, later traces higher. An operation on boxes of
+several traces is recorded on the highest one; its values are unboxed at that
+level only, so they may themselves be boxes of lower traces, and computing the
+result records it there too. Running the backward pass of an inner trace on
+such values records the VJP computations on the outer trace: that is how
+gradients of gradients work.
+
+A node is the tuple ``(rule, ans, args, kwargs, parents)``; ``parents`` lists
+``(argnum, index)`` for a box passed directly as argument ``argnum`` (a keyword
+name for keyword arguments) and ``(argnum, ((path, index), ...))`` for boxes
+inside a list, tuple or dict argument (``np.concatenate([a, b])``).
+"""
+import itertools
+import operator
+import sys
+import types
+
+import numpy as np
+
+from ..errors import GradientInputError, UnsupportedError
+from . import numpy_rules as _numpy_rules
+from .convert import float_conversion_culprit
+from . import indexing  # noqa: F401  (registers the rule of operator.getitem)
+from .rules import Rule, is_nondiff, rule_for
+from .tree import zeros_like_tree
+
+
+class NoRuleError(UnsupportedError):
+    """A traced value reached a callable that has no derivative rule."""
+
+    def __init__(self, message, construct=None):
+        Exception.__init__(self, message)  # not UnsupportedError's compiler wording
+        self.construct = construct
+        self.filename = self.lineno = self.col = self.detail = None
+
+
+class Trace:
+    """One level of recording: a list of nodes (None for an input)."""
+
+    __slots__ = ("level", "nodes")
+
+    def __init__(self):
+        self.level = next(_LEVELS)
+        self.nodes = []
+
+    def __repr__(self):
+        return f"<Trace level {self.level}: {len(self.nodes)} nodes>"
+
+
+_LEVELS = itertools.count(1)
+
+
+def name_of(fun):
+    """A readable dotted name of a callable, for error messages."""
+    if isinstance(fun, np.ufunc):
+        return f"numpy.{fun.__name__}"
+    owner = getattr(fun, "__self__", None)
+    if isinstance(owner, np.ufunc):
+        return f"numpy.{owner.__name__}.{fun.__name__}"
+    target = getattr(fun, "fun", fun)  # Primitive
+    name = getattr(target, "__qualname__", None) or getattr(target, "__name__", None) or type(fun).__name__
+    module = getattr(target, "__module__", None)
+    if module and module.split(".")[:2] in (["numpy", "core"], ["numpy", "_core"], ["numpy", "lib"]):
+        module = "numpy"  # numpy._core.fromnumeric.sum -> numpy.sum
+    return f"{module}.{name}" if module and module != "builtins" else name
+
+
+def _no_rule(fun, what=None):
+    where = what or name_of(fun)
+    return NoRuleError(
+        f"knetc: no derivative rule for {where}, which was called with a traced (differentiated) "
+        f"value; register one with knetc.defvjp({where.rsplit('.', 1)[-1]}, ...) (or declare it "
+        f"non-differentiable), or use functions that have one", construct=where)
+
+
+# --- unboxing -----------------------------------------------------------------
+
+def deep_value(x):
+    """The plain value under all levels of boxing."""
+    while x.__class__ is Box:
+        x = x._value
+    return x
+
+
+def deep_unbox(x):
+    """``x`` with every box, at any depth of lists, tuples and dicts, replaced by its plain value."""
+    cls = x.__class__
+    if cls is Box:
+        return deep_value(x)
+    if cls is list:
+        return [deep_unbox(v) for v in x]
+    if cls is tuple:
+        return tuple(deep_unbox(v) for v in x)
+    if cls is dict:
+        return {k: deep_unbox(v) for k, v in x.items()}
+    return x
+
+
+def _top_in(x, top):
+    """The highest trace among ``top`` and the boxes inside ``x``."""
+    cls = x.__class__
+    if cls is Box:
+        t = x._trace
+        return t if top is None or t.level > top.level else top
+    if cls is list or cls is tuple:
+        for v in x:
+            top = _top_in(v, top)
+    elif cls is dict:
+        for v in x.values():
+            top = _top_in(v, top)
+    return top
+
+
+def _unbox_in(x, top, path, subs):
+    """``x`` with the boxes of ``top`` replaced by their values; records (path, index) in ``subs``."""
+    cls = x.__class__
+    if cls is Box:
+        if x._trace is top:
+            subs.append((path, x._idx))
+            return x._value
+        return x
+    if cls is list or cls is tuple:
+        out = [_unbox_in(v, top, path + (i,), subs) for i, v in enumerate(x)]
+        return out if cls is list else tuple(out)
+    if cls is dict:
+        return {k: _unbox_in(v, top, path + (k,), subs) for k, v in x.items()}
+    return x
+
+
+def has_box(x):
+    """True if a box sits anywhere inside ``x`` (lists, tuples, dicts)."""
+    cls = x.__class__
+    if cls is Box:
+        return True
+    if cls is list or cls is tuple:
+        return any(has_box(v) for v in x)
+    if cls is dict:
+        return any(has_box(v) for v in x.values())
+    return False
+
+
+# --- recording ----------------------------------------------------------------
+
+def call(fun, args, kwargs=None):
+    """Call ``fun`` on possibly boxed arguments through the rule table.
+
+    With a rule, the call is recorded on the highest trace among the
+    arguments; for a non-differentiable function, the plain values are used
+    and the result is a constant; otherwise :class:`NoRuleError`.
+    """
+    rule = rule_for(fun)
+    if rule is None:
+        if is_nondiff(fun):
+            kwargs = deep_unbox(kwargs) if kwargs else {}
+            return fun(*deep_unbox(tuple(args)), **kwargs)
+        raise _no_rule(fun)
+    return record(fun, rule, args, kwargs)
+
+
+def _has_vjp(vjps, i):
+    return i < len(vjps) and vjps[i] is not None
+
+
+def record(fun, rule, args, kwargs=None):
+    """Record ``fun(*args, **kwargs)`` with ``rule``; boxes may sit inside containers.
+
+    An argument whose VJP the rule leaves out (None) does not carry a
+    gradient: its boxes are unboxed and treated as constants.
+    """
+    top = None
+    for a in args:
+        top = _top_in(a, top)
+    if kwargs:
+        for a in kwargs.values():
+            top = _top_in(a, top)
+    if top is None:
+        return fun(*args, **(kwargs or {}))
+    vals = list(args)
+    parents = []
+    vjps = rule.vjps
+    for i, a in enumerate(args):
+        cls = a.__class__
+        if cls is Box:
+            if a._trace is top:
+                vals[i] = a._value
+                if _has_vjp(vjps, i):
+                    parents.append((i, a._idx))
+        elif cls is list or cls is tuple or cls is dict:
+            subs = []
+            vals[i] = _unbox_in(a, top, (), subs)
+            if subs and _has_vjp(vjps, i):
+                parents.append((i, tuple(subs)))
+    if kwargs:
+        ukw = {}
+        for k, a in kwargs.items():
+            subs = []
+            ukw[k] = _unbox_in(a, top, (), subs)
+            if subs and rule.kwvjps.get(k) is not None:
+                parents.append((k, subs[0][1] if a.__class__ is Box else tuple(subs)))
+        kwargs = ukw
+        ans = fun(*vals, **kwargs)
+    else:
+        kwargs = None
+        ans = fun(*vals)
+    if not parents:
+        return ans
+    return _new_node(top, rule, ans, vals, kwargs, parents)
+
+
+def apply(fun, rule, args, kwargs=None):
+    """Record ``fun(*args)`` where boxes can only be direct positional arguments (ufuncs)."""
+    top = None
+    for a in args:
+        if a.__class__ is Box:
+            t = a._trace
+            if top is None or t.level > top.level:
+                top = t
+    vals = list(args)
+    parents = []
+    vjps = rule.vjps
+    for i, a in enumerate(args):
+        if a.__class__ is Box and a._trace is top:
+            vals[i] = a._value
+            if _has_vjp(vjps, i):
+                parents.append((i, a._idx))
+    ans = fun(*vals, **kwargs) if kwargs else fun(*vals)
+    if not parents:
+        return ans
+    return _new_node(top, rule, ans, vals, kwargs or None, parents)
+
+
+def _binop(ufunc, op, x, y):
+    """Record the operator ``op`` (computed as written) with the rule of ``ufunc``."""
+    tx = x._trace if x.__class__ is Box else None
+    ty = y._trace if y.__class__ is Box else None
+    if tx is None or (ty is not None and ty.level > tx.level):
+        top = ty
+    else:
+        top = tx
+    rule = rule_for(ufunc)
+    if rule is None:
+        if is_nondiff(ufunc):
+            return op(deep_value(x), deep_value(y))
+        raise _no_rule(ufunc)
+    vjps = rule.vjps
+    if tx is top:
+        xv = x._value
+        if ty is top:
+            yv = y._value
+            if len(vjps) >= 2 and vjps[0] is not None and vjps[1] is not None:
+                parents = ((0, x._idx), (1, y._idx))
+            else:
+                parents = tuple((i, b._idx) for i, b in ((0, x), (1, y)) if _has_vjp(vjps, i))
+        else:
+            yv = y
+            parents = ((0, x._idx),) if vjps and vjps[0] is not None else ()
+    else:
+        xv = x
+        yv = y._value
+        parents = ((1, y._idx),) if _has_vjp(vjps, 1) else ()
+    ans = op(xv, yv)
+    if not parents:
+        return ans
+    nodes = top.nodes
+    nodes.append((rule, ans, (xv, yv), None, parents))
+    return Box(ans, top, len(nodes) - 1)
+
+
+def _unop(ufunc, op, x):
+    rule = rule_for(ufunc)
+    if rule is None:
+        if is_nondiff(ufunc):
+            return op(deep_value(x))
+        raise _no_rule(ufunc)
+    xv = x._value
+    ans = op(xv)
+    if not rule.vjps or rule.vjps[0] is None:
+        return ans
+    top = x._trace
+    nodes = top.nodes
+    nodes.append((rule, ans, (xv,), None, ((0, x._idx),)))
+    return Box(ans, top, len(nodes) - 1)
+
+
+def _select_vjp(g, ans, whole, k):
+    """Adjoint of element ``k`` of a tuple-valued result: g there, zeros elsewhere."""
+    out = zeros_like_tree(deep_unbox(list(whole)))
+    out[k] = g
+    return out
+
+
+_SELECT = Rule(None, "element of a tuple result", (_select_vjp,), {})
+
+
+def _new_node(top, rule, ans, vals, kwargs, parents):
+    nodes = top.nodes
+    nodes.append((rule, ans, vals, kwargs, tuple(parents)))
+    idx = len(nodes) - 1
+    cls = ans.__class__
+    if cls is tuple or cls is list:  # several results: one box per element
+        items = []
+        for k, v in enumerate(ans):
+            nodes.append((_SELECT, v, (ans, k), None, ((0, idx),)))
+            items.append(Box(v, top, len(nodes) - 1))
+        return items if cls is list else tuple(items)
+    return Box(ans, top, idx)
+
+
+def primitive_hook(prim, args, kwargs):
+    """The hook :class:`~knetc.runtime.rules.Primitive` calls while a trace is active."""
+    if not (has_box(args) or (kwargs and has_box(kwargs))):
+        return prim.fun(*args, **kwargs)
+    rule = rule_for(prim)
+    if rule is None:
+        if is_nondiff(prim):
+            return prim.fun(*deep_unbox(args), **deep_unbox(kwargs))
+        raise NoRuleError(
+            f"knetc: primitive {name_of(prim)} was called with a traced (differentiated) value "
+            f"but has no VJP; give it one with knetc.defvjp or @{getattr(prim, '__name__', 'f')}.defvjp",
+            construct=name_of(prim))
+    return record(prim, rule, args, kwargs)
+
+
+# --- ndarray methods and attributes ---------------------------------------------
+
+def _call_method(fun, box, args, kwargs):
+    rule = rule_for(fun)
+    if rule is not None:
+        return record(fun, rule, (box,) + args, kwargs)
+    if is_nondiff(fun) or fun in _numpy_rules.NONDIFF_METHODS.values():
+        return fun(deep_value(box), *deep_unbox(args), **deep_unbox(kwargs))
+    if isinstance(fun, types.FunctionType):  # a Python adapter: its own operations are recorded
+        return fun(box, *args, **kwargs)
+    raise _no_rule(fun)
+
+
+class _BoundMethod:
+    __slots__ = ("fun", "box", "name")
+
+    def __init__(self, fun, box, name):
+        self.fun = fun
+        self.box = box
+        self.name = name
+
+    def __call__(self, *args, **kwargs):
+        return _call_method(self.fun, self.box, args, kwargs)
+
+    def __repr__(self):
+        return f"<traced method {self.name} of {self.box!r}>"
+
+
+# --- the box --------------------------------------------------------------------
+
+def _lost(what, into="a plain number"):
+    return GradientInputError(
+        f"knetc: {what} converted a traced (differentiated) value into {into}, which "
+        f"would silently drop its gradient. The tape records math functions called as "
+        f"math.exp(x) or np.exp(x), and float(x) in the module of the differentiated function; "
+        f"elsewhere pass the value on unconverted (comparisons such as x > 0 work on traced "
+        f"values), and build arrays with np.stack/np.concatenate/np.where instead of assigning "
+        f"into them")
+
+
+class Box:
+    """A value recorded on a :class:`Trace` (at position ``_idx`` of its node list)."""
+
+    __slots__ = ("_value", "_trace", "_idx")
+
+    def __init__(self, value, trace, idx):
+        self._value = value
+        self._trace = trace
+        self._idx = idx
+
+    # arithmetic: computed with the Python operator, recorded with the ufunc's rule
+    def __add__(self, other): return _binop(np.add, operator.add, self, other)
+    def __radd__(self, other): return _binop(np.add, operator.add, other, self)
+    def __sub__(self, other): return _binop(np.subtract, operator.sub, self, other)
+    def __rsub__(self, other): return _binop(np.subtract, operator.sub, other, self)
+    def __mul__(self, other): return _binop(np.multiply, operator.mul, self, other)
+    def __rmul__(self, other): return _binop(np.multiply, operator.mul, other, self)
+    def __truediv__(self, other): return _binop(np.divide, operator.truediv, self, other)
+    def __rtruediv__(self, other): return _binop(np.divide, operator.truediv, other, self)
+    def __floordiv__(self, other): return _binop(np.floor_divide, operator.floordiv, self, other)
+    def __rfloordiv__(self, other): return _binop(np.floor_divide, operator.floordiv, other, self)
+    def __mod__(self, other): return _binop(np.remainder, operator.mod, self, other)
+    def __rmod__(self, other): return _binop(np.remainder, operator.mod, other, self)
+    def __pow__(self, other): return _binop(np.power, operator.pow, self, other)
+    def __rpow__(self, other): return _binop(np.power, operator.pow, other, self)
+    def __matmul__(self, other): return _binop(np.matmul, operator.matmul, self, other)
+    def __rmatmul__(self, other): return _binop(np.matmul, operator.matmul, other, self)
+    def __neg__(self): return _unop(np.negative, operator.neg, self)
+    def __pos__(self): return self
+    def __abs__(self): return _unop(np.absolute, abs, self)
+
+    # comparisons and conversions act on the plain value
+    def __lt__(self, other): return deep_value(self) < deep_value(other)
+    def __le__(self, other): return deep_value(self) <= deep_value(other)
+    def __gt__(self, other): return deep_value(self) > deep_value(other)
+    def __ge__(self, other): return deep_value(self) >= deep_value(other)
+    def __eq__(self, other): return deep_value(self) == deep_value(other)
+    def __ne__(self, other): return deep_value(self) != deep_value(other)
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        return bool(deep_value(self))
+
+    def __float__(self):
+        culprit = float_conversion_culprit(sys._getframe(1))
+        if culprit is not None:
+            raise _lost(culprit)
+        return float(deep_value(self))
+
+    def __int__(self):
+        return int(deep_value(self))
+
+    def __round__(self, ndigits=None):
+        return round(deep_value(self), ndigits)
+
+    def __floor__(self):
+        return deep_value(self).__floor__()
+
+    def __ceil__(self):
+        return deep_value(self).__ceil__()
+
+    def __trunc__(self):
+        return deep_value(self).__trunc__()
+
+    def __format__(self, spec):
+        return format(deep_value(self), spec)
+
+    def __repr__(self):
+        return f"Box({self._value!r}, level={self._trace.level})"
+
+    def __str__(self):
+        return str(deep_value(self))
+
+    def __array__(self, dtype=None, copy=None):
+        raise _lost("np.asarray/np.array (or a NumPy function that does not dispatch to "
+                    "traced values)", "a plain NumPy array")
+
+    # containers
+    def __len__(self):
+        return len(deep_value(self))
+
+    def __iter__(self):
+        value = deep_value(self)
+        if not getattr(value, "ndim", 0):
+            raise TypeError(f"iteration over a {type(value).__name__} scalar")
+        getitem = operator.getitem
+        return (call(getitem, (self, i)) for i in range(len(value)))
+
+    def __getitem__(self, key):
+        return call(operator.getitem, (self, key))
+
+    def __setitem__(self, key, value):
+        raise GradientInputError(
+            "knetc: in-place assignment into a traced (differentiated) array is not "
+            "differentiable; build a new array instead (np.where, np.concatenate, np.stack)")
+
+    # NumPy protocols
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if kwargs.get("out") is not None:
+            raise GradientInputError(
+                f"knetc: numpy.{ufunc.__name__}(..., out=...) writes in place into an array, "
+                f"which is not differentiable; use the returned value instead")
+        if method == "__call__":
+            rule = rule_for(ufunc)
+            if rule is not None:
+                return apply(ufunc, rule, inputs, kwargs)
+            if is_nondiff(ufunc):
+                return ufunc(*deep_unbox(inputs), **deep_unbox(kwargs))
+            raise _no_rule(ufunc)
+        fun = getattr(ufunc, method)
+        rule = rule_for(fun)
+        if rule is not None:
+            return record(fun, rule, inputs, kwargs)
+        if is_nondiff(fun) or is_nondiff(ufunc):
+            return fun(*deep_unbox(inputs), **deep_unbox(kwargs))
+        raise _no_rule(fun, f"numpy.{ufunc.__name__}.{method}")
+
+    def __array_function__(self, func, types, args, kwargs):
+        rule = rule_for(func)
+        if rule is not None:
+            return record(func, rule, args, kwargs)
+        if is_nondiff(func):
+            return func(*deep_unbox(args), **deep_unbox(kwargs))
+        raise _no_rule(func)
+
+    # ndarray attributes and methods, from the tables of numpy_rules
+    def __getattr__(self, name):
+        if name[:1] == "_":
+            raise AttributeError(name)
+        if name in _numpy_rules.CONSTANT_ATTRIBUTES:
+            return getattr(deep_value(self), name)
+        fun = _numpy_rules.ATTRIBUTES.get(name)
+        if fun is not None:
+            return call(fun, (self,))
+        fun = _numpy_rules.METHODS.get(name)
+        if fun is None:
+            fun = _numpy_rules.NONDIFF_METHODS.get(name)
+        if fun is not None:
+            return _BoundMethod(fun, self, name)
+        raise AttributeError(
+            f"knetc: traced values have no attribute or method {name!r} (the ndarray methods the "
+            f"tape supports are listed in knetc.runtime.numpy_rules.METHODS; call the NumPy "
+            f"function instead, e.g. np.{name}(x))")

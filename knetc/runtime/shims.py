@@ -1,0 +1,253 @@
+"""``math`` functions and ``float()`` on traced scalars.
+
+``math.exp(x)`` and ``float(x)`` convert ``x`` with ``__float__`` in C, which
+would drop the trace. While a trace is active, the tape therefore replaces
+
+* the functions of the ``math`` module (module attributes: every
+  ``math.exp(...)`` anywhere sees the shim), and
+* in the globals of the function being differentiated (and so of the helpers
+  defined beside it), names bound by ``from math import exp`` and the name
+  ``float``
+
+with shims. On plain values a shim is the original. On a box it records the
+original's rule from the table (``rule_for(math.exp)``, ``rule_for(float)``);
+a ``math`` function without a rule but with a NumPy twin (``math.asinh`` ->
+``np.arcsinh``) records the twin; non-differentiable ones (``floor``,
+``isnan``...) see plain values; any other raises
+:class:`~knetc.runtime.box.NoRuleError` naming the function.
+
+The ``float`` shim is a subclass of ``float`` whose metaclass routes calls and
+``isinstance``/``issubclass`` checks to ``float`` and whose ``dtype`` is
+float64, so ``isinstance(v, float)``, ``dtype=float`` and ``x.astype(float)``
+behave as before (only ``type(v) is float`` sees a different object).
+
+A conversion the shims do not see (``math`` functions bound by name in another
+module, ``float()`` in another module, ``a[i] = x``) reaches ``Box.__float__``,
+which refuses it (see :mod:`knetc.runtime.convert`): an error, never a
+silently lost gradient.
+"""
+import functools
+import math
+import operator
+import threading
+
+import numpy as np
+
+from .box import Box, _no_rule, call, deep_unbox, deep_value, has_box, record
+from .rules import is_nondiff, rule_for
+
+_ORIGINAL = {name: getattr(math, name) for name in dir(math)
+             if not name.startswith("_") and callable(getattr(math, name))}
+_isfinite = _ORIGINAL["isfinite"]
+
+# math functions without a rule of their own are recorded as these NumPy twins
+_AS_NUMPY = {
+    "exp": np.exp, "expm1": np.expm1, "log": np.log, "log2": np.log2, "log10": np.log10,
+    "log1p": np.log1p, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "atan2": np.arctan2,
+    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "asinh": np.arcsinh,
+    "acosh": np.arccosh, "atanh": np.arctanh, "pow": np.power, "fabs": np.absolute,
+    "degrees": np.degrees, "radians": np.radians, "copysign": np.copysign, "fmod": np.fmod,
+    "cbrt": np.cbrt, "exp2": np.exp2,
+}
+_NONDIFF = {"floor", "ceil", "trunc", "isnan", "isinf", "isfinite", "isclose", "factorial",
+            "gcd", "lcm", "comb", "perm", "isqrt"}
+_DOMAIN_ON_INF = {"log", "log2", "log10", "log1p", "atanh"}  # infinite result -> ValueError
+
+
+def _scalar(x):
+    """A box of a one-element array becomes a box of its scalar (as float() would)."""
+    if x.__class__ is Box:
+        value = deep_value(x)
+        if getattr(value, "ndim", 0):
+            if value.size != 1:
+                raise TypeError("only arrays of size 1 can be converted to Python scalars")
+            return call(np.sum, (x,))
+    return x
+
+
+def _checked(name, result, args):
+    """Raise as ``math`` would where the NumPy twin gave NaN or inf from finite input."""
+    try:
+        finite_in = all(_isfinite(deep_value(a)) for a in args)
+        value = deep_value(result)
+        finite_out = _isfinite(value)
+    except TypeError:
+        return result
+    if finite_in and not finite_out:
+        if value != value or name in _DOMAIN_ON_INF:
+            raise ValueError("math domain error")
+        raise OverflowError("math range error")
+    return result
+
+
+def _traced(name, original, shim, args, kwargs):
+    """``math.<name>(*args)`` with a box among ``args``."""
+    rule = rule_for(original)
+    if rule is not None:
+        # recorded with the shim as the function, so that lower-level boxes
+        # in the unboxed arguments are recorded on their own trace
+        return record(shim, rule, tuple(_scalar(a) for a in args), kwargs)
+    if name in _NONDIFF or is_nondiff(original):
+        return original(*deep_unbox(args), **deep_unbox(kwargs))
+    composite = _COMPOSITE.get(name)
+    if composite is not None:
+        return composite(*args, **kwargs)
+    twin = _AS_NUMPY.get(name)
+    if twin is None or kwargs:
+        raise _no_rule(original, f"math.{name}")
+    return _twin(name, twin, args)
+
+
+def _twin(name, twin, args):
+    """Record the NumPy twin of ``math.<name>``, keeping math's errors."""
+    args = tuple(_scalar(a) for a in args)
+    with np.errstate(all="ignore"):
+        result = call(twin, args)
+    return _checked(name, result, args)
+
+
+def _make_shim(name, original):
+    def shim(*args, **kwargs):
+        for a in args:
+            if a.__class__ is Box:
+                return _traced(name, original, shim, args, kwargs)
+        if name in _ITERABLE_ARGS:
+            if name != "dist" and args:
+                args = (list(args[0]),) + args[1:]  # may be a generator: read it once
+            if has_box(args) or has_box(kwargs):
+                return _traced(name, original, shim, args, kwargs)
+        return original(*args, **kwargs)
+    functools.update_wrapper(shim, original, assigned=("__name__", "__qualname__", "__doc__"))
+    shim.__module__ = "math"
+    return shim
+
+
+# math functions of several values, as compositions of recorded operations
+def _log(x, base=None):
+    num = _twin("log", np.log, (x,))
+    return num if base is None else num / _twin("log", np.log, (base,))
+
+
+def _fsum(iterable):
+    return functools.reduce(operator.add, list(iterable), 0.0)
+
+
+def _prod(iterable, *, start=1):
+    return functools.reduce(operator.mul, list(iterable), start)
+
+
+def _hypot(*coords):
+    total = functools.reduce(operator.add, [_scalar(c) * _scalar(c) for c in coords], 0.0)
+    return _SHIMS["sqrt"](total)
+
+
+def _dist(p, q):
+    return _hypot(*[a - b for a, b in zip(p, q)])
+
+
+_COMPOSITE = {"log": _log, "fsum": _fsum, "prod": _prod, "hypot": _hypot, "dist": _dist}
+_ITERABLE_ARGS = {"fsum", "prod", "dist"}
+_SHIMS = {name: _make_shim(name, original) for name, original in _ORIGINAL.items()}
+_NAME_OF = {id(f): name for name, f in _ORIGINAL.items()}
+
+
+# --- float --------------------------------------------------------------------------
+
+class _FloatType(type):
+    """Metaclass of the ``float`` shim: calls and type checks act as ``float``'s."""
+
+    def __call__(cls, *args, **kwargs):
+        if args and args[0].__class__ is Box:
+            rule = rule_for(float)
+            if rule is not None:
+                return record(cls, rule, args[:1])
+            return float(deep_value(args[0]))  # declared non-differentiable
+        return float(*args, **kwargs)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, float)
+
+    def __subclasscheck__(cls, sub):
+        return issubclass(sub, float)
+
+
+class TracedFloat(float, metaclass=_FloatType):
+    """Stands for ``float`` in the differentiated function's globals while it is traced."""
+
+    dtype = np.dtype(np.float64)  # so that dtype=float still means float64
+
+
+TracedFloat.__name__ = TracedFloat.__qualname__ = "float"
+
+
+# --- installing -----------------------------------------------------------------------
+
+_LOCK = threading.Lock()
+_PATCHED = {}  # id(namespace dict) -> [count, dict, [(name, original, shim)]]
+_MISSING = object()
+MATH_NAMESPACE = vars(math)
+
+
+_ALIASES = {}  # id(namespace) -> (its size when scanned, names bound to math functions)
+
+
+def _math_names_in(namespace):
+    """The names of ``namespace`` bound to ``math`` functions (``exp``, ``e = math.exp``).
+
+    Rescanned when the namespace changes size; a name rebound since then is
+    missed at worst, and ``Box.__float__`` then refuses instead.
+    """
+    size = len(namespace)
+    cached = _ALIASES.get(id(namespace))
+    if cached is None or cached[0] != size:
+        if len(_ALIASES) > 4096:  # namespaces of exec'd code come and go
+            _ALIASES.clear()
+        names = tuple(k for k, v in namespace.items() if id(v) in _NAME_OF)
+        cached = _ALIASES[id(namespace)] = (size, names)
+    return cached[1]
+
+
+def patch(namespace):
+    """Put the shims into ``namespace`` (a module's dict); counted, see :func:`unpatch`."""
+    with _LOCK:
+        entry = _PATCHED.get(id(namespace))
+        if entry is not None:
+            entry[0] += 1
+            return
+        if namespace is MATH_NAMESPACE:
+            namespace.update(_SHIMS)
+            changes = None  # restored wholesale
+        else:
+            changes = []
+            for key in _math_names_in(namespace):
+                value = namespace.get(key)
+                name = _NAME_OF.get(id(value))
+                if name is not None and _ORIGINAL[name] is value:
+                    namespace[key] = _SHIMS[name]
+                    changes.append((key, value, _SHIMS[name]))
+            if "float" not in namespace and rule_for(float) is not None:
+                namespace["float"] = TracedFloat
+                changes.append(("float", _MISSING, TracedFloat))
+        _PATCHED[id(namespace)] = [1, namespace, changes]
+
+
+def unpatch(namespace):
+    """Undo one :func:`patch` of ``namespace``; the last one restores the originals."""
+    with _LOCK:
+        entry = _PATCHED.get(id(namespace))
+        if entry is None:
+            return
+        entry[0] -= 1
+        if entry[0]:
+            return
+        del _PATCHED[id(namespace)]
+        if namespace is MATH_NAMESPACE:
+            namespace.update(_ORIGINAL)
+            return
+        for name, original, shim in entry[2]:
+            if namespace.get(name) is shim:  # not rebound meanwhile
+                if original is _MISSING:
+                    del namespace[name]
+                else:
+                    namespace[name] = original

@@ -1,0 +1,446 @@
+"""The dynamic tape: reverse-mode differentiation by running the function.
+
+The user function runs as ordinary Python on boxed arguments (see
+:mod:`knetc.runtime.box`), so any Python construct works -- recursion,
+comprehensions, generators, try/except, ``with``, callable objects,
+``functools``, builtins ``sum``/``max``/``min``, functions without source.
+Each differentiable operation is recorded as a node; the backward pass is one
+reverse loop over the node list, calling the VJPs of the rule table
+(:mod:`knetc.runtime.rules`), the only place where derivatives are written.
+
+Higher order: ``value_and_grad`` called inside a differentiated function opens
+a higher trace whose backward pass is itself recorded on the outer one, so
+gradients of gradients and Hessian-vector products (:func:`hvp`) work.
+
+While a trace is active, the tape owns ``rules._TAPE_HOOK`` (so
+:class:`~knetc.runtime.rules.Primitive` calls on boxes are recorded) and the
+``math`` functions and ``float`` are shimmed (see :mod:`knetc.runtime.shims`).
+
+What cannot be recorded is an error, never a silently lost gradient:
+a callable with no rule (:class:`~knetc.runtime.box.NoRuleError`), and
+conversions NumPy does not dispatch -- ``np.array``/``np.asarray`` of traced
+values, item assignment into an array, ``math`` functions or ``float()``
+reached outside the module of the differentiated function
+(:class:`~knetc.errors.GradientInputError`; see :mod:`knetc.runtime.convert`).
+"""
+import functools
+import inspect
+import threading
+import types
+
+import numpy as np
+
+from ..errors import GradientInputError
+from . import shims
+from . import rules as _rules
+from .backend import array_module, is_array
+from .box import Box, Trace, deep_unbox, deep_value, has_box, primitive_hook
+from .tree import add_grad, check_differentiable, match_structure
+
+__all__ = ["value_and_grad", "make_vjp", "hvp", "backward"]
+
+_ndarray = np.ndarray
+
+# --- activation -----------------------------------------------------------------------
+
+_LOCK = threading.Lock()
+_ACTIVE = [0]
+
+
+def _namespace_of(fun):
+    """The globals of the Python function behind ``fun`` (partial, method, callable object)."""
+    for _ in range(8):
+        space = getattr(fun, "__globals__", None)
+        if isinstance(space, dict):
+            return space
+        if isinstance(fun, functools.partial):
+            fun = fun.func
+        elif getattr(fun, "__func__", None) is not None:
+            fun = fun.__func__
+        elif isinstance(getattr(type(fun), "__call__", None), types.FunctionType):
+            fun = type(fun).__call__
+        else:
+            return None
+    return None
+
+
+def _enter(fun):
+    with _LOCK:
+        _ACTIVE[0] += 1
+        if _ACTIVE[0] == 1:
+            _rules._TAPE_HOOK[0] = primitive_hook
+            shims.patch(shims.MATH_NAMESPACE)
+    space = _namespace_of(fun)
+    if space is not None:
+        shims.patch(space)
+    return space
+
+
+def _exit(space):
+    if space is not None:
+        shims.unpatch(space)
+    with _LOCK:
+        _ACTIVE[0] -= 1
+        if _ACTIVE[0] == 0:
+            _rules._TAPE_HOOK[0] = None
+            shims.unpatch(shims.MATH_NAMESPACE)
+
+
+def _run(fun, args, kwargs):
+    space = _enter(fun)
+    try:
+        return fun(*args, **kwargs)
+    finally:
+        _exit(space)
+
+
+# --- parameters --------------------------------------------------------------------------
+
+def _box_tree(x, trace):
+    """``x`` with every leaf replaced by an input box of ``trace``."""
+    cls = x.__class__
+    if cls is list:
+        return [_box_tree(v, trace) for v in x]
+    if cls is tuple:
+        return tuple(_box_tree(v, trace) for v in x)
+    if cls is dict:
+        return {k: _box_tree(v, trace) for k, v in x.items()}
+    if isinstance(x, tuple):  # namedtuple
+        items = [_box_tree(v, trace) for v in x]
+        return cls(*items) if hasattr(cls, "_fields") else cls(items)
+    if isinstance(x, (list, dict)):
+        return _box_tree(list(x) if isinstance(x, list) else dict(x), trace)
+    nodes = trace.nodes
+    nodes.append(None)
+    return Box(x, trace, len(nodes) - 1)
+
+
+def _unbox_tree(x, trace):
+    """``x`` with the boxes of ``trace`` (at any depth of containers) replaced by their values."""
+    cls = x.__class__
+    if cls is Box:
+        return x._value if x._trace is trace else x
+    if cls is list:
+        return [_unbox_tree(v, trace) for v in x]
+    if isinstance(x, tuple):
+        items = [_unbox_tree(v, trace) for v in x]
+        return cls(*items) if hasattr(cls, "_fields") else tuple(items)
+    if cls is dict:
+        return {k: _unbox_tree(v, trace) for k, v in x.items()}
+    return x
+
+
+def _argnums(wrt, nargs):
+    multi = not isinstance(wrt, (int, np.integer))
+    nums = tuple(wrt) if multi else (wrt,)
+    out = []
+    for i in nums:
+        if not isinstance(i, (int, np.integer)) or isinstance(i, bool) or not -nargs <= i < nargs:
+            raise GradientInputError(
+                f"knetc: cannot differentiate with respect to argument {i!r}: the function was "
+                f"called with {nargs} positional argument(s)")
+        out.append(int(i) % nargs)
+    return tuple(out), multi
+
+
+def _param_name(fun, i):
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if i < len(params) and params[i].kind in (params[i].POSITIONAL_ONLY, params[i].POSITIONAL_OR_KEYWORD):
+        return params[i].name
+    return None
+
+
+def _check(fun, args, i):
+    a = args[i]
+    if has_box(a):
+        a = deep_unbox(a)
+    try:
+        check_differentiable(a, f"argument {i}")
+    except GradientInputError:
+        name = _param_name(fun, i)
+        if name is None:
+            raise
+        check_differentiable(a, f"argument {i} ({name})")
+        raise
+
+
+# --- the backward pass ----------------------------------------------------------------
+
+def backward(trace, seeds):
+    """Adjoints of the nodes of ``trace``, given ``seeds``: pairs (node index, adjoint).
+
+    Returns a list indexed by node; entries of inputs (leaves) are kept, the
+    others are released once used. Adjoints summed from several uses are
+    accumulated in place into arrays the pass allocated itself; an adjoint is
+    brought to its value's float precision before it is used.
+    """
+    nodes = trace.nodes
+    adj = [None] * len(nodes)
+    owned = set()
+    start = -1
+    for idx, g in seeds:
+        _accumulate(adj, owned, idx, g)
+        if idx > start:
+            start = idx
+    ndarray = _ndarray
+    for i in range(start, -1, -1):
+        g = adj[i]
+        if g is None:
+            continue
+        node = nodes[i]
+        if node is None:  # an input: keep its adjoint
+            continue
+        adj[i] = None
+        rule, ans, args, kwargs, parents = node
+        if g.__class__ is ndarray and ans.__class__ is ndarray and g.dtype is not ans.dtype:
+            g = _same_precision(g, ans)
+        for argnum, p in parents:
+            vjp = rule.vjps[argnum] if argnum.__class__ is int else rule.kwvjps[argnum]
+            c = vjp(g, ans, *args, **kwargs) if kwargs else vjp(g, ans, *args)
+            if c is None:
+                continue
+            if p.__class__ is int:
+                old = adj[p]
+                if old is None:
+                    adj[p] = c
+                elif (old.__class__ is ndarray and c.__class__ is ndarray and p in owned
+                      and old.shape == c.shape and old.dtype == c.dtype):
+                    old += c
+                else:
+                    _accumulate(adj, owned, p, c)
+            else:
+                for path, q in p:
+                    piece = c
+                    for k in path:
+                        piece = piece[k]
+                    _accumulate(adj, owned, q, piece)
+    return adj
+
+
+def _same_precision(g, ans):
+    """``g`` in ``ans``'s float dtype: a rule that promoted a float32 adjoint to
+    float64 would otherwise make every later product mixed-precision (and NumPy
+    runs mixed float32/float64 matmuls without BLAS, some 40 times slower)."""
+    if g.dtype != ans.dtype and g.dtype.kind == "f" and ans.dtype.kind == "f":
+        return g.astype(ans.dtype)
+    return g
+
+
+def _accumulate(adj, owned, p, c):
+    if c is None:
+        return
+    old = adj[p]
+    if old is None:
+        adj[p] = c
+        return
+    if (p in owned and old.__class__ is _ndarray and c.__class__ is _ndarray
+            and old.shape == c.shape and old.dtype == c.dtype):
+        old += c
+        return
+    if old.__class__ in (list, tuple, dict):
+        new = add_grad(old, c)
+    else:
+        new = old + c
+    adj[p] = new
+    if new.__class__ is _ndarray:
+        owned.add(p)
+
+
+# --- gradients with the structure of the arguments -----------------------------------------
+
+class _Gather:
+    __slots__ = ("trace", "adj", "seen", "nested")
+
+    def __init__(self, trace, adj, seen):
+        self.trace = trace
+        self.adj = adj
+        self.seen = seen  # ids of arrays handed out: a second use gets a copy
+        self.nested = False
+
+    def tree(self, boxed):
+        cls = boxed.__class__
+        if cls is Box:
+            if boxed._trace is not self.trace:
+                self.nested = True
+                return 0.0
+            if boxed._value.__class__ is Box:
+                self.nested = True
+            g = self.adj[boxed._idx] if self.adj is not None else None
+            if g is None:
+                return 0.0
+            if g.__class__ is Box:
+                self.nested = True
+            elif is_array(g):
+                if id(g) in self.seen or (g.__class__ is _ndarray and not g.flags.writeable):
+                    g = g.copy()
+                self.seen.add(id(g))
+            return g
+        if isinstance(boxed, dict):
+            return {k: self.tree(v) for k, v in boxed.items()}
+        if isinstance(boxed, (list, tuple)):
+            return [self.tree(v) for v in boxed]
+        return 0.0
+
+
+def _finish_nested(grad, like):
+    if isinstance(like, dict):
+        return {k: _finish_nested(grad[k] if isinstance(grad, dict) and k in grad else 0.0, v)
+                for k, v in like.items()}
+    if isinstance(like, (list, tuple)):
+        items = [_finish_nested(grad[i] if isinstance(grad, (list, tuple)) and i < len(grad) else 0.0, v)
+                 for i, v in enumerate(like)]
+        if isinstance(like, list):
+            return items
+        return type(like)(*items) if hasattr(type(like), "_fields") else tuple(items)
+    if grad.__class__ is Box:
+        return grad
+    return match_structure(grad, deep_value(like))
+
+
+def _grad_of(boxed, like, trace, adj, seen):
+    gather = _Gather(trace, adj, seen)
+    grad = gather.tree(boxed)
+    if gather.nested:
+        return _finish_nested(grad, like)
+    return match_structure(grad, like)
+
+
+def _seed(value):
+    """The adjoint that starts the backward pass of a scalar loss (raises otherwise)."""
+    d = deep_value(value)
+    if d.__class__ is float or (isinstance(d, int) and not isinstance(d, bool)):
+        return 1.0
+    if is_array(d):
+        if d.size != 1:
+            raise GradientInputError(
+                f"knetc: loss returned an array of shape {tuple(d.shape)}, expected a scalar "
+                f"(a float or an array with one element)")
+        dtype = d.dtype if d.dtype.kind in "fc" else np.float64
+        return array_module(d).ones(d.shape, dtype)
+    if isinstance(d, np.generic) and d.dtype.kind in "fiuc":
+        return d.dtype.type(1) if d.dtype.kind in "fc" else 1.0  # keep float32 float32
+    raise GradientInputError(
+        f"knetc: loss returned a {type(d).__name__}, expected a scalar "
+        f"(a float or an array with one element)")
+
+
+# --- public API ----------------------------------------------------------------------------
+
+def value_and_grad(fun, args, kwargs=None, wrt=0):
+    """Run ``fun(*args, **kwargs)`` on the tape; return ``(value, gradient)``.
+
+    ``wrt`` is the index of the differentiated positional argument, or a tuple
+    of indices (then the gradient is a tuple, one entry per index). A
+    differentiated argument is an array, a float, or lists/tuples/dicts of
+    them; its gradient has exactly its structure, with zeros for entries the
+    value does not depend on. The value must be a scalar (a float, or an array
+    with one element); anything else raises
+    :class:`~knetc.errors.GradientInputError`, as do integer arguments.
+
+    ``fun`` may itself call ``value_and_grad`` (gradients of gradients).
+    """
+    args = tuple(args)
+    if kwargs is None:
+        kwargs = {}
+    argnums, multi = _argnums(wrt, len(args))
+    for i in argnums:
+        _check(fun, args, i)
+    trace = Trace()
+    boxed = list(args)
+    for i in argnums:
+        boxed[i] = _box_tree(args[i], trace)
+    out = _run(fun, boxed, kwargs)
+    ours = out.__class__ is Box and out._trace is trace
+    value = out._value if ours else out
+    seed = _seed(value)
+    adj = backward(trace, ((out._idx, seed),)) if ours else None
+    seen = set()
+    grads = tuple(_grad_of(boxed[i], args[i], trace, adj, seen) for i in argnums)
+    return value, (grads if multi else grads[0])
+
+
+def make_vjp(fun, active_argnums):
+    """Tape ``fun`` for use from compiled code (mixed mode).
+
+    Returns ``vjp_call(*args, **kwargs) -> (ans, pullback)``: ``ans`` is
+    ``fun``'s result (an array, a float, or lists/tuples/dicts of them) and
+    ``pullback(g)``, with ``g`` of ``ans``'s structure (None or zeros where
+    unused), returns a tuple with one adjoint per positional argument of the
+    call: the gradient, shaped like the argument, for the arguments in
+    ``active_argnums`` (an int or a tuple of ints), None for the others.
+    ``pullback`` may be called more than once.
+    """
+    if isinstance(active_argnums, (int, np.integer)):
+        active_argnums = (active_argnums,)
+    active_argnums = tuple(active_argnums)
+
+    def vjp_call(*args, **kwargs):
+        active, _ = _argnums(active_argnums, len(args))
+        for i in active:
+            _check(fun, args, i)
+        trace = Trace()
+        boxed = list(args)
+        for i in active:
+            boxed[i] = _box_tree(args[i], trace)
+        out = _run(fun, boxed, kwargs)
+        ans = _unbox_tree(out, trace)
+
+        def pullback(g):
+            seeds = []
+            _seeds(out, g, trace, seeds)
+            adj = backward(trace, seeds) if seeds else None
+            seen = {id(seed) for _, seed in seeds}  # never hand the caller's g back
+            return tuple(_grad_of(boxed[i], args[i], trace, adj, seen) if i in active else None
+                         for i in range(len(args)))
+
+        return ans, pullback
+
+    functools.update_wrapper(vjp_call, fun, assigned=("__name__", "__qualname__", "__doc__"))
+    return vjp_call
+
+
+def _seeds(out, g, trace, seeds):
+    if g is None:
+        return
+    cls = out.__class__
+    if cls is Box:
+        if out._trace is trace and not (isinstance(g, (int, float)) and g == 0):
+            seeds.append((out._idx, g))
+    elif isinstance(out, (list, tuple)):
+        for o, gi in zip(out, g):
+            _seeds(o, gi, trace, seeds)
+    elif isinstance(out, dict):
+        for k, o in out.items():
+            if k in g:
+                _seeds(o, g[k], trace, seeds)
+
+
+def hvp(fun, args, v, wrt=0, kwargs=None):
+    """Hessian-vector product of the scalar function ``fun`` at ``args``, times ``v``.
+
+    ``v`` has the structure of the differentiated argument(s) (a tuple of them
+    when ``wrt`` is a tuple); so has the result. Computed as the gradient of
+    ``vdot(gradient of fun, v)``, the inner gradient taken on a nested tape.
+    """
+    def grad_dot_v(*a):
+        _, g = value_and_grad(fun, a, kwargs, wrt)
+        return _vdot(g, v)
+
+    _, h = value_and_grad(grad_dot_v, args, None, wrt)
+    return h
+
+
+def _vdot(g, v):
+    if isinstance(g, dict):
+        terms = [_vdot(g[k], v[k]) for k in g]
+    elif isinstance(g, (list, tuple)):
+        terms = [_vdot(a, b) for a, b in zip(g, v)]
+    else:
+        return np.sum(g * v)
+    total = 0.0
+    for t in terms:
+        total = total + t
+    return total
