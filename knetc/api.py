@@ -4,6 +4,8 @@ import inspect
 import numbers
 import os
 
+import numpy as np
+
 from .errors import GradientInputError
 from .runtime.backend import is_array
 from .runtime.tree import check_differentiable, match_structure
@@ -32,6 +34,7 @@ class GradFunction:
         self.verbose = bool(os.environ.get("KNETC_VERBOSE")) if verbose is None else verbose
         self.check_finite = check_finite
         self._shown = set()
+        self._wrt_cache = {}
         self._last = None            # (vjp, mode) of the latest call
         functools.update_wrapper(self, fun, updated=())
         try:
@@ -41,7 +44,10 @@ class GradFunction:
 
     # ---- calling ---------------------------------------------------------
     def _bind(self, args, kwargs):
-        if self._signature is None or not hasattr(self.fun, "__code__"):
+        code = getattr(self.fun, "__code__", None)
+        if code is not None and not kwargs and len(args) == code.co_argcount:
+            return list(args), {}
+        if self._signature is None or code is None:
             return list(args), dict(kwargs)
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
@@ -53,7 +59,8 @@ class GradFunction:
             if not isinstance(i, int) or not -nargs <= i < nargs:
                 raise GradientInputError(
                     f"knetc: wrt={self.wrt!r} is out of range: {self._name()} takes {nargs} argument(s)")
-        return tuple(i % nargs for i in wrt)
+        self._wrt_cache[nargs] = tuple(i % nargs for i in wrt)
+        return self._wrt_cache[nargs]
 
     def _name(self):
         return getattr(self.fun, "__name__", repr(self.fun))
@@ -68,15 +75,17 @@ class GradFunction:
 
     def _value_and_grad(self, args, kwargs):
         values, extra = self._bind(args, kwargs)
-        wrt = self._wrt_indices(len(values))
+        wrt = self._wrt_cache.get(len(values)) or self._wrt_indices(len(values))
         if self.requested_mode == "tape" or extra or _boxed(values):
             from .runtime import tape
             value, grads = tape.value_and_grad(self.fun, tuple(values), extra, self.wrt)
             self._last = (None, "tape")
             return value, grads
-        names = list(self._signature.parameters) if self._signature else []
         for i in wrt:
-            check_differentiable(values[i], names[i] if i < len(names) else f"argument {i}")
+            v = values[i]
+            if not (type(v) is np.ndarray and v.dtype.kind == "f"):
+                names = list(self._signature.parameters) if self._signature else []
+                check_differentiable(v, names[i] if i < len(names) else f"argument {i}")
         active = tuple(i in wrt for i in range(len(values)))
         vjp, mode = dispatch.compiled_for(self.fun, active, values, self.requested_mode)
         self._last = (vjp, mode)
@@ -84,9 +93,13 @@ class GradFunction:
             self._shown.add(id(vjp))
             print(f"# knetc: compiled the gradient of {self._name()} (mode: {self.mode})\n{self.source}")
         closure = dispatch.closure_values(self.fun)
-        ans, pullback = vjp(*values, *closure)
-        value = scalar_value(ans, self._name())
-        adjoints = pullback(_seed(ans))
+        try:
+            ans, pullback = vjp(*values, *closure)
+            value = scalar_value(ans, self._name())
+            adjoints = pullback(_seed(ans))
+        except Exception as exc:
+            dispatch.annotate(exc)
+            raise
         grads = [match_structure(adjoints[i] if adjoints[i] is not None else 0.0, values[i]) for i in wrt]
         grads = _unalias(grads)
         if self.check_finite:
@@ -164,18 +177,28 @@ class GradFunction:
 
 def _boxed(values):
     """True when called from inside a taped function (higher-order use)."""
+    from .runtime.rules import _TAPE_HOOK
+    if _TAPE_HOOK[0] is None:      # no trace is recording: no value can be boxed
+        return False
     from .runtime.box import has_box
     return any(has_box(v) for v in values)
 
 
 def _seed(ans):
+    if type(ans) in _FLOATS:
+        return type(ans)(1.0)          # np.float32 loss -> float32 adjoints throughout
     if is_array(ans):
         return ans.dtype.type(1) if ans.ndim == 0 else ans * 0 + 1
     return 1.0
 
 
+_FLOATS = (float, np.float64, np.float32, np.float16)
+
+
 def scalar_value(ans, name="loss"):
     """``ans`` as a float; a clear error when it is not a scalar."""
+    if type(ans) in _FLOATS:
+        return ans
     if is_array(ans):
         if ans.size != 1:
             raise GradientInputError(
@@ -191,6 +214,8 @@ def scalar_value(ans, name="loss"):
 
 def _unalias(grads):
     """Copy gradient leaves that are the same object, so in-place updates stay separate."""
+    if len(grads) == 1 and not isinstance(grads[0], (list, tuple, dict)):
+        return grads
     seen = set()
 
     def fix(x):

@@ -129,11 +129,12 @@ defvjp(np.logaddexp, lambda g, ans, x, y: unbroadcast(g * np.exp(x - ans), x),
                      lambda g, ans, x, y: unbroadcast(g * np.exp(y - ans), y),
 )
 # Ties send half of the adjoint to each side.
-defvjp(np.maximum, lambda g, ans, x, y: unbroadcast(g * ((x > y) + (x == y) * 0.5), x),
-                   lambda g, ans, x, y: unbroadcast(g * ((y > x) + (x == y) * 0.5), y),
+# Ties split the adjoint; 0.5 * g keeps g's dtype (a float32 adjoint stays float32).
+defvjp(np.maximum, lambda g, ans, x, y: unbroadcast(g * (x > y) + 0.5 * g * (x == y), x),
+                   lambda g, ans, x, y: unbroadcast(g * (y > x) + 0.5 * g * (x == y), y),
 )
-defvjp(np.minimum, lambda g, ans, x, y: unbroadcast(g * ((x < y) + (x == y) * 0.5), x),
-                   lambda g, ans, x, y: unbroadcast(g * ((y < x) + (x == y) * 0.5), y),
+defvjp(np.minimum, lambda g, ans, x, y: unbroadcast(g * (x < y) + 0.5 * g * (x == y), x),
+                   lambda g, ans, x, y: unbroadcast(g * (y < x) + 0.5 * g * (x == y), y),
 )
 defvjp(np.where, None,
        lambda g, ans, c, x, y: unbroadcast(np.where(c, g, 0.0), x),
@@ -150,7 +151,12 @@ defvjp(np.clip, _clip_vjp)
 
 
 # --- reductions --------------------------------------------------------------
+_PLAIN_SCALARS = (float, np.float64, np.float32, np.float16)
+
+
 def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    if axis is None and type(x) is np.ndarray and type(g) in _PLAIN_SCALARS:
+        return np.full(x.shape, g, dtype=np.result_type(x.dtype, np.float32))   # fast path, same value
     return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
 
 
@@ -162,7 +168,8 @@ def _max_vjp(g, ans, x, axis=None, out=None, keepdims=False, **kwargs):
     # The adjoint goes to the positions of the extreme value, split on ties;
     # the same rule serves max and min.
     hit = np.equal(x, _keep_axes(ans, axis, keepdims))
-    return _keep_axes(_lift(g, x), axis, keepdims) * hit / np.sum(hit, axis=axis, keepdims=True)
+    share = _keep_axes(_lift(g, x), axis, keepdims) * hit
+    return share / np.sum(hit, axis=axis, keepdims=True, dtype=getattr(share, "dtype", None))
 
 
 def _prod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):

@@ -72,6 +72,9 @@ def match_structure(grad, like):
         items = [match_structure(grad[i] if isinstance(grad, (list, tuple)) and i < len(grad) else 0.0, v)
                  for i, v in enumerate(like)]
         return items if isinstance(like, list) else type(like)(*items) if _is_namedtuple(like) else tuple(items)
+    if type(like) is np.ndarray and type(grad) is np.ndarray and grad.shape == like.shape \
+            and grad.dtype == like.dtype:
+        return grad
     if is_array(like):
         xp = array_module(like)
         if is_array(grad):

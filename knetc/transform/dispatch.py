@@ -64,7 +64,7 @@ def compiled_for(fun, active, values, mode="auto"):
     else:
         try:
             compiled = compile_vjp(fun, active, values)
-            vjp, used = _with_user_lines(compiled), "source"
+            vjp, used = compiled.fn, "source"
             vjp.compiled = compiled
         except UnsupportedError as err:
             if mode == "source":
@@ -100,38 +100,27 @@ def _warn_fallback(fun, err):
                   FallbackWarning, stacklevel=4)
 
 
-def _with_user_lines(compiled):
-    """Wrap a generated vjp so its errors also name the user's line."""
-    fn = compiled.fn
+def annotate(exc):
+    """Add the user's file, line and source line to an error from generated code.
 
-    def vjp(*values):
-        try:
-            ans, pullback = fn(*values)
-        except Exception as e:
-            _annotate(e, compiled)
-            raise
-
-        def pullback_mapped(g):
-            try:
-                return pullback(g)
-            except Exception as e:
-                _annotate(e, compiled)
-                raise
-        return ans, pullback_mapped
-    return vjp
-
-
-def _annotate(exc, compiled):
+    The deepest generated frame in the traceback decides: that is the
+    statement of the user's code that was running.
+    """
+    from .compiler import GENERATED
     tb = exc.__traceback__
-    user_line = None
+    where = None
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == compiled.filename:
-            user_line = compiled.line_map.get(tb.tb_lineno, user_line)
+        compiled = GENERATED.get(tb.tb_frame.f_code.co_filename)
+        if compiled is not None:
+            line = max((g for g in compiled.line_map if g <= tb.tb_lineno), default=None)
+            if line is not None:
+                where = (compiled, compiled.line_map[line])
         tb = tb.tb_next
-    if user_line is None or getattr(exc, "_knetc_noted", False):
+    if where is None or getattr(exc, "_knetc_noted", False):
         return
     import linecache
     from .source import _short
+    compiled, user_line = where
     fname = compiled.user_filename
     text = linecache.getline(fname, user_line).strip()
     note = f"knetc: raised while running the generated code for {_short(fname)}:{user_line}: {text}"
