@@ -35,6 +35,7 @@ class GradFunction:
         self.check_finite = check_finite
         self._shown = set()
         self._wrt_cache = {}
+        self._active_cache = {}
         self._last = None            # (vjp, mode) of the latest call
         functools.update_wrapper(self, fun, updated=())
         try:
@@ -59,8 +60,10 @@ class GradFunction:
             if not isinstance(i, int) or not -nargs <= i < nargs:
                 raise GradientInputError(
                     f"knetc: wrt={self.wrt!r} is out of range: {self._name()} takes {nargs} argument(s)")
-        self._wrt_cache[nargs] = tuple(i % nargs for i in wrt)
-        return self._wrt_cache[nargs]
+        indices = tuple(i % nargs for i in wrt)
+        self._wrt_cache[nargs] = indices
+        self._active_cache[nargs] = tuple(i in indices for i in range(nargs))
+        return indices
 
     def _name(self):
         return getattr(self.fun, "__name__", repr(self.fun))
@@ -86,7 +89,7 @@ class GradFunction:
             if not (type(v) is np.ndarray and v.dtype.kind == "f"):
                 names = list(self._signature.parameters) if self._signature else []
                 check_differentiable(v, names[i] if i < len(names) else f"argument {i}")
-        active = tuple(i in wrt for i in range(len(values)))
+        active = self._active_cache[len(values)]
         vjp, mode = dispatch.compiled_for(self.fun, active, values, self.requested_mode)
         self._last = (vjp, mode)
         if self.verbose and id(vjp) not in self._shown:
@@ -95,7 +98,7 @@ class GradFunction:
         closure = dispatch.closure_values(self.fun)
         try:
             ans, pullback = vjp(*values, *closure)
-            value = scalar_value(ans, self._name())
+            value = scalar_value(ans, self)
             adjoints = pullback(_seed(ans))
         except Exception as exc:
             dispatch.annotate(exc)
@@ -199,6 +202,8 @@ def scalar_value(ans, name="loss"):
     """``ans`` as a float; a clear error when it is not a scalar."""
     if type(ans) in _FLOATS:
         return ans
+    if isinstance(name, GradFunction):
+        name = name._name()
     if is_array(ans):
         if ans.size != 1:
             raise GradientInputError(

@@ -17,7 +17,11 @@ there; longer VJPs are called by name.
 """
 import functools
 
+import numpy as _np
+
 from .backend import array_module
+
+_ndarray = _np.ndarray
 
 
 class Rule:
@@ -153,6 +157,8 @@ def primitive(fun):
 
 def unbroadcast(g, x):
     """Sum the adjoint ``g`` down to the shape of ``x`` (undo broadcasting)."""
+    if type(g) is _ndarray and type(x) is _ndarray and g.shape == x.shape:
+        return g                      # the common case, kept cheap
     shape = getattr(x, "shape", None)
     if shape is None:  # Python scalar
         return _to_scalar(g) if getattr(g, "ndim", 0) or hasattr(g, "shape") else g
