@@ -1,0 +1,49 @@
+"""The tutorial notebook runs headless and shows what it promises."""
+import os
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+pytest.importorskip("matplotlib")
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "tutorial.ipynb"
+
+
+def _outputs(cell):
+    texts, kinds = [], set()
+    for out in cell.get("outputs", []):
+        if "text" in out:
+            texts.append(out["text"])
+        for kind, value in out.get("data", {}).items():
+            kinds.add(kind)
+            if kind in ("text/plain", "text/markdown"):
+                texts.append(value)
+    return "\n".join(texts), kinds
+
+
+@pytest.mark.slow
+def test_tutorial_notebook_executes():
+    data = os.environ.get("KNETC_DATA")
+    if not data or not (Path(data) / "mnist" / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip("MNIST not found in KNETC_DATA")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client.execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    housing, _ = _outputs(code[1])
+    first, last = [float(v) for v in housing.split("loss ")[1].split(" -> ")]
+    assert first > 300 and last < 40                       # the tutorial's 366 -> 30, with our seed
+    _, plot_kinds = _outputs(code[2])
+    assert "image/png" in plot_kinds                        # the loss curve was drawn
+    shown, kinds = _outputs(code[3])
+    assert "text/markdown" in kinds
+    assert "mode: source" in shown and "def loss_vjp(w, x, y):" in shown and "def predict_vjp(w, x):" in shown
+    mnist, _ = _outputs(code[4])
+    accuracy = float(mnist.rsplit(":", 1)[1])
+    assert accuracy > 0.85
+    source, _ = _outputs(code[5])
+    assert "# Grad of: x = np.maximum(0, w[i] @ x + w[i + 1])" in source
