@@ -15,6 +15,34 @@ from .backend import array_module, is_array
 CONTAINERS = (list, tuple, dict)
 
 
+class _Zero:
+    """The adjoint of a container slot nothing has reached yet.
+
+    Only addition is defined (``ZERO + g`` is ``g``), so a slot that was
+    never written cannot be used by mistake as a real value.
+    """
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        return other
+
+    __radd__ = __add__
+
+    def __repr__(self):
+        return "ZERO"
+
+
+ZERO = _Zero()
+
+
+def zero_slots(x):
+    """An adjoint container for ``x`` whose slots start as ``ZERO`` (nothing allocated)."""
+    if isinstance(x, dict):
+        return dict.fromkeys(x, ZERO)
+    return [ZERO] * len(x)
+
+
 def is_container(x):
     """True for the containers a parameter structure may use."""
     return isinstance(x, CONTAINERS)
@@ -43,6 +71,10 @@ def zeros_like_tree(x):
 
 def add_grad(a, b):
     """Add two adjoints of the same value; works on arrays, floats and containers."""
+    if a is ZERO or a is None:
+        return b
+    if b is ZERO or b is None:
+        return a
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return [add_grad(x, y) for x, y in zip(a, b)]
     if isinstance(a, dict) and isinstance(b, dict):
@@ -65,6 +97,8 @@ def match_structure(grad, like):
     Array leaves become arrays of ``like``'s shape (zeros where no gradient
     reached them); float leaves become Python floats.
     """
+    if grad is ZERO or grad is None:
+        grad = 0.0
     if isinstance(like, dict):
         return {k: match_structure(grad[k] if isinstance(grad, dict) and k in grad else 0.0, v)
                 for k, v in like.items()}

@@ -12,7 +12,7 @@ import warnings
 
 from ..errors import FallbackWarning, UnsupportedError
 from ..runtime.rules import Primitive, rule_for
-from ..runtime.tree import kind_of
+from ..runtime.tree import ZERO, kind_of, match_structure
 
 _CACHE = {}
 _WARNED = set()
@@ -173,9 +173,17 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
 
     def call_pullback(g):
         grads = pullback(g)
-        return (tuple(grads[p] if m else None for m, p in zip(mask, positions))
-                + tuple(grads[p] for p in free_positions))
+        return (tuple(_filled(grads[p], values[p]) if m else None for m, p in zip(mask, positions))
+                + tuple(_filled(grads[p], free_values[p - len(values)]) for p in free_positions))
     return ans, call_pullback
+
+
+def _filled(grad, like):
+    """A helper's container adjoint with its untouched (ZERO) slots made real zeros."""
+    slots = grad if isinstance(grad, list) else grad.values() if isinstance(grad, dict) else ()
+    if any(v is ZERO for v in slots):
+        return match_structure(grad, like) if not isinstance(like, tuple) else list(match_structure(grad, like))
+    return grad
 
 
 def _rule_vjp(fun, mask, args, kwargs):

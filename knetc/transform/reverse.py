@@ -57,7 +57,19 @@ class ReverseEmitter:
         return name in self.final_reads and (in_loop or self.rebound(name))
 
     # ---- driver --------------------------------------------------------------
+    def lazy_containers(self):
+        """Parameter containers whose adjoint slots can start as ZERO.
+
+        Their slots are only ever accumulated into (never read as a value),
+        so no zero array needs to exist for a slot nothing reaches.
+        """
+        written = {s.obj for s in ir.walk(self.u.body) if isinstance(s, (ir.SetItem, ir.Append))}
+        return {p for p in self.u.params
+                if self.u.kinds.of(p) in ("list", "tuple", "dict") and self.sites.get(p, 0) == 0
+                and p not in written}
+
     def emit(self):
+        self.lazy = self.lazy_containers()
         self.in_loop_bound = set()
         _collect_loop_bound(self.u.body, False, self.in_loop_bound)
         # First pass finds the values the adjoint reads; the second emits for real.
@@ -252,7 +264,10 @@ class ReverseEmitter:
     def materialise(self, name, out, indent):
         if self.state.get(name, "zero") == "zero":
             self.use(name)
-            out.add(indent, f"{self.adj(name)} = zeros_like({name})")
+            if name in self.lazy:
+                out.add(indent, f"{self.adj(name)} = zero_slots({name})")
+            else:
+                out.add(indent, f"{self.adj(name)} = zeros_like({name})")
             self.state[name] = "set"
             self.owned.add(name)
 
