@@ -500,3 +500,41 @@ def test_nested_def_reading_a_differentiated_variable():
     w = [R(3, 3), R(3, 1), R(3, 1)]
     g = check(nested_reads_parameter, w, R(3, 4), wrt=(0, 1))
     assert "_free=('w',)" in g.source
+
+
+# ---- helpers that write into a state list (Knet's charlm: predict(w, s, x)) ---------
+def lstm_step(w, s, x):
+    h = s[0].shape[1]
+    gates = np.hstack((x, s[0])) @ w[0].T + w[1]
+    forget = 1 / (1 + np.exp(-gates[:, :h]))
+    ingate = 1 / (1 + np.exp(-gates[:, h:2 * h]))
+    change = np.tanh(gates[:, 2 * h:3 * h])
+    s[1] = forget * s[1] + ingate * change
+    s[0] = np.tanh(s[1])
+    return s[0] @ w[2]
+
+
+def charlm_loss(w, s, seq):
+    total, count = 0.0, 0
+    for t in range(len(seq) - 1):
+        ypred = lstm_step(w, s, seq[t])
+        ynorm = ypred - np.log(np.sum(np.exp(ypred), axis=1, keepdims=True))
+        total += np.sum(seq[t + 1] * ynorm)
+        count += seq[t + 1].shape[0]
+    return -total / count
+
+
+def test_helper_writing_into_the_state_list():
+    H, V, B = 3, 4, 2
+    w = [R(3 * H, V + H) * 0.5, R(1, 3 * H) * 0.1, R(H, V)]
+    seq = [np.eye(V)[rng.integers(0, V, B)] for _ in range(5)]
+    g = knet.grad(charlm_loss, mode="source")
+    s = [np.zeros((B, H)), np.zeros((B, H))]
+    dw = g(w, s, seq)
+    after = [np.zeros((B, H)), np.zeros((B, H))]
+    charlm_loss(w, after, seq)
+    np.testing.assert_allclose(s[0], after[0])               # the state advanced exactly once
+    fresh = lambda w: charlm_loss(w, [np.zeros((B, H)), np.zeros((B, H))], seq)
+    assert_tree_allclose(dw, numeric_grad(fresh, (w,), 0), rtol=1e-5, atol=1e-8)
+    assert "call_vjp(lstm_step, (True, True, False), w, s, _t" in g.source
+    assert "def lstm_step_pullback(dlstm_step, *after):" in g.source

@@ -130,27 +130,35 @@ def diff_reads(expr):
     return []
 
 
-def activity(stmts, wrt_params, result):
-    """The set of differentiated variables (active forward and useful backward)."""
+def activity(stmts, wrt_params, result, outputs=()):
+    """The set of differentiated variables (active forward and useful backward).
+
+    ``outputs`` are further results besides ``result``: containers the
+    function writes into, whose final state the caller differentiates.
+    """
     active = set(wrt_params)
     changed = True
     while changed:
         changed = False
         for s in ir.walk(stmts):
             if isinstance(s, ir.Assign):
-                if s.target not in active and any(a in active for a in diff_reads(s.expr)):
-                    active.add(s.target)
-                    changed = True
+                if any(a in active for a in diff_reads(s.expr)):
+                    written = getattr(s.expr, "mutated", [])
+                    for name in [s.target] + list(written):
+                        if name not in active:
+                            active.add(name)
+                            changed = True
             elif isinstance(s, (ir.SetItem, ir.Append)):
                 if s.obj not in active and s.value in active:
                     active.add(s.obj)
                     changed = True
-    useful = {result} if result in active else set()
+    useful = {n for n in (result,) + tuple(outputs) if n in active}
     changed = True
     while changed:
         changed = False
         for s in ir.walk(stmts):
-            if isinstance(s, ir.Assign) and s.target in useful:
+            if isinstance(s, ir.Assign) and (s.target in useful or any(
+                    m in useful for m in getattr(s.expr, "mutated", []))):
                 new = [a for a in diff_reads(s.expr) if a in active and a not in useful]
             elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj in useful:
                 new = [s.value] if s.value in active and s.value not in useful else []

@@ -16,6 +16,7 @@ from ..runtime import tree
 from ..runtime.rules import rule_for
 from . import ir
 from .analysis import Kinds, activity, names_in
+from .effects import mutated_params
 from .jumps import JumpLowering, flatten
 from .lower import Lowerer, assigned_names
 from .resolve import Scope
@@ -112,7 +113,11 @@ class Unit:
         self.helpers = {}         # generated name -> object handed to the code
         self._arrays_setitem_to_assign(self.body)
         self.active_params = [p for p, a in zip(self.params + self.freevars, active) if a]
-        self.D = activity(self.body, self.active_params, self.result)
+        written = mutated_params(fun)
+        # Containers the caller differentiates and this function writes into:
+        # their final state is a result too (see effects.py).
+        self.entry_mutated = [p for p, a in zip(self.params, active) if a and p in written]
+        self.D = activity(self.body, self.active_params, self.result, outputs=self.entry_mutated)
         self.adjoints = {}
         self.pullbacks = {}
         self.free_bindings = {}   # rule global name -> generated name
@@ -258,7 +263,8 @@ def compile_vjp(fun, active, param_values):
         text.append((2, f"{v} = None", 0))
     text.extend((i + 1, t, l) for i, t, l in fwd.items)
     nonlocal_names = sorted(_assigned_in(rev) & unit.locals - set(unit.adjoints.values()))
-    text.append((2, f"def {pb_name}({dres}):", 0))
+    after = [p for p in unit.entry_mutated if p in unit.D]
+    text.append((2, f"def {pb_name}({dres}{', *after' if after else ''}):", 0))
     if nonlocal_names:
         text.append((3, f"nonlocal {', '.join(nonlocal_names)}", 0))
     text.extend((i + 1, t, l) for i, t, l in rev.items)
@@ -312,6 +318,7 @@ def _build(unit, name, text, runtime):
     readable = _readable(text, unit)
     compiled = CompiledVJP(fn, readable, filename, line_map)
     compiled.user_filename = unit.fun.__code__.co_filename
+    compiled.mutated = [p for p in unit.entry_mutated if p in unit.D]
     GENERATED[filename] = compiled
     compiled.helper_funs = [e.fun for s in ir.walk(unit.body) if isinstance(s, ir.Assign)
                             for e in [s.expr] if isinstance(e, ir.HelperCall) and e.fun is not None]

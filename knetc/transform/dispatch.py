@@ -171,11 +171,24 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     vjp, _ = compiled_for(fun, tuple(active), values + free_values)
     ans, pullback = vjp(*values, *free_values)
 
-    def call_pullback(g):
-        grads = pullback(g)
+    written = getattr(getattr(vjp, "compiled", None), "mutated", None)
+    if written is None and any(active[: len(values)]) and _writes_arguments(fun, active, values):
+        raise UnsupportedError(f"{fun.__name__} writes differentiated values into an argument and runs "
+                               "on the tape, which cannot hand that argument's gradient back")
+
+    def call_pullback(g, *after):
+        grads = pullback(g, *after)
         return (tuple(_filled(grads[p], values[p]) if m else None for m, p in zip(mask, positions))
                 + tuple(_filled(grads[p], free_values[p - len(values)]) for p in free_positions))
     return ans, call_pullback
+
+
+def _writes_arguments(fun, active, values):
+    from .effects import mutated_params
+    names = mutated_params(fun)
+    params = fun.__code__.co_varnames[:fun.__code__.co_argcount]
+    return any(a and p in names and isinstance(v, (list, dict))
+               for p, a, v in zip(params, active, values))
 
 
 def _filled(grad, like):

@@ -56,6 +56,7 @@ class HelperCall:
     kwargs: list = field(default_factory=list)
     fun: Any = None     # the object it resolved to at compile time (None for locals)
     free: list = field(default_factory=list)   # local names a nested def closes over
+    mutated: list = field(default_factory=list)  # argument atoms the callee writes into
 
 
 @dataclass

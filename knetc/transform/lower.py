@@ -13,6 +13,7 @@ import numpy as np
 from ..runtime import numpy_rules
 from ..runtime.rules import Primitive, is_nondiff, rule_for
 from . import ir
+from .effects import mutated_in_node, mutated_params
 from .resolve import MISSING, dotted_name, resolve_dotted
 
 BINOPS = {
@@ -73,6 +74,7 @@ class Lowerer:
         self.int_names = set()            # loop counters known to hold ints
         self.closure_refs = {}            # closure names read -> value
         self.local_defs = {}              # nested function name -> enclosing locals it reads
+        self.local_writes = {}            # nested function name -> (params, params it writes into)
         self.out = []
 
     # ---- helpers -------------------------------------------------------------
@@ -282,7 +284,9 @@ class Lowerer:
             return self.method_call(node, func)
         if isinstance(func, gast.Name) and func.id in self.locals:
             args, kwargs = self.arguments(node)
-            return ir.HelperCall(func.id, args, kwargs, free=list(self.local_defs.get(func.id, [])))
+            params, written = self.local_writes.get(func.id, ([], ()))
+            return ir.HelperCall(func.id, args, kwargs, free=list(self.local_defs.get(func.id, [])),
+                                 mutated=self._mutated_atoms(params, written, args, kwargs))
         dotted = dotted_name(func)
         if dotted is None:
             self.fail("a call of a computed function", node,
@@ -295,12 +299,27 @@ class Lowerer:
         args, kwargs = self.arguments(node)
         text = f"{dotted}({_arglist(args, kwargs)})"
         if is_user_function(obj):
-            return ir.HelperCall(dotted, args, kwargs, fun=obj)
+            code = obj.__code__
+            params = list(code.co_varnames[:code.co_argcount])
+            written = mutated_params(obj)
+            return ir.HelperCall(dotted, args, kwargs, fun=obj,
+                                 mutated=self._mutated_atoms(params, written, args, kwargs))
         if is_nondiff(obj):
             module = getattr(obj, "__module__", None) or ("numpy" if type(obj).__name__ == "ufunc" else "")
             kind = "array" if module.startswith(("numpy", "cupy")) else "unknown"
             return ir.Const(text, args + [a for _, a in kwargs], kind)
         return ir.Op(text, obj, args, kwargs, label=dotted)
+
+    def _mutated_atoms(self, params, written, args, kwargs):
+        """Call-site atoms bound to parameters the callee writes into (callee order)."""
+        by_name = dict(kwargs)
+        out = []
+        for p in written:
+            i = params.index(p)
+            atom = args[i] if i < len(args) else by_name.get(p)
+            if atom in self.locals and atom not in out:
+                out.append(atom)
+        return out
 
     def method_call(self, node, func):
         obj = self.atom(func.value)
@@ -353,6 +372,7 @@ class Lowerer:
             self.emit(ir.While(body=self.block(s.body), brk=s.knet_brk, count=count), s)
         elif isinstance(s, gast.FunctionDef):
             self.local_defs[s.name] = self._free_names(s)
+            self.local_writes[s.name] = ([a.id for a in s.args.args], mutated_in_node(s, self.scope))
             self.emit(ir.LocalDef(name=s.name, text=_def_source(self.src, s)), s)
         elif isinstance(s, (gast.Assert, gast.Raise)):
             self.emit(ir.Effect(text=unparse_stmt(s), atoms=self._names_in(s)), s)

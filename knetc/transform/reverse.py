@@ -64,6 +64,8 @@ class ReverseEmitter:
         so no zero array needs to exist for a slot nothing reaches.
         """
         written = {s.obj for s in ir.walk(self.u.body) if isinstance(s, (ir.SetItem, ir.Append))}
+        written |= {m for s in ir.walk(self.u.body) if isinstance(s, ir.Assign)
+                    for m in getattr(s.expr, "mutated", [])}
         return {p for p in self.u.params
                 if self.u.kinds.of(p) in ("list", "tuple", "dict") and self.sites.get(p, 0) == 0
                 and p not in written}
@@ -99,6 +101,11 @@ class ReverseEmitter:
         self.owned = set()
         self.pending = {}
         out = Lines()
+        for k, p in enumerate(p for p in self.u.entry_mutated if p in self.u.D):
+            # the adjoint of the container's final state, from the caller
+            self.use(p)
+            out.add(2, f"{self.adj(p)} = after[{k}] if after else zeros_like({p})")
+            self.state[p] = "set"
         self.reverse(self.u.body, out, 2, locals_=set(self.u.locals), in_loop=False)
         return out, set(self.reverse_reads)
 
@@ -156,7 +163,9 @@ class ReverseEmitter:
             out.add(indent, "pass")
 
     def _differentiated_call(self, s):
-        return isinstance(s.expr, ir.HelperCall) and s.target in self.u.D
+        e = s.expr
+        return isinstance(e, ir.HelperCall) and (
+            s.target in self.u.D or any(m in self.u.D for m in e.mutated))
 
     def primal_assign(self, s):
         e, t = s.expr, s.target
@@ -174,7 +183,7 @@ class ReverseEmitter:
             return f"{t} = {{{', '.join(f'{k}: {v}' for k, v in zip(e.keys, e.elts))}}}"
         if isinstance(e, ir.HelperCall):
             args = ", ".join(list(e.args) + [f"{k}={v}" for k, v in e.kwargs])
-            if t in self.u.D:
+            if self._differentiated_call(s):
                 mask = tuple(a in self.u.D for a in list(e.args) + [v for _, v in e.kwargs])
                 free = [v for v in e.free if v in self.u.D]
                 if not any(mask) and not free:
@@ -208,7 +217,10 @@ class ReverseEmitter:
 
     def reverse_assign(self, s, out, indent, locals_, in_loop):
         t = s.target
-        if t in self.u.D and self.state.get(t) != "zero":
+        if self._differentiated_call(s) and s.expr.mutated:
+            self.comment(out, indent, s.line)
+            self.adjoint_of_writing_call(s, out, indent)
+        elif t in self.u.D and self.state.get(t) != "zero":
             mark = len(out.items)
             self.comment(out, indent, s.line)
             self.adjoint_of(s, out, indent)
@@ -301,6 +313,39 @@ class ReverseEmitter:
             for i, a in enumerate(atoms):
                 if a in D:
                     self.acc(a, f"{grads}[{i}]", out, indent, line)
+
+    def adjoint_of_writing_call(self, s, out, indent):
+        """A helper that writes into container arguments: hand it their adjoints.
+
+        The pullback gets the adjoint of each written container's state after
+        the call and returns the adjoint of its state before the call, which
+        replaces (not adds to) the caller's.
+        """
+        e, t = s.expr, s.target
+        D = self.u.D
+        pb = self.u.pullback_name(s)
+        self.use(pb)
+        if t in D and self.state.get(t) != "zero":
+            g = self.adj(t)
+        else:
+            self.use(t)
+            g = f"zeros_like({t})"
+        written = [m for m in e.mutated if m in D]
+        for m in written:
+            self.materialise(m, out, indent)
+        grads = self.u.names.fresh("_g")
+        afters = "".join(f", {self.adj(m)}" for m in written)
+        out.add(indent, f"{grads} = {pb}({g}{afters})", s.line)
+        atoms = list(e.args) + [v for _, v in e.kwargs] + [v for v in e.free if v in D]
+        for i, a in enumerate(atoms):
+            if a not in D:
+                continue
+            if a in written:
+                out.add(indent, f"{self.adj(a)} = {grads}[{i}]", s.line)
+                self.state[a] = "set"
+                self.owned.discard(a)
+            else:
+                self.acc(a, f"{grads}[{i}]", out, indent, s.line)
 
     def adjoint_of_op(self, e, t, g, out, indent, line):
         D = self.u.D
