@@ -1,0 +1,676 @@
+"""Neural-network toolkit in the spirit of Knet: activations, losses, conv/pool, parameters.
+
+Every differentiable function here is a :func:`knetc.primitive` with its
+derivative registered in the one rule table (``knetc.runtime.rules``), so the
+compiler and the tape treat it as a single operation. All of them work on
+NumPy and CuPy arrays alike (the module is chosen from the arguments) and keep
+the floating dtype of their inputs.
+
+Layouts follow Knet, translated to row-major NumPy:
+
+* dense layers hold samples in columns: ``x`` is ``(features, N)``, weights
+  ``(out, in)``, so a layer is ``w @ x + b`` with ``b`` of shape ``(out, 1)``;
+  class scores are ``(classes, N)`` and the class axis is ``axis=0``;
+* images are NCHW ``(N, C, H, W)``, conv filters ``(K, C, kh, kw)``, conv
+  biases ``(1, K, 1, 1)``; :func:`mat` turns NCHW into the dense layout.
+"""
+import contextlib
+import functools
+import inspect
+import math
+import weakref
+
+import numpy as np
+
+from .runtime.backend import array_module
+from .runtime.rules import defnondiff, primitive, unbroadcast
+
+__all__ = [
+    "relu", "sigm", "elu", "selu", "gelu",
+    "logsumexp", "logp", "logsoftmax", "softmax", "nll", "accuracy", "bce", "logistic", "sumabs2",
+    "mat", "conv4", "pool", "dropout", "training", "is_training", "seed", "batchnorm", "bmm",
+    "param", "param0", "xavier", "gaussian",
+]
+
+
+# --- helpers -------------------------------------------------------------------
+def _xp(*xs):
+    return array_module(*xs)
+
+
+def _keep(a, x, axis, keepdims):
+    """Give a reduction result ``a`` of ``x`` its reduced axes back (size 1)."""
+    if keepdims or getattr(x, "ndim", 0) == 0:
+        return a
+    if axis is None:
+        return _xp(a).reshape(a, (1,) * x.ndim)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    return _xp(a).expand_dims(a, tuple(ax % x.ndim for ax in axes))
+
+
+def _pair(v, name):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+# --- activations ---------------------------------------------------------------
+@primitive
+def relu(x):
+    """Rectified linear unit ``max(x, 0)``."""
+    return _xp(x).maximum(x, 0)
+
+
+relu.defvjp(lambda g, ans, x: g * (ans > 0))
+
+
+@primitive
+def sigm(x):
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, computed stably as ``(1 + tanh(x/2)) / 2``."""
+    return 0.5 * (_xp(x).tanh(0.5 * x) + 1)
+
+
+sigm.defvjp(lambda g, ans, x: g * ans * (1 - ans))
+
+
+@primitive
+def elu(x):
+    """Exponential linear unit: ``x`` for ``x > 0``, ``exp(x) - 1`` otherwise."""
+    xp = _xp(x)
+    return xp.where(x > 0, x, xp.expm1(xp.minimum(x, 0)))
+
+
+elu.defvjp(lambda g, ans, x: g * _xp(x).where(x > 0, 1, ans + 1))
+
+_SELU_ALPHA = 1.6732632423543772
+_SELU_LAMBDA = 1.0507009873554805
+
+
+@primitive
+def selu(x):
+    """Scaled ELU (Klambauer et al. 2017): ``lambda * (x if x > 0 else alpha * (exp(x) - 1))``."""
+    xp = _xp(x)
+    return _SELU_LAMBDA * xp.where(x > 0, x, _SELU_ALPHA * xp.expm1(xp.minimum(x, 0)))
+
+
+selu.defvjp(lambda g, ans, x: g * _xp(x).where(x > 0, _SELU_LAMBDA, ans + _SELU_LAMBDA * _SELU_ALPHA))
+
+_GELU_C = math.sqrt(2.0 / math.pi)
+
+
+@primitive
+def gelu(x):
+    """GELU with the tanh approximation ``x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))``."""
+    return 0.5 * x * (1 + _xp(x).tanh(_GELU_C * (x + 0.044715 * x * x * x)))
+
+
+def _gelu_vjp(g, ans, x):
+    t = _xp(x).tanh(_GELU_C * (x + 0.044715 * x * x * x))
+    return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _GELU_C * (1 + 3 * 0.044715 * x * x))
+
+
+gelu.defvjp(_gelu_vjp)
+
+
+# --- log-sum-exp family -------------------------------------------------------------
+def _lse(x, axis):
+    """log(sum(exp(x), axis)) with the reduced axes kept."""
+    xp = _xp(x)
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    return xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+
+
+@primitive
+def logsumexp(x, axis=0, keepdims=False):
+    """``log(sum(exp(x), axis))`` computed stably; ``axis=None`` reduces everything."""
+    r = _lse(x, axis)
+    if keepdims:
+        return r
+    return _xp(r).squeeze(r, axis=axis) if axis is not None else r.reshape(())
+
+
+def _logsumexp_vjp(g, ans, x, axis=0, keepdims=False):
+    xp = _xp(x)
+    return _keep(g, x, axis, keepdims) * xp.exp(x - _keep(ans, x, axis, keepdims))
+
+
+logsumexp.defvjp(_logsumexp_vjp)
+
+
+@primitive
+def logp(x, axis=0):
+    """Log-probabilities ``x - logsumexp(x, axis)`` (log-softmax), numerically stable."""
+    return x - _lse(x, axis)
+
+
+def _logp_vjp(g, ans, x, axis=0):
+    xp = _xp(g)
+    return g - xp.exp(ans) * xp.sum(g, axis=axis, keepdims=True)
+
+
+logp.defvjp(_logp_vjp)
+logsoftmax = logp
+
+
+@primitive
+def softmax(x, axis=0):
+    """Softmax along ``axis``: ``exp(x) / sum(exp(x), axis)``, numerically stable."""
+    xp = _xp(x)
+    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def _softmax_vjp(g, ans, x, axis=0):
+    xp = _xp(g)
+    return ans * (g - xp.sum(g * ans, axis=axis, keepdims=True))
+
+
+softmax.defvjp(_softmax_vjp)
+
+
+# --- losses ------------------------------------------------------------------------
+def _onehot(labels, like, axis):
+    """Boolean one-hot of integer ``labels`` with the shape of ``like`` (classes along ``axis``)."""
+    xp = _xp(like)
+    axis = axis % like.ndim
+    shape = [1] * like.ndim
+    shape[axis] = like.shape[axis]
+    classes = xp.arange(like.shape[axis]).reshape(shape)
+    return classes == xp.expand_dims(xp.asarray(labels), axis)
+
+
+@primitive
+def nll(scores, labels, axis=0, average=True):
+    """Negative log-likelihood of integer ``labels`` under ``softmax(scores, axis)``.
+
+    Knet layout: ``scores`` is ``(classes, N)`` and ``labels`` ``(N,)`` with
+    values in ``0..classes-1``. Returns the mean over samples (the sum with
+    ``average=False``).
+    """
+    xp = _xp(scores)
+    lp = scores - _lse(scores, axis)
+    idx = xp.expand_dims(xp.asarray(labels), axis % scores.ndim)
+    total = -xp.sum(xp.take_along_axis(lp, idx, axis=axis))
+    return total / np.size(labels) if average else total
+
+
+def _nll_vjp(g, ans, scores, labels, axis=0, average=True):
+    xp = _xp(scores)
+    p = xp.exp(scores - _lse(scores, axis))
+    d = p - _onehot(labels, scores, axis)
+    if average:
+        g = g / np.size(labels)
+    return g * d
+
+
+nll.defvjp(_nll_vjp, None)
+
+
+def accuracy(scores, labels, axis=0):
+    """Fraction of samples whose highest score along ``axis`` is the correct label."""
+    xp = _xp(scores)
+    pred = xp.argmax(scores, axis=axis)
+    return float(xp.mean(pred == xp.asarray(labels)))
+
+
+defnondiff(accuracy)
+
+
+@primitive
+def bce(x, y, average=True):
+    """Binary cross-entropy of logits ``x`` against labels ``y`` in {0, 1} (mean by default)."""
+    xp = _xp(x)
+    terms = xp.maximum(x, 0) - x * y + xp.log1p(xp.exp(-xp.abs(x)))
+    total = xp.sum(terms)
+    return total / terms.size if average else total
+
+
+def _bce_dx(g, ans, x, y, average=True):
+    d = sigm.fun(x) - y
+    n = d.size if average else 1
+    return unbroadcast(g * d / n, x)
+
+
+def _bce_dy(g, ans, x, y, average=True):
+    d = -x * _xp(x).ones_like(y)
+    n = d.size if average else 1
+    return unbroadcast(g * d / n, y)
+
+
+bce.defvjp(_bce_dx, _bce_dy)
+
+
+@primitive
+def logistic(x, y, average=True):
+    """Logistic loss ``log(1 + exp(-y*x))`` of scores ``x`` and labels ``y`` in {-1, 1}."""
+    xp = _xp(x)
+    z = -y * x
+    terms = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+    total = xp.sum(terms)
+    return total / terms.size if average else total
+
+
+def _logistic_dx(g, ans, x, y, average=True):
+    d = -y * sigm.fun(-y * x)
+    n = d.size if average else 1
+    return unbroadcast(g * d / n, x)
+
+
+def _logistic_dy(g, ans, x, y, average=True):
+    d = -x * sigm.fun(-y * x)
+    n = d.size if average else 1
+    return unbroadcast(g * d / n, y)
+
+
+logistic.defvjp(_logistic_dx, _logistic_dy)
+
+
+@primitive
+def sumabs2(x):
+    """Sum of squares ``sum(x**2)`` (an L2 penalty)."""
+    return _xp(x).sum(x * x)
+
+
+sumabs2.defvjp(lambda g, ans, x: 2 * g * x)
+
+
+# --- reshaping ---------------------------------------------------------------------
+@primitive
+def mat(x):
+    """NCHW ``(N, C, H, W)`` to the dense layout ``(C*H*W, N)`` (samples in columns).
+
+    Arrays with 2 or fewer dimensions are returned unchanged: they are taken
+    to be in the dense layout already (as Knet's ``mat`` of a matrix).
+    """
+    if x.ndim <= 2:
+        return x
+    return x.reshape(x.shape[0], -1).T
+
+
+def _mat_vjp(g, ans, x):
+    if x.ndim <= 2:
+        return g
+    return g.T.reshape(x.shape)
+
+
+mat.defvjp(_mat_vjp)
+
+
+# --- convolution and pooling -----------------------------------------------------------
+@functools.lru_cache(maxsize=256)
+def _plan(xshape, kh, kw, ph, pw, sh, sw):
+    """Output size and the strided slices of one window offset (computed once per shape)."""
+    n, c, h, w = xshape
+    hp, wp = h + 2 * ph, w + 2 * pw
+    ho, wo = (hp - kh) // sh + 1, (wp - kw) // sw + 1
+    if ho < 1 or wo < 1:
+        raise ValueError(f"window {kh}x{kw} is larger than the padded input {hp}x{wp}")
+    offsets = tuple((i, j, slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw))
+                    for i in range(kh) for j in range(kw))
+    return hp, wp, ho, wo, offsets
+
+
+def _pad(x, ph, pw, fill=0):
+    if not (ph or pw):
+        return x
+    xp = _xp(x)
+    n, c, h, w = x.shape
+    out = xp.full((n, c, h + 2 * ph, w + 2 * pw), fill, dtype=x.dtype)
+    out[:, :, ph:ph + h, pw:pw + w] = x
+    return out
+
+
+def _im2col(x, kh, kw, ph, pw, sh, sw):
+    """Columns ``(C*kh*kw, N*Ho*Wo)`` of ``x`` from one strided view and one copy."""
+    xp = _xp(x)
+    n, c = x.shape[:2]
+    _, _, ho, wo, _ = _plan(x.shape, kh, kw, ph, pw, sh, sw)
+    xpad = xp.ascontiguousarray(_pad(x, ph, pw))
+    s0, s1, s2, s3 = xpad.strides
+    win = xp.lib.stride_tricks.as_strided(
+        xpad, shape=(c, kh, kw, n, ho, wo), strides=(s1, s2, s3, s0, s2 * sh, s3 * sw))
+    return win.reshape(c * kh * kw, n * ho * wo), ho, wo
+
+
+def _conv_args(w, x, padding, stride):
+    if x.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"conv4 expects w (K, C, kh, kw) and x (N, C, H, W), got w{w.shape} x{x.shape}")
+    if w.shape[1] != x.shape[1]:
+        raise ValueError(f"conv4: w has {w.shape[1]} input channels but x has {x.shape[1]}")
+    ph, pw = _pair(padding, "padding")
+    sh, sw = _pair(stride, "stride")
+    return w.shape[2], w.shape[3], ph, pw, sh, sw
+
+
+@primitive
+def conv4(w, x, padding=0, stride=1):
+    """2-D convolution (cross-correlation, as cuDNN and Knet's conv4 compute it).
+
+    ``w`` is ``(K, C, kh, kw)``, ``x`` is ``(N, C, H, W)``; the result is
+    ``(N, K, H', W')`` with ``H' = (H + 2*padding - kh) // stride + 1``.
+    ``padding`` and ``stride`` are ints or ``(h, w)`` pairs. On the CPU this
+    is im2col from a strided view followed by one BLAS matrix product.
+    """
+    kh, kw, ph, pw, sh, sw = _conv_args(w, x, padding, stride)
+    cols, ho, wo = _im2col(x, kh, kw, ph, pw, sh, sw)
+    y = w.reshape(w.shape[0], -1) @ cols  # (K, N*Ho*Wo)
+    return y.reshape(w.shape[0], x.shape[0], ho, wo).transpose(1, 0, 2, 3)
+
+
+def _conv4_dw(g, ans, w, x, padding=0, stride=1):
+    kh, kw, ph, pw, sh, sw = _conv_args(w, x, padding, stride)
+    cols, _, _ = _im2col(x, kh, kw, ph, pw, sh, sw)
+    gmat = g.transpose(1, 0, 2, 3).reshape(w.shape[0], -1)  # (K, N*Ho*Wo)
+    # cols @ gmat.T puts the long axis where BLAS is fastest (2-3x over gmat @ cols.T)
+    return (cols @ gmat.T).T.reshape(w.shape)
+
+
+def _conv4_dx(g, ans, w, x, padding=0, stride=1):
+    xp = _xp(g, x)
+    kh, kw, ph, pw, sh, sw = _conv_args(w, x, padding, stride)
+    n, c, h, wd = x.shape
+    hp, wp, ho, wo, offsets = _plan(x.shape, kh, kw, ph, pw, sh, sw)
+    gmat = g.transpose(1, 0, 2, 3).reshape(w.shape[0], -1)
+    dcols = (w.reshape(w.shape[0], -1).T @ gmat).reshape(c, kh, kw, n, ho, wo)
+    dx = xp.zeros((c, n, hp, wp), dtype=dcols.dtype)  # channels first: no transposes in the loop
+    for i, j, si, sj in offsets:  # col2im: one vectorised add per kernel offset
+        dx[:, :, si, sj] += dcols[:, i, j]
+    return xp.ascontiguousarray(dx[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3))
+
+
+conv4.defvjp(_conv4_dw, _conv4_dx)
+
+
+def _pool_args(x, window, stride, padding, mode):
+    if x.ndim != 4:
+        raise ValueError(f"pool expects x (N, C, H, W), got shape {x.shape}")
+    if mode not in ("max", "avg"):
+        raise ValueError(f"pool mode must be 'max' or 'avg', got {mode!r}")
+    kh, kw = _pair(window, "window")
+    sh, sw = _pair(window if stride is None else stride, "stride")
+    ph, pw = _pair(padding, "padding")
+    return kh, kw, ph, pw, sh, sw
+
+
+@primitive
+def pool(x, window=2, stride=None, padding=0, mode="max"):
+    """2-D pooling of NCHW ``x`` over ``window`` (stride defaults to the window).
+
+    ``mode="max"`` takes the maximum (padding never wins); ``mode="avg"``
+    averages with the padding counted as zeros (Knet's/cuDNN's default
+    average mode). The output is ``(N, C, H', W')`` with
+    ``H' = (H + 2*padding - window) // stride + 1``.
+    """
+    kh, kw, ph, pw, sh, sw = _pool_args(x, window, stride, padding, mode)
+    _, _, ho, wo, offsets = _plan(x.shape, kh, kw, ph, pw, sh, sw)
+    xp = _xp(x)
+    xpad = _pad(x, ph, pw, -np.inf if mode == "max" else 0)
+    out = None
+    for _, _, si, sj in offsets:  # one vectorised op per window offset
+        v = xpad[:, :, si, sj]
+        if out is None:
+            out = v.copy()
+        elif mode == "max":
+            xp.maximum(out, v, out=out)
+        else:
+            out += v
+    if mode == "avg":
+        out /= kh * kw
+    return out
+
+
+def _pool_vjp(g, ans, x, window=2, stride=None, padding=0, mode="max"):
+    xp = _xp(g, x)
+    kh, kw, ph, pw, sh, sw = _pool_args(x, window, stride, padding, mode)
+    hp, wp, ho, wo, offsets = _plan(x.shape, kh, kw, ph, pw, sh, sw)
+    n, c, h, w = x.shape
+    disjoint = sh >= kh and sw >= kw  # windows do not overlap: write instead of add
+    dx = xp.zeros((n, c, hp, wp), dtype=g.dtype)
+    if mode == "avg":
+        ga = g / (kh * kw)
+        for _, _, si, sj in offsets:
+            if disjoint:
+                dx[:, :, si, sj] = ga
+            else:
+                dx[:, :, si, sj] += ga
+    else:
+        # The gradient goes to the first maximum of each window (row-major order).
+        xpad = _pad(x, ph, pw, -np.inf)
+        free = xp.ones(ans.shape, dtype=bool)
+        hit = xp.empty(ans.shape, dtype=bool)
+        for _, _, si, sj in offsets:
+            xp.equal(xpad[:, :, si, sj], ans, out=hit)
+            hit &= free
+            xp.greater(free, hit, out=free)  # free and not hit
+            if disjoint:
+                xp.multiply(hit, g, out=dx[:, :, si, sj])
+            else:
+                dx[:, :, si, sj] += hit * g
+    return dx[:, :, ph:ph + h, pw:pw + w] if (ph or pw) else dx
+
+
+pool.defvjp(_pool_vjp)
+
+
+# --- dropout -------------------------------------------------------------------------
+_TRAINING = [False]
+_RNG = [np.random.default_rng()]
+_MASKS = {}
+
+
+def is_training():
+    """True inside a ``with training():`` block (dropout is active there)."""
+    return _TRAINING[0]
+
+
+@contextlib.contextmanager
+def training(flag=True):
+    """Context manager that switches training mode (dropout on) for its block.
+
+    ``with knetc.nn.training(): g = lossgradient(w, x, y)``; outside the
+    block :func:`dropout` is the identity unless called with ``training=True``.
+    """
+    old = _TRAINING[0]
+    _TRAINING[0] = bool(flag)
+    try:
+        yield
+    finally:
+        _TRAINING[0] = old
+
+
+def seed(n):
+    """Seed the generator that :func:`dropout` uses when given no ``rng``."""
+    _RNG[0] = np.random.default_rng(n)
+
+
+def _uniform(shape, rng, xp):
+    if rng is None:
+        rng = _RNG[0]
+    elif not isinstance(rng, np.random.Generator):
+        rng = np.random.default_rng(rng)
+    u = rng.random(shape, dtype=np.float32)
+    return u if xp is np else xp.asarray(u)
+
+
+@primitive
+def dropout(x, p, training=None, rng=None):
+    """Zero each entry of ``x`` with probability ``p``, scaling the rest by ``1/(1-p)``.
+
+    Active only in training: ``training=True``, or ``training=None`` (the
+    default) inside a ``with knetc.nn.training():`` block; otherwise returns
+    ``x``. The mask is drawn from ``rng`` (a ``numpy.random.Generator`` or a
+    seed), else from the generator set by :func:`seed`, so runs are
+    reproducible.
+    """
+    active = _TRAINING[0] if training is None else training
+    if not active or p <= 0:
+        return x
+    xp = _xp(x)
+    if p >= 1:
+        return xp.zeros_like(x)
+    mask = (_uniform(x.shape, rng, xp) >= p).astype(x.dtype) * (1.0 / (1.0 - p))
+    ans = x * mask
+    _remember_mask(ans, mask)
+    return ans
+
+
+def _remember_mask(ans, mask):
+    """Keep the mask of a dropout result for its VJP, for as long as the result lives."""
+    key = id(ans)
+    try:
+        _MASKS[key] = (weakref.ref(ans), mask)
+        weakref.finalize(ans, _MASKS.pop, key, None)
+    except TypeError:  # arrays without weak references: keep the latest few strongly
+        _MASKS[key] = (lambda: ans, mask)
+        while len(_MASKS) > 256:
+            _MASKS.pop(next(iter(_MASKS)))
+
+
+def _dropout_vjp(g, ans, x, p, training=None, rng=None):
+    if ans is x:
+        return g
+    entry = _MASKS.get(id(ans))
+    if entry is not None and entry[0]() is ans:
+        mask = entry[1]
+    else:  # the mask is gone: rebuild it from the result (exact where x != 0)
+        mask = (ans != 0) * (1.0 / (1.0 - p)) if p < 1 else 0 * g
+    return g * mask
+
+
+dropout.defvjp(_dropout_vjp)
+
+
+# --- normalisation and batched products --------------------------------------------------
+def _bn_axes(x):
+    """Axes reduced by batchnorm: samples (and pixels); the channel axis is kept."""
+    if x.ndim == 2:
+        return (1,)  # (features, N)
+    return (0,) + tuple(range(2, x.ndim))  # (N, C, ...)
+
+
+def _bn_shape(p, x):
+    """``gamma``/``beta`` reshaped to broadcast against ``x`` (1-D vectors allowed)."""
+    if getattr(p, "ndim", 0) == 1:
+        shape = [1] * x.ndim
+        shape[0 if x.ndim == 2 else 1] = p.shape[0]
+        return p.reshape(shape)
+    return p
+
+
+def _bn_stats(x, eps):
+    xp = _xp(x)
+    axes = _bn_axes(x)
+    mu = xp.mean(x, axis=axes, keepdims=True)
+    xc = x - mu
+    inv = 1 / xp.sqrt(xp.mean(xc * xc, axis=axes, keepdims=True) + eps)
+    return axes, xc * inv, inv
+
+
+@primitive
+def batchnorm(x, gamma, beta, eps=1e-5):
+    """Batch normalisation with the statistics of this batch (training mode).
+
+    ``x`` is ``(features, N)`` (normalised per row) or NCHW (per channel over
+    N, H, W); ``gamma`` and ``beta`` broadcast against it, e.g. ``(F, 1)`` or
+    ``(1, C, 1, 1)``, or are 1-D vectors of length F or C.
+    """
+    _, xhat, _ = _bn_stats(x, eps)
+    return _bn_shape(gamma, x) * xhat + _bn_shape(beta, x)
+
+
+def _batchnorm_dx(g, ans, x, gamma, beta, eps=1e-5):
+    xp = _xp(g, x)
+    axes, xhat, inv = _bn_stats(x, eps)
+    gx = g * _bn_shape(gamma, x)
+    return inv * (gx - xp.mean(gx, axis=axes, keepdims=True)
+                  - xhat * xp.mean(gx * xhat, axis=axes, keepdims=True))
+
+
+def _batchnorm_dgamma(g, ans, x, gamma, beta, eps=1e-5):
+    _, xhat, _ = _bn_stats(x, eps)
+    return unbroadcast(g * xhat, _bn_shape(gamma, x)).reshape(gamma.shape)
+
+
+def _batchnorm_dbeta(g, ans, x, gamma, beta, eps=1e-5):
+    return unbroadcast(g, _bn_shape(beta, x)).reshape(beta.shape)
+
+
+batchnorm.defvjp(_batchnorm_dx, _batchnorm_dgamma, _batchnorm_dbeta)
+
+
+@primitive
+def bmm(a, b):
+    """Batched matrix product over the last two axes (leading axes broadcast)."""
+    return _xp(a, b).matmul(a, b)
+
+
+bmm.defvjp(lambda g, ans, a, b: unbroadcast(_xp(g).matmul(g, _xp(b).swapaxes(b, -1, -2)), a),
+           lambda g, ans, a, b: unbroadcast(_xp(g).matmul(_xp(a).swapaxes(a, -1, -2), g), b))
+
+
+# --- parameters ------------------------------------------------------------------------
+def _fans(dims):
+    """(fan_in, fan_out) as Knet's xavier computes them."""
+    if len(dims) == 1:
+        return dims[0], 1
+    if len(dims) == 2:  # (out, in)
+        return dims[1], dims[0]
+    k = dims[0]  # conv (K, C, kh, kw): fan_out = K, fan_in = C*kh*kw (Knet; Caffe differs)
+    return math.prod(dims) // k, k
+
+
+def _rng(rng):
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def xavier(*dims, rng=None, dtype=np.float64):
+    """Xavier/Glorot uniform init: U(-s, s) with ``s = sqrt(6 / (fan_in + fan_out))``.
+
+    Fans as in Knet: ``(out, in)`` matrices use ``fan_in = in, fan_out = out``;
+    ``(K, C, kh, kw)`` filters ``fan_in = C*kh*kw, fan_out = K``; vectors
+    ``fan_in = n, fan_out = 1``.
+    """
+    fan_in, fan_out = _fans(dims)
+    s = math.sqrt(6.0 / (fan_in + fan_out))
+    return _rng(rng).uniform(-s, s, size=dims).astype(dtype)
+
+
+def gaussian(*dims, scale=0.01, rng=None, dtype=np.float64):
+    """Normal init with mean 0 and standard deviation ``scale``."""
+    return (scale * _rng(rng).standard_normal(size=dims)).astype(dtype)
+
+
+def _to_device(a, device):
+    if device in (None, "cpu"):
+        return a
+    if device in ("gpu", "cuda") or str(device).startswith("cuda"):
+        try:
+            from .device import to_gpu  # knetc's memory pools when it has them
+        except ImportError:
+            import cupy
+            return cupy.asarray(a)
+        return to_gpu(a)
+    raise ValueError(f"unknown device {device!r}: use 'cpu' or 'gpu'")
+
+
+def param(*dims, init=xavier, dtype=np.float32, device="cpu", rng=None):
+    """A parameter array of shape ``dims`` made by ``init`` (default :func:`xavier`).
+
+    ``device="gpu"`` puts it on the GPU with CuPy. ``rng`` (a Generator or a
+    seed) is passed to inits that take one; other callables are called as
+    ``init(*dims)``.
+    """
+    try:
+        takes_rng = "rng" in inspect.signature(init).parameters
+    except (TypeError, ValueError):
+        takes_rng = False
+    a = init(*dims, rng=rng) if takes_rng else init(*dims)
+    return _to_device(np.asarray(a, dtype=dtype), device)
+
+
+def param0(*dims, dtype=np.float32, device="cpu"):
+    """A parameter array of zeros (e.g. a bias)."""
+    return _to_device(np.zeros(dims, dtype=dtype), device)

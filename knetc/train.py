@@ -1,0 +1,420 @@
+"""Training helpers: optimizers, a progress bar, and saving/loading parameters.
+
+Optimizers update a parameter structure IN PLACE: an array, or arrays nested
+in lists, tuples and dicts, given a gradient of the same structure (what
+``knetc.grad`` returns)::
+
+    opt = Adam(lr=0.001, gclip=5.0)     # or optimizers(w, Adam, lr=0.001)
+    for x, y in data:
+        g = lossgradient(w, x, y)
+        update(w, g, opt)               # or opt.update(w, g)
+
+One optimizer object serves the whole structure and keeps per-array state
+(momentum, moments...) in the order of the structure's leaves. ``gclip > 0``
+first scales the whole gradient so that its global L2 norm (over all leaves)
+is at most ``gclip``. Update rules and default hyper-parameters follow Knet.
+"""
+import json
+import math
+import numbers
+import time
+
+import numpy as np
+
+from .runtime.backend import array_module, is_array, is_cupy_array
+
+__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "Rmsprop", "Adadelta", "Adam",
+           "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
+           "optimizers", "update", "gnorm", "progress", "Progress", "save", "load"]
+
+
+# --- structures ------------------------------------------------------------------------
+def _pairs(w, g, path="w"):
+    """Yield ``(path, w_leaf, g_leaf)`` for every array leaf of ``w`` in a fixed order."""
+    if isinstance(w, dict):
+        for k, v in w.items():
+            yield from _pairs(v, None if g is None else _child(g, k), f"{path}[{k!r}]")
+    elif isinstance(w, (list, tuple)):
+        for i, v in enumerate(w):
+            yield from _pairs(v, None if g is None else _child(g, i), f"{path}[{i}]")
+    elif is_array(w):
+        yield path, w, g
+    elif w is None or isinstance(w, (str, bool, numbers.Integral)):
+        return  # not a trainable value
+    else:
+        raise TypeError(f"cannot update {path} in place: it is a {type(w).__name__}, "
+                        f"not an array (keep parameters as arrays, e.g. np.zeros((1, 1)))")
+
+
+def _child(g, k):
+    try:
+        return g[k]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _leaf_grads(g):
+    if isinstance(g, dict):
+        for v in g.values():
+            yield from _leaf_grads(v)
+    elif isinstance(g, (list, tuple)):
+        for v in g:
+            yield from _leaf_grads(v)
+    elif g is not None:
+        yield g
+
+
+def gnorm(g):
+    """Global L2 norm of a gradient structure (all leaves together)."""
+    total = 0.0
+    for leaf in _leaf_grads(g):
+        if is_array(leaf):
+            total += float(array_module(leaf).sum(leaf * leaf))
+        else:
+            total += float(leaf) ** 2
+    return math.sqrt(total)
+
+
+# --- optimizers ------------------------------------------------------------------------
+class Optimizer:
+    """Base class: ``update(w, g)`` applies one step to every array leaf of ``w``.
+
+    Subclasses implement ``step(w, g, state)`` for one array, mutating ``w``
+    (and the arrays in ``state``) in place; ``init(w)`` returns a new state.
+    """
+
+    def __init__(self, lr, gclip=0.0):
+        self.lr = lr
+        self.gclip = gclip
+        self.states = []
+        self.t = 0
+
+    def init(self, w):
+        return None
+
+    def step(self, w, g, state):
+        raise NotImplementedError
+
+    def update(self, w, g):
+        """Update the parameters ``w`` in place with the gradient ``g``; returns ``w``."""
+        pairs = list(_pairs(w, g))
+        scale = 1.0
+        if self.gclip and self.gclip > 0:
+            norm = gnorm([pg for _, _, pg in pairs])
+            if norm > self.gclip:
+                scale = self.gclip / norm
+        if len(self.states) != len(pairs) or any(
+                s is not None and s[0] != pw.shape for s, (_, pw, _) in zip(self.states, pairs)):
+            self.states = [None] * len(pairs)
+        self.t += 1
+        for i, (path, pw, pg) in enumerate(pairs):
+            if pg is None:
+                continue
+            if not is_array(pg):
+                pg = float(pg)
+                if pg == 0.0:
+                    continue
+            if scale != 1.0:
+                pg = pg * scale
+            if self.states[i] is None:
+                self.states[i] = (pw.shape, self.init(pw))
+            self.step(pw, pg, self.states[i][1])
+        return w
+
+    def __call__(self, w, g):
+        return self.update(w, g)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k not in ("states", "t"))
+        return f"{type(self).__name__}({args})"
+
+
+def _zeros(w):
+    return array_module(w).zeros_like(w)
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: ``w -= lr * g``."""
+
+    def __init__(self, lr=0.001, gclip=0.0):
+        super().__init__(lr, gclip)
+
+    def step(self, w, g, state):
+        w -= self.lr * g
+
+
+class Momentum(Optimizer):
+    """Momentum: ``v = gamma*v + lr*g; w -= v``."""
+
+    def __init__(self, lr=0.001, gamma=0.9, gclip=0.0):
+        super().__init__(lr, gclip)
+        self.gamma = gamma
+
+    def init(self, w):
+        return [_zeros(w)]
+
+    def step(self, w, g, state):
+        v = state[0]
+        v *= self.gamma
+        v += self.lr * g
+        w -= v
+
+
+class Nesterov(Optimizer):
+    """Nesterov momentum: ``v = gamma*v - lr*g; w += gamma*v - lr*g``."""
+
+    def __init__(self, lr=0.001, gamma=0.9, gclip=0.0):
+        super().__init__(lr, gclip)
+        self.gamma = gamma
+
+    def init(self, w):
+        return [_zeros(w)]
+
+    def step(self, w, g, state):
+        v = state[0]
+        v *= self.gamma
+        v -= self.lr * g
+        w += self.gamma * v - self.lr * g
+
+
+class Adagrad(Optimizer):
+    """Adagrad: ``G += g^2; w -= lr * g / (sqrt(G) + eps)``."""
+
+    def __init__(self, lr=0.1, eps=1e-6, gclip=0.0):
+        super().__init__(lr, gclip)
+        self.eps = eps
+
+    def init(self, w):
+        return [_zeros(w)]
+
+    def step(self, w, g, state):
+        G = state[0]
+        G += g * g
+        w -= self.lr * g / (array_module(G).sqrt(G) + self.eps)
+
+
+class Rmsprop(Optimizer):
+    """RMSProp: ``G = rho*G + (1-rho)*g^2; w -= lr * g / sqrt(G + eps)``."""
+
+    def __init__(self, lr=0.001, rho=0.9, eps=1e-6, gclip=0.0):
+        super().__init__(lr, gclip)
+        self.rho = rho
+        self.eps = eps
+
+    def init(self, w):
+        return [_zeros(w)]
+
+    def step(self, w, g, state):
+        G = state[0]
+        G *= self.rho
+        G += (1 - self.rho) * g * g
+        w -= self.lr * g / array_module(G).sqrt(G + self.eps)
+
+
+class Adadelta(Optimizer):
+    """Adadelta: ``G = rho*G + (1-rho)*g^2; d = sqrt(D+eps)/sqrt(G+eps)*g; D = rho*D + (1-rho)*d^2; w -= lr*d``."""
+
+    def __init__(self, lr=1.0, rho=0.9, eps=1e-6, gclip=0.0):
+        super().__init__(lr, gclip)
+        self.rho = rho
+        self.eps = eps
+
+    def init(self, w):
+        return [_zeros(w), _zeros(w)]
+
+    def step(self, w, g, state):
+        xp = array_module(w)
+        G, D = state
+        G *= self.rho
+        G += (1 - self.rho) * g * g
+        d = xp.sqrt(D + self.eps) / xp.sqrt(G + self.eps) * g
+        D *= self.rho
+        D += (1 - self.rho) * d * d
+        w -= self.lr * d
+
+
+class Adam(Optimizer):
+    """Adam: bias-corrected moments ``m, v``; ``w -= lr * mhat / (sqrt(vhat) + eps)``."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, gclip=0.0):
+        super().__init__(lr, gclip)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+
+    def init(self, w):
+        return [_zeros(w), _zeros(w), 0]
+
+    def step(self, w, g, state):
+        m, v = state[0], state[1]
+        state[2] += 1
+        t = state[2]
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        mhat = m / (1 - self.beta1 ** t)
+        vhat = v / (1 - self.beta2 ** t)
+        w -= self.lr * mhat / (array_module(v).sqrt(vhat) + self.eps)
+
+
+# Lower-case names, Knet style: ``opt = adam(lr=1e-3)``.
+sgd, momentum, nesterov, adagrad = SGD, Momentum, Nesterov, Adagrad
+rmsprop, adadelta, adam = Rmsprop, Adadelta, Adam
+
+
+def optimizers(w, otype=Adam, **options):
+    """An optimizer of class ``otype`` (e.g. ``SGD``, ``Adam``) for parameters ``w``.
+
+    As Knet's ``optimizers(w, Adam; lr=...)``: ``options`` go to the class
+    (``lr``, ``gclip``, ...). The state for ``w``'s arrays is made on the
+    first :func:`update`.
+    """
+    if isinstance(otype, str):
+        otype = {c.__name__.lower(): c for c in
+                 (SGD, Momentum, Nesterov, Adagrad, Rmsprop, Adadelta, Adam)}[otype.lower()]
+    return otype(**options)
+
+
+def update(w, g, opt):
+    """Apply one step of optimizer ``opt`` to parameters ``w`` in place (Knet's ``update!``)."""
+    return opt.update(w, g)
+
+
+# --- progress bar ----------------------------------------------------------------------------
+class Progress:
+    """A tqdm bar over an iterable that can also show the running loss.
+
+    ``bar = progress(data); for x, y in bar: ...; bar.set_loss(l)``. The bar
+    shows the iteration speed (tqdm's it/s) and an exponentially smoothed
+    loss; ``bar.loss`` is the mean of all losses reported so far.
+    """
+
+    def __init__(self, iterable, desc=None, smoothing=0.1, **tqdm_kwargs):
+        from tqdm.auto import tqdm
+        tqdm_kwargs.setdefault("disable", None)  # no bar when the output is not a terminal
+        self.bar = tqdm(iterable, desc=desc, **tqdm_kwargs)
+        self.smoothing = smoothing
+        self.smoothed = None
+        self.total = 0.0
+        self.count = 0
+        self.start = time.perf_counter()
+
+    def __iter__(self):
+        return iter(self.bar)
+
+    def __len__(self):
+        return len(self.bar)
+
+    @property
+    def loss(self):
+        """Mean of the losses reported with :meth:`set_loss` (nan before any)."""
+        return self.total / self.count if self.count else float("nan")
+
+    @property
+    def elapsed(self):
+        """Seconds since the bar was made."""
+        return time.perf_counter() - self.start
+
+    def set_loss(self, value):
+        """Report one loss value (a float or a 0-d array) to show on the bar."""
+        v = float(value)
+        self.total += v
+        self.count += 1
+        a = self.smoothing
+        self.smoothed = v if self.smoothed is None else (1 - a) * self.smoothed + a * v
+        self.bar.set_postfix_str(f"loss={self.smoothed:.4g}", refresh=False)
+
+    def close(self):
+        """Close the bar."""
+        self.bar.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def progress(iterable, desc=None, **tqdm_kwargs):
+    """Wrap ``iterable`` in a :class:`Progress` bar (tqdm) with ``set_loss``.
+
+    Keyword arguments go to ``tqdm`` (e.g. ``leave=False``); the bar is off
+    when the output is not a terminal unless ``disable=False`` is given.
+    """
+    return Progress(iterable, desc=desc, **tqdm_kwargs)
+
+
+# --- save / load ---------------------------------------------------------------------------
+_SPEC_KEY = "__knetc_structure__"
+
+
+def _encode(x, arrays):
+    if isinstance(x, dict):
+        keys = []
+        for k in x:
+            if isinstance(k, bool) or not isinstance(k, (str, int)):
+                raise TypeError(f"save: dict keys must be str or int, got {k!r}")
+            keys.append(["i" if isinstance(k, int) else "s", k])
+        return {"t": "dict", "k": keys, "c": [_encode(v, arrays) for v in x.values()]}
+    if isinstance(x, (list, tuple)):
+        return {"t": "list" if isinstance(x, list) else "tuple", "c": [_encode(v, arrays) for v in x]}
+    if is_array(x) or isinstance(x, np.generic):
+        a = x.get() if is_cupy_array(x) else np.asarray(x)
+        name = f"a{len(arrays)}"
+        arrays[name] = a
+        return {"t": "array" if is_array(x) else "scalar", "n": name}
+    if x is None:
+        return {"t": "none"}
+    if isinstance(x, bool):
+        return {"t": "bool", "v": x}
+    if isinstance(x, numbers.Integral):
+        return {"t": "int", "v": int(x)}
+    if isinstance(x, numbers.Real):
+        return {"t": "float", "v": repr(float(x))}
+    if isinstance(x, str):
+        return {"t": "str", "v": x}
+    raise TypeError(f"save: cannot store a value of type {type(x).__name__}")
+
+
+def _decode(spec, data):
+    t = spec["t"]
+    if t == "dict":
+        return {(int(k) if kind == "i" else k): _decode(c, data)
+                for (kind, k), c in zip(spec["k"], spec["c"])}
+    if t == "list":
+        return [_decode(c, data) for c in spec["c"]]
+    if t == "tuple":
+        return tuple(_decode(c, data) for c in spec["c"])
+    if t == "array":
+        return data[spec["n"]]
+    if t == "scalar":
+        return data[spec["n"]][()]
+    if t == "none":
+        return None
+    if t == "float":
+        return float(spec["v"])
+    return spec["v"]
+
+
+def save(path, w):
+    """Save a parameter structure to ``path`` as a NumPy ``.npz`` file.
+
+    Arrays (CuPy arrays are copied to the CPU), numbers, strings and None,
+    nested in lists, tuples and dicts (str or int keys), are stored with their
+    nesting; :func:`load` gives the same structure back. The file is written
+    at exactly ``path`` (no ``.npz`` is appended).
+    """
+    arrays = {}
+    spec = _encode(w, arrays)
+    arrays[_SPEC_KEY] = np.array(json.dumps(spec))
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def load(path):
+    """Load a structure written by :func:`save` (arrays come back as NumPy arrays)."""
+    with np.load(path, allow_pickle=False) as npz:
+        data = {k: npz[k] for k in npz.files}
+    spec = json.loads(str(data.pop(_SPEC_KEY)[()]))
+    return _decode(spec, data)
