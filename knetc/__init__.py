@@ -1,8 +1,27 @@
 """knetc: a source-to-source automatic differentiation compiler for Python + NumPy."""
 from .errors import FallbackWarning, GradientInputError, KnetError, UnsupportedError
 from .runtime import numpy_rules as _numpy_rules  # noqa: F401  (registers the rules)
-from .runtime.rules import defvjp, primitive, unbroadcast
-
-__version__ = "0.1.0"
+from .runtime.rules import defnondiff, defvjp, primitive, unbroadcast
 from .api import GradFunction, grad, gradloss, value_and_grad
 from .show import show
+from . import data, device, nn, train
+from .data import minibatch
+from .device import array, configure_memory, gpu_available, memory_stats, to_cpu, to_gpu
+from .nn import (accuracy, batchnorm, bce, bmm, conv4, dropout, elu, gaussian, gelu, logistic,
+                 logp, logsoftmax, logsumexp, mat, nll, param, param0, pool, relu, selu, sigm,
+                 softmax, sumabs2, xavier)
+from .train import (SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop, load, optimizers,
+                    progress, save, update)
+
+
+def hvp(fun, wrt=0):
+    """Hessian-vector product: ``hvp(f)(*args, v)`` = (d^2 f / dx^2) v for x = args[wrt]."""
+    from .runtime import tape
+
+    def product(*args):
+        *inputs, v = args
+        return tape.hvp(fun, tuple(inputs), v, wrt=wrt)
+    return product
+
+
+__version__ = "0.1.0"
