@@ -118,6 +118,10 @@ class Unit:
         # their final state is a result too (see effects.py).
         self.entry_mutated = [p for p, a in zip(self.params, active) if a and p in written]
         self.D = activity(self.body, self.active_params, self.result, outputs=self.entry_mutated)
+        # Parameters not differentiated on entry that later hold differentiated
+        # values (x = layer(w, x)): the emitter skips adjoints of their entry value.
+        self.entry_names = {p: self.names.fresh(f"{p}_in") for p in self.params
+                            if p in self.D and p not in self.active_params}
         self.adjoints = {}
         self.pullbacks = {}
         self.free_bindings = {}   # rule global name -> generated name
@@ -261,6 +265,9 @@ def compile_vjp(fun, active, param_values):
         text.append((2, "_stack = []", 0))
     for v in sorted(em.pushed - set(params)):
         text.append((2, f"{v} = None", 0))
+    for p, entry in unit.entry_names.items():
+        if entry in em.final_reads_entry:
+            text.append((2, f"{entry} = {p}", 0))
     text.extend((i + 1, t, l) for i, t, l in fwd.items)
     nonlocal_names = sorted(_assigned_in(rev) & unit.locals - set(unit.adjoints.values()))
     after = [p for p in unit.entry_mutated if p in unit.D]

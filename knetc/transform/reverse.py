@@ -46,7 +46,7 @@ class ReverseEmitter:
 
     def use(self, *names):
         for n in names:
-            if n in self.u.locals:
+            if n in self.u.locals or n in self.u.entry_names.values():
                 self.reverse_reads.add(n)
 
     def rebound(self, name):
@@ -77,7 +77,8 @@ class ReverseEmitter:
         # First pass finds the values the adjoint reads; the second emits for real.
         self.final_reads = None
         self.final_reads = self._reverse_pass()[1] | self._control_reads()
-        rev, _ = self._reverse_pass()
+        rev, reads = self._reverse_pass()
+        self.final_reads_entry = reads
         fwd = Lines()
         self.pushed = set()
         self.forward(self.u.body, fwd, 1, False)
@@ -259,6 +260,22 @@ class ReverseEmitter:
         """Accumulate ``contribution`` into the adjoint of ``name``."""
         d = self.adj(name)
         kind = self.u.kinds.of(name)
+        entry = self.u.entry_names.get(name)
+        if entry is not None:
+            # A data argument reassigned with differentiated values: while it
+            # still holds the caller's value, its adjoint is not needed.
+            self.use(name, entry)
+            out.add(indent, f"if {name} is not {entry}:", line)
+            if self.state.get(name, "zero") == "zero":
+                out.add(indent + 1, f"{d} = {contribution}", line)
+                out.add(indent, "else:", line)
+                out.add(indent + 1, f"{d} = zeros_like({name})", line)
+            else:
+                add = f"{d} + {contribution}" if kind == "array" else f"add_grad({d}, {contribution})"
+                out.add(indent + 1, f"{d} = {add}", line)
+            self.state[name] = "set"
+            self.owned.discard(name)
+            return
         if self.state.get(name, "zero") == "zero":
             out.add(indent, f"{d} = {contribution}", line)
             self.state[name] = "set"
