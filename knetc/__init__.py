@@ -25,3 +25,5 @@ def hvp(fun, wrt=0):
 
 
 __version__ = "0.1.0"
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -5,7 +5,6 @@ whose ``fn(*params, *closure_values)`` gives ``(result, pullback)``; the
 pullback maps the result's adjoint to a tuple of adjoints, one per parameter
 (None for parameters that are not differentiated).
 """
-import ast
 import itertools
 import linecache
 
@@ -126,7 +125,6 @@ class Unit:
         self.pullbacks = {}
         self.free_bindings = {}   # rule global name -> generated name
         self._outside_cache = {}
-        self._all_names = names_in(self.body)
 
     # ---- services used by the emitter ------------------------------------
     def adjoint_name(self, name):
@@ -261,7 +259,7 @@ def compile_vjp(fun, active, param_values):
     src = unit.source
     text.append((1, f"def {name}({', '.join(params)}):", src.node.lineno))
     text.append((2, f'"""Primal and adjoint of {fun.__name__} ({src.short_filename}:{src.node.lineno})."""', 0))
-    if em.pushed or any(True for _ in []):
+    if em.pushed:
         text.append((2, "_stack = []", 0))
     for v in sorted(em.pushed - set(params)):
         text.append((2, f"{v} = None", 0))

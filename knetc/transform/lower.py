@@ -72,7 +72,6 @@ class Lowerer:
         self.names = names                # the NameGenerator of this function
         self.locals = local_names         # every name bound inside the function
         self.int_names = set()            # loop counters known to hold ints
-        self.closure_refs = {}            # closure names read -> value
         self.local_defs = {}              # nested function name -> enclosing locals it reads
         self.local_writes = {}            # nested function name -> (params, params it writes into)
         self.out = []
@@ -119,8 +118,6 @@ class Lowerer:
     def atom(self, node):
         """Lower ``node`` to an atom, emitting temporaries as needed."""
         if isinstance(node, gast.Name):
-            if node.id not in self.locals and self.scope.is_closure(node.id):
-                self.closure_refs[node.id] = self.scope.lookup(node.id)
             return node.id
         if isinstance(node, gast.Constant):
             return "..." if node.value is Ellipsis else repr(node.value)
@@ -131,7 +128,6 @@ class Lowerer:
             return repr(-value if isinstance(node.op, gast.USub) else value)
         dotted = dotted_name(node)
         if dotted and dotted.split(".")[0] not in self.locals and isinstance(node, gast.Attribute):
-            self.atom(gast.Name(id=dotted.split(".")[0], ctx=gast.Load(), annotation=None, type_comment=None))
             return dotted
         expr = self.rhs(node)
         if isinstance(expr, ir.Copy):
@@ -294,7 +290,6 @@ class Lowerer:
         obj = resolve_dotted(self.scope, dotted)
         if obj is MISSING:
             self.fail(f"the name {dotted!r}, which is not defined", node)
-        self.atom(func)  # records closure references
         obj = BUILTINS.get(obj, obj) if _hashable(obj) else obj
         args, kwargs = self.arguments(node)
         text = f"{dotted}({_arglist(args, kwargs)})"
