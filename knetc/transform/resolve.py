@@ -28,9 +28,6 @@ class Scope:
             return self.globals[name]
         return getattr(builtins, name, _MISSING)
 
-    def is_closure(self, name):
-        return name in self.closure
-
 
 def dotted_name(node):
     """'np.linalg.norm' for a chain of attributes on a name, else None."""
