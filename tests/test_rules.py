@@ -254,6 +254,8 @@ case(builtins.float, np.array(1.25))
 case(builtins.sum, [rnd(3), rnd(3), rnd(1)])
 case(builtins.sum, [rnd(2, 3), 1.5], rnd(3))
 case(builtins.sum, rnd(3, 4))
+case(builtins.list, [rnd(3), rnd(2, 2)])
+case(builtins.tuple, [rnd(3), rnd(2)])
 
 # indexing: basic (ints, negative, steps, ..., None), advanced (repeats, masks)
 X = rnd(4, 5)

@@ -547,3 +547,8 @@ defnondiff(
     builtins.len, builtins.round, builtins.int, builtins.bool, math.floor, math.ceil,
     math.isnan, math.isfinite,
 )
+
+
+# A copy of a sequence: the compiler snapshots a list that is appended to later.
+defvjp(list, lambda g, ans, x: list(g))
+defvjp(tuple, lambda g, ans, x: list(g))

@@ -229,3 +229,38 @@ def block_locals(block, outside):
         else:
             seen.update(names_in([s]))
     return local
+
+
+def rebinding_sites(stmts, bound_on_entry):
+    """Ids of the assignments (and for loops) that may overwrite a bound value.
+
+    A flow analysis: the two branches of an ``if`` each start from what was
+    bound before it, and a loop body is visited twice so that its second
+    iteration sees what the first bound. Only these sites need to save the
+    old value for the reverse sweep and restart its adjoint at zero.
+    """
+    out = set()
+
+    def block(body, bound):
+        bound = set(bound)
+        for s in body:
+            if isinstance(s, ir.Assign):
+                if s.target in bound:
+                    out.add(id(s))
+                bound.add(s.target)
+            elif isinstance(s, ir.LocalDef):
+                bound.add(s.name)
+            elif isinstance(s, ir.If):
+                bound = block(s.body, bound) | block(s.orelse, bound)
+            elif isinstance(s, (ir.For, ir.While)):
+                inner = set(bound)
+                if isinstance(s, ir.For):
+                    if s.target in bound:
+                        out.add(id(s))
+                    inner.add(s.target)
+                first = block(s.body, inner)
+                bound = inner | block(s.body, inner | first)
+        return bound
+
+    block(stmts, bound_on_entry)
+    return out

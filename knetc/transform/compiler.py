@@ -111,6 +111,7 @@ class Unit:
         self.kinds = Kinds(self.body, values, scope)
         self.helpers = {}         # generated name -> object handed to the code
         self._arrays_setitem_to_assign(self.body)
+        self._snapshot_growing_lists(self.body)
         self.active_params = [p for p, a in zip(self.params + self.freevars, active) if a]
         written = mutated_params(fun)
         # Containers the caller differentiates and this function writes into:
@@ -214,6 +215,38 @@ class Unit:
                     self.names.taken.add("setitem_array")
 
 
+def _snapshot_growing_lists(self, stmts):
+    """A rule given a list that is written into later gets a copy of it.
+
+    The reverse sweep sees containers in their final state, so a rule such
+    as ``np.stack(hs)`` must keep the list as it was when it was called.
+    """
+    written = {s.obj for s in ir.walk(stmts) if isinstance(s, (ir.SetItem, ir.Append))}
+    if not written:
+        return
+    for block in _blocks(stmts):
+        for s in list(block):
+            if not (isinstance(s, ir.Assign) and isinstance(s.expr, ir.Op)):
+                continue
+            for i, a in enumerate(s.expr.args):
+                if a in written and self.kinds.of(a) == "list":
+                    snap = self.names.temp("s")
+                    block.insert(block.index(s), ir.Assign(line=s.line, target=snap, expr=ir.Op(
+                        f"list({a})", list, [a], label="list")))
+                    self.kinds.kind[snap] = "list"
+                    self.kinds.elem[snap] = self.kinds.elem.get(a)
+                    s.expr.args[i] = snap
+                    s.expr.text = _replace_word(s.expr.text, a, snap)
+
+
+Unit._snapshot_growing_lists = _snapshot_growing_lists
+
+
+def _replace_word(text, old, new):
+    import re
+    return re.sub(rf"\b{re.escape(old)}\b", new, text, count=1)
+
+
 def _blocks(stmts):
     yield stmts
     for s in stmts:
@@ -232,6 +265,18 @@ def _own_names(s):
     if isinstance(s, ir.While):
         return {s.count}
     return set()
+
+
+def _bound_in_blocks(stmts):
+    """Names bound somewhere inside an if or a loop (so maybe never bound)."""
+    out = set()
+    for s in stmts:
+        if isinstance(s, (ir.If, ir.For, ir.While)):
+            inner = [x for x in ir.walk([s]) if x is not s]
+            out |= {x.target for x in inner if isinstance(x, (ir.Assign, ir.For))}
+            if isinstance(s, ir.For):
+                out.add(s.target)
+    return out
 
 
 def _all_names(node):
@@ -261,8 +306,8 @@ def compile_vjp(fun, active, param_values):
     text.append((2, f'"""Primal and adjoint of {fun.__name__} ({src.short_filename}:{src.node.lineno})."""', 0))
     if em.pushed:
         text.append((2, "_stack = []", 0))
-    for v in sorted(em.pushed - set(params)):
-        text.append((2, f"{v} = None", 0))
+    for v in sorted((em.pushed | (em.final_reads & _bound_in_blocks(unit.body))) - set(params)):
+        text.append((2, f"{v} = None", 0))   # may be read (restored, or for a shape) before any binding
     for p, entry in unit.entry_names.items():
         if entry in em.final_reads_entry:
             text.append((2, f"{entry} = {p}", 0))

@@ -148,7 +148,8 @@ class Lowerer:
         if isinstance(node, gast.BinOp):
             sym, fun = BINOPS[type(node.op)]
             left, right = self.atom(node.left), self.atom(node.right)
-            return ir.Op(f"{left} {sym} {right}", fun, [left, right], label=sym)
+            shown = f"({left})" if sym == "**" and left.startswith("-") else left   # -0.5 ** 2 is -(0.5 ** 2)
+            return ir.Op(f"{shown} {sym} {right}", fun, [left, right], label=sym)
         if isinstance(node, gast.UnaryOp):
             operand = self.atom(node.operand)
             if isinstance(node.op, gast.Not):
@@ -404,6 +405,8 @@ class Lowerer:
                 self.emit(ir.LocalDef(name=target.id, text=f"{target.id} = {unparse(value)}"), node)
                 return
             expr = self.rhs(value)
+            if isinstance(expr, ir.Copy) and expr.src == target.id:
+                return    # x = x binds nothing new
             if target.id in ir.reads(expr) and not isinstance(expr, (ir.Copy, ir.Const)):
                 # x = f(x): the adjoint needs the old x and the new one apart
                 expr = ir.Copy(self.temp(expr, node))
@@ -448,13 +451,25 @@ class Lowerer:
             loop_var = self.names.temp("k")
             k = gast.Name(id=loop_var, ctx=gast.Load(), annotation=None, type_comment=None)
             if fn is enumerate:
-                xs = self.atom(it.args[0])
+                inner = it.args[0]
+                zipped = (isinstance(inner, gast.Call) and dotted_name(inner.func)
+                          and resolve_dotted(self.scope, dotted_name(inner.func)) is zip)
+                xs = [self.atom(a) for a in inner.args] if zipped else [self.atom(inner)]
                 start = self.atom(it.args[1]) if len(it.args) > 1 else None
-                self.emit(ir.Assign(target=seq, expr=ir.Const(f"range(len({xs}))", [xs])), s)
+                lens = ", ".join(f"len({x})" for x in xs)
+                count = f"min({lens})" if zipped else lens
+                self.emit(ir.Assign(target=seq, expr=ir.Const(f"range({count})", xs)), s)
                 if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == 2):
                     self.fail("for over enumerate() without an (index, value) target", s)
                 index_value = k if start is None else gast.BinOp(left=k, op=gast.Add(), right=_name(start))
-                prelude = [(s.target.elts[0], index_value), (s.target.elts[1], _sub(xs, k))]
+                prelude = [(s.target.elts[0], index_value)]
+                value = s.target.elts[1]
+                if zipped:
+                    if not (isinstance(value, gast.Tuple) and len(value.elts) == len(xs)):
+                        self.fail("for over enumerate(zip()) without one target per sequence", s)
+                    prelude += [(t, _sub(x, k)) for t, x in zip(value.elts, xs)]
+                else:
+                    prelude.append((value, _sub(xs[0], k)))
             elif fn is zip:
                 xs = [self.atom(a) for a in it.args]
                 lens = ", ".join(f"len({x})" for x in xs)

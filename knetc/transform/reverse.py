@@ -16,7 +16,7 @@ adjoint is zero are skipped and a first accumulation is an assignment.
 """
 from ..runtime.rules import rule_for
 from . import ir
-from .analysis import assignment_sites, block_locals, names_in
+from .analysis import assignment_sites, block_locals, names_in, rebinding_sites
 from .inline import instantiate, template_of
 
 
@@ -49,12 +49,17 @@ class ReverseEmitter:
             if n in self.u.locals or n in self.u.entry_names.values():
                 self.reverse_reads.add(n)
 
-    def rebound(self, name):
-        """True if ``name`` is bound more than once when the function runs."""
-        return self.sites.get(name, 0) > 1 or name in self.u.params or name in self.in_loop_bound
+    def push_at_site(self, s, name, in_loop):
+        """Whether the statement ``s`` must save the old value of ``name``.
 
-    def push_at_site(self, name, in_loop):
-        return name in self.final_reads and (in_loop or self.rebound(name))
+        Only when the adjoint reads ``name`` and ``s`` may overwrite a bound
+        value; a helper's pullback variable is overwritten by each iteration.
+        """
+        if self.final_reads is None or name not in self.final_reads:
+            return False
+        if isinstance(s, ir.Assign) and name != s.target:
+            return in_loop
+        return id(s) in self.rebinds
 
     # ---- driver --------------------------------------------------------------
     def lazy_containers(self):
@@ -72,8 +77,7 @@ class ReverseEmitter:
 
     def emit(self):
         self.lazy = self.lazy_containers()
-        self.in_loop_bound = set()
-        _collect_loop_bound(self.u.body, False, self.in_loop_bound)
+        self.rebinds = rebinding_sites(self.u.body, set(self.u.params) | set(self.u.freevars))
         # First pass finds the values the adjoint reads; the second emits for real.
         self.final_reads = None
         self.final_reads = self._reverse_pass()[1] | self._control_reads()
@@ -111,9 +115,9 @@ class ReverseEmitter:
         return out, set(self.reverse_reads)
 
     # ---- forward sweep -------------------------------------------------------
-    def push_lines(self, names, out, indent, in_loop, line):
+    def push_lines(self, s, names, out, indent, in_loop, line):
         for n in names:
-            if self.final_reads is not None and self.push_at_site(n, in_loop):
+            if self.push_at_site(s, n, in_loop):
                 self.pushed.add(n)
                 out.add(indent, f"_stack.append({n})", line)
 
@@ -124,7 +128,7 @@ class ReverseEmitter:
                 names = [s.target]
                 if self._differentiated_call(s):
                     names.append(self.u.pullback_name(s))
-                self.push_lines(names, out, indent, in_loop, line)
+                self.push_lines(s, names, out, indent, in_loop, line)
                 out.add(indent, self.primal_assign(s), line)
             elif isinstance(s, ir.SetItem):
                 out.add(indent, f"{s.obj}[{s.index_src}] = {s.value}", line)
@@ -143,7 +147,7 @@ class ReverseEmitter:
                     out.add(indent, "else:", line)
                     self._forward_block(s.orelse, out, indent + 1, in_loop)
             elif isinstance(s, ir.For):
-                self.push_lines([s.target], out, indent, in_loop, line)
+                self.push_lines(s, [s.target], out, indent, in_loop, line)
                 out.add(indent, f"for {s.target} in {s.seq}:", line)
                 if s.brk:
                     out.add(indent + 1, f"if {s.brk}:", line)
@@ -230,9 +234,9 @@ class ReverseEmitter:
                 out.last_comment = None
         pb = self.u.pullback_name(s) if self._differentiated_call(s) else None
         for name in ([pb] if pb else []) + [t]:
-            if self.final_reads is not None and self.push_at_site(name, in_loop):
+            if self.push_at_site(s, name, in_loop):
                 out.add(indent, f"{name} = _stack.pop()", s.line)
-        if t in self.u.D and self.rebound(t):
+        if t in self.u.D and id(s) in self.rebinds:
             self.reset(t, out, indent, locals_)
 
     def reset(self, name, out, indent, locals_):
@@ -525,7 +529,7 @@ class ReverseEmitter:
                 self.use(s.count)
                 out.add(indent, f"for _ in range({s.count}):", s.line)
             out.items.extend(body.items)
-        if isinstance(s, ir.For) and self.final_reads is not None and self.push_at_site(s.target, in_loop):
+        if isinstance(s, ir.For) and self.push_at_site(s, s.target, in_loop):
             out.add(indent, f"{s.target} = _stack.pop()", s.line)
 
 
@@ -533,20 +537,6 @@ def _own(s):
     if isinstance(s, ir.For):
         return {s.target, s.seq} | ({s.count} if s.count else set())
     return {s.count}
-
-
-def _collect_loop_bound(stmts, in_loop, out):
-    for s in stmts:
-        if in_loop:
-            for n in (s.target,) if isinstance(s, (ir.Assign, ir.For)) else ():
-                out.add(n)
-        if isinstance(s, ir.If):
-            _collect_loop_bound(s.body, in_loop, out)
-            _collect_loop_bound(s.orelse, in_loop, out)
-        elif isinstance(s, (ir.For, ir.While)):
-            if isinstance(s, ir.For) and in_loop:
-                out.add(s.target)
-            _collect_loop_bound(s.body, True, out)
 
 
 def _names_used(tmpl):
