@@ -12,7 +12,11 @@ import warnings
 
 from ..errors import FallbackWarning, UnsupportedError
 from ..runtime.rules import Primitive, rule_for
+import numpy as _np
+
 from ..runtime.tree import ZERO, kind_of, match_structure
+
+_ndarray = _np.ndarray
 
 _CACHE = {}
 _WARNED = set()
@@ -26,6 +30,9 @@ def kinds_key(values):
     """Kinds of argument values: enough to reuse compiled code safely."""
     key = []
     for v in values:
+        if type(v) is _ndarray:
+            key.append("array")
+            continue
         k = kind_of(v)
         if k in ("list", "tuple"):
             key.append((k, tuple(kind_of(e) for e in v)))
@@ -156,8 +163,11 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     """
     if isinstance(fun, Primitive) or rule_for(fun) is not None:
         return _rule_vjp(fun, mask, args, kwargs)
-    if not hasattr(fun, "__code__"):
+    code = getattr(fun, "__code__", None)
+    if code is None:
         raise UnsupportedError(f"calling {fun!r}, which has no derivative rule and no Python source")
+    if not kwargs and not _free and not code.co_freevars and len(args) == code.co_argcount:
+        return _plain_call(fun, mask, args)
     values, positions = _bind(fun, args, kwargs)
     freevars = fun.__code__.co_freevars
     active = [False] * (len(values) + len(freevars))
@@ -180,6 +190,20 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
         grads = pullback(g, *after)
         return (tuple(_filled(grads[p], values[p]) if m else None for m, p in zip(mask, positions))
                 + tuple(_filled(grads[p], free_values[p - len(values)]) for p in free_positions))
+    return ans, call_pullback
+
+
+def _plain_call(fun, mask, args):
+    """call_vjp for positional arguments, no closure: the common case, kept short."""
+    vjp, _ = compiled_for(fun, mask, args)
+    ans, pullback = vjp(*args)
+    if getattr(vjp, "compiled", None) is None and any(mask) and _writes_arguments(fun, mask, args):
+        raise UnsupportedError(f"{fun.__name__} writes differentiated values into an argument and runs "
+                               "on the tape, which cannot hand that argument's gradient back")
+
+    def call_pullback(g, *after):
+        grads = pullback(g, *after)
+        return tuple(_filled(d, v) if m else None for d, v, m in zip(grads, args, mask))
     return ans, call_pullback
 
 
