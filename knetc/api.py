@@ -94,6 +94,9 @@ class GradFunction:
         self._last = (vjp, mode)
         if self.verbose and id(vjp) not in self._shown:
             self._shown.add(id(vjp))
+            changed = self._structure_change(values, wrt)
+            if changed:
+                print(f"# knetc: recompiling the gradient of {self._name()}: {changed}")
             print(f"# knetc: compiled the gradient of {self._name()} (mode: {self.mode})\n{self.source}")
         closure = dispatch.closure_values(self.fun)
         try:
@@ -108,6 +111,17 @@ class GradFunction:
         if self.check_finite:
             self._check_finite(grads, vjp, values, closure)
         return value, (tuple(grads) if isinstance(self.wrt, tuple) else grads[0])
+
+    def _structure_change(self, values, wrt):
+        """Describe how the differentiated arguments' structure differs from the last compile."""
+        names = list(self._signature.parameters) if self._signature else []
+        now = {i: _describe_structure(values[i]) for i in wrt}
+        before, self._structures = getattr(self, "_structures", None), now
+        if not before:
+            return None
+        diffs = [f"the structure of {names[i] if i < len(names) else f'argument {i}'} changed "
+                 f"({before[i]} -> {now[i]})" for i in wrt if i in before and before[i] != now[i]]
+        return "; ".join(diffs) or None
 
     def _check_finite(self, grads, vjp, values, closure):
         from .transform.finite import NonFiniteGradientError, generated_line_text, is_finite_tree, locate
@@ -176,6 +190,16 @@ class GradFunction:
         except ImportError:
             body = f"<pre>{html.escape(self.source)}</pre>"
         return f"<p><b>{html.escape(self._header())}</b></p>{body}"
+
+
+def _describe_structure(x):
+    """'list of 4 arrays', 'dict with keys a, b', 'array', 'float'."""
+    if isinstance(x, (list, tuple)):
+        kinds = sorted({"array" if is_array(v) else type(v).__name__ for v in x})
+        return f"{type(x).__name__} of {len(x)} {'/'.join(k + 's' for k in kinds)}"
+    if isinstance(x, dict):
+        return f"dict with keys {', '.join(map(str, x))}"
+    return "array" if is_array(x) else type(x).__name__
 
 
 def _boxed(values):

@@ -87,3 +87,17 @@ def test_notebook_display():
     assert md.startswith("**knetc gradient of loss (wrt=0), mode: source**")
     assert "```python\ndef loss_vjp(w, x):" in md
     assert "loss_vjp" in g._repr_html_()
+
+
+def test_structure_change_recompiles_and_says_why(capsys):
+    def f(w):
+        total = 0.0
+        for wi in w:
+            total = total + np.sum(wi ** 2)
+        return total
+    g = knet.grad(f, verbose=True)
+    np.testing.assert_allclose(g([np.ones(2), np.ones(3)])[1], 2 * np.ones(3))
+    assert len(g([np.ones(2), np.ones(3), 1.5])) == 3
+    out = capsys.readouterr().out
+    assert ("# knetc: recompiling the gradient of f: the structure of w changed "
+            "(list of 2 arrays -> list of 3 arrays/floats)") in out

@@ -47,3 +47,22 @@ def test_tutorial_notebook_executes():
     assert accuracy > 0.85
     source, _ = _outputs(code[5])
     assert "# Grad of: x = np.maximum(0, w[i] @ x + w[i + 1])" in source
+
+
+def test_cells_redefining_functions_recompile():
+    """A helper redefined in a later cell is used at once; a re-run loss cell recompiles."""
+    nb = nbformat.v4.new_notebook()
+    cells = [
+        "import numpy as np\nimport knetc as knet\nx = np.array([1.0, 2.0])",
+        "def predict(w, x):\n    return w * x",
+        "def loss(w, x):\n    return np.sum(predict(w, x))\ng = knet.grad(loss)\nprint(g(np.ones(2), x))",
+        "def predict(w, x):\n    return w * x * 3",
+        "print(g(np.ones(2), x))",
+        "def loss(w, x):\n    return np.sum(predict(w, x) ** 2)\ng = knet.grad(loss)\nprint(g(np.ones(2), x), g.mode)",
+    ]
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    printed = [_outputs(c)[0].strip() for c in nb.cells]
+    assert printed[2] == "[1. 2.]"
+    assert printed[4] == "[3. 6.]"                  # the new predict, no stale compiled helper
+    assert printed[5] == "[18. 72.] source"        # d/dw sum((3wx)^2) = 18 w x^2
