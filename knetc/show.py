@@ -12,11 +12,24 @@ def generic_source(fun, wrt=0):
     Without arguments the compiler does not know which parameters are lists
     or arrays, so container updates use the generic runtime helpers.
     """
-    from .transform.compiler import compile_vjp
     n = fun.__code__.co_argcount
     wrt = wrt if isinstance(wrt, tuple) else (wrt,)
-    active = tuple(i in wrt for i in range(n))
-    return compile_vjp(fun, active, []).source
+    return _generic_tree(fun, tuple(i in wrt for i in range(n)), set())
+
+
+def _generic_tree(fun, active, seen):
+    """The generated code of ``fun`` and of the helpers it calls by name."""
+    from .transform.compiler import compile_vjp
+    seen.add((fun.__code__, active))
+    compiled = compile_vjp(fun, active, [])
+    parts = [compiled.source]
+    for helper, mask in compiled.static_calls:
+        if (helper.__code__, mask) not in seen:
+            try:
+                parts.append(_generic_tree(helper, mask, seen))
+            except UnsupportedError as e:
+                parts.append(f"# {helper.__name__} runs on the tape: {str(e).replace('knetc: ', '', 1)}\n")
+    return "\n\n".join(parts)
 
 
 def show(g, file=None):

@@ -124,6 +124,7 @@ class Unit:
                             if p in self.D and p not in self.active_params}
         self.adjoints = {}
         self.pullbacks = {}
+        self.static_calls = []    # (helper function, mask) of calls to known helpers, for display
         self.free_bindings = {}   # rule global name -> generated name
         self._outside_cache = {}
 
@@ -370,6 +371,8 @@ def _build(unit, name, text, runtime):
     compiled.user_filename = unit.fun.__code__.co_filename
     compiled.mutated = [p for p in unit.entry_mutated if p in unit.D]
     GENERATED[filename] = compiled
+    compiled.static_calls = list(dict.fromkeys(
+        (f, m) for f, m in unit.static_calls if len(m) == f.__code__.co_argcount))
     compiled.helper_funs = [e.fun for s in ir.walk(unit.body) if isinstance(s, ir.Assign)
                             for e in [s.expr] if isinstance(e, ir.HelperCall) and e.fun is not None]
     return compiled

@@ -195,6 +195,8 @@ class ReverseEmitter:
                     return f"{t} = {e.func}({args})"
                 sep = ", " if args else ""
                 extra = f", _free={_names_tuple(free)}" if free else ""
+                if e.fun is not None and not e.kwargs:
+                    self.u.static_calls.append((e.fun, mask))
                 return (f"{t}, {self.u.pullback_name(s)} = "
                         f"call_vjp({e.func}, {_mask_text(mask)}{sep}{args}{extra})")
             return f"{t} = {e.func}({args})"
