@@ -46,7 +46,7 @@ class GradFunction:
     # ---- calling ---------------------------------------------------------
     def _bind(self, args, kwargs):
         code = getattr(self.fun, "__code__", None)
-        if code is not None and not kwargs and len(args) == code.co_argcount:
+        if code is not None and not kwargs and len(args) == code.co_argcount and not code.co_kwonlyargcount:
             return list(args), {}
         if self._signature is None or code is None:
             return list(args), dict(kwargs)
@@ -100,7 +100,11 @@ class GradFunction:
             print(f"# knetc: compiled the gradient of {self._name()} (mode: {self.mode})\n{self.source}")
         closure = dispatch.closure_values(self.fun)
         try:
-            ans, pullback = vjp(*values, *closure)
+            if self.requested_mode == "source":
+                with dispatch.requested_mode("source"):
+                    ans, pullback = vjp(*values, *closure)
+            else:
+                ans, pullback = vjp(*values, *closure)
             value = scalar_value(ans, self)
             adjoints = pullback(_seed(ans))
         except Exception as exc:

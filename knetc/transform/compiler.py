@@ -75,14 +75,14 @@ class Unit:
         node = self.source.node
         if isinstance(node, gast.FunctionDef):
             args = node.args
-            if args.vararg or args.kwarg or args.kwonlyargs or getattr(args, "posonlyargs", None):
-                raise self.source.error("*args, **kwargs or keyword-only parameters", node)
+            if args.vararg or args.kwarg or getattr(args, "posonlyargs", None):
+                raise self.source.error("*args, **kwargs or positional-only parameters", node)
             body = node.body
         else:  # lambda
             args = node.args
             body = [gast.Return(value=node.body)]
             gast.copy_location(body[0], node)
-        self.params = [a.id for a in args.args]
+        self.params = [a.id for a in args.args] + [a.id for a in getattr(args, "kwonlyargs", [])]
         code = fun.__code__
         self.freevars = list(code.co_freevars)
         self.locals = set(self.params) | assigned_names(node) | set(self.freevars)
@@ -102,6 +102,7 @@ class Unit:
         for s in body:
             lowerer.stmt(s)
         self.body = lowerer.out
+        self._plain_loops = lowerer.plain_loops
         values = dict(zip(self.params, param_values))
         for name, cell in zip(self.freevars, fun.__closure__ or ()):
             try:
@@ -109,8 +110,13 @@ class Unit:
             except ValueError:
                 pass
         self.kinds = Kinds(self.body, values, scope)
+        for st in ir.walk(self.body):   # only lists and dicts can be written into
+            if isinstance(st, ir.Assign) and isinstance(st.expr, ir.HelperCall):
+                st.expr.mutated = [m for m in st.expr.mutated
+                                   if self.kinds.of(m) not in ("tuple", "array", "other")]
         self.helpers = {}         # generated name -> object handed to the code
         self._arrays_setitem_to_assign(self.body)
+        self._dict_loops(self.body)
         self._snapshot_growing_lists(self.body)
         self.active_params = [p for p, a in zip(self.params + self.freevars, active) if a]
         written = mutated_params(fun)
@@ -216,6 +222,22 @@ class Unit:
                     self.names.taken.add("setitem_array")
 
 
+def _dict_loops(self, stmts):
+    """'for k in d' over a dict binds keys: iterate over list(d), not positions."""
+    for seq, xs, index in self._plain_loops:
+        if self.kinds.of(xs) != "dict":
+            continue
+        for s in ir.walk(stmts):
+            if isinstance(s, ir.Assign) and s.target == seq:
+                s.expr = ir.Const(f"list({xs})", [xs])
+            elif (isinstance(s, ir.Assign) and isinstance(s.expr, ir.Subscript)
+                  and s.expr.obj == xs and s.expr.index_src == index):
+                s.expr = ir.Copy(index)
+
+
+Unit._dict_loops = _dict_loops
+
+
 def _snapshot_growing_lists(self, stmts):
     """A rule given a list that is written into later gets a copy of it.
 
@@ -223,6 +245,8 @@ def _snapshot_growing_lists(self, stmts):
     as ``np.stack(hs)`` must keep the list as it was when it was called.
     """
     written = {s.obj for s in ir.walk(stmts) if isinstance(s, (ir.SetItem, ir.Append))}
+    written |= {m for s in ir.walk(stmts) if isinstance(s, ir.Assign)
+                for m in getattr(s.expr, "mutated", [])}
     if not written:
         return
     for block in _blocks(stmts):
@@ -266,6 +290,21 @@ def _own_names(s):
     if isinstance(s, ir.While):
         return {s.count}
     return set()
+
+
+def _bound_by(s):
+    if isinstance(s, (ir.Assign, ir.For)):
+        return [s.target]
+    return []
+
+
+def _prologue_end(text):
+    """Index after the docstring and the initialisations at the top of the vjp."""
+    i = 2
+    while i < len(text) and (text[i][1] == "_stack = []" or text[i][1].endswith(" = None")
+                             or text[i][1].startswith("# may be")):
+        i += 1
+    return i
 
 
 def _bound_in_blocks(stmts):
@@ -320,13 +359,22 @@ def compile_vjp(fun, active, param_values):
         text.append((3, f"nonlocal {', '.join(nonlocal_names)}", 0))
     text.extend((i + 1, t, l) for i, t, l in rev.items)
     outs = []
+    rebound = {x for st in ir.walk(unit.body) for x in _bound_by(st)}
+    entries = {}
     for p, a in zip(unit.params + unit.freevars, active):
         if not a:
             outs.append("None")
         elif p in unit.D and em.state.get(p) != "zero":
             outs.append(unit.adjoint_name(p))
+        elif p in rebound:
+            # p was rebound (maybe to another shape): zeros shaped like the value passed in
+            entries[p] = unit.entry_names.get(p) or unit.names.fresh(f"{p}_in")
+            outs.append(f"zeros_like({entries[p]})")
         else:
             outs.append(f"zeros_like({p})")
+    for p, entry in entries.items():
+        if entry not in unit.entry_names.values():
+            text.insert(_prologue_end(text), (2, f"{entry} = {p}", 0))
     text.append((3, f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})", 0))
     text.append((2, f"return {unit.result}, {pb_name}", 0))
     return _build(unit, name, text, runtime)

@@ -20,6 +20,27 @@ _ndarray = _np.ndarray
 
 _CACHE = {}
 _WARNED = set()
+
+
+class _Mode(threading.local):
+    value = "auto"      # the mode of the grad call running now, for the helpers it calls
+
+
+_MODE = _Mode()
+
+
+def requested_mode(mode):
+    """Context manager: helpers called inside use ``mode`` ('source' forbids the tape)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def scope():
+        saved, _MODE.value = _MODE.value, mode
+        try:
+            yield
+        finally:
+            _MODE.value = saved
+    return scope()
 _LOCK = threading.RLock()
 _SIGNATURES = {}
 MODES = {}          # code object -> 'source' | 'tape' (last used), for .mode of callers
@@ -91,7 +112,14 @@ def _tape_vjp(fun, active):
     make = tape.make_vjp(fun, argnums)
 
     def vjp(*values):
-        return make(*values[:n])
+        ans, pullback = make(*values[:n])
+
+        def taped_pullback(g, *after):
+            if after:
+                raise UnsupportedError(f"{fun.__name__} runs on the tape and writes into a differentiated "
+                                       "argument; the tape cannot hand that argument's gradient back")
+            return pullback(g)
+        return ans, taped_pullback
     vjp.compiled = None
     return vjp
 
@@ -142,7 +170,7 @@ def _bind(fun, args, kwargs):
     """Parameter values in order, and the position of each call argument."""
     code = fun.__code__
     n = code.co_argcount
-    if not kwargs and len(args) == n:
+    if not kwargs and len(args) == n and not code.co_kwonlyargcount:
         return list(args), list(range(n))
     sig = _SIGNATURES.get(code)
     if sig is None:
@@ -166,7 +194,8 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     code = getattr(fun, "__code__", None)
     if code is None:
         raise UnsupportedError(f"calling {fun!r}, which has no derivative rule and no Python source")
-    if not kwargs and not _free and not code.co_freevars and len(args) == code.co_argcount:
+    if (not kwargs and not _free and not code.co_freevars and len(args) == code.co_argcount
+            and not code.co_kwonlyargcount):
         return _plain_call(fun, mask, args)
     values, positions = _bind(fun, args, kwargs)
     freevars = fun.__code__.co_freevars
@@ -178,7 +207,7 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     for p in free_positions:
         active[p] = True
     free_values = closure_values(fun)
-    vjp, _ = compiled_for(fun, tuple(active), values + free_values)
+    vjp, _ = compiled_for(fun, tuple(active), values + free_values, _MODE.value)
     ans, pullback = vjp(*values, *free_values)
 
     written = getattr(getattr(vjp, "compiled", None), "mutated", None)
@@ -195,7 +224,7 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
 
 def _plain_call(fun, mask, args):
     """call_vjp for positional arguments, no closure: the common case, kept short."""
-    vjp, _ = compiled_for(fun, mask, args)
+    vjp, _ = compiled_for(fun, mask, args, _MODE.value)
     ans, pullback = vjp(*args)
     if getattr(vjp, "compiled", None) is None and any(mask) and _writes_arguments(fun, mask, args):
         raise UnsupportedError(f"{fun.__name__} writes differentiated values into an argument and runs "

@@ -74,6 +74,7 @@ class Lowerer:
         self.int_names = set()            # loop counters known to hold ints
         self.local_defs = {}              # nested function name -> enclosing locals it reads
         self.local_writes = {}            # nested function name -> (params, params it writes into)
+        self.plain_loops = []             # (seq, iterable, index) of 'for x in xs' loops
         self.out = []
 
     # ---- helpers -------------------------------------------------------------
@@ -493,6 +494,7 @@ class Lowerer:
                 xs = self.atom(it)
                 self.emit(ir.Assign(target=seq, expr=ir.Const(f"range(len({xs}))", [xs])), s)
                 prelude = [(s.target, _sub(xs, k))]
+                self.plain_loops.append((seq, xs, loop_var))
         self.int_names.add(loop_var)
         saved, self.out = self.out, []
         for target, value in prelude:
