@@ -1,0 +1,1 @@
+"""Random program fuzzing of knetc: compiled vs taped vs finite-difference gradients."""
