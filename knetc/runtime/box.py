@@ -47,17 +47,19 @@ class NoRuleError(UnsupportedError):
 class Trace:
     """One level of recording: a list of nodes (None for an input)."""
 
-    __slots__ = ("level", "nodes")
+    __slots__ = ("level", "nodes", "frozen")
 
     def __init__(self):
         self.level = next(_LEVELS)
         self.nodes = []
+        self.frozen = []     # plain arrays a node keeps, read-only while the function runs
 
     def __repr__(self):
         return f"<Trace level {self.level}: {len(self.nodes)} nodes>"
 
 
 _LEVELS = itertools.count(1)
+_ndarray = np.ndarray
 
 
 def name_of(fun):
@@ -271,9 +273,20 @@ def _binop(ufunc, op, x, y):
     ans = op(xv, yv)
     if not parents:
         return ans
+    if tx is not top:
+        _freeze(top, xv)
+    elif ty is not top:
+        _freeze(top, yv)
     nodes = top.nodes
     nodes.append((rule, ans, (xv, yv), None, parents))
     return Box(ans, top, len(nodes) - 1)
+
+
+def _freeze(top, v):
+    """Make an untraced array a node keeps read-only until the function returns."""
+    if v.__class__ is _ndarray and v.flags.writeable:
+        v.flags.writeable = False
+        top.frozen.append(v)
 
 
 def _unop(ufunc, op, x):
@@ -303,6 +316,11 @@ _SELECT = Rule(None, "element of a tuple result", (_select_vjp,), {})
 
 
 def _new_node(top, rule, ans, vals, kwargs, parents):
+    # A node keeps references to its untraced array arguments; writing into one
+    # later would silently change the gradient, so they are frozen until the
+    # function returns (an in-place update then raises; see tape._run).
+    for v in vals:
+        _freeze(top, v)
     nodes = top.nodes
     nodes.append((rule, ans, vals, kwargs, tuple(parents)))
     idx = len(nodes) - 1

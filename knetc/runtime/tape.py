@@ -86,12 +86,38 @@ def _exit(space):
             shims.unpatch(shims.MATH_NAMESPACE)
 
 
-def _run(fun, args, kwargs):
+def _run(fun, args, kwargs, trace=None):
     space = _enter(fun)
     try:
         return fun(*args, **kwargs)
+    except ValueError as e:
+        if trace is not None and trace.frozen and "read-only" in str(e):
+            raise GradientInputError(
+                "knetc: an array used in a differentiated operation was then modified in place "
+                "(the tape keeps a reference to it, so the gradient would silently change): "
+                "assign a new array instead, e.g. a = a + 1 rather than a += 1, "
+                "or copy it before the update") from e
+        raise
     finally:
+        if trace is not None:
+            _thaw(trace.frozen)
         _exit(space)
+
+
+def _thaw(frozen):
+    """Make frozen arrays writable again; a view waits until its base is."""
+    pending = list(reversed(frozen))
+    frozen.clear()
+    while pending:
+        left = []
+        for v in pending:
+            try:
+                v.flags.writeable = True
+            except ValueError:
+                left.append(v)
+        if len(left) == len(pending):
+            break           # bases that were read-only to begin with
+        pending = left
 
 
 # --- parameters --------------------------------------------------------------------------
@@ -352,7 +378,7 @@ def value_and_grad(fun, args, kwargs=None, wrt=0):
     boxed = list(args)
     for i in argnums:
         boxed[i] = _box_tree(args[i], trace)
-    out = _run(fun, boxed, kwargs)
+    out = _run(fun, boxed, kwargs, trace)
     ours = out.__class__ is Box and out._trace is trace
     value = out._value if ours else out
     seed = _seed(value)
@@ -385,7 +411,7 @@ def make_vjp(fun, active_argnums):
         boxed = list(args)
         for i in active:
             boxed[i] = _box_tree(args[i], trace)
-        out = _run(fun, boxed, kwargs)
+        out = _run(fun, boxed, kwargs, trace)
         ans = _unbox_tree(out, trace)
 
         def pullback(g):

@@ -62,9 +62,9 @@ import numpy as np
 # names) puts them back, to check a fix.
 KNOWN_BUGS = {
     "tape-inplace-constant": "tape: an array that is not traced, used in an operation and then "
-                             "updated in place (`a[0] = 1.0`, `a += 1.0`) gives a silently wrong "
-                             "gradient (the recorded node keeps a reference, not the value); the "
-                             "tape result of programs with in-place array updates is not checked",
+                             "updated in place (`a[0] = 1.0`, `a += 1.0`) is refused with a "
+                             "GradientInputError (it once gave a silently wrong gradient); the "
+                             "tape result of programs with in-place array updates is not compared",
 }
 # Fixed since they were found, back in the grammar: `h = h`, `(-0.5) ** 2`, np.stack of a
 # list appended to later (also by a helper), `for i, (p, d) in enumerate(zip(...))`,
