@@ -22,7 +22,7 @@ except ImportError:  # running from a checkout without installing
     import knetc as knet
 from knetc import nn
 from knetc.data import load_mnist, minibatch
-from knetc.train import SGD, progress, update
+from knetc.train import SGD, mean_over, train_epoch
 
 
 def predict(w, x):
@@ -42,28 +42,15 @@ lossgradient = knet.grad(loss)
 
 
 def train(w, data, lr, desc="train"):
-    opt = SGD(lr=lr)
-    bar = progress(data, desc=desc, leave=False)
-    for x, y in bar:
-        dw = lossgradient(w, x, y)
-        update(w, dw, opt)
-    return w
+    return train_epoch(lossgradient, w, data, SGD(lr=lr), desc)
 
 
 def accuracy(w, data):
-    correct = total = 0
-    for x, y in data:
-        correct += nn.accuracy(predict(w, x), y) * y.shape[-1]
-        total += y.shape[-1]
-    return correct / total
+    return mean_over(lambda w, x, y: nn.accuracy(predict(w, x), y), w, data)
 
 
 def avgloss(w, data):
-    total = n = 0
-    for x, y in data:
-        total += float(loss(w, x, y)) * y.shape[-1]
-        n += y.shape[-1]
-    return total / n
+    return mean_over(loss, w, data)
 
 
 def main(argv=None):

@@ -276,6 +276,23 @@ def optimizers(w, otype=Adam, **options):
     return otype(**options)
 
 
+def train_epoch(gradient, w, data, opt, desc="train"):
+    """One pass over ``data``: ``g = gradient(w, x, y)`` then ``update(w, g, opt)`` per minibatch."""
+    for x, y in progress(data, desc=desc, leave=False):
+        update(w, gradient(w, x, y), opt)
+    return w
+
+
+def mean_over(fn, w, data):
+    """The mean of ``fn(w, x, y)`` over minibatches, weighted by their sizes (loss, accuracy)."""
+    total = count = 0.0
+    for x, y in data:
+        k = y.shape[-1]
+        total += float(fn(w, x, y)) * k
+        count += k
+    return total / count
+
+
 def update(w, g, opt):
     """Apply one step of optimizer ``opt`` to parameters ``w`` in place (Knet's ``update!``)."""
     return opt.update(w, g)

@@ -162,3 +162,14 @@ def test_save_load_roundtrip(tmp_path):
     assert isinstance(train.load(tmp_path / "w.npz"), list)
     with pytest.raises(TypeError):
         train.save(tmp_path / "bad.npz", [object()])
+
+
+def test_train_epoch_and_mean_over():
+    from knetc.train import SGD, mean_over, train_epoch
+    w = [np.array([1.0, -2.0])]
+    data = [(np.ones(2), np.ones(3)), (2 * np.ones(2), np.ones(1))]     # batches of 3 and 1 samples
+    grad = lambda w, x, y: [x * 1.0]
+    train_epoch(grad, w, data, SGD(lr=0.5))
+    np.testing.assert_allclose(w[0], [1.0 - 0.5 - 1.0, -2.0 - 0.5 - 1.0])
+    mean = mean_over(lambda w, x, y: x[0], w, data)        # (1 * 3 + 2 * 1) / 4
+    assert mean == pytest.approx(1.25)
