@@ -353,6 +353,17 @@ def _seed(value):
         f"(a float or an array with one element)")
 
 
+def _record(fun, args, kwargs, argnums):
+    """Check and box the differentiated arguments, then run ``fun`` on a new trace."""
+    for i in argnums:
+        _check(fun, args, i)
+    trace = Trace()
+    boxed = list(args)
+    for i in argnums:
+        boxed[i] = _box_tree(args[i], trace)
+    return trace, boxed, _run(fun, boxed, kwargs, trace)
+
+
 # --- public API ----------------------------------------------------------------------------
 
 def value_and_grad(fun, args, kwargs=None, wrt=0):
@@ -372,13 +383,7 @@ def value_and_grad(fun, args, kwargs=None, wrt=0):
     if kwargs is None:
         kwargs = {}
     argnums, multi = _argnums(wrt, len(args))
-    for i in argnums:
-        _check(fun, args, i)
-    trace = Trace()
-    boxed = list(args)
-    for i in argnums:
-        boxed[i] = _box_tree(args[i], trace)
-    out = _run(fun, boxed, kwargs, trace)
+    trace, boxed, out = _record(fun, args, kwargs, argnums)
     ours = out.__class__ is Box and out._trace is trace
     value = out._value if ours else out
     seed = _seed(value)
@@ -405,13 +410,7 @@ def make_vjp(fun, active_argnums):
 
     def vjp_call(*args, **kwargs):
         active, _ = _argnums(active_argnums, len(args))
-        for i in active:
-            _check(fun, args, i)
-        trace = Trace()
-        boxed = list(args)
-        for i in active:
-            boxed[i] = _box_tree(args[i], trace)
-        out = _run(fun, boxed, kwargs, trace)
+        trace, boxed, out = _record(fun, args, kwargs, active)
         ans = _unbox_tree(out, trace)
 
         def pullback(g):
