@@ -8,6 +8,7 @@ import numpy as np
 
 from .errors import GradientInputError
 from .runtime.backend import is_array
+from .runtime.rules import _TAPE_HOOK
 from .runtime.tree import check_differentiable, match_structure
 from .transform import dispatch
 
@@ -86,7 +87,7 @@ class GradFunction:
             return value, grads
         for i in wrt:
             v = values[i]
-            if not (type(v) is np.ndarray and v.dtype.kind == "f"):
+            if not _float_arrays(v):
                 names = list(self._signature.parameters) if self._signature else []
                 check_differentiable(v, names[i] if i < len(names) else f"argument {i}")
         active = self._active_cache[len(values)]
@@ -208,7 +209,6 @@ def _describe_structure(x):
 
 def _boxed(values):
     """True when called from inside a taped function (higher-order use)."""
-    from .runtime.rules import _TAPE_HOOK
     if _TAPE_HOOK[0] is None:      # no trace is recording: no value can be boxed
         return False
     from .runtime.box import has_box
@@ -224,6 +224,18 @@ def _seed(ans):
 
 
 _FLOATS = (float, np.float64, np.float32, np.float16)
+
+
+def _float_arrays(v):
+    """Fast check: a float ndarray, or a list/tuple of them (else the full check runs)."""
+    if type(v) is np.ndarray:
+        return v.dtype.kind == "f"
+    if type(v) is list or type(v) is tuple:
+        for e in v:
+            if type(e) is not np.ndarray or e.dtype.kind != "f":
+                return False
+        return True
+    return False
 
 
 def scalar_value(ans, name="loss"):
@@ -249,6 +261,10 @@ def _unalias(grads):
     """Copy gradient leaves that are the same object, so in-place updates stay separate."""
     if len(grads) == 1 and not isinstance(grads[0], (list, tuple, dict)):
         return grads
+    if len(grads) == 1 and type(grads[0]) is list and _float_arrays(grads[0]):
+        items = grads[0]
+        if len({id(e) for e in items}) == len(items):
+            return grads              # a list of distinct arrays: nothing to copy
     seen = set()
 
     def fix(x):

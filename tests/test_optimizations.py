@@ -152,3 +152,19 @@ def test_float32_adjoints_stay_float32():
         cells["unbroadcast"].cell_contents = original
     assert out.dtype == np.float32
     assert seen and all(d in (np.float32, None) for d in seen)
+
+
+def repeated_reads(w, x):
+    s = [w[0] * 1.0, x]
+    a = np.sum(w[0] * x) + np.sum(w[0] * w[0])      # w[0] read three times: one temporary
+    b = s[0] * 2.0
+    s[0] = b * s[0]                                 # a write: the next s[0] is read again
+    c = s[0] + (s[0] if np.sum(x) > 0 else w[0])    # reads inside the branch are not reused after it
+    return a + np.sum(c * s[0])
+
+
+def test_repeated_reads_share_one_temporary_until_a_write():
+    src = compiled(repeated_reads, [R(3), R(3)], R(3))
+    forward = src.split("_pullback(")[0]
+    assert forward.count("= w[0]") == 2             # one shared read on top, one in the else branch
+    assert forward.count("= s[0]") == 4             # before the write, after it, in the branch, after it

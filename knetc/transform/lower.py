@@ -75,6 +75,7 @@ class Lowerer:
         self.local_defs = {}              # nested function name -> enclosing locals it reads
         self.local_writes = {}            # nested function name -> (params, params it writes into)
         self.plain_loops = []             # (seq, iterable, index) of 'for x in xs' loops
+        self.reads = {}                   # (obj, index) -> (temp, index atoms): w[0] read once
         self.out = []
 
     # ---- helpers -------------------------------------------------------------
@@ -83,8 +84,25 @@ class Lowerer:
 
     def emit(self, stmt, node):
         stmt.line = getattr(node, "lineno", 0) or 0
+        self._invalidate_reads(stmt)
         self.out.append(stmt)
         return stmt
+
+    def _invalidate_reads(self, stmt):
+        """Forget remembered subscript reads that ``stmt`` may change (see ``atom``)."""
+        if not self.reads:
+            return
+        pure = isinstance(stmt, ir.Assign) and (
+            isinstance(stmt.expr, (ir.Copy, ir.Const, ir.Subscript, ir.Build))
+            or (isinstance(stmt.expr, ir.Op) and stmt.expr.fun is not None
+                and not stmt.expr.label.endswith("()")))
+        if not pure:
+            self.reads.clear()
+            return
+        t = stmt.target
+        for key, (temp, atoms) in list(self.reads.items()):
+            if t == temp or t == key[0] or t in atoms:
+                del self.reads[key]
 
     def temp(self, expr, node, hint="t"):
         name = self.names.temp(hint)
@@ -110,9 +128,11 @@ class Lowerer:
 
     def block(self, stmts):
         saved, self.out = self.out, []
+        self.reads.clear()                 # a nested block starts afresh...
         for s in stmts:
             self.stmt(s)
         body, self.out = self.out, saved
+        self.reads.clear()                 # ...and whatever it wrote is unknown after it
         return body
 
     # ---- expressions ---------------------------------------------------------
@@ -133,6 +153,15 @@ class Lowerer:
         expr = self.rhs(node)
         if isinstance(expr, ir.Copy):
             return expr.src
+        if isinstance(expr, ir.Subscript) and expr.obj in self.locals:
+            # The same element read again in straight-line code, with nothing
+            # written in between, reuses the first read's temporary.
+            key = (expr.obj, expr.index_src)
+            if key in self.reads:
+                return self.reads[key][0]
+            temp = self.temp(expr, node)
+            self.reads[key] = (temp, set(expr.atoms))
+            return temp
         return self.temp(expr, node)
 
     def rhs(self, node):
@@ -213,8 +242,10 @@ class Lowerer:
         self.emit(ir.Assign(target=result, expr=ir.Copy(first)), node)
         for value in node.values[1:]:
             saved, self.out = self.out, []
+            self.reads.clear()
             self.emit(ir.Assign(target=result, expr=ir.Copy(self.atom(value))), value)
             rest, self.out = self.out, saved
+            self.reads.clear()
             test = self.names.temp("c")
             negate = "" if isinstance(node.op, gast.And) else "not "
             self.emit(ir.Assign(target=test, expr=ir.Const(f"{negate}{result}", [result])), node)
@@ -226,10 +257,13 @@ class Lowerer:
         self.condition(node.test, node)
         test = self.out[-1].target
         saved, self.out = self.out, []
+        self.reads.clear()
         self.emit(ir.Assign(target=result, expr=self.rhs(node.body)), node.body)
         body, self.out = self.out, []
+        self.reads.clear()
         self.emit(ir.Assign(target=result, expr=self.rhs(node.orelse)), node.orelse)
         orelse, self.out = self.out, saved
+        self.reads.clear()
         self.emit(ir.If(test=test, body=body, orelse=orelse), node)
         return result
 
@@ -497,11 +531,13 @@ class Lowerer:
                 self.plain_loops.append((seq, xs, loop_var))
         self.int_names.add(loop_var)
         saved, self.out = self.out, []
+        self.reads.clear()
         for target, value in prelude:
             self.assign(target, value, s)
         for b in s.body:
             self.stmt(b)
         body, self.out = self.out, saved
+        self.reads.clear()
         brk = getattr(s, "knet_brk", None)
         count = None
         if brk:
