@@ -160,15 +160,8 @@ class Momentum(Optimizer):
         w -= v
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov momentum: ``v = gamma*v - lr*g; w += gamma*v - lr*g``."""
-
-    def __init__(self, lr=0.001, gamma=0.9, gclip=0.0):
-        super().__init__(lr, gclip)
-        self.gamma = gamma
-
-    def init(self, w):
-        return [_zeros(w)]
 
     def step(self, w, g, state):
         v = state[0]
