@@ -183,10 +183,3 @@ def _to_scalar(g):
     total = g.sum()
     return total.item() if hasattr(total, "item") else float(total)
 
-
-def vjp_of(fun, argnum):
-    """The VJP of ``fun`` for argument ``argnum``; raises if none is registered."""
-    rule = rule_for(fun)
-    if rule is None:
-        raise KeyError(f"no derivative rule for {_name_of(fun)}")
-    return rule.vjp(argnum)

@@ -12,9 +12,6 @@ import numpy as np
 from ..errors import GradientInputError
 from .backend import array_module, is_array
 
-CONTAINERS = (list, tuple, dict)
-
-
 class _Zero:
     """The adjoint of a container slot nothing has reached yet.
 
@@ -41,15 +38,6 @@ def zero_slots(x):
     if isinstance(x, dict):
         return dict.fromkeys(x, ZERO)
     return [ZERO] * len(x)
-
-
-def is_container(x):
-    """True for the containers a parameter structure may use."""
-    return isinstance(x, CONTAINERS)
-
-
-def _items(x):
-    return x.items() if isinstance(x, dict) else enumerate(x)
 
 
 def zeros_like_tree(x):

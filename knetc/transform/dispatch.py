@@ -270,12 +270,3 @@ def _rule_vjp(fun, mask, args, kwargs):
     if rule is None:
         raise UnsupportedError(f"calling primitive {fun!r}, which has no derivative (use defvjp)")
     return ans, pullback
-
-
-def clear_cache():
-    """Forget every compiled function (tests use this)."""
-    with _LOCK:
-        _CACHE.clear()
-        _WARNED.clear()
-        MODES.clear()
-
