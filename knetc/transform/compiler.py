@@ -116,8 +116,8 @@ class Unit:
                                    if self.kinds.of(m) not in ("tuple", "array", "other")]
         self.helpers = {}         # generated name -> object handed to the code
         self._arrays_setitem_to_assign(self.body)
-        self._dict_loops(self.body)
-        self._snapshot_growing_lists(self.body)
+        _dict_loops(self, self.body)
+        _snapshot_growing_lists(self, self.body)
         self.active_params = [p for p, a in zip(self.params + self.freevars, active) if a]
         written = mutated_params(fun)
         # Containers the caller differentiates and this function writes into:
@@ -222,10 +222,10 @@ class Unit:
                     self.names.taken.add("setitem_array")
 
 
-def _dict_loops(self, stmts):
+def _dict_loops(unit, stmts):
     """'for k in d' over a dict binds keys: iterate over list(d), not positions."""
-    for seq, xs, index in self._plain_loops:
-        if self.kinds.of(xs) != "dict":
+    for seq, xs, index in unit._plain_loops:
+        if unit.kinds.of(xs) != "dict":
             continue
         for s in ir.walk(stmts):
             if isinstance(s, ir.Assign) and s.target == seq:
@@ -235,10 +235,8 @@ def _dict_loops(self, stmts):
                 s.expr = ir.Copy(index)
 
 
-Unit._dict_loops = _dict_loops
 
-
-def _snapshot_growing_lists(self, stmts):
+def _snapshot_growing_lists(unit, stmts):
     """A rule given a list that is written into later gets a copy of it.
 
     The reverse sweep sees containers in their final state, so a rule such
@@ -254,17 +252,15 @@ def _snapshot_growing_lists(self, stmts):
             if not (isinstance(s, ir.Assign) and isinstance(s.expr, ir.Op)):
                 continue
             for i, a in enumerate(s.expr.args):
-                if a in written and self.kinds.of(a) == "list":
-                    snap = self.names.temp("s")
+                if a in written and unit.kinds.of(a) == "list":
+                    snap = unit.names.temp("s")
                     block.insert(block.index(s), ir.Assign(line=s.line, target=snap, expr=ir.Op(
                         f"list({a})", list, [a], label="list")))
-                    self.kinds.kind[snap] = "list"
-                    self.kinds.elem[snap] = self.kinds.elem.get(a)
+                    unit.kinds.kind[snap] = "list"
+                    unit.kinds.elem[snap] = unit.kinds.elem.get(a)
                     s.expr.args[i] = snap
                     s.expr.text = _replace_word(s.expr.text, a, snap)
 
-
-Unit._snapshot_growing_lists = _snapshot_growing_lists
 
 
 def _replace_word(text, old, new):

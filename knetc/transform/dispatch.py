@@ -254,6 +254,8 @@ def _filled(grad, like):
 
 def _rule_vjp(fun, mask, args, kwargs):
     rule = rule_for(fun)
+    if rule is None:
+        raise UnsupportedError(f"calling primitive {fun!r}, which has no derivative (use defvjp)")
     ans = fun(*args, **kwargs)
     names = list(kwargs)
 
@@ -267,6 +269,4 @@ def _rule_vjp(fun, mask, args, kwargs):
             else:
                 out.append(rule.kwvjps[names[i - len(args)]](g, ans, *args, **kwargs))
         return tuple(out)
-    if rule is None:
-        raise UnsupportedError(f"calling primitive {fun!r}, which has no derivative (use defvjp)")
     return ans, pullback
