@@ -1,14 +1,15 @@
 """knetc: a source-to-source automatic differentiation compiler for Python + NumPy."""
 from .errors import FallbackWarning, GradientInputError, KnetError, UnsupportedError
 from .runtime import numpy_rules as _numpy_rules  # noqa: F401  (registers the rules)
-from .runtime.rules import defnondiff, defvjp, primitive, unbroadcast
+from .runtime.rules import defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
+from .runtime.tree import zeros_like_tree as zeros_like
 from .api import GradFunction, grad, gradloss, value_and_grad
 from .show import show
 from . import data, device, nn, train
 from .data import minibatch
 from .device import array, configure_memory, gpu_available, memory_stats, to_cpu, to_gpu
 from .nn import (accuracy, batchnorm, bce, bmm, conv4, dropout, elu, gaussian, gelu, logistic,
-                 logp, logsoftmax, logsumexp, mat, nll, param, param0, pool, relu, selu, sigm,
+                 logp, logsoftmax, logsumexp, lstm, mat, nll, param, param0, pool, relu, selu, sigm,
                  softmax, sumabs2, xavier)
 from .train import (SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop, load, optimizers,
                     progress, save, update)

@@ -9,7 +9,7 @@ import numpy as np
 from .errors import GradientInputError
 from .runtime.backend import is_array
 from .runtime.rules import _TAPE_HOOK
-from .runtime.tree import check_differentiable, match_structure
+from .runtime.tree import check_differentiable, match_structure, write_into
 from .transform import dispatch
 
 MODES = ("auto", "source", "tape")
@@ -23,7 +23,8 @@ class GradFunction:
     ``mode`` ('source', 'tape' or 'mixed').
     """
 
-    def __init__(self, fun, wrt=0, mode="auto", returns="grad", verbose=None, check_finite=False):
+    def __init__(self, fun, wrt=0, mode="auto", returns="grad", verbose=None, check_finite=False,
+                 out=None, accumulate=False):
         if mode not in MODES:
             raise ValueError(f"knetc: mode must be one of {MODES}, not {mode!r}")
         if isinstance(fun, GradFunction) or not hasattr(fun, "__code__"):
@@ -34,6 +35,10 @@ class GradFunction:
         self.returns = returns
         self.verbose = bool(os.environ.get("KNETC_VERBOSE")) if verbose is None else verbose
         self.check_finite = check_finite
+        if accumulate and out is None:
+            raise ValueError("knetc: accumulate=True needs out=, the buffers to accumulate into")
+        self.out = out
+        self.accumulate = accumulate
         self._shown = set()
         self._wrt_cache = {}
         self._active_cache = {}
@@ -71,6 +76,8 @@ class GradFunction:
 
     def __call__(self, *args, **kwargs):
         value, grads = self._value_and_grad(args, kwargs)
+        if self.out is not None:
+            grads = write_into(self.out, grads, self.accumulate)
         if self.returns == "grad":
             return grads
         if self.returns == "value_and_grad":
@@ -320,7 +327,7 @@ def _decorator(returns):
     return make
 
 
-def grad(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False):
+def grad(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False, out=None, accumulate=False):
     """The gradient of scalar ``fun`` with respect to argument ``wrt``.
 
     ``wrt`` is an index or a tuple of indices (then a tuple of gradients is
@@ -330,16 +337,24 @@ def grad(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False):
     variable ``KNETC_VERBOSE=1``) prints each compilation once;
     ``check_finite=True`` raises on NaN/inf in the gradient, naming the
     generated and the user's line where it first appeared.
+    ``out`` (a structure like the gradient, array leaves, e.g.
+    ``knetc.zeros_like(w)``) receives every gradient in place and is returned,
+    so the same buffers serve every call; with ``accumulate=True`` gradients
+    are added to it instead (accumulation over micro-batches).
     Usable as ``@grad`` or ``@grad(wrt=1)``.
     """
-    return _decorator("grad")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite)
+    return _decorator("grad")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite,
+                              out=out, accumulate=accumulate)
 
 
-def value_and_grad(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False):
+def value_and_grad(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False, out=None,
+                   accumulate=False):
     """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass."""
-    return _decorator("value_and_grad")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite)
+    return _decorator("value_and_grad")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite,
+                                        out=out, accumulate=accumulate)
 
 
-def gradloss(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False):
+def gradloss(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False, out=None, accumulate=False):
     """Like :func:`grad`, returning ``(gradient, value)`` as Knet's gradloss does."""
-    return _decorator("gradloss")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite)
+    return _decorator("gradloss")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite,
+                                  out=out, accumulate=accumulate)

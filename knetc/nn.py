@@ -22,11 +22,13 @@ import weakref
 
 import numpy as np
 
-from .runtime.backend import array_module
-from .runtime.rules import defnondiff, primitive, unbroadcast
+from .runtime import gpu_kernels
+from .runtime.backend import array_module, is_cupy_array
+from .runtime.rules import defnondiff, defvjp_gpu, primitive, unbroadcast
+from .runtime.tree import ZERO
 
 __all__ = [
-    "relu", "sigm", "elu", "selu", "gelu",
+    "relu", "sigm", "elu", "selu", "gelu", "lstm",
     "logsumexp", "logp", "logsoftmax", "softmax", "nll", "accuracy", "bce", "logistic", "sumabs2",
     "mat", "conv4", "pool", "dropout", "training", "is_training", "seed", "batchnorm", "bmm",
     "param", "param0", "xavier", "gaussian",
@@ -60,19 +62,25 @@ def _pair(v, name):
 @primitive
 def relu(x):
     """Rectified linear unit ``max(x, 0)``."""
-    return _xp(x).maximum(x, 0)
+    if is_cupy_array(x):
+        return gpu_kernels.relu(x)          # one fused kernel
+    return np.maximum(x, 0)
 
 
 relu.defvjp(lambda g, ans, x: g * (ans > 0))
+defvjp_gpu(relu, lambda g, ans, x: gpu_kernels.relu_vjp(g, ans))
 
 
 @primitive
 def sigm(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``, computed stably as ``(1 + tanh(x/2)) / 2``."""
-    return 0.5 * (_xp(x).tanh(0.5 * x) + 1)
+    if is_cupy_array(x):
+        return gpu_kernels.sigm(x)
+    return 0.5 * (np.tanh(0.5 * x) + 1)
 
 
 sigm.defvjp(lambda g, ans, x: g * ans * (1 - ans))
+defvjp_gpu(sigm, lambda g, ans, x: gpu_kernels.sigm_vjp(g, ans))
 
 
 @primitive
@@ -114,6 +122,29 @@ def _gelu_vjp(g, ans, x):
 gelu.defvjp(_gelu_vjp)
 
 
+@primitive
+def lstm(gates, c, axis=0):
+    """One LSTM cell step from pre-activation gates; returns ``(h, c_new)``.
+
+    ``gates`` stacks the input, forget, output and candidate pre-activations
+    (``i, f, o, g``, H rows each) along ``axis``, the first (Knet's ``(4H, B)``
+    with ``c`` ``(H, B)``) or the last. ``c_new = sigm(f) * c + sigm(i) * tanh(g)``
+    and ``h = sigm(o) * tanh(c_new)``. On CuPy arrays the step and its adjoint
+    are one fused kernel each.
+    """
+    return tuple(gpu_kernels.lstm_cell(gates, c, axis))
+
+
+def _lstm_vjp(k):
+    def vjp(g, ans, gates, c, axis=0):
+        dh, dc = (None if isinstance(d, type(ZERO)) else d for d in g)
+        return gpu_kernels.lstm_cell_vjp(dh, dc, gates, c, axis)[k]
+    return vjp
+
+
+lstm.defvjp(_lstm_vjp(0), _lstm_vjp(1))
+
+
 # --- log-sum-exp family -------------------------------------------------------------
 def _lse(x, axis):
     """log(sum(exp(x), axis)) with the reduced axes kept."""
@@ -143,6 +174,8 @@ logsumexp.defvjp(_logsumexp_vjp)
 @primitive
 def logp(x, axis=0):
     """Log-probabilities ``x - logsumexp(x, axis)`` (log-softmax), numerically stable."""
+    if axis == 0 and is_cupy_array(x):
+        return gpu_kernels.logp0(x)         # max, sum and write in one kernel per column
     return x - _lse(x, axis)
 
 
@@ -151,7 +184,12 @@ def _logp_vjp(g, ans, x, axis=0):
     return g - xp.exp(ans) * xp.sum(g, axis=axis, keepdims=True)
 
 
+def _logp_vjp_gpu(g, ans, x, axis=0):
+    return gpu_kernels.logp0_vjp(g, ans) if axis == 0 else _logp_vjp(g, ans, x, axis)
+
+
 logp.defvjp(_logp_vjp)
+defvjp_gpu(logp, _logp_vjp_gpu)
 logsoftmax = logp
 
 

@@ -538,3 +538,44 @@ def test_helper_writing_into_the_state_list():
     assert_tree_allclose(dw, numeric_grad(fresh, (w,), 0), rtol=1e-5, atol=1e-8)
     assert "call_vjp(lstm_step, (True, True, False), w, s, _t" in g.source
     assert "def lstm_step_pullback(dlstm_step, *after):" in g.source
+
+
+@pytest.mark.parametrize("mode", ["source", "tape"])
+def test_out_buffers_receive_and_accumulate_gradients(mode):
+    def loss(w, x):
+        return np.sum(np.tanh(w["a"] @ x) ** 2) + np.sum(w["b"] * w["b"])
+
+    r = np.random.default_rng(5)
+    w = {"a": r.standard_normal((3, 4)), "b": r.standard_normal(2)}
+    x = r.standard_normal((4, 5))
+    want = knet.grad(loss, mode=mode)(w, x)
+    buffers = knet.zeros_like(w)
+    a_buffer = buffers["a"]
+    g = knet.grad(loss, mode=mode, out=buffers)
+    got = g(w, x)
+    assert got is buffers and got["a"] is a_buffer          # written in place, returned
+    np.testing.assert_allclose(got["a"], want["a"])
+    np.testing.assert_allclose(got["b"], want["b"])
+    got = g(w, x)                                            # overwritten, not summed
+    np.testing.assert_allclose(got["a"], want["a"])
+
+    total = knet.zeros_like(w)
+    acc = knet.value_and_grad(loss, mode=mode, out=total, accumulate=True)
+    for _ in range(3):
+        value, _ = acc(w, x)
+    assert value == pytest.approx(loss(w, x))
+    np.testing.assert_allclose(total["a"], 3 * want["a"])
+    np.testing.assert_allclose(total["b"], 3 * want["b"])
+
+
+def test_out_buffers_must_match_the_gradient():
+    def loss(w):
+        return np.sum(w[0] * w[1])
+
+    w = [np.ones(3), np.ones(3)]
+    with pytest.raises(knet.GradientInputError, match=r"out\[1\] must be an array of shape \(3,\)"):
+        knet.grad(loss, out=[np.zeros(3), np.zeros(2)])(w)
+    with pytest.raises(knet.GradientInputError, match="out has 1 entries"):
+        knet.grad(loss, out=[np.zeros(3)])(w)
+    with pytest.raises(ValueError, match="accumulate=True needs out="):
+        knet.grad(loss, accumulate=True)

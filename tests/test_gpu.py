@@ -26,7 +26,7 @@ import knetc
 from knetc import device, nn
 from knetc.runtime import gpu_kernels as gk
 from knetc.runtime.backend import is_cupy_array
-from knetc.runtime.rules import rule_for
+from knetc.runtime.rules import all_rules, rule_for
 from knetc.testing import assert_tree_allclose
 
 pytestmark = [
@@ -123,11 +123,12 @@ def test_to_gpu_and_back_keep_structure(cp):
 
 
 def test_memory_pool_counts_driver_allocations_and_honours_a_limit(cp):
-    device.to_gpu([np.ones(4)])                            # installs knetc's pools (lazily)
+    kept = device.to_gpu([np.ones(4)])                     # installs knetc's pools (lazily)
     stats = device.memory_stats()
     assert stats["device"] == "gpu"
     assert stats["bytes_held"] >= stats["bytes_in_use"] > 0
     assert stats["driver_allocations"] >= 1 and stats["pinned_bytes"] >= 0
+    del kept
     n = stats["driver_allocations"]
     big = cp.empty(stats["bytes_held"] + 32 * 2 ** 20, dtype=np.uint8)   # larger than any cached block
     assert device.memory_stats()["driver_allocations"] > n, "cupy does not allocate through knetc's pool"
@@ -162,10 +163,10 @@ def test_rule_vjps_on_cupy_equal_numpy(cp):
         ans_h = fun(*args, **kwargs)
         g_h = _random_like(ans_h, np.random.default_rng(0))
         g_d = device.to_gpu(g_h)
-        vjp = rule_for(fun).vjp(argnum)
-        want = vjp(g_h, ans_h, *args, **kwargs)
+        rule = rule_for(fun)
+        want = rule.vjp(argnum)(g_h, ans_h, *args, **kwargs)
         try:
-            got = vjp(g_d, ans_d, *dargs, **dkwargs)
+            got = rule.vjp(argnum, gpu=True)(g_d, ans_d, *dargs, **dkwargs)
         except Exception as e:  # noqa: BLE001
             failures.append(f"{name}: the VJP raised {type(e).__name__}: {e}")
             continue
@@ -182,6 +183,113 @@ def test_rule_vjps_on_cupy_equal_numpy(cp):
     print(f"\n{len(checked)} rules checked on CuPy; not evaluable by CuPy: {unsupported}")
     assert not failures, f"{len(failures)} rule case(s) differ on the GPU:\n" + "\n".join(failures[:40])
     assert len(checked) >= 40, sorted(checked)
+
+
+def _gpu_rule_cases(r):
+    """(primitive, args, kwargs) covering every rule that has GPU VJPs (defvjp_gpu)."""
+    R = r.standard_normal
+    return [
+        (nn.relu, (R((7, 5)),), {}), (nn.sigm, (R((7, 5)),), {}), (np.tanh, (R((3, 4, 5)),), {}),
+        (nn.logp, (R((6, 5)),), {}), (nn.logp, (R((6, 5)),), {"axis": 1}), (nn.logp, (R((4, 3, 2)),), {}),
+    ]
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-10), (np.float32, 1e-5)])
+def test_gpu_vjps_equal_the_rules_definitions(cp, dtype, tol):
+    r = np.random.default_rng(7)
+    covered = set()
+    for fun, args, kwargs in _gpu_rule_cases(r):
+        args = tuple(a.astype(dtype) for a in args)
+        rule = rule_for(fun)
+        ans = fun(*args, **kwargs)
+        g = r.standard_normal(np.shape(ans)).astype(dtype)
+        dargs, ans_d, g_d = device.to_gpu(list(args)), fun(*device.to_gpu(list(args)), **kwargs), cp.asarray(g)
+        np.testing.assert_allclose(ans_d.get(), ans, rtol=tol, atol=tol)      # the fused primal
+        for i in range(len(args)):
+            want = rule.vjp(i)(g, ans, *args, **kwargs)
+            got = rule.vjp(i, gpu=True)(g_d, ans_d, *dargs, **kwargs)
+            assert is_cupy_array(got) and got.dtype == dtype, (rule.name, type(got), got.dtype)
+            np.testing.assert_allclose(got.get(), want, rtol=tol, atol=tol, err_msg=f"{rule.name} {kwargs}")
+        covered.add(rule.name)
+    with_gpu = {rule.name for rule in all_rules().values() if rule.gpu_vjps is not None}
+    assert with_gpu <= covered, f"GPU VJPs without a test case: {sorted(with_gpu - covered)}"
+
+
+@pytest.mark.parametrize("axis", [0, -1])
+def test_lstm_cell_on_cupy_equals_numpy(cp, axis):
+    r = np.random.default_rng(8)
+    gates = r.standard_normal((12, 5) if axis == 0 else (5, 12))
+    c = r.standard_normal((3, 5) if axis == 0 else (5, 3))
+    dh, dc = r.standard_normal(c.shape), r.standard_normal(c.shape)
+    want = nn.lstm(gates, c, axis=axis)
+    got = nn.lstm(cp.asarray(gates), cp.asarray(c), axis=axis)
+    assert "lstm_cell" in gk.kernel_cache()
+    assert_tree_allclose(device.to_cpu(list(got)), list(want), rtol=1e-10, atol=1e-12)
+    rule = rule_for(nn.lstm)
+    for k in (0, 1):
+        for pair in [(dh, dc), (dh, None), (None, dc)]:
+            w = rule.vjp(k)(pair, want, gates, c, axis)
+            dpair = tuple(None if p is None else cp.asarray(p) for p in pair)
+            d = rule.vjp(k)(dpair, got, cp.asarray(gates), cp.asarray(c), axis)
+            assert is_cupy_array(d)
+            np.testing.assert_allclose(d.get(), w, rtol=1e-10, atol=1e-12)
+
+
+def test_compiled_code_for_cupy_uses_fused_vjps_and_device_constants(cp):
+    def loss(w, x):
+        h = np.zeros((w.shape[0], x.shape[1]), dtype=x.dtype)
+        mask = np.ones((1, x.shape[1]), dtype=x.dtype)
+        h = nn.relu(w @ x + h) * mask
+        return np.sum(np.tanh(h) * nn.sigm(h))
+
+    r = np.random.default_rng(9)
+    w, x = r.standard_normal((4, 3)), r.standard_normal((3, 6))
+    want = knetc.grad(loss)(w, x)
+    cpu_source = knetc.grad(loss)
+    cpu_source(w, x)
+    g = knetc.grad(loss, mode="source")
+    got = g(cp.asarray(w), cp.asarray(x))
+    assert is_cupy_array(got)
+    np.testing.assert_allclose(got.get(), want, rtol=1e-10)
+    assert "xp = array_module(w, x)" in g.source and "xp.zeros(" in g.source
+    assert "gpu_kernels.relu_vjp(" in g.source and "gpu_kernels.tanh_vjp(" in g.source
+    assert "gpu_kernels" not in cpu_source.source        # NumPy arguments: the plain rules
+    tape = knetc.grad(loss, mode="tape")(cp.asarray(w), cp.asarray(x))
+    np.testing.assert_allclose(tape.get(), want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["source", "tape"])
+def test_lstm_cell_in_a_loss_on_cupy(cp, mode):
+    H, V, B, T = 3, 5, 4, 3
+    r = np.random.default_rng(10)
+    w = [r.standard_normal((4 * H, V)), r.standard_normal((4 * H, H)), r.standard_normal((4 * H, 1)),
+         r.standard_normal((V, H))]
+    xs = r.standard_normal((T, V, B))
+
+    def loss(w, xs):
+        h = np.zeros((H, xs.shape[2]))
+        c = np.zeros((H, xs.shape[2]))
+        total = 0.0
+        for t in range(xs.shape[0]):
+            h, c = nn.lstm(w[0] @ xs[t] + w[1] @ h + w[2], c)
+            total = total + np.sum(nn.logp(w[3] @ h) * xs[t])
+        return -total
+
+    want = knetc.grad(loss, mode=mode)(w, xs)
+    got = knetc.grad(loss, mode=mode)(device.to_gpu(w), cp.asarray(xs))
+    assert all(is_cupy_array(gi) for gi in got)
+    assert max(relerr(a, b) for a, b in zip(got, want)) < 1e-10
+
+
+def test_out_buffers_on_cupy(cp):
+    loss, w, *data = LOSSES["mlp"]
+    want = knetc.grad(loss)(w, *data)
+    wd, datad = device.to_gpu(w), [device.to_gpu(d) for d in data]
+    buffers = knetc.zeros_like(wd)
+    ptrs = [b.data.ptr for b in buffers]
+    got = knetc.grad(loss, out=buffers)(wd, *datad)
+    assert got is buffers and [b.data.ptr for b in got] == ptrs
+    assert max(relerr(a, b) for a, b in zip(got, want)) < 1e-10
 
 
 # --- representative losses ----------------------------------------------------------------------
@@ -348,14 +456,35 @@ def test_kernels_are_differentiable_on_cupy_through_the_tape(cp):
 
 
 # --- memory in a training loop ------------------------------------------------------------------------
-def test_warm_training_step_makes_no_driver_allocation(cp):
+def lenet_loss(w, x, labels):
+    h = nn.pool(nn.relu(nn.conv4(w[0], x) + w[1]))
+    h = nn.pool(nn.relu(nn.conv4(w[2], h) + w[3]))
+    h = nn.relu(w[4] @ nn.mat(h) + w[5])
+    return nn.nll(w[6] @ h + w[7], labels)
+
+
+def _warm_step_case(name, r):
+    if name == "mlp":
+        w = [0.1 * r.standard_normal((64, 784)), np.zeros((64, 1)), 0.1 * r.standard_normal((10, 64)),
+             np.zeros((10, 1))]
+        return mlp_loss, w, r.random((784, 100))
+    w = [0.1 * r.standard_normal((20, 1, 5, 5)), np.zeros((1, 20, 1, 1)), 0.1 * r.standard_normal((50, 20, 5, 5)),
+         np.zeros((1, 50, 1, 1)), 0.05 * r.standard_normal((500, 800)), np.zeros((500, 1)),
+         0.1 * r.standard_normal((10, 500)), np.zeros((10, 1))]
+    return lenet_loss, w, r.random((100, 1, 28, 28))
+
+
+@pytest.mark.parametrize("name", ["mlp", "lenet"])
+@pytest.mark.parametrize("use_out", [False, True])
+def test_warm_training_step_makes_no_driver_allocation(cp, name, use_out):
     device.configure_memory()
     r = np.random.default_rng(0)
-    w = device.to_gpu([0.1 * r.standard_normal((64, 784)), np.zeros((64, 1)),
-                       0.1 * r.standard_normal((10, 64)), np.zeros((10, 1))], dtype=np.float32)
-    x = device.to_gpu(r.random((784, 100)), dtype=np.float32)
+    loss, w, x = _warm_step_case(name, r)
+    w = device.to_gpu(w, dtype=np.float32)
+    x = device.to_gpu(x, dtype=np.float32)
     labels = device.to_gpu(r.integers(0, 10, 100))
-    value_and_grad = knetc.value_and_grad(mlp_loss)
+    out = knetc.zeros_like(w) if use_out else None
+    value_and_grad = knetc.value_and_grad(loss, out=out)
 
     def step():
         loss, g = value_and_grad(w, x, labels)
@@ -363,16 +492,20 @@ def test_warm_training_step_makes_no_driver_allocation(cp):
             p -= 0.1 * gi
         return float(loss)
 
-    for _ in range(5):
+    start = device.memory_stats()
+    for _ in range(3):
         step()
     cp.cuda.Device().synchronize()
     before = device.memory_stats()
-    losses = [step() for _ in range(5)]
+    losses = [step() for _ in range(10)]
     cp.cuda.Device().synchronize()
     after = device.memory_stats()
+    print(f"\n{name} (out={'buffers' if use_out else 'None'}): driver allocations "
+          f"{start['driver_allocations']} before the first step, {before['driver_allocations']} after 3 "
+          f"warm-up steps, {after['driver_allocations']} after 10 more; pool holds {after['bytes_held']} bytes")
     assert after["driver_allocations"] == before["driver_allocations"], (before, after)
     assert after["bytes_held"] == before["bytes_held"], (before, after)
-    assert all(np.isfinite(losses))
+    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
 
 
 # --- MNIST ------------------------------------------------------------------------------------------------

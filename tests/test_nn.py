@@ -369,3 +369,56 @@ def test_grad_state_list_mutated_in_callee(mode):
         return _loss_callee_mutates_state(w, [np.ones((2, 1))], xs)
 
     _check_grad(loss, (w, xs), mode)
+
+
+def _lstm_composed(gates, c, axis):
+    i, f, o, g = np.split(gates, 4, axis=axis)
+    c_new = nn.sigm(f) * c + nn.sigm(i) * np.tanh(g)
+    return nn.sigm(o) * np.tanh(c_new), c_new
+
+
+@pytest.mark.parametrize("axis, gshape, cshape", [(0, (8, 3), (2, 3)), (-1, (3, 8), (3, 2)),
+                                                   (0, (8, 3), (2, 1))])
+def test_lstm_cell_equals_its_composition_and_differentiates(axis, gshape, cshape):
+    gates, c = randn(*gshape), randn(*cshape)
+    h, c_new = nn.lstm(gates, c, axis=axis)
+    want_h, want_c = _lstm_composed(gates, c, axis)
+    np.testing.assert_allclose(h, want_h, rtol=1e-12)
+    np.testing.assert_allclose(c_new, want_c, rtol=1e-12)
+    if cshape[-1] == 1 and gshape[-1] != 1:
+        return                       # c broadcast: the cell's c adjoint has c_new's shape
+    for dh, dc in [(randn(*h.shape), randn(*h.shape)), (randn(*h.shape), None), (None, randn(*h.shape))]:
+        rule = rule_for(nn.lstm)
+        for k, arg in enumerate((gates, c)):
+            got = rule.vjp(k)((dh, dc), (h, c_new), gates, c, axis)
+
+            def project(v, k=k):
+                args = [gates, c]
+                args[k] = v
+                out = _lstm_composed(*args, axis)
+                return sum(np.sum(o * d) for o, d in zip(out, (dh, dc)) if d is not None)
+            eps, num = 1e-6, np.zeros_like(arg)
+            for idx in np.ndindex(arg.shape):
+                e = np.zeros_like(arg)
+                e[idx] = eps
+                num[idx] = (project(arg + e) - project(arg - e)) / (2 * eps)
+            np.testing.assert_allclose(got, num, rtol=1e-6, atol=1e-8)
+
+
+@needs_grad
+@pytest.mark.parametrize("mode", ["source", "tape"])
+def test_grad_through_lstm_cell_in_a_loop(mode):
+    H, V, B, T = 3, 5, 4, 3
+    w = [randn(4 * H, V), randn(4 * H, H), randn(4 * H, 1), randn(V, H)]
+    xs = randn(T, V, B)
+
+    def loss(w, xs):
+        h = np.zeros((H, xs.shape[2]))
+        c = np.zeros((H, xs.shape[2]))
+        total = 0.0
+        for t in range(xs.shape[0]):
+            h, c = nn.lstm(w[0] @ xs[t] + w[1] @ h + w[2], c)
+            total = total + np.sum(nn.logp(w[3] @ h) * xs[t])
+        return -total
+
+    _check_grad(loss, (w, xs), mode)

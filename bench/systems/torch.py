@@ -13,6 +13,15 @@ from .base import Runner
 NAME = "torch"
 
 
+def full_float32(torch):
+    """IEEE float32 in matmuls and convolutions, like every other system (no TF32)."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    for backend in (getattr(torch.backends.cuda, "matmul", None), getattr(torch.backends.cudnn, "conv", None)):
+        if backend is not None and hasattr(backend, "fp32_precision"):   # torch >= 2.9
+            backend.fp32_precision = "ieee"
+
+
 def unavailable(device="cpu"):
     try:
         import torch
@@ -64,9 +73,8 @@ class TorchRunner(Runner):
         self.torch = torch
         self.wl, self.device, self.lr, self.clip = wl, device, wl.LR, wl.CLIP
         self.dev = torch.device("cuda" if device == "gpu" else "cpu")
-        if device == "gpu":  # full float32 like every other system (no TF32)
-            torch.backends.cuda.matmul.allow_tf32 = False
-            torch.backends.cudnn.allow_tf32 = False
+        if device == "gpu":
+            full_float32(torch)
         names = {"np": numpy_namespace(torch, self.dev)}
         if hasattr(wl, "nn"):
             names["nn"] = types.SimpleNamespace(

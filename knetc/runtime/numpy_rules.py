@@ -22,9 +22,10 @@ import numbers
 
 import numpy as np
 
+from . import gpu_kernels
 from .backend import array_module, is_cupy_array
 from .indexing import scatter
-from .rules import defnondiff, defvjp, primitive, unbroadcast
+from .rules import defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
 
 
 # --- helpers used inside VJPs --------------------------------------------------
@@ -120,6 +121,7 @@ defvjp(np.sin, lambda g, ans, x: g * np.cos(x))
 defvjp(np.cos, lambda g, ans, x: -g * np.sin(x))
 defvjp(np.tan, lambda g, ans, x: g * (1 + ans * ans))
 defvjp(np.tanh, lambda g, ans, x: g * (1 - ans * ans))
+defvjp_gpu(np.tanh, lambda g, ans, x: gpu_kernels.tanh_vjp(g, ans))
 defvjp(np.sinh, lambda g, ans, x: g * np.cosh(x))
 defvjp(np.cosh, lambda g, ans, x: g * np.sinh(x))
 defvjp(np.arctan, lambda g, ans, x: g / (1 + x * x))
@@ -243,11 +245,21 @@ def _tensordot_axes(a, b, axes):
     return [i % na for i in a_axes], [i % nb for i in b_axes]
 
 
+def _contract(x, y, x_axes, y_axes):
+    """``np.tensordot(x, y, (x_axes, y_axes))``; with no axes, the outer product.
+
+    CuPy's ``tensordot`` refuses a 0-d operand even when nothing is contracted.
+    """
+    if not x_axes:
+        return np.reshape(x, np.shape(x) + (1,) * np.ndim(y)) * y
+    return np.tensordot(x, y, axes=(x_axes, y_axes))
+
+
 def _tensordot_adjoint_a(g, a, b, a_axes, b_axes):
     a_free = [i for i in range(np.ndim(a)) if i not in a_axes]
     b_free = [i for i in range(np.ndim(b)) if i not in b_axes]
     n = len(a_free)
-    ga = np.tensordot(_lift(g, b), b, axes=(list(range(n, n + len(b_free))), b_free))
+    ga = _contract(_lift(g, b), b, list(range(n, n + len(b_free))), b_free)
     # ga's axes: a's free axes, then a's contracted axes in the order of b's.
     labels = a_free + [a_axes[b_axes.index(j)] for j in sorted(b_axes)]
     return np.transpose(ga, tuple(np.argsort(labels).tolist()))
@@ -256,7 +268,7 @@ def _tensordot_adjoint_a(g, a, b, a_axes, b_axes):
 def _tensordot_adjoint_b(g, a, b, a_axes, b_axes):
     a_free = [i for i in range(np.ndim(a)) if i not in a_axes]
     b_free = [i for i in range(np.ndim(b)) if i not in b_axes]
-    gb = np.tensordot(a, _lift(g, a), axes=(a_free, list(range(len(a_free)))))
+    gb = _contract(a, _lift(g, a), a_free, list(range(len(a_free))))
     labels = [b_axes[a_axes.index(i)] for i in sorted(a_axes)] + b_free
     return np.transpose(gb, tuple(np.argsort(labels).tolist()))
 

@@ -27,16 +27,24 @@ _ndarray = _np.ndarray
 class Rule:
     """The derivative rule of one callable: its name and per-argument VJPs."""
 
-    __slots__ = ("fun", "name", "vjps", "kwvjps")
+    __slots__ = ("fun", "name", "vjps", "kwvjps", "gpu_vjps")
 
     def __init__(self, fun, name, vjps, kwvjps):
         self.fun = fun
         self.name = name
         self.vjps = vjps
         self.kwvjps = kwvjps
+        self.gpu_vjps = None      # faster VJPs for CuPy arrays, see defvjp_gpu
 
-    def vjp(self, argnum):
-        """The VJP for positional argument ``argnum``, or None if it has none."""
+    def vjp(self, argnum, gpu=False):
+        """The VJP for positional argument ``argnum``, or None if it has none.
+
+        With ``gpu=True`` a VJP registered by :func:`defvjp_gpu` is preferred.
+        """
+        if gpu and self.gpu_vjps is not None and argnum < len(self.gpu_vjps):
+            fast = self.gpu_vjps[argnum]
+            if fast is not None:
+                return fast
         if argnum < len(self.vjps):
             return self.vjps[argnum]
         return None
@@ -73,6 +81,21 @@ def defvjp(fun, *vjps, name=None, **kwvjps):
     helper. Registering again replaces the earlier rule.
     """
     _RULES[_key(fun)] = Rule(fun, name or _name_of(fun), tuple(vjps), dict(kwvjps))
+    return fun
+
+
+def defvjp_gpu(fun, *vjps):
+    """Register faster VJPs of ``fun`` for CuPy arrays (fused kernels), one per argument.
+
+    They compute the same derivative as the VJPs given to :func:`defvjp`,
+    which stay the definition (and run on NumPy, on traced values, and where
+    this gives None); the GPU tests check that both agree. Compiled code
+    specialised for CuPy arguments and the tape on CuPy values use them.
+    """
+    rule = rule_for(fun)
+    if rule is None:
+        raise ValueError(f"knetc: {_name_of(fun)} has no rule yet: register its VJPs with defvjp first")
+    rule.gpu_vjps = tuple(vjps)
     return fun
 
 

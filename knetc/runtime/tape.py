@@ -25,15 +25,18 @@ reached outside the module of the differentiated function
 """
 import functools
 import inspect
+import operator
+import sys
 import threading
 import types
 
 import numpy as np
 
 from ..errors import GradientInputError
-from . import shims
+from . import creation, shims
 from . import rules as _rules
-from .backend import array_module, is_array
+from .backend import array_module, is_array, is_cupy_array
+from .indexing import _is_basic_index
 from .box import Box, Trace, deep_unbox, deep_value, has_box, primitive_hook
 from .tree import add_grad, check_differentiable, match_structure
 
@@ -64,21 +67,34 @@ def _namespace_of(fun):
     return None
 
 
-def _enter(fun):
+def _enter(fun, args, kwargs):
     with _LOCK:
         _ACTIVE[0] += 1
         if _ACTIVE[0] == 1:
             _rules._TAPE_HOOK[0] = primitive_hook
             shims.patch(shims.MATH_NAMESPACE)
     space = _namespace_of(fun)
+    device = None
+    if "cupy" in sys.modules:     # np.zeros(...) in fun goes to the arguments' device
+        module = creation.array_module(deep_unbox(list(args)), deep_unbox(dict(kwargs or {})))
+        if module is not np:
+            device = creation.set_current_module(module), space
+            if space is not None:
+                creation.bind_device_numpy(space)
     if space is not None:
         shims.patch(space)
-    return space
+    return space, device
 
 
-def _exit(space):
+def _exit(entered):
+    space, device = entered
     if space is not None:
         shims.unpatch(space)
+    if device is not None:
+        previous, bound = device
+        creation.set_current_module(previous)
+        if bound is not None:
+            creation.unbind_device_numpy(bound)
     with _LOCK:
         _ACTIVE[0] -= 1
         if _ACTIVE[0] == 0:
@@ -87,7 +103,7 @@ def _exit(space):
 
 
 def _run(fun, args, kwargs, trace=None):
-    space = _enter(fun)
+    entered = _enter(fun, args, kwargs)
     try:
         return fun(*args, **kwargs)
     except ValueError as e:
@@ -101,7 +117,7 @@ def _run(fun, args, kwargs, trace=None):
     finally:
         if trace is not None:
             _thaw(trace.frozen)
-        _exit(space)
+        _exit(entered)
 
 
 def _thaw(frozen):
@@ -223,8 +239,13 @@ def backward(trace, seeds):
         rule, ans, args, kwargs, parents = node
         if g.__class__ is ndarray and ans.__class__ is ndarray and g.dtype is not ans.dtype:
             g = _same_precision(g, ans)
+        if rule is _GETITEM and _slice_into(adj, owned, g, args, parents):
+            continue
+        vjps = rule.vjps
+        if rule.gpu_vjps is not None and is_cupy_array(g):
+            vjps = [rule.vjp(i, gpu=True) for i in range(len(vjps))]
         for argnum, p in parents:
-            vjp = rule.vjps[argnum] if argnum.__class__ is int else rule.kwvjps[argnum]
+            vjp = vjps[argnum] if argnum.__class__ is int else rule.kwvjps[argnum]
             c = vjp(g, ans, *args, **kwargs) if kwargs else vjp(g, ans, *args)
             if c is None:
                 continue
@@ -244,6 +265,38 @@ def backward(trace, seeds):
                         piece = piece[k]
                     _accumulate(adj, owned, q, piece)
     return adj
+
+
+_GETITEM = _rules.rule_for(operator.getitem)
+
+
+def _slice_into(adj, owned, g, args, parents):
+    """The adjoint of ``x[idx]`` for a basic index: written into a view of x's adjoint.
+
+    The first read allocates x's adjoint (zeros, then ``[idx] = g``); later
+    reads add ``g`` into ``adj[idx]`` in place, so reading slices of an array
+    (the gates of an LSTM) costs no full-size temporary per read. Returns
+    False where the general rule must run (traced adjoints, containers,
+    advanced indices, an adjoint the pass does not own).
+    """
+    x, idx = args
+    if len(parents) != 1 or parents[0][0] != 0 or not is_array(x) or not is_array(g) \
+            or x.dtype.kind not in "fc" or not _is_basic_index(idx):
+        return False
+    p = parents[0][1]
+    if p.__class__ is not int:
+        return False
+    old = adj[p]
+    if old is None:
+        out = array_module(x).zeros(x.shape, dtype=x.dtype)
+        out[idx] = g
+        adj[p] = out
+        owned.add(p)
+        return True
+    if p in owned and is_array(old) and old.shape == x.shape and old.dtype == x.dtype:
+        old[idx] += g
+        return True
+    return False
 
 
 def _same_precision(g, ans):

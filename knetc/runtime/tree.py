@@ -177,3 +177,49 @@ def kind_of(x):
     if is_array(x) or isinstance(x, numbers.Number):
         return "array"
     return "other"
+
+
+def write_into(out, grad, accumulate=False, path="out"):
+    """Store ``grad`` into the preallocated structure ``out`` (same containers, array leaves).
+
+    Each array leaf of ``out`` receives the matching leaf of ``grad`` in place
+    (``out[...] = g``, or ``out += g`` with ``accumulate``), so the caller's
+    gradient buffers are reused from call to call. Returns ``out``. A leaf that
+    is not an array of the gradient's shape, or a container that differs, is
+    a :class:`~knetc.errors.GradientInputError` naming where.
+    """
+    if isinstance(out, dict):
+        if not isinstance(grad, dict) or set(grad) != set(out):
+            raise GradientInputError(f"knetc: {path} is a dict with keys {sorted(map(str, out))}, "
+                                     f"but the gradient has {_shape_text(grad)}")
+        for k in out:
+            write_into(out[k], grad[k], accumulate, f"{path}[{k!r}]")
+        return out
+    if isinstance(out, (list, tuple)):
+        if not isinstance(grad, (list, tuple)) or len(grad) != len(out):
+            raise GradientInputError(f"knetc: {path} has {len(out)} entries, "
+                                     f"but the gradient has {_shape_text(grad)}")
+        for i, (o, g) in enumerate(zip(out, grad)):
+            write_into(o, g, accumulate, f"{path}[{i}]")
+        return out
+    if not is_array(out) or not is_array(grad) or out.shape != grad.shape:
+        raise GradientInputError(f"knetc: {path} must be an array of shape {getattr(grad, 'shape', ())} "
+                                 f"to receive the gradient, not {_shape_text(out)}")
+    if array_module(out) is not array_module(grad):
+        raise GradientInputError(f"knetc: {path} is on another device than the gradient "
+                                 "(allocate the buffers like the parameters, e.g. knetc.zeros_like(w))")
+    if accumulate:
+        out += grad
+    else:
+        out[...] = grad
+    return out
+
+
+def _shape_text(x):
+    if isinstance(x, dict):
+        return f"a dict with keys {sorted(map(str, x))}"
+    if isinstance(x, (list, tuple)):
+        return f"a {type(x).__name__} of {len(x)}"
+    if is_array(x):
+        return f"an array of shape {tuple(x.shape)}"
+    return type(x).__name__

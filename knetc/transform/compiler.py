@@ -9,9 +9,10 @@ import itertools
 import linecache
 
 import gast
+import numpy as np
 
 from ..errors import UnsupportedError
-from ..runtime import tree
+from ..runtime import creation, tree
 from ..runtime.rules import rule_for
 from . import ir
 from .analysis import Kinds, activity, names_in
@@ -102,6 +103,8 @@ class Unit:
         for s in body:
             lowerer.stmt(s)
         self.body = lowerer.out
+        self.device_module = lowerer.device_module
+        self.on_gpu = creation.array_module(*param_values) is not np   # pick the rules' GPU VJPs
         self._plain_loops = lowerer.plain_loops
         values = dict(zip(self.params, param_values))
         for name, cell in zip(self.freevars, fun.__closure__ or ()):
@@ -319,7 +322,7 @@ def _all_names(node):
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
 
-RUNTIME_NAMES = ("call_vjp", "zeros_like", "zero_slots", "add_grad", "add_at")
+RUNTIME_NAMES = ("call_vjp", "zeros_like", "zero_slots", "add_grad", "add_at", "array_module")
 
 
 def compile_vjp(fun, active, param_values):
@@ -329,7 +332,7 @@ def compile_vjp(fun, active, param_values):
     em = ReverseEmitter(unit)
     fwd, rev = em.emit()
     runtime = {"call_vjp": call_vjp, "zeros_like": tree.zeros_like_tree, "zero_slots": tree.zero_slots,
-               "add_grad": tree.add_grad, "add_at": tree.add_at}
+               "add_grad": tree.add_grad, "add_at": tree.add_at, "array_module": creation.array_module}
     for n in RUNTIME_NAMES:
         unit.names.taken.add(n)
     name = unit.names.fresh(f"{unit.result}_vjp")
@@ -344,6 +347,9 @@ def compile_vjp(fun, active, param_values):
         text.append((2, "_stack = []", 0))
     for v in sorted((em.pushed | (em.final_reads & _bound_in_blocks(unit.body))) - set(params)):
         text.append((2, f"{v} = None", 0))   # may be read (restored, or for a shape) before any binding
+    if unit.device_module:
+        args = ", ".join(unit.params)
+        text.append((2, f"{unit.device_module} = array_module({args})", 0))
     for p, entry in unit.entry_names.items():
         if entry in em.final_reads_entry:
             text.append((2, f"{entry} = {p}", 0))

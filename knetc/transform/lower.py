@@ -11,6 +11,7 @@ import gast
 import numpy as np
 
 from ..runtime import numpy_rules
+from ..runtime.creation import CREATION
 from ..runtime.rules import Primitive, is_nondiff, rule_for
 from . import ir
 from .effects import mutated_in_node, mutated_params
@@ -76,6 +77,7 @@ class Lowerer:
         self.local_writes = {}            # nested function name -> (params, params it writes into)
         self.plain_loops = []             # (seq, iterable, index) of 'for x in xs' loops
         self.reads = {}                   # (obj, index) -> (temp, index atoms): w[0] read once
+        self.device_module = None         # name of the local holding numpy/cupy, once np.zeros & co appear
         self.out = []
 
     # ---- helpers -------------------------------------------------------------
@@ -335,6 +337,13 @@ class Lowerer:
             written = mutated_params(obj)
             return ir.HelperCall(dotted, args, kwargs, fun=obj,
                                  mutated=self._mutated_atoms(params, written, args, kwargs))
+        if _hashable(obj) and obj in CREATION:
+            # np.zeros(...) has no array argument to dispatch on: build it with the
+            # module of the function's arguments (NumPy or CuPy), see runtime/creation.py
+            if self.device_module is None:
+                self.device_module = self.names.fresh("xp")
+                self.locals.add(self.device_module)
+            text = f"{self.device_module}.{CREATION[obj]}({_arglist(args, kwargs)})"
         if is_nondiff(obj):
             module = getattr(obj, "__module__", None) or ("numpy" if type(obj).__name__ == "ufunc" else "")
             kind = "array" if module.startswith(("numpy", "cupy")) else "unknown"

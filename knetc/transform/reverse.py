@@ -383,7 +383,7 @@ class ReverseEmitter:
         call_args = list(e.args)
         kw_text = "".join(f", {k}={a}" for k, a in e.kwargs)
         for i, a in positions:
-            vjp = rule.vjp(i)
+            vjp = rule.vjp(i, gpu=self.u.on_gpu)
             if vjp is None:
                 raise self.u.error_at(line, f"differentiating {_describe(e)} with respect to argument {i + 1}",
                                       "its rule has no derivative for that argument")

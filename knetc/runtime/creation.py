@@ -1,0 +1,133 @@
+"""Arrays created inside a model land on the device of the model's arguments.
+
+``h = np.zeros((H, B))`` in a loss has no array argument, so NumPy's dispatch
+cannot send it to CuPy. For the same code to run on either device:
+
+* the compiler rewrites such calls to ``xp.zeros((H, B))``, with
+  ``xp = array_module(w, x, y)`` computed once from the function's arguments
+  (see :data:`CREATION` for the functions concerned);
+* the tape, while it records a function called with CuPy arrays, binds the
+  names of that function's globals that refer to ``numpy`` to
+  :data:`DEVICE_NUMPY`, which creates arrays with the module of the arguments
+  being traced and forwards everything else to NumPy.
+
+Nothing here imports CuPy: with NumPy arguments the module is ``numpy``.
+"""
+import sys
+import threading
+import types
+
+import numpy as np
+
+from .backend import is_cupy_array
+
+# NumPy functions that build an array from shapes, scalars or lists -> their
+# name in an array module (NumPy's and CuPy's share these names).
+_NAMES = ["zeros", "ones", "empty", "full", "eye", "identity", "arange", "linspace",
+          "array", "asarray", "ascontiguousarray"]
+_RANDOM = ["rand", "randn", "random", "random_sample", "uniform", "normal", "standard_normal",
+           "randint", "binomial"]
+CREATION = {getattr(np, n): n for n in _NAMES}
+CREATION.update({getattr(np.random, n): "random." + n for n in _RANDOM})
+
+
+def _find_cupy(x, depth=0):
+    if is_cupy_array(x):
+        return True
+    if depth < 8:
+        if isinstance(x, (list, tuple)):
+            return any(_find_cupy(v, depth + 1) for v in x)
+        if isinstance(x, dict):
+            return any(_find_cupy(v, depth + 1) for v in x.values())
+    return False
+
+
+def array_module(*values):
+    """``cupy`` if any value (or an array inside a list, tuple or dict) is a CuPy array, else ``numpy``."""
+    if "cupy" not in sys.modules:
+        return np
+    if any(_find_cupy(v) for v in values):
+        import cupy
+        return cupy
+    return np
+
+
+# --- the tape: numpy's creation functions follow the traced arguments ------------------------
+_CURRENT = threading.local()
+
+
+def current_module():
+    """The array module of the arguments the tape is recording in this thread (default numpy)."""
+    return getattr(_CURRENT, "module", np)
+
+
+def set_current_module(module):
+    """Make ``module`` the current one in this thread; returns the previous one."""
+    previous = current_module()
+    _CURRENT.module = module
+    return previous
+
+
+def _creator(path):
+    head, _, name = path.rpartition(".")
+
+    def create(*args, **kwargs):
+        module = current_module()
+        if head:
+            module = getattr(module, head)
+        return getattr(module, name)(*args, **kwargs)
+    create.__name__ = name
+    create.__doc__ = f"numpy.{path} on the device of the arguments being traced."
+    return create
+
+
+class _DeviceNumpy(types.ModuleType):
+    """Stands for ``numpy`` in a traced function's globals: creation follows the device."""
+
+    def __init__(self, name, target, overrides):
+        super().__init__(name)
+        self._target = target
+        self.__dict__.update(overrides)
+
+    def __getattr__(self, attr):         # everything else is NumPy's own
+        return getattr(self._target, attr)
+
+    def __dir__(self):
+        return dir(self._target)
+
+
+DEVICE_RANDOM = _DeviceNumpy("numpy.random", np.random,
+                             {n: _creator("random." + n) for n in _RANDOM})
+DEVICE_NUMPY = _DeviceNumpy("numpy", np, dict({n: _creator(n) for n in _NAMES}, random=DEVICE_RANDOM))
+
+
+_LOCK = threading.Lock()
+_BOUND = {}   # id(namespace) -> [count, namespace, [names rebound to DEVICE_NUMPY]]
+
+
+def bind_device_numpy(namespace):
+    """Rebind the names of ``namespace`` that refer to ``numpy`` to :data:`DEVICE_NUMPY` (counted)."""
+    with _LOCK:
+        entry = _BOUND.get(id(namespace))
+        if entry is not None:
+            entry[0] += 1
+            return
+        names = [k for k, v in namespace.items() if v is np]
+        for k in names:
+            namespace[k] = DEVICE_NUMPY
+        _BOUND[id(namespace)] = [1, namespace, names]
+
+
+def unbind_device_numpy(namespace):
+    """Undo one :func:`bind_device_numpy`; the last one restores ``numpy``."""
+    with _LOCK:
+        entry = _BOUND.get(id(namespace))
+        if entry is None:
+            return
+        entry[0] -= 1
+        if entry[0]:
+            return
+        del _BOUND[id(namespace)]
+        for k in entry[2]:
+            if namespace.get(k) is DEVICE_NUMPY:    # not rebound meanwhile
+                namespace[k] = np
