@@ -36,7 +36,9 @@ def _lift(g, x):
     a Python float broadcast against a GPU array must first move there.
     """
     if is_cupy_array(x) and isinstance(g, (numbers.Number, np.generic)):
-        return array_module(x).asarray(g, dtype=x.dtype if x.dtype.kind in "fc" else None)
+        # a fill kernel: cupy.asarray(g) would be a synchronous host-to-device copy
+        dtype = x.dtype if x.dtype.kind in "fc" else np.result_type(g)
+        return array_module(x).full((), g, dtype=dtype)
     return g
 
 
@@ -157,8 +159,11 @@ _PLAIN_SCALARS = (float, np.float64, np.float32, np.float16)
 
 
 def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-    if axis is None and type(x) is np.ndarray and type(g) in _PLAIN_SCALARS:
-        return np.full(x.shape, g, dtype=np.result_type(x.dtype, np.float32))   # fast path, same value
+    if axis is None and type(g) in _PLAIN_SCALARS:     # fast path, same value
+        if type(x) is np.ndarray:
+            return np.full(x.shape, g, dtype=np.result_type(x.dtype, np.float32))
+        if is_cupy_array(x):                             # one fill kernel
+            return array_module(x).full(x.shape, g, dtype=np.result_type(x.dtype, np.float32))
     return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
 
 
