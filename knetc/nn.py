@@ -157,6 +157,8 @@ def _lse(x, axis):
 @primitive
 def logsumexp(x, axis=0, keepdims=False):
     """``log(sum(exp(x), axis))`` computed stably; ``axis=None`` reduces everything."""
+    if axis == 0 and is_cupy_array(x) and x.ndim:
+        return gpu_kernels.logsumexp0(x, keepdims)      # one kernel per column
     r = _lse(x, axis)
     if keepdims:
         return r
@@ -168,7 +170,14 @@ def _logsumexp_vjp(g, ans, x, axis=0, keepdims=False):
     return _keep(g, x, axis, keepdims) * xp.exp(x - _keep(ans, x, axis, keepdims))
 
 
+def _logsumexp_vjp_gpu(g, ans, x, axis=0, keepdims=False):
+    if axis == 0 and x.ndim:
+        return gpu_kernels.logsumexp0_vjp(g, ans, x, keepdims)
+    return _logsumexp_vjp(g, ans, x, axis, keepdims)
+
+
 logsumexp.defvjp(_logsumexp_vjp)
+defvjp_gpu(logsumexp, _logsumexp_vjp_gpu)
 
 
 @primitive
@@ -220,6 +229,12 @@ def _onehot(labels, like, axis):
     return classes == xp.expand_dims(xp.asarray(labels), axis)
 
 
+def _logp_of(scores, axis):
+    if axis == 0 and is_cupy_array(scores):
+        return gpu_kernels.logp0(scores)
+    return scores - _lse(scores, axis)
+
+
 @primitive
 def nll(scores, labels, axis=0, average=True):
     """Negative log-likelihood of integer ``labels`` under ``softmax(scores, axis)``.
@@ -229,7 +244,7 @@ def nll(scores, labels, axis=0, average=True):
     ``average=False``).
     """
     xp = _xp(scores)
-    lp = scores - _lse(scores, axis)
+    lp = _logp_of(scores, axis)
     idx = xp.expand_dims(xp.asarray(labels), axis % scores.ndim)
     total = -xp.sum(xp.take_along_axis(lp, idx, axis=axis))
     return total / np.size(labels) if average else total
@@ -237,7 +252,7 @@ def nll(scores, labels, axis=0, average=True):
 
 def _nll_vjp(g, ans, scores, labels, axis=0, average=True):
     xp = _xp(scores)
-    p = xp.exp(scores - _lse(scores, axis))
+    p = xp.exp(_logp_of(scores, axis))
     d = p - _onehot(labels, scores, axis)
     if average:
         g = g / np.size(labels)

@@ -191,6 +191,8 @@ def _gpu_rule_cases(r):
     return [
         (nn.relu, (R((7, 5)),), {}), (nn.sigm, (R((7, 5)),), {}), (np.tanh, (R((3, 4, 5)),), {}),
         (nn.logp, (R((6, 5)),), {}), (nn.logp, (R((6, 5)),), {"axis": 1}), (nn.logp, (R((4, 3, 2)),), {}),
+        (nn.logsumexp, (R((6, 5)),), {}), (nn.logsumexp, (R((6, 5)),), {"keepdims": True}),
+        (nn.logsumexp, (R((6, 5)),), {"axis": 1}), (nn.logsumexp, (R((4, 3, 2)),), {}),
     ]
 
 
