@@ -168,3 +168,30 @@ def test_repeated_reads_share_one_temporary_until_a_write():
     forward = src.split("_pullback(")[0]
     assert forward.count("= w[0]") == 2             # one shared read on top, one in the else branch
     assert forward.count("= s[0]") == 4             # before the write, after it, in the branch, after it
+
+
+def two_params(w, x):
+    return np.sum(np.tanh(w[0] * x) * w[-1])
+
+
+def test_repeated_calls_reuse_the_plan_and_still_check_their_arguments():
+    import pytest
+    from knetc.errors import GradientInputError
+    g = knet.grad(two_params)
+    x = R(3)
+    for w in ([R(3), R(3)], [R(3), R(3)], [R(3), R(3), R(3)]):   # same kinds twice, then a longer list
+        assert_tree_allclose(g(w, x), numeric_grad(two_params, (w, x)), rtol=1e-5, atol=1e-8)
+    assert len(g._plans) == 2
+    with pytest.raises(GradientInputError):
+        g([np.arange(3), R(3)], x)                    # an integer array is still refused
+    w = [R(3), R(3)]
+    w32 = [a.astype(np.float32) for a in w]
+    out = g(w32, x.astype(np.float32))
+    assert all(o.dtype == np.float32 for o in out)
+
+    def one_adjoint_twice(w):
+        return np.sum(w[0] + w[1])                    # both slots get the same adjoint array
+    gs = knet.grad(one_adjoint_twice)
+    for _ in range(2):
+        a, b = gs([R(3), R(3)])
+        assert a is not b                             # copied, so in-place updates stay separate
