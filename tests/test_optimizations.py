@@ -118,6 +118,30 @@ def layers(w, x):
 def test_no_adjoint_for_the_input_images():
     src = compiled(layers, [R(3, 3), R(3, 3)], R(3, 2))
     assert "if x is not x_in:" in src
+    assert "zeros_view(x)" in src and "zeros_like(x)" not in src   # no zero array allocated for it
+
+
+def test_zeros_view_is_read_only_zeros_without_allocation():
+    import pytest
+    from knetc.runtime.tree import zeros_view
+    x = R(300, 200).astype(np.float32)
+    z = zeros_view(x)
+    assert z.shape == x.shape and z.dtype == np.float32 and not z.any()
+    assert z.strides == (0, 0) and not z.flags.writeable
+    with pytest.raises(ValueError):
+        z += 1
+    assert zeros_view([x, 2.0])[1] == 0.0          # containers: ordinary zeros
+
+
+def reassigned_data(w, x):
+    y = x                                         # x's entry value reaches y
+    for i in range(2):
+        x = np.tanh(w @ x) + 0.5 * y
+    return np.sum(x * x)
+
+
+def test_data_argument_reassigned_in_a_loop_still_gets_the_right_gradient():
+    compiled(reassigned_data, R(3, 3) * 0.5, R(3, 2))
 
 
 def test_unbroadcast_fast_path_returns_the_same_array():

@@ -154,13 +154,35 @@ defvjp(np.clip, _clip_vjp)
 _PLAIN_SCALARS = (float, np.float64, np.float32, np.float16)
 
 
+def _filled_like(g, x, axis, keepdims):
+    """NumPy fast path of sum/mean VJPs: ``g`` spread over a new array shaped like ``x``.
+
+    A fresh array costs less than ``np.broadcast_to`` (a Python function) on
+    small arrays; None when the fast path does not apply.
+    """
+    if type(x) is not np.ndarray:
+        return None
+    if axis is None and type(g) in _PLAIN_SCALARS:
+        out = np.empty(x.shape, np.result_type(x.dtype, np.float32))
+    elif type(g) is np.ndarray and (keepdims or axis is None):
+        out = np.empty(x.shape, g.dtype)
+    else:
+        return None
+    np.copyto(out, g)
+    return out
+
+
 def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-    if axis is None and type(x) is np.ndarray and type(g) in _PLAIN_SCALARS:
-        return np.full(x.shape, g, dtype=np.result_type(x.dtype, np.float32))   # fast path, same value
+    fast = _filled_like(g, x, axis, keepdims)
+    if fast is not None:
+        return fast
     return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
 
 
 def _mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    fast = _filled_like(g / _count(x, ans), x, axis, keepdims) if type(x) is np.ndarray else None
+    if fast is not None:
+        return fast
     return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims) / _count(x, ans), np.shape(x))
 
 

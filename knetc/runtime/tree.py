@@ -57,6 +57,25 @@ def zeros_like_tree(x):
     return 0.0
 
 
+_ZERO_BUFFERS = {}
+
+
+def zeros_view(x):
+    """Zeros shaped like ``x`` without allocating them: a read-only NumPy view.
+
+    For an adjoint that is never returned and only read (the adjoint of a data
+    argument's entry value); other values get ``zeros_like_tree``.
+    """
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        buffer = _ZERO_BUFFERS.get(x.dtype)
+        if buffer is None:
+            buffer = np.zeros(1, x.dtype)
+            buffer.setflags(write=False)
+            _ZERO_BUFFERS[x.dtype] = buffer
+        return np.ndarray(x.shape, x.dtype, buffer, 0, (0,) * x.ndim)
+    return zeros_like_tree(x)
+
+
 def add_grad(a, b):
     """Add two adjoints of the same value; works on arrays, floats and containers."""
     if a is ZERO or a is None:

@@ -275,7 +275,8 @@ class ReverseEmitter:
             if self.state.get(name, "zero") == "zero":
                 out.add(indent + 1, f"{d} = {contribution}", line)
                 out.add(indent, "else:", line)
-                out.add(indent + 1, f"{d} = zeros_like({name})", line)
+                # read-only zeros: nothing writes into this adjoint in place (not owned)
+                out.add(indent + 1, f"{d} = zeros_view({name})", line)
             else:
                 add = f"{d} + {contribution}" if kind == "array" else f"add_grad({d}, {contribution})"
                 out.add(indent + 1, f"{d} = {add}", line)
