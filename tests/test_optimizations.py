@@ -219,3 +219,35 @@ def test_repeated_calls_reuse_the_plan_and_still_check_their_arguments():
     for _ in range(2):
         a, b = gs([R(3), R(3)])
         assert a is not b                             # copied, so in-place updates stay separate
+
+
+def squares(w, b):
+    h = w * w + b                      # w * w: one contribution, doubled
+    return np.sum(h * h) + np.sum((b + b) * w)
+
+
+def test_a_value_times_itself_gets_one_doubled_contribution():
+    src = compiled(squares, R(3, 4), R(4))
+    src = compiled(squares, R(3, 4), R(4), wrt=1)
+    assert "* 2" in src
+    g = knet.grad(squares)
+    w, b = R(3, 4), R(4)
+    expected = 2 * (2 * (w * w + b)) * w + 2 * b      # exact: doubling is exact in floating point
+    np.testing.assert_array_equal(g(w, b), expected)
+
+
+def test_unbroadcast_sums_broadcast_axes_like_the_general_path():
+    from knetc.runtime.rules import unbroadcast
+    g = R(4, 5, 6)
+    for shape in [(4, 1, 6), (1, 5, 1), (1, 1, 1), (5, 6), (6,), (4, 5, 6)]:
+        expected = g.sum(axis=tuple(range(g.ndim - len(shape))))
+        axes = tuple(i for i, n in enumerate(shape) if n == 1)
+        expected = expected.sum(axis=axes, keepdims=True) if axes else expected
+        np.testing.assert_allclose(unbroadcast(g, np.zeros(shape)), expected.reshape(shape))
+
+
+def test_max_vjp_splits_ties_on_the_numpy_path():
+    def f(x):
+        return np.sum(np.max(x, axis=0, keepdims=True) * np.array([[1.0, 2.0, 3.0]]))
+    x = np.array([[1.0, 5.0, 2.0], [1.0, 0.0, 2.0]])
+    np.testing.assert_array_equal(knet.grad(f)(x), [[0.5, 2.0, 1.5], [0.5, 0.0, 1.5]])

@@ -191,6 +191,8 @@ def _max_vjp(g, ans, x, axis=None, out=None, keepdims=False, **kwargs):
     # the same rule serves max and min.
     hit = np.equal(x, _keep_axes(ans, axis, keepdims))
     share = _keep_axes(_lift(g, x), axis, keepdims) * hit
+    if type(hit) is np.ndarray and type(share) is np.ndarray:   # NumPy: the method is cheaper
+        return share / hit.sum(axis=axis, keepdims=True, dtype=share.dtype)
     return share / np.sum(hit, axis=axis, keepdims=True, dtype=getattr(share, "dtype", None))
 
 
