@@ -9,7 +9,7 @@ import numpy as np
 from .errors import GradientInputError
 from .runtime.backend import is_array
 from .runtime.rules import _TAPE_HOOK
-from .runtime.tree import check_differentiable, match_structure
+from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure
 from .transform import dispatch
 
 MODES = ("auto", "source", "tape")
@@ -250,35 +250,6 @@ def _seed(ans):
 
 
 _FLOATS = (float, np.float64, np.float32, np.float16)
-
-
-def _call_signature(args):
-    """A cheap key of the arguments' kinds and dtypes (None: take the slow path).
-
-    Equal keys mean equal ``dispatch.kinds_key`` and equal differentiability
-    checks, so a call whose key was seen before reuses that call's vjp.
-    """
-    sig = []
-    for v in args:
-        t = type(v)
-        if t is np.ndarray:
-            sig.append(v.dtype)
-        elif t is list or t is tuple:
-            inner = [t]
-            for e in v:
-                te = type(e)
-                if te is np.ndarray:
-                    inner.append(e.dtype)
-                elif te is float or te is int:
-                    inner.append(te)
-                else:
-                    return None
-            sig.append(tuple(inner))
-        elif t is float or t is int:
-            sig.append(t)
-        else:
-            return None
-    return tuple(sig)
 
 
 def _fitting_list(grad, like):

@@ -251,3 +251,27 @@ def test_max_vjp_splits_ties_on_the_numpy_path():
         return np.sum(np.max(x, axis=0, keepdims=True) * np.array([[1.0, 2.0, 3.0]]))
     x = np.array([[1.0, 5.0, 2.0], [1.0, 0.0, 2.0]])
     np.testing.assert_array_equal(knet.grad(f)(x), [[0.5, 2.0, 1.5], [0.5, 0.0, 1.5]])
+
+
+def act(h):
+    return np.tanh(h) * 2.0
+
+
+def first_only(w):
+    return np.sum(w[0] * 3.0)
+
+
+def with_helpers(w, x):
+    return np.sum(act(w[0] @ x)) + first_only(w)
+
+
+def test_helper_calls_hand_back_the_compiled_pullback_unless_slots_need_zeros():
+    from knetc.transform.dispatch import call_vjp
+    _, pb = call_vjp(act, (True,), R(3))
+    assert pb.__name__ == "act_pullback"             # array argument: no wrapper around it
+    w = [R(2, 3), R(2)]
+    _, pb = call_vjp(first_only, (True,), w)
+    dw = pb(1.0)[0]
+    np.testing.assert_array_equal(dw[1], np.zeros(2))   # the untouched slot is filled with zeros
+    for _ in range(2):                                  # the second call takes the cached entry
+        compiled(with_helpers, [R(2, 3), R(2)], R(3, 4))

@@ -185,6 +185,36 @@ def structure_key(x):
     return ("other", type(x).__name__)
 
 
+def call_signature(args):
+    """A cheap key of the arguments' kinds and dtypes, or None (then use the slow path).
+
+    Arrays give their dtype, flat lists and tuples their type and their
+    elements' dtypes or types, floats and ints their type. Equal keys mean
+    equal ``structure_key``s and equal differentiability checks.
+    """
+    sig = []
+    for v in args:
+        t = type(v)
+        if t is np.ndarray:
+            sig.append(v.dtype)
+        elif t is list or t is tuple:
+            inner = [t]
+            for e in v:
+                te = type(e)
+                if te is np.ndarray:
+                    inner.append(e.dtype)
+                elif te is float or te is int:
+                    inner.append(te)
+                else:
+                    return None
+            sig.append(tuple(inner))
+        elif t is float or t is int:
+            sig.append(t)
+        else:
+            return None
+    return tuple(sig)
+
+
 def kind_of(x):
     """'list', 'tuple', 'dict', 'array' (arrays and numbers) or 'other'."""
     if isinstance(x, list):
