@@ -275,3 +275,16 @@ def test_helper_calls_hand_back_the_compiled_pullback_unless_slots_need_zeros():
     np.testing.assert_array_equal(dw[1], np.zeros(2))   # the untouched slot is filled with zeros
     for _ in range(2):                                  # the second call takes the cached entry
         compiled(with_helpers, [R(2, 3), R(2)], R(3, 4))
+
+
+def shifted(x, m):
+    return np.sum((x - m) ** 2 * np.arange(1.0, 4.0))
+
+
+def test_subtract_negates_the_reduced_adjoint():
+    from knetc.runtime.rules import rule_for
+    vjp = rule_for(np.subtract).vjp(1)
+    g = R(3, 4)
+    np.testing.assert_array_equal(vjp(g, None, R(3, 4), R(1, 4)), -g.sum(axis=0, keepdims=True))
+    src = compiled(shifted, R(4, 3), R(1, 3), wrt=1)
+    assert "= -unbroadcast(" in src

@@ -89,8 +89,9 @@ def _split_like(g, arrays, axis, shapes):
 defvjp(np.add, lambda g, ans, x, y: unbroadcast(g, x),
                lambda g, ans, x, y: unbroadcast(g, y),
 )
+# -unbroadcast(g, y) equals unbroadcast(-g, y) exactly, and negates the smaller array.
 defvjp(np.subtract, lambda g, ans, x, y: unbroadcast(g, x),
-                    lambda g, ans, x, y: unbroadcast(-g, y),
+                    lambda g, ans, x, y: -unbroadcast(g, y),
 )
 defvjp(np.multiply, lambda g, ans, x, y: unbroadcast(g * y, x),
                     lambda g, ans, x, y: unbroadcast(g * x, y),
