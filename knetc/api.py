@@ -9,7 +9,7 @@ import numpy as np
 from .errors import GradientInputError
 from .runtime.backend import is_array
 from .runtime.rules import _TAPE_HOOK
-from .runtime.tree import check_differentiable, match_structure, write_into
+from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import dispatch
 
 MODES = ("auto", "source", "tape")
@@ -43,6 +43,8 @@ class GradFunction:
         self._wrt_cache = {}
         self._active_cache = {}
         self._last = None            # (vjp, mode) of the latest call
+        self._plans = {}             # _call_signature of the arguments -> (vjp, wrt, _last)
+        self._has_closure = bool(getattr(fun, "__closure__", None))
         functools.update_wrapper(self, fun, updated=())
         try:
             self._signature = inspect.signature(fun)
@@ -85,6 +87,17 @@ class GradFunction:
         return grads, value
 
     def _value_and_grad(self, args, kwargs):
+        plan = None
+        if not kwargs and _TAPE_HOOK[0] is None:
+            sig = _call_signature(args)
+            plan = self._plans.get(sig) if sig is not None else None
+        if plan is None:
+            return self._value_and_grad_slow(args, kwargs)
+        vjp, values, wrt = plan[0], list(args), plan[1]
+        self._last = plan[2]
+        return self._run(vjp, values, wrt)
+
+    def _value_and_grad_slow(self, args, kwargs):
         values, extra = self._bind(args, kwargs)
         wrt = self._wrt_cache.get(len(values)) or self._wrt_indices(len(values))
         if self.requested_mode == "tape" or extra or _boxed(values):
@@ -106,7 +119,16 @@ class GradFunction:
             if changed:
                 print(f"# knetc: recompiling the gradient of {self._name()}: {changed}")
             print(f"# knetc: compiled the gradient of {self._name()} (mode: {self.mode})\n{self.source}")
-        closure = dispatch.closure_values(self.fun)
+        if not kwargs and len(values) == len(args):
+            # the same kinds of positional arguments next time skip binding, checks and lookup
+            sig = _call_signature(args)
+            if sig is not None:
+                self._plans[sig] = (vjp, wrt, self._last)
+        return self._run(vjp, values, wrt)
+
+    def _run(self, vjp, values, wrt):
+        """Run the compiled vjp on ``values``; the gradients shaped like the arguments."""
+        closure = dispatch.closure_values(self.fun) if self._has_closure else ()
         try:
             if self.requested_mode == "source":
                 with dispatch.requested_mode("source"):
@@ -118,8 +140,12 @@ class GradFunction:
         except Exception as exc:
             dispatch.annotate(exc)
             raise
-        grads = [match_structure(adjoints[i] if adjoints[i] is not None else 0.0, values[i]) for i in wrt]
-        grads = _unalias(grads)
+        fit = _fitting_list(adjoints[wrt[0]], values[wrt[0]]) if len(wrt) == 1 else None
+        if fit is not None:
+            grads = [fit]
+        else:
+            grads = _unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0, values[i])
+                              for i in wrt])
         if self.check_finite:
             self._check_finite(grads, vjp, values, closure)
         return value, (tuple(grads) if isinstance(self.wrt, tuple) else grads[0])
@@ -231,6 +257,18 @@ def _seed(ans):
 
 
 _FLOATS = (float, np.float64, np.float32, np.float16)
+
+
+def _fitting_list(grad, like):
+    """``grad`` if it already is the gradient of list ``like``: distinct arrays of
+    the same shapes and dtypes (the common case: no copy, no rebuilding); else None."""
+    if type(like) is not list or type(grad) is not list or len(grad) != len(like):
+        return None
+    for g, x in zip(grad, like):
+        if type(g) is not np.ndarray or type(x) is not np.ndarray or g.shape != x.shape \
+                or g.dtype != x.dtype:
+            return None
+    return grad if len({id(g) for g in grad}) == len(grad) else None
 
 
 def _float_arrays(v):

@@ -92,8 +92,9 @@ def _split_like(g, arrays, axis, shapes):
 defvjp(np.add, lambda g, ans, x, y: unbroadcast(g, x),
                lambda g, ans, x, y: unbroadcast(g, y),
 )
+# -unbroadcast(g, y) equals unbroadcast(-g, y) exactly, and negates the smaller array.
 defvjp(np.subtract, lambda g, ans, x, y: unbroadcast(g, x),
-                    lambda g, ans, x, y: unbroadcast(-g, y),
+                    lambda g, ans, x, y: -unbroadcast(g, y),
 )
 defvjp(np.multiply, lambda g, ans, x, y: unbroadcast(g * y, x),
                     lambda g, ans, x, y: unbroadcast(g * x, y),
@@ -158,16 +159,37 @@ defvjp(np.clip, _clip_vjp)
 _PLAIN_SCALARS = (float, np.float64, np.float32, np.float16)
 
 
+def _filled_like(g, x, axis, keepdims):
+    """NumPy fast path of sum/mean VJPs: ``g`` spread over a new array shaped like ``x``.
+
+    A fresh array costs less than ``np.broadcast_to`` (a Python function) on
+    small arrays; None when the fast path does not apply.
+    """
+    if type(x) is not np.ndarray:
+        return None
+    if axis is None and type(g) in _PLAIN_SCALARS:
+        out = np.empty(x.shape, np.result_type(x.dtype, np.float32))
+    elif type(g) is np.ndarray and (keepdims or axis is None):
+        out = np.empty(x.shape, g.dtype)
+    else:
+        return None
+    np.copyto(out, g)
+    return out
+
+
 def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-    if axis is None and type(g) in _PLAIN_SCALARS:     # fast path, same value
-        if type(x) is np.ndarray:
-            return np.full(x.shape, g, dtype=np.result_type(x.dtype, np.float32))
-        if is_cupy_array(x):                             # one fill kernel
-            return array_module(x).full(x.shape, g, dtype=np.result_type(x.dtype, np.float32))
+    fast = _filled_like(g, x, axis, keepdims)
+    if fast is not None:
+        return fast
+    if axis is None and type(g) in _PLAIN_SCALARS and is_cupy_array(x):    # one fill kernel
+        return array_module(x).full(x.shape, g, dtype=np.result_type(x.dtype, np.float32))
     return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
 
 
 def _mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    fast = _filled_like(g / _count(x, ans), x, axis, keepdims) if type(x) is np.ndarray else None
+    if fast is not None:
+        return fast
     return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims) / _count(x, ans), np.shape(x))
 
 
@@ -176,6 +198,8 @@ def _max_vjp(g, ans, x, axis=None, out=None, keepdims=False, **kwargs):
     # the same rule serves max and min.
     hit = np.equal(x, _keep_axes(ans, axis, keepdims))
     share = _keep_axes(_lift(g, x), axis, keepdims) * hit
+    if type(hit) is np.ndarray and type(share) is np.ndarray:   # NumPy: the method is cheaper
+        return share / hit.sum(axis=axis, keepdims=True, dtype=share.dtype)
     return share / np.sum(hit, axis=axis, keepdims=True, dtype=getattr(share, "dtype", None))
 
 

@@ -180,8 +180,20 @@ def primitive(fun):
 
 def unbroadcast(g, x):
     """Sum the adjoint ``g`` down to the shape of ``x`` (undo broadcasting)."""
-    if type(g) is _ndarray and type(x) is _ndarray and g.shape == x.shape:
-        return g                      # the common case, kept cheap
+    if type(g) is _ndarray and type(x) is _ndarray:
+        shape = x.shape
+        if g.shape == shape:
+            return g                  # the common case, kept cheap
+        gshape = g.shape
+        if len(gshape) == len(shape):  # sum over the broadcast axes; the method skips np.sum's wrapper
+            axes = []
+            for i in range(len(shape)):
+                if shape[i] != gshape[i]:
+                    if shape[i] != 1:
+                        break
+                    axes.append(i)
+            else:
+                return g.sum(axis=tuple(axes), keepdims=True)
     shape = getattr(x, "shape", None)
     if shape is None:  # Python scalar
         return _to_scalar(g) if getattr(g, "ndim", 0) or hasattr(g, "shape") else g

@@ -57,6 +57,25 @@ def zeros_like_tree(x):
     return 0.0
 
 
+_ZERO_BUFFERS = {}
+
+
+def zeros_view(x):
+    """Zeros shaped like ``x`` without allocating them: a read-only NumPy view.
+
+    For an adjoint that is never returned and only read (the adjoint of a data
+    argument's entry value); other values get ``zeros_like_tree``.
+    """
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        buffer = _ZERO_BUFFERS.get(x.dtype)
+        if buffer is None:
+            buffer = np.zeros(1, x.dtype)
+            buffer.setflags(write=False)
+            _ZERO_BUFFERS[x.dtype] = buffer
+        return np.ndarray(x.shape, x.dtype, buffer, 0, (0,) * x.ndim)
+    return zeros_like_tree(x)
+
+
 def add_grad(a, b):
     """Add two adjoints of the same value; works on arrays, floats and containers."""
     if a is ZERO or a is None:
@@ -164,6 +183,36 @@ def structure_key(x):
     if isinstance(x, numbers.Number):
         return ("number",)
     return ("other", type(x).__name__)
+
+
+def call_signature(args):
+    """A cheap key of the arguments' kinds and dtypes, or None (then use the slow path).
+
+    Arrays give their dtype, flat lists and tuples their type and their
+    elements' dtypes or types, floats and ints their type. Equal keys mean
+    equal ``structure_key``s and equal differentiability checks.
+    """
+    sig = []
+    for v in args:
+        t = type(v)
+        if t is np.ndarray:
+            sig.append(v.dtype)
+        elif t is list or t is tuple:
+            inner = [t]
+            for e in v:
+                te = type(e)
+                if te is np.ndarray:
+                    inner.append(e.dtype)
+                elif te is float or te is int:
+                    inner.append(te)
+                else:
+                    return None
+            sig.append(tuple(inner))
+        elif t is float or t is int:
+            sig.append(t)
+        else:
+            return None
+    return tuple(sig)
 
 
 def kind_of(x):

@@ -16,7 +16,7 @@ from ..runtime import creation
 from ..runtime.rules import Primitive, rule_for
 import numpy as _np
 
-from ..runtime.tree import ZERO, kind_of, match_structure
+from ..runtime.tree import ZERO, call_signature, kind_of, match_structure
 
 _ndarray = _np.ndarray
 
@@ -229,13 +229,31 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     return ans, call_pullback
 
 
+_PLAIN = {}         # (function, mask, mode, call_signature) -> (vjp, whether adjoints need filling)
+
+
 def _plain_call(fun, mask, args):
     """call_vjp for positional arguments, no closure: the common case, kept short."""
-    vjp, _ = compiled_for(fun, mask, args, _MODE.value)
+    mode = _MODE.value
+    sig = call_signature(args)
+    entry = _PLAIN.get((fun, mask, mode, sig)) if sig is not None else None
+    if entry is None:
+        vjp, _ = compiled_for(fun, mask, args, mode)
+        if getattr(vjp, "compiled", None) is None and any(mask) and _writes_arguments(fun, mask, args):
+            raise UnsupportedError(f"{fun.__name__} writes differentiated values into an argument and runs "
+                                   "on the tape, which cannot hand that argument's gradient back")
+        # a compiled pullback already returns one adjoint per argument; only
+        # container adjoints may hold ZERO slots to fill
+        fill = getattr(vjp, "compiled", None) is None or any(
+            m and isinstance(a, (list, tuple, dict)) for m, a in zip(mask, args))
+        entry = (vjp, fill)
+        if sig is not None:
+            with _LOCK:
+                _PLAIN[(fun, mask, mode, sig)] = entry
+    vjp, fill = entry
     ans, pullback = vjp(*args)
-    if getattr(vjp, "compiled", None) is None and any(mask) and _writes_arguments(fun, mask, args):
-        raise UnsupportedError(f"{fun.__name__} writes differentiated values into an argument and runs "
-                               "on the tape, which cannot hand that argument's gradient back")
+    if not fill:
+        return ans, pullback
 
     def call_pullback(g, *after):
         grads = pullback(g, *after)

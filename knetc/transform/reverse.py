@@ -275,7 +275,8 @@ class ReverseEmitter:
             if self.state.get(name, "zero") == "zero":
                 out.add(indent + 1, f"{d} = {contribution}", line)
                 out.add(indent, "else:", line)
-                out.add(indent + 1, f"{d} = zeros_like({name})", line)
+                # read-only zeros: nothing writes into this adjoint in place (not owned)
+                out.add(indent + 1, f"{d} = zeros_view({name})", line)
             else:
                 add = f"{d} + {contribution}" if kind == "array" else f"add_grad({d}, {contribution})"
                 out.add(indent + 1, f"{d} = {add}", line)
@@ -382,12 +383,20 @@ class ReverseEmitter:
                                   "it has no derivative rule (register one with knet.defvjp)")
         call_args = list(e.args)
         kw_text = "".join(f", {k}={a}" for k, a in e.kwargs)
+        contributions = []
         for i, a in positions:
             vjp = rule.vjp(i, gpu=self.u.on_gpu)
             if vjp is None:
                 raise self.u.error_at(line, f"differentiating {_describe(e)} with respect to argument {i + 1}",
                                       "its rule has no derivative for that argument")
-            self.acc(a, self.vjp_text(vjp, g, t, call_args, kw_text, e), out, indent, line)
+            contributions.append((a, self.vjp_text(vjp, g, t, call_args, kw_text, e)))
+        if (len(contributions) == 2 and contributions[0] == contributions[1]
+                and self.u.kinds.of(contributions[0][0]) == "array"):
+            # x * x, x + x: one contribution doubled (c * 2 is exactly c + c)
+            a, text = contributions[0]
+            contributions = [(a, f"{_operand(text)} * 2")]
+        for a, text in contributions:
+            self.acc(a, text, out, indent, line)
         for k, a in keywords:
             vjp = rule.kwvjps.get(k)
             if vjp is None:
@@ -539,6 +548,17 @@ def _own(s):
     if isinstance(s, ir.For):
         return {s.target, s.seq} | ({s.count} if s.count else set())
     return {s.count}
+
+
+def _operand(text):
+    """``text`` as the left operand of ``*``: parenthesised unless it binds tighter."""
+    import ast
+    node = ast.parse(text, mode="eval").body
+    if isinstance(node, (ast.Call, ast.Name, ast.Attribute, ast.Subscript, ast.Constant)):
+        return text
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div, ast.Pow, ast.MatMult)):
+        return text
+    return f"({text})"
 
 
 def _names_used(tmpl):
