@@ -4,6 +4,7 @@ The optimisations are visible in ``.source``; the gradients are checked against
 finite differences in float64.
 """
 import numpy as np
+import pytest
 
 import knetc as knet
 from knetc.testing import assert_tree_allclose, numeric_grad
@@ -288,3 +289,19 @@ def test_subtract_negates_the_reduced_adjoint():
     np.testing.assert_array_equal(vjp(g, None, R(3, 4), R(1, 4)), -g.sum(axis=0, keepdims=True))
     src = compiled(shifted, R(4, 3), R(1, 3), wrt=1)
     assert "= -unbroadcast(" in src
+
+
+def test_maximum_vjp_skips_the_tie_term_only_when_there_is_no_tie():
+    from knetc.runtime.rules import rule_for
+    vjp_x, vjp_y = rule_for(np.maximum).vjp(0), rule_for(np.maximum).vjp(1)
+    g = R(2, 3).astype(np.float32)
+    x = np.array([[1.0, -2.0, 3.0], [-1.0, 2.0, -3.0]], np.float32)
+    for y in (0.0, np.float32(0)):                    # no tie: the adjoint is g where x > 0
+        got = vjp_x(g, None, x, y)
+        np.testing.assert_array_equal(got, g * (x > 0))
+        assert got.dtype == np.float32
+    x[0, 1] = 0.0                                      # one tie: half of g to each side
+    want = g * (x > 0)
+    want[0, 1] = 0.5 * g[0, 1]
+    np.testing.assert_array_equal(vjp_x(g, None, x, 0.0), want)
+    assert vjp_y(g, None, x, 0.0) == pytest.approx(float(np.sum(g * (x < 0)) + 0.5 * g[0, 1]))

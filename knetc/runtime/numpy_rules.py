@@ -133,13 +133,26 @@ defvjp(np.arccos, lambda g, ans, x: -g / np.sqrt(1 - x * x))
 defvjp(np.logaddexp, lambda g, ans, x, y: unbroadcast(g * np.exp(x - ans), x),
                      lambda g, ans, x, y: unbroadcast(g * np.exp(y - ans), y),
 )
-# Ties send half of the adjoint to each side.
-# Ties split the adjoint; 0.5 * g keeps g's dtype (a float32 adjoint stays float32).
-defvjp(np.maximum, lambda g, ans, x, y: unbroadcast(g * (x > y) + 0.5 * g * (x == y), x),
-                   lambda g, ans, x, y: unbroadcast(g * (y > x) + 0.5 * g * (x == y), y),
+def _extreme_vjp(g, x, y, wins):
+    """The adjoint of ``x`` in ``maximum(x, y)`` / ``minimum(x, y)``: ``g`` where ``x`` wins,
+    half of it on ties, 0 elsewhere (``wins`` is ``x > y`` or ``x < y``).
+
+    Ties are rare (a ReLU input exactly 0), so for NumPy arrays the tie term is
+    only computed when there is one; elsewhere (CuPy, where testing would
+    synchronise, and traced values) it always is.
+    """
+    out = g * wins
+    ties = np.equal(x, y)
+    if type(ties) is not np.ndarray or ties.any():
+        out = out + 0.5 * g * ties          # 0.5 * g keeps g's dtype (float32 stays float32)
+    return unbroadcast(out, x)
+
+
+defvjp(np.maximum, lambda g, ans, x, y: _extreme_vjp(g, x, y, np.greater(x, y)),
+                   lambda g, ans, x, y: _extreme_vjp(g, y, x, np.greater(y, x)),
 )
-defvjp(np.minimum, lambda g, ans, x, y: unbroadcast(g * (x < y) + 0.5 * g * (x == y), x),
-                   lambda g, ans, x, y: unbroadcast(g * (y < x) + 0.5 * g * (x == y), y),
+defvjp(np.minimum, lambda g, ans, x, y: _extreme_vjp(g, x, y, np.less(x, y)),
+                   lambda g, ans, x, y: _extreme_vjp(g, y, x, np.less(y, x)),
 )
 defvjp(np.where, None,
        lambda g, ans, c, x, y: unbroadcast(np.where(c, g, 0.0), x),
