@@ -540,3 +540,14 @@ def test_mnist_mlp_epoch_on_gpu(cp):
     except FileNotFoundError as e:
         pytest.skip(f"MNIST not available: {e}")
     assert acc > 0.9, f"test accuracy {acc:.4f} after one epoch"
+
+
+def test_unbroadcast_on_cupy_is_one_reduction_and_stays_on_the_gpu(cp):
+    from knetc.runtime.rules import unbroadcast
+    g = np.random.default_rng(11).standard_normal((5, 3, 4))
+    for shape in [(3, 1), (1, 4), (4,), (1, 1, 1), (3, 4)]:
+        got = unbroadcast(cp.asarray(g), cp.zeros(shape))
+        assert is_cupy_array(got) and got.shape == shape
+        np.testing.assert_allclose(got.get(), unbroadcast(g, np.zeros(shape)), rtol=1e-12)
+    up = unbroadcast(2.0, cp.zeros((2, 3)))                # a scalar adjoint of a broadcast scalar use
+    assert is_cupy_array(up) and up.shape == (2, 3) and float(up[1, 2]) == 2.0

@@ -19,7 +19,8 @@ import functools
 
 import numpy as _np
 
-from .backend import array_module
+from . import gpu_kernels
+from .backend import array_module, is_cupy_array
 
 _ndarray = _np.ndarray
 
@@ -200,7 +201,9 @@ def unbroadcast(g, x):
     gshape = getattr(g, "shape", ())
     if gshape == shape:
         return g
-    xp = array_module(g)
+    if is_cupy_array(g):
+        return gpu_kernels.unbroadcast_to(g, shape)      # one reduction kernel
+    xp = array_module(g, x)
     if not hasattr(g, "shape"):
         g = xp.asarray(g)
     extra = g.ndim - len(shape)
