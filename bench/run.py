@@ -397,15 +397,19 @@ def report(results, wls, names, meta):
             if d.get("status") in ("FAILED", "error") or (
                     d.get("status") == "skipped" and n not in meta["unavailable"]):
                 notes.append(f"- {wl.NAME} / {n}: {d['status']}: {d['note']}")
-    for n in names:  # how knetc ran (source-to-source, or partly/wholly on its tape)
-        modes = {wl.NAME: results[wl.NAME].get(n, {}).get("note", "") for wl in wls}
-        modes = {k: v for k, v in modes.items() if v.startswith("mode=")}
-        if modes:
+    for n in names:  # how knetc ran (source-to-source, or partly/wholly on its tape), compile times
+        described = {wl.NAME: results[wl.NAME].get(n, {}).get("note", "") for wl in wls}
+        described = {k: v.split(", ") for k, v in described.items() if v.startswith("mode=")}
+        if described:
+            modes = {k: v[0] for k, v in described.items()}
             kinds = sorted(set(modes.values()))
             if len(kinds) == 1:
                 notes.append(f"- {n}: {kinds[0]} on every workload it ran")
             else:
                 notes.append(f"- {n}: " + ", ".join(f"{k} {v}" for k, v in modes.items()))
+            compiled = [f"{k} {v[1].replace('compiled in ', '')}" for k, v in described.items() if len(v) > 1]
+            if compiled:
+                notes.append(f"- {n}: code generation and compilation on the first call: " + ", ".join(compiled))
     if notes:
         p("")
         p("Notes:")

@@ -200,7 +200,16 @@ class GradFunction:
             if self._last is not None:
                 return f"# {self._name()} runs on the tape: no generated code\n"
             return f"# {self._name()} has not been called yet: the code is generated on the first call\n"
-        return "\n\n".join(_collect_sources(compiled))
+        return "\n\n".join(c.source for c in _collect_compiled(compiled))
+
+    @property
+    def compile_seconds(self):
+        """Seconds spent generating and compiling the code of the latest call (helpers included)."""
+        vjp = self._last[0] if self._last else None
+        compiled = getattr(vjp, "compiled", None)
+        if compiled is None:
+            return 0.0
+        return sum(c.compile_seconds for c in _collect_compiled(compiled))
 
     def __repr__(self):
         return f"<knetc.grad of {self._name()} wrt={self.wrt!r} mode={self.mode}>"
@@ -336,16 +345,17 @@ def _uses_tape(vjp):
     return False
 
 
-def _collect_sources(compiled, seen=None):
+def _collect_compiled(compiled, seen=None):
+    """``compiled`` and the compiled code of the helpers it calls, each once."""
     seen = seen if seen is not None else set()
     if id(compiled) in seen:
         return []
     seen.add(id(compiled))
-    out = [compiled.source]
+    out = [compiled]
     for f in getattr(compiled, "helper_funs", []):
         sub = _latest_compiled(f)
         if sub is not None:
-            out.extend(_collect_sources(sub, seen))
+            out.extend(_collect_compiled(sub, seen))
     return out
 
 

@@ -579,3 +579,21 @@ def test_out_buffers_must_match_the_gradient():
         knet.grad(loss, out=[np.zeros(3)])(w)
     with pytest.raises(ValueError, match="accumulate=True needs out="):
         knet.grad(loss, accumulate=True)
+
+
+def _timed_inner(w, x):
+    return np.tanh(w @ x)
+
+
+def _timed_outer(w, x):
+    return np.sum(_timed_inner(w, x) ** 2)
+
+
+def test_compile_seconds_covers_the_function_and_its_helpers():
+    g = knet.grad(_timed_outer)
+    assert g.compile_seconds == 0.0                       # nothing compiled before the first call
+    g(np.ones((2, 3)), np.ones((3, 4)))
+    from knetc.api import _collect_compiled
+    parts = _collect_compiled(g._last[0].compiled)
+    assert len(parts) == 2 and all(p.compile_seconds > 0 for p in parts)
+    assert g.compile_seconds == pytest.approx(sum(p.compile_seconds for p in parts))

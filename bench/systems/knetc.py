@@ -53,8 +53,11 @@ def loss_of(wl):
 
 class KnetcRunner(Runner):
     def describe(self):
-        """The mode knetc reports after the first call: 'source', 'mixed' or 'tape'."""
-        return f"mode={getattr(self.value_and_grad, 'mode', '?')}"
+        """The mode knetc reports after the first call ('source', 'mixed' or 'tape') and,
+        for compiled code, the time spent generating and compiling it."""
+        mode = getattr(self.value_and_grad, "mode", "?")
+        seconds = getattr(self.value_and_grad, "compile_seconds", 0.0)
+        return f"mode={mode}" + (f", compiled in {seconds * 1e3:.0f} ms" if seconds else "")
 
 
 def make(wl, device="cpu", mode=MODE):

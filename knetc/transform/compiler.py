@@ -7,6 +7,7 @@ pullback maps the result's adjoint to a tuple of adjoints, one per parameter
 """
 import itertools
 import linecache
+import time
 
 import gast
 import numpy as np
@@ -328,6 +329,7 @@ RUNTIME_NAMES = ("call_vjp", "zeros_like", "zeros_view", "zero_slots", "add_grad
 def compile_vjp(fun, active, param_values):
     """Compile ``fun`` for the given active-parameter mask and argument values."""
     from .dispatch import call_vjp
+    started = time.perf_counter()
     unit = Unit(fun, active, param_values)
     em = ReverseEmitter(unit)
     fwd, rev = em.emit()
@@ -380,7 +382,9 @@ def compile_vjp(fun, active, param_values):
             text.insert(_prologue_end(text), (2, f"{entry} = {p}", 0))
     text.append((3, f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})", 0))
     text.append((2, f"return {unit.result}, {pb_name}", 0))
-    return _build(unit, name, text, runtime)
+    compiled = _build(unit, name, text, runtime)
+    compiled.compile_seconds = time.perf_counter() - started
+    return compiled
 
 
 def _assigned_in(lines):
