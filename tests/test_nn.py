@@ -405,20 +405,21 @@ def test_lstm_cell_equals_its_composition_and_differentiates(axis, gshape, cshap
             np.testing.assert_allclose(got, num, rtol=1e-6, atol=1e-8)
 
 
+def lstm_cell_loss(w, xs):
+    """A language-model loss over ``nn.lstm`` steps (also run on CuPy by test_gpu.py)."""
+    H = w[1].shape[1]
+    h = np.zeros((H, xs.shape[2]))
+    c = np.zeros((H, xs.shape[2]))
+    total = 0.0
+    for t in range(xs.shape[0]):
+        h, c = nn.lstm(w[0] @ xs[t] + w[1] @ h + w[2], c)
+        total = total + np.sum(nn.logp(w[3] @ h) * xs[t])
+    return -total
+
+
 @needs_grad
 @pytest.mark.parametrize("mode", ["source", "tape"])
 def test_grad_through_lstm_cell_in_a_loop(mode):
     H, V, B, T = 3, 5, 4, 3
     w = [randn(4 * H, V), randn(4 * H, H), randn(4 * H, 1), randn(V, H)]
-    xs = randn(T, V, B)
-
-    def loss(w, xs):
-        h = np.zeros((H, xs.shape[2]))
-        c = np.zeros((H, xs.shape[2]))
-        total = 0.0
-        for t in range(xs.shape[0]):
-            h, c = nn.lstm(w[0] @ xs[t] + w[1] @ h + w[2], c)
-            total = total + np.sum(nn.logp(w[3] @ h) * xs[t])
-        return -total
-
-    _check_grad(loss, (w, xs), mode)
+    _check_grad(lstm_cell_loss, (w, randn(T, V, B)), mode)

@@ -20,6 +20,7 @@ import types
 import numpy as np
 
 from .backend import is_cupy_array
+from .rebinding import Rebinding
 
 # NumPy functions that build an array from shapes, scalars or lists -> their
 # name in an array module (NumPy's and CuPy's share these names).
@@ -101,33 +102,18 @@ DEVICE_RANDOM = _DeviceNumpy("numpy.random", np.random,
 DEVICE_NUMPY = _DeviceNumpy("numpy", np, dict({n: _creator(n) for n in _NAMES}, random=DEVICE_RANDOM))
 
 
-_LOCK = threading.Lock()
-_BOUND = {}   # id(namespace) -> [count, namespace, [names rebound to DEVICE_NUMPY]]
+def _numpy_names(namespace):
+    return [(k, np, DEVICE_NUMPY) for k, v in namespace.items() if v is np]
+
+
+_REBINDING = Rebinding(_numpy_names)
 
 
 def bind_device_numpy(namespace):
     """Rebind the names of ``namespace`` that refer to ``numpy`` to :data:`DEVICE_NUMPY` (counted)."""
-    with _LOCK:
-        entry = _BOUND.get(id(namespace))
-        if entry is not None:
-            entry[0] += 1
-            return
-        names = [k for k, v in namespace.items() if v is np]
-        for k in names:
-            namespace[k] = DEVICE_NUMPY
-        _BOUND[id(namespace)] = [1, namespace, names]
+    _REBINDING.apply(namespace)
 
 
 def unbind_device_numpy(namespace):
     """Undo one :func:`bind_device_numpy`; the last one restores ``numpy``."""
-    with _LOCK:
-        entry = _BOUND.get(id(namespace))
-        if entry is None:
-            return
-        entry[0] -= 1
-        if entry[0]:
-            return
-        del _BOUND[id(namespace)]
-        for k in entry[2]:
-            if namespace.get(k) is DEVICE_NUMPY:    # not rebound meanwhile
-                namespace[k] = np
+    _REBINDING.undo(namespace)

@@ -29,11 +29,11 @@ silently lost gradient.
 import functools
 import math
 import operator
-import threading
 
 import numpy as np
 
 from .box import Box, _no_rule, call, deep_unbox, deep_value, has_box, record
+from .rebinding import MISSING, Rebinding
 from .rules import is_nondiff, rule_for
 
 _ORIGINAL = {name: getattr(math, name) for name in dir(math)
@@ -183,9 +183,6 @@ TracedFloat.__name__ = TracedFloat.__qualname__ = "float"
 
 # --- installing -----------------------------------------------------------------------
 
-_LOCK = threading.Lock()
-_PATCHED = {}  # id(namespace dict) -> [count, dict, [(name, original, shim)]]
-_MISSING = object()
 MATH_NAMESPACE = vars(math)
 
 
@@ -208,46 +205,30 @@ def _math_names_in(namespace):
     return cached[1]
 
 
+def _changes(namespace):
+    """What the shims replace in ``namespace``: every function of ``math`` itself; in a
+    function's globals the names bound to ``math`` functions, and ``float``."""
+    if namespace is MATH_NAMESPACE:
+        return [(name, _ORIGINAL[name], shim) for name, shim in _SHIMS.items()]
+    changes = []
+    for key in _math_names_in(namespace):
+        value = namespace.get(key)
+        name = _NAME_OF.get(id(value))
+        if name is not None and _ORIGINAL[name] is value:
+            changes.append((key, value, _SHIMS[name]))
+    if "float" not in namespace and rule_for(float) is not None:
+        changes.append(("float", MISSING, TracedFloat))
+    return changes
+
+
+_REBINDING = Rebinding(_changes)
+
+
 def patch(namespace):
     """Put the shims into ``namespace`` (a module's dict); counted, see :func:`unpatch`."""
-    with _LOCK:
-        entry = _PATCHED.get(id(namespace))
-        if entry is not None:
-            entry[0] += 1
-            return
-        if namespace is MATH_NAMESPACE:
-            namespace.update(_SHIMS)
-            changes = None  # restored wholesale
-        else:
-            changes = []
-            for key in _math_names_in(namespace):
-                value = namespace.get(key)
-                name = _NAME_OF.get(id(value))
-                if name is not None and _ORIGINAL[name] is value:
-                    namespace[key] = _SHIMS[name]
-                    changes.append((key, value, _SHIMS[name]))
-            if "float" not in namespace and rule_for(float) is not None:
-                namespace["float"] = TracedFloat
-                changes.append(("float", _MISSING, TracedFloat))
-        _PATCHED[id(namespace)] = [1, namespace, changes]
+    _REBINDING.apply(namespace)
 
 
 def unpatch(namespace):
     """Undo one :func:`patch` of ``namespace``; the last one restores the originals."""
-    with _LOCK:
-        entry = _PATCHED.get(id(namespace))
-        if entry is None:
-            return
-        entry[0] -= 1
-        if entry[0]:
-            return
-        del _PATCHED[id(namespace)]
-        if namespace is MATH_NAMESPACE:
-            namespace.update(_ORIGINAL)
-            return
-        for name, original, shim in entry[2]:
-            if namespace.get(name) is shim:  # not rebound meanwhile
-                if original is _MISSING:
-                    del namespace[name]
-                else:
-                    namespace[name] = original
+    _REBINDING.undo(namespace)
