@@ -597,3 +597,19 @@ def test_compile_seconds_covers_the_function_and_its_helpers():
     parts = _collect_compiled(g._last[0].compiled)
     assert len(parts) == 2 and all(p.compile_seconds > 0 for p in parts)
     assert g.compile_seconds == pytest.approx(sum(p.compile_seconds for p in parts))
+
+
+def _zeros_state(H, B):
+    return np.zeros((H, B))
+
+
+def _loss_with_plain_helper(w, x):
+    h = _zeros_state(w.shape[0], x.shape[1])
+    return np.sum(np.tanh(w @ x + h))
+
+
+def test_helpers_without_differentiated_arguments_are_plain_calls_on_numpy():
+    g = knet.grad(_loss_with_plain_helper)
+    w, x = np.ones((2, 3)), np.ones((3, 4))
+    np.testing.assert_allclose(g(w, x), numeric_grad(_loss_with_plain_helper, (w, x)), rtol=1e-6)
+    assert "h = _zeros_state(_t" in g.source and "call_on_gpu" not in g.source

@@ -542,3 +542,27 @@ def test_unbroadcast_on_cupy_is_one_reduction_and_stays_on_the_gpu(cp):
         np.testing.assert_allclose(got.get(), unbroadcast(g, np.zeros(shape)), rtol=1e-12)
     up = unbroadcast(2.0, cp.zeros((2, 3)))                # a scalar adjoint of a broadcast scalar use
     assert is_cupy_array(up) and up.shape == (2, 3) and float(up[1, 2]) == 2.0
+
+
+def _init_state(H, B):
+    return np.zeros((H, B)), np.arange(B)   # made in a helper that takes no differentiated argument
+
+
+def _state_loss(w, x):
+    h, cols = _init_state(w.shape[0], x.shape[1])
+    h = np.tanh(w @ x + h)
+    return np.sum(h[:, cols[::-1]] * h)
+
+
+@pytest.mark.parametrize("mode", ["source", "tape"])
+def test_arrays_made_by_plain_helpers_land_on_the_gpu(cp, mode):
+    r = np.random.default_rng(12)
+    w, x = r.standard_normal((3, 4)), r.standard_normal((4, 5))
+    want = knetc.grad(_state_loss, mode=mode)(w, x)
+    g = knetc.grad(_state_loss, mode=mode)
+    got = g(cp.asarray(w), cp.asarray(x))
+    assert is_cupy_array(got)
+    np.testing.assert_allclose(got.get(), want, rtol=1e-10)
+    if mode == "source":
+        assert "call_on_gpu(_init_state, " in g.source
+    assert _init_state(2, 3)[0].__class__ is np.ndarray    # numpy is itself again afterwards

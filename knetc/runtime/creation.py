@@ -117,3 +117,23 @@ def bind_device_numpy(namespace):
 def unbind_device_numpy(namespace):
     """Undo one :func:`bind_device_numpy`; the last one restores ``numpy``."""
     _REBINDING.undo(namespace)
+
+
+def call_on_gpu(fun, *args, **kwargs):
+    """Call ``fun`` with the names of its module that refer to ``numpy`` creating arrays on the GPU.
+
+    Code compiled for CuPy arguments calls helpers that take no differentiated
+    argument (``h = init_state(H, B)``) through this, so that the arrays they
+    create land where the model runs.
+    """
+    import cupy
+    space = getattr(fun, "__globals__", None)
+    previous = set_current_module(cupy)
+    if space is not None:
+        bind_device_numpy(space)
+    try:
+        return fun(*args, **kwargs)
+    finally:
+        if space is not None:
+            unbind_device_numpy(space)
+        set_current_module(previous)

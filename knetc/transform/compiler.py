@@ -323,7 +323,8 @@ def _all_names(node):
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
 
-RUNTIME_NAMES = ("call_vjp", "zeros_like", "zeros_view", "zero_slots", "add_grad", "add_at", "array_module")
+RUNTIME_NAMES = ("call_vjp", "zeros_like", "zeros_view", "zero_slots", "add_grad", "add_at", "array_module",
+                 "call_on_gpu")
 
 
 def compile_vjp(fun, active, param_values):
@@ -335,7 +336,8 @@ def compile_vjp(fun, active, param_values):
     fwd, rev = em.emit()
     runtime = {"call_vjp": call_vjp, "zeros_like": tree.zeros_like_tree,
                "zeros_view": tree.zeros_view, "zero_slots": tree.zero_slots,
-               "add_grad": tree.add_grad, "add_at": tree.add_at, "array_module": creation.array_module}
+               "add_grad": tree.add_grad, "add_at": tree.add_at, "array_module": creation.array_module,
+               "call_on_gpu": creation.call_on_gpu}
     for n in RUNTIME_NAMES:
         unit.names.taken.add(n)
     name = unit.names.fresh(f"{unit.result}_vjp")

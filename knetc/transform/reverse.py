@@ -192,15 +192,22 @@ class ReverseEmitter:
                 mask = tuple(a in self.u.D for a in list(e.args) + [v for _, v in e.kwargs])
                 free = [v for v in e.free if v in self.u.D]
                 if not any(mask) and not free:
-                    return f"{t} = {e.func}({args})"
+                    return self._plain_call(t, e, args)
                 sep = ", " if args else ""
                 extra = f", _free={_names_tuple(free)}" if free else ""
                 if e.fun is not None and not e.kwargs:
                     self.u.static_calls.append((e.fun, mask))
                 return (f"{t}, {self.u.pullback_name(s)} = "
                         f"call_vjp({e.func}, {_mask_text(mask)}{sep}{args}{extra})")
-            return f"{t} = {e.func}({args})"
+            return self._plain_call(t, e, args)
         raise AssertionError(e)
+
+    def _plain_call(self, t, e, args):
+        """A helper call that needs no gradient; in code compiled for CuPy arguments the
+        arrays it creates (``np.zeros``...) go to the GPU too (see runtime/creation.py)."""
+        if self.u.on_gpu:
+            return f"{t} = call_on_gpu({e.func}{', ' if args else ''}{args})"
+        return f"{t} = {e.func}({args})"
 
     # ---- reverse sweep -------------------------------------------------------
     def reverse(self, stmts, out, indent, locals_, in_loop):
