@@ -548,3 +548,40 @@ def test_kernel_path_leaves_mixed_dtypes_to_the_reference(on_host):
     assert got.dtype == np.float64
     np.testing.assert_array_equal(got, gk.relu_vjp_ref(g64, x32))
     assert gk.sigm(2.0) == gk.sigm_ref(2.0)       # Python scalars: the reference
+
+
+# --- arrays created from shapes follow the device (with a stand-in for CuPy) ------------------------
+def _made_from_shapes(n):
+    return np.zeros((n, 2)), np.arange(n), np.random.randn(n)
+
+
+def _raising_helper():
+    np.zeros(1)
+    raise RuntimeError("inside the helper")
+
+
+def test_call_on_gpu_creates_with_the_gpu_module_and_restores_numpy(monkeypatch):
+    from knetc.runtime import creation
+    fake = types.ModuleType("cupy")
+    fake.ndarray = type("FakeDeviceArray", (), {})          # nothing knetc sees is one of these
+    fake.zeros = lambda shape, **kw: ("zeros on the device", shape)
+    fake.arange = lambda n, **kw: ("arange on the device", n)
+    fake.random = types.SimpleNamespace(randn=lambda *shape: ("randn on the device", shape))
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    got = creation.call_on_gpu(_made_from_shapes, 3)
+    assert got == (("zeros on the device", (3, 2)), ("arange on the device", 3), ("randn on the device", (3,)))
+    assert globals()["np"] is np and creation.current_module() is np     # restored afterwards
+    with pytest.raises(RuntimeError, match="inside the helper"):
+        creation.call_on_gpu(_raising_helper)
+    assert globals()["np"] is np and creation.current_module() is np     # also after an error
+    nested = creation.call_on_gpu(lambda: creation.call_on_gpu(_made_from_shapes, 1))
+    assert nested[0] == ("zeros on the device", (1, 2)) and globals()["np"] is np
+    # everything else on the stand-in NumPy is NumPy's own
+    assert creation.DEVICE_NUMPY.tanh is np.tanh and creation.DEVICE_NUMPY.random.seed is np.random.seed
+
+
+def test_device_numpy_creates_numpy_arrays_when_the_current_module_is_numpy():
+    from knetc.runtime import creation
+    z = creation.DEVICE_NUMPY.zeros((2, 3), dtype=np.float32)
+    assert type(z) is np.ndarray and z.dtype == np.float32 and z.shape == (2, 3)
+    assert creation.array_module([np.ones(2), {"a": 1.0}]) is np
