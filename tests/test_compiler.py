@@ -613,3 +613,26 @@ def test_helpers_without_differentiated_arguments_are_plain_calls_on_numpy():
     w, x = np.ones((2, 3)), np.ones((3, 4))
     np.testing.assert_allclose(g(w, x), numeric_grad(_loss_with_plain_helper, (w, x)), rtol=1e-6)
     assert "h = _zeros_state(_t" in g.source and "call_on_gpu" not in g.source
+
+
+def _mean_of_stack(w, hs):
+    return np.mean(np.stack(hs), axis=0) * w
+
+
+def _loss_growing_list_after_helper(w):
+    hs = [w * 1.0, np.tanh(w)]
+    total = 0.0
+    for _ in range(2):
+        y = _mean_of_stack(w, hs)          # the helper's pullback needs hs as it is now
+        hs.append(np.sin(y))              # ... and the caller grows it afterwards
+        hs[0] = hs[0] * 2.0               # ... and replaces an entry
+        total = total + np.sum(y * y)
+    return total
+
+
+def test_a_list_the_caller_changes_after_a_helper_call_keeps_its_value_at_the_call():
+    # found by the fuzzer (seed 401619): the helper's pullback stacked the grown list
+    w = np.array([0.3, -0.5, 0.8])
+    for mode in ("source", "tape"):
+        got = knet.grad(_loss_growing_list_after_helper, mode=mode)(w)
+        assert_tree_allclose(got, numeric_grad(_loss_growing_list_after_helper, (w,)), rtol=1e-6, atol=1e-9)

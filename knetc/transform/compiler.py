@@ -245,10 +245,13 @@ def _snapshot_growing_lists(unit, stmts):
 
     The reverse sweep sees containers in their final state, so a rule such
     as ``np.stack(hs)`` must keep the list as it was when it was called.
+    A list that came in as a parameter (or a closure variable) counts as
+    written: the caller may append to it before this function's pullback runs.
     """
     written = {s.obj for s in ir.walk(stmts) if isinstance(s, (ir.SetItem, ir.Append))}
     written |= {m for s in ir.walk(stmts) if isinstance(s, ir.Assign)
                 for m in getattr(s.expr, "mutated", [])}
+    written |= set(unit.params) | set(unit.freevars)
     if not written:
         return
     for block in _blocks(stmts):
