@@ -5,7 +5,9 @@ cannot send it to CuPy. For the same code to run on either device:
 
 * the compiler rewrites such calls to ``xp.zeros((H, B))``, with
   ``xp = array_module(w, x, y)`` computed once from the function's arguments
-  (see :data:`CREATION` for the functions concerned);
+  (see :data:`CREATION` for the functions concerned), and code compiled for
+  CuPy arguments runs helpers that take no differentiated argument through
+  :func:`call_on_gpu`;
 * the tape, while it records a function called with CuPy arrays, binds the
   names of that function's globals that refer to ``numpy`` to
   :data:`DEVICE_NUMPY`, which creates arrays with the module of the arguments
