@@ -636,3 +636,21 @@ def test_a_list_the_caller_changes_after_a_helper_call_keeps_its_value_at_the_ca
     for mode in ("source", "tape"):
         got = knet.grad(_loss_growing_list_after_helper, mode=mode)(w)
         assert_tree_allclose(got, numeric_grad(_loss_growing_list_after_helper, (w,)), rtol=1e-6, atol=1e-9)
+
+
+def _swapping(w, x):
+    a, b = w[0] * x, np.tanh(w[1])
+    for _ in range(3):
+        a, b = b, a * 0.5 + b              # both right sides are read before either name is bound
+    c, (d, e) = a, (b, a)                   # nested targets still unpack a tuple
+    return np.sum(a * c) + np.sum(d * e)
+
+
+def test_parallel_assignment_binds_each_element_without_a_tuple():
+    w, x = [np.array([0.3, -0.7]), np.array([0.2, 0.9])], np.array([1.5, -0.4])
+    g = knet.grad(_swapping)
+    assert_tree_allclose(g(w, x), numeric_grad(_swapping, (w, x)), rtol=1e-6, atol=1e-9)
+    assert _swapping(w, x) == pytest.approx(
+        knet.value_and_grad(_swapping)(w, x)[0])
+    primal = g.source.split("def _swapping_pullback")[0]
+    assert [line.strip() for line in primal.splitlines() if " = (" in line] == ["_t8 = (b, a)"]  # the nested one

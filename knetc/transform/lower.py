@@ -457,6 +457,8 @@ class Lowerer:
             self.emit(ir.Assign(target=target.id, expr=expr), node)
             return
         if isinstance(target, (gast.Tuple, gast.List)):
+            if self._parallel_assign(target, value, node):
+                return
             whole = self.atom(value)
             for i, elt in enumerate(target.elts):
                 if isinstance(elt, gast.Starred):
@@ -479,6 +481,29 @@ class Lowerer:
             return
         self.fail("assignment to an attribute" if isinstance(target, gast.Attribute)
                   else f"assignment to {type(target).__name__}", target)
+
+    def _parallel_assign(self, target, value, node):
+        """``a, b = b, a`` / ``x, y = f(u), g(v)``: one assignment per element, no tuple.
+
+        Each element then has its own adjoint, so a value that is only swapped
+        out of the way gets none (with a tuple in between, the whole tuple
+        would be differentiated). Names that the assignment rebinds are copied
+        first, as Python evaluates the right side before binding.
+        """
+        if not (isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts)):
+            return False
+        if any(isinstance(e, gast.Starred) for e in list(value.elts) + list(target.elts)):
+            return False
+        rebound = {e.id for e in target.elts if isinstance(e, gast.Name)}
+        atoms = []
+        for elt in value.elts:
+            a = self.atom(elt)
+            if a in rebound:
+                a = self.temp(ir.Copy(a), node)
+            atoms.append(a)
+        for elt, a in zip(target.elts, atoms):
+            self.assign(elt, gast.Name(id=a, ctx=gast.Load(), annotation=None, type_comment=None), node)
+        return True
 
     def for_loop(self, s):
         if s.orelse:
