@@ -654,3 +654,22 @@ def test_parallel_assignment_binds_each_element_without_a_tuple():
         knet.value_and_grad(_swapping)(w, x)[0])
     primal = g.source.split("def _swapping_pullback")[0]
     assert [line.strip() for line in primal.splitlines() if " = (" in line] == ["_t8 = (b, a)"]  # the nested one
+
+
+def _dead_loop(a, b):
+    for _ in range(2):
+        a = np.sqrt(a - 10.0)              # NaN, in a value that is then swapped out of use
+    a, b = b, a
+    return np.sum(a * a)
+
+
+def test_a_loop_no_adjoint_reaches_only_restores_and_gives_no_nan():
+    # found by the fuzzer (seed 501587): 0 * NaN in the reverse of a loop whose result is unused
+    a, b = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    for mode in ("source",):
+        g = knet.grad(_dead_loop, wrt=(0, 1), mode=mode)
+        with np.errstate(invalid="ignore"):
+            da, db = g(a, b)
+        np.testing.assert_array_equal(da, np.zeros(2))
+        np.testing.assert_allclose(db, 2 * b)
+        assert "no adjoint reaches this loop" in g.source

@@ -530,6 +530,58 @@ class ReverseEmitter:
             out.items.extend(orelse.items)
 
     def reverse_loop(self, s, out, indent, in_loop):
+        if self._moves_only_zeros(s):
+            self._restoring_loop(s, out, indent)
+        else:
+            self._adjoint_loop(s, out, indent)
+        if isinstance(s, ir.For) and self.push_at_site(s, s.target, in_loop):
+            out.add(indent, f"{s.target} = _stack.pop()", s.line)
+
+    def _moves_only_zeros(self, s):
+        """True when no adjoint reaches a flat loop: what it writes that outlives it has a zero adjoint.
+
+        Its reverse pass would then only move zeros (and turn a NaN or inf that
+        the loop computed, in a value nothing uses, into a NaN gradient).
+        """
+        if any(isinstance(st, (ir.If, ir.For, ir.While)) for st in s.body):
+            return False
+        local = block_locals(s.body, self.u.names_outside(s.body))
+        written = set()
+        for st in s.body:
+            if isinstance(st, ir.Assign):
+                written.add(st.target)
+                written.update(getattr(st.expr, "mutated", []))
+            elif isinstance(st, (ir.SetItem, ir.Append)):
+                written.add(st.obj)
+        if isinstance(s, ir.For):
+            written.add(s.target)
+        live = (written - local) & self.u.D
+        return all(self.state.get(n, "zero") == "zero" for n in live)
+
+    def _restoring_loop(self, s, out, indent):
+        """The reverse of a loop no adjoint reaches: only the values it saved are restored."""
+        saved = (dict(self.state), set(self.owned))
+        local = block_locals(s.body, self.u.names_outside(s.body))
+        body = Lines()
+        self.reverse(s.body, body, indent + 1, local, True)
+        self.pending.pop(id(local), None)
+        self.state, self.owned = saved
+        pops = [item for item in body.items if item[1].endswith(" = _stack.pop()")]
+        if pops:
+            self._loop_header(s, out, indent)
+            out.add(indent + 1, "# no adjoint reaches this loop: restore what it saved", 0)
+            out.items.extend(pops)
+
+    def _loop_header(self, s, out, indent):
+        if isinstance(s, ir.For):
+            self.use(s.seq, *([s.count] if s.count else []))
+            seq = f"{s.seq}[:{s.count}]" if s.count else s.seq
+            out.add(indent, f"for {s.target} in reversed({seq}):", s.line)
+        else:
+            self.use(s.count)
+            out.add(indent, f"for _ in range({s.count}):", s.line)
+
+    def _adjoint_loop(self, s, out, indent):
         local, touched = self._enter_block(s.body, out, indent)
         self.owned = set()
         body = Lines()
@@ -539,16 +591,8 @@ class ReverseEmitter:
         for n in local:
             self.state[n] = "zero"
         if body.items:
-            if isinstance(s, ir.For):
-                self.use(s.seq, *([s.count] if s.count else []))
-                seq = f"{s.seq}[:{s.count}]" if s.count else s.seq
-                out.add(indent, f"for {s.target} in reversed({seq}):", s.line)
-            else:
-                self.use(s.count)
-                out.add(indent, f"for _ in range({s.count}):", s.line)
+            self._loop_header(s, out, indent)
             out.items.extend(body.items)
-        if isinstance(s, ir.For) and self.push_at_site(s, s.target, in_loop):
-            out.add(indent, f"{s.target} = _stack.pop()", s.line)
 
 
 def _own(s):
