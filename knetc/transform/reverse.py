@@ -504,6 +504,12 @@ class ReverseEmitter:
         return out
 
     def reverse_if(self, s, out, indent, in_loop):
+        if self._moves_only_zeros(s):
+            self._restores_only(lambda lines: self._adjoint_if(s, lines, indent, in_loop), out)
+        else:
+            self._adjoint_if(s, out, indent, in_loop)
+
+    def _adjoint_if(self, s, out, indent, in_loop):
         local_b, touched_b = self._enter_block(s.body, out, indent)
         local_o, touched_o = self._enter_block(s.orelse, out, indent)
         owned = set(self.owned)
@@ -531,46 +537,45 @@ class ReverseEmitter:
 
     def reverse_loop(self, s, out, indent, in_loop):
         if self._moves_only_zeros(s):
-            self._restoring_loop(s, out, indent)
+            self._restores_only(lambda lines: self._adjoint_loop(s, lines, indent), out)
         else:
             self._adjoint_loop(s, out, indent)
         if isinstance(s, ir.For) and self.push_at_site(s, s.target, in_loop):
             out.add(indent, f"{s.target} = _stack.pop()", s.line)
 
     def _moves_only_zeros(self, s):
-        """True when no adjoint reaches a flat loop: what it writes that outlives it has a zero adjoint.
+        """True when no adjoint reaches an if or a loop: what it writes that outlives it has a zero adjoint.
 
         Its reverse pass would then only move zeros (and turn a NaN or inf that
-        the loop computed, in a value nothing uses, into a NaN gradient).
+        it computed, in a value nothing uses, into a NaN gradient).
         """
-        if any(isinstance(st, (ir.If, ir.For, ir.While)) for st in s.body):
-            return False
-        local = block_locals(s.body, self.u.names_outside(s.body))
+        blocks = [s.body, s.orelse] if isinstance(s, ir.If) else [s.body]
+        local = set().union(*(block_locals(b, self.u.names_outside(b)) for b in blocks))
         written = set()
-        for st in s.body:
+        for st in ir.walk([s]):
             if isinstance(st, ir.Assign):
                 written.add(st.target)
                 written.update(getattr(st.expr, "mutated", []))
             elif isinstance(st, (ir.SetItem, ir.Append)):
                 written.add(st.obj)
-        if isinstance(s, ir.For):
-            written.add(s.target)
+            elif isinstance(st, ir.For):
+                written.add(st.target)
         live = (written - local) & self.u.D
         return all(self.state.get(n, "zero") == "zero" for n in live)
 
-    def _restoring_loop(self, s, out, indent):
-        """The reverse of a loop no adjoint reaches: only the values it saved are restored."""
-        saved = (dict(self.state), set(self.owned))
-        local = block_locals(s.body, self.u.names_outside(s.body))
-        body = Lines()
-        self.reverse(s.body, body, indent + 1, local, True)
-        self.pending.pop(id(local), None)
-        self.state, self.owned = saved
-        pops = [item for item in body.items if item[1].endswith(" = _stack.pop()")]
-        if pops:
-            self._loop_header(s, out, indent)
-            out.add(indent + 1, "# no adjoint reaches this loop: restore what it saved", 0)
-            out.items.extend(pops)
+    def _restores_only(self, emit, out):
+        """Emit a block's reverse with ``emit(lines)``, then keep only the restores of saved
+        values (``x = _stack.pop()``) and the ifs and loops around them: no adjoint reaches
+        the block, so everything else would compute zeros."""
+        saved = (dict(self.state), set(self.owned), {k: set(v) for k, v in self.pending.items()})
+        lines = Lines()
+        emit(lines)
+        self.state, self.owned, self.pending = saved
+        kept = _restores(lines.items)
+        if kept:
+            indent = kept[0][0]
+            kept.insert(1, (indent + 1, "# no adjoint reaches this block: restore what it saved", 0))
+            out.items.extend(kept)
 
     def _loop_header(self, s, out, indent):
         if isinstance(s, ir.For):
@@ -593,6 +598,31 @@ class ReverseEmitter:
         if body.items:
             self._loop_header(s, out, indent)
             out.items.extend(body.items)
+
+
+def _restores(items):
+    """The lines of ``items`` that restore a saved value, with the block headers they need."""
+    kept = []
+    i = 0
+    while i < len(items):
+        indent, text, line = items[i]
+        if text.endswith(":") and not text.startswith("#"):
+            j = i + 1
+            while j < len(items) and items[j][0] > indent:
+                j += 1
+            inner = _restores(items[i + 1:j])
+            if inner:
+                if text == "else:" and not (kept and kept[-1][0] >= indent):
+                    # the if branch restores nothing: keep its header with an empty body
+                    head = next(k for k in range(i - 1, -1, -1) if items[k][0] == indent)
+                    kept += [items[head], (indent + 1, "pass", 0)]
+                kept += [items[i]] + inner
+            i = j
+        else:
+            if text.endswith(" = _stack.pop()"):
+                kept.append(items[i])
+            i += 1
+    return kept
 
 
 def _own(s):
