@@ -27,7 +27,7 @@ from knetc import device, nn
 from knetc.runtime import gpu_kernels as gk
 from knetc.runtime.backend import is_cupy_array
 from knetc.runtime.rules import all_rules, rule_for
-from knetc.testing import assert_tree_allclose
+from knetc.testing import _as_lists, _leaves, _random_like, assert_tree_allclose
 
 pytestmark = [
     pytest.mark.gpu,
@@ -54,33 +54,6 @@ def sibling(name):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
-
-
-def _leaves(x):
-    if isinstance(x, dict):
-        return [leaf for v in x.values() for leaf in _leaves(v)]
-    if isinstance(x, (list, tuple)):
-        return [leaf for v in x for leaf in _leaves(v)]
-    return [x]
-
-
-def _as_lists(x):
-    if isinstance(x, dict):
-        return {k: _as_lists(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_as_lists(v) for v in x]
-    return x
-
-
-def _random_like(x, rng):
-    """A random adjoint with the structure of a result (floats for scalars), on the CPU."""
-    if isinstance(x, dict):
-        return {k: _random_like(v, rng) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_random_like(v, rng) for v in x]
-    if np.ndim(x) > 0:
-        return rng.standard_normal(np.shape(x))
-    return float(rng.standard_normal())
 
 
 def relerr(a, b):

@@ -56,6 +56,8 @@ import warnings
 
 import numpy as np
 
+from knetc.testing import _leaves
+
 # Constructs the default grammar leaves out because knetc gets them wrong; their
 # minimal reproducers are the strict-xfail tests test_open_fuzz_bug in
 # tests/test_fuzz.py. KNETC_FUZZ_KNOWN_BUGS=1 (or a comma-separated list of these
@@ -1735,14 +1737,6 @@ def load_module(source, directory, name):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def _leaves(x):
-    if isinstance(x, dict):
-        return [l for v in x.values() for l in _leaves(v)]
-    if isinstance(x, (list, tuple)):
-        return [l for v in x for l in _leaves(v)]
-    return [x]
 
 
 def _finite_and_small(tree, bound):
