@@ -285,6 +285,52 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
+def _table(p, caption, head, rows):
+    """A captioned markdown table: ``head`` the column titles, ``rows`` lists of cells."""
+    p("")
+    p(caption)
+    p("")
+    p("| " + " | ".join(head) + " |")
+    p("|---" * len(head) + "|")
+    for row in rows:
+        p("| " + " | ".join(row) + " |")
+
+
+def _step_cell(d, base, name):
+    s = d.get("s_per_step")
+    if s is None:
+        return d.get("status", "-") if d.get("status") != "skipped" else "n/a"
+    if base and name != "handwritten":
+        return f"{fmt_time(s)} ({s / base:.2f}x)"
+    return fmt_time(s)
+
+
+def _first_call_cell(d):
+    fc, s = d.get("first_call_s"), d.get("s_per_step")
+    return fmt_time(fc) + (f" (+{fmt_time(max(fc - s, 0))})" if fc is not None and s else "")
+
+
+def _check_cell(d, tolerance):
+    if d.get("status") == "skipped":
+        return "n/a"
+    if d.get("max_rel_err") is None:
+        return d.get("status", "-")
+    tag = "ok" if d["max_rel_err"] <= tolerance else "FAILED"
+    return f"{tag} {d['max_rel_err']:.0e}"
+
+
+def _target_cell(r, a, b, workload):
+    goal = next(((op, bound) for ta, tb, op, bound, ws in TARGETS
+                 if (ta, tb) == (a, b) and workload in ws), None)
+    sa, sb = r.get(a, {}).get("s_per_step"), r.get(b, {}).get("s_per_step")
+    if goal is None or sa is None or sb is None:
+        return f"{sa / sb:.2f}" if sa and sb else "-"
+    op, bound = goal
+    x = sa / sb
+    ok = {"<=": x <= bound, ">=": x >= bound, ">": x > bound}[op]
+    return f"{x:.2f} ({op} {bound:g}: {'met' if ok else '**missed**'})"
+
+
 def report(results, wls, names, meta):
     out = []
     p = out.append
@@ -292,102 +338,34 @@ def report(results, wls, names, meta):
     p(f"Machine: {meta['machine']}  ")
     p(f"Python {meta['python']}; " + "; ".join(meta["versions"].values()) + "  ")
     p(f"Mode: {meta['mode']}, device {meta['device']}, threads: {meta['threads']}; data from {meta['data']}")
-    p("")
-    p("Seconds per training step (gradient + SGD update), median; in parentheses: ratio to handwritten.")
-    p("")
-    p("| workload | " + " | ".join(names) + " |")
-    p("|---" * (len(names) + 1) + "|")
-    for wl in wls:
-        r = results[wl.NAME]
-        base = r.get("handwritten", {}).get("s_per_step")
-        cells = []
-        for n in names:
-            d = r.get(n, {})
-            s = d.get("s_per_step")
-            if s is None:
-                cells.append(d.get("status", "-") if d.get("status") != "skipped" else "n/a")
-            elif base and n != "handwritten":
-                cells.append(f"{fmt_time(s)} ({s / base:.2f}x)")
-            else:
-                cells.append(fmt_time(s))
-        p(f"| {wl.NAME} | " + " | ".join(cells) + " |")
-    p("")
-    p("Projected time of the paper's full workload (steps x seconds per step; training steps only).")
-    p("")
-    p("| workload | steps | " + " | ".join(names) + " |")
-    p("|---" * (len(names) + 2) + "|")
-    for wl in wls:
-        r = results[wl.NAME]
-        cells = [fmt_total(r.get(n, {}).get("s_per_step") * wl.STEPS_FULL)
-                 if r.get(n, {}).get("s_per_step") is not None else "-" for n in names]
-        p(f"| {wl.NAME} | {wl.STEPS_FULL:,} ({wl.STEPS_NOTE}) | " + " | ".join(cells) + " |")
-    p("")
-    p("First call: setup plus the first gradient call, which includes compilation for knetc and jax (not in the times above); in parentheses: its excess over one timed step, about the compile time.")
-    p("")
-    p("| workload | " + " | ".join(names) + " |")
-    p("|---" * (len(names) + 1) + "|")
-    for wl in wls:
-        r = results[wl.NAME]
-        cells = []
-        for n in names:
-            d = r.get(n, {})
-            fc, s = d.get("first_call_s"), d.get("s_per_step")
-            cells.append(fmt_time(fc) + (f" (+{fmt_time(max(fc - s, 0))})" if fc is not None and s else ""))
-        p(f"| {wl.NAME} | " + " | ".join(cells) + " |")
-    p("")
-    p(f"Correctness on the first batch: largest relative error of loss and gradients vs the reference "
-      f"(pass: < {meta['tolerance']:g}).")
-    p("")
-    p("| workload | " + " | ".join(names) + " |")
-    p("|---" * (len(names) + 1) + "|")
-    for wl in wls:
-        r = results[wl.NAME]
-        cells = []
-        for n in names:
-            d = r.get(n, {})
-            if d.get("status") == "skipped":
-                cells.append("n/a")
-            elif d.get("max_rel_err") is None:
-                cells.append(d.get("status", "-"))
-            else:
-                tag = "ok" if d["max_rel_err"] <= meta["tolerance"] else "FAILED"
-                cells.append(f"{tag} {d['max_rel_err']:.0e}")
-        p(f"| {wl.NAME} | " + " | ".join(cells) + " |")
+    head = ["workload"] + names
+
+    def rows(cell, *lead):
+        """One row per workload: its name, ``lead(wl)`` cells, then ``cell(wl, n, d)`` per system."""
+        return [[wl.NAME] + [f(wl) for f in lead] + [cell(wl, n, results[wl.NAME].get(n, {})) for n in names]
+                for wl in wls]
+
+    def base(wl):
+        return results[wl.NAME].get("handwritten", {}).get("s_per_step")
+
+    _table(p, "Seconds per training step (gradient + SGD update), median; in parentheses: ratio to handwritten.",
+           head, rows(lambda wl, n, d: _step_cell(d, base(wl), n)))
+    _table(p, "Projected time of the paper's full workload (steps x seconds per step; training steps only).",
+           ["workload", "steps"] + names,
+           rows(lambda wl, n, d: fmt_total(d["s_per_step"] * wl.STEPS_FULL) if d.get("s_per_step") is not None
+                else "-", lambda wl: f"{wl.STEPS_FULL:,} ({wl.STEPS_NOTE})"))
+    _table(p, "First call: setup plus the first gradient call, which includes compilation for knetc and jax "
+           "(not in the times above); in parentheses: its excess over one timed step, about the compile time.",
+           head, rows(lambda wl, n, d: _first_call_cell(d)))
+    _table(p, f"Correctness on the first batch: largest relative error of loss and gradients vs the reference "
+           f"(pass: < {meta['tolerance']:g}).", head, rows(lambda wl, n, d: _check_cell(d, meta["tolerance"])))
     if meta["device"] == "gpu":
-        p("")
-        p("Allocations that reached the CUDA driver during the timed blocks (the CuPy systems share "
-          "knetc's counting memory pool; 0 means the pool served every step):")
-        p("")
-        p("| workload | " + " | ".join(names) + " |")
-        p("|---" * (len(names) + 1) + "|")
-        for wl in wls:
-            cells = [str(results[wl.NAME].get(n, {}).get("driver_allocations_timed", None)).replace("None", "-")
-                     for n in names]
-            p(f"| {wl.NAME} | " + " | ".join(cells) + " |")
-    p("")
-    p("Targets (ratios of seconds per step):")
-    p("")
-    cols = []
-    for a, b, *_ in TARGETS:
-        if (a, b) not in cols:
-            cols.append((a, b))
-    p("| workload | " + " | ".join(f"{a} / {b}" for a, b in cols) + " |")
-    p("|---" * (len(cols) + 1) + "|")
-    for wl in wls:
-        r = results[wl.NAME]
-        cells = []
-        for a, b in cols:
-            goal = next(((op, bound) for ta, tb, op, bound, ws in TARGETS
-                         if (ta, tb) == (a, b) and wl.NAME in ws), None)
-            sa, sb = r.get(a, {}).get("s_per_step"), r.get(b, {}).get("s_per_step")
-            if goal is None or sa is None or sb is None:
-                cells.append(f"{sa / sb:.2f}" if sa and sb else "-")
-                continue
-            op, bound = goal
-            x = sa / sb
-            ok = {"<=": x <= bound, ">=": x >= bound, ">": x > bound}[op]
-            cells.append(f"{x:.2f} ({op} {bound:g}: {'met' if ok else '**missed**'})")
-        p(f"| {wl.NAME} | " + " | ".join(cells) + " |")
+        _table(p, "Allocations that reached the CUDA driver during the timed blocks (the CuPy systems share "
+               "knetc's counting memory pool; 0 means the pool served every step):",
+               head, rows(lambda wl, n, d: str(d.get("driver_allocations_timed", None)).replace("None", "-")))
+    cols = list(dict.fromkeys((a, b) for a, b, *_ in TARGETS))
+    _table(p, "Targets (ratios of seconds per step):", ["workload"] + [f"{a} / {b}" for a, b in cols],
+           [[wl.NAME] + [_target_cell(results[wl.NAME], a, b, wl.NAME) for a, b in cols] for wl in wls])
     notes = []
     for n, why in meta["unavailable"].items():
         notes.append(f"- {n}: skipped: {why}")
