@@ -146,6 +146,13 @@ lstm.defvjp(_lstm_vjp(0), _lstm_vjp(1))
 
 
 # --- log-sum-exp family -------------------------------------------------------------
+def _logp_of(x, axis):
+    """``x - logsumexp(x, axis)``: the body of :func:`logp`, also used by :func:`nll`."""
+    if axis == 0 and is_cupy_array(x):
+        return gpu_kernels.logp0(x)         # max, sum and write in one kernel per column
+    return x - _lse(x, axis)
+
+
 def _lse(x, axis):
     """log(sum(exp(x), axis)) with the reduced axes kept."""
     xp = _xp(x)
@@ -183,9 +190,7 @@ defvjp_gpu(logsumexp, _logsumexp_vjp_gpu)
 @primitive
 def logp(x, axis=0):
     """Log-probabilities ``x - logsumexp(x, axis)`` (log-softmax), numerically stable."""
-    if axis == 0 and is_cupy_array(x):
-        return gpu_kernels.logp0(x)         # max, sum and write in one kernel per column
-    return x - _lse(x, axis)
+    return _logp_of(x, axis)
 
 
 def _logp_vjp(g, ans, x, axis=0):
@@ -227,12 +232,6 @@ def _onehot(labels, like, axis):
     shape[axis] = like.shape[axis]
     classes = xp.arange(like.shape[axis]).reshape(shape)
     return classes == xp.expand_dims(xp.asarray(labels), axis)
-
-
-def _logp_of(scores, axis):
-    if axis == 0 and is_cupy_array(scores):
-        return gpu_kernels.logp0(scores)
-    return scores - _lse(scores, axis)
 
 
 @primitive
