@@ -15,6 +15,7 @@ cannot send it to CuPy. For the same code to run on either device:
 
 Nothing here imports CuPy: with NumPy arguments the module is ``numpy``.
 """
+import contextlib
 import sys
 import threading
 import types
@@ -121,6 +122,21 @@ def unbind_device_numpy(namespace):
     _REBINDING.undo(namespace)
 
 
+@contextlib.contextmanager
+def creating_on(module, namespace):
+    """While inside: ``numpy``'s creation functions, reached through the names of
+    ``namespace`` (a module's globals, or None) that refer to ``numpy``, use ``module``."""
+    previous = set_current_module(module)
+    if namespace is not None:
+        bind_device_numpy(namespace)
+    try:
+        yield
+    finally:
+        if namespace is not None:
+            unbind_device_numpy(namespace)
+        set_current_module(previous)
+
+
 def call_on_gpu(fun, *args, **kwargs):
     """Call ``fun`` with the names of its module that refer to ``numpy`` creating arrays on the GPU.
 
@@ -129,13 +145,5 @@ def call_on_gpu(fun, *args, **kwargs):
     create land where the model runs.
     """
     import cupy
-    space = getattr(fun, "__globals__", None)
-    previous = set_current_module(cupy)
-    if space is not None:
-        bind_device_numpy(space)
-    try:
+    with creating_on(cupy, getattr(fun, "__globals__", None)):
         return fun(*args, **kwargs)
-    finally:
-        if space is not None:
-            unbind_device_numpy(space)
-        set_current_module(previous)

@@ -23,6 +23,7 @@ values, item assignment into an array, ``math`` functions or ``float()``
 reached outside the module of the differentiated function
 (:class:`~knetc.errors.GradientInputError`; see :mod:`knetc.runtime.convert`).
 """
+import contextlib
 import functools
 import inspect
 import operator
@@ -67,34 +68,21 @@ def _namespace_of(fun):
     return None
 
 
-def _enter(fun, args, kwargs):
+def _enter(fun):
     with _LOCK:
         _ACTIVE[0] += 1
         if _ACTIVE[0] == 1:
             _rules._TAPE_HOOK[0] = primitive_hook
             shims.patch(shims.MATH_NAMESPACE)
     space = _namespace_of(fun)
-    device = None
-    if "cupy" in sys.modules:     # np.zeros(...) in fun goes to the arguments' device
-        module = creation.array_module(deep_unbox(list(args)), deep_unbox(dict(kwargs or {})))
-        if module is not np:
-            device = creation.set_current_module(module), space
-            if space is not None:
-                creation.bind_device_numpy(space)
     if space is not None:
         shims.patch(space)
-    return space, device
+    return space
 
 
-def _exit(entered):
-    space, device = entered
+def _exit(space):
     if space is not None:
         shims.unpatch(space)
-    if device is not None:
-        previous, bound = device
-        creation.set_current_module(previous)
-        if bound is not None:
-            creation.unbind_device_numpy(bound)
     with _LOCK:
         _ACTIVE[0] -= 1
         if _ACTIVE[0] == 0:
@@ -102,10 +90,20 @@ def _exit(entered):
             shims.unpatch(shims.MATH_NAMESPACE)
 
 
+def _device_scope(space, args, kwargs):
+    """With CuPy arguments, ``np.zeros(...)`` in the traced function's module goes to the GPU."""
+    if "cupy" in sys.modules:
+        module = creation.array_module(deep_unbox(list(args)), deep_unbox(dict(kwargs or {})))
+        if module is not np:
+            return creation.creating_on(module, space)
+    return contextlib.nullcontext()
+
+
 def _run(fun, args, kwargs, trace=None):
-    entered = _enter(fun, args, kwargs)
+    space = _enter(fun)
     try:
-        return fun(*args, **kwargs)
+        with _device_scope(space, args, kwargs):
+            return fun(*args, **kwargs)
     except ValueError as e:
         if trace is not None and trace.frozen and "read-only" in str(e):
             raise GradientInputError(
@@ -117,7 +115,7 @@ def _run(fun, args, kwargs, trace=None):
     finally:
         if trace is not None:
             _thaw(trace.frozen)
-        _exit(entered)
+        _exit(space)
 
 
 def _thaw(frozen):
