@@ -585,3 +585,28 @@ def test_device_numpy_creates_numpy_arrays_when_the_current_module_is_numpy():
     z = creation.DEVICE_NUMPY.zeros((2, 3), dtype=np.float32)
     assert type(z) is np.ndarray and z.dtype == np.float32 and z.shape == (2, 3)
     assert creation.array_module([np.ones(2), {"a": 1.0}]) is np
+
+
+def test_defvjp_gpu_prefers_the_fast_vjps_and_falls_back_to_the_definition():
+    from knetc.runtime.rules import defvjp, defvjp_gpu
+
+    @knetc.primitive
+    def scaled(x, y):
+        return x * y
+
+    def dx(g, ans, x, y):
+        return g * y
+
+    def dy(g, ans, x, y):
+        return g * x
+
+    def fast_dy(g, ans, x, y):
+        return y * 0 + g * x
+
+    defvjp(scaled, dx, dy)
+    defvjp_gpu(scaled, None, fast_dy)
+    rule = rule_for(scaled)
+    assert rule.vjp(0, gpu=True) is dx and rule.vjp(1, gpu=True) is fast_dy
+    assert rule.vjp(1) is dy and rule.vjp(2, gpu=True) is None
+    with pytest.raises(ValueError, match="has no rule yet"):
+        defvjp_gpu(knetc.primitive(lambda x: x), None)

@@ -35,20 +35,15 @@ class Rule:
         self.name = name
         self.vjps = vjps
         self.kwvjps = kwvjps
-        self.gpu_vjps = None      # faster VJPs for CuPy arrays, see defvjp_gpu
+        self.gpu_vjps = None      # the VJPs for CuPy arrays, when defvjp_gpu gave faster ones
 
     def vjp(self, argnum, gpu=False):
         """The VJP for positional argument ``argnum``, or None if it has none.
 
         With ``gpu=True`` a VJP registered by :func:`defvjp_gpu` is preferred.
         """
-        if gpu and self.gpu_vjps is not None and argnum < len(self.gpu_vjps):
-            fast = self.gpu_vjps[argnum]
-            if fast is not None:
-                return fast
-        if argnum < len(self.vjps):
-            return self.vjps[argnum]
-        return None
+        vjps = self.gpu_vjps if gpu and self.gpu_vjps is not None else self.vjps
+        return vjps[argnum] if argnum < len(vjps) else None
 
     def __repr__(self):
         return f"<Rule {self.name}: {len(self.vjps)} argument(s)>"
@@ -96,7 +91,8 @@ def defvjp_gpu(fun, *vjps):
     rule = rule_for(fun)
     if rule is None:
         raise ValueError(f"knetc: {_name_of(fun)} has no rule yet: register its VJPs with defvjp first")
-    rule.gpu_vjps = tuple(vjps)
+    fast = list(vjps) + [None] * (len(rule.vjps) - len(vjps))
+    rule.gpu_vjps = tuple(f if f is not None else v for f, v in zip(fast, rule.vjps))
     return fun
 
 

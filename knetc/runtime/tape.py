@@ -239,9 +239,7 @@ def backward(trace, seeds):
             g = _same_precision(g, ans)
         if rule is _GETITEM and _slice_into(adj, owned, g, args, parents):
             continue
-        vjps = rule.vjps
-        if rule.gpu_vjps is not None and is_cupy_array(g):
-            vjps = [rule.vjp(i, gpu=True) for i in range(len(vjps))]
+        vjps = rule.gpu_vjps if rule.gpu_vjps is not None and is_cupy_array(g) else rule.vjps
         for argnum, p in parents:
             vjp = vjps[argnum] if argnum.__class__ is int else rule.kwvjps[argnum]
             c = vjp(g, ans, *args, **kwargs) if kwargs else vjp(g, ans, *args)
