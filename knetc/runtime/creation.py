@@ -56,6 +56,11 @@ def array_module(*values):
     return np
 
 
+def on_gpu(*values):
+    """True when CuPy arrays are among ``values``: code compiled for them uses the GPU's rules."""
+    return array_module(*values) is not np
+
+
 # --- the tape: numpy's creation functions follow the traced arguments ------------------------
 _CURRENT = threading.local()
 

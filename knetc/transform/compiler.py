@@ -10,7 +10,6 @@ import linecache
 import time
 
 import gast
-import numpy as np
 
 from ..errors import UnsupportedError
 from ..runtime import creation, tree
@@ -105,7 +104,7 @@ class Unit:
             lowerer.stmt(s)
         self.body = lowerer.out
         self.device_module = lowerer.device_module
-        self.on_gpu = creation.array_module(*param_values) is not np   # pick the rules' GPU VJPs
+        self.on_gpu = creation.on_gpu(*param_values)     # pick the rules' GPU VJPs
         self._plain_loops = lowerer.plain_loops
         values = dict(zip(self.params, param_values))
         for name, cell in zip(self.freevars, fun.__closure__ or ()):

@@ -7,7 +7,6 @@ kinds of its arguments; a helper the compiler cannot handle runs on the
 tape instead (mixed mode), after one :class:`~knetc.FallbackWarning`.
 """
 import inspect
-import sys
 import threading
 import warnings
 
@@ -66,11 +65,6 @@ def kinds_key(values):
     return tuple(key)
 
 
-def _on_gpu(values):
-    """True when CuPy arrays are among ``values``: the code is compiled for the GPU's rules."""
-    return "cupy" in sys.modules and creation.array_module(*values) is not _np
-
-
 def closure_values(fun):
     cells = getattr(fun, "__closure__", None) or ()
     out = []
@@ -89,7 +83,7 @@ def compiled_for(fun, active, values, mode="auto"):
     ``(result, pullback)``.
     """
     code = fun.__code__
-    key = (code, active, kinds_key(values), mode, _on_gpu(values))
+    key = (code, active, kinds_key(values), mode, creation.on_gpu(*values))
     entry = _CACHE.get(key)
     if entry is not None and entry[0] is fun.__globals__:
         return entry[1], entry[2]
