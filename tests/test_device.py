@@ -14,7 +14,6 @@
 import collections
 import ctypes
 import importlib.util
-import math
 import os
 import pathlib
 import shutil

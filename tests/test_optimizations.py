@@ -165,10 +165,9 @@ def test_float32_adjoints_stay_float32():
     def spy(grad, like):
         seen.append(getattr(grad, "dtype", None))
         return original(grad, like)
-    vjp = g  # compile first, then spy on the compiled code's helper
-    g(w, x)
+    g(w, x)                 # compile first, then spy on the compiled code's helper
     compiled_code = g._last[0]
-    compiled_code.__closure__  # the factory bound unbroadcast as a closure cell
+    # the factory bound unbroadcast as a closure cell
     cells = dict(zip(compiled_code.__code__.co_freevars, compiled_code.__closure__))
     cells["unbroadcast"].cell_contents = spy
     try:

@@ -571,7 +571,7 @@ class Gen:
             self.feat("op:matmul")
             a, _ = self.expr(env, "v", d - 1)
             b, _ = self.expr(env, "v", d - 1)
-            form = self.rng.choice([f"({a} @ {b})", f"np.dot({a}, {b})", f"np.sum({{r}} @ {{c}})"])
+            form = self.rng.choice([f"({a} @ {b})", f"np.dot({a}, {b})", "np.sum({r} @ {c})"])
             if "{r}" in form:
                 r, _ = self.expr(env, "r", d - 1)
                 c, _ = self.expr(env, "c", d - 1)
