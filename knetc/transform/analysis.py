@@ -190,6 +190,17 @@ def bound_names(s):
     return []
 
 
+def written_into(stmts):
+    """Containers a block writes into: item assignment, append, a helper writing into its argument."""
+    out = set()
+    for s in ir.walk(stmts):
+        if isinstance(s, (ir.SetItem, ir.Append)):
+            out.add(s.obj)
+        elif isinstance(s, ir.Assign):
+            out.update(getattr(s.expr, "mutated", []))
+    return out
+
+
 def names_in(stmts):
     """Every local name a block mentions (bound or read)."""
     out = set()

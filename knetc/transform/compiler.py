@@ -15,7 +15,7 @@ from ..errors import UnsupportedError
 from ..runtime import creation, tree
 from ..runtime.rules import rule_for
 from . import ir
-from .analysis import Kinds, activity, names_in
+from .analysis import Kinds, activity, names_in, written_into
 from .effects import mutated_params
 from .jumps import JumpLowering, flatten
 from .lower import Lowerer, assigned_names
@@ -247,10 +247,7 @@ def _snapshot_growing_lists(unit, stmts):
     A list that came in as a parameter (or a closure variable) counts as
     written: the caller may append to it before this function's pullback runs.
     """
-    written = {s.obj for s in ir.walk(stmts) if isinstance(s, (ir.SetItem, ir.Append))}
-    written |= {m for s in ir.walk(stmts) if isinstance(s, ir.Assign)
-                for m in getattr(s.expr, "mutated", [])}
-    written |= set(unit.params) | set(unit.freevars)
+    written = written_into(stmts) | set(unit.params) | set(unit.freevars)
     if not written:
         return
     for block in _blocks(stmts):

@@ -16,7 +16,7 @@ adjoint is zero are skipped and a first accumulation is an assignment.
 """
 from ..runtime.rules import rule_for
 from . import ir
-from .analysis import assignment_sites, block_locals, names_in, rebinding_sites
+from .analysis import assignment_sites, block_locals, bound_names, names_in, rebinding_sites, written_into
 from .inline import instantiate, template_of
 
 
@@ -551,15 +551,7 @@ class ReverseEmitter:
         """
         blocks = [s.body, s.orelse] if isinstance(s, ir.If) else [s.body]
         local = set().union(*(block_locals(b, self.u.names_outside(b)) for b in blocks))
-        written = set()
-        for st in ir.walk([s]):
-            if isinstance(st, ir.Assign):
-                written.add(st.target)
-                written.update(getattr(st.expr, "mutated", []))
-            elif isinstance(st, (ir.SetItem, ir.Append)):
-                written.add(st.obj)
-            elif isinstance(st, ir.For):
-                written.add(st.target)
+        written = written_into([s]).union(*(bound_names(st) for st in ir.walk([s])))
         live = (written - local) & self.u.D
         return all(self.state.get(n, "zero") == "zero" for n in live)
 
