@@ -18,7 +18,7 @@ import weakref
 import numpy as np
 
 from .errors import KnetError
-from .runtime.backend import is_array, is_cupy_array
+from .runtime.backend import holds_cupy, is_array, is_cupy_array
 
 __all__ = ["gpu_available", "array", "to_gpu", "to_cpu", "memory_stats", "configure_memory"]
 
@@ -81,14 +81,6 @@ def _device_name(device):
 
 
 # --- arrays and parameter structures ---------------------------------------------------
-def _has_cupy_leaf(x):
-    if is_cupy_array(x):
-        return True
-    if isinstance(x, (list, tuple)):
-        return any(_has_cupy_leaf(v) for v in x)
-    return False
-
-
 def _host_leaves(x):
     """A nested list/tuple with every CuPy array replaced by its NumPy copy."""
     if is_cupy_array(x):
@@ -107,7 +99,7 @@ def array(x, device=None, dtype=None):
     """
     where = _device_name(device)
     if where is None:
-        where = "gpu" if _has_cupy_leaf(x) else "cpu"
+        where = "gpu" if holds_cupy(x) else "cpu"
     dt = None if dtype is None else np.dtype(dtype)
     if where == "cpu":
         if is_cupy_array(x):
@@ -118,7 +110,7 @@ def array(x, device=None, dtype=None):
     try:
         return cp.array(x, dtype=dt)
     except (TypeError, ValueError):
-        if is_cupy_array(x) or not _has_cupy_leaf(x):
+        if is_cupy_array(x) or not holds_cupy(x):
             raise
         # a nested list of CuPy arrays that this CuPy cannot stack: go through the host
         return cp.array(np.array(_host_leaves(x)), dtype=dt)

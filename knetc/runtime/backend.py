@@ -25,6 +25,18 @@ def array_module(*xs):
     return np
 
 
+def holds_cupy(x, depth=0):
+    """True for a CuPy array, or a list, tuple or dict holding one (nested up to 8 levels)."""
+    if is_cupy_array(x):
+        return True
+    if depth < 8:
+        if isinstance(x, (list, tuple)):
+            return any(holds_cupy(v, depth + 1) for v in x)
+        if isinstance(x, dict):
+            return any(holds_cupy(v, depth + 1) for v in x.values())
+    return False
+
+
 def is_array(x):
     """True for a NumPy or CuPy ndarray."""
     return type(x) is np.ndarray or isinstance(x, np.ndarray) or is_cupy_array(x)

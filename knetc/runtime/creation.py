@@ -22,7 +22,7 @@ import types
 
 import numpy as np
 
-from .backend import is_cupy_array
+from .backend import holds_cupy
 from .rebinding import Rebinding
 
 # NumPy functions that build an array from shapes, scalars or lists -> their
@@ -35,22 +35,11 @@ CREATION = {getattr(np, n): n for n in _NAMES}
 CREATION.update({getattr(np.random, n): "random." + n for n in _RANDOM})
 
 
-def _find_cupy(x, depth=0):
-    if is_cupy_array(x):
-        return True
-    if depth < 8:
-        if isinstance(x, (list, tuple)):
-            return any(_find_cupy(v, depth + 1) for v in x)
-        if isinstance(x, dict):
-            return any(_find_cupy(v, depth + 1) for v in x.values())
-    return False
-
-
 def array_module(*values):
     """``cupy`` if any value (or an array inside a list, tuple or dict) is a CuPy array, else ``numpy``."""
     if "cupy" not in sys.modules:
         return np
-    if any(_find_cupy(v) for v in values):
+    if any(holds_cupy(v) for v in values):
         import cupy
         return cupy
     return np
