@@ -569,15 +569,6 @@ class ReverseEmitter:
             kept.insert(1, (indent + 1, "# no adjoint reaches this block: restore what it saved", 0))
             out.items.extend(kept)
 
-    def _loop_header(self, s, out, indent):
-        if isinstance(s, ir.For):
-            self.use(s.seq, *([s.count] if s.count else []))
-            seq = f"{s.seq}[:{s.count}]" if s.count else s.seq
-            out.add(indent, f"for {s.target} in reversed({seq}):", s.line)
-        else:
-            self.use(s.count)
-            out.add(indent, f"for _ in range({s.count}):", s.line)
-
     def _adjoint_loop(self, s, out, indent):
         local, touched = self._enter_block(s.body, out, indent)
         self.owned = set()
@@ -588,7 +579,13 @@ class ReverseEmitter:
         for n in local:
             self.state[n] = "zero"
         if body.items:
-            self._loop_header(s, out, indent)
+            if isinstance(s, ir.For):
+                self.use(s.seq, *([s.count] if s.count else []))
+                seq = f"{s.seq}[:{s.count}]" if s.count else s.seq
+                out.add(indent, f"for {s.target} in reversed({seq}):", s.line)
+            else:
+                self.use(s.count)
+                out.add(indent, f"for _ in range({s.count}):", s.line)
             out.items.extend(body.items)
 
 
