@@ -28,14 +28,17 @@ _ndarray = _np.ndarray
 class Rule:
     """The derivative rule of one callable: its name and per-argument VJPs."""
 
-    __slots__ = ("fun", "name", "vjps", "kwvjps", "gpu_vjps")
+    __slots__ = ("fun", "name", "vjps", "kwvjps", "gpu_vjps", "keywords")
 
-    def __init__(self, fun, name, vjps, kwvjps):
+    def __init__(self, fun, name, vjps, kwvjps, keywords=None):
         self.fun = fun
         self.name = name
         self.vjps = vjps
         self.kwvjps = kwvjps
         self.gpu_vjps = None      # the VJPs for CuPy arrays, when defvjp_gpu gave faster ones
+        # The non-differentiated optional arguments the rule models, by name
+        # (passed by position or keyword): ("axis", "keepdims"). None: not declared.
+        self.keywords = None if keywords is None else tuple(keywords)
 
     def vjp(self, argnum, gpu=False):
         """The VJP for positional argument ``argnum``, or None if it has none.
@@ -69,14 +72,16 @@ def _name_of(fun):
     return f"{module}.{name}" if module else name
 
 
-def defvjp(fun, *vjps, name=None, **kwvjps):
+def defvjp(fun, *vjps, name=None, keywords=None, **kwvjps):
     """Register the VJPs of ``fun``: one per positional argument, None for none.
 
     Keyword VJPs (``defvjp(f, v0, weight=vw)``) cover arguments that are
-    usually passed by name. Returns ``fun`` so it can be used as a decorator
-    helper. Registering again replaces the earlier rule.
+    usually passed by name. ``keywords`` names the other optional arguments
+    the rule models (``keywords=("axis", "keepdims")``), passed by position
+    or by name. Returns ``fun`` so it can be used as a decorator helper.
+    Registering again replaces the earlier rule.
     """
-    _RULES[_key(fun)] = Rule(fun, name or _name_of(fun), tuple(vjps), dict(kwvjps))
+    _RULES[_key(fun)] = Rule(fun, name or _name_of(fun), tuple(vjps), dict(kwvjps), keywords)
     return fun
 
 
