@@ -56,6 +56,8 @@ class OpInfo:
     tape: bool = True             # also checked on the tape
     rtol: float = 1e-6
     atol: float = 1e-8
+    rtol32: float = 2e-3          # float32 gradient against the float64 one
+    atol32: float = 1e-4
     requires: str = ""            # a module that must import ("scipy"), else skipped
 
     def __post_init__(self):
