@@ -504,7 +504,7 @@ TABLE_PREFIXES = ("numpy.", "math.", "builtins.", "operator.", "_operator.", "kn
 
 def _functions_with_an_opinfo():
     """The callables named by the OpInfos of tests/opinfo (tests/test_opinfo.py checks them)."""
-    from opinfo import all_ops
+    from tests.opinfo import all_ops
     namespace = {"np": np, "math": math, "operator": operator}
     found = set()
     for op in all_ops():
