@@ -2,6 +2,7 @@
 from .errors import FallbackWarning, GradientInputError, KnetError, UnsupportedError
 from .runtime import numpy_rules as _numpy_rules  # noqa: F401  (registers the rules)
 from .runtime import rules_elementwise as _rules_elementwise  # noqa: F401
+from .runtime import rules_reductions as _rules_reductions  # noqa: F401
 from .runtime.rules import defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
 from .runtime.tree import zeros_like_tree as zeros_like
 from .api import GradFunction, grad, gradloss, value_and_grad
