@@ -505,7 +505,7 @@ TABLE_PREFIXES = ("numpy.", "math.", "builtins.", "operator.", "_operator.", "kn
 def _functions_with_an_opinfo():
     """The callables named by the OpInfos of tests/opinfo (tests/test_opinfo.py checks them)."""
     from tests.opinfo import all_ops
-    namespace = {"np": np, "math": math, "operator": operator}
+    namespace = {"np": np, "math": math, "operator": operator, "knetc": knetc}
     found = set()
     for op in all_ops():
         if op.path.startswith("."):      # a method form (".cumprod"): its function has its own OpInfo
