@@ -140,3 +140,13 @@ def test_in_place_put_along_axis_is_refused_on_the_tape():
         knet.grad(f, mode="tape")(np.ones(3))
     with pytest.raises(KnetError, match="constant_values"):
         rule_for(np.pad).kwvjps["constant_values"](np.ones(4), None, np.ones(2), 1, constant_values=(1.0, 2.0))
+
+
+def test_piecewise_refuses_closures():
+    def f(x, w):
+        scaled = lambda v: w * v     # noqa: E731  (w would get no gradient)
+        return np.sum(np.piecewise(x, [x < 0], [scaled, 1.0]))
+
+    for mode in ("source", "tape"):
+        with pytest.raises(KnetError):
+            knet.grad(f, wrt=(0, 1), mode=mode)(np.array([-1.0, 0.5]), 2.0)

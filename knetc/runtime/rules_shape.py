@@ -223,7 +223,7 @@ def _meshgrid_vjp(i):
     return vjp
 
 
-defvjp(np.meshgrid, *[_meshgrid_vjp(i) for i in range(_MAX_ARGS)], keywords=("copy", "sparse", "indexing"))
+defvjp(np.meshgrid, *[_meshgrid_vjp(i) for i in range(_MAX_ARGS)], keywords=("xi", "copy", "sparse", "indexing"))
 
 
 # --- append, insert, delete ----------------------------------------------------------------------

@@ -273,3 +273,45 @@ def _trapezoid_vjp_dx(g, ans, y, x=None, dx=1.0, axis=-1):
 
 defvjp(np.trapezoid, _trapezoid_vjp_y, _trapezoid_vjp_x, _trapezoid_vjp_dx,
        x=_trapezoid_vjp_x, dx=_trapezoid_vjp_dx, keywords=("axis",))
+
+
+# --- piecewise --------------------------------------------------------------------------------
+def _piece_conditions(x, condlist, n_funcs):
+    """``np.piecewise``'s conditions, with the "otherwise" one when there is an extra function."""
+    if np.isscalar(condlist) or (np.ndim(x) != 0 and not isinstance(condlist[0], list)
+                                 and np.ndim(condlist[0]) == 0):
+        condlist = [condlist]
+    conds = [np.asarray(c, dtype=bool) if isinstance(c, (list, bool)) else c for c in condlist]
+    if n_funcs == len(conds) + 1:
+        taken = False
+        for c in conds:
+            taken = np.logical_or(taken, c)
+        conds.append(np.logical_not(taken))
+    return conds
+
+
+def _piecewise_vjp(g, ans, x, condlist, funclist, *args, **kw):
+    # Each element takes the last piece whose condition holds (NumPy writes them in order).
+    # A piece's derivative comes from the tape; closures are refused, since a differentiated
+    # value they capture would get no gradient.
+    from .tape import value_and_grad
+    conds = _piece_conditions(x, condlist, len(funclist))
+    later, grad = False, 0.0 * x
+    for cond, fun in reversed(list(zip(conds, funclist))):
+        owns = np.logical_and(cond, np.logical_not(later))
+        later = np.logical_or(later, cond)
+        if not callable(fun):
+            continue
+        if getattr(fun, "__closure__", None):
+            raise KnetError("knetc: np.piecewise with a piece function that closes over variables is "
+                            "not differentiable; pass them as np.piecewise's extra arguments, or use np.where")
+        mask = np.broadcast_to(cond, np.shape(x))
+        weight = np.where(owns, g, 0.0)[mask]
+        if np.size(weight) == 0:
+            continue
+        _, piece = value_and_grad(lambda v: np.sum(weight * fun(v, *args, **kw)), (x[mask],))
+        grad = grad + scatter(x, mask, piece)
+    return grad
+
+
+defvjp(np.piecewise, _piecewise_vjp, keywords=("args",))

@@ -82,6 +82,15 @@ def _trapezoid(rng, dtype):
             Sample((_n(rng, dtype, 2, 5),), {"dx": 0.3}, name="dx_literal")]
 
 
+def _piecewise(rng, dtype):
+    x = np.array([-1.5, 0.3, 2.0, 1.3, -0.2, 0.7, 1.6], dtype)
+    m = np.array([[-0.4, 0.6, 1.8], [2.2, -1.1, 0.4]], dtype)
+    return [Sample((x, [x < 0, x > 1], [np.sin, np.square, 0.5])),
+            Sample((x, [x < 0.5], [np.exp, np.tanh]), name="otherwise_function"),
+            Sample((m, [m < 0, m > 0.5], [np.negative, np.cosh]), name="overlapping_last_wins"),
+            Sample((x, x > 0, [np.sin, 2.0]), name="single_condition")]
+
+
 OPS = [
     OpInfo("np.pad", _pad, gpu=True),
     OpInfo("np.diff", _diff, gpu=True),
@@ -96,4 +105,5 @@ OPS = [
     OpInfo("np.polyval", lambda rng, dtype: [Sample(([1.5, -0.5, 2.0], _n(rng, dtype, 3)))],
            name="np.polyval_list", second_order=False),
     OpInfo("np.trapezoid", _trapezoid),
+    OpInfo("np.piecewise", _piecewise),
 ]
