@@ -1,7 +1,12 @@
 """knetc: a source-to-source automatic differentiation compiler for Python + NumPy."""
 from .errors import FallbackWarning, GradientInputError, KnetError, UnsupportedError
 from .runtime import numpy_rules as _numpy_rules  # noqa: F401  (registers the rules)
+from .runtime import rules_elementwise as _rules_elementwise  # noqa: F401
+from .runtime import rules_reductions as _rules_reductions  # noqa: F401
+from .runtime import rules_shape as _rules_shape  # noqa: F401
+from .runtime import rules_signal as _rules_signal  # noqa: F401
 from .runtime.rules import defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
+from .runtime.rules_shape import put_along_axis
 from .runtime.tree import zeros_like_tree as zeros_like
 from .api import GradFunction, grad, gradloss, value_and_grad
 from .show import show

@@ -280,8 +280,8 @@ def test_missing_rule_is_an_error_naming_the_callable():
     twice = np.frompyfunc(lambda v: v, 1, 1)
     with pytest.raises(KnetError, match="no derivative rule for numpy"):
         value_and_grad(lambda x: np.sum(twice(x)), (vec(2),))
-    with pytest.raises(KnetError, match="math.erf"):
-        value_and_grad(lambda x: math.erf(x), (0.5,))
+    with pytest.raises(KnetError, match="math.lgamma"):
+        value_and_grad(lambda x: math.lgamma(x), (0.5,))
     with pytest.raises(AttributeError, match="no_such_method"):
         value_and_grad(lambda x: x.no_such_method(), (vec(2),))
 
@@ -316,8 +316,15 @@ def test_conversions_that_would_lose_the_gradient_are_errors():
         return np.sum(a)
     with pytest.raises(GradientInputError):
         value_and_grad(store, (vec(2),))
+    plain_asarray = np.asarray   # NumPy's own, reached around the module's np: cannot see the boxes
     with pytest.raises(GradientInputError):
-        value_and_grad(lambda x: np.sum(np.asarray(x)), (vec(2),))
+        value_and_grad(lambda x: np.sum(plain_asarray(x)), (vec(2),))
+    # np.array/np.asarray through the module's np are recorded (np.array([x, y]) of traced scalars)
+    x = vec(2)
+    _, g = value_and_grad(lambda x: np.sum(np.asarray(x) ** 2), (x,))
+    np.testing.assert_allclose(g, 2 * x)
+    _, g = value_and_grad(lambda x: np.sum(np.array([x[0] * x[1], 3.0, x[1]]) ** 2), (x,))
+    np.testing.assert_allclose(g, [2 * x[0] * x[1] ** 2, 2 * x[0] ** 2 * x[1] + 2 * x[1]])
 
 
 # --- math on scalars ------------------------------------------------------------------------

@@ -8,10 +8,10 @@ cannot send it to CuPy. For the same code to run on either device:
   (see :data:`CREATION` for the functions concerned), and code compiled for
   CuPy arguments runs helpers that take no differentiated argument through
   :func:`call_on_gpu`;
-* the tape, while it records a function called with CuPy arrays, binds the
-  names of that function's globals that refer to ``numpy`` to
-  :data:`DEVICE_NUMPY`, which creates arrays with the module of the arguments
-  being traced and forwards everything else to NumPy.
+* the tape, while it records a function, binds the names of that function's
+  globals that refer to ``numpy`` to :data:`DEVICE_NUMPY`, which creates
+  arrays with the module of the arguments being traced (and records
+  ``np.array([x, y])`` of traced values) and forwards everything else to NumPy.
 
 Nothing here imports CuPy: with NumPy arguments the module is ``numpy``.
 """
@@ -66,10 +66,21 @@ def set_current_module(module):
     return previous
 
 
+# np.array / np.asarray of traced values (np.array([x, y]) of differentiated
+# scalars) do not dispatch to the boxes: the tape records them here.
+_CONVERSIONS = {"array": np.array, "asarray": np.asarray}
+
+
 def _creator(path):
     head, _, name = path.rpartition(".")
+    conversion = _CONVERSIONS.get(path)
 
     def create(*args, **kwargs):
+        if conversion is not None and args:
+            from .box import has_box, record
+            from .rules import rule_for
+            if has_box(args[0]):
+                return record(create, rule_for(conversion), args, kwargs)
         module = current_module()
         if head:
             module = getattr(module, head)

@@ -533,7 +533,7 @@ NONDIFF_METHODS = {
 }
 METHODS = {
     "sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod,
-    "var": np.var, "std": np.std, "cumsum": np.cumsum, "dot": np.dot, "clip": np.clip,
+    "var": np.var, "std": np.std, "cumsum": np.cumsum, "cumprod": np.cumprod, "dot": np.dot, "clip": np.clip,
     "squeeze": np.squeeze, "ravel": np.ravel, "copy": np.copy, "swapaxes": np.swapaxes,
     "repeat": np.repeat, "take": np.take, "diagonal": np.diagonal, "trace": np.trace,
     "conj": np.conjugate, "conjugate": np.conjugate,

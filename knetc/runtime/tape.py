@@ -44,6 +44,7 @@ from .tree import add_grad, check_differentiable, match_structure
 __all__ = ["value_and_grad", "make_vjp", "hvp", "backward"]
 
 _ndarray = np.ndarray
+_numpy = sys.modules["numpy"]
 
 # --- activation -----------------------------------------------------------------------
 
@@ -91,11 +92,16 @@ def _exit(space):
 
 
 def _device_scope(space, args, kwargs):
-    """With CuPy arguments, ``np.zeros(...)`` in the traced function's module goes to the GPU."""
+    """``np`` in the traced function's module becomes the device NumPy: with CuPy
+    arguments ``np.zeros(...)`` goes to the GPU, and ``np.array([x, y])`` of traced
+    values is recorded (NumPy does not dispatch it to the boxes)."""
+    if space is not None and space.get("__name__", "").startswith("knetc."):
+        space = None      # knetc's own functions (hvp's inner gradient) keep their numpy
+    module = _numpy
     if "cupy" in sys.modules:
         module = creation.array_module(deep_unbox(list(args)), deep_unbox(dict(kwargs or {})))
-        if module is not np:
-            return creation.creating_on(module, space)
+    if module is not _numpy or space is not None:
+        return creation.creating_on(module, space)
     return contextlib.nullcontext()
 
 

@@ -285,7 +285,7 @@ class ReverseEmitter:
                 # read-only zeros: nothing writes into this adjoint in place (not owned)
                 out.add(indent + 1, f"{d} = zeros_view({name})", line)
             else:
-                add = f"{d} + {contribution}" if kind == "array" else f"add_grad({d}, {contribution})"
+                add = f"{d} + {_summand(contribution)}" if kind == "array" else f"add_grad({d}, {contribution})"
                 out.add(indent + 1, f"{d} = {add}", line)
             self.state[name] = "set"
             self.owned.discard(name)
@@ -298,7 +298,7 @@ class ReverseEmitter:
             if name in self.owned:
                 out.add(indent, f"{d} += {contribution}", line)
             else:
-                out.add(indent, f"{d} = {d} + {contribution}", line)
+                out.add(indent, f"{d} = {d} + {_summand(contribution)}", line)
                 self.owned.add(name)
         else:
             out.add(indent, f"{d} = add_grad({d}, {contribution})", line)
@@ -629,6 +629,18 @@ def _operand(text):
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div, ast.Pow, ast.MatMult)):
         return text
     return f"({text})"
+
+
+def _summand(text):
+    """``text`` as the right operand of ``+``: an inlined VJP that is a conditional
+    expression (``a if c else b``) or binds more loosely than ``+`` gets parentheses."""
+    import ast
+    node = ast.parse(text, mode="eval").body
+    if isinstance(node, (ast.IfExp, ast.Lambda, ast.BoolOp, ast.Compare, ast.NamedExpr)) or (
+            isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitOr, ast.BitXor, ast.BitAnd,
+                                                                  ast.LShift, ast.RShift))):
+        return f"({text})"
+    return text
 
 
 def _names_used(tmpl):

@@ -1,0 +1,209 @@
+"""Derivative rules of elementwise NumPy functions, the ``operator`` module and ``math``.
+
+The NumPy rules broadcast like the functions themselves (``unbroadcast`` sums
+an adjoint back to its argument's shape). Where a function has no derivative
+at a point, the rule picks the subgradient NumPy users expect and says so:
+``hypot``/``arctan2`` give 0 at the origin, ``fmax``/``fmin`` split ties
+equally (as ``maximum``), ``copysign`` gives 0 where ``x1 == 0``.
+"""
+import math
+import operator
+
+import numpy as np
+
+from ..errors import KnetError
+from .numpy_rules import _extreme_vjp
+from .rules import defnondiff, defvjp, rule_for, unbroadcast
+
+_LN2 = math.log(2.0)
+_DEG = math.pi / 180.0
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+# --- unary ufuncs ------------------------------------------------------------------------
+defvjp(np.arcsinh, lambda g, ans, x: g / np.sqrt(x * x + 1))
+defvjp(np.arccosh, lambda g, ans, x: g / np.sqrt(x * x - 1))
+defvjp(np.arctanh, lambda g, ans, x: g / (1 - x * x))
+defvjp(np.exp2, lambda g, ans, x: g * ans * _LN2)
+defvjp(np.cbrt, lambda g, ans, x: g / (3 * ans * ans))
+defvjp(np.deg2rad, lambda g, ans, x: g * _DEG)
+defvjp(np.radians, lambda g, ans, x: g * _DEG)
+defvjp(np.rad2deg, lambda g, ans, x: g / _DEG)
+defvjp(np.degrees, lambda g, ans, x: g / _DEG)
+
+
+def _sinc_vjp(g, ans, x):
+    # d sinc/dx = (cos(pi x) - sinc(x)) / x, which is 0 at x = 0; the branch at 0 is
+    # -(pi^2 / 3) * x so that the second derivative there (-pi^2 / 3) is right too.
+    zero = np.equal(x, 0)
+    safe = np.where(zero, 1.0, x)
+    return g * np.where(zero, -(math.pi ** 2 / 3) * x, (np.cos(math.pi * x) - ans) / safe)
+
+
+defvjp(np.sinc, _sinc_vjp)
+
+
+def _nan_to_num_vjp(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    # the replaced entries (NaN, +-inf) are constants
+    return g * np.isfinite(x)
+
+
+defvjp(np.nan_to_num, _nan_to_num_vjp, keywords=("nan", "posinf", "neginf"))
+
+
+# --- binary ufuncs -----------------------------------------------------------------------
+def _safe(d):
+    """``d`` with zeros replaced by ones (for derivatives defined as 0 at the origin)."""
+    return np.where(np.equal(d, 0), 1.0, d)
+
+
+defvjp(np.hypot, lambda g, ans, x1, x2: unbroadcast(g * x1 / _safe(ans), x1),
+                 lambda g, ans, x1, x2: unbroadcast(g * x2 / _safe(ans), x2),
+)
+# arctan2(y, x): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2); 0 at the origin
+defvjp(np.arctan2, lambda g, ans, x1, x2: unbroadcast(g * x2 / _safe(x1 * x1 + x2 * x2), x1),
+                   lambda g, ans, x1, x2: unbroadcast(-g * x1 / _safe(x1 * x1 + x2 * x2), x2),
+)
+defvjp(np.logaddexp2, lambda g, ans, x1, x2: unbroadcast(g * np.exp2(x1 - ans), x1),
+                      lambda g, ans, x1, x2: unbroadcast(g * np.exp2(x2 - ans), x2),
+)
+# fmax/fmin ignore NaN: the other argument wins where one is NaN
+defvjp(np.fmax, lambda g, ans, x1, x2: _extreme_vjp(g, x1, x2, np.logical_or(np.greater(x1, x2), np.isnan(x2))),
+                lambda g, ans, x1, x2: _extreme_vjp(g, x2, x1, np.logical_or(np.greater(x2, x1), np.isnan(x1))),
+)
+defvjp(np.fmin, lambda g, ans, x1, x2: _extreme_vjp(g, x1, x2, np.logical_or(np.less(x1, x2), np.isnan(x2))),
+                lambda g, ans, x1, x2: _extreme_vjp(g, x2, x1, np.logical_or(np.less(x2, x1), np.isnan(x1))),
+)
+# remainder(x1, x2) = x1 - floor(x1 / x2) * x2 (np.mod is np.remainder); fmod truncates
+defvjp(np.remainder, lambda g, ans, x1, x2: unbroadcast(g, x1),
+                     lambda g, ans, x1, x2: unbroadcast(-g * np.floor_divide(x1, x2), x2),
+)
+defvjp(np.fmod, lambda g, ans, x1, x2: unbroadcast(g, x1),
+                lambda g, ans, x1, x2: unbroadcast(-g * np.trunc(np.divide(x1, x2)), x2),
+)
+# heaviside(x1, x2) is x2 where x1 == 0 and a constant elsewhere
+defvjp(np.heaviside, lambda g, ans, x1, x2: unbroadcast(0.0 * g, x1),
+                     lambda g, ans, x1, x2: unbroadcast(g * np.equal(x1, 0), x2),
+)
+# float_power computes in float64 (or complex128); the adjoint is power's
+defvjp(np.float_power,
+       lambda g, ans, x1, x2: unbroadcast(g * x2 * np.float_power(x1, x2 - 1 + np.equal(x2, 0)), x1),
+       lambda g, ans, x1, x2: unbroadcast(g * ans * np.log(np.where(np.greater(x1, 0), x1, 1.0)), x2),
+)
+# copysign(x1, x2) = |x1| with the sign of x2: slope sign(x1) * sign(result), 0 where x1 == 0
+defvjp(np.copysign, lambda g, ans, x1, x2: unbroadcast(g * np.sign(x1) * np.sign(ans), x1),
+                    lambda g, ans, x1, x2: unbroadcast(0.0 * g, x2),
+)
+
+
+# --- the operator module (the compiler sees operator.add(x, y) as a call) ----------------
+def _is_sequence(x):
+    return isinstance(x, (list, tuple))
+
+
+def _add_vjp_x(g, ans, a, b):
+    # list + list concatenates: each operand gets its part of the adjoint
+    return list(g[:len(a)]) if _is_sequence(a) else unbroadcast(g, a)
+
+
+def _add_vjp_y(g, ans, a, b):
+    return list(g[len(g) - len(b):]) if _is_sequence(b) else unbroadcast(g, b)
+
+
+def _no_sequences(a, b, what):
+    if _is_sequence(a) or _is_sequence(b):
+        raise KnetError(f"knetc: the derivative of operator.{what} on a list or tuple is not "
+                        f"supported; convert it with np.array first")
+
+
+def _mul_vjp_x(g, ans, a, b):
+    _no_sequences(a, b, "mul")
+    return rule_for(np.multiply).vjps[0](g, ans, a, b)
+
+
+def _mul_vjp_y(g, ans, a, b):
+    _no_sequences(a, b, "mul")
+    return rule_for(np.multiply).vjps[1](g, ans, a, b)
+
+
+defvjp(operator.add, _add_vjp_x, _add_vjp_y)
+defvjp(operator.mul, _mul_vjp_x, _mul_vjp_y)
+for _op, _ufunc in [(operator.sub, np.subtract), (operator.truediv, np.divide),
+                    (operator.pow, np.power), (operator.matmul, np.matmul),
+                    (operator.mod, np.remainder), (operator.neg, np.negative),
+                    (operator.pos, np.positive), (operator.abs, np.absolute)]:
+    defvjp(_op, *rule_for(_ufunc).vjps)
+defnondiff(operator.floordiv, operator.eq, operator.ne, operator.lt, operator.le, operator.gt,
+           operator.ge, operator.not_, operator.truth, operator.is_, operator.is_not,
+           operator.contains, operator.index, math.trunc, math.isinf, math.isclose)
+
+
+# --- math on Python scalars (VJPs in NumPy functions, so that the tape can differentiate them) --------------------------------------------------------------
+defvjp(math.asin, lambda g, ans, x: g / np.sqrt(1 - x * x))
+defvjp(math.acos, lambda g, ans, x: -g / np.sqrt(1 - x * x))
+defvjp(math.asinh, lambda g, ans, x: g / np.sqrt(x * x + 1))
+defvjp(math.acosh, lambda g, ans, x: g / np.sqrt(x * x - 1))
+defvjp(math.atanh, lambda g, ans, x: g / (1 - x * x))
+defvjp(math.atan2, lambda g, ans, y, x: g * x / _safe(x * x + y * y),
+                   lambda g, ans, y, x: -g * y / _safe(x * x + y * y),
+)
+defvjp(math.degrees, lambda g, ans, x: g / _DEG)
+defvjp(math.radians, lambda g, ans, x: g * _DEG)
+defvjp(math.copysign, lambda g, ans, x, y: g * np.sign(x) * np.sign(ans), lambda g, ans, x, y: 0.0 * g)
+defvjp(math.fmod, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * np.trunc(np.divide(x, y)))
+# math.remainder rounds x / y to the nearest integer, ties to even, as round() does
+defvjp(math.remainder, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * np.round(np.divide(x, y)))
+defvjp(math.erf, lambda g, ans, x: g * _TWO_OVER_SQRT_PI * np.exp(-x * x))
+defvjp(math.erfc, lambda g, ans, x: -g * _TWO_OVER_SQRT_PI * np.exp(-x * x))
+if hasattr(math, "cbrt"):     # Python 3.11
+    defvjp(math.cbrt, lambda g, ans, x: g / (3 * ans * ans))
+    defvjp(math.exp2, lambda g, ans, x: g * ans * _LN2)
+
+
+def _hypot_vjp(i):
+    def vjp(g, ans, *coordinates):
+        return g * coordinates[i] / _safe(ans)
+    vjp.__name__ = f"hypot_vjp_{i}"
+    return vjp
+
+
+# math.hypot takes any number of coordinates; one VJP per position (0 at the origin)
+_HYPOT_ARGS = 32
+defvjp(math.hypot, *[_hypot_vjp(i) for i in range(_HYPOT_ARGS)])
+
+
+def _fsum_vjp(g, ans, seq):
+    return [unbroadcast(g, v) for v in seq]
+
+
+def _math_prod_vjp(g, ans, iterable, *, start=1):
+    # the product of the other factors, without dividing (zeros allowed)
+    values = list(iterable)
+    out = []
+    for i in range(len(values)):
+        others = start
+        for j, v in enumerate(values):
+            if j != i:
+                others = others * v
+        out.append(g * others)
+    return out
+
+
+def _math_prod_vjp_start(g, ans, iterable, *, start=1):
+    total = 1.0
+    for v in iterable:
+        total = total * v
+    return g * total
+
+
+def _dist_vjp_p(g, ans, p, q):
+    return [g * (a - b) / _safe(ans) for a, b in zip(p, q)]
+
+
+def _dist_vjp_q(g, ans, p, q):
+    return [-g * (a - b) / _safe(ans) for a, b in zip(p, q)]
+
+
+defvjp(math.fsum, _fsum_vjp)
+defvjp(math.prod, _math_prod_vjp, start=_math_prod_vjp_start)
+defvjp(math.dist, _dist_vjp_p, _dist_vjp_q)

@@ -1,0 +1,229 @@
+"""Derivative rules of NumPy's cumulative products, NaN-ignoring reductions and statistics.
+
+Conventions where the derivative does not exist: the NaN-ignoring reductions
+give NaN entries a zero adjoint; ``nanmax``/``nanmin``/``ptp`` split the
+adjoint equally between tied extremes (as ``max``); ``median``, ``quantile``
+and ``percentile`` send it to the order statistics they interpolate between
+(ties among equal values are broken by a stable sort, which does not change
+the value). ``cumprod`` is exact with zeros in the input (no division by zero).
+"""
+import numpy as np
+
+from ..errors import KnetError
+from .numpy_rules import _count, _keep_axes, _lift, _max_vjp
+from .rules import defvjp, unbroadcast
+
+
+# --- cumulative product -------------------------------------------------------------------
+def _reverse_cumsum(x, axis):
+    return np.flip(np.cumsum(np.flip(x, axis), axis), axis)
+
+
+def _cumprod_adjoint(g, x, ans, axis):
+    """The adjoint of ``np.cumprod(x, axis)``, exact with zeros in ``x``.
+
+    Before the first zero of a slice, d(ans_j)/d(x_i) = ans_j / x_i; at the first
+    zero it is the product of the other factors up to j ("skip", the cumulative
+    product with that zero left out); after it every product keeps that zero, so
+    the adjoint is the zero x_z times the products without it: 0 in value, with
+    the right derivative in x_z (second derivatives at a slice's first zero are
+    exact; between two zeros of one slice they are not modelled).
+    """
+    zero = np.equal(x, 0)
+    zeros_so_far = np.cumsum(zero, axis=axis)
+    first_zero = np.logical_and(zero, np.equal(zeros_so_far, 1))
+    safe = np.where(zero, 1.0, x)
+    skip = np.cumprod(np.where(first_zero, 1.0, x), axis=axis)
+    at_zero = _reverse_cumsum(g * skip, axis)
+    before = _reverse_cumsum(g * ans, axis) / safe
+    after = np.sum(np.where(first_zero, x, 0.0), axis=axis, keepdims=True) * at_zero / safe
+    return np.where(np.equal(zeros_so_far, 0), before, np.where(first_zero, at_zero, after))
+
+
+def _cumprod_vjp(g, ans, a, axis=None, dtype=None, out=None):
+    if axis is None:
+        return np.reshape(_cumprod_adjoint(g, np.ravel(a), ans, 0), np.shape(a))
+    return _cumprod_adjoint(g, a, ans, axis)
+
+
+defvjp(np.cumprod, _cumprod_vjp, keywords=("axis", "dtype"))
+
+
+# --- reductions that skip NaN --------------------------------------------------------------
+def _nansum_vjp(g, ans, a, axis=None, dtype=None, out=None, keepdims=False):
+    return np.where(np.isnan(a), 0.0, np.broadcast_to(_keep_axes(_lift(g, a), axis, keepdims), np.shape(a)))
+
+
+def _nanmean_vjp(g, ans, a, axis=None, dtype=None, out=None, keepdims=False):
+    present = np.logical_not(np.isnan(a))
+    count = np.sum(present, axis=axis, keepdims=True)
+    return np.where(present, _keep_axes(_lift(g, a), axis, keepdims) / np.maximum(count, 1), 0.0)
+
+
+def _nanmax_vjp(g, ans, a, axis=None, out=None, keepdims=False):
+    # NaN never equals the extreme, so it gets no share; ties split equally
+    hit = np.equal(a, _keep_axes(ans, axis, keepdims))
+    share = _keep_axes(_lift(g, a), axis, keepdims) * hit
+    return share / np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+
+
+defvjp(np.nansum, _nansum_vjp, keywords=("axis", "dtype", "keepdims"))
+defvjp(np.nanmean, _nanmean_vjp, keywords=("axis", "dtype", "keepdims"))
+defvjp(np.nanmax, _nanmax_vjp, keywords=("axis", "keepdims"))
+defvjp(np.nanmin, _nanmax_vjp, keywords=("axis", "keepdims"))
+
+
+def _ptp_vjp(g, ans, a, axis=None, out=None, keepdims=False):
+    high = _max_vjp(g, np.max(a, axis=axis, keepdims=keepdims), a, axis=axis, keepdims=keepdims)
+    low = _max_vjp(g, np.min(a, axis=axis, keepdims=keepdims), a, axis=axis, keepdims=keepdims)
+    return high - low
+
+
+defvjp(np.ptp, _ptp_vjp, keywords=("axis", "keepdims"))
+
+
+# --- weighted average -----------------------------------------------------------------------
+def _axes(axis, ndim):
+    return tuple(range(ndim)) if axis is None else tuple(a % ndim for a in np.atleast_1d(axis).tolist())
+
+
+def _weights_like(a, axis, weights):
+    """``weights`` arranged to broadcast against ``a`` as ``np.average`` does."""
+    if np.ndim(weights) == np.ndim(a):
+        return weights
+    axes = _axes(axis, np.ndim(a))
+    order = np.argsort(axes).tolist()
+    shape = tuple(n if i in axes else 1 for i, n in enumerate(np.shape(a)))
+    return np.reshape(np.transpose(weights, order), shape)
+
+
+def _weights_back(gw, a, axis, weights):
+    """The adjoint of :func:`_weights_like`: ``gw`` (shaped like ``a``) summed back to ``weights``."""
+    if np.ndim(weights) == np.ndim(a):
+        return unbroadcast(gw, weights)
+    order = np.argsort(_axes(axis, np.ndim(a))).tolist()
+    summed = unbroadcast(gw, _weights_like(a, axis, weights))
+    transposed = tuple(np.shape(weights)[i] for i in order)
+    return np.transpose(np.reshape(summed, transposed), np.argsort(order).tolist())
+
+
+def _average_vjp_a(g, ans, a, axis=None, weights=None, returned=False, *, keepdims=False):
+    g = _keep_axes(_lift(g, a), axis, keepdims)
+    if weights is None:
+        return np.broadcast_to(g / _count(a, ans), np.shape(a))
+    w = _weights_like(a, axis, weights)
+    return np.broadcast_to(g * w / np.sum(w, axis=axis, keepdims=True), np.shape(a))
+
+
+def _average_vjp_weights(g, ans, a, axis=None, weights=None, returned=False, *, keepdims=False):
+    w = _weights_like(a, axis, weights)
+    total = np.sum(w, axis=axis, keepdims=True)
+    gw = _keep_axes(_lift(g, a), axis, keepdims) * (a - _keep_axes(ans, axis, keepdims)) / total
+    return _weights_back(gw, a, axis, weights)
+
+
+defvjp(np.average, _average_vjp_a, None, _average_vjp_weights, weights=_average_vjp_weights,
+       keywords=("axis", "keepdims"))
+
+
+# --- order statistics: median, quantile, percentile -----------------------------------------
+_METHODS = ("linear", "lower", "higher", "midpoint")
+
+
+def _interpolation(q, n, method):
+    """Weights (q.shape + (n,)) on the sorted values, and their derivative in q."""
+    position = q * (n - 1)
+    low = np.floor(position)
+    high = np.minimum(low + 1, n - 1)
+    index = np.arange(n)
+    at_low = np.equal(index, np.expand_dims(low, -1))
+    at_high = np.equal(index, np.expand_dims(high, -1))
+    if method == "linear":
+        frac = np.expand_dims(position - low, -1)
+        return at_low * (1 - frac) + at_high * frac, (n - 1) * (at_high * 1.0 - at_low)
+    zero = 0.0 * at_low
+    if method == "lower":
+        return at_low * 1.0, zero
+    high = np.ceil(position)
+    at_high = np.equal(index, np.expand_dims(high, -1))
+    if method == "higher":
+        return at_high * 1.0, zero
+    return 0.5 * at_low + 0.5 * at_high, zero          # midpoint
+
+
+def _to_last(a, axis):
+    """``a`` with the reduced axes merged into its last axis, and the kept shape."""
+    axes = _axes(axis, np.ndim(a))
+    moved = np.moveaxis(a, axes, tuple(range(-len(axes), 0)))
+    kept = np.shape(moved)[:np.ndim(a) - len(axes)]
+    return np.reshape(moved, kept + (-1,)), kept
+
+
+def _from_last(x, a, axis):
+    axes = _axes(axis, np.ndim(a))
+    moved_shape = tuple(n for i, n in enumerate(np.shape(a)) if i not in axes) + tuple(np.shape(a)[i] for i in axes)
+    return np.moveaxis(np.reshape(x, moved_shape), tuple(range(-len(axes), 0)), axes)
+
+
+def _quantile_parts(g, a, q, axis, method, keepdims):
+    if method not in _METHODS:
+        raise KnetError(f"knetc: the derivative of a quantile with method={method!r} is not "
+                        f"supported; use one of {', '.join(_METHODS)}")
+    if isinstance(q, (list, tuple)):
+        q = np.asarray(q)
+    flat, kept = _to_last(a, axis)
+    n = np.shape(flat)[-1]
+    qshape = np.shape(q)
+    weights, dweights = _interpolation(q, n, method)
+    # g: q's axes, then the kept axes of a (with size-1 reduced axes under keepdims)
+    g = np.reshape(_lift(g, a), qshape + kept + (1,))
+    weights = np.reshape(weights, qshape + (1,) * len(kept) + (n,))
+    dweights = np.reshape(dweights, qshape + (1,) * len(kept) + (n,))
+    order = np.argsort(flat, axis=-1, kind="stable")
+    return g, flat, order, weights, dweights, len(qshape)
+
+
+def _quantile_adjoint_a(g, a, q, axis, method, keepdims):
+    g, flat, order, weights, _, nq = _quantile_parts(g, a, q, axis, method, keepdims)
+    by_rank = np.sum(g * weights, axis=tuple(range(nq))) if nq else g * weights
+    rank = np.argsort(order, axis=-1)
+    return _from_last(np.take_along_axis(by_rank, rank, axis=-1), a, axis)
+
+
+def _quantile_adjoint_q(g, a, q, axis, method, keepdims):
+    g, flat, order, _, dweights, nq = _quantile_parts(g, a, q, axis, method, keepdims)
+    ranked = np.take_along_axis(flat, order, axis=-1)
+    slope = np.sum(ranked * dweights, axis=-1, keepdims=True)
+    total = np.sum(g * slope, axis=tuple(range(nq, np.ndim(slope))))
+    return unbroadcast(total, q) if not isinstance(q, (list, tuple)) else list(total)
+
+
+def _quantile_vjp_a(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                    keepdims=False, *, weights=None, interpolation=None):
+    return _quantile_adjoint_a(g, a, q, axis, method, keepdims)
+
+
+def _quantile_vjp_q(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                    keepdims=False, *, weights=None, interpolation=None):
+    return _quantile_adjoint_q(g, a, q, axis, method, keepdims)
+
+
+def _percentile_vjp_a(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                      keepdims=False, *, weights=None, interpolation=None):
+    return _quantile_adjoint_a(g, a, np.divide(q, 100), axis, method, keepdims)
+
+
+def _percentile_vjp_q(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                      keepdims=False, *, weights=None, interpolation=None):
+    fraction = np.divide(q, 100) if not isinstance(q, (list, tuple)) else np.asarray(q) / 100
+    grad = _quantile_adjoint_q(g, a, fraction, axis, method, keepdims)
+    return [v / 100 for v in grad] if isinstance(q, (list, tuple)) else grad / 100
+
+
+def _median_vjp(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    return _quantile_adjoint_a(g, a, 0.5, axis, "linear", keepdims)
+
+
+defvjp(np.quantile, _quantile_vjp_a, _quantile_vjp_q, keywords=("axis", "method", "keepdims"))
+defvjp(np.percentile, _percentile_vjp_a, _percentile_vjp_q, keywords=("axis", "method", "keepdims"))
+defvjp(np.median, _median_vjp, keywords=("axis", "keepdims"))
