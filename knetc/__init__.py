@@ -1,6 +1,9 @@
 """knetc: a source-to-source automatic differentiation compiler for Python + NumPy."""
 from .errors import FallbackWarning, GradientInputError, KnetError, UnsupportedError
 from .runtime import numpy_rules as _numpy_rules  # noqa: F401  (registers the rules)
+from .runtime import rules_complex as _rules_complex  # noqa: F401
+from .runtime import rules_products as _rules_products  # noqa: F401
+from .runtime import rules_linalg as _rules_linalg  # noqa: F401
 from .runtime.rules import defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
 from .runtime.tree import zeros_like_tree as zeros_like
 from .api import GradFunction, grad, gradloss, value_and_grad
