@@ -4,6 +4,7 @@ from .runtime import numpy_rules as _numpy_rules  # noqa: F401  (registers the r
 from .runtime import rules_complex as _rules_complex  # noqa: F401
 from .runtime import rules_products as _rules_products  # noqa: F401
 from .runtime import rules_linalg as _rules_linalg  # noqa: F401
+from .runtime import rules_fft as _rules_fft  # noqa: F401
 from .runtime.rules import defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
 from .runtime.tree import zeros_like_tree as zeros_like
 from .api import GradFunction, grad, gradloss, value_and_grad
