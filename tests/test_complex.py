@@ -82,6 +82,11 @@ def linalg(x):
             + np.linalg.slogdet(m)[1] + np.sum(np.abs(np.linalg.solve(m, np.ones(3)))))
 
 
+def sign_of_complex(x, y):
+    z = x + 1j * y
+    return np.sum(np.real(np.sign(z) * (2 - 1j)) * W) + np.sum(np.sign(x) * x)
+
+
 def fft_roundtrip(x):
     f = np.fft.fft(x) * np.exp(1j * np.arange(x.size))
     return np.sum(np.abs(f)) + np.sum(np.real(np.fft.ifft(f)) ** 2)
@@ -121,6 +126,7 @@ CASES = [
     (einsum_and_dot, (pos(4), pos(4)), (0, 1)),
     (linalg, (0.3 * R.standard_normal(9),), 0),
     (fft_roundtrip, (pos(6),), 0),
+    (sign_of_complex, (pos(4), pos(4)), (0, 1)),
     (irfft_of_complex_spectrum, (pos(6),), 0),
     (irfftn_of_complex_spectrum, (pos(4, 6),), 0),
 ]

@@ -520,7 +520,7 @@ def matrix_transpose(x):
 
 
 def _astype_vjp(g, ans, x, dtype, *args, **kwargs):
-    g = _lift(g, x)
+    g = real_if_real(_lift(g, x), x)
     return ndarray_astype(g, x.dtype) if hasattr(g, "astype") else g
 
 
@@ -547,7 +547,7 @@ METHODS = {
     "astype": ndarray_astype, "item": ndarray_item,
     **NONDIFF_METHODS,
 }
-ATTRIBUTES = {"T": np.transpose, "mT": matrix_transpose, "real": np.real}
+ATTRIBUTES = {"T": np.transpose, "mT": matrix_transpose, "real": np.real, "imag": np.imag}
 CONSTANT_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "size", "itemsize", "nbytes", "strides"})
 
 
@@ -598,7 +598,7 @@ defnondiff(
     np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.full_like, np.empty_like,
     np.zeros, np.ones, np.full, np.empty, np.eye, np.identity, np.arange, np.linspace,
     np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero, np.argwhere, np.count_nonzero,
-    np.searchsorted, np.sign, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
+    np.searchsorted, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
     np.floor_divide, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
     np.greater_equal, np.isnan, np.isfinite, np.isinf, np.isclose, np.allclose,
     np.array_equal, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,

@@ -17,6 +17,7 @@ have rules of their own, here and where they are defined:
 - ``np.abs(z)``: ``g * conj(z) / |z|`` (0 at ``z == 0``, as ``g * sign(x)`` is 0
   at 0 for real ``x``);
 - ``np.angle(z)``: ``-1j * g * conj(z) / |z|**2`` (0 at ``z == 0``);
+- ``np.sign(z) = z / |z|``: ``g / |z| - Re(g z) conj(z) / |z|**3`` (0 for real values);
 - ``np.var``/``np.std`` of complex values: ``conj`` of the centred values;
 - ``np.vdot`` conjugates its first argument.
 
@@ -64,6 +65,16 @@ def abs_vjp(g, ans, x):
     return np.real(g) * np.conj(x) / np.where(ans == 0, 1.0, ans)
 
 
+def sign_vjp(g, ans, x):
+    """``np.sign``: 0 for real ``x`` (piecewise constant); ``z / |z|`` for complex (0 at 0)."""
+    if not is_complex(x):
+        return np.zeros_like(x) * np.real(g)
+    r = np.abs(x)
+    safe = np.where(r == 0, 1.0, r)
+    # s = z * (1/r): the holomorphic part g/r, and through r = |z| the part -Re(g z)/r^2 * conj(z)/r
+    return np.where(r == 0, 0.0, g / safe - np.real(g * x) * np.conj(x) / safe ** 3)
+
+
 def _imag_vjp(g, ans, x):
     return real_if_real(-1j * np.real(g), x)
 
@@ -77,4 +88,5 @@ def _angle_vjp(g, ans, z, deg=False):
 
 
 defvjp(np.imag, _imag_vjp)
+defvjp(np.sign, sign_vjp)
 defvjp(np.angle, _angle_vjp, keywords=("deg",))

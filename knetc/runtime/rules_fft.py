@@ -22,17 +22,11 @@ real). ``rfft`` of complex input is an error in NumPy itself.
 """
 import numpy as np
 
-from .backend import array_module
+from .backend import value_module
 from .rules import defvjp
 from .rules_complex import real_if_real, refuse_complex
 
 _OPPOSITE = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
-
-
-def _value(x):
-    while hasattr(x, "_value"):      # a traced value: its module is that of the value inside
-        x = x._value
-    return x
 
 
 def _fit(g, axis, n):
@@ -45,7 +39,7 @@ def _fit(g, axis, n):
         return g[(slice(None),) * axis + (slice(0, n),)]
     shape = list(np.shape(g))
     shape[axis] = n - have
-    zeros = array_module(_value(g)).zeros(tuple(shape), dtype=np.result_type(getattr(g, "dtype", float)))
+    zeros = value_module(g).zeros(tuple(shape), dtype=np.result_type(getattr(g, "dtype", float)))
     return np.concatenate([g, zeros], axis=axis)
 
 
@@ -74,7 +68,7 @@ def _axes_and_sizes(a, s, axes, last_half=False):
 
 def _half_weights(m, n, like):
     """``w_k``: 1 for the zero term and (n even) the Nyquist term, 2 for the others."""
-    xp = array_module(_value(like))
+    xp = value_module(like)
     single = np.dtype(getattr(like, "dtype", np.float64)) in (np.float32, np.complex64)
     w = xp.full(m, 2.0, dtype=np.float32 if single else np.float64)
     w[0] = 1.0

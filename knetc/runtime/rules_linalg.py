@@ -35,7 +35,7 @@ Conventions, where the derivative needs a choice:
 """
 import numpy as np
 
-from .backend import array_module
+from .backend import value_module
 from .rules import defvjp, unbroadcast
 from .rules_complex import is_complex, real_if_real, refuse_complex
 
@@ -69,7 +69,7 @@ def _used(gi):
 
 def _masks(n, like):
     """Constant (strictly lower, diagonal) masks of n x n in ``like``'s module and float type."""
-    xp = array_module(like)
+    xp = value_module(like)
     dtype = np.result_type(getattr(like, "dtype", np.float64), np.float32)
     eye = xp.eye(n, dtype=dtype)
     return xp.tri(n, k=-1, dtype=dtype), eye
@@ -143,7 +143,7 @@ defvjp(np.linalg.solve, _solve_vjp_a, _solve_vjp_b)
 def _pinv_adjoint(g, a, x):
     """The adjoint of ``x = pinv(a)`` at full (locally constant) rank."""
     m, n = np.shape(a)[-2], np.shape(a)[-1]
-    xp = array_module(a)
+    xp = value_module(a)
     eye_m, eye_n = xp.eye(m, dtype=x.dtype), xp.eye(n, dtype=x.dtype)
     xt, gt = _t(x), _t(g)
     out = -np.matmul(xt, np.matmul(g, xt))
@@ -310,14 +310,14 @@ def _svd_adjoint(gu, gs, gvh, a, u, s, vh):
         utgu = np.matmul(_t(u), gu)
         inner = inner + np.matmul(f * (utgu - _t(utgu)), smat)
         if m > np.shape(s)[-1]:
-            xp = array_module(a)
+            xp = value_module(a)
             proj = xp.eye(m, dtype=u.dtype) - np.matmul(u, _t(u))
             out = out + np.matmul(np.matmul(proj, gu) / np.expand_dims(s, -2), vh)
     if gv is not None:
         vtgv = np.matmul(_t(v), gv)
         inner = inner + np.matmul(smat, f * (vtgv - _t(vtgv)))
         if n > np.shape(s)[-1]:
-            xp = array_module(a)
+            xp = value_module(a)
             proj = xp.eye(n, dtype=v.dtype) - np.matmul(v, vh)
             out = out + np.matmul(u / np.expand_dims(s, -2), np.matmul(_t(gv), proj))
     return np.matmul(u, np.matmul(inner, vh)) + out

@@ -18,7 +18,7 @@ import string
 
 import numpy as np
 
-from .backend import array_module
+from .backend import value_module
 from .rules import defvjp, unbroadcast
 from .rules_complex import real_if_real
 
@@ -101,7 +101,7 @@ class _Labels:
 
 
 def _eye(n, like):
-    xp = array_module(like)
+    xp = value_module(like)
     return xp.eye(n, dtype=np.result_type(getattr(like, "dtype", np.float64), np.float32))
 
 

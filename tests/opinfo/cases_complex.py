@@ -14,6 +14,7 @@ def _real(rng, dtype):
 
 
 OPS = [
+    OpInfo("np.sign", _real, gpu=True),
     OpInfo("np.imag", _real, gpu=True),
     OpInfo("np.angle", _real, gpu=True),
     OpInfo("np.angle", lambda rng, dtype: [Sample((s.args[0],), {"deg": True}) for s in _real(rng, dtype)],
