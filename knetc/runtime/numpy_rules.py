@@ -577,7 +577,7 @@ defvjp(math.pow, lambda g, ans, x, y: g * y * x ** (y - 1 + (y == 0)),
 
 defvjp(builtins.abs, abs_vjp)
 defvjp(builtins.pow, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1 + (y == 0)), x),
-                     lambda g, ans, x, y: unbroadcast(g * ans * np.log(np.where(x > 0, x, 1.0)), y),
+                     lambda g, ans, x, y: unbroadcast(g * ans * _log_base(x), y),
 )
 defvjp(builtins.float, lambda g, ans, x=0.0: unbroadcast(g, x))
 
