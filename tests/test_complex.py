@@ -76,6 +76,13 @@ def einsum_and_dot(x, y):
     return np.sum(np.abs(z)) + np.abs(np.dot(x * 1j, y)) + np.real(np.vdot(x + 1j, y - 2j))
 
 
+def conjugating_products(x, y):
+    z = x + 1j * y
+    m = A * (1 - 2j)
+    return (np.real(np.vecdot(z, z * 2j + 1)) + np.sum(np.abs(np.vecmat(z[:3], m)))
+            + np.sum(np.imag(np.matvec(m, z))) + np.imag(np.linalg.vecdot(z, y + 0.5j)))
+
+
 def linalg(x):
     m = np.reshape(x, (3, 3)) + np.eye(3) * (2 + 1j)
     return (np.abs(np.linalg.det(m)) + np.sum(np.abs(np.linalg.inv(m)))
@@ -125,6 +132,7 @@ CASES = [
     (elementwise, (pos(4), pos(4)), (0, 1)),
     (einsum_and_dot, (pos(4), pos(4)), (0, 1)),
     (linalg, (0.3 * R.standard_normal(9),), 0),
+    (conjugating_products, (pos(4), pos(4)), (0, 1)),
     (fft_roundtrip, (pos(6),), 0),
     (sign_of_complex, (pos(4), pos(4)), (0, 1)),
     (irfft_of_complex_spectrum, (pos(6),), 0),

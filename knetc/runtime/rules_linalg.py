@@ -36,7 +36,7 @@ Conventions, where the derivative needs a choice:
 import numpy as np
 
 from .backend import value_module
-from .rules import defvjp, unbroadcast
+from .rules import defnondiff, defvjp, unbroadcast
 from .rules_complex import is_complex, real_if_real, refuse_complex
 
 
@@ -452,3 +452,5 @@ def _vector_norm_vjp(g, ans, x, *, axis=None, keepdims=False, ord=2):
 defvjp(np.linalg.norm, _norm_vjp, keywords=("ord", "axis", "keepdims"))
 defvjp(np.linalg.matrix_norm, _matrix_norm_vjp, keywords=("keepdims", "ord"))
 defvjp(np.linalg.vector_norm, _vector_norm_vjp, keywords=("axis", "keepdims", "ord"))
+
+defnondiff(np.linalg.matrix_rank)      # an integer

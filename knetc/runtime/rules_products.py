@@ -1,4 +1,6 @@
-"""Derivative rules of tensor products: einsum, inner, kron, cross, vdot, multi_dot, matrix_power.
+"""Derivative rules of tensor products: einsum, inner, kron, cross, vdot, multi_dot, matrix_power,
+and NumPy 2's vecdot, matvec, vecmat and ``np.linalg`` array-API names (matmul, outer,
+tensordot, cross, vecdot, trace, diagonal, matrix_transpose).
 
 Every product here is multilinear, so the adjoint of one operand is the
 product of the result's adjoint ``g`` with the other operands: an einsum
@@ -18,6 +20,7 @@ import string
 
 import numpy as np
 
+from . import numpy_rules as _nr
 from .backend import value_module
 from .rules import defvjp, unbroadcast
 from .rules_complex import real_if_real
@@ -297,3 +300,65 @@ def _matrix_power_vjp(g, ans, a, n):
 
 
 defvjp(np.linalg.matrix_power, _matrix_power_vjp)
+
+
+# --- NumPy 2's array-API names and vector/matrix ufuncs ---------------------------------
+def _vecdot_parts(g, x1, x2, axis):
+    """``vecdot(x1, x2) = sum(conj(x1) * x2, axis)``: the adjoints of conj(x1) and x2, unreduced."""
+    ge = np.expand_dims(g, axis)
+    return ge * x2, ge * np.conj(x1)
+
+
+def _vecdot_vjp_1(g, ans, x1, x2, /, *, axis=-1):
+    return real_if_real(unbroadcast(np.conj(_vecdot_parts(g, x1, x2, axis)[0]), x1), x1)
+
+
+def _vecdot_vjp_2(g, ans, x1, x2, /, *, axis=-1):
+    return real_if_real(unbroadcast(_vecdot_parts(g, x1, x2, axis)[1], x2), x2)
+
+
+defvjp(np.linalg.vecdot, _vecdot_vjp_1, _vecdot_vjp_2, keywords=("axis",))
+defvjp(np.vecdot, _vecdot_vjp_1, _vecdot_vjp_2, keywords=("axis",))
+
+
+def _matvec_vjp_1(g, ans, x1, x2, /):
+    return real_if_real(unbroadcast(np.expand_dims(g, -1) * np.expand_dims(x2, -2), x1), x1)
+
+
+def _matvec_vjp_2(g, ans, x1, x2, /):
+    return real_if_real(unbroadcast(np.matmul(np.expand_dims(g, -2), x1)[..., 0, :], x2), x2)
+
+
+def _vecmat_vjp_1(g, ans, x1, x2, /):
+    # vecmat(x1, x2) = conj(x1) @ x2: the adjoint of conj(x1) is x2 @ g, that of x1 its conjugate
+    return real_if_real(unbroadcast(np.conj(np.matmul(x2, np.expand_dims(g, -1))[..., 0]), x1), x1)
+
+
+def _vecmat_vjp_2(g, ans, x1, x2, /):
+    return real_if_real(unbroadcast(np.expand_dims(np.conj(x1), -1) * np.expand_dims(g, -2), x2), x2)
+
+
+defvjp(np.matvec, _matvec_vjp_1, _matvec_vjp_2)
+defvjp(np.vecmat, _vecmat_vjp_1, _vecmat_vjp_2)
+
+
+def _linalg_outer_vjp(k):
+    def vjp(g, ans, x1, x2, /):
+        return einsum_adjoint(g, ["i", "j"], "ij", [x1, x2], k)
+    return vjp
+
+
+defvjp(np.linalg.outer, _linalg_outer_vjp(0), _linalg_outer_vjp(1))
+defvjp(np.linalg.matmul, lambda g, ans, x1, x2, /: _nr._matmul_vjp_x(g, ans, x1, x2),
+                         lambda g, ans, x1, x2, /: _nr._matmul_vjp_y(g, ans, x1, x2))
+defvjp(np.linalg.tensordot, lambda g, ans, x1, x2, /, *, axes=2: _nr._tensordot_vjp_a(g, ans, x1, x2, axes),
+                            lambda g, ans, x1, x2, /, *, axes=2: _nr._tensordot_vjp_b(g, ans, x1, x2, axes),
+       keywords=("axes",))
+defvjp(np.linalg.cross, lambda g, ans, x1, x2, /, *, axis=-1: _cross_vjp_a(g, ans, x1, x2, axis=axis),
+                        lambda g, ans, x1, x2, /, *, axis=-1: _cross_vjp_b(g, ans, x1, x2, axis=axis),
+       keywords=("axis",))
+defvjp(np.linalg.trace, lambda g, ans, x, /, *, offset=0, dtype=None: _nr._trace_vjp(g, ans, x, offset, -2, -1),
+       keywords=("offset",))
+defvjp(np.linalg.diagonal, lambda g, ans, x, /, *, offset=0: _nr._diagonal_vjp(g, ans, x, offset, -2, -1),
+       keywords=("offset",))
+defvjp(np.linalg.matrix_transpose, lambda g, ans, x, /: np.swapaxes(g, -1, -2))

@@ -108,6 +108,36 @@ def _matmul(rng, dtype):
             Sample((r(3), r(3)))]
 
 
+def _vecdot(rng, dtype):
+    r = lambda *s: _r(rng, dtype, *s)  # noqa: E731
+    return [Sample((r(4), r(4))), Sample((r(3, 4), r(4)), name="broadcast"),
+            Sample((r(4, 3), r(2, 4, 3)), {"axis": -2}, name="axis"), Sample((r(4, 3), r(4, 3)), {"axis": -1})]
+
+
+def _matvec(rng, dtype):
+    r = lambda *s: _r(rng, dtype, *s)  # noqa: E731
+    return [Sample((r(3, 4), r(4))), Sample((r(2, 3, 4), r(4)), name="batched"),
+            Sample((r(3, 4), r(2, 4)), name="batched_vector")]
+
+
+def _vecmat(rng, dtype):
+    r = lambda *s: _r(rng, dtype, *s)  # noqa: E731
+    return [Sample((r(3), r(3, 4))), Sample((r(3), r(2, 3, 4)), name="batched"),
+            Sample((r(2, 3), r(3, 4)), name="batched_vector")]
+
+
+def _pair(*shapes):
+    def samples(rng, dtype):
+        return [Sample(tuple(_r(rng, dtype, *s) for s in pair)) for pair in shapes]
+    return samples
+
+
+def _stack(rng, dtype):
+    r = lambda *s: _r(rng, dtype, *s)  # noqa: E731
+    return [Sample((r(3, 4),)), Sample((r(2, 4, 3),), name="batched"), Sample((r(2, 4, 3),), {"offset": 1}),
+            Sample((r(3, 4),), {"offset": -1})]
+
+
 OPS = [
     OpInfo("np.einsum", _einsum, gpu=True),
     OpInfo("np.inner", _inner, gpu=True),
@@ -120,4 +150,17 @@ OPS = [
     OpInfo("np.tensordot", _tensordot, name="np.tensordot:shapes", gpu=True),
     OpInfo("np.outer", _outer, name="np.outer:shapes", gpu=True),
     OpInfo("np.matmul", _matmul, name="np.matmul:shapes", gpu=True),
+    OpInfo("np.linalg.matmul", _matmul, gpu=True),
+    OpInfo("np.vecdot", _vecdot),
+    OpInfo("np.linalg.vecdot", _vecdot, gpu=True),
+    OpInfo("np.matvec", _matvec),
+    OpInfo("np.vecmat", _vecmat),
+    OpInfo("np.linalg.outer", _pair(((3,), (4,)), ((1,), (2,)))),
+    OpInfo("np.linalg.tensordot", _tensordot),
+    OpInfo("np.linalg.cross", lambda rng, dtype: [Sample((_r(rng, dtype, 4, 3), _r(rng, dtype, 3))),
+                                                  Sample((_r(rng, dtype, 3, 2), _r(rng, dtype, 3, 2)),
+                                                         {"axis": 0})]),
+    OpInfo("np.linalg.trace", _stack, gpu=True),
+    OpInfo("np.linalg.diagonal", _stack, gpu=True),
+    OpInfo("np.linalg.matrix_transpose", _pair(((3, 4),), ((2, 3, 4),)), gpu=True),
 ]
