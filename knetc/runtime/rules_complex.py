@@ -87,6 +87,6 @@ def _angle_vjp(g, ans, z, deg=False):
     return -1j * scale * np.real(g) * np.conj(z) / np.where(mag2 == 0, 1.0, mag2)
 
 
-defvjp(np.imag, _imag_vjp)
-defvjp(np.sign, sign_vjp)
+defvjp(np.imag, _imag_vjp, keywords=())
+defvjp(np.sign, sign_vjp, keywords=())
 defvjp(np.angle, _angle_vjp, keywords=("deg",))

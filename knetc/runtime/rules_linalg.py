@@ -110,9 +110,10 @@ def _slogdet_vjp(g, ans, a):
     return real_if_real(_mat(_part(g, 1, logdet)) * _t(np.linalg.inv(a)), a)
 
 
-defvjp(np.linalg.det, _det_vjp)
-defvjp(np.linalg.slogdet, _slogdet_vjp)
-defvjp(np.linalg.inv, lambda g, ans, a: real_if_real(-np.matmul(_t(ans), np.matmul(g, _t(ans))), a))
+defvjp(np.linalg.det, _det_vjp, keywords=())
+defvjp(np.linalg.slogdet, _slogdet_vjp, keywords=())
+defvjp(np.linalg.inv, lambda g, ans, a: real_if_real(-np.matmul(_t(ans), np.matmul(g, _t(ans))), a),
+       keywords=())
 
 
 def _solve_is_vector(b):
@@ -136,7 +137,7 @@ def _solve_vjp_b(g, ans, a, b):
     return real_if_real(unbroadcast(gb, b), b)
 
 
-defvjp(np.linalg.solve, _solve_vjp_a, _solve_vjp_b)
+defvjp(np.linalg.solve, _solve_vjp_a, _solve_vjp_b, keywords=())
 
 
 # --- pinv, lstsq -----------------------------------------------------------------
@@ -291,8 +292,8 @@ def _eigvals_vjp(g, ans, a):
     return _eig_adjoint(g, None, a, w, v)
 
 
-defvjp(np.linalg.eig, _eig_vjp)
-defvjp(np.linalg.eigvals, _eigvals_vjp)
+defvjp(np.linalg.eig, _eig_vjp, keywords=())
+defvjp(np.linalg.eigvals, _eigvals_vjp, keywords=())
 
 
 def _svd_adjoint(gu, gs, gvh, a, u, s, vh):
@@ -347,7 +348,7 @@ def _svdvals_vjp(g, ans, x):
 
 
 defvjp(np.linalg.svd, _svd_vjp, keywords=("full_matrices", "compute_uv", "hermitian"))
-defvjp(np.linalg.svdvals, _svdvals_vjp)
+defvjp(np.linalg.svdvals, _svdvals_vjp, keywords=())
 
 
 # --- norms ---------------------------------------------------------------------------
@@ -441,7 +442,8 @@ def _matrix_norm_vjp(g, ans, x, *, keepdims=False, ord="fro"):
 
 def _vector_norm_vjp(g, ans, x, *, axis=None, keepdims=False, ord=2):
     nd = np.ndim(x)
-    axes = tuple(range(nd)) if axis is None else tuple(a % nd for a in (axis if isinstance(axis, tuple) else (axis,)))
+    listed = axis if isinstance(axis, tuple) else (axis,)
+    axes = tuple(range(nd)) if axis is None else tuple(a % nd for a in listed)
     if axis is None and not keepdims:
         gk, ak = np.reshape(g, (1,) * nd), np.reshape(ans, (1,) * nd)
     else:

@@ -186,7 +186,7 @@ def _inner_vjp_b(g, ans, a, b):
     return einsum_adjoint(g, specs, out, [a, b], 1)
 
 
-defvjp(np.inner, _inner_vjp_a, _inner_vjp_b)
+defvjp(np.inner, _inner_vjp_a, _inner_vjp_b, keywords=())
 
 
 def _vdot_vjp_a(g, ans, a, b):
@@ -198,7 +198,7 @@ def _vdot_vjp_b(g, ans, a, b):
     return real_if_real(np.reshape(g * np.conj(np.ravel(a)), np.shape(b)), b)
 
 
-defvjp(np.vdot, _vdot_vjp_a, _vdot_vjp_b)
+defvjp(np.vdot, _vdot_vjp_a, _vdot_vjp_b, keywords=())
 
 
 def _kron_parts(g, a, b):
@@ -224,7 +224,7 @@ def _kron_vjp_b(g, ans, a, b):
     return real_if_real(np.reshape(gb, np.shape(b)), b)
 
 
-defvjp(np.kron, _kron_vjp_a, _kron_vjp_b)
+defvjp(np.kron, _kron_vjp_a, _kron_vjp_b, keywords=())
 
 
 def _cross_axes(a, b, axisa, axisb, axisc, axis):
@@ -276,7 +276,7 @@ def _multi_dot_vjp(g, ans, arrays, *, out=None):
     return [einsum_adjoint(g, specs, output, list(arrays), k) for k in range(len(arrays))]
 
 
-defvjp(np.linalg.multi_dot, _multi_dot_vjp)
+defvjp(np.linalg.multi_dot, _multi_dot_vjp, keywords=())
 
 
 def _matrix_power_vjp(g, ans, a, n):
@@ -299,7 +299,7 @@ def _matrix_power_vjp(g, ans, a, n):
     return real_if_real(gb, a)
 
 
-defvjp(np.linalg.matrix_power, _matrix_power_vjp)
+defvjp(np.linalg.matrix_power, _matrix_power_vjp, keywords=())
 
 
 # --- NumPy 2's array-API names and vector/matrix ufuncs ---------------------------------
@@ -338,8 +338,8 @@ def _vecmat_vjp_2(g, ans, x1, x2, /):
     return real_if_real(unbroadcast(np.expand_dims(np.conj(x1), -1) * np.expand_dims(g, -2), x2), x2)
 
 
-defvjp(np.matvec, _matvec_vjp_1, _matvec_vjp_2)
-defvjp(np.vecmat, _vecmat_vjp_1, _vecmat_vjp_2)
+defvjp(np.matvec, _matvec_vjp_1, _matvec_vjp_2, keywords=())
+defvjp(np.vecmat, _vecmat_vjp_1, _vecmat_vjp_2, keywords=())
 
 
 def _linalg_outer_vjp(k):
@@ -348,17 +348,18 @@ def _linalg_outer_vjp(k):
     return vjp
 
 
-defvjp(np.linalg.outer, _linalg_outer_vjp(0), _linalg_outer_vjp(1))
+defvjp(np.linalg.outer, _linalg_outer_vjp(0), _linalg_outer_vjp(1), keywords=())
 defvjp(np.linalg.matmul, lambda g, ans, x1, x2, /: _nr._matmul_vjp_x(g, ans, x1, x2),
-                         lambda g, ans, x1, x2, /: _nr._matmul_vjp_y(g, ans, x1, x2))
+                         lambda g, ans, x1, x2, /: _nr._matmul_vjp_y(g, ans, x1, x2), keywords=())
 defvjp(np.linalg.tensordot, lambda g, ans, x1, x2, /, *, axes=2: _nr._tensordot_vjp_a(g, ans, x1, x2, axes),
                             lambda g, ans, x1, x2, /, *, axes=2: _nr._tensordot_vjp_b(g, ans, x1, x2, axes),
        keywords=("axes",))
 defvjp(np.linalg.cross, lambda g, ans, x1, x2, /, *, axis=-1: _cross_vjp_a(g, ans, x1, x2, axis=axis),
                         lambda g, ans, x1, x2, /, *, axis=-1: _cross_vjp_b(g, ans, x1, x2, axis=axis),
        keywords=("axis",))
-defvjp(np.linalg.trace, lambda g, ans, x, /, *, offset=0, dtype=None: _nr._trace_vjp(g, ans, x, offset, -2, -1),
+defvjp(np.linalg.trace,
+       lambda g, ans, x, /, *, offset=0, dtype=None: _nr._trace_vjp(g, ans, x, offset, -2, -1),
        keywords=("offset",))
 defvjp(np.linalg.diagonal, lambda g, ans, x, /, *, offset=0: _nr._diagonal_vjp(g, ans, x, offset, -2, -1),
        keywords=("offset",))
-defvjp(np.linalg.matrix_transpose, lambda g, ans, x, /: np.swapaxes(g, -1, -2))
+defvjp(np.linalg.matrix_transpose, lambda g, ans, x, /: np.swapaxes(g, -1, -2), keywords=())

@@ -3,8 +3,6 @@
 Their complex behaviour, where the OpInfo format (real inputs straight into the
 function) cannot reach, is checked by the programs of tests/test_complex.py.
 """
-import numpy as np
-
 from . import OpInfo, Sample
 
 

@@ -4,8 +4,6 @@ the runner), every n=/s=, axis/axes and norm= form, padding and truncation, odd 
 ``irfft``/``irfftn`` take a half spectrum; real samples check the real part of their
 adjoints, and tests/test_complex.py checks complex spectra in between.
 """
-import numpy as np
-
 from . import OpInfo, Sample
 
 NORMS = (None, "backward", "ortho", "forward")
