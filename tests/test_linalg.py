@@ -68,8 +68,10 @@ def test_slogdet_sign_has_zero_derivative():
     (lambda a: np.linalg.eig(a)[1], None, "real eigenvalues"),
     (lambda a: np.linalg.slogdet(a * (1 + 1j))[0].real, (3, 3), "sign"),
     (lambda a: np.cross(a[0, :2], a[1, :2]), (3, 3), "3-vectors"),
+    (lambda a: np.linalg.pinv(a * np.array([1.0, 1.0, 0.0])), (3, 3), "full rank"),
+    (lambda a: np.linalg.pinv(a * np.array([1.0, 1.0, 0.1]), rcond=0.5), (4, 3), "full rank"),
 ], ids=["svd_full", "qr_wide", "qr_complete", "lstsq_wide", "eig_complex_vectors", "slogdet_complex_sign",
-        "cross_2d"])
+        "cross_2d", "pinv_rank_deficient", "pinv_truncated"])
 def test_unmodelled_cases_refuse(fun, shape, message, mode):
     a = np.array([[0.3, -1.2, 0.1], [1.1, 0.2, 0.0], [0.2, 0.1, 2.0]]) if shape is None \
         else np.eye(*shape) + 0.1 * R.standard_normal(shape)

@@ -57,14 +57,18 @@ def _part(g, i, like):
     return np.zeros_like(like) if gi is None else gi
 
 
+def _plain(x):
+    """The value inside a traced value (for tests on values, not differentiated)."""
+    while hasattr(x, "_value"):
+        x = x._value
+    return x
+
+
 def _used(gi):
     """False where an adjoint is None or all zeros (a result the loss does not use)."""
     if gi is None:
         return False
-    value = gi
-    while hasattr(value, "_value"):          # a traced adjoint: look at its value
-        value = value._value
-    return bool(np.any(value != 0))
+    return bool(np.any(_plain(gi) != 0))
 
 
 def _masks(n, like):
@@ -155,11 +159,18 @@ def _pinv_adjoint(g, a, x):
 
 def _pinv_vjp(g, ans, a, rcond=None, hermitian=False, *, rtol=None):
     refuse_complex("np.linalg.pinv", a)
+    # rcond/rtol only decide which singular values count: the formula needs all of them kept
+    s = np.linalg.svd(_plain(a), compute_uv=False)
+    m, n = np.shape(a)[-2], np.shape(a)[-1]
+    tol = rcond if rcond is not None else rtol if rtol is not None else max(m, n) * np.finfo(s.dtype).eps
+    if np.any(s <= tol * np.max(s, axis=-1, keepdims=True)):
+        raise NotImplementedError("knetc: the derivative of np.linalg.pinv is modelled at full rank "
+                                  "only (this matrix has singular values below the cutoff)")
     out = _pinv_adjoint(g, a, ans)
     return _fold_symmetric(out, False) if hermitian else out    # hermitian: reads the lower triangle
 
 
-defvjp(np.linalg.pinv, _pinv_vjp, keywords=("hermitian",))
+defvjp(np.linalg.pinv, _pinv_vjp, keywords=("rcond", "hermitian", "rtol"))
 
 
 def _lstsq_parts(g, ans, a, b):

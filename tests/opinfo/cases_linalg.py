@@ -65,7 +65,9 @@ def _pinv(rng, dtype):
             Sample((_distinct_singular(rng, dtype, 2, 5),), name="wide"),
             Sample((_well(rng, dtype, 3, 3),), name="square"),
             Sample((_distinct_singular(rng, dtype, 2, 4, 3),), name="batched"),
-            Sample((_sym_distinct(rng, dtype, 3, 3),), {"hermitian": True}, name="hermitian")]
+            Sample((_sym_distinct(rng, dtype, 3, 3),), {"hermitian": True}, name="hermitian"),
+            Sample((_distinct_singular(rng, dtype, 4, 3),), {"rcond": 1e-10}, name="rcond"),
+            Sample((_distinct_singular(rng, dtype, 4, 3),), {"rtol": 1e-8}, name="rtol")]
 
 
 def _lstsq(rng, dtype):
