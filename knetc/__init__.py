@@ -5,6 +5,10 @@ from .runtime import rules_elementwise as _rules_elementwise  # noqa: F401
 from .runtime import rules_reductions as _rules_reductions  # noqa: F401
 from .runtime import rules_shape as _rules_shape  # noqa: F401
 from .runtime import rules_signal as _rules_signal  # noqa: F401
+from .runtime import rules_complex as _rules_complex  # noqa: F401
+from .runtime import rules_products as _rules_products  # noqa: F401
+from .runtime import rules_linalg as _rules_linalg  # noqa: F401
+from .runtime import rules_fft as _rules_fft  # noqa: F401
 from .runtime.rules import defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
 from .runtime.rules_shape import put_along_axis
 from .runtime.tree import zeros_like_tree as zeros_like

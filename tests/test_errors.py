@@ -66,8 +66,8 @@ def test_unsupported_construct_message():
 
 def test_no_rule_for_a_function_on_differentiated_values():
     def f(x):
-        return np.sum(np.fft.fft(x).real)
-    with pytest.raises(knet.UnsupportedError, match=r"np.fft.fft on a differentiated value .*no derivative rule"):
+        return np.sum(np.fft.hfft(x))
+    with pytest.raises(knet.UnsupportedError, match=r"np.fft.hfft on a differentiated value .*no derivative rule"):
         knet.grad(f, mode="source")(np.ones(4))
 
 

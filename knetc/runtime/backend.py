@@ -25,6 +25,16 @@ def array_module(*xs):
     return np
 
 
+def value_module(*xs):
+    """:func:`array_module` of values that may be traced (boxes hold the array as ``_value``)."""
+    plain = []
+    for x in xs:
+        while hasattr(x, "_value"):
+            x = x._value
+        plain.append(x)
+    return array_module(*plain)
+
+
 def holds_cupy(x, depth=0):
     """True for a CuPy array, or a list, tuple or dict holding one (nested up to 8 levels)."""
     if is_cupy_array(x):

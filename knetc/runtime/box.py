@@ -325,12 +325,14 @@ def _new_node(top, rule, ans, vals, kwargs, parents):
     nodes.append((rule, ans, vals, kwargs, tuple(parents)))
     idx = len(nodes) - 1
     cls = ans.__class__
-    if cls is tuple or cls is list:  # several results: one box per element
+    if cls is tuple or cls is list or isinstance(ans, tuple):  # several results: one box each
         items = []
         for k, v in enumerate(ans):
             nodes.append((_SELECT, v, (ans, k), None, ((0, idx),)))
             items.append(Box(v, top, len(nodes) - 1))
-        return items if cls is list else tuple(items)
+        if cls is list or cls is tuple:
+            return items if cls is list else tuple(items)
+        return cls(*items)           # a named tuple (np.linalg.eigh's EighResult...)
     return Box(ans, top, idx)
 
 

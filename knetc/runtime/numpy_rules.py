@@ -26,6 +26,7 @@ from . import gpu_kernels
 from .backend import array_module, is_cupy_array
 from .indexing import scatter
 from .rules import defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
+from .rules_complex import abs_vjp, is_complex, real_if_real
 
 
 # --- helpers used inside VJPs --------------------------------------------------
@@ -104,11 +105,16 @@ defvjp(np.divide, lambda g, ans, x, y: unbroadcast(g / y, x),
 )
 # ``y - 1 + (y == 0)`` keeps 0 ** -1 out of the y == 0 case (its adjoint is 0).
 defvjp(np.power, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1 + (y == 0)), x),
-                 lambda g, ans, x, y: unbroadcast(g * ans * np.log(np.where(x > 0, x, 1.0)), y),
+                 lambda g, ans, x, y: unbroadcast(g * ans * _log_base(x), y),
 )
 defvjp(np.negative, lambda g, ans, x: -g)
 defvjp(np.positive, lambda g, ans, x: g)
 defvjp(np.reciprocal, lambda g, ans, x: -g * ans * ans)
+
+def _log_base(x):
+    # d x**y / dy = x**y log(x); for real x <= 0 there is none (0 is chosen), complex x has log(x)
+    return np.log(x) if is_complex(x) else np.log(np.where(x > 0, x, 1.0))
+
 
 # --- elementwise -------------------------------------------------------------
 defvjp(np.exp, lambda g, ans, x: g * ans)
@@ -119,7 +125,7 @@ defvjp(np.log2, lambda g, ans, x: g / (x * np.log(2.0)))
 defvjp(np.log10, lambda g, ans, x: g / (x * np.log(10.0)))
 defvjp(np.sqrt, lambda g, ans, x: g * 0.5 / ans)
 defvjp(np.square, lambda g, ans, x: g * 2 * x)
-defvjp(np.absolute, lambda g, ans, x: g * np.sign(x))
+defvjp(np.absolute, abs_vjp)
 defvjp(np.sin, lambda g, ans, x: g * np.cos(x))
 defvjp(np.cos, lambda g, ans, x: -g * np.sin(x))
 defvjp(np.tan, lambda g, ans, x: g * (1 + ans * ans))
@@ -230,13 +236,13 @@ def _prod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwar
 
 def _var_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
     centered = x - np.mean(x, axis=axis, keepdims=True)
-    return _keep_axes(_lift(g, x), axis, keepdims) * 2 * centered / (_count(x, ans) - ddof)
+    return _keep_axes(_lift(g, x), axis, keepdims) * 2 * np.conj(centered) / (_count(x, ans) - ddof)
 
 
 def _std_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
     centered = x - np.mean(x, axis=axis, keepdims=True)
     scale = (_count(x, ans) - ddof) * _keep_axes(ans, axis, keepdims)
-    return _keep_axes(_lift(g, x), axis, keepdims) * centered / scale
+    return _keep_axes(_lift(g, x), axis, keepdims) * np.conj(centered) / scale
 
 
 defvjp(np.sum, _sum_vjp)
@@ -254,7 +260,7 @@ defvjp(np.std, _std_vjp)
 def _matmul_vjp_x(g, ans, x, y):
     xd, yd = np.ndim(x), np.ndim(y)
     if xd == 1 and yd == 1:          # (k,) @ (k,) -> ()
-        return g * y
+        return real_if_real(g * y, x)
     if yd == 1:                      # (..., m, k) @ (k,) -> (..., m)
         return unbroadcast(np.expand_dims(g, -1) * y, x)
     if xd == 1:                      # (k,) @ (..., k, n) -> (..., n)
@@ -265,7 +271,7 @@ def _matmul_vjp_x(g, ans, x, y):
 def _matmul_vjp_y(g, ans, x, y):
     xd, yd = np.ndim(x), np.ndim(y)
     if xd == 1 and yd == 1:
-        return g * x
+        return real_if_real(g * x, y)
     if xd == 1:                      # (k,) @ (..., k, n): outer products
         return unbroadcast(np.expand_dims(x, -1) * np.expand_dims(g, -2), y)
     if yd == 1:                      # (..., m, k) @ (k,)
@@ -304,7 +310,7 @@ def _tensordot_adjoint_a(g, a, b, a_axes, b_axes):
     ga = _contract(_lift(g, b), b, list(range(n, n + len(b_free))), b_free)
     # ga's axes: a's free axes, then a's contracted axes in the order of b's.
     labels = a_free + [a_axes[b_axes.index(j)] for j in sorted(b_axes)]
-    return np.transpose(ga, tuple(np.argsort(labels).tolist()))
+    return real_if_real(np.transpose(ga, tuple(np.argsort(labels).tolist())), a)
 
 
 def _tensordot_adjoint_b(g, a, b, a_axes, b_axes):
@@ -312,7 +318,7 @@ def _tensordot_adjoint_b(g, a, b, a_axes, b_axes):
     b_free = [i for i in range(np.ndim(b)) if i not in b_axes]
     gb = _contract(a, _lift(g, a), a_free, list(range(len(a_free))))
     labels = [b_axes[a_axes.index(i)] for i in sorted(a_axes)] + b_free
-    return np.transpose(gb, tuple(np.argsort(labels).tolist()))
+    return real_if_real(np.transpose(gb, tuple(np.argsort(labels).tolist())), b)
 
 
 def _tensordot_vjp_a(g, ans, a, b, axes=2):
@@ -344,8 +350,8 @@ def _dot_vjp_b(g, ans, a, b, out=None):
 
 
 defvjp(np.dot, _dot_vjp_a, _dot_vjp_b)
-defvjp(np.outer, lambda g, ans, x, y: np.reshape(np.matmul(g, np.ravel(y)), np.shape(x)),
-                 lambda g, ans, x, y: np.reshape(np.matmul(np.ravel(x), g), np.shape(y)),
+defvjp(np.outer, lambda g, ans, x, y: real_if_real(np.reshape(np.matmul(g, np.ravel(y)), np.shape(x)), x),
+                 lambda g, ans, x, y: real_if_real(np.reshape(np.matmul(np.ravel(x), g), np.shape(y)), y),
 )
 
 
@@ -514,7 +520,7 @@ def matrix_transpose(x):
 
 
 def _astype_vjp(g, ans, x, dtype, *args, **kwargs):
-    g = _lift(g, x)
+    g = real_if_real(_lift(g, x), x)
     return ndarray_astype(g, x.dtype) if hasattr(g, "astype") else g
 
 
@@ -541,7 +547,7 @@ METHODS = {
     "astype": ndarray_astype, "item": ndarray_item,
     **NONDIFF_METHODS,
 }
-ATTRIBUTES = {"T": np.transpose, "mT": matrix_transpose, "real": np.real}
+ATTRIBUTES = {"T": np.transpose, "mT": matrix_transpose, "real": np.real, "imag": np.imag}
 CONSTANT_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "size", "itemsize", "nbytes", "strides"})
 
 
@@ -569,9 +575,9 @@ defvjp(math.pow, lambda g, ans, x, y: g * y * x ** (y - 1 + (y == 0)),
                  lambda g, ans, x, y: g * ans * np.log(x) if x > 0 else 0.0 * g,
 )
 
-defvjp(builtins.abs, lambda g, ans, x: g * np.sign(x))
+defvjp(builtins.abs, abs_vjp)
 defvjp(builtins.pow, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1 + (y == 0)), x),
-                     lambda g, ans, x, y: unbroadcast(g * ans * np.log(np.where(x > 0, x, 1.0)), y),
+                     lambda g, ans, x, y: unbroadcast(g * ans * _log_base(x), y),
 )
 defvjp(builtins.float, lambda g, ans, x=0.0: unbroadcast(g, x))
 
@@ -592,7 +598,7 @@ defnondiff(
     np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.full_like, np.empty_like,
     np.zeros, np.ones, np.full, np.empty, np.eye, np.identity, np.arange, np.linspace,
     np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero, np.argwhere, np.count_nonzero,
-    np.searchsorted, np.sign, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
+    np.searchsorted, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
     np.floor_divide, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
     np.greater_equal, np.isnan, np.isfinite, np.isinf, np.isclose, np.allclose,
     np.array_equal, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,

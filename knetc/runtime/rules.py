@@ -183,6 +183,8 @@ def primitive(fun):
 def unbroadcast(g, x):
     """Sum the adjoint ``g`` down to the shape of ``x`` (undo broadcasting)."""
     if type(g) is _ndarray and type(x) is _ndarray:
+        if g.dtype.kind == "c" and x.dtype.kind != "c":
+            g = g.real                # a real operand's adjoint is real (see rules_complex)
         shape = x.shape
         if g.shape == shape:
             return g                  # the common case, kept cheap
@@ -196,6 +198,8 @@ def unbroadcast(g, x):
                     axes.append(i)
             else:
                 return g.sum(axis=tuple(axes), keepdims=True)
+    if _is_complex(g) and not _is_complex(x):
+        g = _np.real(g)
     shape = getattr(x, "shape", None)
     if shape is None:  # Python scalar
         return _to_scalar(g) if getattr(g, "ndim", 0) or hasattr(g, "shape") else g
@@ -216,6 +220,11 @@ def unbroadcast(g, x):
     if g.shape != shape:
         g = xp.broadcast_to(g, shape)
     return g
+
+
+def _is_complex(x):
+    dtype = getattr(x, "dtype", None)
+    return dtype.kind == "c" if dtype is not None else isinstance(x, complex)
 
 
 def _to_scalar(g):

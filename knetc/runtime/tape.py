@@ -394,6 +394,11 @@ def _seed(value):
     d = deep_value(value)
     if d.__class__ is float or (isinstance(d, int) and not isinstance(d, bool)):
         return 1.0
+    if is_array(d) or isinstance(d, (complex, np.complexfloating)):
+        if np.iscomplexobj(d):
+            raise GradientInputError(
+                f"knetc: loss returned a complex value ({np.asarray(d).dtype}), expected a real "
+                f"scalar (take np.real, np.abs or np.imag of it)")
     if is_array(d):
         if d.size != 1:
             raise GradientInputError(

@@ -148,6 +148,11 @@ def check_differentiable(x, argname="argument", path=""):
         return
     where = f"{argname}{path}"
     if is_array(x):
+        if x.dtype.kind == "c":
+            raise GradientInputError(
+                f"knetc: cannot differentiate with respect to {where}: it is a complex array; "
+                f"knetc differentiates real inputs (complex values may appear in between): "
+                f"pass the real and imaginary parts as two float arrays")
         if x.dtype.kind not in "fc":
             raise GradientInputError(
                 f"knetc: cannot differentiate with respect to {where}: it is an integer array "

@@ -1,0 +1,113 @@
+"""np.linalg beyond the OpInfo samples: symmetric inputs built by the user, the choices
+rules_linalg documents, and the cases it refuses rather than guess."""
+import numpy as np
+import pytest
+
+import knetc as knet
+from knetc.testing import assert_tree_allclose, numeric_grad
+
+R = np.random.default_rng(3)
+B = R.standard_normal((4, 3))
+
+
+def _both_modes(fun, args, wrt=0):
+    want = numeric_grad(fun, args, wrt=wrt)
+    for mode in ("source", "tape"):
+        assert_tree_allclose(knet.grad(fun, wrt=wrt, mode=mode)(*args), want, rtol=1e-6, atol=1e-8)
+
+
+def gp_like(b):
+    k = b @ b.T + np.eye(4)                    # symmetric by construction
+    chol = np.linalg.cholesky(k)
+    w, v = np.linalg.eigh(k)
+    return (np.sum(np.log(np.diagonal(chol))) + np.sum(w ** 1.5) + np.sum(v[:, -1] ** 2 * np.arange(4))
+            + np.sum(np.linalg.eigvalsh(k, UPLO="U") ** 2))
+
+
+def test_symmetric_matrix_built_by_the_user():
+    _both_modes(gp_like, (B,))
+
+
+def test_adjoint_of_a_symmetric_matrix_symmetrised_is_the_textbook_one():
+    # d logdet(K) / dK = inv(K) for symmetric K; the rule gives the one-triangle form
+    k = B @ B.T + np.eye(4)
+    g = knet.grad(lambda a: 2 * np.sum(np.log(np.diagonal(np.linalg.cholesky(a)))), mode="tape")(k)
+    assert np.allclose(np.triu(g, 1), 0)
+    assert np.allclose((g + g.T) / 2, np.linalg.inv(k))
+
+
+def test_eigvals_of_a_real_matrix_with_complex_eigenvalues():
+    def f(a):
+        return np.sum(np.abs(np.linalg.eigvals(a)) ** 2) + np.sum(np.real(np.linalg.eig(a)[0] ** 3))
+    rotation = np.array([[0.3, -1.2, 0.1], [1.1, 0.2, 0.0], [0.2, 0.1, 2.0]])
+    assert np.iscomplexobj(np.linalg.eigvals(rotation))
+    _both_modes(f, (rotation,))
+
+
+def test_norm_at_zero_has_zero_adjoint():
+    def f(x):
+        return np.linalg.norm(x) + np.linalg.norm(x, ord=1) + np.linalg.norm(x, ord=3)
+    for mode in ("source", "tape"):
+        assert np.array_equal(knet.grad(f, mode=mode)(np.zeros(3)), np.zeros(3))
+
+
+def test_slogdet_sign_has_zero_derivative():
+    a = np.eye(3) + 0.2 * R.standard_normal((3, 3))
+    for mode in ("source", "tape"):
+        g = knet.grad(lambda m: np.linalg.slogdet(m)[0] * 3.0, mode=mode)(a)
+        assert np.array_equal(g, np.zeros((3, 3)))
+
+
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")
+@pytest.mark.parametrize("mode", ["source", "tape"])
+@pytest.mark.parametrize("fun, shape, message", [
+    (lambda a: np.linalg.svd(a)[0], (4, 3), "full_matrices=False"),
+    (lambda a: np.linalg.qr(a)[1], (2, 4), "m >= n"),
+    (lambda a: np.linalg.qr(a, mode="complete")[0], (4, 3), "complete"),
+    (lambda a: np.linalg.lstsq(a, np.ones(2), rcond=None)[0], (2, 4), "full column rank"),
+    (lambda a: np.linalg.eig(a)[1], None, "real eigenvalues"),
+    (lambda a: np.linalg.slogdet(a * (1 + 1j))[0].real, (3, 3), "sign"),
+    (lambda a: np.cross(a[0, :2], a[1, :2]), (3, 3), "3-vectors"),
+    (lambda a: np.linalg.pinv(a * np.array([1.0, 1.0, 0.0])), (3, 3), "full rank"),
+    (lambda a: np.linalg.pinv(a * np.array([1.0, 1.0, 0.1]), rcond=0.5), (4, 3), "full rank"),
+], ids=["svd_full", "qr_wide", "qr_complete", "lstsq_wide", "eig_complex_vectors", "slogdet_complex_sign",
+        "cross_2d", "pinv_rank_deficient", "pinv_truncated"])
+def test_unmodelled_cases_refuse(fun, shape, message, mode):
+    a = np.array([[0.3, -1.2, 0.1], [1.1, 0.2, 0.0], [0.2, 0.1, 2.0]]) if shape is None \
+        else np.eye(*shape) + 0.1 * R.standard_normal(shape)
+    with pytest.raises(NotImplementedError, match=message):
+        knet.grad(lambda x: np.sum(np.abs(fun(x))), mode=mode)(a)
+
+
+def test_einsum_of_many_operands_and_a_vector_chain():
+    xs = [R.standard_normal((2, 2)) for _ in range(6)]
+
+    def f(a, b, c, d, e, h):
+        return np.einsum("ab,bc,cd,de,ef,fa->", a, b, c, d, e, h, optimize=True)
+    _both_modes(f, tuple(xs), wrt=(0, 2, 5))
+
+
+X = R.uniform(-2, 2, (7, 2))
+Y = np.sin(X[:, 0]) + 0.1 * R.standard_normal(7)
+
+
+def gp_negative_log_likelihood(params, x, y):
+    """A Gaussian process's marginal likelihood (squared-exponential kernel) as a user writes it."""
+    log_scale, log_length, log_noise = params[0], params[1], params[2]
+    sq = np.sum((x[:, None, :] - x[None, :, :]) ** 2, axis=-1)
+    k = np.exp(2 * log_scale) * np.exp(-0.5 * sq / np.exp(2 * log_length)) + np.exp(2 * log_noise) * np.eye(len(y))
+    chol = np.linalg.cholesky(k)
+    alpha = np.linalg.solve(k, y)
+    return 0.5 * y @ alpha + np.sum(np.log(np.diagonal(chol))) + 0.5 * len(y) * np.log(2 * np.pi)
+
+
+def gp_with_slogdet_and_inv(params, x, y):
+    log_scale, log_length, log_noise = params[0], params[1], params[2]
+    d = np.linalg.norm(x[:, None, :] - x[None, :, :] + 1e-3 * np.eye(len(y))[:, :, None], axis=-1)
+    k = np.exp(2 * log_scale) * np.exp(-d / np.exp(log_length)) + np.exp(2 * log_noise) * np.eye(len(y))
+    return 0.5 * y @ np.linalg.inv(k) @ y + 0.5 * np.linalg.slogdet(k)[1]
+
+
+@pytest.mark.parametrize("fun", [gp_negative_log_likelihood, gp_with_slogdet_and_inv])
+def test_gaussian_process_marginal_likelihood(fun):
+    _both_modes(fun, (np.array([0.1, -0.2, -1.0]), X, Y))
