@@ -463,6 +463,10 @@ class Box:
         return str(deep_value(self))
 
     def __array__(self, dtype=None, copy=None):
+        from .library_shims import untraced_call   # a library function (SciPy) met the value
+        error = untraced_call(sys._getframe(1))
+        if error is not None:
+            raise error
         raise _lost("np.asarray/np.array (or a NumPy function that does not dispatch to "
                     "traced values)", "a plain NumPy array")
 
