@@ -112,7 +112,7 @@ def _expm_a(g, ans, A):
     return _as_dtype(block[:n, n:], A)
 
 
-defvjp(linalg.expm, _expm_a, name="scipy.linalg.expm", A=_expm_a)
+defvjp(linalg.expm, _expm_a, name="scipy.linalg.expm", keywords=(), A=_expm_a)
 
 
 def _sqrtm_a(g, ans, A, disp=None, blocksize=None):
@@ -121,4 +121,5 @@ def _sqrtm_a(g, ans, A, disp=None, blocksize=None):
     return _as_dtype(np.real(scipy.linalg.solve_sylvester(St, St, g)), A)
 
 
-defvjp(linalg.sqrtm, _sqrtm_a, name="scipy.linalg.sqrtm", A=_sqrtm_a)
+# disp=False would return (sqrtm, error estimate): not modelled
+defvjp(linalg.sqrtm, _sqrtm_a, name="scipy.linalg.sqrtm", keywords=(), A=_sqrtm_a)

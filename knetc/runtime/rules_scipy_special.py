@@ -29,8 +29,9 @@ def fit(c, x):
     return c
 
 
-def refuse(name, argument):
-    """A VJP that raises: ``name`` has no derivative with respect to ``argument``.
+def refuse(name, argument, parameter):
+    """A VJP that raises: ``name`` has no derivative with respect to ``argument``
+    (its parameter ``parameter``).
 
     Better than no VJP, which the tape would read as a constant argument.
     """
@@ -38,6 +39,7 @@ def refuse(name, argument):
         raise KnetError(f"knetc: {name} is not differentiable with respect to {argument} "
                         f"(knetc models its derivative in the other arguments only)")
     vjp.refuses = True
+    vjp.parameter = parameter
     return vjp
 
 
@@ -94,10 +96,10 @@ _defvjp(special.entr, lambda g, ans, x: -g * (np.log(x) + 1), name="entr")
 # --- modified Bessel functions (derivatives in z; none in the order v) ---------------------------
 _defvjp(special.i0, lambda g, ans, x: g * special.i1(x), name="i0")
 _defvjp(special.i1, lambda g, ans, x: g * 0.5 * (special.i0(x) + special.iv(2, x)), name="i1")
-_defvjp(special.iv, refuse("scipy.special.iv", "the order v"),
+_defvjp(special.iv, refuse("scipy.special.iv", "the order v", "v"),
         lambda g, ans, v, z: unbroadcast(g * 0.5 * (special.iv(v - 1, z) + special.iv(v + 1, z)), z),
         name="iv")
-_defvjp(special.ive, refuse("scipy.special.ive", "the order v"),
+_defvjp(special.ive, refuse("scipy.special.ive", "the order v", "v"),
         lambda g, ans, v, z: unbroadcast(
             g * (0.5 * (special.ive(v - 1, z) + special.ive(v + 1, z)) - np.sign(z) * ans), z),
         name="ive")

@@ -51,7 +51,7 @@ def _register(method, label, names, defaults, bodies, keywords):
     for n in names:
         body = bodies.get(n)
         if body is None:
-            vjps[n] = refuse(f"scipy.stats.{label}", n)
+            vjps[n] = refuse(f"scipy.stats.{label}", n, n)
         elif getattr(body, "refuses", False):
             vjps[n] = body
         else:
@@ -128,7 +128,7 @@ def location_scale(name, shapes=(), score=None, shape_scores=(), methods=("logpd
             bodies = _log_density_bodies(dist, shapes, score, shape_scores, exp=method == "pdf")
         else:
             sign = 1 if method in ("cdf", "logcdf") else -1
-            no_shape = {s: refuse(f"scipy.stats.{name}.{method}", f"the shape parameter {s}")
+            no_shape = {s: refuse(f"scipy.stats.{name}.{method}", f"the shape parameter {s}", s)
                         for s in shapes}
             bodies = _cumulative_bodies(dist, shapes, sign, method.startswith("log"), no_shape)
         _register(getattr(dist, method), f"{name}.{method}", names, defaults, bodies, keywords)
@@ -162,8 +162,8 @@ location_scale(
 def _poisson():
     dist = stats.poisson
     names, defaults, keywords = ("k", "mu", "loc"), {"loc": 0}, ("mu", "loc")
-    no_k = refuse("scipy.stats.poisson", "k (a count)")
-    no_loc = refuse("scipy.stats.poisson", "loc (an integer shift)")
+    no_k = refuse("scipy.stats.poisson", "k (a count)", "k")
+    no_loc = refuse("scipy.stats.poisson", "loc (an integer shift)", "loc")
 
     def dlogpmf(g, ans, a):
         return fit(g * ((a["k"] - a["loc"]) / a["mu"] - 1), a["mu"])
