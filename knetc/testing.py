@@ -83,7 +83,7 @@ def numeric_grad(fun, args, wrt=0, eps=1e-6, kwargs=None):
     work = []
     for leaf in _leaves(template):
         if is_array(leaf) and leaf.dtype.kind == "f":
-            work.append(_to_numpy(leaf).astype(np.float64, copy=True))
+            work.append(_to_numpy(leaf).astype(np.float64, order="C", copy=True))  # C: reshape(-1) a view
         elif _is_float_scalar(leaf):
             work.append(float(leaf))
         else:

@@ -65,6 +65,8 @@ _ndarray = np.ndarray
 def name_of(fun):
     """A readable dotted name of a callable, for error messages."""
     if isinstance(fun, np.ufunc):
+        if getattr(np, fun.__name__, None) is not fun and "scipy.special" in sys.modules:
+            return f"scipy.special.{fun.__name__}"
         return f"numpy.{fun.__name__}"
     owner = getattr(fun, "__self__", None)
     if isinstance(owner, np.ufunc):
@@ -465,6 +467,10 @@ class Box:
         return str(deep_value(self))
 
     def __array__(self, dtype=None, copy=None):
+        from .library_shims import untraced_call   # a library function (SciPy) met the value
+        error = untraced_call(sys._getframe(1))
+        if error is not None:
+            raise error
         raise _lost("np.asarray/np.array (or a NumPy function that does not dispatch to "
                     "traced values)", "a plain NumPy array")
 

@@ -16,6 +16,8 @@ the compiler into the generated code, so the rule reads as ordinary Python
 there; longer VJPs are called by name.
 """
 import functools
+import importlib
+import sys
 
 import numpy as _np
 
@@ -110,9 +112,36 @@ def defnondiff(*funs):
 def rule_for(fun):
     """The :class:`Rule` registered for ``fun``, or None."""
     try:
-        return _RULES.get(_key(fun))
+        rule = _RULES.get(_key(fun))
     except TypeError:
         return None
+    if rule is None and _OPTIONAL and load_optional_rules():
+        return _RULES.get(_key(fun))
+    return rule
+
+
+# The rules of optional libraries, by the library module they need: knetc never
+# imports SciPy itself, so each set registers on the first lookup that misses
+# once the program has imported its module (and when the tape starts recording).
+_OPTIONAL = {
+    "scipy.special": "knetc.runtime.rules_scipy_special",
+    "scipy.stats": "knetc.runtime.rules_scipy_stats",
+    "scipy.linalg": "knetc.runtime.rules_scipy_linalg",
+}
+
+
+def load_optional_rules():
+    """Register the rules of the optional libraries the program has imported; True if any."""
+    loaded = False
+    while True:
+        ready = [lib for lib in _OPTIONAL if lib in sys.modules]   # (importing one may import others)
+        if not ready:
+            return loaded
+        for library in ready:
+            module = _OPTIONAL.pop(library, None)   # popped first: a lookup while importing must not recurse
+            if module is not None:
+                importlib.import_module(module)
+                loaded = True
 
 
 def is_nondiff(fun):

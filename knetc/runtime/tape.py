@@ -34,7 +34,7 @@ import types
 import numpy as np
 
 from ..errors import GradientInputError
-from . import creation, shims
+from . import creation, library_shims, shims
 from . import rules as _rules
 from .backend import array_module, is_array, is_cupy_array
 from .indexing import _is_basic_index
@@ -75,20 +75,24 @@ def _enter(fun):
         if _ACTIVE[0] == 1:
             _rules._TAPE_HOOK[0] = primitive_hook
             shims.patch(shims.MATH_NAMESPACE)
+            library_shims.patch_libraries()
     space = _namespace_of(fun)
     if space is not None:
         shims.patch(space)
+        library_shims.patch(space)
     return space
 
 
 def _exit(space):
     if space is not None:
         shims.unpatch(space)
+        library_shims.unpatch(space)
     with _LOCK:
         _ACTIVE[0] -= 1
         if _ACTIVE[0] == 0:
             _rules._TAPE_HOOK[0] = None
             shims.unpatch(shims.MATH_NAMESPACE)
+            library_shims.unpatch_libraries()
 
 
 def _device_scope(space, args, kwargs):

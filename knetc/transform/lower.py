@@ -61,7 +61,9 @@ def is_user_function(obj):
     if not isinstance(obj, types.FunctionType):
         return False
     module = getattr(obj, "__module__", "") or ""
-    return not module.startswith(("numpy", "knetc.runtime", "cupy"))
+    # library functions are primitives: their source is never compiled (SciPy's without a rule
+    # are an error at the differentiated call)
+    return not module.startswith(("numpy", "knetc.runtime", "cupy", "scipy"))
 
 
 class Lowerer:

@@ -1,0 +1,158 @@
+"""Library functions the tape records as one operation: SciPy's Python functions.
+
+NumPy functions and ufuncs (``scipy.special.gammaln`` among them) reach the
+tape through NumPy's dispatch protocols. A Python function of a library, such
+as ``scipy.special.logsumexp`` or the bound method ``scipy.stats.norm.logpdf``,
+does not dispatch: it would convert a traced value with ``np.asarray``, and
+its source is not the tape's business. While a trace is active, the tape
+therefore replaces each such function that has a rule where programs find it:
+
+* the attribute of its public module (``scipy.special.logsumexp``,
+  ``scipy.linalg.cho_solve``);
+* for a method of a distribution object (``scipy.stats.norm.logpdf``, also
+  ``norm.logpdf`` after ``from scipy.stats import norm``), an attribute of the
+  object that shadows its class's method;
+* names bound to it in the differentiated function's globals
+  (``from scipy.special import logsumexp``).
+
+On plain values a shim calls the original; with a box among its arguments it
+records the original's rule. A library function reached otherwise, or one
+without a rule, meets ``Box.__array__``, which names it (:func:`untraced_call`).
+"""
+import sys
+import types
+
+from .box import has_box, record
+from .rebinding import MISSING, Rebinding
+from . import rules as _rules
+
+LIBRARIES = ("scipy",)
+_PUBLIC_MODULES = ("scipy.special", "scipy.linalg", "scipy.stats")
+
+_state = {"size": -1, "shims": {}, "sites": {}}   # rebuilt when the rule table grows
+
+
+def _is_library_function(fun):
+    if not isinstance(fun, (types.FunctionType, types.MethodType)):
+        return False
+    module = getattr(fun, "__module__", None) or ""
+    return module.split(".")[0] in LIBRARIES
+
+
+def _make_shim(original, rule):
+    def shim(*args, **kwargs):
+        if has_box(args) or (kwargs and has_box(kwargs)):
+            # recorded with the shim as the function, so that lower-level boxes
+            # in the unboxed arguments are recorded on their own trace
+            return record(shim, rule, args, kwargs)
+        return original(*args, **kwargs)
+    shim.__name__ = getattr(original, "__name__", "shim")
+    shim.__qualname__ = getattr(original, "__qualname__", shim.__name__)
+    shim.__doc__ = getattr(original, "__doc__", None)
+    shim.__wrapped__ = original
+    return shim
+
+
+def _refresh():
+    """The shims of the library functions in the rule table, and where each is installed."""
+    table = _rules.all_rules()
+    if len(table) == _state["size"]:
+        return
+    shims, sites = {}, {}
+    modules = [sys.modules[m] for m in _PUBLIC_MODULES if m in sys.modules]
+    for key, rule in table.items():
+        fun = rule.fun
+        if not _is_library_function(fun):
+            continue
+        shim = shims[key] = _make_shim(fun, rule)
+        if isinstance(fun, types.MethodType):
+            owner = getattr(fun.__self__, "__dict__", None)
+            if owner is not None:
+                sites.setdefault(id(owner), (owner, []))[1].append((fun.__name__, MISSING, shim))
+            continue
+        for module in modules:
+            space = vars(module)
+            for name in (fun.__name__,):
+                if space.get(name) is fun:
+                    sites.setdefault(id(space), (space, []))[1].append((name, fun, shim))
+    _state.update(size=len(table), shims=shims, sites=sites)
+
+
+def _site_changes(namespace):
+    entry = _state["sites"].get(id(namespace))
+    return list(entry[1]) if entry is not None and entry[0] is namespace else []
+
+
+def _user_changes(namespace):
+    shims = _state["shims"]
+    changes = []
+    for name, value in list(namespace.items()):
+        if value.__class__ in (types.FunctionType, types.MethodType) and _is_library_function(value):
+            shim = shims.get(value)
+            if shim is not None:
+                changes.append((name, value, shim))
+    return changes
+
+
+_SITES = Rebinding(_site_changes)
+_USER = Rebinding(_user_changes)
+_applied = []
+
+
+def patch_libraries():
+    """Install the shims in the libraries' modules and objects (at the first active trace)."""
+    _rules.load_optional_rules()
+    _refresh()
+    spaces = [space for space, _ in _state["sites"].values()]
+    for space in spaces:
+        _SITES.apply(space)
+    _applied.append(spaces)
+
+
+def unpatch_libraries():
+    """Undo :func:`patch_libraries` (at the end of the last active trace)."""
+    if _applied:
+        for space in _applied.pop():
+            _SITES.undo(space)
+
+
+def patch(namespace):
+    """Install the shims under the names ``namespace`` (a function's globals) binds them to."""
+    if _state["shims"]:
+        _USER.apply(namespace)
+
+
+def unpatch(namespace):
+    """Undo one :func:`patch` of ``namespace``."""
+    _USER.undo(namespace)
+
+
+def untraced_call(frame):
+    """The error for a traced value converted by library code, naming the library function.
+
+    ``frame`` is the caller of ``Box.__array__``; None if no library frame is on the stack.
+    """
+    outermost = None
+    f = frame
+    while f is not None:
+        module = f.f_globals.get("__name__", "") or ""
+        if module.split(".")[0] in LIBRARIES:
+            outermost = f
+        elif outermost is not None and module.split(".")[0] != "numpy":
+            break
+        f = f.f_back
+    if outermost is None:
+        return None
+    from .box import NoRuleError
+    code = outermost.f_code
+    where = f"{outermost.f_globals.get('__name__')}.{getattr(code, 'co_qualname', code.co_name)}"
+    hint = ""
+    if "frozen" in where:
+        hint = (" Frozen distributions (norm(0, 1).logpdf(x)) are not modelled: call the "
+                "distribution's method with the parameters, norm.logpdf(x, loc, scale).")
+    return NoRuleError(
+        f"knetc: {where} was called with a traced (differentiated) value, and the tape "
+        f"cannot record it: it has no derivative rule (docs/functions.md lists the SciPy "
+        f"functions knetc differentiates), or it was reached through a name the tape does "
+        f"not see (call it through its module, e.g. scipy.special.logsumexp(...), or bind "
+        f"it in the module of the differentiated function).{hint}", construct=where)

@@ -1,0 +1,159 @@
+"""Derivative rules of ``scipy.special`` (registered once the program imports SciPy).
+
+Most of these functions are ufuncs: the tape records them through
+``__array_ufunc__`` like NumPy's. ``logsumexp``, ``softmax``,
+``log_softmax``, ``polygamma`` and ``multigammaln`` are Python functions,
+which the tape records through the library shims (see
+:mod:`knetc.runtime.library_shims`). Every VJP is written with NumPy and
+``scipy.special`` functions that have rules themselves (``gammaln'`` is
+``digamma``, ``digamma'`` is ``polygamma(1, .)``...), called through the
+module (``special.digamma``), so that second derivatives work on the tape.
+"""
+import numpy as np
+from scipy import special
+
+from ..errors import KnetError
+from .rules import defvjp, unbroadcast
+from .tree import ZERO
+
+_SQRT_PI = float(np.sqrt(np.pi))
+_SQRT_2PI = float(np.sqrt(2 * np.pi))
+
+
+def fit(c, x):
+    """The adjoint contribution ``c`` summed to ``x``'s shape and in ``x``'s float precision."""
+    c = unbroadcast(c, x)
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and getattr(c, "dtype", dtype) != dtype and hasattr(c, "astype"):
+        c = c.astype(dtype)
+    return c
+
+
+def refuse(name, argument, parameter):
+    """A VJP that raises: ``name`` has no derivative with respect to ``argument``
+    (its parameter ``parameter``).
+
+    Better than no VJP, which the tape would read as a constant argument.
+    """
+    def vjp(g, ans, *args, **kwargs):
+        raise KnetError(f"knetc: {name} is not differentiable with respect to {argument} "
+                        f"(knetc models its derivative in the other arguments only)")
+    vjp.refuses = True
+    vjp.parameter = parameter
+    return vjp
+
+
+def _defvjp(fun, *vjps, name, keywords=(), **kwvjps):
+    defvjp(fun, *vjps, name=f"scipy.special.{name}", keywords=keywords, **kwvjps)
+
+
+# --- logistic and normal functions ---------------------------------------------------------
+_defvjp(special.expit, lambda g, ans, x: g * ans * (1 - ans), name="expit")
+_defvjp(special.logit, lambda g, ans, x: g / (x * (1 - x)), name="logit")
+_defvjp(special.log_expit, lambda g, ans, x: g * special.expit(-x), name="log_expit")
+_defvjp(special.erf, lambda g, ans, x: g * (2 / _SQRT_PI) * np.exp(-x * x), name="erf")
+_defvjp(special.erfc, lambda g, ans, x: g * (-2 / _SQRT_PI) * np.exp(-x * x), name="erfc")
+_defvjp(special.erfinv, lambda g, ans, x: g * (_SQRT_PI / 2) * np.exp(ans * ans), name="erfinv")
+_defvjp(special.erfcinv, lambda g, ans, x: g * (-_SQRT_PI / 2) * np.exp(ans * ans), name="erfcinv")
+_defvjp(special.ndtr, lambda g, ans, x: g * np.exp(-0.5 * x * x) / _SQRT_2PI, name="ndtr")
+_defvjp(special.log_ndtr, lambda g, ans, x: g * np.exp(-0.5 * x * x - ans) / _SQRT_2PI, name="log_ndtr")
+
+# --- gamma family ----------------------------------------------------------------------------
+_defvjp(special.gammaln, lambda g, ans, x: g * special.digamma(x), name="gammaln")
+_defvjp(special.digamma, lambda g, ans, x: fit(g * special.polygamma(1, x), x), name="digamma")
+_defvjp(special.gamma, lambda g, ans, x: g * ans * special.digamma(x), name="gamma")
+_defvjp(special.beta,
+        lambda g, ans, a, b: unbroadcast(g * ans * (special.digamma(a) - special.digamma(a + b)), a),
+        lambda g, ans, a, b: unbroadcast(g * ans * (special.digamma(b) - special.digamma(a + b)), b),
+        name="beta")
+_defvjp(special.betaln,
+        lambda g, ans, a, b: unbroadcast(g * (special.digamma(a) - special.digamma(a + b)), a),
+        lambda g, ans, a, b: unbroadcast(g * (special.digamma(b) - special.digamma(a + b)), b),
+        name="betaln")
+_defvjp(special.polygamma, None,
+        lambda g, ans, n, x: fit(g * special.polygamma(n + 1, x), x), name="polygamma")
+
+
+def _multigammaln_vjp(g, ans, a, d):
+    total = 0.0
+    for j in range(d):
+        total = total + special.digamma(a - j / 2)
+    return fit(g * total, a)
+
+
+_defvjp(special.multigammaln, _multigammaln_vjp, None, name="multigammaln")
+
+# --- x log y ------------------------------------------------------------------------------------
+# At x == 0 the functions are 0 for every y, so their y-derivative is 0 there (not 0/0).
+_defvjp(special.xlogy,
+        lambda g, ans, x, y: unbroadcast(g * np.log(y), x),
+        lambda g, ans, x, y: unbroadcast(g * x / np.where(x == 0, 1, y), y), name="xlogy")
+_defvjp(special.xlog1py,
+        lambda g, ans, x, y: unbroadcast(g * np.log1p(y), x),
+        lambda g, ans, x, y: unbroadcast(g * x / np.where(x == 0, 1, 1 + y), y), name="xlog1py")
+_defvjp(special.entr, lambda g, ans, x: -g * (np.log(x) + 1), name="entr")
+
+# --- modified Bessel functions (derivatives in z; none in the order v) ---------------------------
+_defvjp(special.i0, lambda g, ans, x: g * special.i1(x), name="i0")
+_defvjp(special.i1, lambda g, ans, x: g * 0.5 * (special.i0(x) + special.iv(2, x)), name="i1")
+_defvjp(special.iv, refuse("scipy.special.iv", "the order v", "v"),
+        lambda g, ans, v, z: unbroadcast(g * 0.5 * (special.iv(v - 1, z) + special.iv(v + 1, z)), z),
+        name="iv")
+_defvjp(special.ive, refuse("scipy.special.ive", "the order v", "v"),
+        lambda g, ans, v, z: unbroadcast(
+            g * (0.5 * (special.ive(v - 1, z) + special.ive(v + 1, z)) - np.sign(z) * ans), z),
+        name="ive")
+
+
+# --- reductions ------------------------------------------------------------------------------------
+def _keep(y, axis, keepdims):
+    """A reduction's result (or adjoint) with its reduced axes back, as size 1."""
+    if axis is None or keepdims:
+        return y
+    return np.expand_dims(y, axis)
+
+
+def _first(g, ans):
+    """The adjoint of the first result of a (value, sign) pair; zeros when unused."""
+    if isinstance(ans, (tuple, list)):
+        g0 = g[0] if isinstance(g, (tuple, list)) else g
+        value = ans[0]
+        if g0 is None or g0 is ZERO:
+            g0 = np.zeros_like(value)
+        return g0, value, ans[1]
+    return g, ans, 1.0
+
+
+def _logsumexp_weights(g, ans, a, axis, b, keepdims):
+    """d logsumexp / d(b * exp(a)), broadcast like ``a`` and ``b``: sign * exp(a - lse) * g."""
+    g, value, sign = _first(g, ans)
+    if axis is not None and not isinstance(axis, int):
+        axis = tuple(axis)
+    value = _keep(value, axis, keepdims)
+    return _keep(g * sign, axis, keepdims) * np.exp(a - value)
+
+
+def _logsumexp_a(g, ans, a, axis=None, b=None, keepdims=False, return_sign=False):
+    w = _logsumexp_weights(g, ans, a, axis, b, keepdims)
+    return fit(w if b is None else w * b, a)
+
+
+def _logsumexp_b(g, ans, a, axis=None, b=None, keepdims=False, return_sign=False):
+    return fit(_logsumexp_weights(g, ans, a, axis, b, keepdims), b)
+
+
+_defvjp(special.logsumexp, _logsumexp_a, None, _logsumexp_b, name="logsumexp",
+        keywords=("axis", "b", "keepdims", "return_sign"), a=_logsumexp_a, b=_logsumexp_b)
+
+
+def _softmax_vjp(g, ans, x, axis=None):
+    return ans * (g - np.sum(g * ans, axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(g, ans, x, axis=None):
+    return g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)
+
+
+_defvjp(special.softmax, _softmax_vjp, name="softmax", keywords=("axis",), x=_softmax_vjp)
+_defvjp(special.log_softmax, _log_softmax_vjp, name="log_softmax", keywords=("axis",),
+        x=_log_softmax_vjp)
