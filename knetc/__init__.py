@@ -13,16 +13,9 @@ from .nn import (accuracy, batchnorm, bce, bmm, conv4, dropout, elu, gaussian, g
                  softmax, sumabs2, xavier)
 from .train import (SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop, load, optimizers,
                     progress, save, update)
-
-
-def hvp(fun, wrt=0):
-    """Hessian-vector product: ``hvp(f)(*args, v)`` = (d^2 f / dx^2) v for x = args[wrt]."""
-    from .runtime import tape
-
-    def product(*args):
-        *inputs, v = args
-        return tape.hvp(fun, tuple(inputs), v, wrt=wrt)
-    return product
+from .operators import (checkpoint, elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp,
+                        linearize, vjp)
+from .runtime.tree import register_tree, tree_flatten, tree_map, tree_unflatten
 
 
 __version__ = "0.1.0"
