@@ -13,7 +13,7 @@ from .nn import (accuracy, batchnorm, bce, bmm, conv4, dropout, elu, gaussian, g
                  softmax, sumabs2, xavier)
 from .train import (SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop, load, optimizers,
                     progress, save, update)
-from .operators import (checkpoint, elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp,
+from .operators import (checkpoint, elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, jvp_source,
                         linearize, vjp)
 from .runtime.tree import register_tree, tree_flatten, tree_map, tree_unflatten
 

@@ -21,13 +21,14 @@ import inspect
 import numpy as np
 
 from .errors import GradientInputError
-from .runtime import tape
+from .runtime import tape, tape_forward
+from .transform import forward_calls
 from .runtime.backend import array_module, is_array
 from .runtime.rules import Primitive, defvjp
 from .runtime.tree import tree_flatten, tree_unflatten
 
 __all__ = ["vjp", "jvp", "linearize", "jacobian", "jacrev", "jacfwd", "hessian", "hvp",
-           "elementwise_grad", "checkpoint"]
+           "elementwise_grad", "checkpoint", "jvp_source"]
 
 
 # --- small helpers ------------------------------------------------------------------------
@@ -110,32 +111,68 @@ def vjp(fun, *args, wrt=0, has_aux=False):
     return (out, pullback, aux) if has_aux else (out, pullback)
 
 
-def jvp(fun, primals, tangents, has_aux=False):
+def jvp(fun, primals, tangents, has_aux=False, mode="auto"):
     """``(value, tangent)``: ``fun(*primals)`` and its derivative along ``tangents``.
 
     ``primals`` and ``tangents`` are tuples with one entry per argument of
-    ``fun`` (JAX's convention); each tangent has its primal's structure. The
-    tangent of the output has the output's structure. With ``has_aux=True``,
-    ``fun`` returns ``(output, aux)`` and the result is
+    ``fun`` (JAX's convention); each tangent has its primal's structure (None
+    for an argument that is held constant, such as data or an index), and the
+    tangent of the output has the output's. ``mode="auto"`` compiles a
+    tangent program (forward mode, source to source; ``jvp_source(fun)`` shows
+    it) and falls back to the tape for what the compiler refuses;
+    ``"source"`` forbids the fallback, ``"tape"`` records. With
+    ``has_aux=True``, ``fun`` returns ``(output, aux)`` and the result is
     ``(value, tangent, aux)``.
     """
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise GradientInputError(f"knetc: jvp got {len(primals)} primal(s) but {len(tangents)} tangent(s)")
     for k, (p, t) in enumerate(zip(primals, tangents)):
+        if t is None:
+            continue
         _check_float_tree(p, f"primal {k}")
         if tree_flatten(p)[1] != tree_flatten(t)[1]:
             raise GradientInputError(f"knetc: tangent {k} does not have the structure of primal {k}")
-    record = tape.make_vjp(fun, tuple(range(len(primals))))
-    ans, pullback = record(*primals)
+    if mode not in ("auto", "source", "tape"):
+        raise ValueError(f"knetc: mode must be 'auto', 'source' or 'tape', not {mode!r}")
+    active = tuple(t is not None for t in tangents)
+    if mode != "tape" and hasattr(fun, "__code__") and not isinstance(fun, Primitive):
+        free = forward_calls.closure_values(fun)
+        fn, _ = forward_calls.jvp_of(fun, active + (False,) * len(free), list(primals) + free, mode)
+        with forward_calls.requested_mode(mode):
+            ans, tangent = fn(*primals, *free, *[t for t in tangents if t is not None])
+        _LAST_JVP[fun] = fn
+    else:
+        ans, tangent = tape_forward.jvp(fun, primals, tangents, active, has_aux)
+        if has_aux:
+            return ans[0], tangent, ans[1]
+        return ans, tangent
     out, aux = _split_aux(ans, has_aux, _name(fun))
+    if has_aux:
+        tangent = tangent[0] if isinstance(tangent, (list, tuple)) else tangent
     _check_float_tree(out, f"the output of {_name(fun)}")
+    return (out, tangent, aux) if has_aux else (out, tangent)
 
-    def along_tangents(u):
-        return _vdot(pullback((u, None) if has_aux else u), tangents)
 
-    _, tangent_out = tape.value_and_grad(along_tangents, (_zeros_like(out),))
-    return (out, tangent_out, aux) if has_aux else (out, tangent_out)
+_LAST_JVP = {}
+
+
+def jvp_source(fun):
+    """The generated tangent program of ``fun`` from its latest compiled :func:`jvp` call."""
+    fn = _LAST_JVP.get(fun)
+    compiled = getattr(fn, "compiled", None)
+    if compiled is None:
+        return f"# the tangent of {_name(fun)} runs on the tape (or jvp has not been called): no generated code\n"
+    out, seen, todo = [], set(), [compiled]
+    while todo:
+        c = todo.pop(0)
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        out.append(c.source)
+        todo.extend(forward_calls.latest_compiled(f) for f in getattr(c, "helper_funs", []))
+        todo = [t for t in todo if t is not None]
+    return "\n\n".join(out)
 
 
 def linearize(fun, *primals):
