@@ -1,7 +1,7 @@
 """knetc: a source-to-source automatic differentiation compiler for Python + NumPy."""
 from .errors import FallbackWarning, GradientInputError, KnetError, UnsupportedError
 from .runtime import numpy_rules as _numpy_rules  # noqa: F401  (registers the rules)
-from .runtime.rules import defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
+from .runtime.rules import defjvp, defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
 from .runtime.tree import zeros_like_tree as zeros_like
 from .api import GradFunction, grad, gradloss, value_and_grad
 from .show import show
