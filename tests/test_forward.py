@@ -183,3 +183,35 @@ def test_user_primitive_with_its_own_jvp():
     cube.defjvp(lambda t, ans, x: calls.append(1) or t * 3 * x ** 2)
     value, tangent = knet.jvp(lambda x: np.sum(cube(x)), (W,), (np.ones_like(W),), mode="source")
     assert calls and abs(tangent - np.sum(3 * W ** 2)) < 1e-10
+
+
+def test_every_rule_with_a_vjp_has_a_jvp():
+    from knetc.runtime.jvp_rules import jvp_plan
+    from knetc.runtime.rules import all_rules
+    missing = []
+    for rule in all_rules().values():
+        for i, vjp in enumerate(rule.vjps):
+            if vjp is not None and jvp_plan(rule.fun, i)[0] is None:
+                missing.append(f"{rule.name} argument {i}")
+    assert not missing, missing
+
+
+def test_how_each_jvp_is_derived():
+    from knetc.runtime.jvp_rules import jvp_plan
+    assert jvp_plan(np.tanh, 0)[0] == "elementwise"
+    assert jvp_plan(np.sum, 0)[0] == "linear"
+    assert jvp_plan(np.matmul, 1)[0] == "linear"
+    assert jvp_plan(np.prod, 0)[0] == "transpose"
+    assert jvp_plan(np.maximum, 0)[0] == "explicit"
+
+
+@pytest.mark.parametrize("fun, kwargs", [(np.prod, {"axis": 1}), (np.var, {"ddof": 1}),
+                                         (np.std, {}), (np.max, {"axis": 0}), (np.cumsum, {"axis": 1})])
+def test_the_transposed_vjp_is_the_jvp(fun, kwargs):
+    from knetc.runtime.jvp_rules import rule_jvp
+    x = R.uniform(0.5, 2.0, (3, 4))
+    t = R.standard_normal((3, 4))
+    got = rule_jvp(fun, 0, t, fun(x, **kwargs), (x,), kwargs)
+    eps = 1e-6
+    expected = (fun(x + eps * t, **kwargs) - fun(x - eps * t, **kwargs)) / (2 * eps)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
