@@ -245,26 +245,27 @@ def _jacobian_rev(fun, args, indices, multi, has_aux):
 
 
 def _jacobian_fwd(fun, args, indices, multi, has_aux):
+    """One JVP per input element, compiled where ``fun`` compiles (:func:`jvp`)."""
     in_tree = tuple(args[i] for i in indices) if multi else args[indices[0]]
     in_leaves, in_spec = tree_flatten(in_tree)
-    record = tape.make_vjp(fun, indices)
-    ans, pullback = record(*args)
-    out, aux = _split_aux(ans, has_aux, _name(fun))
-    out_leaves, out_spec = tree_flatten(out)
-    rows = [[[] for _ in in_leaves] for _ in out_leaves]
-    zero_out = _zeros_like(out)
+    rows, out_leaves, out_spec, aux = None, None, None, None
     for i, leaf in enumerate(in_leaves):
         for k in range(int(np.size(leaf))):
             direction = tree_unflatten(in_spec, _basis(in_leaves, i, k))
-            tangents = direction if multi else (direction,)
-
-            def along(u, tangents=tangents):
-                adjoints = pullback((u, None) if has_aux else u)
-                return _vdot(tuple(adjoints[m] for m in indices), tangents)
-
-            _, column = tape.value_and_grad(along, (zero_out,))
+            chosen = direction if multi else (direction,)
+            tangents = [None] * len(args)
+            for position, t in zip(indices, chosen):
+                tangents[position] = t
+            result = jvp(fun, args, tangents, has_aux=has_aux)
+            out, column = result[0], result[1]
+            aux = result[2] if has_aux else None
+            if rows is None:
+                out_leaves, out_spec = tree_flatten(out)
+                rows = [[[] for _ in in_leaves] for _ in out_leaves]
             for j, piece in enumerate(tree_flatten(column)[0]):
                 rows[j][i].append(piece)
+    if rows is None:        # no input elements: an empty Jacobian
+        return _jacobian_rev(fun, args, indices, multi, has_aux)
     return _assemble(rows, out_leaves, out_spec, in_leaves, in_spec, "fwd"), aux
 
 
