@@ -9,7 +9,7 @@ from .runtime import rules_complex as _rules_complex  # noqa: F401
 from .runtime import rules_products as _rules_products  # noqa: F401
 from .runtime import rules_linalg as _rules_linalg  # noqa: F401
 from .runtime import rules_fft as _rules_fft  # noqa: F401
-from .runtime.rules import defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
+from .runtime.rules import defjvp, defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
 from .runtime.rules_shape import put_along_axis
 from .runtime.tree import zeros_like_tree as zeros_like
 from .api import GradFunction, grad, gradloss, value_and_grad
@@ -22,16 +22,9 @@ from .nn import (accuracy, batchnorm, bce, bmm, conv4, dropout, elu, gaussian, g
                  softmax, sumabs2, xavier)
 from .train import (SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop, load, optimizers,
                     progress, save, update)
-
-
-def hvp(fun, wrt=0):
-    """Hessian-vector product: ``hvp(f)(*args, v)`` = (d^2 f / dx^2) v for x = args[wrt]."""
-    from .runtime import tape
-
-    def product(*args):
-        *inputs, v = args
-        return tape.hvp(fun, tuple(inputs), v, wrt=wrt)
-    return product
+from .operators import (checkpoint, elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, jvp_source,
+                        linearize, vjp)
+from .runtime.tree import register_tree, tree_flatten, tree_map, tree_unflatten
 
 
 __version__ = "0.1.0"

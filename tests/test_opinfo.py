@@ -290,3 +290,34 @@ def _vdot(g, v):
             total = total + _vdot(a, b)
         return total
     return np.sum(g * v)
+
+
+@pytest.mark.parametrize("mode", ["source", "tape"])
+@pytest.mark.parametrize("op, index", PARAMS)
+def test_jvp(op, index, mode):
+    """Forward mode of every rule: the tangent against a central difference along it."""
+    _skip_unavailable(op)
+    if mode == "tape" and not op.tape:
+        pytest.skip("not checked on the tape")
+    module, sample = _module(op, index, np.float64)
+    args = _call_values(sample)
+    wrt = _wrt(sample)
+    rng = _rng(op, index, "tangent")
+    tangents = [_random_like(a, rng) if i in wrt else None for i, a in enumerate(args)]
+    value, tangent = knet.jvp(module.case, args, tangents, mode=mode)
+
+    def along(s):
+        moved = [_axpy(a, s, t) if t is not None else a for a, t in zip(args, tangents)]
+        return module.case(*moved)
+
+    estimates = [(along(eps) - along(-eps)) / (2 * eps) for eps in STEPS]
+    if abs(estimates[0] - estimates[1]) > max(10 * op.rtol, 1e-5) * max(1.0, abs(estimates[1])):
+        pytest.fail(f"{op.name}: finite differences at steps {STEPS} disagree (a kink?): {estimates}")
+    assert any(abs(tangent - e) <= op.atol + op.rtol * abs(e) for e in estimates), \
+        f"{op.name} ({mode}): tangent {tangent!r}, central differences {estimates}"
+
+
+def _axpy(a, s, t):
+    if isinstance(a, (list, tuple)):
+        return type(a)(_axpy(x, s, y) for x, y in zip(a, t))
+    return a + s * t

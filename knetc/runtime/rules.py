@@ -30,7 +30,7 @@ _ndarray = _np.ndarray
 class Rule:
     """The derivative rule of one callable: its name and per-argument VJPs."""
 
-    __slots__ = ("fun", "name", "vjps", "kwvjps", "gpu_vjps", "keywords")
+    __slots__ = ("fun", "name", "vjps", "kwvjps", "gpu_vjps", "keywords", "jvps")
 
     def __init__(self, fun, name, vjps, kwvjps, keywords=None):
         self.fun = fun
@@ -41,6 +41,7 @@ class Rule:
         # The non-differentiated optional arguments the rule models, by name
         # (passed by position or keyword): ("axis", "keepdims"). None: not declared.
         self.keywords = None if keywords is None else tuple(keywords)
+        self.jvps = ()            # forward-mode rules given by defjvp (see runtime/jvp_rules.py)
 
     def vjp(self, argnum, gpu=False):
         """The VJP for positional argument ``argnum``, or None if it has none.
@@ -84,6 +85,22 @@ def defvjp(fun, *vjps, name=None, keywords=None, **kwvjps):
     Registering again replaces the earlier rule.
     """
     _RULES[_key(fun)] = Rule(fun, name or _name_of(fun), tuple(vjps), dict(kwvjps), keywords)
+    return fun
+
+
+def defjvp(fun, *jvps):
+    """Register the JVPs of ``fun``, one per positional argument (None for none).
+
+    Each is called as ``jvp(t, ans, *args, **kwargs)``: ``t`` is the tangent
+    of that argument, ``ans`` the result; it returns the result's tangent
+    contribution. ``fun`` needs a rule first (:func:`defvjp`); where no JVP is
+    given, forward mode derives one from the VJP (see
+    :mod:`knetc.runtime.jvp_rules`). Returns ``fun``.
+    """
+    rule = rule_for(fun)
+    if rule is None:
+        raise ValueError(f"knetc: {_name_of(fun)} has no rule yet: register its VJPs with defvjp first")
+    rule.jvps = tuple(jvps)
     return fun
 
 
@@ -178,6 +195,11 @@ class Primitive:
     def defvjp(self, *vjps, **kwvjps):
         """Register this primitive's VJPs (see :func:`defvjp`)."""
         defvjp(self, *vjps, name=_name_of(self.fun), **kwvjps)
+        return self
+
+    def defjvp(self, *jvps):
+        """Register this primitive's JVPs (see :func:`defjvp`)."""
+        defjvp(self, *jvps)
         return self
 
     def __repr__(self):

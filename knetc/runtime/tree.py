@@ -277,3 +277,89 @@ def _shape_text(x):
     if is_array(x):
         return f"an array of shape {tuple(x.shape)}"
     return type(x).__name__
+
+
+# --- flatten / unflatten (after JAX's tree_util) -----------------------------------------
+_REGISTERED = {}
+
+
+def register_tree(cls, flatten, unflatten):
+    """Let values of ``cls`` be containers: ``flatten(x) -> (children, meta)`` and
+    ``unflatten(meta, children) -> x`` (``meta`` must compare with ==)."""
+    _REGISTERED[cls] = (flatten, unflatten)
+
+
+class TreeSpec:
+    """The shape of a structure without its leaves (compares with ==)."""
+
+    __slots__ = ("kind", "meta", "children")
+
+    def __init__(self, kind, meta, children):
+        self.kind, self.meta, self.children = kind, meta, tuple(children)
+
+    def __eq__(self, other):
+        return (isinstance(other, TreeSpec) and self.kind == other.kind and self.meta == other.meta
+                and self.children == other.children)
+
+    def __hash__(self):
+        return hash((self.kind, self.children))
+
+    def __repr__(self):
+        if self.kind == "leaf":
+            return "*"
+        return f"{getattr(self.kind, '__name__', self.kind)}({', '.join(map(repr, self.children))})"
+
+
+_LEAF = TreeSpec("leaf", None, ())
+
+
+def tree_flatten(x):
+    """``(leaves, spec)``: the leaves of ``x`` in order and its structure.
+
+    Lists, tuples, namedtuples, dicts (in key order) and registered classes
+    are containers; everything else (arrays, floats, None) is a leaf.
+    """
+    leaves = []
+    return leaves, _flatten(x, leaves)
+
+
+def _flatten(x, leaves):
+    cls = type(x)
+    if cls in _REGISTERED:
+        children, meta = _REGISTERED[cls][0](x)
+        return TreeSpec(cls, meta, [_flatten(c, leaves) for c in children])
+    if isinstance(x, dict):
+        keys = tuple(x)
+        return TreeSpec(dict, keys, [_flatten(x[k], leaves) for k in keys])
+    if isinstance(x, (list, tuple)):
+        kind = cls if _is_namedtuple(x) else (list if isinstance(x, list) else tuple)
+        return TreeSpec(kind, len(x), [_flatten(v, leaves) for v in x])
+    leaves.append(x)
+    return _LEAF
+
+
+def tree_unflatten(spec, leaves):
+    """The structure ``spec`` with ``leaves`` (any iterable) filled in."""
+    return _unflatten(spec, iter(leaves))
+
+
+def _unflatten(spec, it):
+    if spec.kind == "leaf":
+        return next(it)
+    children = [_unflatten(c, it) for c in spec.children]
+    if spec.kind is dict:
+        return dict(zip(spec.meta, children))
+    if spec.kind is list:
+        return children
+    if spec.kind is tuple:
+        return tuple(children)
+    if spec.kind in _REGISTERED:
+        return _REGISTERED[spec.kind][1](spec.meta, children)
+    return spec.kind(*children)          # a namedtuple
+
+
+def tree_map(fun, tree, *rest):
+    """``fun`` applied to each leaf of ``tree`` (and the matching leaves of ``rest``)."""
+    leaves, spec = tree_flatten(tree)
+    others = [tree_flatten(r)[0] for r in rest]
+    return tree_unflatten(spec, [fun(*args) for args in zip(leaves, *others)])

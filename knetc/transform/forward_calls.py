@@ -1,0 +1,111 @@
+"""Calling a function's JVP: compiled once per function (forward mode), falling back to the tape.
+
+Generated tangent code calls a user helper as
+``y, ty = call_jvp(f, (a, b), (ta, None))``: the helper's primal result and
+its tangent, given the tangents of its differentiated arguments (None for the
+others). A helper the compiler cannot handle runs on the tape's forward mode
+(:mod:`knetc.runtime.tape_forward`) after one FallbackWarning.
+"""
+import inspect
+import warnings
+
+from ..errors import FallbackWarning, UnsupportedError
+from ..runtime import tape_forward
+from ..runtime.jvp_rules import rule_jvp
+from ..runtime.rules import Primitive, rule_for
+from .dispatch import closure_values, kinds_key, requested_mode, _MODE
+
+_CACHE = {}
+_WARNED = set()
+__all__ = ["call_jvp", "jvp_of", "requested_mode"]
+
+
+def jvp_of(fun, active, values, mode="auto"):
+    """The JVP callable of ``fun`` for this mask: ``fn(*values, *closure, *tangents)`` gives
+    ``(result, tangent)``; and 'source' or 'tape'."""
+    code = fun.__code__
+    key = (code, tuple(active), kinds_key(values), mode)
+    entry = _CACHE.get(key)
+    if entry is not None and entry[0] is fun.__globals__ and entry[3] == tuple(map(id, closure_values(fun))):
+        return entry[1], entry[2]
+    from .forward import compile_jvp
+    try:
+        if mode == "tape":
+            raise UnsupportedError("mode='tape'")
+        compiled = compile_jvp(fun, tuple(active), values)
+        fn, used = compiled.fn, "source"
+        fn.compiled = compiled
+    except UnsupportedError as err:
+        if mode == "source":
+            raise
+        if mode != "tape":
+            _warn_fallback(fun, err)
+        fn, used = _taped(fun, active), "tape"
+    _CACHE[key] = (fun.__globals__, fn, used, tuple(map(id, closure_values(fun))))
+    return fn, used
+
+
+def latest_compiled(fun):
+    """The compiled JVP of helper ``fun`` used most recently, or None."""
+    code = getattr(fun, "__code__", None)
+    for key, entry in reversed(list(_CACHE.items())):
+        if key[0] is code and entry[2] == "source":
+            return entry[1].compiled
+    return None
+
+
+def _taped(fun, active):
+    nparams = len(active) - len(fun.__code__.co_freevars)
+    if any(active[nparams:]):
+        raise UnsupportedError(f"forward mode through {fun.__name__} with respect to a variable it closes "
+                               "over (the tape differentiates arguments only)")
+
+    def fn(*everything):
+        values = everything[:nparams]
+        tangents = iter(everything[len(active):])
+        full = [next(tangents) if a else None for a in active[:nparams]]
+        return tape_forward.jvp(fun, values, full, active[:nparams])
+    fn.compiled = None
+    return fn
+
+
+def _warn_fallback(fun, err):
+    if fun.__code__ in _WARNED:
+        return
+    _WARNED.add(fun.__code__)
+    warnings.warn(f"knetc: the tangent of {fun.__name__} runs on the tape: {str(err).replace('knetc: ', '', 1)}",
+                  FallbackWarning, stacklevel=4)
+
+
+def call_jvp(fun, args, tangents, kwargs=None, kw_tangents=None):
+    """``(fun(*args, **kwargs), its tangent)`` given the arguments' tangents (None: not differentiated)."""
+    kwargs = kwargs or {}
+    kw_tangents = kw_tangents or {}
+    if isinstance(fun, Primitive) or rule_for(fun) is not None:
+        ans = fun(*args, **kwargs)
+        parts = [rule_jvp(fun, i, t, ans, args, kwargs) for i, t in enumerate(tangents) if t is not None]
+        parts += [rule_jvp(fun, k, t, ans, args, kwargs) for k, t in kw_tangents.items()]
+        return ans, _sum(parts, ans)
+    code = getattr(fun, "__code__", None)
+    if code is None:
+        raise UnsupportedError(f"forward mode through {fun!r}, which has no derivative rule and no Python source")
+    sig = inspect.signature(fun)
+    bound = sig.bind(*args, **kwargs)
+    bound.apply_defaults()
+    names = list(sig.parameters)
+    given = dict(zip(names, tangents))
+    given.update(kw_tangents)
+    values = [bound.arguments[n] for n in names]
+    free = closure_values(fun)
+    active = tuple(given.get(n) is not None for n in names) + (False,) * len(free)
+    fn, _ = jvp_of(fun, active, values + free, _MODE.value)
+    return fn(*values, *free, *[given[n] for n, a in zip(names, active) if a])
+
+
+def _sum(parts, ans):
+    if not parts:
+        return tape_forward.zeros_like(ans)
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
