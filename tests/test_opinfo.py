@@ -304,7 +304,15 @@ def test_jvp(op, index, mode):
     wrt = _wrt(sample)
     rng = _rng(op, index, "tangent")
     tangents = [_random_like(a, rng) if i in wrt else None for i, a in enumerate(args)]
-    value, tangent = knet.jvp(module.case, args, tangents, mode=mode)
+    if mode == "tape" and not op.second_order:
+        # the tape's forward mode transposes the recorded VJPs: a VJP that is not itself
+        # differentiable must make it fail loudly (compiled forward mode uses the JVP rules)
+        try:
+            value, tangent = knet.jvp(module.case, args, tangents, mode=mode)
+        except knet.KnetError:
+            return
+    else:
+        value, tangent = knet.jvp(module.case, args, tangents, mode=mode)
 
     def along(s):
         moved = [_axpy(a, s, t) if t is not None else a for a, t in zip(args, tangents)]

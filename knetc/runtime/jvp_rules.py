@@ -50,9 +50,9 @@ _LINEAR = {
     nr.matrix_transpose: (0,), nr.ndarray_item: (0,),
 }
 _OPTIONAL = {"einsum", "inner", "kron", "vdot", "cross", "tile", "roll", "rot90", "fliplr", "flipud",
-             "diag", "diagflat", "triu", "tril", "column_stack", "row_stack", "dstack", "atleast_3d",
-             "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "fftshift", "ifftshift", "imag",
-             "trapezoid", "diff", "nansum"}
+             "diag", "diagflat", "triu", "tril", "column_stack", "row_stack", "dstack",
+             "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn",
+             "irfftn", "hfft", "ihfft", "fftshift", "ifftshift", "imag"}
 
 
 def _optional_linear():
@@ -67,6 +67,7 @@ def _optional_linear():
 
 
 _LINEAR_ALL = _optional_linear()
+_MATH_OF_SEQUENCES = {"prod", "fsum", "dist", "sumprod"}
 _SCALAR_ELEMENTWISE_MODULES = (math,)
 
 
@@ -85,10 +86,26 @@ def is_elementwise(fun):
     """True for ufuncs without a core signature and ``math`` functions on scalars."""
     if isinstance(fun, np.ufunc):
         return fun.signature is None and fun.nout == 1
-    if getattr(fun, "__module__", None) == "math" or fun in (builtins.abs, builtins.pow, builtins.float):
+    if getattr(fun, "__module__", None) == "math":
+        return getattr(fun, "__name__", "") not in _MATH_OF_SEQUENCES
+    if fun in (builtins.abs, builtins.pow, builtins.float):
         return True
     return fun in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
                    operator.neg, operator.pos)
+
+
+_ONE_ARRAY = {np.matmul, np.dot, np.tensordot, np.outer, np.where, setitem_array}
+
+
+def returns_one_array(fun):
+    """True for callables known to return one array (so tangents add with ``+``)."""
+    if isinstance(fun, np.ufunc):
+        return fun.nout == 1
+    try:
+        return fun in _ONE_ARRAY or fun in (operator.add, operator.sub, operator.mul, operator.truediv,
+                                             operator.pow, operator.matmul)
+    except TypeError:
+        return False
 
 
 def jvp_plan(fun, argnum):
@@ -96,7 +113,7 @@ def jvp_plan(fun, argnum):
     rule = rule_for(fun)
     if rule is None:
         return None, None
-    if argnum < len(rule.jvps) and rule.jvps[argnum] is not None:
+    if isinstance(argnum, int) and argnum < len(rule.jvps) and rule.jvps[argnum] is not None:
         return "explicit", rule.jvps[argnum]
     if is_linear(fun, argnum):
         return "linear", None
@@ -127,21 +144,19 @@ def fit_tangent(t, ans):
 def elementwise_jvp(vjp, t, ans, *args, **kwargs):
     """The JVP of an elementwise function from its VJP: every operand at the result's shape."""
     shape = np.shape(ans)
-    wide = [np.broadcast_to(a, shape) if is_array(a) and np.shape(a) != shape else a for a in args]
+    if not shape:
+        return vjp(t, ans, *args, **kwargs)
+    xp = array_module(t, ans)
+    dtype = getattr(ans, "dtype", None)
+    wide = [xp.broadcast_to(xp.asarray(a, dtype=dtype) if not is_array(a) else a, shape)
+            if np.shape(a) != shape and not isinstance(a, (str, type(None))) else a for a in args]
     return vjp(fit_tangent(t, ans), ans, *wide, **kwargs)
 
 
 def transpose_jvp(vjp, t, ans, *args, **kwargs):
     """The JVP as the transpose of the (linear) VJP: d/du <vjp(u), t>, on the tape."""
-    from . import tape
-    from .tree import zeros_like_tree
-    from ..operators import _vdot
-
-    def along(u):
-        return _vdot(vjp(u, ans, *args, **kwargs), t)
-
-    _, tangent = tape.value_and_grad(along, (zeros_like_tree(ans),))
-    return tangent
+    from .tape_forward import tangent_through
+    return tangent_through(lambda u: vjp(u, ans, *args, **kwargs), ans, t)
 
 
 def linear_jvp(fun, argnum, t, args, kwargs):

@@ -65,10 +65,17 @@ def _plain(x):
 
 
 def _used(gi):
-    """False where an adjoint is None or all zeros (a result the loss does not use)."""
+    """False where an adjoint is None or all zeros (a result the loss does not use).
+
+    A traced adjoint always counts as used: the VJP is then itself differentiated
+    with respect to it (second order, forward mode), and zeros now are not zeros
+    nearby.
+    """
     if gi is None:
         return False
-    return bool(np.any(_plain(gi) != 0))
+    if hasattr(gi, "_value"):
+        return True
+    return bool(np.any(gi != 0))
 
 
 def _masks(n, like):

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.linalg
 from scipy import linalg
 
-from .rules import defvjp
+from .rules import defjvp, defvjp
 
 _TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}
 
@@ -123,3 +123,8 @@ def _sqrtm_a(g, ans, A, disp=None, blocksize=None):
 
 # disp=False would return (sqrtm, error estimate): not modelled
 defvjp(linalg.sqrtm, _sqrtm_a, name="scipy.linalg.sqrtm", keywords=(), A=_sqrtm_a)
+
+# Forward mode: the tangent of S = sqrtm(A) solves S dS + dS S = dA (solve_sylvester has no
+# rule, so the VJP cannot be transposed on the tape; the JVP is written out instead).
+defjvp(linalg.sqrtm, lambda t, ans, A, disp=None, blocksize=None:
+       _as_dtype(np.real(scipy.linalg.solve_sylvester(ans, ans, t)), A))

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import tape
 from .backend import array_module, is_array
+from .box import deep_value
 from .tree import tree_flatten, tree_unflatten
 
 
@@ -19,8 +20,14 @@ def vdot(a, b):
     for x, y in zip(tree_flatten(a)[0], tree_flatten(b)[0]):
         if x is None or y is None:
             continue
+        if _complex(x) and not _complex(y):
+            x = np.real(x)       # the adjoint of a real value is the real part of a complex one
         total = total + np.sum(x * y)
     return total
+
+
+def _complex(x):
+    return np.iscomplexobj(deep_value(x))
 
 
 def zeros_like(x):
@@ -31,12 +38,28 @@ def zeros_like(x):
 
 
 def tangent_through(pullback, out, tangents, wrap=lambda u: u):
-    """``J t`` from a pullback ``u -> (adjoint per argument)``: the gradient of ``<pullback(u), t>``."""
-    def along(u):
-        return vdot(pullback(wrap(u)), tangents)
+    """``J t`` from a pullback ``u -> adjoints``: the gradient of ``<pullback(u), t>`` in ``u``.
 
-    _, tangent = tape.value_and_grad(along, (zeros_like(out),))
-    return tangent
+    A complex leaf of ``out`` gets its cotangent as two real arrays ``u = p + iq``
+    (the tape differentiates real values). Under knetc's convention (the adjoint
+    of ``z = a + ib`` is ``dL/da - i dL/db``, see rules_complex) the pullback
+    pairs ``u`` with the tangent as ``p . da - q . db``, so the tangent is
+    ``d/dp - i d/dq`` of that pairing.
+    """
+    leaves, spec = tree_flatten(out)
+    complex_leaves = [_complex(leaf) for leaf in leaves]
+    zeros = []
+    for leaf, c in zip(leaves, complex_leaves):
+        z = array_module(leaf).zeros(np.shape(leaf), np.real(np.asarray(leaf)).dtype) if is_array(leaf) \
+            else 0.0
+        zeros.append([z, z] if c else z)
+
+    def along(parts):
+        u = [p[0] + 1j * p[1] if c else p for p, c in zip(parts, complex_leaves)]
+        return vdot(pullback(wrap(tree_unflatten(spec, u))), tangents)
+
+    _, grads = tape.value_and_grad(along, (zeros,))
+    return tree_unflatten(spec, [g[0] - 1j * g[1] if c else g for g, c in zip(grads, complex_leaves)])
 
 
 def jvp(fun, primals, tangents, active, has_aux=False):

@@ -205,7 +205,14 @@ class TangentEmitter:
             _is_literal(a) for i, a in enumerate(e.args) if (i, a) not in positions)
         parts = [self.contribution(e, t, i, a, s.line) for i, a in positions]
         parts += [self.contribution(e, t, k, a, s.line) for k, a in keywords]
-        return " + ".join(_operand_of_sum(p) for p in parts) if len(parts) > 1 else parts[0]
+        if len(parts) == 1:
+            return parts[0]
+        if not jvp_rules.returns_one_array(e.fun):     # maybe several results: add them element by element
+            text = parts[0]
+            for p in parts[1:]:
+                text = f"add_grad({text}, {p})"
+            return text
+        return " + ".join(_operand_of_sum(p) for p in parts)
 
     def contribution(self, e, t, argnum, atom, line):
         kind, obj = jvp_rules.jvp_plan(e.fun, argnum)
@@ -347,7 +354,8 @@ def _operand_of_sum(text):
     return text
 
 
-RUNTIME_NAMES = ("call_jvp", "zeros_like", "fit_tangent", "elementwise_jvp", "transpose_jvp", "array_module")
+RUNTIME_NAMES = ("call_jvp", "zeros_like", "fit_tangent", "elementwise_jvp", "transpose_jvp", "array_module",
+                 "add_grad")
 
 
 def compile_jvp(fun, active, param_values):
@@ -377,7 +385,7 @@ def compile_jvp(fun, active, param_values):
     text.append((2, f"return {result}, {tangent}", 0))
     runtime = {"call_jvp": call_jvp, "zeros_like": tree.zeros_like_tree, "fit_tangent": jvp_rules.fit_tangent,
                "elementwise_jvp": jvp_rules.elementwise_jvp, "transpose_jvp": jvp_rules.transpose_jvp,
-               "array_module": creation.array_module}
+               "array_module": creation.array_module, "add_grad": tree.add_grad}
     compiled = _build(unit, name, text, runtime)
     compiled.compile_seconds = time.perf_counter() - started
     return compiled

@@ -13,6 +13,7 @@ from ..errors import FallbackWarning, UnsupportedError
 from ..runtime import tape_forward
 from ..runtime.jvp_rules import rule_jvp
 from ..runtime.rules import Primitive, rule_for
+from ..runtime.tree import add_grad
 from .dispatch import closure_values, kinds_key, requested_mode, _MODE
 
 _CACHE = {}
@@ -107,5 +108,5 @@ def _sum(parts, ans):
         return tape_forward.zeros_like(ans)
     total = parts[0]
     for p in parts[1:]:
-        total = total + p
+        total = add_grad(total, p)
     return total
