@@ -170,20 +170,33 @@ def _vector_norm(rng, dtype):
     return samples
 
 
+_NUMPY_ONLY_KEYWORDS = {"hermitian", "rtol", "upper"}     # CuPy's functions lack them
+
+
+def _on_cupy(samples, cupy=True):
+    """The samples CuPy can run (``cupy=True``), or the others."""
+    def pick(rng, dtype):
+        return [s for s in samples(rng, dtype) if cupy != bool(_NUMPY_ONLY_KEYWORDS & set(s.kwargs))]
+    return pick
+
+
 OPS = [
     OpInfo("np.linalg.det", _square(_well), gpu=True),
     OpInfo("np.linalg.slogdet", _square(_well), gpu=True),
     OpInfo("np.linalg.inv", _square(_well), gpu=True),
     OpInfo("np.linalg.solve", _solve, gpu=True),
-    OpInfo("np.linalg.pinv", _pinv, gpu=True),
+    OpInfo("np.linalg.pinv", _on_cupy(_pinv), gpu=True),
+    OpInfo("np.linalg.pinv", _on_cupy(_pinv, False), name="np.linalg.pinv:numpy_keywords"),
     OpInfo("np.linalg.lstsq", _lstsq, gpu=True),
-    OpInfo("np.linalg.cholesky", _cholesky, gpu=True),
+    OpInfo("np.linalg.cholesky", _on_cupy(_cholesky), gpu=True),
+    OpInfo("np.linalg.cholesky", _on_cupy(_cholesky, False), name="np.linalg.cholesky:upper"),
     OpInfo("np.linalg.qr", _qr, gpu=True),
     OpInfo("np.linalg.eigh", _eigh, gpu=True),
     OpInfo("np.linalg.eigvalsh", _eigh, gpu=True),
     OpInfo("np.linalg.eig", _eig),
     OpInfo("np.linalg.eigvals", _eig),
-    OpInfo("np.linalg.svd", _svd, gpu=True),
+    OpInfo("np.linalg.svd", _on_cupy(_svd), gpu=True),
+    OpInfo("np.linalg.svd", _on_cupy(_svd, False), name="np.linalg.svd:hermitian"),
     OpInfo("np.linalg.svdvals", _svdvals),
     OpInfo("np.linalg.norm", _norm, gpu=True),
     OpInfo("np.linalg.matrix_norm", _matrix_norm),
