@@ -111,3 +111,35 @@ def gp_with_slogdet_and_inv(params, x, y):
 @pytest.mark.parametrize("fun", [gp_negative_log_likelihood, gp_with_slogdet_and_inv])
 def test_gaussian_process_marginal_likelihood(fun):
     _both_modes(fun, (np.array([0.1, -0.2, -1.0]), X, Y))
+
+
+def _first_vector_cubed(result):
+    return np.sum(result[1][:, 0] ** 3)
+
+
+def tuple_result_used_whole_and_indexed(a):
+    r = np.linalg.eigh(a)
+    q = np.linalg.qr(a)
+    return _first_vector_cubed(r) + np.sum(r[0] ** 2) + _first_vector_cubed(q) + np.sum(q[0])
+
+
+def _left_vector_cubed(result):
+    return np.sum(result[0][:, 0] ** 3)
+
+
+def tuple_result_used_whole_twice(a):
+    s = np.linalg.svd(a, full_matrices=False)
+    return _left_vector_cubed(s) + _left_vector_cubed(s) + np.linalg.slogdet(a)[1]
+
+
+def array_result_modes(a):
+    r = np.linalg.qr(a, mode="r")
+    s = np.linalg.svd(a, compute_uv=False)
+    return np.sum(r[0] * 2.0) + np.sum(s[1:] ** 2)
+
+
+@pytest.mark.parametrize("fun", [tuple_result_used_whole_and_indexed, tuple_result_used_whole_twice,
+                                 array_result_modes])
+def test_tuple_results_passed_whole_accumulate_as_containers(fun):
+    # the adjoint of eigh's (w, v) gets a contribution from a helper and one from r[0]
+    _both_modes(fun, (B.T @ B / 10 + np.diag([1.0, 1.6, 2.3]),))
