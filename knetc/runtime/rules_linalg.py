@@ -1,5 +1,6 @@
 """Derivative rules of ``np.linalg``: det, slogdet, inv, pinv, solve, lstsq, cholesky, qr,
-eigh, eigvalsh, eig, eigvals, svd, svdvals, norm, matrix_norm, vector_norm.
+eigh, eigvalsh, eig, eigvals, svd, svdvals, norm, matrix_norm, vector_norm, cond, tensorinv,
+tensorsolve.
 
 Every rule works on stacks of matrices (``(..., m, n)``) where NumPy does, and
 is written with NumPy functions (``np.linalg.solve``, ``np.matmul``,
@@ -466,4 +467,62 @@ defvjp(np.linalg.norm, _norm_vjp, keywords=("ord", "axis", "keepdims"))
 defvjp(np.linalg.matrix_norm, _matrix_norm_vjp, keywords=("keepdims", "ord"))
 defvjp(np.linalg.vector_norm, _vector_norm_vjp, keywords=("axis", "keepdims", "ord"))
 
+
+
+# --- cond, tensorinv, tensorsolve -------------------------------------------------------
+def _inv_adjoint(g, xi):
+    """The adjoint of ``x`` for ``xi = inv(x)`` given the adjoint ``g`` of ``xi``."""
+    return -np.matmul(_t(xi), np.matmul(g, _t(xi)))
+
+
+def _cond_vjp(g, ans, x, p=None):
+    refuse_complex("np.linalg.cond", x)
+    if p in (None, 2, -2):           # a ratio of the extreme singular values
+        u, s, vh = np.linalg.svd(x, full_matrices=False)
+        _, eye = _masks(np.shape(s)[-1], s)
+        big, small = s[..., :1], s[..., -1:]
+        top, bottom = (big, small) if p != -2 else (small, big)
+        first, last = (eye[0], eye[-1]) if p != -2 else (eye[-1], eye[0])
+        gs = np.expand_dims(g, -1) * (first / bottom - top / (bottom * bottom) * last)
+        return _svd_adjoint(None, gs, None, x, u, s, vh)
+    xi = np.linalg.inv(x)            # norm(x, p) * norm(inv(x), p)
+    n1, n2 = np.linalg.norm(x, p, axis=(-2, -1)), np.linalg.norm(xi, p, axis=(-2, -1))
+    direct = _matrix_norm_adjoint(_mat(g * n2), _mat(n1), x, p)
+    through_inverse = _matrix_norm_adjoint(_mat(g * n1), _mat(n2), xi, p)
+    return direct + _inv_adjoint(through_inverse, xi)
+
+
+defvjp(np.linalg.cond, _cond_vjp, keywords=("p",))
+
+
+def _tensorinv_vjp(g, ans, a, ind=2):
+    refuse_complex("np.linalg.tensorinv", a)
+    rows = int(np.prod(np.shape(a)[:ind]))
+    ainv = np.reshape(ans, (-1, rows))
+    return np.reshape(_inv_adjoint(np.reshape(g, np.shape(ainv)), ainv), np.shape(a))
+
+
+defvjp(np.linalg.tensorinv, _tensorinv_vjp, keywords=("ind",))
+
+
+def _tensorsolve_parts(g, ans, a, b, axes):
+    refuse_complex("np.linalg.tensorsolve", a, b)
+    order = list(range(np.ndim(a)))
+    if axes is not None:             # NumPy moves these axes of a to the end, in this order
+        for k in axes:
+            order.remove(k % np.ndim(a))
+            order.append(k % np.ndim(a))
+    moved = np.transpose(a, order)
+    mat = np.reshape(moved, (int(np.size(b)), -1))
+    gb = np.linalg.solve(_t(mat), np.reshape(g, (-1,)))
+    ga = -np.reshape(gb, (-1, 1)) * np.reshape(ans, (1, -1))
+    back = [0] * len(order)
+    for position, axis in enumerate(order):
+        back[axis] = position
+    return np.transpose(np.reshape(ga, np.shape(moved)), back), np.reshape(gb, np.shape(b))
+
+
+defvjp(np.linalg.tensorsolve, lambda g, ans, a, b, axes=None: _tensorsolve_parts(g, ans, a, b, axes)[0],
+                              lambda g, ans, a, b, axes=None: _tensorsolve_parts(g, ans, a, b, axes)[1],
+       keywords=("axes",))
 defnondiff(np.linalg.matrix_rank)      # an integer

@@ -170,6 +170,30 @@ def _vector_norm(rng, dtype):
     return samples
 
 
+def _cond(rng, dtype):
+    samples = [Sample((_distinct_singular(rng, dtype, 3, 3),)), Sample((_distinct_singular(rng, dtype, 4, 3),),
+                                                                      name="tall"),
+               Sample((_distinct_singular(rng, dtype, 2, 3, 3),), name="batched")]
+    for p in (2, -2, "fro", "nuc", 1, -1, np.inf, -np.inf):
+        samples.append(Sample((_x(rng, dtype, 3, 3) + 3 * np.eye(3, dtype=dtype),), {"p": p}, wrt=(0,),
+                              name=f"p_{p}"))
+    samples.append(Sample((_distinct_singular(rng, dtype, 3, 3), 2), name="positional"))
+    return samples
+
+
+def _tensorinv(rng, dtype):
+    return [Sample((_well(rng, dtype, 6, 6).reshape(6, 2, 3),), {"ind": 1}, name="ind1"),
+            Sample((_well(rng, dtype, 6, 6).reshape(2, 3, 6),), name="ind2"),
+            Sample((_well(rng, dtype, 4, 4).reshape(2, 2, 2, 2),), {"ind": 2}, name="four_d")]
+
+
+def _tensorsolve(rng, dtype):
+    a = _well(rng, dtype, 6, 6).reshape(2, 3, 6)
+    a2 = np.moveaxis(_well(rng, dtype, 6, 6).reshape(6, 2, 3), 0, 1).copy()      # (2, 6, 3)
+    return [Sample((a, _r(rng, dtype, 2, 3))), Sample((a2, _r(rng, dtype, 2, 3)), {"axes": (1,)}, name="axes"),
+            Sample((_well(rng, dtype, 4, 4), _r(rng, dtype, 4)), name="matrix")]
+
+
 _NUMPY_ONLY_KEYWORDS = {"hermitian", "rtol", "upper"}     # CuPy's functions lack them
 
 
@@ -201,4 +225,7 @@ OPS = [
     OpInfo("np.linalg.norm", _norm, gpu=True),
     OpInfo("np.linalg.matrix_norm", _matrix_norm),
     OpInfo("np.linalg.vector_norm", _vector_norm),
+    OpInfo("np.linalg.cond", _cond),
+    OpInfo("np.linalg.tensorinv", _tensorinv),
+    OpInfo("np.linalg.tensorsolve", _tensorsolve),
 ]
