@@ -66,10 +66,16 @@ def _plain(x):
 
 
 def _used(gi):
-    """False where an adjoint is None or all zeros (a result the loss does not use)."""
+    """False where an adjoint is None or all zeros (a result the loss does not use).
+
+    A traced adjoint (higher order) always counts as used: even where its value is
+    zero, its derivative need not be.
+    """
     if gi is None:
         return False
-    return bool(np.any(_plain(gi) != 0))
+    if hasattr(gi, "_value"):
+        return True
+    return bool(np.any(gi != 0))
 
 
 def _masks(n, like):
