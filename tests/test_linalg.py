@@ -143,3 +143,13 @@ def array_result_modes(a):
 def test_tuple_results_passed_whole_accumulate_as_containers(fun):
     # the adjoint of eigh's (w, v) gets a contribution from a helper and one from r[0]
     _both_modes(fun, (B.T @ B / 10 + np.diag([1.0, 1.6, 2.3]),))
+
+
+def einsum_with_a_precomputed_path(x):
+    a = np.reshape(np.arange(12.0), (3, 4)) / 7
+    path = np.einsum_path("ij,j->i", a, x, optimize="greedy")[0]
+    return np.sum(np.einsum("ij,j->i", a, x, optimize=path) ** 2)
+
+
+def test_einsum_path_is_a_constant_and_a_path_is_accepted():
+    _both_modes(einsum_with_a_precomputed_path, (R.standard_normal(4),))
