@@ -62,6 +62,7 @@ def test_slogdet_sign_has_zero_derivative():
 @pytest.mark.parametrize("mode", ["source", "tape"])
 @pytest.mark.parametrize("fun, shape, message", [
     (lambda a: np.linalg.svd(a)[0], (4, 3), "full_matrices=False"),
+    (lambda a: np.linalg.svd(a)[2][:, :2], (2, 4), "full_matrices=False"),
     (lambda a: np.linalg.qr(a)[1], (2, 4), "m >= n"),
     (lambda a: np.linalg.qr(a, mode="complete")[0], (4, 3), "complete"),
     (lambda a: np.linalg.lstsq(a, np.ones(2), rcond=None)[0], (2, 4), "full column rank"),
@@ -70,13 +71,26 @@ def test_slogdet_sign_has_zero_derivative():
     (lambda a: np.cross(a[0, :2], a[1, :2]), (3, 3), "3-vectors"),
     (lambda a: np.linalg.pinv(a * np.array([1.0, 1.0, 0.0])), (3, 3), "full rank"),
     (lambda a: np.linalg.pinv(a * np.array([1.0, 1.0, 0.1]), rcond=0.5), (4, 3), "full rank"),
-], ids=["svd_full", "qr_wide", "qr_complete", "lstsq_wide", "eig_complex_vectors", "slogdet_complex_sign",
+], ids=["svd_full", "svd_full_wide", "qr_wide", "qr_complete", "lstsq_wide", "eig_complex_vectors", "slogdet_complex_sign",
         "cross_2d", "pinv_rank_deficient", "pinv_truncated"])
 def test_unmodelled_cases_refuse(fun, shape, message, mode):
     a = np.array([[0.3, -1.2, 0.1], [1.1, 0.2, 0.0], [0.2, 0.1, 2.0]]) if shape is None \
         else np.eye(*shape) + 0.1 * R.standard_normal(shape)
     with pytest.raises(NotImplementedError, match=message):
         knet.grad(lambda x: np.sum(np.abs(fun(x))), mode=mode)(a)
+
+
+def svd_full_matrices_through_the_determined_part(a):
+    u, s, vh = np.linalg.svd(a)              # full_matrices=True by default
+    w = np.linalg.svd(a.T)
+    # singular vectors are defined up to sign: the loss must not depend on it
+    return (np.sum(s ** 3) + np.sum(u[:, :3] ** 2 * np.arange(15.0).reshape(5, 3)) + np.sum(vh[0] ** 2 * vh[1] ** 2)
+            + np.sum(w[2][:3] ** 4))
+
+
+def test_svd_full_matrices_when_the_loss_uses_only_the_unique_part():
+    _both_modes(svd_full_matrices_through_the_determined_part,
+                (np.linalg.qr(R.standard_normal((5, 3)))[0] * np.array([3.0, 2.0, 1.0]),))
 
 
 def test_einsum_of_many_operands_and_a_vector_chain():

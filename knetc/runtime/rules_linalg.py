@@ -349,12 +349,19 @@ def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
         out = _svd_adjoint(None, g, None, a, u, s, vh)
         return _fold_symmetric(out, False) if hermitian else out
     u, s, vh = ans
-    m, n = np.shape(a)[-2], np.shape(a)[-1]
-    if full_matrices and m != n:
-        raise NotImplementedError("knetc: the derivative of np.linalg.svd is modelled with "
-                                  "full_matrices=False (or square matrices)")
     gu = g[0] if g is not None and _used(g[0]) else None
     gvh = g[2] if g is not None and _used(g[2]) else None
+    k = np.shape(s)[-1]
+    if full_matrices and np.shape(a)[-2] != np.shape(a)[-1]:
+        # the columns of u (rows of vh) beyond min(m, n) are not determined by a: only
+        # a loss that does not use them has a derivative
+        if (gu is not None and _used(gu[..., :, k:])) or (gvh is not None and _used(gvh[..., k:, :])):
+            raise NotImplementedError("knetc: the derivative of np.linalg.svd(full_matrices=True) "
+                                      "through the singular vectors beyond min(m, n) (which are not "
+                                      "unique) is not modelled; use full_matrices=False")
+        u, vh = u[..., :, :k], vh[..., :k, :]
+        gu = None if gu is None else gu[..., :, :k]
+        gvh = None if gvh is None else gvh[..., :k, :]
     out = _svd_adjoint(gu, _part(g, 1, s), gvh, a, u, s, vh)
     return _fold_symmetric(out, False) if hermitian else out    # hermitian: reads the lower triangle
 
