@@ -88,13 +88,15 @@ def _qr(rng, dtype):
             Sample((_distinct_singular(rng, dtype, 2, 4, 3),), name="batched"),
             Sample((_distinct_singular(rng, dtype, 4, 3),), {"mode": "reduced"}, name="reduced"),
             Sample((_distinct_singular(rng, dtype, 4, 3),), {"mode": "r"}, name="r"),
-            Sample((_distinct_singular(rng, dtype, 3, 3),), {"mode": "complete"}, name="complete_square")]
+            Sample((_distinct_singular(rng, dtype, 3, 3),), {"mode": "complete"}, name="complete_square"),
+            Sample((_distinct_singular(rng, dtype, 4, 3), "r"), name="positional_r")]
 
 
 def _eigh(rng, dtype):
     return [Sample((_sym_distinct(rng, dtype, 3, 3),)), Sample((_sym_distinct(rng, dtype, 2, 4, 4),), name="batched"),
             Sample((_sym_distinct(rng, dtype, 3, 3),), {"UPLO": "U"}, name="upper"),
-            Sample((_sym_distinct(rng, dtype, 3, 3),), {"UPLO": "L"}, name="lower")]
+            Sample((_sym_distinct(rng, dtype, 3, 3),), {"UPLO": "L"}, name="lower"),
+            Sample((_sym_distinct(rng, dtype, 3, 3), "U"), name="positional_upper")]
 
 
 def _eig(rng, dtype):
@@ -113,6 +115,8 @@ def _svd(rng, dtype):
             Sample((_distinct_singular(rng, dtype, 2, 4),), {"full_matrices": False}, name="wide"),
             Sample((_distinct_singular(rng, dtype, 2, 4, 3),), {"full_matrices": False}, name="batched"),
             Sample((_distinct_singular(rng, dtype, 3, 3),), name="square_full"),
+            Sample((_distinct_singular(rng, dtype, 4, 3), False), name="positional_reduced"),
+            Sample((_distinct_singular(rng, dtype, 4, 3), False, False), name="positional_values"),
             Sample((_distinct_singular(rng, dtype, 4, 3),), {"compute_uv": False}, name="values_only"),
             Sample((_distinct_singular(rng, dtype, 2, 3, 5),), {"compute_uv": False}, name="values_batched"),
             Sample((_sym_distinct(rng, dtype, 3, 3),), {"hermitian": True}, name="hermitian"),
@@ -147,6 +151,7 @@ def _norm(rng, dtype):
     samples += [Sample((t,), {"axis": -1, "keepdims": True}, name="keepdims"),
                 Sample((t,), {"axis": (0, 2)}, name="axes_fro"),
                 Sample((t, 2, 0), name="positional"),
+                Sample((m, "nuc", (0, 1), True), name="positional_matrix"),
                 Sample((m,), {"keepdims": True}, name="keepdims_all")]
     return samples
 
