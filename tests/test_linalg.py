@@ -167,3 +167,47 @@ def einsum_with_a_precomputed_path(x):
 
 def test_einsum_path_is_a_constant_and_a_path_is_accepted():
     _both_modes(einsum_with_a_precomputed_path, (R.standard_normal(4),))
+
+
+def _random_einsums(count, seed=1):
+    """Random einsum calls: 1-3 operands, repeated labels, ellipses, size-1 broadcasting,
+    implicit and explicit outputs (the calls NumPy accepts)."""
+    import random
+    pick, rng = random.Random(seed), np.random.default_rng(seed)
+    calls = []
+    while len(calls) < count:
+        sizes = {c: pick.randint(1, 3) for c in "abcd"}
+        ellipsis = pick.random() < 0.3
+        ell_shape = tuple(pick.randint(1, 2) for _ in range(pick.randint(1, 2)))
+        specs, shapes = [], []
+        for _ in range(pick.randint(1, 3)):
+            labels = "".join(pick.choice("abcd") for _ in range(pick.randint(0, 3)))
+            shape = [sizes[c] for c in labels]
+            if ellipsis and pick.random() < 0.7:
+                e = ell_shape[len(ell_shape) - pick.randint(0, len(ell_shape)):]
+                labels, shape = "..." + labels, [1 if pick.random() < 0.3 else n for n in e] + shape
+            specs.append(labels)
+            shapes.append(tuple(shape))
+        subscripts = ",".join(specs)
+        if pick.random() < 0.5:
+            used = sorted(set(subscripts.replace(".", "")))
+            subscripts += "->" + ("..." if "..." in subscripts else "") + "".join(
+                pick.sample(used, pick.randint(0, len(used))))
+        operands = [rng.standard_normal(s) for s in shapes]
+        try:
+            weights = rng.standard_normal(np.shape(np.einsum(subscripts, *operands)))
+        except ValueError:
+            continue
+        calls.append((subscripts, operands, weights))
+    return calls
+
+
+@pytest.mark.parametrize("subscripts, operands, weights", _random_einsums(40),
+                         ids=[c[0] for c in _random_einsums(40)])
+def test_random_einsums(subscripts, operands, weights):
+    loss = [lambda a: np.sum(weights * np.einsum(subscripts, a)),
+            lambda a, b: np.sum(weights * np.einsum(subscripts, a, b)),
+            lambda a, b, c: np.sum(weights * np.einsum(subscripts, a, b, c))][len(operands) - 1]
+    wrt = tuple(range(len(operands)))
+    got = knet.grad(loss, wrt=wrt, mode="tape")(*operands)
+    assert_tree_allclose(got, numeric_grad(loss, operands, wrt=wrt), rtol=1e-6, atol=1e-8)
