@@ -32,7 +32,8 @@ Conventions, where the derivative needs a choice:
   matrices; complex ones are refused when the sign is used).
 - **Complex** inputs: ``det``, ``slogdet``'s log, ``inv``, ``solve`` and
   ``eigvals`` are holomorphic and follow :mod:`knetc.runtime.rules_complex`;
-  the others refuse complex inputs.
+  the eigenvalues of a complex Hermitian matrix (``eigvalsh``, ``eigh``'s
+  first result) are modelled too; the others refuse complex inputs.
 """
 import numpy as np
 
@@ -88,12 +89,17 @@ def _masks(n, like):
 
 def _fold_symmetric(s, upper):
     """The adjoint of a symmetric matrix read from one triangle: ``S + S.T`` off the
-    diagonal of that triangle, the diagonal of ``S`` on it, 0 elsewhere."""
-    s = (s + _t(s)) * 0.5
+    diagonal of that triangle, the diagonal of ``S`` on it, 0 elsewhere.
+
+    For a complex Hermitian matrix (read as ``a[i, j]`` in the triangle and
+    ``conj(a[i, j])`` across it, the diagonal's real part only), ``S`` is made
+    Hermitian and the triangle gets ``2 S.T`` and the diagonal ``Re S``.
+    """
+    s = (s + np.conj(_t(s))) * 0.5
     strict, eye = _masks(np.shape(s)[-1], s)
     if upper:
         strict = _t(strict)
-    return 2.0 * s * strict + s * eye
+    return 2.0 * _t(s) * strict + np.real(s) * eye
 
 
 def _off_diagonal_inverse(d):
@@ -259,20 +265,21 @@ defvjp(np.linalg.qr, _qr_vjp, keywords=("mode",))
 
 # --- eigh, eig, svd -------------------------------------------------------------------
 def _eigh_vjp(g, ans, a, UPLO="L"):
-    refuse_complex("np.linalg.eigh", a)
     w, v = ans
     gw, gv = _part(g, 0, w), (g[1] if g is not None and _used(g[1]) else None)
-    inner = np.expand_dims(gw, -1) * _masks(np.shape(w)[-1], w)[1]      # diag(gw)
+    if gv is not None:
+        # complex eigenvectors have an arbitrary phase each: not modelled
+        refuse_complex("np.linalg.eigh's eigenvectors", a)
+    inner = np.expand_dims(np.real(gw), -1) * _masks(np.shape(w)[-1], w)[1]      # diag(gw)
     if gv is not None:
         inner = inner + _off_diagonal_inverse(w) * np.matmul(_t(v), gv)
-    s = np.matmul(v, np.matmul(inner, _t(v)))
+    s = np.matmul(v, np.matmul(inner, np.conj(_t(v))))
     return _fold_symmetric(s, UPLO.upper() == "U")
 
 
 def _eigvalsh_vjp(g, ans, a, UPLO="L"):
-    refuse_complex("np.linalg.eigvalsh", a)
     v = np.linalg.eigh(a, UPLO=UPLO)[1]
-    s = np.matmul(v * np.expand_dims(g, -2), _t(v))
+    s = np.matmul(v * np.expand_dims(np.real(g), -2), np.conj(_t(v)))      # V diag(g) V^H
     return _fold_symmetric(s, UPLO.upper() == "U")
 
 
