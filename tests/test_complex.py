@@ -190,7 +190,7 @@ def test_second_derivative_through_complex_abs():
 
 @pytest.mark.parametrize("mode", ["source", "tape"])
 @pytest.mark.parametrize("call", [
-    lambda m: np.linalg.eigh(m)[1], lambda m: np.linalg.cholesky(m), lambda m: np.linalg.svd(m)[1],
+    lambda m: np.linalg.eigh(m)[1], lambda m: np.linalg.cholesky(m), lambda m: np.linalg.svd(m)[0],
     lambda m: np.linalg.qr(m)[1], lambda m: np.linalg.pinv(m),
 ], ids=["eigh", "cholesky", "svd", "qr", "pinv"])
 def test_rules_without_a_complex_model_refuse_complex_inputs(call, mode):
@@ -228,6 +228,10 @@ EXPRESSIONS = [
     'np.linalg.norm(z)', 'np.linalg.norm(z, ord=1, axis=1)', 'np.linalg.norm(z, ord=np.inf, axis=0)',
     'np.linalg.norm(z, ord=3, axis=1)', 'np.linalg.norm(z, ord="fro")', 'np.linalg.norm(z, ord=1)',
     'np.linalg.vector_norm(z, ord=0.5)', 'np.linalg.matrix_norm(z, ord=-np.inf)',
+    'np.linalg.svd(z, compute_uv=False)', 'np.linalg.svd(z)[1]', 'np.linalg.svdvals(z.T)',
+    'np.linalg.norm(z, ord="nuc")', 'np.linalg.norm(z, ord=2)', 'np.linalg.norm(z, ord=-2)',
+    'np.linalg.cond(z[:, :3])', 'np.linalg.cond(z[:, 1:], -2)', 'np.linalg.cond(z[:, :3], "fro")',
+    'np.linalg.cond(z[:, :3], 1)', 'np.linalg.cond(z[:, :3], "nuc")', 'np.linalg.eigvalsh(z[:, :3])',
 ]
 
 

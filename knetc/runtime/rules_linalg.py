@@ -33,7 +33,10 @@ Conventions, where the derivative needs a choice:
 - **Complex** inputs: ``det``, ``slogdet``'s log, ``inv``, ``solve`` and
   ``eigvals`` are holomorphic and follow :mod:`knetc.runtime.rules_complex`;
   the eigenvalues of a complex Hermitian matrix (``eigvalsh``, ``eigh``'s
-  first result) are modelled too; the others refuse complex inputs.
+  first result) and the singular values of a complex matrix (``svdvals``,
+  ``svd``'s ``S``, the norms and ``cond`` made of them) are modelled too;
+  complex eigenvectors and singular vectors (a free phase each), ``cholesky``,
+  ``qr``, ``pinv``, ``lstsq`` and the tensor forms refuse complex inputs.
 """
 import numpy as np
 
@@ -327,8 +330,8 @@ def _svd_adjoint(gu, gs, gvh, a, u, s, vh):
     m, n = np.shape(a)[-2], np.shape(a)[-1]
     _, eye = _masks(np.shape(s)[-1], s)
     inner = np.expand_dims(gs, -1) * eye
-    if gu is None and gv is None:
-        return np.matmul(u, np.matmul(inner, vh))
+    if gu is None and gv is None:    # d s_i = Re(u_i^H dA v_i): also for complex matrices
+        return np.conj(np.matmul(u, np.matmul(inner, vh)))
     f = _off_diagonal_inverse(s * s)        # 1 / (s_j^2 - s_i^2)
     smat = np.expand_dims(s, -1) * eye
     out = 0.0
@@ -350,7 +353,8 @@ def _svd_adjoint(gu, gs, gvh, a, u, s, vh):
 
 
 def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
-    refuse_complex("np.linalg.svd", a)
+    if hermitian:
+        refuse_complex("np.linalg.svd(hermitian=True)", a)
     if not compute_uv:
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         out = _svd_adjoint(None, g, None, a, u, s, vh)
@@ -369,12 +373,13 @@ def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
         u, vh = u[..., :, :k], vh[..., :k, :]
         gu = None if gu is None else gu[..., :, :k]
         gvh = None if gvh is None else gvh[..., :k, :]
+    if gu is not None or gvh is not None:
+        refuse_complex("np.linalg.svd's singular vectors", a)   # a phase each: not modelled
     out = _svd_adjoint(gu, _part(g, 1, s), gvh, a, u, s, vh)
     return _fold_symmetric(out, False) if hermitian else out    # hermitian: reads the lower triangle
 
 
 def _svdvals_vjp(g, ans, x):
-    refuse_complex("np.linalg.svdvals", x)
     u, s, vh = np.linalg.svd(x, full_matrices=False)
     return _svd_adjoint(None, g, None, x, u, s, vh)
 
@@ -430,13 +435,12 @@ def _matrix_norm_adjoint(g, ans, x, ord):
     if ord in (np.inf, -np.inf):  # over rows of the row sums
         sums = np.sum(np.abs(x), axis=-1, keepdims=True)
         return g * _unit(x) * _share_extreme(sums, ans, (-2,))
-    refuse_complex(f"np.linalg.norm(ord={ord!r})", x)
-    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    u, s, vh = np.linalg.svd(x, full_matrices=False)     # d s_i = Re(u_i^H dx v_i)
     if ord == "nuc":
-        return g * np.matmul(u, vh)
+        return g * np.conj(np.matmul(u, vh))
     if ord in (2, -2):            # the largest / smallest singular value
         k = 0 if ord == 2 else -1
-        return g * np.expand_dims(u[..., :, k], -1) * np.expand_dims(vh[..., k, :], -2)
+        return g * np.conj(np.expand_dims(u[..., :, k], -1) * np.expand_dims(vh[..., k, :], -2))
     raise ValueError(f"knetc: invalid norm order {ord!r} for matrices")
 
 
@@ -496,7 +500,6 @@ def _inv_adjoint(g, xi):
 
 
 def _cond_vjp(g, ans, x, p=None):
-    refuse_complex("np.linalg.cond", x)
     if p in (None, 2, -2):           # a ratio of the extreme singular values
         u, s, vh = np.linalg.svd(x, full_matrices=False)
         _, eye = _masks(np.shape(s)[-1], s)
