@@ -1,5 +1,6 @@
 """Derivative rules of ``np.linalg``: det, slogdet, inv, pinv, solve, lstsq, cholesky, qr,
-eigh, eigvalsh, eig, eigvals, svd, svdvals, norm, matrix_norm, vector_norm.
+eigh, eigvalsh, eig, eigvals, svd, svdvals, norm, matrix_norm, vector_norm, cond, tensorinv,
+tensorsolve.
 
 Every rule works on stacks of matrices (``(..., m, n)``) where NumPy does, and
 is written with NumPy functions (``np.linalg.solve``, ``np.matmul``,
@@ -31,7 +32,11 @@ Conventions, where the derivative needs a choice:
   matrices; complex ones are refused when the sign is used).
 - **Complex** inputs: ``det``, ``slogdet``'s log, ``inv``, ``solve`` and
   ``eigvals`` are holomorphic and follow :mod:`knetc.runtime.rules_complex`;
-  the others refuse complex inputs.
+  the eigenvalues of a complex Hermitian matrix (``eigvalsh``, ``eigh``'s
+  first result) and the singular values of a complex matrix (``svdvals``,
+  ``svd``'s ``S``, the norms and ``cond`` made of them) are modelled too;
+  complex eigenvectors and singular vectors (a free phase each), ``cholesky``,
+  ``qr``, ``pinv``, ``lstsq`` and the tensor forms refuse complex inputs.
 """
 import numpy as np
 
@@ -67,9 +72,8 @@ def _plain(x):
 def _used(gi):
     """False where an adjoint is None or all zeros (a result the loss does not use).
 
-    A traced adjoint always counts as used: the VJP is then itself differentiated
-    with respect to it (second order, forward mode), and zeros now are not zeros
-    nearby.
+    A traced adjoint (higher order) always counts as used: even where its value is
+    zero, its derivative need not be.
     """
     if gi is None:
         return False
@@ -88,12 +92,17 @@ def _masks(n, like):
 
 def _fold_symmetric(s, upper):
     """The adjoint of a symmetric matrix read from one triangle: ``S + S.T`` off the
-    diagonal of that triangle, the diagonal of ``S`` on it, 0 elsewhere."""
-    s = (s + _t(s)) * 0.5
+    diagonal of that triangle, the diagonal of ``S`` on it, 0 elsewhere.
+
+    For a complex Hermitian matrix (read as ``a[i, j]`` in the triangle and
+    ``conj(a[i, j])`` across it, the diagonal's real part only), ``S`` is made
+    Hermitian and the triangle gets ``2 S.T`` and the diagonal ``Re S``.
+    """
+    s = (s + np.conj(_t(s))) * 0.5
     strict, eye = _masks(np.shape(s)[-1], s)
     if upper:
         strict = _t(strict)
-    return 2.0 * s * strict + s * eye
+    return 2.0 * _t(s) * strict + np.real(s) * eye
 
 
 def _off_diagonal_inverse(d):
@@ -259,20 +268,21 @@ defvjp(np.linalg.qr, _qr_vjp, keywords=("mode",))
 
 # --- eigh, eig, svd -------------------------------------------------------------------
 def _eigh_vjp(g, ans, a, UPLO="L"):
-    refuse_complex("np.linalg.eigh", a)
     w, v = ans
     gw, gv = _part(g, 0, w), (g[1] if g is not None and _used(g[1]) else None)
-    inner = np.expand_dims(gw, -1) * _masks(np.shape(w)[-1], w)[1]      # diag(gw)
+    if gv is not None:
+        # complex eigenvectors have an arbitrary phase each: not modelled
+        refuse_complex("np.linalg.eigh's eigenvectors", a)
+    inner = np.expand_dims(np.real(gw), -1) * _masks(np.shape(w)[-1], w)[1]      # diag(gw)
     if gv is not None:
         inner = inner + _off_diagonal_inverse(w) * np.matmul(_t(v), gv)
-    s = np.matmul(v, np.matmul(inner, _t(v)))
+    s = np.matmul(v, np.matmul(inner, np.conj(_t(v))))
     return _fold_symmetric(s, UPLO.upper() == "U")
 
 
 def _eigvalsh_vjp(g, ans, a, UPLO="L"):
-    refuse_complex("np.linalg.eigvalsh", a)
     v = np.linalg.eigh(a, UPLO=UPLO)[1]
-    s = np.matmul(v * np.expand_dims(g, -2), _t(v))
+    s = np.matmul(v * np.expand_dims(np.real(g), -2), np.conj(_t(v)))      # V diag(g) V^H
     return _fold_symmetric(s, UPLO.upper() == "U")
 
 
@@ -320,8 +330,8 @@ def _svd_adjoint(gu, gs, gvh, a, u, s, vh):
     m, n = np.shape(a)[-2], np.shape(a)[-1]
     _, eye = _masks(np.shape(s)[-1], s)
     inner = np.expand_dims(gs, -1) * eye
-    if gu is None and gv is None:
-        return np.matmul(u, np.matmul(inner, vh))
+    if gu is None and gv is None:    # d s_i = Re(u_i^H dA v_i): also for complex matrices
+        return np.conj(np.matmul(u, np.matmul(inner, vh)))
     f = _off_diagonal_inverse(s * s)        # 1 / (s_j^2 - s_i^2)
     smat = np.expand_dims(s, -1) * eye
     out = 0.0
@@ -343,24 +353,33 @@ def _svd_adjoint(gu, gs, gvh, a, u, s, vh):
 
 
 def _svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
-    refuse_complex("np.linalg.svd", a)
+    if hermitian:
+        refuse_complex("np.linalg.svd(hermitian=True)", a)
     if not compute_uv:
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         out = _svd_adjoint(None, g, None, a, u, s, vh)
         return _fold_symmetric(out, False) if hermitian else out
     u, s, vh = ans
-    m, n = np.shape(a)[-2], np.shape(a)[-1]
-    if full_matrices and m != n:
-        raise NotImplementedError("knetc: the derivative of np.linalg.svd is modelled with "
-                                  "full_matrices=False (or square matrices)")
     gu = g[0] if g is not None and _used(g[0]) else None
     gvh = g[2] if g is not None and _used(g[2]) else None
+    k = np.shape(s)[-1]
+    if full_matrices and np.shape(a)[-2] != np.shape(a)[-1]:
+        # the columns of u (rows of vh) beyond min(m, n) are not determined by a: only
+        # a loss that does not use them has a derivative
+        if (gu is not None and _used(gu[..., :, k:])) or (gvh is not None and _used(gvh[..., k:, :])):
+            raise NotImplementedError("knetc: the derivative of np.linalg.svd(full_matrices=True) "
+                                      "through the singular vectors beyond min(m, n) (which are not "
+                                      "unique) is not modelled; use full_matrices=False")
+        u, vh = u[..., :, :k], vh[..., :k, :]
+        gu = None if gu is None else gu[..., :, :k]
+        gvh = None if gvh is None else gvh[..., :k, :]
+    if gu is not None or gvh is not None:
+        refuse_complex("np.linalg.svd's singular vectors", a)   # a phase each: not modelled
     out = _svd_adjoint(gu, _part(g, 1, s), gvh, a, u, s, vh)
     return _fold_symmetric(out, False) if hermitian else out    # hermitian: reads the lower triangle
 
 
 def _svdvals_vjp(g, ans, x):
-    refuse_complex("np.linalg.svdvals", x)
     u, s, vh = np.linalg.svd(x, full_matrices=False)
     return _svd_adjoint(None, g, None, x, u, s, vh)
 
@@ -416,13 +435,12 @@ def _matrix_norm_adjoint(g, ans, x, ord):
     if ord in (np.inf, -np.inf):  # over rows of the row sums
         sums = np.sum(np.abs(x), axis=-1, keepdims=True)
         return g * _unit(x) * _share_extreme(sums, ans, (-2,))
-    refuse_complex(f"np.linalg.norm(ord={ord!r})", x)
-    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    u, s, vh = np.linalg.svd(x, full_matrices=False)     # d s_i = Re(u_i^H dx v_i)
     if ord == "nuc":
-        return g * np.matmul(u, vh)
+        return g * np.conj(np.matmul(u, vh))
     if ord in (2, -2):            # the largest / smallest singular value
         k = 0 if ord == 2 else -1
-        return g * np.expand_dims(u[..., :, k], -1) * np.expand_dims(vh[..., k, :], -2)
+        return g * np.conj(np.expand_dims(u[..., :, k], -1) * np.expand_dims(vh[..., k, :], -2))
     raise ValueError(f"knetc: invalid norm order {ord!r} for matrices")
 
 
@@ -473,4 +491,61 @@ defvjp(np.linalg.norm, _norm_vjp, keywords=("ord", "axis", "keepdims"))
 defvjp(np.linalg.matrix_norm, _matrix_norm_vjp, keywords=("keepdims", "ord"))
 defvjp(np.linalg.vector_norm, _vector_norm_vjp, keywords=("axis", "keepdims", "ord"))
 
+
+
+# --- cond, tensorinv, tensorsolve -------------------------------------------------------
+def _inv_adjoint(g, xi):
+    """The adjoint of ``x`` for ``xi = inv(x)`` given the adjoint ``g`` of ``xi``."""
+    return -np.matmul(_t(xi), np.matmul(g, _t(xi)))
+
+
+def _cond_vjp(g, ans, x, p=None):
+    if p in (None, 2, -2):           # a ratio of the extreme singular values
+        u, s, vh = np.linalg.svd(x, full_matrices=False)
+        _, eye = _masks(np.shape(s)[-1], s)
+        big, small = s[..., :1], s[..., -1:]
+        top, bottom = (big, small) if p != -2 else (small, big)
+        first, last = (eye[0], eye[-1]) if p != -2 else (eye[-1], eye[0])
+        gs = np.expand_dims(g, -1) * (first / bottom - top / (bottom * bottom) * last)
+        return _svd_adjoint(None, gs, None, x, u, s, vh)
+    xi = np.linalg.inv(x)            # norm(x, p) * norm(inv(x), p)
+    n1, n2 = np.linalg.norm(x, p, axis=(-2, -1)), np.linalg.norm(xi, p, axis=(-2, -1))
+    direct = _matrix_norm_adjoint(_mat(g * n2), _mat(n1), x, p)
+    through_inverse = _matrix_norm_adjoint(_mat(g * n1), _mat(n2), xi, p)
+    return direct + _inv_adjoint(through_inverse, xi)
+
+
+defvjp(np.linalg.cond, _cond_vjp, keywords=("p",))
+
+
+def _tensorinv_vjp(g, ans, a, ind=2):
+    refuse_complex("np.linalg.tensorinv", a)
+    rows = int(np.prod(np.shape(a)[:ind]))
+    ainv = np.reshape(ans, (-1, rows))
+    return np.reshape(_inv_adjoint(np.reshape(g, np.shape(ainv)), ainv), np.shape(a))
+
+
+defvjp(np.linalg.tensorinv, _tensorinv_vjp, keywords=("ind",))
+
+
+def _tensorsolve_parts(g, ans, a, b, axes):
+    refuse_complex("np.linalg.tensorsolve", a, b)
+    order = list(range(np.ndim(a)))
+    if axes is not None:             # NumPy moves these axes of a to the end, in this order
+        for k in axes:
+            order.remove(k % np.ndim(a))
+            order.append(k % np.ndim(a))
+    moved = np.transpose(a, order)
+    mat = np.reshape(moved, (int(np.size(b)), -1))
+    gb = np.linalg.solve(_t(mat), np.reshape(g, (-1,)))
+    ga = -np.reshape(gb, (-1, 1)) * np.reshape(ans, (1, -1))
+    back = [0] * len(order)
+    for position, axis in enumerate(order):
+        back[axis] = position
+    return np.transpose(np.reshape(ga, np.shape(moved)), back), np.reshape(gb, np.shape(b))
+
+
+defvjp(np.linalg.tensorsolve, lambda g, ans, a, b, axes=None: _tensorsolve_parts(g, ans, a, b, axes)[0],
+                              lambda g, ans, a, b, axes=None: _tensorsolve_parts(g, ans, a, b, axes)[1],
+       keywords=("axes",))
 defnondiff(np.linalg.matrix_rank)      # an integer

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import numpy_rules as _nr
 from .backend import value_module
-from .rules import defvjp, unbroadcast
+from .rules import defnondiff, defvjp, unbroadcast
 from .rules_complex import real_if_real
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase
@@ -160,6 +160,7 @@ def _einsum_vjp_at(position):
 
 
 defvjp(np.einsum, *[_einsum_vjp_at(p) for p in range(_MAX_POSITIONS)], keywords=("optimize",))
+defnondiff(np.einsum_path)        # a contraction order, not a value
 
 
 # --- other products, written as einsums --------------------------------------------

@@ -7,6 +7,7 @@
 * locality: which variables live only inside one block, so their adjoints
   start and end each pass through that block at zero.
 """
+import ast
 import numbers
 
 import numpy as np
@@ -16,6 +17,29 @@ from ..runtime.tree import kind_of
 from . import ir
 
 LIST_RESULTS = {np.split, np.array_split}
+# Rules whose result is a tuple of arrays (NumPy's named results), so that its adjoint is
+# accumulated as a container; qr and svd give one array with mode="r" / compute_uv=False.
+TUPLE_RESULTS = {np.linalg.eigh, np.linalg.eig, np.linalg.slogdet, np.linalg.lstsq, np.linalg.qr,
+                 np.linalg.svd}
+_ARRAY_RESULT_WHEN = {np.linalg.qr: ("mode", 1, lambda v: v == "r"),
+                      np.linalg.svd: ("compute_uv", 2, lambda v: not v)}
+
+
+def _tuple_result_kind(e):
+    """"tuple" for a call of TUPLE_RESULTS, "array" where its keyword selects one array,
+    "unknown" where that keyword is not a literal."""
+    if e.fun not in _ARRAY_RESULT_WHEN:
+        return "tuple"
+    name, position, gives_array = _ARRAY_RESULT_WHEN[e.fun]
+    atoms = dict(e.kwargs)
+    atom = atoms.get(name, e.args[position] if len(e.args) > position else None)
+    if atom is None:
+        return "tuple"
+    try:
+        value = ast.literal_eval(atom)
+    except (ValueError, SyntaxError):
+        return "unknown"
+    return "array" if gives_array(value) else "tuple"
 
 
 def _join(a, b):
@@ -76,6 +100,9 @@ class Kinds:
             elif isinstance(e, ir.Op):
                 if e.fun in LIST_RESULTS:
                     self._set(s.target, "list", "array")
+                elif e.fun in TUPLE_RESULTS:
+                    kind = _tuple_result_kind(e)
+                    self._set(s.target, kind, "array" if kind == "tuple" else None)
                 elif e.fun is list:
                     self._set(s.target, "list", self.elem.get(e.args[0]) if e.args else None)
                 elif e.fun is tuple:

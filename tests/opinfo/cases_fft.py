@@ -17,7 +17,8 @@ def _one_d(rng, dtype):
     x, m = _r(rng, dtype, 8), _r(rng, dtype, 3, 7)
     samples = [Sample((x,)), Sample((m,), name="odd_length_rows"),
                Sample((m,), {"axis": 0}, name="axis0"), Sample((x,), {"n": 11}, name="padded"),
-               Sample((x,), {"n": 5}, name="truncated"), Sample((m, 6, 0), name="positional_n_axis")]
+               Sample((x,), {"n": 5}, name="truncated"), Sample((m, 6, 0), name="positional_n_axis"),
+               Sample((m, None, -1, "ortho"), name="positional_norm")]
     samples += [Sample((m,), {"norm": norm}, name=f"norm_{norm}") for norm in NORMS]
     return samples
 
@@ -34,7 +35,8 @@ def _n_d(rng, dtype):
     x, t = _r(rng, dtype, 4, 6), _r(rng, dtype, 2, 5, 4)
     samples = [Sample((x,)), Sample((t,), name="three_d"), Sample((t,), {"axes": (0, 2)}, name="axes"),
                Sample((t,), {"axes": (1,)}, name="one_axis"),
-               Sample((t,), {"s": (3, 6), "axes": (1, 2)}, name="s_and_axes")]
+               Sample((t,), {"s": (3, 6), "axes": (1, 2)}, name="s_and_axes"),
+               Sample((t, (3, 4), (0, 1), "forward"), name="positional")]
     samples += [Sample((t,), {"norm": norm}, name=f"norm_{norm}") for norm in NORMS]
     return samples
 

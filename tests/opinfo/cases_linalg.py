@@ -88,13 +88,15 @@ def _qr(rng, dtype):
             Sample((_distinct_singular(rng, dtype, 2, 4, 3),), name="batched"),
             Sample((_distinct_singular(rng, dtype, 4, 3),), {"mode": "reduced"}, name="reduced"),
             Sample((_distinct_singular(rng, dtype, 4, 3),), {"mode": "r"}, name="r"),
-            Sample((_distinct_singular(rng, dtype, 3, 3),), {"mode": "complete"}, name="complete_square")]
+            Sample((_distinct_singular(rng, dtype, 3, 3),), {"mode": "complete"}, name="complete_square"),
+            Sample((_distinct_singular(rng, dtype, 4, 3), "r"), name="positional_r")]
 
 
 def _eigh(rng, dtype):
     return [Sample((_sym_distinct(rng, dtype, 3, 3),)), Sample((_sym_distinct(rng, dtype, 2, 4, 4),), name="batched"),
             Sample((_sym_distinct(rng, dtype, 3, 3),), {"UPLO": "U"}, name="upper"),
-            Sample((_sym_distinct(rng, dtype, 3, 3),), {"UPLO": "L"}, name="lower")]
+            Sample((_sym_distinct(rng, dtype, 3, 3),), {"UPLO": "L"}, name="lower"),
+            Sample((_sym_distinct(rng, dtype, 3, 3), "U"), name="positional_upper")]
 
 
 def _eig(rng, dtype):
@@ -113,6 +115,8 @@ def _svd(rng, dtype):
             Sample((_distinct_singular(rng, dtype, 2, 4),), {"full_matrices": False}, name="wide"),
             Sample((_distinct_singular(rng, dtype, 2, 4, 3),), {"full_matrices": False}, name="batched"),
             Sample((_distinct_singular(rng, dtype, 3, 3),), name="square_full"),
+            Sample((_distinct_singular(rng, dtype, 4, 3), False), name="positional_reduced"),
+            Sample((_distinct_singular(rng, dtype, 4, 3), False, False), name="positional_values"),
             Sample((_distinct_singular(rng, dtype, 4, 3),), {"compute_uv": False}, name="values_only"),
             Sample((_distinct_singular(rng, dtype, 2, 3, 5),), {"compute_uv": False}, name="values_batched"),
             Sample((_sym_distinct(rng, dtype, 3, 3),), {"hermitian": True}, name="hermitian"),
@@ -147,6 +151,7 @@ def _norm(rng, dtype):
     samples += [Sample((t,), {"axis": -1, "keepdims": True}, name="keepdims"),
                 Sample((t,), {"axis": (0, 2)}, name="axes_fro"),
                 Sample((t, 2, 0), name="positional"),
+                Sample((m, "nuc", (0, 1), True), name="positional_matrix"),
                 Sample((m,), {"keepdims": True}, name="keepdims_all")]
     return samples
 
@@ -170,22 +175,67 @@ def _vector_norm(rng, dtype):
     return samples
 
 
+def _cond(rng, dtype):
+    samples = [Sample((_distinct_singular(rng, dtype, 3, 3),)), Sample((_distinct_singular(rng, dtype, 4, 3),),
+                                                                      name="tall"),
+               Sample((_distinct_singular(rng, dtype, 2, 3, 3),), name="batched")]
+    for p in (2, -2, "fro", "nuc", 1, -1, np.inf, -np.inf):
+        samples.append(Sample((_x(rng, dtype, 3, 3) + 3 * np.eye(3, dtype=dtype),), {"p": p}, wrt=(0,),
+                              name=f"p_{p}"))
+    samples.append(Sample((_distinct_singular(rng, dtype, 3, 3), 2), name="positional"))
+    return samples
+
+
+def _tensorinv(rng, dtype):
+    return [Sample((_well(rng, dtype, 6, 6).reshape(6, 2, 3),), {"ind": 1}, name="ind1"),
+            Sample((_well(rng, dtype, 6, 6).reshape(2, 3, 6),), name="ind2"),
+            Sample((_well(rng, dtype, 4, 4).reshape(2, 2, 2, 2),), {"ind": 2}, name="four_d")]
+
+
+def _tensorsolve(rng, dtype):
+    a = _well(rng, dtype, 6, 6).reshape(2, 3, 6)
+    a2 = np.moveaxis(_well(rng, dtype, 6, 6).reshape(6, 2, 3), 0, 1).copy()      # (2, 6, 3)
+    return [Sample((a, _r(rng, dtype, 2, 3))), Sample((a2, _r(rng, dtype, 2, 3)), {"axes": (1,)}, name="axes"),
+            Sample((_well(rng, dtype, 4, 4), _r(rng, dtype, 4)), name="matrix")]
+
+
+_NUMPY_ONLY_KEYWORDS = {"hermitian", "rtol", "upper"}     # CuPy's functions lack them
+
+
+def _on_cupy(samples, cupy=True):
+    """The samples CuPy can run (``cupy=True``), or the others."""
+    def pick(rng, dtype):
+        return [s for s in samples(rng, dtype) if cupy != bool(_NUMPY_ONLY_KEYWORDS & set(s.kwargs))]
+    return pick
+
+
 OPS = [
     OpInfo("np.linalg.det", _square(_well), gpu=True),
     OpInfo("np.linalg.slogdet", _square(_well), gpu=True),
     OpInfo("np.linalg.inv", _square(_well), gpu=True),
     OpInfo("np.linalg.solve", _solve, gpu=True),
-    OpInfo("np.linalg.pinv", _pinv, gpu=True),
+    OpInfo("np.linalg.pinv", _on_cupy(_pinv), gpu=True),
+    OpInfo("np.linalg.pinv", _on_cupy(_pinv, False), name="np.linalg.pinv:numpy_keywords"),
     OpInfo("np.linalg.lstsq", _lstsq, gpu=True),
-    OpInfo("np.linalg.cholesky", _cholesky, gpu=True),
+    OpInfo("np.linalg.cholesky", _on_cupy(_cholesky), gpu=True),
+    OpInfo("np.linalg.cholesky", _on_cupy(_cholesky, False), name="np.linalg.cholesky:upper"),
     OpInfo("np.linalg.qr", _qr, gpu=True),
-    OpInfo("np.linalg.eigh", _eigh, gpu=True),
+    # eigenvectors and singular vectors are defined up to sign, and CuPy may choose other
+    # signs than NumPy (the sample losses depend on them): their GPU comparison is left out
+    OpInfo("np.linalg.eigh", _eigh),
     OpInfo("np.linalg.eigvalsh", _eigh, gpu=True),
     OpInfo("np.linalg.eig", _eig),
     OpInfo("np.linalg.eigvals", _eig),
-    OpInfo("np.linalg.svd", _svd, gpu=True),
+    OpInfo("np.linalg.svd", _on_cupy(_svd)),
+    OpInfo("np.linalg.svd", lambda rng, dtype: [s for s in _on_cupy(_svd)(rng, dtype)
+                                                if s.kwargs.get("compute_uv") is False],
+           name="np.linalg.svd:values", gpu=True),
+    OpInfo("np.linalg.svd", _on_cupy(_svd, False), name="np.linalg.svd:hermitian"),
     OpInfo("np.linalg.svdvals", _svdvals),
     OpInfo("np.linalg.norm", _norm, gpu=True),
     OpInfo("np.linalg.matrix_norm", _matrix_norm),
     OpInfo("np.linalg.vector_norm", _vector_norm),
+    OpInfo("np.linalg.cond", _cond),
+    OpInfo("np.linalg.tensorinv", _tensorinv),
+    OpInfo("np.linalg.tensorsolve", _tensorsolve),
 ]
