@@ -97,6 +97,13 @@ def test_array_of_differentiated_scalars_in_both_modes():
     assert knet.hvp(lambda x: np.sum(np.array([x * x, 3.0 * x]) ** 2))(0.5, 1.0) == pytest.approx(12 * 0.25 + 18)
 
 
+def test_stack_of_differentiated_scalars_in_both_modes():
+    def f(x, y):
+        return np.sum(np.stack([x * y, np.float64(2.0) * y]) ** 2)
+
+    assert_tree_allclose(both_modes(f, (1.5, -0.5), wrt=(0, 1)), numeric_grad(f, (1.5, -0.5), wrt=(0, 1)), rtol=1e-6)
+
+
 def test_operator_and_math_calls_compile():
     # operator.add's VJP is a conditional expression: inlined after another contribution
     # to dx it must be parenthesised (dx = dx + (a if c else b))

@@ -10,6 +10,7 @@ the value). ``cumprod`` is exact with zeros in the input (no division by zero).
 import numpy as np
 
 from ..errors import KnetError
+from .backend import array_module
 from .numpy_rules import _count, _keep_axes, _lift, _max_vjp
 from .rules import defvjp, unbroadcast
 
@@ -130,12 +131,12 @@ defvjp(np.average, _average_vjp_a, None, _average_vjp_weights, weights=_average_
 _METHODS = ("linear", "lower", "higher", "midpoint")
 
 
-def _interpolation(q, n, method):
+def _interpolation(q, n, method, xp):
     """Weights (q.shape + (n,)) on the sorted values, and their derivative in q."""
     position = q * (n - 1)
     low = np.floor(position)
     high = np.minimum(low + 1, n - 1)
-    index = np.arange(n)
+    index = xp.arange(n)
     at_low = np.equal(index, np.expand_dims(low, -1))
     at_high = np.equal(index, np.expand_dims(high, -1))
     if method == "linear":
@@ -169,12 +170,13 @@ def _quantile_parts(g, a, q, axis, method, keepdims):
     if method not in _METHODS:
         raise KnetError(f"knetc: the derivative of a quantile with method={method!r} is not "
                         f"supported; use one of {', '.join(_METHODS)}")
+    xp = array_module(a)
     if isinstance(q, (list, tuple)):
-        q = np.asarray(q)
+        q = xp.asarray(q)
     flat, kept = _to_last(a, axis)
     n = np.shape(flat)[-1]
     qshape = np.shape(q)
-    weights, dweights = _interpolation(q, n, method)
+    weights, dweights = _interpolation(q, n, method, xp)
     # g: q's axes, then the kept axes of a (with size-1 reduced axes under keepdims)
     g = np.reshape(_lift(g, a), qshape + kept + (1,))
     weights = np.reshape(weights, qshape + (1,) * len(kept) + (n,))
@@ -215,7 +217,7 @@ def _percentile_vjp_a(g, ans, a, q, axis=None, out=None, overwrite_input=False, 
 
 def _percentile_vjp_q(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
                       keepdims=False, *, weights=None, interpolation=None):
-    fraction = np.divide(q, 100) if not isinstance(q, (list, tuple)) else np.asarray(q) / 100
+    fraction = np.divide(q, 100) if not isinstance(q, (list, tuple)) else array_module(a).asarray(q) / 100
     grad = _quantile_adjoint_q(g, a, fraction, axis, method, keepdims)
     return [v / 100 for v in grad] if isinstance(q, (list, tuple)) else grad / 100
 

@@ -149,7 +149,7 @@ def put_along_axis(arr, indices, values, axis):
 
 
 def _put_arr_vjp(g, ans, arr, indices, values, axis):
-    written = put_along_axis(np.zeros(np.shape(arr), dtype=bool), indices, True, axis)
+    written = put_along_axis(array_module(g).zeros(np.shape(arr), dtype=bool), indices, True, axis)
     return np.where(written, 0.0, g)
 
 
@@ -199,7 +199,7 @@ def _piece(g, ans, i, n):
     if n == 1:
         return g
     gi = g[i]
-    return gi if gi is not None else np.zeros(np.shape(ans[i]))
+    return gi if gi is not None else array_module(ans[i]).zeros(np.shape(ans[i]))
 
 
 def _atleast_3d_vjp(i):

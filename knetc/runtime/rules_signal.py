@@ -117,7 +117,7 @@ def _gradient_vjp(g, ans, f, *varargs, axis=None, edge_order=1):
         matrix = xp.asarray(np.gradient(np.eye(n), *spacing, axis=0, edge_order=edge_order))
         term = np.moveaxis(np.tensordot(matrix, gk, axes=([0], [ax])), 0, ax)
         total = term if total is None else total + term
-    return total if total is not None else np.zeros(np.shape(f))
+    return total if total is not None else xp.zeros(np.shape(f))
 
 
 defvjp(np.gradient, _gradient_vjp, *[_refuse("np.gradient with respect to the spacing")] * 8,
@@ -213,7 +213,7 @@ defvjp(np.correlate,
 # --- polynomials and integration ----------------------------------------------------------------
 def _polyval_vjp_p(g, ans, p, x):
     n = np.shape(p)[0]
-    powers = np.expand_dims(x, -1) ** np.arange(n - 1, -1, -1)          # x.shape + (n,)
+    powers = np.expand_dims(x, -1) ** array_module(g, x).arange(n - 1, -1, -1)      # x.shape + (n,)
     grad = np.sum(np.expand_dims(g, -1) * powers, axis=tuple(range(np.ndim(powers) - 1)))
     return list(grad) if isinstance(p, (list, tuple)) else grad
 
@@ -223,7 +223,7 @@ def _polyval_vjp_x(g, ans, p, x):
     if n < 2:
         return unbroadcast(0.0 * g, x)
     derivative = np.multiply(p[:-1] if not isinstance(p, (list, tuple)) else np.stack(p[:-1]),
-                             np.arange(n - 1, 0, -1))
+                             array_module(g, x).arange(n - 1, 0, -1))
     return unbroadcast(g * np.polyval(derivative, x), x)
 
 
@@ -234,7 +234,7 @@ def _spacing(y, x, dx, axis):
     """The interval widths along ``axis`` of ``y``, broadcastable against it."""
     n = np.shape(y)[axis]
     if x is None:
-        widths = dx * np.ones(n - 1)
+        widths = dx * array_module(y).ones(n - 1)
         shape = [1] * np.ndim(y)
         shape[axis] = n - 1
         return np.reshape(widths, shape)
