@@ -26,6 +26,7 @@ defvjp(np.arccosh, lambda g, ans, x: g / np.sqrt(x * x - 1))
 defvjp(np.arctanh, lambda g, ans, x: g / (1 - x * x))
 defvjp(np.exp2, lambda g, ans, x: g * ans * _LN2)
 defvjp(np.cbrt, lambda g, ans, x: g / (3 * ans * ans))
+defvjp(np.fabs, lambda g, ans, x: g * np.sign(x))
 defvjp(np.deg2rad, lambda g, ans, x: g * _DEG)
 defvjp(np.radians, lambda g, ans, x: g * _DEG)
 defvjp(np.rad2deg, lambda g, ans, x: g / _DEG)
@@ -90,6 +91,8 @@ defvjp(np.float_power,
        lambda g, ans, x1, x2: unbroadcast(g * x2 * np.float_power(x1, x2 - 1 + np.equal(x2, 0)), x1),
        lambda g, ans, x1, x2: unbroadcast(g * ans * np.log(np.where(np.greater(x1, 0), x1, 1.0)), x2),
 )
+# ldexp(x1, x2) = x1 * 2**x2 with an integer exponent x2
+defvjp(np.ldexp, lambda g, ans, x1, x2: unbroadcast(g * np.exp2(x2), x1), None)
 # copysign(x1, x2) = |x1| with the sign of x2: slope sign(x1) * sign(result), 0 where x1 == 0
 defvjp(np.copysign, lambda g, ans, x1, x2: unbroadcast(g * np.sign(x1) * np.sign(ans), x1),
                     lambda g, ans, x1, x2: unbroadcast(0.0 * g, x2),
@@ -153,6 +156,7 @@ defvjp(math.copysign, lambda g, ans, x, y: g * np.sign(x) * np.sign(ans), lambda
 defvjp(math.fmod, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * np.trunc(np.divide(x, y)))
 # math.remainder rounds x / y to the nearest integer, ties to even, as round() does
 defvjp(math.remainder, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * np.round(np.divide(x, y)))
+defvjp(math.ldexp, lambda g, ans, x, i: g * np.exp2(i), None)
 defvjp(math.erf, lambda g, ans, x: g * _TWO_OVER_SQRT_PI * np.exp(-x * x))
 defvjp(math.erfc, lambda g, ans, x: -g * _TWO_OVER_SQRT_PI * np.exp(-x * x))
 if hasattr(math, "cbrt"):     # Python 3.11

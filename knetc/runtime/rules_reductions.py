@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import KnetError
 from .backend import array_module
-from .numpy_rules import _count, _keep_axes, _lift, _max_vjp
+from .numpy_rules import _along, _count, _keep_axes, _lift, _max_vjp, _prod_vjp
 from .rules import defvjp, unbroadcast
 
 
@@ -50,6 +50,47 @@ def _cumprod_vjp(g, ans, a, axis=None, dtype=None, out=None):
 defvjp(np.cumprod, _cumprod_vjp, keywords=("axis", "dtype"))
 
 
+def _without_initial(g, axis, include_initial):
+    """The adjoint of the entries after the prepended initial value (include_initial=True)."""
+    return g[_along(g, axis, slice(1, None))] if include_initial else g
+
+
+def _cumulative_sum_vjp(g, ans, x, *, axis=None, dtype=None, out=None, include_initial=False):
+    axis = 0 if axis is None else axis
+    return _reverse_cumsum(_without_initial(g, axis, include_initial), axis)
+
+
+def _cumulative_prod_vjp(g, ans, x, *, axis=None, dtype=None, out=None, include_initial=False):
+    axis = 0 if axis is None else axis
+    trimmed = _without_initial(g, axis, include_initial), _without_initial(ans, axis, include_initial)
+    return _cumprod_adjoint(trimmed[0], x, trimmed[1], axis)
+
+
+if hasattr(np, "cumulative_sum"):     # NumPy 2.1
+    defvjp(np.cumulative_sum, _cumulative_sum_vjp, keywords=("axis", "dtype", "include_initial"))
+    defvjp(np.cumulative_prod, _cumulative_prod_vjp, keywords=("axis", "dtype", "include_initial"))
+
+
+def _nancumsum_vjp(g, ans, a, axis=None, dtype=None, out=None):
+    if axis is None:
+        return np.where(np.isnan(a), 0.0, np.reshape(_reverse_cumsum(g, 0), np.shape(a)))
+    return np.where(np.isnan(a), 0.0, _reverse_cumsum(g, axis))
+
+
+def _nancumprod_vjp(g, ans, a, axis=None, dtype=None, out=None):
+    # NaN counts as 1, a constant
+    return np.where(np.isnan(a), 0.0, _cumprod_vjp(g, ans, np.where(np.isnan(a), 1.0, a), axis))
+
+
+def _nanprod_vjp(g, ans, a, axis=None, dtype=None, out=None, keepdims=False):
+    return np.where(np.isnan(a), 0.0, _prod_vjp(g, ans, np.where(np.isnan(a), 1.0, a), axis, keepdims=keepdims))
+
+
+defvjp(np.nancumsum, _nancumsum_vjp, keywords=("axis", "dtype"))
+defvjp(np.nancumprod, _nancumprod_vjp, keywords=("axis", "dtype"))
+defvjp(np.nanprod, _nanprod_vjp, keywords=("axis", "dtype", "keepdims"))
+
+
 # --- reductions that skip NaN --------------------------------------------------------------
 def _nansum_vjp(g, ans, a, axis=None, dtype=None, out=None, keepdims=False):
     return np.where(np.isnan(a), 0.0, np.broadcast_to(_keep_axes(_lift(g, a), axis, keepdims), np.shape(a)))
@@ -68,7 +109,23 @@ def _nanmax_vjp(g, ans, a, axis=None, out=None, keepdims=False):
     return share / np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
 
 
+def _nanvar_vjp(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    present = np.logical_not(np.isnan(a))
+    count = np.sum(present, axis=axis, keepdims=True)
+    centered = np.where(present, a - np.nanmean(a, axis=axis, keepdims=True), 0.0)
+    return _keep_axes(_lift(g, a), axis, keepdims) * 2 * centered / (count - ddof)
+
+
+def _nanstd_vjp(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    # d std = d var / (2 std); where std is 0 (one value, or all equal) the adjoint is 0, not NaN
+    std = _keep_axes(ans, axis, keepdims)
+    scale = np.where(np.equal(std, 0), 0.0, 0.5 / np.where(np.equal(std, 0), 1.0, std))
+    return _nanvar_vjp(_keep_axes(_lift(g, a), axis, keepdims) * scale, None, a, axis, ddof=ddof, keepdims=True)
+
+
 defvjp(np.nansum, _nansum_vjp, keywords=("axis", "dtype", "keepdims"))
+defvjp(np.nanvar, _nanvar_vjp, keywords=("axis", "dtype", "ddof", "keepdims"))
+defvjp(np.nanstd, _nanstd_vjp, keywords=("axis", "dtype", "ddof", "keepdims"))
 defvjp(np.nanmean, _nanmean_vjp, keywords=("axis", "dtype", "keepdims"))
 defvjp(np.nanmax, _nanmax_vjp, keywords=("axis", "keepdims"))
 defvjp(np.nanmin, _nanmax_vjp, keywords=("axis", "keepdims"))

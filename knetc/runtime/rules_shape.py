@@ -168,6 +168,17 @@ defvjp(put_along_axis, _put_arr_vjp, None, _put_values_vjp, keywords=("axis",))
 
 
 # --- stacking and splitting -------------------------------------------------------------------
+def _unstack_vjp(g, ans, x, *, axis=0):
+    pieces = [gi if gi is not None else array_module(ai).zeros(np.shape(ai)) for gi, ai in zip(g, ans)]
+    return np.stack(pieces, axis=axis)
+
+
+if hasattr(np, "unstack"):            # NumPy 2.1
+    defvjp(np.unstack, _unstack_vjp, keywords=("axis",))
+if hasattr(np, "matrix_transpose"):   # NumPy 2.0
+    defvjp(np.matrix_transpose, lambda g, ans, x: np.swapaxes(g, -1, -2))
+
+
 def _column_stack_vjp(g, ans, tup):
     shapes = [np.shape(a) if np.ndim(a) >= 2 else (np.size(a), 1) for a in tup]
     return _split_like(g, tup, 1, shapes)
@@ -224,6 +235,18 @@ def _meshgrid_vjp(i):
 
 
 defvjp(np.meshgrid, *[_meshgrid_vjp(i) for i in range(_MAX_ARGS)], keywords=("xi", "copy", "sparse", "indexing"))
+
+
+def _vander_vjp(g, ans, x, N=None, increasing=False):
+    n = np.shape(ans)[1]
+    xp = array_module(g, x)
+    powers = xp.arange(n) if increasing else xp.arange(n - 1, -1, -1)
+    # d x^p / dx = p x^(p-1); the p = 0 column has no derivative (and no 0^-1)
+    slope = powers * np.expand_dims(x, -1) ** np.maximum(powers - 1, 0)
+    return np.sum(g * slope, axis=-1)
+
+
+defvjp(np.vander, _vander_vjp, keywords=("N", "increasing"))
 
 
 # --- append, insert, delete ----------------------------------------------------------------------

@@ -89,6 +89,25 @@ def _median(rng, dtype):
             Sample((_distinct(rng, (2, 3, 5)).astype(dtype), (0, 2)), name="positional_axes")]
 
 
+def _nan_cumulative(rng, dtype):
+    x = _with_nans(rng, (3, 4)) + 1.5          # away from zero for the products
+    return [Sample((x.astype(dtype),)), Sample((x.astype(dtype), 1), name="axis"),
+            Sample((x.astype(dtype),), {"axis": 0}, name="keyword_axis")]
+
+
+def _nan_spread(rng, dtype):
+    x = _with_nans(rng, (2, 3, 4))
+    return [Sample((x.astype(dtype),)), Sample((x.astype(dtype),), {"axis": 1, "ddof": 1}, name="ddof"),
+            Sample((x.astype(dtype), (0, 2)), {"keepdims": True}, name="axes_keepdims"),
+            Sample((_distinct(rng, (5,)).astype(dtype),), name="no_nan")]
+
+
+def _cumulative(rng, dtype):
+    x = (rng.uniform(0.5, 1.5, (3, 4)) * rng.choice([-1.0, 1.0], (3, 4))).astype(dtype)
+    return [Sample((x,), {"axis": 1}), Sample((x,), {"axis": 0, "include_initial": True}, name="initial"),
+            Sample((x[0],), name="vector"), Sample((x[0],), {"include_initial": True}, name="vector_initial")]
+
+
 OPS = [
     OpInfo("np.cumprod", _cumprod, gpu=True),
     OpInfo(".cumprod", _cumprod, name="ndarray.cumprod", gpu=True),
@@ -99,6 +118,13 @@ OPS = [
     OpInfo("np.nanmax", _reductions(_with_nans), gpu=True),
     OpInfo("np.nanmin", _reductions(_with_nans), gpu=True),
     OpInfo("np.ptp", _reductions(_distinct), gpu=True),
+    OpInfo("np.nancumsum", _nan_cumulative, gpu=True),
+    OpInfo("np.nancumprod", _nan_cumulative, gpu=True),
+    OpInfo("np.nanprod", _reductions(lambda rng, shape: _with_nans(rng, shape) + 1.5), gpu=True),
+    OpInfo("np.nanvar", _nan_spread, gpu=True),
+    OpInfo("np.nanstd", _nan_spread, gpu=True),
+    OpInfo("np.cumulative_sum", _cumulative, gpu=True),
+    OpInfo("np.cumulative_prod", _cumulative, gpu=True),
     OpInfo("np.average", _average, gpu=True),
     OpInfo("np.quantile", _quantile(1.0), gpu=True),
     OpInfo("np.percentile", _quantile(100.0), gpu=True),
