@@ -141,7 +141,7 @@ defnondiff(operator.floordiv, operator.eq, operator.ne, operator.lt, operator.le
            operator.contains, operator.index, math.trunc, math.isinf, math.isclose)
 
 
-# --- math on Python scalars (VJPs in NumPy functions, so that the tape can differentiate them) --------------------------------------------------------------
+# --- math on Python scalars (VJPs in NumPy functions: the tape can differentiate them) -------
 defvjp(math.asin, lambda g, ans, x: g / np.sqrt(1 - x * x))
 defvjp(math.acos, lambda g, ans, x: -g / np.sqrt(1 - x * x))
 defvjp(math.asinh, lambda g, ans, x: g / np.sqrt(x * x + 1))

@@ -1,7 +1,4 @@
 """OpInfos of the elementwise rules: NumPy ufuncs, ``operator`` and ``math`` on scalars."""
-import math
-import operator
-
 import numpy as np
 
 from . import OpInfo, Sample

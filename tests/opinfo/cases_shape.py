@@ -74,9 +74,11 @@ def _array_of_scalars(rng, dtype):
 
 
 OPS = [
-    OpInfo("np.tile", _samples(_s(A(3), 2), _s(A(2, 3), (2, 1, 3), name="more_reps"), _s(A(2, 3), (2,), name="fewer_reps"),
+    OpInfo("np.tile", _samples(_s(A(3), 2), _s(A(2, 3), (2, 1, 3), name="more_reps"),
+                               _s(A(2, 3), (2,), name="fewer_reps"),
                                _s(1.5, 3, name="float"), _s(A(2, 3), reps=(2, 2), name="keyword")), gpu=True),
-    OpInfo("np.roll", _samples(_s(A(3, 4), 1), _s(A(3, 4), -2, 1, name="axis"), _s(A(3, 4), (1, -2), (0, 1), name="tuple"),
+    OpInfo("np.roll", _samples(_s(A(3, 4), 1), _s(A(3, 4), -2, 1, name="axis"),
+                               _s(A(3, 4), (1, -2), (0, 1), name="tuple"),
                                _s(A(3, 4), shift=5, axis=-1, name="keywords")), gpu=True),
     OpInfo("np.rot90", _samples(_s(A(3, 4)), _s(A(3, 4), 2, name="k2"), _s(A(2, 3, 4), 3, (1, 2), name="axes"),
                                 _s(A(3, 4), k=-1, name="negative")), gpu=True),
@@ -84,7 +86,8 @@ OPS = [
     OpInfo("np.fliplr", _samples(_s(A(3, 4)), _s(A(2, 3, 4), name="3d")), gpu=True),
     OpInfo("np.rollaxis", _samples(_s(A(2, 3, 4), 2), _s(A(2, 3, 4), 1, 3, name="start"),
                                    _s(A(2, 3, 4), -1, start=0, name="keyword")), gpu=True),
-    OpInfo("np.sort", _sorting(((5,), (), {}, "vector"), ((3, 4), (0,), {}, "axis0"), ((3, 4), (), {"axis": None}, "flat"),
+    OpInfo("np.sort", _sorting(((5,), (), {}, "vector"), ((3, 4), (0,), {}, "axis0"),
+                               ((3, 4), (), {"axis": None}, "flat"),
                                ((2, 3, 4), (), {"axis": -1, "kind": "stable"}, "kind"),
                                ((3, 4), (), {"stable": True}, "stable")), gpu=True),
     OpInfo("np.partition", _sorting(((6,), (2,), {}, "vector"), ((3, 6), (1,), {"axis": 1}, "axis"),
