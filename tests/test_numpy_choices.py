@@ -157,3 +157,17 @@ def test_piecewise_refuses_closures():
     for mode in ("source", "tape"):
         with pytest.raises(KnetError):
             knet.grad(f, wrt=(0, 1), mode=mode)(np.array([-1.0, 0.5]), 2.0)
+
+
+@pytest.mark.parametrize("fun, args, kwargs", [
+    (np.median, (np.array([3.0, 1.0, 2.0]),), {"overwrite_input": True}),
+    (np.quantile, (np.array([3.0, 1.0, 2.0]), 0.3), {"overwrite_input": True}),
+    (np.nan_to_num, (np.array([np.nan, 1.0]),), {"copy": False}),
+    (np.interp, (np.array([0.5]), np.array([0.0, 1.0]), np.array([1.0, 2.0])), {"period": 2.0}),
+    (np.average, (np.array([1.0, 2.0]),), {"returned": True}),
+])
+def test_options_the_rules_do_not_model_are_refused(fun, args, kwargs):
+    ans = fun(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args], **kwargs)
+    g = [np.ones(np.shape(a)) for a in ans] if isinstance(ans, tuple) else np.ones(np.shape(ans))
+    with pytest.raises(KnetError, match=list(kwargs)[0]):
+        rule_for(fun).vjp(0)(g, ans, *args, **kwargs)

@@ -4,7 +4,8 @@ The NumPy rules broadcast like the functions themselves (``unbroadcast`` sums
 an adjoint back to its argument's shape). Where a function has no derivative
 at a point, the rule picks the subgradient NumPy users expect and says so:
 ``hypot``/``arctan2`` give 0 at the origin, ``fmax``/``fmin`` split ties
-equally (as ``maximum``), ``copysign`` gives 0 where ``x1 == 0``.
+equally (as ``maximum``), ``copysign`` gives 0 where ``x1 == 0``; ``cbrt``, like
+``sqrt``, has an infinite derivative at 0.
 """
 import math
 import operator
@@ -14,6 +15,7 @@ import numpy as np
 from ..errors import KnetError
 from .numpy_rules import _extreme_vjp
 from .rules import defnondiff, defvjp, rule_for, unbroadcast
+from .refusals import refuse_option
 
 _LN2 = math.log(2.0)
 _DEG = math.pi / 180.0
@@ -45,7 +47,8 @@ defvjp(np.sinc, _sinc_vjp)
 
 
 def _nan_to_num_vjp(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
-    # the replaced entries (NaN, +-inf) are constants
+    # the replaced entries (NaN, +-inf) are constants; copy=False would have replaced them in x
+    refuse_option("np.nan_to_num", "copy", copy, True)
     return g * np.isfinite(x)
 
 

@@ -13,6 +13,7 @@ from ..errors import KnetError
 from .backend import array_module
 from .numpy_rules import _along, _count, _keep_axes, _lift, _max_vjp, _prod_vjp
 from .rules import defvjp, unbroadcast
+from .refusals import refuse_option
 
 
 # --- cumulative product -------------------------------------------------------------------
@@ -166,6 +167,7 @@ def _weights_back(gw, a, axis, weights):
 
 
 def _average_vjp_a(g, ans, a, axis=None, weights=None, returned=False, *, keepdims=False):
+    refuse_option("np.average", "returned", returned, False)
     g = _keep_axes(_lift(g, a), axis, keepdims)
     if weights is None:
         return np.broadcast_to(g / _count(a, ans), np.shape(a))
@@ -174,6 +176,7 @@ def _average_vjp_a(g, ans, a, axis=None, weights=None, returned=False, *, keepdi
 
 
 def _average_vjp_weights(g, ans, a, axis=None, weights=None, returned=False, *, keepdims=False):
+    refuse_option("np.average", "returned", returned, False)
     w = _weights_like(a, axis, weights)
     total = np.sum(w, axis=axis, keepdims=True)
     gw = _keep_axes(_lift(g, a), axis, keepdims) * (a - _keep_axes(ans, axis, keepdims)) / total
@@ -223,6 +226,12 @@ def _from_last(x, a, axis):
     return np.moveaxis(np.reshape(x, moved_shape), tuple(range(-len(axes), 0)), axes)
 
 
+def _quantile_options(overwrite_input=False, weights=None, interpolation=None):
+    refuse_option("np.quantile", "overwrite_input", overwrite_input, False)   # a is reordered in place
+    refuse_option("np.quantile", "weights", weights, None)
+    refuse_option("np.quantile", "interpolation", interpolation, None)
+
+
 def _quantile_parts(g, a, q, axis, method, keepdims):
     if method not in _METHODS:
         raise KnetError(f"knetc: the derivative of a quantile with method={method!r} is not "
@@ -259,27 +268,32 @@ def _quantile_adjoint_q(g, a, q, axis, method, keepdims):
 
 def _quantile_vjp_a(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
                     keepdims=False, *, weights=None, interpolation=None):
+    _quantile_options(overwrite_input, weights, interpolation)
     return _quantile_adjoint_a(g, a, q, axis, method, keepdims)
 
 
 def _quantile_vjp_q(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
                     keepdims=False, *, weights=None, interpolation=None):
+    _quantile_options(overwrite_input, weights, interpolation)
     return _quantile_adjoint_q(g, a, q, axis, method, keepdims)
 
 
 def _percentile_vjp_a(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
                       keepdims=False, *, weights=None, interpolation=None):
+    _quantile_options(overwrite_input, weights, interpolation)
     return _quantile_adjoint_a(g, a, np.divide(q, 100), axis, method, keepdims)
 
 
 def _percentile_vjp_q(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
                       keepdims=False, *, weights=None, interpolation=None):
+    _quantile_options(overwrite_input, weights, interpolation)
     fraction = np.divide(q, 100) if not isinstance(q, (list, tuple)) else array_module(a).asarray(q) / 100
     grad = _quantile_adjoint_q(g, a, fraction, axis, method, keepdims)
     return [v / 100 for v in grad] if isinstance(q, (list, tuple)) else grad / 100
 
 
 def _median_vjp(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    refuse_option("np.median", "overwrite_input", overwrite_input, False)
     return _quantile_adjoint_a(g, a, 0.5, axis, "linear", keepdims)
 
 

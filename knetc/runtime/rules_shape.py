@@ -12,21 +12,14 @@ import numbers
 
 import numpy as np
 
-from ..errors import KnetError
 from .backend import array_module
 from .indexing import scatter
 from .numpy_rules import _along, _diagonal_adjoint, _inverse_perm, _split_like, _split_vjp
+from .refusals import refuse
 from .rules import defvjp, primitive, rule_for, unbroadcast
 
 # Functions of any number of arrays get one VJP per position up to this many.
 _MAX_ARGS = 32
-
-
-def _refuse(what):
-    """A VJP that raises: the argument it stands for is not differentiable here."""
-    def vjp(g, ans, *args, **kwargs):
-        raise KnetError(f"knetc: differentiating {what} is not supported")
-    return vjp
 
 
 # --- reordering --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from .backend import array_module
 from .indexing import scatter
 from .numpy_rules import _along
 from .rules import defvjp, unbroadcast
-from .rules_shape import _refuse
+from .refusals import refuse, refuse_option
 
 
 # --- pad ------------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def _pad_vjp_constant_values(g, ans, array, pad_width, mode="constant", **kwargs
 
 
 defvjp(np.pad, _pad_vjp, constant_values=_pad_vjp_constant_values,
-       end_values=_refuse("np.pad with respect to end_values"),
+       end_values=refuse("np.pad with respect to end_values"),
        keywords=("pad_width", "mode", "stat_length", "end_values", "reflect_type"))
 
 
@@ -120,7 +120,7 @@ def _gradient_vjp(g, ans, f, *varargs, axis=None, edge_order=1):
     return total if total is not None else xp.zeros(np.shape(f))
 
 
-defvjp(np.gradient, _gradient_vjp, *[_refuse("np.gradient with respect to the spacing")] * 8,
+defvjp(np.gradient, _gradient_vjp, *[refuse("np.gradient with respect to the spacing")] * 8,
        keywords=("varargs", "axis", "edge_order"))
 
 
@@ -153,12 +153,14 @@ def _interval(x, xp):
 
 
 def _interp_vjp_x(g, ans, x, xp, fp, left=None, right=None, period=None):
+    refuse_option("np.interp", "period", period, None)
     j, inside = _interval(x, xp)
     slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
     return unbroadcast(np.where(inside, g * slope, 0.0), x)
 
 
 def _interp_vjp_fp(g, ans, x, xp, fp, left=None, right=None, period=None):
+    refuse_option("np.interp", "period", period, None)
     j, inside = _interval(x, xp)
     t = np.where(inside, (x - xp[j]) / (xp[j + 1] - xp[j]), 0.0)
     grad = scatter(fp, j, np.where(inside, g * (1 - t), 0.0)) + scatter(fp, j + 1, g * t)
@@ -170,14 +172,16 @@ def _interp_vjp_fp(g, ans, x, xp, fp, left=None, right=None, period=None):
 
 
 def _interp_vjp_left(g, ans, x, xp, fp, left=None, right=None, period=None):
+    refuse_option("np.interp", "period", period, None)
     return unbroadcast(np.sum(np.where(np.less(x, xp[0]), g, 0.0)), left)
 
 
 def _interp_vjp_right(g, ans, x, xp, fp, left=None, right=None, period=None):
+    refuse_option("np.interp", "period", period, None)
     return unbroadcast(np.sum(np.where(np.greater(x, xp[-1]), g, 0.0)), right)
 
 
-defvjp(np.interp, _interp_vjp_x, _refuse("np.interp with respect to xp"), _interp_vjp_fp,
+defvjp(np.interp, _interp_vjp_x, refuse("np.interp with respect to xp"), _interp_vjp_fp,
        _interp_vjp_left, _interp_vjp_right, left=_interp_vjp_left, right=_interp_vjp_right)
 
 
@@ -212,6 +216,8 @@ defvjp(np.correlate,
 
 # --- polynomials and integration ----------------------------------------------------------------
 def _polyval_vjp_p(g, ans, p, x):
+    if np.ndim(p) != 1:
+        raise KnetError("knetc: np.polyval is differentiable for a 1-d coefficient vector only")
     n = np.shape(p)[0]
     powers = np.expand_dims(x, -1) ** array_module(g, x).arange(n - 1, -1, -1)      # x.shape + (n,)
     grad = np.sum(np.expand_dims(g, -1) * powers, axis=tuple(range(np.ndim(powers) - 1)))
@@ -219,6 +225,8 @@ def _polyval_vjp_p(g, ans, p, x):
 
 
 def _polyval_vjp_x(g, ans, p, x):
+    if np.ndim(p) != 1:
+        raise KnetError("knetc: np.polyval is differentiable for a 1-d coefficient vector only")
     n = np.shape(p)[0]
     if n < 2:
         return unbroadcast(0.0 * g, x)
