@@ -182,7 +182,7 @@ def _interp_vjp_right(g, ans, x, xp, fp, left=None, right=None, period=None):
 
 
 defvjp(np.interp, _interp_vjp_x, refuse("np.interp with respect to xp"), _interp_vjp_fp,
-       _interp_vjp_left, _interp_vjp_right, left=_interp_vjp_left, right=_interp_vjp_right)
+       _interp_vjp_left, _interp_vjp_right, left=_interp_vjp_left, right=_interp_vjp_right, keywords=())
 
 
 # --- convolve, correlate ---------------------------------------------------------------------
