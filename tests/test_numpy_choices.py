@@ -171,3 +171,27 @@ def test_options_the_rules_do_not_model_are_refused(fun, args, kwargs):
     g = [np.ones(np.shape(a)) for a in ans] if isinstance(ans, tuple) else np.ones(np.shape(ans))
     with pytest.raises(KnetError, match=list(kwargs)[0]):
         rule_for(fun).vjp(0)(g, ans, *args, **kwargs)
+
+
+# The constants rules_elementwise declares, with samples away from their jumps (the format of
+# tests/test_constants.py's SAMPLES): perturbing a float argument leaves the result unchanged.
+NONDIFF_SAMPLES = {
+    operator.floordiv: [((7.3, 2.0), {}), ((np.array([5.2, -3.3]), 1.5), {})],
+    operator.eq: [((1.3, 2.0), {})], operator.ne: [((1.3, 2.0), {})], operator.lt: [((1.3, 2.0), {})],
+    operator.le: [((1.3, 2.0), {})], operator.gt: [((1.3, 2.0), {})], operator.ge: [((1.3, 2.0), {})],
+    operator.not_: [((1.3,), {})], operator.truth: [((1.3,), {})],
+    math.trunc: [((2.4,), {}), ((-1.6,), {})], math.isinf: [((2.4,), {})],
+    math.isclose: [((2.4, 2.9), {})],
+}
+
+
+@pytest.mark.parametrize("fun", list(NONDIFF_SAMPLES), ids=lambda f: f.__name__)
+def test_declared_constants_do_not_change(fun):
+    from knetc.runtime.rules import is_nondiff
+    assert is_nondiff(fun)
+    for args, kwargs in NONDIFF_SAMPLES[fun]:
+        for i, a in enumerate(args):
+            if isinstance(a, (float, np.ndarray)):
+                moved = list(args)
+                moved[i] = a + 1e-4
+                assert np.array_equal(fun(*moved, **kwargs), fun(*args, **kwargs)), (fun, i)

@@ -139,9 +139,9 @@ for _op, _ufunc in [(operator.sub, np.subtract), (operator.truediv, np.divide),
                     (operator.mod, np.remainder), (operator.neg, np.negative),
                     (operator.pos, np.positive), (operator.abs, np.absolute)]:
     defvjp(_op, *rule_for(_ufunc).vjps)
+# comparisons and integer-valued results: constants (checked in tests/test_numpy_choices.py)
 defnondiff(operator.floordiv, operator.eq, operator.ne, operator.lt, operator.le, operator.gt,
-           operator.ge, operator.not_, operator.truth, operator.is_, operator.is_not,
-           operator.contains, operator.index, math.trunc, math.isinf, math.isclose)
+           operator.ge, operator.not_, operator.truth, math.trunc, math.isinf, math.isclose)
 
 
 # --- math on Python scalars (VJPs in NumPy functions: the tape can differentiate them) -------
