@@ -177,6 +177,38 @@ def _column_stack_vjp(g, ans, tup):
     return _split_like(g, tup, 1, shapes)
 
 
+def _block_depth(arrays):
+    return 1 + _block_depth(arrays[0]) if isinstance(arrays, list) else 0
+
+
+def _block_zeros(arrays):
+    """``arrays`` with every leaf replaced by zeros of its shape (to measure sub-blocks)."""
+    if isinstance(arrays, list):
+        return [_block_zeros(a) for a in arrays]
+    return np.zeros(np.shape(arrays))
+
+
+def _block_split(g, arrays, depth, level):
+    if not isinstance(arrays, list):      # a leaf, promoted to g's number of dimensions
+        return unbroadcast(np.reshape(g, np.shape(arrays)), arrays)
+    # the items of this level were concatenated along axis -(depth - level)
+    axis = np.ndim(g) - (depth - level)
+    sizes = []
+    for item in arrays:
+        shape = np.shape(np.block(_block_zeros(item)))
+        sizes.append(shape[len(shape) - (depth - level)] if len(shape) >= depth - level else 1)
+    bounds = np.cumsum(sizes)[:-1].tolist()
+    return [_block_split(p, item, depth, level + 1)
+            for p, item in zip(np.split(g, bounds, axis=axis), arrays)]
+
+
+def _block_vjp(g, ans, arrays):
+    return _block_split(g, arrays, _block_depth(arrays), 0)
+
+
+defvjp(np.block, _block_vjp)
+
+
 def _atleast_3d_shape(a):
     shape = np.shape(a)
     return {0: (1, 1, 1), 1: (1,) + shape + (1,), 2: shape + (1,)}.get(len(shape), shape)

@@ -101,6 +101,29 @@ def _diff_vjp_append(g, ans, a, n=1, axis=-1, prepend=None, append=None):
 defvjp(np.diff, _diff_vjp_a, prepend=_diff_vjp_prepend, append=_diff_vjp_append, keywords=("n", "axis"))
 
 
+def _ediff1d_parts(g, ary, to_end, to_begin):
+    begin = 0 if to_begin is None else np.size(to_begin)
+    end = np.size(g) - (0 if to_end is None else np.size(to_end))
+    return begin, end
+
+
+def _ediff1d_vjp_ary(g, ans, ary, to_end=None, to_begin=None):
+    begin, end = _ediff1d_parts(g, ary, to_end, to_begin)
+    return np.reshape(-np.diff(g[begin:end], prepend=0.0, append=0.0), np.shape(ary))
+
+
+def _ediff1d_vjp_to_end(g, ans, ary, to_end=None, to_begin=None):
+    return unbroadcast(np.reshape(g[_ediff1d_parts(g, ary, to_end, to_begin)[1]:], np.shape(to_end)), to_end)
+
+
+def _ediff1d_vjp_to_begin(g, ans, ary, to_end=None, to_begin=None):
+    return unbroadcast(np.reshape(g[:_ediff1d_parts(g, ary, to_end, to_begin)[0]], np.shape(to_begin)), to_begin)
+
+
+defvjp(np.ediff1d, _ediff1d_vjp_ary, _ediff1d_vjp_to_end, _ediff1d_vjp_to_begin,
+       to_end=_ediff1d_vjp_to_end, to_begin=_ediff1d_vjp_to_begin)
+
+
 def _gradient_vjp(g, ans, f, *varargs, axis=None, edge_order=1):
     ndim = np.ndim(f)
     axes = tuple(range(ndim)) if axis is None else tuple(np.atleast_1d(axis).tolist())

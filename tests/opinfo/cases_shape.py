@@ -39,7 +39,7 @@ def _s(*args, name="", **kwargs):
         def draw(a):
             if isinstance(a, A):
                 return _n(rng, dtype, *a.shape)
-            if isinstance(a, list) and a and all(isinstance(x, A) for x in a):
+            if isinstance(a, list):
                 return [draw(x) for x in a]
             return a
         return tuple(draw(a) for a in args), kwargs, name
@@ -107,6 +107,9 @@ OPS = [
     OpInfo("np.matrix_transpose", _samples(_s(A(3, 4)), _s(A(2, 3, 4), name="batch"))),
     OpInfo("np.vander", _samples(_s(A(4)), _s(A(3), 5, name="N"), _s(A(4), increasing=True, name="increasing"),
                                  _s(A(3), N=2, name="keyword_N")), gpu=True),
+    OpInfo("np.block", _samples(_s([[A(2, 2), A(2, 3)], [A(1, 2), A(1, 3)]]), _s([A(2), A(3), 1.5], name="flat"),
+                                _s([[A(2, 2), A(2, 1)], [A(2), 1.5]], name="promoted"),
+                                _s([[[A(1, 2, 2)], [A(1, 1, 2)]], [[A(2, 3, 2)]]], name="depth3")), gpu=False),
     OpInfo("np.column_stack", _samples(_s([A(3), A(3, 2)]), _s([A(3), A(3)], name="vectors")), gpu=True),
     OpInfo("np.row_stack", _samples(_s([A(3), A(2, 3)])), gpu=False),
     OpInfo("np.dstack", _samples(_s([A(2, 3), A(2, 3, 2)]), _s([A(3), A(3)], name="vectors")), gpu=True),
