@@ -15,7 +15,6 @@ cannot send it to CuPy. For the same code to run on either device:
 
 Nothing here imports CuPy: with NumPy arguments the module is ``numpy``.
 """
-import contextlib
 import sys
 import threading
 import types
@@ -127,19 +126,27 @@ def unbind_device_numpy(namespace):
     _REBINDING.undo(namespace)
 
 
-@contextlib.contextmanager
-def creating_on(module, namespace):
-    """While inside: ``numpy``'s creation functions, reached through the names of
-    ``namespace`` (a module's globals, or None) that refer to ``numpy``, use ``module``."""
-    previous = set_current_module(module)
-    if namespace is not None:
-        bind_device_numpy(namespace)
-    try:
-        yield
-    finally:
-        if namespace is not None:
-            unbind_device_numpy(namespace)
-        set_current_module(previous)
+class creating_on:
+    """Context manager: while inside, ``numpy``'s creation functions, reached through the
+    names of ``namespace`` (a module's globals, or None) that refer to ``numpy``, use
+    ``module``. (A class rather than a generator: the tape enters one per traced call.)"""
+
+    __slots__ = ("module", "namespace", "previous")
+
+    def __init__(self, module, namespace):
+        self.module = module
+        self.namespace = namespace
+
+    def __enter__(self):
+        self.previous = set_current_module(self.module)
+        if self.namespace is not None:
+            bind_device_numpy(self.namespace)
+
+    def __exit__(self, *exc):
+        if self.namespace is not None:
+            unbind_device_numpy(self.namespace)
+        set_current_module(self.previous)
+        return False
 
 
 def call_on_gpu(fun, *args, **kwargs):
