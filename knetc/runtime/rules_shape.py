@@ -38,8 +38,8 @@ defvjp(np.tile, _tile_vjp, keywords=("reps",))
 defvjp(np.roll, lambda g, ans, a, shift, axis=None: np.roll(g, np.negative(shift), axis),
        keywords=("shift", "axis"))
 defvjp(np.rot90, lambda g, ans, m, k=1, axes=(0, 1): np.rot90(g, -k, axes), keywords=("k", "axes"))
-defvjp(np.flipud, lambda g, ans, m: np.flipud(g))
-defvjp(np.fliplr, lambda g, ans, m: np.fliplr(g))
+defvjp(np.flipud, lambda g, ans, m: np.flipud(g), keywords=())
+defvjp(np.fliplr, lambda g, ans, m: np.fliplr(g), keywords=())
 
 
 def _rollaxis_perm(ndim, axis, start):
@@ -169,7 +169,7 @@ def _unstack_vjp(g, ans, x, *, axis=0):
 if hasattr(np, "unstack"):            # NumPy 2.1
     defvjp(np.unstack, _unstack_vjp, keywords=("axis",))
 if hasattr(np, "matrix_transpose"):   # NumPy 2.0
-    defvjp(np.matrix_transpose, lambda g, ans, x: np.swapaxes(g, -1, -2))
+    defvjp(np.matrix_transpose, lambda g, ans, x: np.swapaxes(g, -1, -2), keywords=())
 
 
 def _column_stack_vjp(g, ans, tup):
@@ -206,7 +206,7 @@ def _block_vjp(g, ans, arrays):
     return _block_split(g, arrays, _block_depth(arrays), 0)
 
 
-defvjp(np.block, _block_vjp)
+defvjp(np.block, _block_vjp, keywords=())
 
 
 def _atleast_3d_shape(a):
@@ -218,9 +218,9 @@ def _dstack_vjp(g, ans, tup):
     return _split_like(g, tup, 2, [_atleast_3d_shape(a) for a in tup])
 
 
-defvjp(np.column_stack, _column_stack_vjp)
-defvjp(np.row_stack, *rule_for(np.vstack).vjps)
-defvjp(np.dstack, _dstack_vjp)
+defvjp(np.column_stack, _column_stack_vjp, keywords=())
+defvjp(np.row_stack, *rule_for(np.vstack).vjps, keywords=())
+defvjp(np.dstack, _dstack_vjp, keywords=())
 defvjp(np.hsplit, lambda g, ans, ary, indices_or_sections:
        _split_vjp(g, ans, ary, indices_or_sections, axis=1 if np.ndim(ary) > 1 else 0),
        keywords=("indices_or_sections",))
@@ -245,7 +245,7 @@ def _atleast_3d_vjp(i):
     return vjp
 
 
-defvjp(np.atleast_3d, *[_atleast_3d_vjp(i) for i in range(_MAX_ARGS)])
+defvjp(np.atleast_3d, *[_atleast_3d_vjp(i) for i in range(_MAX_ARGS)], keywords=("arys",))
 
 
 def _meshgrid_vjp(i):

@@ -121,7 +121,7 @@ def _ediff1d_vjp_to_begin(g, ans, ary, to_end=None, to_begin=None):
 
 
 defvjp(np.ediff1d, _ediff1d_vjp_ary, _ediff1d_vjp_to_end, _ediff1d_vjp_to_begin,
-       to_end=_ediff1d_vjp_to_end, to_begin=_ediff1d_vjp_to_begin)
+       to_end=_ediff1d_vjp_to_end, to_begin=_ediff1d_vjp_to_begin, keywords=())
 
 
 def _gradient_vjp(g, ans, f, *varargs, axis=None, edge_order=1):
@@ -164,7 +164,7 @@ def _select_vjp_default(g, ans, condlist, choicelist, default=0):
     return unbroadcast(np.where(taken, 0.0, g), default)
 
 
-defvjp(np.select, None, _select_vjp_choices, _select_vjp_default, default=_select_vjp_default)
+defvjp(np.select, None, _select_vjp_choices, _select_vjp_default, default=_select_vjp_default, keywords=())
 
 
 # --- interp --------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ def _polyval_vjp_x(g, ans, p, x):
     return unbroadcast(g * np.polyval(derivative, x), x)
 
 
-defvjp(np.polyval, _polyval_vjp_p, _polyval_vjp_x)
+defvjp(np.polyval, _polyval_vjp_p, _polyval_vjp_x, keywords=())
 
 
 def _spacing(y, x, dx, axis):
