@@ -300,3 +300,71 @@ def _median_vjp(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=
 defvjp(np.quantile, _quantile_vjp_a, _quantile_vjp_q, keywords=("axis", "method", "keepdims"))
 defvjp(np.percentile, _percentile_vjp_a, _percentile_vjp_q, keywords=("axis", "method", "keepdims"))
 defvjp(np.median, _median_vjp, keywords=("axis", "keepdims"))
+
+
+# --- covariance and correlation ------------------------------------------------------------
+def _variables(m, y, rowvar):
+    """The (variables, observations) pieces ``np.cov`` stacks, and whether each was transposed."""
+    pieces = []
+    for v in (m,) if y is None else (m, y):
+        rows = np.atleast_2d(v)
+        flip = not rowvar and np.shape(rows)[0] != 1
+        pieces.append((np.transpose(rows) if flip else rows, flip))
+    return pieces
+
+
+def _cov_adjoint(g, m, y, rowvar, bias, ddof):
+    """The adjoints of ``m`` and ``y`` in ``np.cov``: C = Xc Xc^T / (n - ddof) gives
+    dX = (G + G^T) Xc / (n - ddof) (already centred, so the mean's adjoint vanishes)."""
+    pieces = _variables(m, y, rowvar)
+    x = np.concatenate([p for p, _ in pieces], axis=0)
+    k, n = np.shape(x)
+    factor = n - (ddof if ddof is not None else (0 if bias else 1))
+    square = np.reshape(_lift(g, x), (k, k))
+    gx = np.matmul(square + np.transpose(square), x - np.mean(x, axis=1, keepdims=True)) / factor
+    out, start = [], 0
+    for v, (p, flip) in zip((m, y), pieces):
+        rows = np.shape(p)[0]
+        piece = gx[start:start + rows]
+        start += rows
+        out.append(unbroadcast(np.reshape(np.transpose(piece) if flip else piece, np.shape(v)), v))
+    return out
+
+
+def _cov_weights(fweights, aweights):
+    refuse_option("np.cov", "fweights", fweights, None)
+    refuse_option("np.cov", "aweights", aweights, None)
+
+
+def _cov_vjp_m(g, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+               dtype=None):
+    _cov_weights(fweights, aweights)
+    return _cov_adjoint(g, m, y, rowvar, bias, ddof)[0]
+
+
+def _cov_vjp_y(g, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+               dtype=None):
+    _cov_weights(fweights, aweights)
+    return _cov_adjoint(g, m, y, rowvar, bias, ddof)[1]
+
+
+defvjp(np.cov, _cov_vjp_m, _cov_vjp_y, y=_cov_vjp_y, keywords=("rowvar", "bias", "ddof", "dtype"))
+
+
+def _corrcoef_cov_adjoint(g, x, y, rowvar):
+    """R = C / (s s^T) with s = sqrt(diag C): the adjoint of C, then C's adjoint."""
+    cov = np.atleast_2d(np.cov(x, y, rowvar))
+    scale = np.sqrt(np.diagonal(cov))
+    outer = np.expand_dims(scale, 1) * np.expand_dims(scale, 0)
+    r = cov / outer
+    square = np.reshape(_lift(g, cov), np.shape(cov))
+    # each diagonal C_ii also moves s_i, which divides row and column i
+    through_scale = (np.sum(square * r, axis=1) + np.sum(square * r, axis=0)) / (2 * np.diagonal(cov))
+    gcov = square / outer - np.eye(np.shape(cov)[0]) * np.expand_dims(through_scale, 0)
+    return _cov_adjoint(gcov, x, y, rowvar, False, None)
+
+
+defvjp(np.corrcoef, lambda g, ans, x, y=None, rowvar=True, *, dtype=None: _corrcoef_cov_adjoint(g, x, y, rowvar)[0],
+       lambda g, ans, x, y=None, rowvar=True, *, dtype=None: _corrcoef_cov_adjoint(g, x, y, rowvar)[1],
+       y=lambda g, ans, x, y=None, rowvar=True, *, dtype=None: _corrcoef_cov_adjoint(g, x, y, rowvar)[1],
+       keywords=("rowvar", "dtype"))

@@ -108,6 +108,20 @@ def _cumulative(rng, dtype):
             Sample((x[0],), name="vector"), Sample((x[0],), {"include_initial": True}, name="vector_initial")]
 
 
+def _cov(with_ddof):
+    def samples(rng, dtype):
+        n = rng.standard_normal
+        out = [Sample((n((3, 6)).astype(dtype),)), Sample((n((6, 3)).astype(dtype),), {"rowvar": False}, name="rowvar"),
+               Sample((n(6).astype(dtype), n(6).astype(dtype)), name="y"),
+               Sample((n((2, 5)).astype(dtype),), {"y": n((1, 5)).astype(dtype)}, name="y_keyword"),
+               Sample((n((5, 2)).astype(dtype), n(5).astype(dtype)), {"rowvar": False}, name="y_rowvar")]
+        if with_ddof:
+            out += [Sample((n(5).astype(dtype),), {"ddof": 0}, name="vector_ddof"),
+                    Sample((n((3, 6)).astype(dtype),), {"bias": True}, name="bias")]
+        return out
+    return samples
+
+
 OPS = [
     OpInfo("np.cumprod", _cumprod, gpu=True),
     OpInfo(".cumprod", _cumprod, name="ndarray.cumprod", gpu=True),
@@ -129,4 +143,6 @@ OPS = [
     OpInfo("np.quantile", _quantile(1.0), gpu=True),
     OpInfo("np.percentile", _quantile(100.0), gpu=True),
     OpInfo("np.median", _median, gpu=True),
+    OpInfo("np.cov", _cov(True), gpu=True),
+    OpInfo("np.corrcoef", _cov(False), gpu=True),
 ]
