@@ -368,3 +368,60 @@ defvjp(np.corrcoef, lambda g, ans, x, y=None, rowvar=True, *, dtype=None: _corrc
        lambda g, ans, x, y=None, rowvar=True, *, dtype=None: _corrcoef_cov_adjoint(g, x, y, rowvar)[1],
        y=lambda g, ans, x, y=None, rowvar=True, *, dtype=None: _corrcoef_cov_adjoint(g, x, y, rowvar)[1],
        keywords=("rowvar", "dtype"))
+
+
+# --- ufunc methods: np.add.reduce(x, axis) and co. (axis=0 by default, as NumPy's) --------------
+def _ufunc_options(name, initial, where, additive=False):
+    if not additive:
+        refuse_option(name, "initial", initial, None)
+    refuse_option(name, "where", where, None)
+
+
+def _spread(g, array, axis, keepdims):
+    return np.broadcast_to(_keep_axes(_lift(g, array), axis, keepdims), np.shape(array))
+
+
+def _add_reduce_vjp(g, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _ufunc_options("np.add.reduce", initial, where, additive=True)   # an initial value only shifts the sum
+    return _spread(g, array, axis, keepdims)
+
+
+def _multiply_reduce_vjp(g, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _ufunc_options("np.multiply.reduce", initial, where)
+    return _prod_vjp(g, ans, array, axis, keepdims=keepdims)
+
+
+def _extreme_reduce_vjp(g, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _ufunc_options("np.maximum.reduce", initial, where)
+    return _max_vjp(g, ans, array, axis=axis, keepdims=keepdims)
+
+
+def _logaddexp_reduce_vjp(g, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _ufunc_options("np.logaddexp.reduce", initial, where)
+    return _spread(g, array, axis, keepdims) * np.exp(array - _keep_axes(ans, axis, keepdims))
+
+
+def _logaddexp2_reduce_vjp(g, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _ufunc_options("np.logaddexp2.reduce", initial, where)
+    return _spread(g, array, axis, keepdims) * np.exp2(array - _keep_axes(ans, axis, keepdims))
+
+
+def _add_accumulate_vjp(g, ans, array, axis=0, dtype=None, out=None):
+    return _reverse_cumsum(g, axis)
+
+
+def _multiply_accumulate_vjp(g, ans, array, axis=0, dtype=None, out=None):
+    return _cumprod_adjoint(g, array, ans, axis)
+
+
+_REDUCE_KEYWORDS = ("axis", "dtype", "keepdims")
+defvjp(np.add.reduce, _add_reduce_vjp, name="numpy.add.reduce", keywords=_REDUCE_KEYWORDS + ("initial",))
+defvjp(np.multiply.reduce, _multiply_reduce_vjp, name="numpy.multiply.reduce", keywords=_REDUCE_KEYWORDS)
+for _ufunc in (np.maximum, np.minimum, np.fmax, np.fmin):
+    # fmax/fmin skip NaN: a NaN never equals the extreme, so it gets no share
+    defvjp(_ufunc.reduce, _extreme_reduce_vjp, name=f"numpy.{_ufunc.__name__}.reduce", keywords=_REDUCE_KEYWORDS)
+defvjp(np.logaddexp.reduce, _logaddexp_reduce_vjp, name="numpy.logaddexp.reduce", keywords=_REDUCE_KEYWORDS)
+defvjp(np.logaddexp2.reduce, _logaddexp2_reduce_vjp, name="numpy.logaddexp2.reduce", keywords=_REDUCE_KEYWORDS)
+defvjp(np.add.accumulate, _add_accumulate_vjp, name="numpy.add.accumulate", keywords=("axis", "dtype"))
+defvjp(np.multiply.accumulate, _multiply_accumulate_vjp, name="numpy.multiply.accumulate",
+       keywords=("axis", "dtype"))

@@ -122,6 +122,21 @@ def _cov(with_ddof):
     return samples
 
 
+def _ufunc_reduce(make, keepdims=True):
+    def samples(rng, dtype):
+        x = make(rng, (3, 4, 2)).astype(dtype)
+        out = [Sample((x,)), Sample((x, 1), name="axis"), Sample((x,), {"axis": -1}, name="keyword_axis"),
+               Sample((x,), {"axis": None}, name="all"), Sample((x,), {"axis": (0, 2)}, name="axes")]
+        if keepdims:
+            out.append(Sample((x,), {"axis": 1, "keepdims": True}, name="keepdims"))
+        return out
+    return samples
+
+
+def _away_from_zero(rng, shape):
+    return rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+
+
 OPS = [
     OpInfo("np.cumprod", _cumprod, gpu=True),
     OpInfo(".cumprod", _cumprod, name="ndarray.cumprod", gpu=True),
@@ -144,5 +159,19 @@ OPS = [
     OpInfo("np.percentile", _quantile(100.0), gpu=True),
     OpInfo("np.median", _median, gpu=True),
     OpInfo("np.cov", _cov(True), gpu=True),
+    OpInfo("np.add.reduce", _ufunc_reduce(lambda rng, s: rng.standard_normal(s)), gpu=True),
+    OpInfo("np.multiply.reduce", _ufunc_reduce(_away_from_zero), gpu=True),
+    OpInfo("np.maximum.reduce", _ufunc_reduce(_distinct), gpu=True),
+    OpInfo("np.minimum.reduce", _ufunc_reduce(_distinct), gpu=True),
+    OpInfo("np.fmax.reduce", _ufunc_reduce(_distinct), gpu=True),
+    OpInfo("np.fmin.reduce", _ufunc_reduce(_distinct), gpu=True),
+    OpInfo("np.logaddexp.reduce", _ufunc_reduce(lambda rng, s: rng.standard_normal(s)), gpu=True),
+    OpInfo("np.logaddexp2.reduce", _ufunc_reduce(lambda rng, s: rng.standard_normal(s)), gpu=True),
+    OpInfo("np.add.accumulate", lambda rng, dtype: [
+        Sample((rng.standard_normal((3, 4)).astype(dtype),)),
+        Sample((rng.standard_normal((3, 4)).astype(dtype), 1), name="axis")], gpu=True),
+    OpInfo("np.multiply.accumulate", lambda rng, dtype: [Sample((_away_from_zero(rng, (3, 4)).astype(dtype),)),
+                                                         Sample((_away_from_zero(rng, (3, 4)).astype(dtype),),
+                                                                {"axis": 1}, name="axis")], gpu=True),
     OpInfo("np.corrcoef", _cov(False), gpu=True),
 ]
