@@ -15,7 +15,6 @@ import numpy as np
 from .backend import array_module
 from .indexing import scatter
 from .numpy_rules import _along, _diagonal_adjoint, _inverse_perm, _split_like, _split_vjp
-from .refusals import refuse
 from .rules import defvjp, primitive, rule_for, unbroadcast
 
 # Functions of any number of arrays get one VJP per position up to this many.
