@@ -159,6 +159,41 @@ def _put_values_vjp(g, ans, arr, indices, values, axis):
 defvjp(put_along_axis, _put_arr_vjp, None, _put_values_vjp, keywords=("axis",))
 
 
+# --- selecting ------------------------------------------------------------------------------------
+def _compress_vjp(g, ans, condition, a, axis=None, out=None):
+    picked = array_module(g).asarray(np.nonzero(condition)[0])
+    if axis is None:
+        return np.reshape(scatter(np.ravel(a), picked, g), np.shape(a))
+    return scatter(a, _along(a, axis, picked), g)
+
+
+def _extract_vjp(g, ans, condition, arr):
+    picked = array_module(g).asarray(np.nonzero(np.ravel(condition))[0])
+    return np.reshape(scatter(np.ravel(arr), picked, g), np.shape(arr))
+
+
+def _choose_vjp(g, ans, a, choices, out=None, mode="raise"):
+    n = len(choices)
+    index = np.mod(a, n) if mode == "wrap" else (np.clip(a, 0, n - 1) if mode == "clip" else a)
+    return [unbroadcast(np.where(np.equal(index, k), g, 0.0), c) for k, c in enumerate(choices)]
+
+
+def _resize_vjp(g, ans, a, new_shape):
+    # the flattened a repeats cyclically: sum the copies of each element
+    n, total = np.size(a), np.size(g)
+    if n == 0 or total == 0:
+        return array_module(g).zeros(np.shape(a))
+    copies = -(-total // n)
+    flat = np.pad(np.ravel(g), (0, copies * n - total))
+    return unbroadcast(np.reshape(np.sum(np.reshape(flat, (copies, n)), axis=0), np.shape(a)), a)
+
+
+defvjp(np.compress, None, _compress_vjp, keywords=("axis",))
+defvjp(np.extract, None, _extract_vjp, keywords=())
+defvjp(np.choose, None, _choose_vjp, keywords=("mode",))
+defvjp(np.resize, _resize_vjp, keywords=("new_shape",))
+
+
 # --- stacking and splitting -------------------------------------------------------------------
 def _unstack_vjp(g, ans, x, *, axis=0):
     pieces = [gi if gi is not None else array_module(ai).zeros(np.shape(ai)) for gi, ai in zip(g, ans)]

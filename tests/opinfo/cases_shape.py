@@ -68,6 +68,22 @@ def _put_along(rng, dtype):
             Sample((x, np.array([[0], [2], [3]]), 1.5, 1), name="float_value")]
 
 
+def _selections(kind):
+    def samples(rng, dtype):
+        x = _n(rng, dtype, 3, 4)
+        if kind == "compress":
+            return [Sample((np.array([True, False, True]), x), {"axis": 0}, name="rows"),
+                    Sample((np.array([False, True, True]), x, 1), name="columns_short_condition"),
+                    Sample((np.array([True, False, False, True, True]), x), name="flat")]
+        if kind == "extract":
+            return [Sample((x > 0.2, x)), Sample((np.arange(12).reshape(3, 4) % 3 == 0, x), name="pattern")]
+        index = np.array([[0, 2, 1, 1], [2, 2, 0, 1], [1, 0, 0, 2]])
+        return [Sample((index, [x, _n(rng, dtype, 4), _n(rng, dtype, 3, 4)])),
+                Sample((index + 3, [x, x * 2, _n(rng, dtype, 3, 1)]), {"mode": "wrap"}, name="wrap"),
+                Sample((index * 2 - 1, [x, 1.5, _n(rng, dtype, 3, 4)]), {"mode": "clip"}, name="clip")]
+    return samples
+
+
 def _array_of_scalars(rng, dtype):
     x, y, z = (float(v) for v in rng.standard_normal(3))
     return [Sample(([x, y, z],), wrt=(0,)), Sample(([[x, y], [z, 1.5]],), wrt=(0,), name="nested")]
@@ -129,4 +145,9 @@ OPS = [
     OpInfo("np.delete", _samples(_s(A(3, 4), [0, 2], 1), _s(A(5), 1, name="vector"),
                                  _s(A(3, 4), slice(0, 2), axis=0, name="slice"), _s(A(3, 4), [1, 5, 7], name="flat"))),
     OpInfo("np.array", _array_of_scalars, gpu=False),
+    OpInfo("np.compress", _selections("compress"), gpu=True),
+    OpInfo("np.extract", _selections("extract"), gpu=True),
+    OpInfo("np.choose", _selections("choose"), gpu=True),
+    OpInfo("np.resize", _samples(_s(A(2, 3), (4, 4)), _s(A(5), (2, 2), name="shrink"), _s(A(3), 7, name="int_shape"),
+                                 _s(A(2, 2), new_shape=(3, 3), name="keyword"))),
 ]
