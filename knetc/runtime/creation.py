@@ -109,8 +109,19 @@ DEVICE_RANDOM = _DeviceNumpy("numpy.random", np.random,
 DEVICE_NUMPY = _DeviceNumpy("numpy", np, dict({n: _creator(n) for n in _NAMES}, random=DEVICE_RANDOM))
 
 
+_BOUND = {}   # id(namespace) -> (its size when scanned, the names bound to numpy)
+
+
 def _numpy_names(namespace):
-    return [(k, np, DEVICE_NUMPY) for k, v in namespace.items() if v is np]
+    """The names of ``namespace`` bound to ``numpy`` (rescanned when its size changes: the
+    tape rebinds them on every traced call)."""
+    size = len(namespace)
+    cached = _BOUND.get(id(namespace))
+    if cached is None or cached[0] != size:
+        if len(_BOUND) > 4096:       # namespaces of exec'd code come and go
+            _BOUND.clear()
+        cached = _BOUND[id(namespace)] = (size, tuple(k for k, v in namespace.items() if v is np))
+    return [(k, np, DEVICE_NUMPY) for k in cached[1] if namespace.get(k) is np]
 
 
 _REBINDING = Rebinding(_numpy_names)
