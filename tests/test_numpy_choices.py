@@ -97,6 +97,13 @@ def test_array_of_differentiated_scalars_in_both_modes():
     assert knet.hvp(lambda x: np.sum(np.array([x * x, 3.0 * x]) ** 2))(0.5, 1.0) == pytest.approx(12 * 0.25 + 18)
 
 
+def test_stack_of_differentiated_scalars_in_both_modes():
+    def f(x, y):
+        return np.sum(np.stack([x * y, np.float64(2.0) * y]) ** 2)
+
+    assert_tree_allclose(both_modes(f, (1.5, -0.5), wrt=(0, 1)), numeric_grad(f, (1.5, -0.5), wrt=(0, 1)), rtol=1e-6)
+
+
 def test_operator_and_math_calls_compile():
     # operator.add's VJP is a conditional expression: inlined after another contribution
     # to dx it must be parenthesised (dx = dx + (a if c else b))
@@ -150,3 +157,41 @@ def test_piecewise_refuses_closures():
     for mode in ("source", "tape"):
         with pytest.raises(KnetError):
             knet.grad(f, wrt=(0, 1), mode=mode)(np.array([-1.0, 0.5]), 2.0)
+
+
+@pytest.mark.parametrize("fun, args, kwargs", [
+    (np.median, (np.array([3.0, 1.0, 2.0]),), {"overwrite_input": True}),
+    (np.quantile, (np.array([3.0, 1.0, 2.0]), 0.3), {"overwrite_input": True}),
+    (np.nan_to_num, (np.array([np.nan, 1.0]),), {"copy": False}),
+    (np.interp, (np.array([0.5]), np.array([0.0, 1.0]), np.array([1.0, 2.0])), {"period": 2.0}),
+    (np.average, (np.array([1.0, 2.0]),), {"returned": True}),
+])
+def test_options_the_rules_do_not_model_are_refused(fun, args, kwargs):
+    ans = fun(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args], **kwargs)
+    g = [np.ones(np.shape(a)) for a in ans] if isinstance(ans, tuple) else np.ones(np.shape(ans))
+    with pytest.raises(KnetError, match=list(kwargs)[0]):
+        rule_for(fun).vjp(0)(g, ans, *args, **kwargs)
+
+
+# The constants rules_elementwise declares, with samples away from their jumps (the format of
+# tests/test_constants.py's SAMPLES): perturbing a float argument leaves the result unchanged.
+NONDIFF_SAMPLES = {
+    operator.floordiv: [((7.3, 2.0), {}), ((np.array([5.2, -3.3]), 1.5), {})],
+    operator.eq: [((1.3, 2.0), {})], operator.ne: [((1.3, 2.0), {})], operator.lt: [((1.3, 2.0), {})],
+    operator.le: [((1.3, 2.0), {})], operator.gt: [((1.3, 2.0), {})], operator.ge: [((1.3, 2.0), {})],
+    operator.not_: [((1.3,), {})], operator.truth: [((1.3,), {})],
+    math.trunc: [((2.4,), {}), ((-1.6,), {})], math.isinf: [((2.4,), {})],
+    math.isclose: [((2.4, 2.9), {})],
+}
+
+
+@pytest.mark.parametrize("fun", list(NONDIFF_SAMPLES), ids=lambda f: f.__name__)
+def test_declared_constants_do_not_change(fun):
+    from knetc.runtime.rules import is_nondiff
+    assert is_nondiff(fun)
+    for args, kwargs in NONDIFF_SAMPLES[fun]:
+        for i, a in enumerate(args):
+            if isinstance(a, (float, np.ndarray)):
+                moved = list(args)
+                moved[i] = a + 1e-4
+                assert np.array_equal(fun(*moved, **kwargs), fun(*args, **kwargs)), (fun, i)

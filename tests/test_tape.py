@@ -280,8 +280,8 @@ def test_missing_rule_is_an_error_naming_the_callable():
     twice = np.frompyfunc(lambda v: v, 1, 1)
     with pytest.raises(KnetError, match="no derivative rule for the NumPy ufunc"):
         value_and_grad(lambda x: np.sum(twice(x)), (vec(2),))
-    with pytest.raises(KnetError, match="math.lgamma"):
-        value_and_grad(lambda x: math.lgamma(x), (0.5,))
+    with pytest.raises(KnetError, match="math.frexp"):
+        value_and_grad(lambda x: math.frexp(x)[0], (0.5,))
     with pytest.raises(AttributeError, match="no_such_method"):
         value_and_grad(lambda x: x.no_such_method(), (vec(2),))
 

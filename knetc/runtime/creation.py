@@ -15,7 +15,6 @@ cannot send it to CuPy. For the same code to run on either device:
 
 Nothing here imports CuPy: with NumPy arguments the module is ``numpy``.
 """
-import contextlib
 import sys
 import threading
 import types
@@ -110,8 +109,19 @@ DEVICE_RANDOM = _DeviceNumpy("numpy.random", np.random,
 DEVICE_NUMPY = _DeviceNumpy("numpy", np, dict({n: _creator(n) for n in _NAMES}, random=DEVICE_RANDOM))
 
 
+_BOUND = {}   # id(namespace) -> (its size when scanned, the names bound to numpy)
+
+
 def _numpy_names(namespace):
-    return [(k, np, DEVICE_NUMPY) for k, v in namespace.items() if v is np]
+    """The names of ``namespace`` bound to ``numpy`` (rescanned when its size changes: the
+    tape rebinds them on every traced call)."""
+    size = len(namespace)
+    cached = _BOUND.get(id(namespace))
+    if cached is None or cached[0] != size:
+        if len(_BOUND) > 4096:       # namespaces of exec'd code come and go
+            _BOUND.clear()
+        cached = _BOUND[id(namespace)] = (size, tuple(k for k, v in namespace.items() if v is np))
+    return [(k, np, DEVICE_NUMPY) for k in cached[1] if namespace.get(k) is np]
 
 
 _REBINDING = Rebinding(_numpy_names)
@@ -127,19 +137,27 @@ def unbind_device_numpy(namespace):
     _REBINDING.undo(namespace)
 
 
-@contextlib.contextmanager
-def creating_on(module, namespace):
-    """While inside: ``numpy``'s creation functions, reached through the names of
-    ``namespace`` (a module's globals, or None) that refer to ``numpy``, use ``module``."""
-    previous = set_current_module(module)
-    if namespace is not None:
-        bind_device_numpy(namespace)
-    try:
-        yield
-    finally:
-        if namespace is not None:
-            unbind_device_numpy(namespace)
-        set_current_module(previous)
+class creating_on:
+    """Context manager: while inside, ``numpy``'s creation functions, reached through the
+    names of ``namespace`` (a module's globals, or None) that refer to ``numpy``, use
+    ``module``. (A class rather than a generator: the tape enters one per traced call.)"""
+
+    __slots__ = ("module", "namespace", "previous")
+
+    def __init__(self, module, namespace):
+        self.module = module
+        self.namespace = namespace
+
+    def __enter__(self):
+        self.previous = set_current_module(self.module)
+        if self.namespace is not None:
+            bind_device_numpy(self.namespace)
+
+    def __exit__(self, *exc):
+        if self.namespace is not None:
+            unbind_device_numpy(self.namespace)
+        set_current_module(self.previous)
+        return False
 
 
 def call_on_gpu(fun, *args, **kwargs):

@@ -10,8 +10,10 @@ the value). ``cumprod`` is exact with zeros in the input (no division by zero).
 import numpy as np
 
 from ..errors import KnetError
-from .numpy_rules import _count, _keep_axes, _lift, _max_vjp
+from .backend import array_module
+from .numpy_rules import _along, _count, _keep_axes, _lift, _max_vjp, _prod_vjp
 from .rules import defvjp, unbroadcast
+from .refusals import refuse_option
 
 
 # --- cumulative product -------------------------------------------------------------------
@@ -49,6 +51,47 @@ def _cumprod_vjp(g, ans, a, axis=None, dtype=None, out=None):
 defvjp(np.cumprod, _cumprod_vjp, keywords=("axis", "dtype"))
 
 
+def _without_initial(g, axis, include_initial):
+    """The adjoint of the entries after the prepended initial value (include_initial=True)."""
+    return g[_along(g, axis, slice(1, None))] if include_initial else g
+
+
+def _cumulative_sum_vjp(g, ans, x, *, axis=None, dtype=None, out=None, include_initial=False):
+    axis = 0 if axis is None else axis
+    return _reverse_cumsum(_without_initial(g, axis, include_initial), axis)
+
+
+def _cumulative_prod_vjp(g, ans, x, *, axis=None, dtype=None, out=None, include_initial=False):
+    axis = 0 if axis is None else axis
+    trimmed = _without_initial(g, axis, include_initial), _without_initial(ans, axis, include_initial)
+    return _cumprod_adjoint(trimmed[0], x, trimmed[1], axis)
+
+
+if hasattr(np, "cumulative_sum"):     # NumPy 2.1
+    defvjp(np.cumulative_sum, _cumulative_sum_vjp, keywords=("axis", "dtype", "include_initial"))
+    defvjp(np.cumulative_prod, _cumulative_prod_vjp, keywords=("axis", "dtype", "include_initial"))
+
+
+def _nancumsum_vjp(g, ans, a, axis=None, dtype=None, out=None):
+    if axis is None:
+        return np.where(np.isnan(a), 0.0, np.reshape(_reverse_cumsum(g, 0), np.shape(a)))
+    return np.where(np.isnan(a), 0.0, _reverse_cumsum(g, axis))
+
+
+def _nancumprod_vjp(g, ans, a, axis=None, dtype=None, out=None):
+    # NaN counts as 1, a constant
+    return np.where(np.isnan(a), 0.0, _cumprod_vjp(g, ans, np.where(np.isnan(a), 1.0, a), axis))
+
+
+def _nanprod_vjp(g, ans, a, axis=None, dtype=None, out=None, keepdims=False):
+    return np.where(np.isnan(a), 0.0, _prod_vjp(g, ans, np.where(np.isnan(a), 1.0, a), axis, keepdims=keepdims))
+
+
+defvjp(np.nancumsum, _nancumsum_vjp, keywords=("axis", "dtype"))
+defvjp(np.nancumprod, _nancumprod_vjp, keywords=("axis", "dtype"))
+defvjp(np.nanprod, _nanprod_vjp, keywords=("axis", "dtype", "keepdims"))
+
+
 # --- reductions that skip NaN --------------------------------------------------------------
 def _nansum_vjp(g, ans, a, axis=None, dtype=None, out=None, keepdims=False):
     return np.where(np.isnan(a), 0.0, np.broadcast_to(_keep_axes(_lift(g, a), axis, keepdims), np.shape(a)))
@@ -67,7 +110,23 @@ def _nanmax_vjp(g, ans, a, axis=None, out=None, keepdims=False):
     return share / np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
 
 
+def _nanvar_vjp(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    present = np.logical_not(np.isnan(a))
+    count = np.sum(present, axis=axis, keepdims=True)
+    centered = np.where(present, a - np.nanmean(a, axis=axis, keepdims=True), 0.0)
+    return _keep_axes(_lift(g, a), axis, keepdims) * 2 * centered / (count - ddof)
+
+
+def _nanstd_vjp(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    # d std = d var / (2 std); where std is 0 (one value, or all equal) the adjoint is 0, not NaN
+    std = _keep_axes(ans, axis, keepdims)
+    scale = np.where(np.equal(std, 0), 0.0, 0.5 / np.where(np.equal(std, 0), 1.0, std))
+    return _nanvar_vjp(_keep_axes(_lift(g, a), axis, keepdims) * scale, None, a, axis, ddof=ddof, keepdims=True)
+
+
 defvjp(np.nansum, _nansum_vjp, keywords=("axis", "dtype", "keepdims"))
+defvjp(np.nanvar, _nanvar_vjp, keywords=("axis", "dtype", "ddof", "keepdims"))
+defvjp(np.nanstd, _nanstd_vjp, keywords=("axis", "dtype", "ddof", "keepdims"))
 defvjp(np.nanmean, _nanmean_vjp, keywords=("axis", "dtype", "keepdims"))
 defvjp(np.nanmax, _nanmax_vjp, keywords=("axis", "keepdims"))
 defvjp(np.nanmin, _nanmax_vjp, keywords=("axis", "keepdims"))
@@ -108,6 +167,7 @@ def _weights_back(gw, a, axis, weights):
 
 
 def _average_vjp_a(g, ans, a, axis=None, weights=None, returned=False, *, keepdims=False):
+    refuse_option("np.average", "returned", returned, False)
     g = _keep_axes(_lift(g, a), axis, keepdims)
     if weights is None:
         return np.broadcast_to(g / _count(a, ans), np.shape(a))
@@ -116,6 +176,7 @@ def _average_vjp_a(g, ans, a, axis=None, weights=None, returned=False, *, keepdi
 
 
 def _average_vjp_weights(g, ans, a, axis=None, weights=None, returned=False, *, keepdims=False):
+    refuse_option("np.average", "returned", returned, False)
     w = _weights_like(a, axis, weights)
     total = np.sum(w, axis=axis, keepdims=True)
     gw = _keep_axes(_lift(g, a), axis, keepdims) * (a - _keep_axes(ans, axis, keepdims)) / total
@@ -130,12 +191,12 @@ defvjp(np.average, _average_vjp_a, None, _average_vjp_weights, weights=_average_
 _METHODS = ("linear", "lower", "higher", "midpoint")
 
 
-def _interpolation(q, n, method):
+def _interpolation(q, n, method, xp):
     """Weights (q.shape + (n,)) on the sorted values, and their derivative in q."""
     position = q * (n - 1)
     low = np.floor(position)
     high = np.minimum(low + 1, n - 1)
-    index = np.arange(n)
+    index = xp.arange(n)
     at_low = np.equal(index, np.expand_dims(low, -1))
     at_high = np.equal(index, np.expand_dims(high, -1))
     if method == "linear":
@@ -165,16 +226,23 @@ def _from_last(x, a, axis):
     return np.moveaxis(np.reshape(x, moved_shape), tuple(range(-len(axes), 0)), axes)
 
 
+def _quantile_options(overwrite_input=False, weights=None, interpolation=None):
+    refuse_option("np.quantile", "overwrite_input", overwrite_input, False)   # a is reordered in place
+    refuse_option("np.quantile", "weights", weights, None)
+    refuse_option("np.quantile", "interpolation", interpolation, None)
+
+
 def _quantile_parts(g, a, q, axis, method, keepdims):
     if method not in _METHODS:
         raise KnetError(f"knetc: the derivative of a quantile with method={method!r} is not "
                         f"supported; use one of {', '.join(_METHODS)}")
+    xp = array_module(a)
     if isinstance(q, (list, tuple)):
-        q = np.asarray(q)
+        q = xp.asarray(q)
     flat, kept = _to_last(a, axis)
     n = np.shape(flat)[-1]
     qshape = np.shape(q)
-    weights, dweights = _interpolation(q, n, method)
+    weights, dweights = _interpolation(q, n, method, xp)
     # g: q's axes, then the kept axes of a (with size-1 reduced axes under keepdims)
     g = np.reshape(_lift(g, a), qshape + kept + (1,))
     weights = np.reshape(weights, qshape + (1,) * len(kept) + (n,))
@@ -200,30 +268,160 @@ def _quantile_adjoint_q(g, a, q, axis, method, keepdims):
 
 def _quantile_vjp_a(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
                     keepdims=False, *, weights=None, interpolation=None):
+    _quantile_options(overwrite_input, weights, interpolation)
     return _quantile_adjoint_a(g, a, q, axis, method, keepdims)
 
 
 def _quantile_vjp_q(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
                     keepdims=False, *, weights=None, interpolation=None):
+    _quantile_options(overwrite_input, weights, interpolation)
     return _quantile_adjoint_q(g, a, q, axis, method, keepdims)
 
 
 def _percentile_vjp_a(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
                       keepdims=False, *, weights=None, interpolation=None):
+    _quantile_options(overwrite_input, weights, interpolation)
     return _quantile_adjoint_a(g, a, np.divide(q, 100), axis, method, keepdims)
 
 
 def _percentile_vjp_q(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
                       keepdims=False, *, weights=None, interpolation=None):
-    fraction = np.divide(q, 100) if not isinstance(q, (list, tuple)) else np.asarray(q) / 100
+    _quantile_options(overwrite_input, weights, interpolation)
+    fraction = np.divide(q, 100) if not isinstance(q, (list, tuple)) else array_module(a).asarray(q) / 100
     grad = _quantile_adjoint_q(g, a, fraction, axis, method, keepdims)
     return [v / 100 for v in grad] if isinstance(q, (list, tuple)) else grad / 100
 
 
 def _median_vjp(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    refuse_option("np.median", "overwrite_input", overwrite_input, False)
     return _quantile_adjoint_a(g, a, 0.5, axis, "linear", keepdims)
 
 
 defvjp(np.quantile, _quantile_vjp_a, _quantile_vjp_q, keywords=("axis", "method", "keepdims"))
 defvjp(np.percentile, _percentile_vjp_a, _percentile_vjp_q, keywords=("axis", "method", "keepdims"))
 defvjp(np.median, _median_vjp, keywords=("axis", "keepdims"))
+
+
+# --- covariance and correlation ------------------------------------------------------------
+def _variables(m, y, rowvar):
+    """The (variables, observations) pieces ``np.cov`` stacks, and whether each was transposed."""
+    pieces = []
+    for v in (m,) if y is None else (m, y):
+        rows = np.atleast_2d(v)
+        flip = not rowvar and np.shape(rows)[0] != 1
+        pieces.append((np.transpose(rows) if flip else rows, flip))
+    return pieces
+
+
+def _cov_adjoint(g, m, y, rowvar, bias, ddof):
+    """The adjoints of ``m`` and ``y`` in ``np.cov``: C = Xc Xc^T / (n - ddof) gives
+    dX = (G + G^T) Xc / (n - ddof) (already centred, so the mean's adjoint vanishes)."""
+    pieces = _variables(m, y, rowvar)
+    x = np.concatenate([p for p, _ in pieces], axis=0)
+    k, n = np.shape(x)
+    factor = n - (ddof if ddof is not None else (0 if bias else 1))
+    square = np.reshape(_lift(g, x), (k, k))
+    gx = np.matmul(square + np.transpose(square), x - np.mean(x, axis=1, keepdims=True)) / factor
+    out, start = [], 0
+    for v, (p, flip) in zip((m, y), pieces):
+        rows = np.shape(p)[0]
+        piece = gx[start:start + rows]
+        start += rows
+        out.append(unbroadcast(np.reshape(np.transpose(piece) if flip else piece, np.shape(v)), v))
+    return out
+
+
+def _cov_weights(fweights, aweights):
+    refuse_option("np.cov", "fweights", fweights, None)
+    refuse_option("np.cov", "aweights", aweights, None)
+
+
+def _cov_vjp_m(g, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+               dtype=None):
+    _cov_weights(fweights, aweights)
+    return _cov_adjoint(g, m, y, rowvar, bias, ddof)[0]
+
+
+def _cov_vjp_y(g, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+               dtype=None):
+    _cov_weights(fweights, aweights)
+    return _cov_adjoint(g, m, y, rowvar, bias, ddof)[1]
+
+
+defvjp(np.cov, _cov_vjp_m, _cov_vjp_y, y=_cov_vjp_y, keywords=("rowvar", "bias", "ddof", "dtype"))
+
+
+def _corrcoef_cov_adjoint(g, x, y, rowvar):
+    """R = C / (s s^T) with s = sqrt(diag C): the adjoint of C, then C's adjoint."""
+    cov = np.atleast_2d(np.cov(x, y, rowvar))
+    scale = np.sqrt(np.diagonal(cov))
+    outer = np.expand_dims(scale, 1) * np.expand_dims(scale, 0)
+    r = cov / outer
+    square = np.reshape(_lift(g, cov), np.shape(cov))
+    # each diagonal C_ii also moves s_i, which divides row and column i
+    through_scale = (np.sum(square * r, axis=1) + np.sum(square * r, axis=0)) / (2 * np.diagonal(cov))
+    gcov = square / outer - np.eye(np.shape(cov)[0]) * np.expand_dims(through_scale, 0)
+    return _cov_adjoint(gcov, x, y, rowvar, False, None)
+
+
+defvjp(np.corrcoef, lambda g, ans, x, y=None, rowvar=True, *, dtype=None: _corrcoef_cov_adjoint(g, x, y, rowvar)[0],
+       lambda g, ans, x, y=None, rowvar=True, *, dtype=None: _corrcoef_cov_adjoint(g, x, y, rowvar)[1],
+       y=lambda g, ans, x, y=None, rowvar=True, *, dtype=None: _corrcoef_cov_adjoint(g, x, y, rowvar)[1],
+       keywords=("rowvar", "dtype"))
+
+
+# --- ufunc methods: np.add.reduce(x, axis) and co. (axis=0 by default, as NumPy's) --------------
+def _ufunc_options(name, initial, where, additive=False):
+    if not additive:
+        refuse_option(name, "initial", initial, None)
+    refuse_option(name, "where", where, None)
+
+
+def _spread(g, array, axis, keepdims):
+    return np.broadcast_to(_keep_axes(_lift(g, array), axis, keepdims), np.shape(array))
+
+
+def _add_reduce_vjp(g, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _ufunc_options("np.add.reduce", initial, where, additive=True)   # an initial value only shifts the sum
+    return _spread(g, array, axis, keepdims)
+
+
+def _multiply_reduce_vjp(g, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _ufunc_options("np.multiply.reduce", initial, where)
+    return _prod_vjp(g, ans, array, axis, keepdims=keepdims)
+
+
+def _extreme_reduce_vjp(g, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _ufunc_options("np.maximum.reduce", initial, where)
+    return _max_vjp(g, ans, array, axis=axis, keepdims=keepdims)
+
+
+def _logaddexp_reduce_vjp(g, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _ufunc_options("np.logaddexp.reduce", initial, where)
+    return _spread(g, array, axis, keepdims) * np.exp(array - _keep_axes(ans, axis, keepdims))
+
+
+def _logaddexp2_reduce_vjp(g, ans, array, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    _ufunc_options("np.logaddexp2.reduce", initial, where)
+    return _spread(g, array, axis, keepdims) * np.exp2(array - _keep_axes(ans, axis, keepdims))
+
+
+def _add_accumulate_vjp(g, ans, array, axis=0, dtype=None, out=None):
+    return _reverse_cumsum(g, axis)
+
+
+def _multiply_accumulate_vjp(g, ans, array, axis=0, dtype=None, out=None):
+    return _cumprod_adjoint(g, array, ans, axis)
+
+
+_REDUCE_KEYWORDS = ("axis", "dtype", "keepdims")
+defvjp(np.add.reduce, _add_reduce_vjp, name="numpy.add.reduce", keywords=_REDUCE_KEYWORDS + ("initial",))
+defvjp(np.multiply.reduce, _multiply_reduce_vjp, name="numpy.multiply.reduce", keywords=_REDUCE_KEYWORDS)
+for _ufunc in (np.maximum, np.minimum, np.fmax, np.fmin):
+    # fmax/fmin skip NaN: a NaN never equals the extreme, so it gets no share
+    defvjp(_ufunc.reduce, _extreme_reduce_vjp, name=f"numpy.{_ufunc.__name__}.reduce", keywords=_REDUCE_KEYWORDS)
+defvjp(np.logaddexp.reduce, _logaddexp_reduce_vjp, name="numpy.logaddexp.reduce", keywords=_REDUCE_KEYWORDS)
+defvjp(np.logaddexp2.reduce, _logaddexp2_reduce_vjp, name="numpy.logaddexp2.reduce", keywords=_REDUCE_KEYWORDS)
+defvjp(np.add.accumulate, _add_accumulate_vjp, name="numpy.add.accumulate", keywords=("axis", "dtype"))
+defvjp(np.multiply.accumulate, _multiply_accumulate_vjp, name="numpy.multiply.accumulate",
+       keywords=("axis", "dtype"))

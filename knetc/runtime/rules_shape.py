@@ -12,7 +12,6 @@ import numbers
 
 import numpy as np
 
-from ..errors import KnetError
 from .backend import array_module
 from .indexing import scatter
 from .numpy_rules import _along, _diagonal_adjoint, _inverse_perm, _split_like, _split_vjp
@@ -20,13 +19,6 @@ from .rules import defvjp, primitive, rule_for, unbroadcast
 
 # Functions of any number of arrays get one VJP per position up to this many.
 _MAX_ARGS = 32
-
-
-def _refuse(what):
-    """A VJP that raises: the argument it stands for is not differentiable here."""
-    def vjp(g, ans, *args, **kwargs):
-        raise KnetError(f"knetc: differentiating {what} is not supported")
-    return vjp
 
 
 # --- reordering --------------------------------------------------------------------------
@@ -45,8 +37,8 @@ defvjp(np.tile, _tile_vjp, keywords=("reps",))
 defvjp(np.roll, lambda g, ans, a, shift, axis=None: np.roll(g, np.negative(shift), axis),
        keywords=("shift", "axis"))
 defvjp(np.rot90, lambda g, ans, m, k=1, axes=(0, 1): np.rot90(g, -k, axes), keywords=("k", "axes"))
-defvjp(np.flipud, lambda g, ans, m: np.flipud(g))
-defvjp(np.fliplr, lambda g, ans, m: np.fliplr(g))
+defvjp(np.flipud, lambda g, ans, m: np.flipud(g), keywords=())
+defvjp(np.fliplr, lambda g, ans, m: np.fliplr(g), keywords=())
 
 
 def _rollaxis_perm(ndim, axis, start):
@@ -149,7 +141,7 @@ def put_along_axis(arr, indices, values, axis):
 
 
 def _put_arr_vjp(g, ans, arr, indices, values, axis):
-    written = put_along_axis(np.zeros(np.shape(arr), dtype=bool), indices, True, axis)
+    written = put_along_axis(array_module(g).zeros(np.shape(arr), dtype=bool), indices, True, axis)
     return np.where(written, 0.0, g)
 
 
@@ -167,10 +159,88 @@ def _put_values_vjp(g, ans, arr, indices, values, axis):
 defvjp(put_along_axis, _put_arr_vjp, None, _put_values_vjp, keywords=("axis",))
 
 
+# --- selecting ------------------------------------------------------------------------------------
+def _compress_vjp(g, ans, condition, a, axis=None, out=None):
+    picked = array_module(g).asarray(np.nonzero(condition)[0])
+    if axis is None:
+        return np.reshape(scatter(np.ravel(a), picked, g), np.shape(a))
+    return scatter(a, _along(a, axis, picked), g)
+
+
+def _extract_vjp(g, ans, condition, arr):
+    picked = array_module(g).asarray(np.nonzero(np.ravel(condition))[0])
+    return np.reshape(scatter(np.ravel(arr), picked, g), np.shape(arr))
+
+
+def _choose_vjp(g, ans, a, choices, out=None, mode="raise"):
+    n = len(choices)
+    index = np.mod(a, n) if mode == "wrap" else (np.clip(a, 0, n - 1) if mode == "clip" else a)
+    return [unbroadcast(np.where(np.equal(index, k), g, 0.0), c) for k, c in enumerate(choices)]
+
+
+def _resize_vjp(g, ans, a, new_shape):
+    # the flattened a repeats cyclically: sum the copies of each element
+    n, total = np.size(a), np.size(g)
+    if n == 0 or total == 0:
+        return array_module(g).zeros(np.shape(a))
+    copies = -(-total // n)
+    flat = np.pad(np.ravel(g), (0, copies * n - total))
+    return unbroadcast(np.reshape(np.sum(np.reshape(flat, (copies, n)), axis=0), np.shape(a)), a)
+
+
+defvjp(np.compress, None, _compress_vjp, keywords=("axis",))
+defvjp(np.extract, None, _extract_vjp, keywords=())
+defvjp(np.choose, None, _choose_vjp, keywords=("mode",))
+defvjp(np.resize, _resize_vjp, keywords=("new_shape",))
+
+
 # --- stacking and splitting -------------------------------------------------------------------
+def _unstack_vjp(g, ans, x, *, axis=0):
+    pieces = [gi if gi is not None else array_module(ai).zeros(np.shape(ai)) for gi, ai in zip(g, ans)]
+    return np.stack(pieces, axis=axis)
+
+
+if hasattr(np, "unstack"):            # NumPy 2.1
+    defvjp(np.unstack, _unstack_vjp, keywords=("axis",))
+if hasattr(np, "matrix_transpose"):   # NumPy 2.0
+    defvjp(np.matrix_transpose, lambda g, ans, x: np.swapaxes(g, -1, -2), keywords=())
+
+
 def _column_stack_vjp(g, ans, tup):
     shapes = [np.shape(a) if np.ndim(a) >= 2 else (np.size(a), 1) for a in tup]
     return _split_like(g, tup, 1, shapes)
+
+
+def _block_depth(arrays):
+    return 1 + _block_depth(arrays[0]) if isinstance(arrays, list) else 0
+
+
+def _block_zeros(arrays):
+    """``arrays`` with every leaf replaced by zeros of its shape (to measure sub-blocks)."""
+    if isinstance(arrays, list):
+        return [_block_zeros(a) for a in arrays]
+    return np.zeros(np.shape(arrays))
+
+
+def _block_split(g, arrays, depth, level):
+    if not isinstance(arrays, list):      # a leaf, promoted to g's number of dimensions
+        return unbroadcast(np.reshape(g, np.shape(arrays)), arrays)
+    # the items of this level were concatenated along axis -(depth - level)
+    axis = np.ndim(g) - (depth - level)
+    sizes = []
+    for item in arrays:
+        shape = np.shape(np.block(_block_zeros(item)))
+        sizes.append(shape[len(shape) - (depth - level)] if len(shape) >= depth - level else 1)
+    bounds = np.cumsum(sizes)[:-1].tolist()
+    return [_block_split(p, item, depth, level + 1)
+            for p, item in zip(np.split(g, bounds, axis=axis), arrays)]
+
+
+def _block_vjp(g, ans, arrays):
+    return _block_split(g, arrays, _block_depth(arrays), 0)
+
+
+defvjp(np.block, _block_vjp, keywords=())
 
 
 def _atleast_3d_shape(a):
@@ -182,9 +252,9 @@ def _dstack_vjp(g, ans, tup):
     return _split_like(g, tup, 2, [_atleast_3d_shape(a) for a in tup])
 
 
-defvjp(np.column_stack, _column_stack_vjp)
-defvjp(np.row_stack, *rule_for(np.vstack).vjps)
-defvjp(np.dstack, _dstack_vjp)
+defvjp(np.column_stack, _column_stack_vjp, keywords=())
+defvjp(np.row_stack, *rule_for(np.vstack).vjps, keywords=())
+defvjp(np.dstack, _dstack_vjp, keywords=())
 defvjp(np.hsplit, lambda g, ans, ary, indices_or_sections:
        _split_vjp(g, ans, ary, indices_or_sections, axis=1 if np.ndim(ary) > 1 else 0),
        keywords=("indices_or_sections",))
@@ -199,7 +269,7 @@ def _piece(g, ans, i, n):
     if n == 1:
         return g
     gi = g[i]
-    return gi if gi is not None else np.zeros(np.shape(ans[i]))
+    return gi if gi is not None else array_module(ans[i]).zeros(np.shape(ans[i]))
 
 
 def _atleast_3d_vjp(i):
@@ -209,7 +279,7 @@ def _atleast_3d_vjp(i):
     return vjp
 
 
-defvjp(np.atleast_3d, *[_atleast_3d_vjp(i) for i in range(_MAX_ARGS)])
+defvjp(np.atleast_3d, *[_atleast_3d_vjp(i) for i in range(_MAX_ARGS)], keywords=("arys",))
 
 
 def _meshgrid_vjp(i):
@@ -224,6 +294,18 @@ def _meshgrid_vjp(i):
 
 
 defvjp(np.meshgrid, *[_meshgrid_vjp(i) for i in range(_MAX_ARGS)], keywords=("xi", "copy", "sparse", "indexing"))
+
+
+def _vander_vjp(g, ans, x, N=None, increasing=False):
+    n = np.shape(ans)[1]
+    xp = array_module(g, x)
+    powers = xp.arange(n) if increasing else xp.arange(n - 1, -1, -1)
+    # d x^p / dx = p x^(p-1); the p = 0 column has no derivative (and no 0^-1)
+    slope = powers * np.expand_dims(x, -1) ** np.maximum(powers - 1, 0)
+    return np.sum(g * slope, axis=-1)
+
+
+defvjp(np.vander, _vander_vjp, keywords=("N", "increasing"))
 
 
 # --- append, insert, delete ----------------------------------------------------------------------

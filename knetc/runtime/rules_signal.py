@@ -13,7 +13,7 @@ from .backend import array_module
 from .indexing import scatter
 from .numpy_rules import _along
 from .rules import defvjp, unbroadcast
-from .rules_shape import _refuse
+from .refusals import refuse, refuse_option
 
 
 # --- pad ------------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def _pad_vjp_constant_values(g, ans, array, pad_width, mode="constant", **kwargs
 
 
 defvjp(np.pad, _pad_vjp, constant_values=_pad_vjp_constant_values,
-       end_values=_refuse("np.pad with respect to end_values"),
+       end_values=refuse("np.pad with respect to end_values"),
        keywords=("pad_width", "mode", "stat_length", "end_values", "reflect_type"))
 
 
@@ -101,6 +101,29 @@ def _diff_vjp_append(g, ans, a, n=1, axis=-1, prepend=None, append=None):
 defvjp(np.diff, _diff_vjp_a, prepend=_diff_vjp_prepend, append=_diff_vjp_append, keywords=("n", "axis"))
 
 
+def _ediff1d_parts(g, ary, to_end, to_begin):
+    begin = 0 if to_begin is None else np.size(to_begin)
+    end = np.size(g) - (0 if to_end is None else np.size(to_end))
+    return begin, end
+
+
+def _ediff1d_vjp_ary(g, ans, ary, to_end=None, to_begin=None):
+    begin, end = _ediff1d_parts(g, ary, to_end, to_begin)
+    return np.reshape(-np.diff(g[begin:end], prepend=0.0, append=0.0), np.shape(ary))
+
+
+def _ediff1d_vjp_to_end(g, ans, ary, to_end=None, to_begin=None):
+    return unbroadcast(np.reshape(g[_ediff1d_parts(g, ary, to_end, to_begin)[1]:], np.shape(to_end)), to_end)
+
+
+def _ediff1d_vjp_to_begin(g, ans, ary, to_end=None, to_begin=None):
+    return unbroadcast(np.reshape(g[:_ediff1d_parts(g, ary, to_end, to_begin)[0]], np.shape(to_begin)), to_begin)
+
+
+defvjp(np.ediff1d, _ediff1d_vjp_ary, _ediff1d_vjp_to_end, _ediff1d_vjp_to_begin,
+       to_end=_ediff1d_vjp_to_end, to_begin=_ediff1d_vjp_to_begin, keywords=())
+
+
 def _gradient_vjp(g, ans, f, *varargs, axis=None, edge_order=1):
     ndim = np.ndim(f)
     axes = tuple(range(ndim)) if axis is None else tuple(np.atleast_1d(axis).tolist())
@@ -117,10 +140,10 @@ def _gradient_vjp(g, ans, f, *varargs, axis=None, edge_order=1):
         matrix = xp.asarray(np.gradient(np.eye(n), *spacing, axis=0, edge_order=edge_order))
         term = np.moveaxis(np.tensordot(matrix, gk, axes=([0], [ax])), 0, ax)
         total = term if total is None else total + term
-    return total if total is not None else np.zeros(np.shape(f))
+    return total if total is not None else xp.zeros(np.shape(f))
 
 
-defvjp(np.gradient, _gradient_vjp, *[_refuse("np.gradient with respect to the spacing")] * 8,
+defvjp(np.gradient, _gradient_vjp, *[refuse("np.gradient with respect to the spacing")] * 8,
        keywords=("varargs", "axis", "edge_order"))
 
 
@@ -141,7 +164,7 @@ def _select_vjp_default(g, ans, condlist, choicelist, default=0):
     return unbroadcast(np.where(taken, 0.0, g), default)
 
 
-defvjp(np.select, None, _select_vjp_choices, _select_vjp_default, default=_select_vjp_default)
+defvjp(np.select, None, _select_vjp_choices, _select_vjp_default, default=_select_vjp_default, keywords=())
 
 
 # --- interp --------------------------------------------------------------------------------
@@ -153,12 +176,14 @@ def _interval(x, xp):
 
 
 def _interp_vjp_x(g, ans, x, xp, fp, left=None, right=None, period=None):
+    refuse_option("np.interp", "period", period, None)
     j, inside = _interval(x, xp)
     slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
     return unbroadcast(np.where(inside, g * slope, 0.0), x)
 
 
 def _interp_vjp_fp(g, ans, x, xp, fp, left=None, right=None, period=None):
+    refuse_option("np.interp", "period", period, None)
     j, inside = _interval(x, xp)
     t = np.where(inside, (x - xp[j]) / (xp[j + 1] - xp[j]), 0.0)
     grad = scatter(fp, j, np.where(inside, g * (1 - t), 0.0)) + scatter(fp, j + 1, g * t)
@@ -170,15 +195,17 @@ def _interp_vjp_fp(g, ans, x, xp, fp, left=None, right=None, period=None):
 
 
 def _interp_vjp_left(g, ans, x, xp, fp, left=None, right=None, period=None):
+    refuse_option("np.interp", "period", period, None)
     return unbroadcast(np.sum(np.where(np.less(x, xp[0]), g, 0.0)), left)
 
 
 def _interp_vjp_right(g, ans, x, xp, fp, left=None, right=None, period=None):
+    refuse_option("np.interp", "period", period, None)
     return unbroadcast(np.sum(np.where(np.greater(x, xp[-1]), g, 0.0)), right)
 
 
-defvjp(np.interp, _interp_vjp_x, _refuse("np.interp with respect to xp"), _interp_vjp_fp,
-       _interp_vjp_left, _interp_vjp_right, left=_interp_vjp_left, right=_interp_vjp_right)
+defvjp(np.interp, _interp_vjp_x, refuse("np.interp with respect to xp"), _interp_vjp_fp,
+       _interp_vjp_left, _interp_vjp_right, left=_interp_vjp_left, right=_interp_vjp_right, keywords=())
 
 
 # --- convolve, correlate ---------------------------------------------------------------------
@@ -212,29 +239,33 @@ defvjp(np.correlate,
 
 # --- polynomials and integration ----------------------------------------------------------------
 def _polyval_vjp_p(g, ans, p, x):
+    if np.ndim(p) != 1:
+        raise KnetError("knetc: np.polyval is differentiable for a 1-d coefficient vector only")
     n = np.shape(p)[0]
-    powers = np.expand_dims(x, -1) ** np.arange(n - 1, -1, -1)          # x.shape + (n,)
+    powers = np.expand_dims(x, -1) ** array_module(g, x).arange(n - 1, -1, -1)      # x.shape + (n,)
     grad = np.sum(np.expand_dims(g, -1) * powers, axis=tuple(range(np.ndim(powers) - 1)))
     return list(grad) if isinstance(p, (list, tuple)) else grad
 
 
 def _polyval_vjp_x(g, ans, p, x):
+    if np.ndim(p) != 1:
+        raise KnetError("knetc: np.polyval is differentiable for a 1-d coefficient vector only")
     n = np.shape(p)[0]
     if n < 2:
         return unbroadcast(0.0 * g, x)
     derivative = np.multiply(p[:-1] if not isinstance(p, (list, tuple)) else np.stack(p[:-1]),
-                             np.arange(n - 1, 0, -1))
+                             array_module(g, x).arange(n - 1, 0, -1))
     return unbroadcast(g * np.polyval(derivative, x), x)
 
 
-defvjp(np.polyval, _polyval_vjp_p, _polyval_vjp_x)
+defvjp(np.polyval, _polyval_vjp_p, _polyval_vjp_x, keywords=())
 
 
 def _spacing(y, x, dx, axis):
     """The interval widths along ``axis`` of ``y``, broadcastable against it."""
     n = np.shape(y)[axis]
     if x is None:
-        widths = dx * np.ones(n - 1)
+        widths = dx * array_module(y).ones(n - 1)
         shape = [1] * np.ndim(y)
         shape[axis] = n - 1
         return np.reshape(widths, shape)

@@ -16,12 +16,17 @@ While a trace is active, the tape owns ``rules._TAPE_HOOK`` (so
 :class:`~knetc.runtime.rules.Primitive` calls on boxes are recorded) and the
 ``math`` functions and ``float`` are shimmed (see :mod:`knetc.runtime.shims`).
 
+``np.array([x, y])`` of traced values, which NumPy does not dispatch, is
+recorded through the ``np`` of the differentiated function's module (bound to
+the device NumPy of :mod:`knetc.runtime.creation` while it runs).
+
 What cannot be recorded is an error, never a silently lost gradient:
 a callable with no rule (:class:`~knetc.runtime.box.NoRuleError`), and
 conversions NumPy does not dispatch -- ``np.array``/``np.asarray`` of traced
-values, item assignment into an array, ``math`` functions or ``float()``
-reached outside the module of the differentiated function
-(:class:`~knetc.errors.GradientInputError`; see :mod:`knetc.runtime.convert`).
+values reached other than through that ``np``, item assignment into an array,
+``math`` functions or ``float()`` reached outside the module of the
+differentiated function (:class:`~knetc.errors.GradientInputError`; see
+:mod:`knetc.runtime.convert`).
 """
 import contextlib
 import functools

@@ -1,7 +1,4 @@
 """OpInfos of the elementwise rules: NumPy ufuncs, ``operator`` and ``math`` on scalars."""
-import math
-import operator
-
 import numpy as np
 
 from . import OpInfo, Sample
@@ -125,6 +122,10 @@ OPS = [
     OpInfo("np.rad2deg", _uniform(-7, 7), gpu=True),
     OpInfo("np.degrees", _uniform(-7, 7), gpu=True),
     OpInfo("np.sinc", _sinc, gpu=True),
+    OpInfo("np.fabs", lambda rng, dtype: [Sample((_away(rng, (3, 4)).astype(dtype),)), Sample((-1.3,), name="float")],
+           gpu=True),
+    OpInfo("np.ldexp", lambda rng, dtype: [Sample((rng.standard_normal((3, 4)).astype(dtype), np.array([-2, 0, 1, 3]))),
+                                           Sample((1.7, 2), name="float")], gpu=True),
     OpInfo("np.nan_to_num", _nan_to_num, gpu=True),
     OpInfo("np.hypot", _binary(_away, _away), gpu=True),
     OpInfo("np.arctan2", _binary(_away, _away), gpu=True),
@@ -167,6 +168,12 @@ OPS = [
     OpInfo("math.remainder", lambda rng, dtype: [Sample((5.3, 1.7)), Sample((-4.6, 1.7), name="neg")],
            float32=False),
     OpInfo("math.erf", _signed(0.1, 2), float32=False),
+    OpInfo("math.lgamma", lambda rng, dtype: [Sample((0.3,)), Sample((4.7,), name="large"),
+                                              Sample((23.5,), name="asymptotic"), Sample((-1.4,), name="negative")],
+           float32=False),
+    OpInfo("math.gamma", lambda rng, dtype: [Sample((0.3,)), Sample((3.2,), name="large"),
+                                             Sample((-2.5,), name="negative")], float32=False),
+    OpInfo("math.ldexp", lambda rng, dtype: [Sample((0.7, 3)), Sample((-1.3, -2), name="neg")], float32=False),
     OpInfo("math.erfc", _signed(0.1, 2), float32=False),
     OpInfo("math.cbrt", _signed(0.3, 3), float32=False),
     OpInfo("math.exp2", _signed(0.1, 3), float32=False),

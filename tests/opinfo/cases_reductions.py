@@ -89,6 +89,54 @@ def _median(rng, dtype):
             Sample((_distinct(rng, (2, 3, 5)).astype(dtype), (0, 2)), name="positional_axes")]
 
 
+def _nan_cumulative(rng, dtype):
+    x = _with_nans(rng, (3, 4)) + 1.5          # away from zero for the products
+    return [Sample((x.astype(dtype),)), Sample((x.astype(dtype), 1), name="axis"),
+            Sample((x.astype(dtype),), {"axis": 0}, name="keyword_axis")]
+
+
+def _nan_spread(rng, dtype):
+    x = _with_nans(rng, (2, 3, 4))
+    return [Sample((x.astype(dtype),)), Sample((x.astype(dtype),), {"axis": 1, "ddof": 1}, name="ddof"),
+            Sample((x.astype(dtype), (0, 2)), {"keepdims": True}, name="axes_keepdims"),
+            Sample((_distinct(rng, (5,)).astype(dtype),), name="no_nan")]
+
+
+def _cumulative(rng, dtype):
+    x = (rng.uniform(0.5, 1.5, (3, 4)) * rng.choice([-1.0, 1.0], (3, 4))).astype(dtype)
+    return [Sample((x,), {"axis": 1}), Sample((x,), {"axis": 0, "include_initial": True}, name="initial"),
+            Sample((x[0],), name="vector"), Sample((x[0],), {"include_initial": True}, name="vector_initial")]
+
+
+def _cov(with_ddof):
+    def samples(rng, dtype):
+        n = rng.standard_normal
+        out = [Sample((n((3, 6)).astype(dtype),)), Sample((n((6, 3)).astype(dtype),), {"rowvar": False}, name="rowvar"),
+               Sample((n(6).astype(dtype), n(6).astype(dtype)), name="y"),
+               Sample((n((2, 5)).astype(dtype),), {"y": n((1, 5)).astype(dtype)}, name="y_keyword"),
+               Sample((n((5, 2)).astype(dtype), n(5).astype(dtype)), {"rowvar": False}, name="y_rowvar")]
+        if with_ddof:
+            out += [Sample((n(5).astype(dtype),), {"ddof": 0}, name="vector_ddof"),
+                    Sample((n((3, 6)).astype(dtype),), {"bias": True}, name="bias")]
+        return out
+    return samples
+
+
+def _ufunc_reduce(make, keepdims=True):
+    def samples(rng, dtype):
+        x = make(rng, (3, 4, 2)).astype(dtype)
+        out = [Sample((x,)), Sample((x, 1), name="axis"), Sample((x,), {"axis": -1}, name="keyword_axis"),
+               Sample((x,), {"axis": None}, name="all"), Sample((x,), {"axis": (0, 2)}, name="axes")]
+        if keepdims:
+            out.append(Sample((x,), {"axis": 1, "keepdims": True}, name="keepdims"))
+        return out
+    return samples
+
+
+def _away_from_zero(rng, shape):
+    return rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+
+
 OPS = [
     OpInfo("np.cumprod", _cumprod, gpu=True),
     OpInfo(".cumprod", _cumprod, name="ndarray.cumprod", gpu=True),
@@ -99,8 +147,31 @@ OPS = [
     OpInfo("np.nanmax", _reductions(_with_nans), gpu=True),
     OpInfo("np.nanmin", _reductions(_with_nans), gpu=True),
     OpInfo("np.ptp", _reductions(_distinct), gpu=True),
+    OpInfo("np.nancumsum", _nan_cumulative, gpu=True),
+    OpInfo("np.nancumprod", _nan_cumulative, gpu=True),
+    OpInfo("np.nanprod", _reductions(lambda rng, shape: _with_nans(rng, shape) + 1.5), gpu=True),
+    OpInfo("np.nanvar", _nan_spread, gpu=True),
+    OpInfo("np.nanstd", _nan_spread, gpu=True),
+    OpInfo("np.cumulative_sum", _cumulative),          # NumPy 2.1's names: not in CuPy yet
+    OpInfo("np.cumulative_prod", _cumulative),
     OpInfo("np.average", _average, gpu=True),
     OpInfo("np.quantile", _quantile(1.0), gpu=True),
     OpInfo("np.percentile", _quantile(100.0), gpu=True),
     OpInfo("np.median", _median, gpu=True),
+    OpInfo("np.cov", _cov(True), gpu=True),
+    OpInfo("np.add.reduce", _ufunc_reduce(lambda rng, s: rng.standard_normal(s)), gpu=True),
+    OpInfo("np.multiply.reduce", _ufunc_reduce(_away_from_zero), gpu=True),
+    OpInfo("np.maximum.reduce", _ufunc_reduce(_distinct), gpu=True),
+    OpInfo("np.minimum.reduce", _ufunc_reduce(_distinct), gpu=True),
+    OpInfo("np.fmax.reduce", _ufunc_reduce(_distinct), gpu=True),
+    OpInfo("np.fmin.reduce", _ufunc_reduce(_distinct), gpu=True),
+    OpInfo("np.logaddexp.reduce", _ufunc_reduce(lambda rng, s: rng.standard_normal(s)), gpu=True),
+    OpInfo("np.logaddexp2.reduce", _ufunc_reduce(lambda rng, s: rng.standard_normal(s)), gpu=True),
+    OpInfo("np.add.accumulate", lambda rng, dtype: [
+        Sample((rng.standard_normal((3, 4)).astype(dtype),)),
+        Sample((rng.standard_normal((3, 4)).astype(dtype), 1), name="axis")], gpu=True),
+    OpInfo("np.multiply.accumulate", lambda rng, dtype: [Sample((_away_from_zero(rng, (3, 4)).astype(dtype),)),
+                                                         Sample((_away_from_zero(rng, (3, 4)).astype(dtype),),
+                                                                {"axis": 1}, name="axis")], gpu=True),
+    OpInfo("np.corrcoef", _cov(False), gpu=True),
 ]

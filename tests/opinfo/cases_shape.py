@@ -39,7 +39,7 @@ def _s(*args, name="", **kwargs):
         def draw(a):
             if isinstance(a, A):
                 return _n(rng, dtype, *a.shape)
-            if isinstance(a, list) and a and all(isinstance(x, A) for x in a):
+            if isinstance(a, list):
                 return [draw(x) for x in a]
             return a
         return tuple(draw(a) for a in args), kwargs, name
@@ -68,15 +68,33 @@ def _put_along(rng, dtype):
             Sample((x, np.array([[0], [2], [3]]), 1.5, 1), name="float_value")]
 
 
+def _selections(kind):
+    def samples(rng, dtype):
+        x = _n(rng, dtype, 3, 4)
+        if kind == "compress":
+            return [Sample((np.array([True, False, True]), x), {"axis": 0}, name="rows"),
+                    Sample((np.array([False, True, True]), x, 1), name="columns_short_condition"),
+                    Sample((np.array([True, False, False, True, True]), x), name="flat")]
+        if kind == "extract":
+            return [Sample((x > 0.2, x)), Sample((np.arange(12).reshape(3, 4) % 3 == 0, x), name="pattern")]
+        index = np.array([[0, 2, 1, 1], [2, 2, 0, 1], [1, 0, 0, 2]])
+        return [Sample((index, [x, _n(rng, dtype, 4), _n(rng, dtype, 3, 4)])),
+                Sample((index + 3, [x, x * 2, _n(rng, dtype, 3, 1)]), {"mode": "wrap"}, name="wrap"),
+                Sample((index * 2 - 1, [x, 1.5, _n(rng, dtype, 3, 4)]), {"mode": "clip"}, name="clip")]
+    return samples
+
+
 def _array_of_scalars(rng, dtype):
     x, y, z = (float(v) for v in rng.standard_normal(3))
     return [Sample(([x, y, z],), wrt=(0,)), Sample(([[x, y], [z, 1.5]],), wrt=(0,), name="nested")]
 
 
 OPS = [
-    OpInfo("np.tile", _samples(_s(A(3), 2), _s(A(2, 3), (2, 1, 3), name="more_reps"), _s(A(2, 3), (2,), name="fewer_reps"),
+    OpInfo("np.tile", _samples(_s(A(3), 2), _s(A(2, 3), (2, 1, 3), name="more_reps"),
+                               _s(A(2, 3), (2,), name="fewer_reps"),
                                _s(1.5, 3, name="float"), _s(A(2, 3), reps=(2, 2), name="keyword")), gpu=True),
-    OpInfo("np.roll", _samples(_s(A(3, 4), 1), _s(A(3, 4), -2, 1, name="axis"), _s(A(3, 4), (1, -2), (0, 1), name="tuple"),
+    OpInfo("np.roll", _samples(_s(A(3, 4), 1), _s(A(3, 4), -2, 1, name="axis"),
+                               _s(A(3, 4), (1, -2), (0, 1), name="tuple"),
                                _s(A(3, 4), shift=5, axis=-1, name="keywords")), gpu=True),
     OpInfo("np.rot90", _samples(_s(A(3, 4)), _s(A(3, 4), 2, name="k2"), _s(A(2, 3, 4), 3, (1, 2), name="axes"),
                                 _s(A(3, 4), k=-1, name="negative")), gpu=True),
@@ -84,7 +102,8 @@ OPS = [
     OpInfo("np.fliplr", _samples(_s(A(3, 4)), _s(A(2, 3, 4), name="3d")), gpu=True),
     OpInfo("np.rollaxis", _samples(_s(A(2, 3, 4), 2), _s(A(2, 3, 4), 1, 3, name="start"),
                                    _s(A(2, 3, 4), -1, start=0, name="keyword")), gpu=True),
-    OpInfo("np.sort", _sorting(((5,), (), {}, "vector"), ((3, 4), (0,), {}, "axis0"), ((3, 4), (), {"axis": None}, "flat"),
+    OpInfo("np.sort", _sorting(((5,), (), {}, "vector"), ((3, 4), (0,), {}, "axis0"),
+                               ((3, 4), (), {"axis": None}, "flat"),
                                ((2, 3, 4), (), {"axis": -1, "kind": "stable"}, "kind"),
                                ((3, 4), (), {"stable": True}, "stable")), gpu=True),
     OpInfo("np.partition", _sorting(((6,), (2,), {}, "vector"), ((3, 6), (1,), {"axis": 1}, "axis"),
@@ -100,6 +119,13 @@ OPS = [
                                _s(A(4), name="vector")), gpu=True),
     OpInfo("np.take_along_axis", _take_along, gpu=True),
     OpInfo("knetc.put_along_axis", _put_along, gpu=True),
+    OpInfo("np.unstack", _samples(_s(A(3, 4)), _s(A(2, 3, 4), axis=1, name="axis"), _s(A(2, 3), axis=-1, name="last"))),
+    OpInfo("np.matrix_transpose", _samples(_s(A(3, 4)), _s(A(2, 3, 4), name="batch"))),
+    OpInfo("np.vander", _samples(_s(A(4)), _s(A(3), 5, name="N"), _s(A(4), increasing=True, name="increasing"),
+                                 _s(A(3), N=2, name="keyword_N")), gpu=True),
+    OpInfo("np.block", _samples(_s([[A(2, 2), A(2, 3)], [A(1, 2), A(1, 3)]]), _s([A(2), A(3), 1.5], name="flat"),
+                                _s([[A(2, 2), A(2, 1)], [A(2), 1.5]], name="promoted"),
+                                _s([[[A(1, 2, 2)], [A(1, 1, 2)]], [[A(2, 3, 2)]]], name="depth3")), gpu=False),
     OpInfo("np.column_stack", _samples(_s([A(3), A(3, 2)]), _s([A(3), A(3)], name="vectors")), gpu=True),
     OpInfo("np.row_stack", _samples(_s([A(3), A(2, 3)])), gpu=False),
     OpInfo("np.dstack", _samples(_s([A(2, 3), A(2, 3, 2)]), _s([A(3), A(3)], name="vectors")), gpu=True),
@@ -119,4 +145,9 @@ OPS = [
     OpInfo("np.delete", _samples(_s(A(3, 4), [0, 2], 1), _s(A(5), 1, name="vector"),
                                  _s(A(3, 4), slice(0, 2), axis=0, name="slice"), _s(A(3, 4), [1, 5, 7], name="flat"))),
     OpInfo("np.array", _array_of_scalars, gpu=False),
+    OpInfo("np.compress", _selections("compress"), gpu=True),
+    OpInfo("np.extract", _selections("extract"), gpu=True),
+    OpInfo("np.choose", _selections("choose"), gpu=True),
+    OpInfo("np.resize", _samples(_s(A(2, 3), (4, 4)), _s(A(5), (2, 2), name="shrink"), _s(A(3), 7, name="int_shape"),
+                                 _s(A(2, 2), new_shape=(3, 3), name="keyword"))),
 ]

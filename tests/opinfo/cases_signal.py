@@ -95,6 +95,10 @@ OPS = [
     OpInfo("np.pad", _pad, gpu=True),
     OpInfo("np.diff", _diff, gpu=True),
     OpInfo("np.gradient", _gradient, gpu=True),
+    OpInfo("np.ediff1d", lambda rng, dtype: [
+        Sample((_n(rng, dtype, 5),)), Sample((_n(rng, dtype, 2, 3),), name="flattened"),
+        Sample((_n(rng, dtype, 4),), {"to_end": _n(rng, dtype, 2), "to_begin": 1.5}, name="ends"),
+        Sample((_n(rng, dtype, 4), _n(rng, dtype, 3), _n(rng, dtype, 1, 2)), name="positional_ends")]),
     OpInfo("np.select", _select, gpu=True),
     OpInfo("np.interp", _interp, gpu=True),
     OpInfo("np.convolve", _convolutions("full"), gpu=True),
