@@ -28,6 +28,7 @@ import types
 import numpy as np
 
 from ..errors import GradientInputError, UnsupportedError
+from . import binding
 from . import numpy_rules as _numpy_rules
 from .convert import float_conversion_culprit
 from . import indexing  # noqa: F401  (registers the rule of operator.getitem)
@@ -173,11 +174,57 @@ def _has_vjp(vjps, i):
     return i < len(vjps) and vjps[i] is not None
 
 
+def _argument_name(rule, argnum):
+    """``argument 2 (a_min)`` or ``a_min=``: a call argument as the user knows it."""
+    if argnum.__class__ is str:
+        return f"the keyword argument {argnum}="
+    plan = binding.plan_of(rule)
+    names = plan.fun_positional or [(n, None) for n in plan.positional]
+    name = f" ({names[argnum][0]})" if argnum < len(names) else ""
+    return f"argument {argnum + 1}{name}"
+
+
+def _no_vjp(rule, argnum):
+    """A traced value reached an argument that the rule has no derivative for."""
+    return NoRuleError(
+        f"knetc: {rule.name} was called with a traced (differentiated) value as "
+        f"{_argument_name(rule, argnum)}, but its derivative rule has no VJP for that argument"
+        f"{binding.where_text()}; the gradient would silently be zero. Give it one with "
+        f"knetc.defvjp, or pass a constant there", construct=rule.name)
+
+
+def _unmodelled(rule, vals, kwargs):
+    """Refuse a call passing an argument the rule's VJPs do not model (see binding)."""
+    found = binding.unmodelled(rule, vals, kwargs)
+    if found is not None:
+        what, why = found
+        raise NoRuleError(
+            f"knetc: {rule.name} with {what} cannot be differentiated: {why}"
+            f"{binding.where_text()}", construct=rule.name)
+
+
+def _keyword_parent(rule, k):
+    """The VJP key for a traced keyword argument: its keyword VJP, or the position it binds to."""
+    if rule.kwvjps.get(k) is not None:
+        return k
+    plan = binding.plan_of(rule)
+    if k in plan.positional:
+        i = plan.positional.index(k)
+        if i in rule.zero_args:
+            return None
+        if _has_vjp(rule.vjps, i):
+            return i
+    raise _no_vjp(rule, k)
+
+
 def record(fun, rule, args, kwargs=None):
     """Record ``fun(*args, **kwargs)`` with ``rule``; boxes may sit inside containers.
 
-    An argument whose VJP the rule leaves out (None) does not carry a
-    gradient: its boxes are unboxed and treated as constants.
+    A traced value at an argument the rule has no VJP for is an error, unless
+    the rule declares that argument's derivative zero (``ZERO_DERIVATIVE``);
+    so is an optional argument the rule does not model (see
+    :mod:`knetc.runtime.binding`). A differentiated argument passed by
+    keyword is moved to its position first.
     """
     top = None
     for a in args:
@@ -187,28 +234,40 @@ def record(fun, rule, args, kwargs=None):
             top = _top_in(a, top)
     if top is None:
         return fun(*args, **(kwargs or {}))
+    if kwargs:
+        args, kwargs = binding.canonical(rule, args, kwargs)
     vals = list(args)
     parents = []
     vjps = rule.vjps
+    zero = rule.zero_args
     for i, a in enumerate(args):
         cls = a.__class__
         if cls is Box:
             if a._trace is top:
                 vals[i] = a._value
-                if _has_vjp(vjps, i):
+                if i in zero:
+                    pass
+                elif _has_vjp(vjps, i):
                     parents.append((i, a._idx))
+                else:
+                    raise _no_vjp(rule, i)
         elif cls is list or cls is tuple or cls is dict:
             subs = []
             vals[i] = _unbox_in(a, top, (), subs)
-            if subs and _has_vjp(vjps, i):
-                parents.append((i, tuple(subs)))
+            if subs and i not in zero:
+                if _has_vjp(vjps, i):
+                    parents.append((i, tuple(subs)))
+                else:
+                    raise _no_vjp(rule, i)
     if kwargs:
         ukw = {}
         for k, a in kwargs.items():
             subs = []
             ukw[k] = _unbox_in(a, top, (), subs)
-            if subs and rule.kwvjps.get(k) is not None:
-                parents.append((k, subs[0][1] if a.__class__ is Box else tuple(subs)))
+            if subs:
+                key = _keyword_parent(rule, k)
+                if key is not None:
+                    parents.append((key, subs[0][1] if a.__class__ is Box else tuple(subs)))
         kwargs = ukw
         ans = fun(*vals, **kwargs)
     else:
@@ -216,6 +275,7 @@ def record(fun, rule, args, kwargs=None):
         ans = fun(*vals)
     if not parents:
         return ans
+    _unmodelled(rule, vals, kwargs)
     return _new_node(top, rule, ans, vals, kwargs, parents)
 
 
@@ -233,11 +293,17 @@ def apply(fun, rule, args, kwargs=None):
     for i, a in enumerate(args):
         if a.__class__ is Box and a._trace is top:
             vals[i] = a._value
+            if i in rule.zero_args:
+                continue
             if _has_vjp(vjps, i):
                 parents.append((i, a._idx))
+            else:
+                raise _no_vjp(rule, i)
     ans = fun(*vals, **kwargs) if kwargs else fun(*vals)
     if not parents:
         return ans
+    if kwargs:
+        _unmodelled(rule, vals, kwargs)
     return _new_node(top, rule, ans, vals, kwargs or None, parents)
 
 
@@ -262,14 +328,15 @@ def _binop(ufunc, op, x, y):
             if len(vjps) >= 2 and vjps[0] is not None and vjps[1] is not None:
                 parents = ((0, x._idx), (1, y._idx))
             else:
-                parents = tuple((i, b._idx) for i, b in ((0, x), (1, y)) if _has_vjp(vjps, i))
+                parents = tuple((i, b._idx) for i, b in ((0, x), (1, y)) if _has_vjp(vjps, i)
+                                or _no_vjp_unless_zero(rule, i))
         else:
             yv = y
-            parents = ((0, x._idx),) if vjps and vjps[0] is not None else ()
+            parents = ((0, x._idx),) if vjps and vjps[0] is not None else _none_unless_zero(rule, 0)
     else:
         xv = x
         yv = y._value
-        parents = ((1, y._idx),) if _has_vjp(vjps, 1) else ()
+        parents = ((1, y._idx),) if _has_vjp(vjps, 1) else _none_unless_zero(rule, 1)
     ans = op(xv, yv)
     if not parents:
         return ans
@@ -280,6 +347,18 @@ def _binop(ufunc, op, x, y):
     nodes = top.nodes
     nodes.append((rule, ans, (xv, yv), None, parents))
     return Box(ans, top, len(nodes) - 1)
+
+
+def _none_unless_zero(rule, i):
+    """No parents, when argument ``i``'s derivative is declared zero; else the no-VJP error."""
+    if i in rule.zero_args:
+        return ()
+    raise _no_vjp(rule, i)
+
+
+def _no_vjp_unless_zero(rule, i):
+    _none_unless_zero(rule, i)
+    return False
 
 
 def _freeze(top, v):
@@ -298,6 +377,7 @@ def _unop(ufunc, op, x):
     xv = x._value
     ans = op(xv)
     if not rule.vjps or rule.vjps[0] is None:
+        _none_unless_zero(rule, 0)
         return ans
     top = x._trace
     nodes = top.nodes

@@ -181,6 +181,45 @@ class TracedFloat(float, metaclass=_FloatType):
 TracedFloat.__name__ = TracedFloat.__qualname__ = "float"
 
 
+# --- NumPy functions that do not dispatch on a traced argument ----------------------------
+# np.full(3, x0) and np.arange(x0, x1) never reach Box.__array_function__ (they dispatch on
+# nothing, or only on their first argument), nor do np.r_[...] and np.c_[...]. While a trace
+# is active the numpy module's own attributes are these shims, which record the rule.
+
+def _dispatching(original):
+    def shim(*args, **kwargs):
+        if has_box(args) or (kwargs and has_box(kwargs)):
+            return call(original, args, kwargs)
+        return original(*args, **kwargs)
+    functools.update_wrapper(shim, original, assigned=("__name__", "__qualname__", "__doc__"))
+    shim.__module__ = "numpy"
+    return shim
+
+
+class _TracedConcatenator:
+    """Stands for ``np.r_`` / ``np.c_`` while tracing: indexing with traced items is recorded."""
+
+    def __init__(self, original):
+        self._original = original
+
+    def __getitem__(self, key):
+        if has_box(key):
+            from .numpy_rules import axis_concatenate
+            return call(axis_concatenate, (self._original, key))
+        return self._original[key]
+
+    def __len__(self):
+        return len(self._original)
+
+    def __getattr__(self, name):
+        return getattr(self._original, name)
+
+
+NUMPY_NAMESPACE = vars(np)
+_NUMPY_SHIMS = {name: _dispatching(getattr(np, name)) for name in ("full", "full_like", "arange")}
+_NUMPY_SHIMS.update({name: _TracedConcatenator(getattr(np, name)) for name in ("r_", "c_")})
+
+
 # --- installing -----------------------------------------------------------------------
 
 MATH_NAMESPACE = vars(math)
@@ -210,6 +249,8 @@ def _changes(namespace):
     function's globals the names bound to ``math`` functions, and ``float``."""
     if namespace is MATH_NAMESPACE:
         return [(name, _ORIGINAL[name], shim) for name, shim in _SHIMS.items()]
+    if namespace is NUMPY_NAMESPACE:
+        return [(name, getattr(np, name), shim) for name, shim in _NUMPY_SHIMS.items()]
     changes = []
     for key in _math_names_in(namespace):
         value = namespace.get(key)

@@ -74,6 +74,7 @@ def _enter(fun):
         if _ACTIVE[0] == 1:
             _rules._TAPE_HOOK[0] = primitive_hook
             shims.patch(shims.MATH_NAMESPACE)
+            shims.patch(shims.NUMPY_NAMESPACE)
     space = _namespace_of(fun)
     if space is not None:
         shims.patch(space)
@@ -88,6 +89,7 @@ def _exit(space):
         if _ACTIVE[0] == 0:
             _rules._TAPE_HOOK[0] = None
             shims.unpatch(shims.MATH_NAMESPACE)
+            shims.unpatch(shims.NUMPY_NAMESPACE)
 
 
 def _device_scope(space, args, kwargs):
