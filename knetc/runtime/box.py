@@ -459,14 +459,19 @@ class _BoundMethod:
 
 # --- the box --------------------------------------------------------------------
 
+NOT_AN_NDARRAY = ("on the tape a differentiated value is a knetc Box, not an np.ndarray "
+                  "(isinstance(x, np.ndarray) is False for it; test np.ndim(x) or hasattr(x, 'shape') "
+                  "instead)")
+
+
 def _lost(what, into="a plain number"):
     return GradientInputError(
         f"knetc: {what} converted a traced (differentiated) value into {into}, which "
-        f"would silently drop its gradient. The tape records math functions called as "
-        f"math.exp(x) or np.exp(x), and float(x) in the module of the differentiated function; "
-        f"elsewhere pass the value on unconverted (comparisons such as x > 0 work on traced "
-        f"values), and build arrays with np.stack/np.concatenate/np.where instead of assigning "
-        f"into them")
+        f"would silently drop its gradient{binding.where_text()}. The tape records math functions "
+        f"called as math.exp(x) or np.exp(x), and float(x) in the module of the differentiated "
+        f"function; elsewhere pass the value on unconverted (comparisons such as x > 0 work on "
+        f"traced values), and build arrays with np.stack/np.concatenate/np.where instead of "
+        f"assigning into them; note that {NOT_AN_NDARRAY}")
 
 
 class Box:
@@ -563,7 +568,8 @@ class Box:
     def __setitem__(self, key, value):
         raise GradientInputError(
             "knetc: in-place assignment into a traced (differentiated) array is not "
-            "differentiable; build a new array instead (np.where, np.concatenate, np.stack)")
+            f"differentiable on the tape{binding.where_text()}; build a new array instead "
+            "(np.where, np.concatenate, np.stack)")
 
     # NumPy protocols
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -611,4 +617,4 @@ class Box:
         raise AttributeError(
             f"knetc: traced values have no attribute or method {name!r} (the ndarray methods the "
             f"tape supports are listed in knetc.runtime.numpy_rules.METHODS; call the NumPy "
-            f"function instead, e.g. np.{name}(x))")
+            f"function instead, e.g. np.{name}(x)); {NOT_AN_NDARRAY}")

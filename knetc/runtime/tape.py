@@ -101,8 +101,25 @@ def _device_scope(space, args, kwargs):
     return contextlib.nullcontext()
 
 
+def _keyword_only(fun, args, kwargs):
+    """Values of keyword-only parameters passed in order after the positional ones
+    (as ``grad`` binds a call) go back to their names."""
+    code = getattr(fun, "__code__", None)
+    if (code is None or not code.co_kwonlyargcount or code.co_flags & inspect.CO_VARARGS
+            or len(args) <= code.co_argcount or isinstance(fun, types.MethodType)):
+        return args, kwargs
+    names = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
+    extra = args[code.co_argcount:]
+    if len(extra) > len(names):
+        return args, kwargs
+    kwargs = dict(kwargs or {})
+    kwargs.update(zip(names, extra))
+    return args[:code.co_argcount], kwargs
+
+
 def _run(fun, args, kwargs, trace=None):
     space = _enter(fun)
+    args, kwargs = _keyword_only(fun, args, kwargs)
     try:
         with _device_scope(space, args, kwargs):
             return fun(*args, **kwargs)
@@ -155,6 +172,116 @@ def _box_tree(x, trace):
     nodes = trace.nodes
     nodes.append(None)
     return Box(x, trace, len(nodes) - 1)
+
+
+class _Snapshot:
+    """A boxed container as it was handed to the function: the object and its items then."""
+
+    __slots__ = ("obj", "items")
+
+    def __init__(self, obj, items):
+        self.obj = obj
+        self.items = items
+
+
+def _snapshot(boxed):
+    """The containers of a boxed argument before the call (the boxes themselves are shared).
+
+    The gradient is gathered from this, not from the containers the function
+    may have written into (``w[0] = 2 * w[0]`` must not make the adjoint of
+    the new value the gradient of the old one).
+    """
+    cls = boxed.__class__
+    if cls is dict:
+        return _Snapshot(boxed, {k: _snapshot(v) for k, v in boxed.items()})
+    if cls is list or isinstance(boxed, tuple):
+        return _Snapshot(boxed, [_snapshot(v) for v in boxed])
+    return boxed
+
+
+def _as_tree(snap):
+    """The snapshot as plain lists and dicts of the input boxes (for gathering)."""
+    if snap.__class__ is not _Snapshot:
+        return snap
+    items = snap.items
+    if items.__class__ is dict:
+        return {k: _as_tree(v) for k, v in items.items()}
+    return [_as_tree(v) for v in items]
+
+
+def _same(value, snap):
+    return value is (snap.obj if snap.__class__ is _Snapshot else snap)
+
+
+def _write_back(original, boxed, snap, trace):
+    """Give the caller's containers the writes the function made into their boxed copies.
+
+    A gradient call has the side effects of one call of the function, as in
+    compiled code: ``w[0] = 2 * w[0]`` or ``hs.append(h)`` on a differentiated
+    list leaves the plain values in the caller's list.
+    """
+    if snap.__class__ is not _Snapshot:
+        return
+    items = snap.items
+    if isinstance(original, list) and boxed.__class__ is list:
+        kept = [i < len(items) and _same(b, items[i]) for i, b in enumerate(boxed)]
+        if len(boxed) != len(items) or not all(kept):
+            new = [original[i] if keep else _unbox_tree(b, trace) for i, (b, keep) in enumerate(zip(boxed, kept))]
+            original[:] = new
+        for i, keep in enumerate(kept):
+            if keep:
+                _write_back(original[i], boxed[i], items[i], trace)
+    elif isinstance(original, dict) and boxed.__class__ is dict:
+        for k in [k for k in original if k not in boxed]:
+            del original[k]
+        for k, b in boxed.items():
+            if k in items and _same(b, items[k]) and k in original:
+                _write_back(original[k], b, items[k], trace)
+            else:
+                original[k] = _unbox_tree(b, trace)
+    elif isinstance(original, tuple) and isinstance(boxed, tuple):
+        for o, b, sn in zip(original, boxed, items):
+            _write_back(o, b, sn, trace)
+
+
+def _scrub(x, trace, seen):
+    """Replace, in place, the boxes of ``trace`` that the function stored in the
+    caller's lists and dicts (``s[0] = lstm(...)`` on a state list) by their values."""
+    if id(x) in seen:
+        return
+    cls = x.__class__
+    if isinstance(x, list):
+        seen.add(id(x))
+        for i, v in enumerate(x):
+            if v.__class__ is Box:
+                if v._trace is trace:
+                    x[i] = _unbox_tree(v, trace)
+            else:
+                _scrub(v, trace, seen)
+    elif isinstance(x, dict):
+        seen.add(id(x))
+        for k, v in x.items():
+            if v.__class__ is Box:
+                if v._trace is trace:
+                    x[k] = _unbox_tree(v, trace)
+            else:
+                _scrub(v, trace, seen)
+    elif cls is tuple or isinstance(x, tuple):
+        seen.add(id(x))
+        for v in x:
+            _scrub(v, trace, seen)
+
+
+def _restore_callers(args, kwargs, argnums, boxed, snaps, trace):
+    """After the run: the caller's containers hold plain values, never boxes of ``trace``."""
+    seen = set()
+    for i in argnums:
+        _write_back(args[i], boxed[i], snaps[i], trace)
+    for i, a in enumerate(args):
+        if i not in argnums:
+            _scrub(a, trace, seen)
+    for a in (kwargs or {}).values():
+        _scrub(a, trace, seen)
 
 
 def _unbox_tree(x, trace):
@@ -405,14 +532,26 @@ def _seed(value):
 
 
 def _record(fun, args, kwargs, argnums):
-    """Check and box the differentiated arguments, then run ``fun`` on a new trace."""
+    """Check and box the differentiated arguments, then run ``fun`` on a new trace.
+
+    Returns the trace, the input boxes of each differentiated argument (as
+    plain lists and dicts, the structure they had before the call) and the
+    result; afterwards the caller's containers hold plain values.
+    """
     for i in argnums:
         _check(fun, args, i)
     trace = Trace()
     boxed = list(args)
+    snaps = {}
     for i in argnums:
         boxed[i] = _box_tree(args[i], trace)
-    return trace, boxed, _run(fun, boxed, kwargs, trace)
+        snaps[i] = _snapshot(boxed[i])
+    out = _run(fun, boxed, kwargs, trace)
+    _restore_callers(args, kwargs, argnums, boxed, snaps, trace)
+    inputs = list(args)
+    for i in argnums:
+        inputs[i] = _as_tree(snaps[i])
+    return trace, inputs, out
 
 
 # --- public API ----------------------------------------------------------------------------
