@@ -304,6 +304,8 @@ def apply(fun, rule, args, kwargs=None):
         return ans
     if kwargs:
         _unmodelled(rule, vals, kwargs)
+        if binding.plan_of(rule).ufunc_nin is not None:
+            kwargs = None        # only defaults and order= passed: nothing the VJPs take
     return _new_node(top, rule, ans, vals, kwargs or None, parents)
 
 
@@ -576,7 +578,7 @@ class Box:
         if kwargs.get("out") is not None:
             raise GradientInputError(
                 f"knetc: numpy.{ufunc.__name__}(..., out=...) writes in place into an array, "
-                f"which is not differentiable; use the returned value instead")
+                f"which is not differentiable{binding.where_text()}; use the returned value instead")
         if method == "__call__":
             rule = rule_for(ufunc)
             if rule is not None:

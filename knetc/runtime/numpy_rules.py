@@ -29,7 +29,7 @@ from .rules import ZERO_DERIVATIVE, defnondiff, defvjp, defvjp_gpu, primitive, u
 
 # The optional arguments each rule models (see knetc.runtime.binding); any other
 # optional argument a call passes is refused in both modes.
-_ELEMENTWISE = ("dtype",)      # ufuncs: a float dtype= changes nothing in the derivative
+_ELEMENTWISE = ()      # ufuncs model no option: out=, where=, dtype=, casting= are refused
 
 
 # --- helpers used inside VJPs --------------------------------------------------

@@ -272,8 +272,9 @@ def _scrub(x, trace, seen):
             _scrub(v, trace, seen)
 
 
-def _restore_callers(args, kwargs, argnums, boxed, snaps, trace):
-    """After the run: the caller's containers hold plain values, never boxes of ``trace``."""
+def _restore_callers(fun, args, kwargs, argnums, boxed, snaps, trace):
+    """After the run: the caller's containers (the arguments', and those the
+    function's closure holds) contain plain values, never boxes of ``trace``."""
     seen = set()
     for i in argnums:
         _write_back(args[i], boxed[i], snaps[i], trace)
@@ -282,6 +283,22 @@ def _restore_callers(args, kwargs, argnums, boxed, snaps, trace):
             _scrub(a, trace, seen)
     for a in (kwargs or {}).values():
         _scrub(a, trace, seen)
+    _scrub_closure(fun, trace, seen, 3)
+
+
+def _scrub_closure(fun, trace, seen, depth):
+    """Scrub the lists and dicts in ``fun``'s closure, and in the closures of the
+    functions it closes over (``hvp`` wraps the user's function in one)."""
+    for cell in getattr(fun, "__closure__", None) or ():
+        try:
+            contents = cell.cell_contents
+        except ValueError:         # an empty cell
+            continue
+        if isinstance(contents, (list, dict)):
+            _scrub(contents, trace, seen)
+        elif depth > 1 and isinstance(contents, types.FunctionType) and id(contents) not in seen:
+            seen.add(id(contents))
+            _scrub_closure(contents, trace, seen, depth - 1)
 
 
 def _unbox_tree(x, trace):
@@ -534,24 +551,41 @@ def _seed(value):
 def _record(fun, args, kwargs, argnums):
     """Check and box the differentiated arguments, then run ``fun`` on a new trace.
 
-    Returns the trace, the input boxes of each differentiated argument (as
-    plain lists and dicts, the structure they had before the call) and the
-    result; afterwards the caller's containers hold plain values.
+    Returns the trace, the input boxes of each differentiated argument and a
+    copy of its containers (both with the structure it had before the call),
+    and the result; afterwards the caller's containers hold plain values.
     """
     for i in argnums:
         _check(fun, args, i)
     trace = Trace()
     boxed = list(args)
     snaps = {}
+    likes = list(args)
     for i in argnums:
         boxed[i] = _box_tree(args[i], trace)
         snaps[i] = _snapshot(boxed[i])
+        likes[i] = _containers_copy(args[i])
     out = _run(fun, boxed, kwargs, trace)
-    _restore_callers(args, kwargs, argnums, boxed, snaps, trace)
+    _restore_callers(fun, args, kwargs, argnums, boxed, snaps, trace)
     inputs = list(args)
     for i in argnums:
         inputs[i] = _as_tree(snaps[i])
-    return trace, inputs, out
+    return trace, inputs, likes, out
+
+
+def _containers_copy(x):
+    """``x`` with its lists, tuples and dicts copied (the leaves shared)."""
+    cls = x.__class__
+    if cls is list:
+        return [_containers_copy(v) for v in x]
+    if cls is dict:
+        return {k: _containers_copy(v) for k, v in x.items()}
+    if isinstance(x, tuple):
+        items = [_containers_copy(v) for v in x]
+        return cls(*items) if hasattr(cls, "_fields") else cls(items)
+    if isinstance(x, (list, dict)):
+        return _containers_copy(list(x) if isinstance(x, list) else dict(x))
+    return x
 
 
 # --- public API ----------------------------------------------------------------------------
@@ -573,13 +607,13 @@ def value_and_grad(fun, args, kwargs=None, wrt=0):
     if kwargs is None:
         kwargs = {}
     argnums, multi = _argnums(wrt, len(args))
-    trace, boxed, out = _record(fun, args, kwargs, argnums)
+    trace, boxed, likes, out = _record(fun, args, kwargs, argnums)
     ours = out.__class__ is Box and out._trace is trace
     value = out._value if ours else out
     seed = _seed(value)
     adj = backward(trace, ((out._idx, seed),)) if ours else None
     seen = set()
-    grads = tuple(_grad_of(boxed[i], args[i], trace, adj, seen) for i in argnums)
+    grads = tuple(_grad_of(boxed[i], likes[i], trace, adj, seen) for i in argnums)
     return value, (grads if multi else grads[0])
 
 
@@ -600,7 +634,7 @@ def make_vjp(fun, active_argnums):
 
     def vjp_call(*args, **kwargs):
         active, _ = _argnums(active_argnums, len(args))
-        trace, boxed, out = _record(fun, args, kwargs, active)
+        trace, boxed, likes, out = _record(fun, args, kwargs, active)
         ans = _unbox_tree(out, trace)
 
         def pullback(g):
@@ -608,7 +642,7 @@ def make_vjp(fun, active_argnums):
             _seeds(out, g, trace, seeds)
             adj = backward(trace, seeds) if seeds else None
             seen = {id(seed) for _, seed in seeds}  # never hand the caller's g back
-            return tuple(_grad_of(boxed[i], args[i], trace, adj, seen) if i in active else None
+            return tuple(_grad_of(boxed[i], likes[i], trace, adj, seen) if i in active else None
                          for i in range(len(args)))
 
         return ans, pullback

@@ -382,6 +382,8 @@ class Lowerer:
         if found is not None:
             what, why = found
             self.fail(f"{rule.name} with {what}", node, why)
+        if binding.plan_of(rule).ufunc_nin is not None:
+            kw = {}            # only defaults (and order=) got here: nothing a ufunc's VJP takes
         return list(moved), list(kw.items())
 
     def _value_of(self, atom):
