@@ -277,6 +277,7 @@ def test_unmodelled_options_are_refused_by_the_compiler(f, option):
         knet.grad(f, mode="source")(X)
 
 
+@pytest.mark.filterwarnings("ignore:'where' used without 'out'")
 @pytest.mark.parametrize("f, option", REFUSED, ids=[f.__name__ for f, _ in REFUSED])
 @pytest.mark.parametrize("mode", ["tape", "auto"])
 def test_unmodelled_options_are_refused_on_the_tape(f, option, mode):
