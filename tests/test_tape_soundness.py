@@ -328,20 +328,51 @@ def test_math_log_base_both_arguments(mode):
     assert_close(got, numeric_grad(math_log_base, (2.5, 3.0), (0, 1)))
 
 
-# --- isinstance and the errors it causes ---------------------------------------------------------
+# --- isinstance: a branch on it takes the plain call's path ------------------------------------
+def isinstance_branch(x):
+    if isinstance(x, np.ndarray):
+        return np.sum(x ** 3)
+    return np.sum(x)
+
+
+def isinstance_intermediate(x):
+    h = np.tanh(x) * 2
+    return np.sum(h * h) if isinstance(h, np.ndarray) else 0.0
+
+
+def isinstance_float_branch(w):
+    a, b = w
+    return a * b * 3 if isinstance(a, float) else a + b
+
+
+def isinstance_in_a_helper(x):
+    def scale(v):
+        return v * 2 if isinstance(v, (np.ndarray, np.generic)) else v
+    return np.sum(scale(x) * x)
+
+
 def calls_tolist(x):
     return sum(x.tolist())
 
 
-def test_traced_values_are_not_ndarrays_and_the_error_says_so():
+@pytest.mark.parametrize("mode", ["auto", "tape"])
+@pytest.mark.parametrize("f, arg", [(isinstance_branch, np.array([0.3, -0.7, 1.2])),
+                                    (isinstance_intermediate, np.array([0.3, -0.7, 1.2])),
+                                    (isinstance_float_branch, [0.7, -1.3]),
+                                    (isinstance_in_a_helper, np.array([0.3, -0.7, 1.2]))])
+def test_isinstance_branches_follow_the_plain_call(f, arg, mode):
+    assert_close(grad_in(f, mode, arg), numeric_grad(f, (arg,)))
+
+
+def test_type_is_still_box_and_errors_say_so():
     seen = []
 
     def f(x):
-        seen.append(isinstance(x, np.ndarray))
+        seen.append((isinstance(x, np.ndarray), type(x).__name__))
         return np.sum(x * x)
     knet.grad(f, mode="tape")(np.ones(3))
-    assert seen == [False]          # documented in the README
-    with pytest.raises(AttributeError, match=r"isinstance\(x, np.ndarray\) is False"):
+    assert seen == [(True, "Box")]          # documented in the README
+    with pytest.raises(AttributeError, match=r"type\(x\) is Box"):
         knet.grad(calls_tolist, mode="tape")(np.ones(3))
 
 

@@ -269,13 +269,17 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NUMPY = os.path.dirname(os.path.abspath(np.__file__))
 
 
+def is_internal_file(fname):
+    """True for knetc's own files, NumPy's and knetc's generated code."""
+    return fname.startswith((_PACKAGE + os.sep, _NUMPY + os.sep, "<knetc"))
+
+
 def user_line(depth=1):
     """``file:line`` of the innermost frame outside knetc and NumPy, or None."""
     frame = sys._getframe(depth)
     while frame is not None:
-        fname = frame.f_code.co_filename
-        if not fname.startswith((_PACKAGE + os.sep, _NUMPY + os.sep)) and not fname.startswith("<knetc"):
-            return f"{fname}:{frame.f_lineno}"
+        if not is_internal_file(frame.f_code.co_filename):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
         frame = frame.f_back
     return None
 

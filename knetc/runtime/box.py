@@ -82,22 +82,22 @@ def _no_rule(fun, what=None):
     where = what or name_of(fun)
     return NoRuleError(
         f"knetc: no derivative rule for {where}, which was called with a traced (differentiated) "
-        f"value; register one with knetc.defvjp({where.rsplit('.', 1)[-1]}, ...) (or declare it "
-        f"non-differentiable), or use functions that have one", construct=where)
+        f"value{binding.where_text()}; register one with knetc.defvjp({where.rsplit('.', 1)[-1]}, ...) "
+        f"(or declare it non-differentiable), or use functions that have one", construct=where)
 
 
 # --- unboxing -----------------------------------------------------------------
 
 def deep_value(x):
     """The plain value under all levels of boxing."""
-    while x.__class__ is Box:
+    while type(x) is Box:
         x = x._value
     return x
 
 
 def deep_unbox(x):
     """``x`` with every box, at any depth of lists, tuples and dicts, replaced by its plain value."""
-    cls = x.__class__
+    cls = type(x)
     if cls is Box:
         return deep_value(x)
     if cls is list:
@@ -111,7 +111,7 @@ def deep_unbox(x):
 
 def _top_in(x, top):
     """The highest trace among ``top`` and the boxes inside ``x``."""
-    cls = x.__class__
+    cls = type(x)
     if cls is Box:
         t = x._trace
         return t if top is None or t.level > top.level else top
@@ -126,7 +126,7 @@ def _top_in(x, top):
 
 def _unbox_in(x, top, path, subs):
     """``x`` with the boxes of ``top`` replaced by their values; records (path, index) in ``subs``."""
-    cls = x.__class__
+    cls = type(x)
     if cls is Box:
         if x._trace is top:
             subs.append((path, x._idx))
@@ -142,7 +142,7 @@ def _unbox_in(x, top, path, subs):
 
 def has_box(x):
     """True if a box sits anywhere inside ``x`` (lists, tuples, dicts)."""
-    cls = x.__class__
+    cls = type(x)
     if cls is Box:
         return True
     if cls is list or cls is tuple:
@@ -176,7 +176,7 @@ def _has_vjp(vjps, i):
 
 def _argument_name(rule, argnum):
     """``argument 2 (a_min)`` or ``a_min=``: a call argument as the user knows it."""
-    if argnum.__class__ is str:
+    if type(argnum) is str:
         return f"the keyword argument {argnum}="
     plan = binding.plan_of(rule)
     names = plan.fun_positional or [(n, None) for n in plan.positional]
@@ -241,7 +241,7 @@ def record(fun, rule, args, kwargs=None):
     vjps = rule.vjps
     zero = rule.zero_args
     for i, a in enumerate(args):
-        cls = a.__class__
+        cls = type(a)
         if cls is Box:
             if a._trace is top:
                 vals[i] = a._value
@@ -267,7 +267,7 @@ def record(fun, rule, args, kwargs=None):
             if subs:
                 key = _keyword_parent(rule, k)
                 if key is not None:
-                    parents.append((key, subs[0][1] if a.__class__ is Box else tuple(subs)))
+                    parents.append((key, subs[0][1] if type(a) is Box else tuple(subs)))
         kwargs = ukw
         ans = fun(*vals, **kwargs)
     else:
@@ -283,7 +283,7 @@ def apply(fun, rule, args, kwargs=None):
     """Record ``fun(*args)`` where boxes can only be direct positional arguments (ufuncs)."""
     top = None
     for a in args:
-        if a.__class__ is Box:
+        if type(a) is Box:
             t = a._trace
             if top is None or t.level > top.level:
                 top = t
@@ -291,7 +291,7 @@ def apply(fun, rule, args, kwargs=None):
     parents = []
     vjps = rule.vjps
     for i, a in enumerate(args):
-        if a.__class__ is Box and a._trace is top:
+        if type(a) is Box and a._trace is top:
             vals[i] = a._value
             if i in rule.zero_args:
                 continue
@@ -311,8 +311,8 @@ def apply(fun, rule, args, kwargs=None):
 
 def _binop(ufunc, op, x, y):
     """Record the operator ``op`` (computed as written) with the rule of ``ufunc``."""
-    tx = x._trace if x.__class__ is Box else None
-    ty = y._trace if y.__class__ is Box else None
+    tx = x._trace if type(x) is Box else None
+    ty = y._trace if type(y) is Box else None
     if tx is None or (ty is not None and ty.level > tx.level):
         top = ty
     else:
@@ -365,7 +365,7 @@ def _no_vjp_unless_zero(rule, i):
 
 def _freeze(top, v):
     """Make an untraced array a node keeps read-only until the function returns."""
-    if v.__class__ is _ndarray and v.flags.writeable:
+    if type(v) is _ndarray and v.flags.writeable:
         v.flags.writeable = False
         top.frozen.append(v)
 
@@ -406,7 +406,7 @@ def _new_node(top, rule, ans, vals, kwargs, parents):
     nodes = top.nodes
     nodes.append((rule, ans, vals, kwargs, tuple(parents)))
     idx = len(nodes) - 1
-    cls = ans.__class__
+    cls = type(ans)
     if cls is tuple or cls is list:  # several results: one box per element
         items = []
         for k, v in enumerate(ans):
@@ -426,8 +426,8 @@ def primitive_hook(prim, args, kwargs):
             return prim.fun(*deep_unbox(args), **deep_unbox(kwargs))
         raise NoRuleError(
             f"knetc: primitive {name_of(prim)} was called with a traced (differentiated) value "
-            f"but has no VJP; give it one with knetc.defvjp or @{getattr(prim, '__name__', 'f')}.defvjp",
-            construct=name_of(prim))
+            f"but has no VJP{binding.where_text()}; give it one with knetc.defvjp or "
+            f"@{getattr(prim, '__name__', 'f')}.defvjp", construct=name_of(prim))
     return record(prim, rule, args, kwargs)
 
 
@@ -462,8 +462,8 @@ class _BoundMethod:
 # --- the box --------------------------------------------------------------------
 
 NOT_AN_NDARRAY = ("on the tape a differentiated value is a knetc Box, not an np.ndarray "
-                  "(isinstance(x, np.ndarray) is False for it; test np.ndim(x) or hasattr(x, 'shape') "
-                  "instead)")
+                  "(isinstance(x, np.ndarray) is True in your code, but type(x) is Box and NumPy's C "
+                  "functions and ndarray methods outside knetc's tables do not accept it)")
 
 
 def _lost(what, into="a plain number"):
@@ -476,6 +476,18 @@ def _lost(what, into="a plain number"):
         f"assigning into them; note that {NOT_AN_NDARRAY}")
 
 
+_INTERNAL = {}      # code object -> True when it belongs to knetc or NumPy
+
+
+def _is_internal(code):
+    internal = _INTERNAL.get(code)
+    if internal is None:
+        if len(_INTERNAL) > 65536:
+            _INTERNAL.clear()
+        internal = _INTERNAL[code] = binding.is_internal_file(code.co_filename)
+    return internal
+
+
 class Box:
     """A value recorded on a :class:`Trace` (at position ``_idx`` of its node list)."""
 
@@ -485,6 +497,20 @@ class Box:
         self._value = value
         self._trace = trace
         self._idx = idx
+
+    @property
+    def __class__(self):
+        """What ``isinstance`` sees: the traced value's own type in the user's code.
+
+        ``isinstance(x, np.ndarray)`` (or ``float``) on a traced value is then
+        True in the function being differentiated, so a branch on it takes the
+        same path as in a plain call. knetc and NumPy themselves see ``Box``;
+        ``type(x)`` always gives ``Box`` (a ``type(x) is np.ndarray`` test cannot
+        be made to agree).
+        """
+        if _is_internal(sys._getframe(1).f_code):
+            return Box
+        return type(deep_value(self))
 
     # arithmetic: computed with the Python operator, recorded with the ufunc's rule
     def __add__(self, other): return _binop(np.add, operator.add, self, other)

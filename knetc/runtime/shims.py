@@ -57,7 +57,7 @@ _DOMAIN_ON_INF = {"log", "log2", "log10", "log1p", "atanh"}  # infinite result -
 
 def _scalar(x):
     """A box of a one-element array becomes a box of its scalar (as float() would)."""
-    if x.__class__ is Box:
+    if type(x) is Box:
         value = deep_value(x)
         if getattr(value, "ndim", 0):
             if value.size != 1:
@@ -110,7 +110,7 @@ def _twin(name, twin, args):
 def _make_shim(name, original):
     def shim(*args, **kwargs):
         for a in args:
-            if a.__class__ is Box:
+            if type(a) is Box:
                 return _traced(name, original, shim, args, kwargs)
         if name in _ITERABLE_ARGS:
             if name != "dist" and args:
@@ -158,7 +158,7 @@ class _FloatType(type):
     """Metaclass of the ``float`` shim: calls and type checks act as ``float``'s."""
 
     def __call__(cls, *args, **kwargs):
-        if args and args[0].__class__ is Box:
+        if args and type(args[0]) is Box:
             rule = rule_for(float)
             if rule is not None:
                 return record(cls, rule, args[:1])
@@ -166,6 +166,8 @@ class _FloatType(type):
         return float(*args, **kwargs)
 
     def __instancecheck__(cls, obj):
+        if type(obj) is Box:          # as in the user's code (see Box.__class__)
+            return isinstance(deep_value(obj), float)
         return isinstance(obj, float)
 
     def __subclasscheck__(cls, sub):

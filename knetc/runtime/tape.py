@@ -157,7 +157,7 @@ def _thaw(frozen):
 
 def _box_tree(x, trace):
     """``x`` with every leaf replaced by an input box of ``trace``."""
-    cls = x.__class__
+    cls = type(x)
     if cls is list:
         return [_box_tree(v, trace) for v in x]
     if cls is tuple:
@@ -191,7 +191,7 @@ def _snapshot(boxed):
     may have written into (``w[0] = 2 * w[0]`` must not make the adjoint of
     the new value the gradient of the old one).
     """
-    cls = boxed.__class__
+    cls = type(boxed)
     if cls is dict:
         return _Snapshot(boxed, {k: _snapshot(v) for k, v in boxed.items()})
     if cls is list or isinstance(boxed, tuple):
@@ -201,16 +201,16 @@ def _snapshot(boxed):
 
 def _as_tree(snap):
     """The snapshot as plain lists and dicts of the input boxes (for gathering)."""
-    if snap.__class__ is not _Snapshot:
+    if type(snap) is not _Snapshot:
         return snap
     items = snap.items
-    if items.__class__ is dict:
+    if type(items) is dict:
         return {k: _as_tree(v) for k, v in items.items()}
     return [_as_tree(v) for v in items]
 
 
 def _same(value, snap):
-    return value is (snap.obj if snap.__class__ is _Snapshot else snap)
+    return value is (snap.obj if type(snap) is _Snapshot else snap)
 
 
 def _write_back(original, boxed, snap, trace):
@@ -220,10 +220,10 @@ def _write_back(original, boxed, snap, trace):
     compiled code: ``w[0] = 2 * w[0]`` or ``hs.append(h)`` on a differentiated
     list leaves the plain values in the caller's list.
     """
-    if snap.__class__ is not _Snapshot:
+    if type(snap) is not _Snapshot:
         return
     items = snap.items
-    if isinstance(original, list) and boxed.__class__ is list:
+    if isinstance(original, list) and type(boxed) is list:
         kept = [i < len(items) and _same(b, items[i]) for i, b in enumerate(boxed)]
         if len(boxed) != len(items) or not all(kept):
             new = [original[i] if keep else _unbox_tree(b, trace) for i, (b, keep) in enumerate(zip(boxed, kept))]
@@ -231,7 +231,7 @@ def _write_back(original, boxed, snap, trace):
         for i, keep in enumerate(kept):
             if keep:
                 _write_back(original[i], boxed[i], items[i], trace)
-    elif isinstance(original, dict) and boxed.__class__ is dict:
+    elif isinstance(original, dict) and type(boxed) is dict:
         for k in [k for k in original if k not in boxed]:
             del original[k]
         for k, b in boxed.items():
@@ -249,11 +249,11 @@ def _scrub(x, trace, seen):
     caller's lists and dicts (``s[0] = lstm(...)`` on a state list) by their values."""
     if id(x) in seen:
         return
-    cls = x.__class__
+    cls = type(x)
     if isinstance(x, list):
         seen.add(id(x))
         for i, v in enumerate(x):
-            if v.__class__ is Box:
+            if type(v) is Box:
                 if v._trace is trace:
                     x[i] = _unbox_tree(v, trace)
             else:
@@ -261,7 +261,7 @@ def _scrub(x, trace, seen):
     elif isinstance(x, dict):
         seen.add(id(x))
         for k, v in x.items():
-            if v.__class__ is Box:
+            if type(v) is Box:
                 if v._trace is trace:
                     x[k] = _unbox_tree(v, trace)
             else:
@@ -303,7 +303,7 @@ def _scrub_closure(fun, trace, seen, depth):
 
 def _unbox_tree(x, trace):
     """``x`` with the boxes of ``trace`` (at any depth of containers) replaced by their values."""
-    cls = x.__class__
+    cls = type(x)
     if cls is Box:
         return x._value if x._trace is trace else x
     if cls is list:
@@ -381,21 +381,21 @@ def backward(trace, seeds):
             continue
         adj[i] = None
         rule, ans, args, kwargs, parents = node
-        if g.__class__ is ndarray and ans.__class__ is ndarray and g.dtype is not ans.dtype:
+        if type(g) is ndarray and type(ans) is ndarray and g.dtype is not ans.dtype:
             g = _same_precision(g, ans)
         if rule is _GETITEM and _slice_into(adj, owned, g, args, parents):
             continue
         vjps = rule.gpu_vjps if rule.gpu_vjps is not None and is_cupy_array(g) else rule.vjps
         for argnum, p in parents:
-            vjp = vjps[argnum] if argnum.__class__ is int else rule.kwvjps[argnum]
+            vjp = vjps[argnum] if type(argnum) is int else rule.kwvjps[argnum]
             c = vjp(g, ans, *args, **kwargs) if kwargs else vjp(g, ans, *args)
             if c is None:
                 continue
-            if p.__class__ is int:
+            if type(p) is int:
                 old = adj[p]
                 if old is None:
                     adj[p] = c
-                elif (old.__class__ is ndarray and c.__class__ is ndarray and p in owned
+                elif (type(old) is ndarray and type(c) is ndarray and p in owned
                       and old.shape == c.shape and old.dtype == c.dtype):
                     old += c
                 else:
@@ -426,7 +426,7 @@ def _slice_into(adj, owned, g, args, parents):
             or x.dtype.kind not in "fc" or not _is_basic_index(idx):
         return False
     p = parents[0][1]
-    if p.__class__ is not int:
+    if type(p) is not int:
         return False
     old = adj[p]
     if old is None:
@@ -457,16 +457,16 @@ def _accumulate(adj, owned, p, c):
     if old is None:
         adj[p] = c
         return
-    if (p in owned and old.__class__ is _ndarray and c.__class__ is _ndarray
+    if (p in owned and type(old) is _ndarray and type(c) is _ndarray
             and old.shape == c.shape and old.dtype == c.dtype):
         old += c
         return
-    if old.__class__ in (list, tuple, dict):
+    if type(old) in (list, tuple, dict):
         new = add_grad(old, c)
     else:
         new = old + c
     adj[p] = new
-    if new.__class__ is _ndarray:
+    if type(new) is _ndarray:
         owned.add(p)
 
 
@@ -482,20 +482,20 @@ class _Gather:
         self.nested = False
 
     def tree(self, boxed):
-        cls = boxed.__class__
+        cls = type(boxed)
         if cls is Box:
             if boxed._trace is not self.trace:
                 self.nested = True
                 return 0.0
-            if boxed._value.__class__ is Box:
+            if type(boxed._value) is Box:
                 self.nested = True
             g = self.adj[boxed._idx] if self.adj is not None else None
             if g is None:
                 return 0.0
-            if g.__class__ is Box:
+            if type(g) is Box:
                 self.nested = True
             elif is_array(g):
-                if id(g) in self.seen or (g.__class__ is _ndarray and not g.flags.writeable):
+                if id(g) in self.seen or (type(g) is _ndarray and not g.flags.writeable):
                     g = g.copy()
                 self.seen.add(id(g))
             return g
@@ -516,7 +516,7 @@ def _finish_nested(grad, like):
         if isinstance(like, list):
             return items
         return type(like)(*items) if hasattr(type(like), "_fields") else tuple(items)
-    if grad.__class__ is Box:
+    if type(grad) is Box:
         return grad
     return match_structure(grad, deep_value(like))
 
@@ -532,7 +532,7 @@ def _grad_of(boxed, like, trace, adj, seen):
 def _seed(value):
     """The adjoint that starts the backward pass of a scalar loss (raises otherwise)."""
     d = deep_value(value)
-    if d.__class__ is float or (isinstance(d, int) and not isinstance(d, bool)):
+    if type(d) is float or (isinstance(d, int) and not isinstance(d, bool)):
         return 1.0
     if is_array(d):
         if d.size != 1:
@@ -575,7 +575,7 @@ def _record(fun, args, kwargs, argnums):
 
 def _containers_copy(x):
     """``x`` with its lists, tuples and dicts copied (the leaves shared)."""
-    cls = x.__class__
+    cls = type(x)
     if cls is list:
         return [_containers_copy(v) for v in x]
     if cls is dict:
@@ -608,7 +608,7 @@ def value_and_grad(fun, args, kwargs=None, wrt=0):
         kwargs = {}
     argnums, multi = _argnums(wrt, len(args))
     trace, boxed, likes, out = _record(fun, args, kwargs, argnums)
-    ours = out.__class__ is Box and out._trace is trace
+    ours = type(out) is Box and out._trace is trace
     value = out._value if ours else out
     seed = _seed(value)
     adj = backward(trace, ((out._idx, seed),)) if ours else None
@@ -654,7 +654,7 @@ def make_vjp(fun, active_argnums):
 def _seeds(out, g, trace, seeds):
     if g is None:
         return
-    cls = out.__class__
+    cls = type(out)
     if cls is Box:
         if out._trace is trace and not (isinstance(g, (int, float)) and g == 0):
             seeds.append((out._idx, g))
