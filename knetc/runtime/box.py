@@ -645,4 +645,4 @@ class Box:
         raise AttributeError(
             f"knetc: traced values have no attribute or method {name!r} (the ndarray methods the "
             f"tape supports are listed in knetc.runtime.numpy_rules.METHODS; call the NumPy "
-            f"function instead, e.g. np.{name}(x)); {NOT_AN_NDARRAY}")
+            f"function instead, e.g. np.{name}(x)){binding.where_text()}; {NOT_AN_NDARRAY}")

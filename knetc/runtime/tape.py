@@ -284,6 +284,37 @@ def _restore_callers(fun, args, kwargs, argnums, boxed, snaps, trace):
     for a in (kwargs or {}).values():
         _scrub(a, trace, seen)
     _scrub_closure(fun, trace, seen, 3)
+    _scrub_globals(fun, trace, seen)
+
+
+def _scrub_globals(fun, trace, seen):
+    """Scrub the module-level lists and dicts the function's code names (``SEEN.append(v)``)."""
+    code = getattr(fun, "__code__", None)
+    space = getattr(fun, "__globals__", None)
+    if code is None or not isinstance(space, dict):
+        return
+    for name in _global_names(code):
+        value = space.get(name)
+        if type(value) is list or type(value) is dict:
+            _scrub(value, trace, seen)
+
+
+_GLOBAL_NAMES = {}
+
+
+def _global_names(code):
+    """The global names read by ``code`` and the code nested in it (cached)."""
+    names = _GLOBAL_NAMES.get(code)
+    if names is None:
+        found, stack = set(), [code]
+        while stack:
+            c = stack.pop()
+            found.update(c.co_names)
+            stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+        if len(_GLOBAL_NAMES) > 4096:
+            _GLOBAL_NAMES.clear()
+        names = _GLOBAL_NAMES[code] = tuple(sorted(found))
+    return names
 
 
 def _scrub_closure(fun, trace, seen, depth):
