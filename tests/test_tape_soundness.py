@@ -394,3 +394,90 @@ def test_keyword_only_parameters(mode):
     x = R.standard_normal(4)
     assert_close(grad_in(kwonly_no_default, mode, x, scale=1.5),
                  numeric_grad(kwonly_no_default, (x,), kwargs={"scale": 1.5}))
+
+
+# --- in-place updates on the tape: rebinding where nothing else sees the array, else an error ----
+def iadd_unshared(x):
+    h = x * 1.0
+    h += x
+    h *= 2.0
+    total = 0.0
+    for i in range(3):
+        total += np.sum(h * i)
+    return total
+
+
+def iadd_in_container_slot(x):
+    d = {"a": x * 2.0}
+    d["a"] += x
+    hs = [np.sin(x)]
+    hs[0] *= 3.0
+    return np.sum(d["a"] * hs[0])
+
+
+def scalar_iadd_of_traced(x):
+    s = np.sum(x)
+    t = s
+    t += 1.0            # a scalar: rebinding is what Python does for it too
+    return s * t
+
+
+@pytest.mark.parametrize("f", [iadd_unshared, iadd_in_container_slot, scalar_iadd_of_traced])
+def test_inplace_updates_nothing_else_sees_are_right(f):
+    x = R.standard_normal(3)
+    assert_close(grad_in(f, "tape", x), numeric_grad(f, (x,)))
+
+
+def iadd_alias(x):
+    a = x * 1.0
+    b = a
+    b += x
+    return np.sum(a * x)
+
+
+def imul_slice_view(x):
+    a = x * 1.0
+    v = a[:2]
+    v *= 3.0
+    return np.sum(a * a)
+
+
+def iadd_row_of_matrix(x):
+    m = np.outer(x, x)
+    for row in m:
+        row += 1.0
+    return np.sum(m)
+
+
+def iadd_after_view_taken(x):
+    a = x * 1.0
+    v = a[1:]
+    a -= 1.0
+    return np.sum(v * v)
+
+
+def helper_scales_in_place(x):
+    def scale(v):
+        v *= 3.0
+    y = x * 1.0
+    scale(y)
+    return np.sum(y * y)
+
+
+def iadd_argument(x):
+    x += 1.0
+    return np.sum(x * x)
+
+
+def iadd_aliased_in_list(x):
+    h = np.tanh(x)
+    hs = [h]
+    h += 1.0
+    return np.sum(hs[0] * x)
+
+
+@pytest.mark.parametrize("f", [iadd_alias, imul_slice_view, iadd_row_of_matrix, iadd_after_view_taken,
+                               helper_scales_in_place, iadd_argument, iadd_aliased_in_list])
+def test_inplace_updates_others_would_see_are_errors(f):
+    with pytest.raises(knet.KnetError, match=r"in place.*test_tape_soundness\.py:\d+"):
+        grad_in(f, "tape", R.standard_normal(3))

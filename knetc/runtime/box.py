@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import GradientInputError, UnsupportedError
 from . import binding
+from .backend import is_cupy_array
 from . import numpy_rules as _numpy_rules
 from .convert import float_conversion_culprit
 from . import indexing  # noqa: F401  (registers the rule of operator.getitem)
@@ -476,6 +477,63 @@ def _lost(what, into="a plain number"):
         f"assigning into them; note that {NOT_AN_NDARRAY}")
 
 
+def _refs_in_iadd():
+    """``sys.getrefcount(self)`` inside ``__iadd__`` when only one name holds the object."""
+    seen = []
+
+    def note(obj, refs, *rest):       # the same call shape as Box.__iadd__'s
+        seen.append(refs)
+        return obj
+
+    class Probe:
+        def __iadd__(self, other): return note(self, sys.getrefcount(self), np.add, operator.add, other, "+=")
+    probe = Probe()
+    probe += 1
+    return seen[0]
+
+
+_UNSHARED_REFS = _refs_in_iadd()
+
+
+def _inplace(box, refs, ufunc, op, other, symbol):
+    """``box op= other`` on the tape: a new recorded value, bound to the name.
+
+    For an array that is the same as NumPy's in-place update only when nothing
+    else refers to it: another name or a container holding the same value
+    (``b = a; b += x``), a view into another array (``v = a[1:]; v += 1``) or
+    a view taken from it later. Those would silently keep the old value here,
+    so they are errors.
+    """
+    value = deep_value(box)
+    if isinstance(value, np.ndarray) or is_cupy_array(value):
+        shared = None
+        if refs > _UNSHARED_REFS:
+            shared = "another name or a container refers to the same array"
+        elif value.base is not None:
+            shared = "it is a view into another array (a slice, a row, a transpose)"
+        elif _viewed_later(box, value):
+            shared = "a view of it (a slice, a row) was taken before"
+        if shared is not None:
+            raise GradientInputError(
+                f"knetc: x {symbol} ... on a traced array updates it in place, and {shared}"
+                f"{binding.where_text()}: on the tape the update rebinds the name only, so the "
+                f"other would silently keep the old value. Write x = x {symbol[:-1]} ... and use "
+                f"the new x everywhere, or copy before updating")
+    return _binop(ufunc, op, box, other)
+
+
+def _viewed_later(box, value):
+    """True when a value recorded after ``box``'s is a view of ``value``."""
+    nodes = box._trace.nodes
+    for i in range(box._idx + 1, len(nodes)):
+        node = nodes[i]
+        if node is not None:
+            ans = node[1]
+            if getattr(ans, "base", None) is value:
+                return True
+    return False
+
+
 _INTERNAL = {}      # code object -> True when it belongs to knetc or NumPy
 
 
@@ -529,6 +587,14 @@ class Box:
     def __rpow__(self, other): return _binop(np.power, operator.pow, other, self)
     def __matmul__(self, other): return _binop(np.matmul, operator.matmul, self, other)
     def __rmatmul__(self, other): return _binop(np.matmul, operator.matmul, other, self)
+    # in place: rebinding, as for immutable values, unless another name, a
+    # container or a view would see the write in a plain call (then an error)
+    def __iadd__(self, other): return _inplace(self, sys.getrefcount(self), np.add, operator.add, other, "+=")
+    def __isub__(self, other): return _inplace(self, sys.getrefcount(self), np.subtract, operator.sub, other, "-=")
+    def __imul__(self, other): return _inplace(self, sys.getrefcount(self), np.multiply, operator.mul, other, "*=")
+    def __itruediv__(self, other):
+        return _inplace(self, sys.getrefcount(self), np.divide, operator.truediv, other, "/=")
+    def __ipow__(self, other): return _inplace(self, sys.getrefcount(self), np.power, operator.pow, other, "**=")
     def __neg__(self): return _unop(np.negative, operator.neg, self)
     def __pos__(self): return self
     def __abs__(self): return _unop(np.absolute, abs, self)
