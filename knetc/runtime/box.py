@@ -37,6 +37,10 @@ from .rules import Rule, is_nondiff, rule_for
 from .tree import zeros_like_tree
 
 
+class TracedAttributeError(GradientInputError, AttributeError):
+    """A traced value was asked for an ndarray attribute or method the tape cannot record."""
+
+
 class NoRuleError(UnsupportedError):
     """A traced value reached a callable that has no derivative rule."""
 
@@ -445,6 +449,13 @@ def _call_method(fun, box, args, kwargs):
     raise _no_rule(fun)
 
 
+def _tolist(box):
+    """``x.tolist()`` of a traced array: nested lists of its traced elements."""
+    if not getattr(deep_value(box), "ndim", 0):
+        return box
+    return [_tolist(call(operator.getitem, (box, i))) for i in range(len(deep_value(box)))]
+
+
 class _BoundMethod:
     __slots__ = ("fun", "box", "name")
 
@@ -708,7 +719,9 @@ class Box:
             fun = _numpy_rules.NONDIFF_METHODS.get(name)
         if fun is not None:
             return _BoundMethod(fun, self, name)
-        raise AttributeError(
+        if name == "tolist":
+            return lambda: _tolist(self)
+        raise TracedAttributeError(
             f"knetc: traced values have no attribute or method {name!r} (the ndarray methods the "
             f"tape supports are listed in knetc.runtime.numpy_rules.METHODS; call the NumPy "
             f"function instead, e.g. np.{name}(x)){binding.where_text()}; {NOT_AN_NDARRAY}")

@@ -222,11 +222,18 @@ def _masked(where):
     return where is not None and where is not True
 
 
+def _on_device_of(mask, x):
+    """A NumPy mask moved to ``x``'s device (CuPy does not mix host and device arrays)."""
+    if is_cupy_array(x) and not is_cupy_array(mask):
+        return array_module(x).asarray(mask)
+    return mask
+
+
 def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # initial= is an additive constant; where= leaves the excluded entries out.
     if _masked(where):
         spread = np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
-        return np.where(where, spread, 0.0)
+        return np.where(_on_device_of(where, x), spread, 0.0)
     fast = _filled_like(g, x, axis, keepdims)
     if fast is not None:
         return fast
@@ -242,7 +249,7 @@ def _sum_vjp_initial(g, ans, x, axis=None, dtype=None, out=None, keepdims=False,
 
 def _mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
     if _masked(where):                 # the mean of the entries where= keeps
-        mask = np.broadcast_to(where, np.shape(x))
+        mask = np.broadcast_to(_on_device_of(where, x), np.shape(x))
         count = np.maximum(np.sum(mask, axis=axis, keepdims=True), 1)
         return np.where(mask, _keep_axes(_lift(g, x), axis, keepdims) / count, 0.0)
     fast = _filled_like(g / _count(x, ans), x, axis, keepdims) if type(x) is np.ndarray else None
@@ -258,7 +265,7 @@ def _max_vjp(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where
     full = _keep_axes(ans, axis, keepdims)
     hit = np.equal(x, full)
     if _masked(where):
-        hit = np.logical_and(hit, where)
+        hit = np.logical_and(hit, _on_device_of(where, x))
     share = _keep_axes(_lift(g, x), axis, keepdims) * hit
     if type(hit) is np.ndarray and type(share) is np.ndarray:   # NumPy: the method is cheaper
         count = hit.sum(axis=axis, keepdims=True, dtype=share.dtype)
@@ -274,6 +281,7 @@ def _prod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initia
     # by zero: with one zero in a slice only that entry gets a gradient, with
     # two or more none does. initial= multiplies; where= excludes entries (as ones).
     if _masked(where):
+        where = _on_device_of(where, x)
         inside = _prod_vjp(g, ans, np.where(where, x, 1.0), axis, dtype, out, keepdims, initial)
         return np.where(where, inside, 0.0)
     if initial is not None:
@@ -671,7 +679,7 @@ BUILTINS = {builtins.abs: np.absolute, builtins.pow: np.power}
 # --- arrays built from values: differentiable in those values -------------------------
 def _fill_vjp(g, fill, ans):
     """The adjoint of a fill value broadcast over the result (zero for an integer result)."""
-    if np.result_type(ans).kind not in "fc":       # the value was truncated: piecewise constant
+    if np.dtype(getattr(ans, "dtype", type(ans))).kind not in "fc":   # truncated: piecewise constant
         return unbroadcast(g * 0, fill)
     return unbroadcast(g, fill)
 
@@ -756,6 +764,7 @@ def _axis_concatenate_vjp(g, ans, concatenator, key):
     placed = np.flatnonzero(tags > 0)
     where[tags[placed] - 1] = placed
     flat = np.ravel(g)
+    where = array_module(g).asarray(where)
     out = []
     for item, span in zip(items, spans):
         if span is None:             # a slice or a directive: nothing to differentiate
