@@ -427,3 +427,15 @@ def test_clip_upper_bound_alone(mode):
     x = X.copy()
     y = np.where(np.abs(x - 0.3) < 0.1, 0.5, 0.3)
     check(loss_clip_hi_by_position, x, y, mode=mode, wrt=(0, 1))
+
+
+def sum_dtype_variable(x):
+    dt = np.float64
+    return np.sum(x * W, dtype=dt)
+
+
+def test_a_dtype_the_compiler_cannot_see_is_refused_there_and_right_on_the_tape():
+    with pytest.raises(knet.UnsupportedError, match=r"test_keywords\.py:\d+.*dtype= is given by a variable"):
+        knet.grad(sum_dtype_variable, mode="source")(X)
+    for mode in ("auto", "tape"):
+        check(sum_dtype_variable, X, mode=mode)

@@ -236,6 +236,9 @@ def _bind_error(plan, args, kwargs):
 def _keyword_unmodelled(plan, name, value, default):
     if name in plan.modelled:
         if name == "dtype" and not _float_dtype(value):
+            if value is UNKNOWN:
+                return ("dtype= is given by a variable, and the compiler cannot tell that it is a "
+                        "float type (write it as a literal such as np.float64)")
             return (f"dtype={_describe(value)} is not a float type: the rule's derivative "
                     f"assumes a float result")
         return None
@@ -252,8 +255,9 @@ def _ufunc_unmodelled(plan, args, kwargs):
         if k in _UFUNC_HARMLESS:
             continue
         if k in plan.modelled:
-            if k == "dtype" and not _float_dtype(v):
-                return ("dtype=", f"dtype={_describe(v)} is not a float type")
+            why = _keyword_unmodelled(plan, k, v, _EMPTY)
+            if why:
+                return (f"{k}=", why)
             continue
         default = _UFUNC_DEFAULTS.get(k, _EMPTY)
         if v is UNKNOWN or default is _EMPTY or not (v is default or _is_default(v, default)):
