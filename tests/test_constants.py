@@ -265,3 +265,22 @@ def test_full_with_an_integer_dtype_is_refused():
     for mode in ("source", "tape"):
         with pytest.raises(knet.KnetError, match="dtype"):
             knet.grad(f, mode=mode)(w0)
+
+
+def fromiter_traced(x):
+    v = np.fromiter((x[i] * 2.0 for i in range(3)), dtype=float)
+    return np.sum(v * C)
+
+
+def array_of_traced_scalars(x):
+    m = np.array([[x[0], x[1]], [x[2], 1.0]])
+    return np.sum(m @ m) + np.sum(np.asarray(x) * C)
+
+
+@pytest.mark.parametrize("f", [fromiter_traced, array_of_traced_scalars])
+@pytest.mark.parametrize("mode", ["auto", "tape"])
+def test_arrays_from_traced_elements(f, mode):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", knet.FallbackWarning)
+        got = knet.grad(f, mode=mode)(w0)
+    np.testing.assert_allclose(got, numeric_grad(f, (w0,)), rtol=1e-6, atol=1e-8)

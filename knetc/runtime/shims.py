@@ -218,11 +218,11 @@ class _TracedConcatenator:
         return getattr(self._original, name)
 
 
-def _fromiter_shim(original):
+def _fromiter_shim(original, array):
     def fromiter(iterable, dtype, count=-1, **kwargs):
         items = list(iterable) if count < 0 else list(itertools.islice(iterable, count))
         if has_box(items):          # recorded as np.array of the items
-            return call(np.array, (items,), {"dtype": dtype})
+            return call(array, (items,), {"dtype": dtype})
         return original(items, dtype, len(items), **kwargs)
     functools.update_wrapper(fromiter, original, assigned=("__name__", "__qualname__", "__doc__"))
     fromiter.__module__ = "numpy"
@@ -233,7 +233,7 @@ NUMPY_NAMESPACE = vars(np)
 # np.array([x0, x1]) and np.asarray of traced values do not dispatch either
 _NUMPY_SHIMS = {name: _dispatching(getattr(np, name))
                 for name in ("full", "full_like", "arange", "array", "asarray")}
-_NUMPY_SHIMS["fromiter"] = _fromiter_shim(np.fromiter)
+_NUMPY_SHIMS["fromiter"] = _fromiter_shim(np.fromiter, np.array)
 _NUMPY_SHIMS.update({name: _TracedConcatenator(getattr(np, name)) for name in ("r_", "c_")})
 
 
