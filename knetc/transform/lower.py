@@ -5,6 +5,7 @@ are classified by what they resolve to (a rule, a constant-valued function,
 the user's own helper), loops become loops over index sequences, and
 tuple unpacking becomes indexing.
 """
+import ast
 import types
 
 import gast
@@ -388,7 +389,6 @@ class Lowerer:
 
     def _value_of(self, atom):
         """The value of a literal or global atom; binding.UNKNOWN for a local."""
-        import ast
         try:
             return ast.literal_eval(atom)
         except (ValueError, SyntaxError, TypeError):
@@ -648,7 +648,6 @@ def _arglist(args, kwargs):
 def _literal_atom(value):
     """The atom of a default value moved into a call (binding.canonical): a literal's repr."""
     text = repr(value)
-    import ast
     ast.literal_eval(text)          # raises for anything but a literal
     return text
 
