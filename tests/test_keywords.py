@@ -439,3 +439,26 @@ def test_a_dtype_the_compiler_cannot_see_is_refused_there_and_right_on_the_tape(
         knet.grad(sum_dtype_variable, mode="source")(X)
     for mode in ("auto", "tape"):
         check(sum_dtype_variable, X, mode=mode)
+
+
+# --- a differentiated option: sum's initial= has its own VJP; max's has none ---------------------
+def sum_traced_initial(x):
+    return np.sum(np.sum(x, axis=0, initial=x[0, 0] * 2) ** 2)
+
+
+def max_traced_initial(x):
+    return np.max(x, initial=x[0, 0] + 5.0)
+
+
+def clip_lo_by_name(x):
+    return np.sum(np.clip(W, a_min=x[0, 0], a_max=x[0, 1] + 2.0) ** 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_traced_options(mode):
+    check(sum_traced_initial, X, mode=mode)
+    x = X.copy()
+    x[0, 1] = 0.4
+    check(clip_lo_by_name, x, mode=mode)
+    with pytest.raises(knet.KnetError, match="initial"):
+        grad_in(max_traced_initial, mode, X)
