@@ -211,8 +211,7 @@ class Lowerer:
             return ir.Op(f"{obj}.{node.attr}", fun, [obj], label=f".{node.attr}")
         if isinstance(node, gast.Subscript):
             if _is_axis_concatenator(node.value, self.scope, self.locals):
-                self.fail(f"{dotted_name(node.value)}[...]", node,
-                          "the tape differentiates it (mode='auto'); or use np.concatenate/np.stack")
+                return self.axis_concatenation(node)
             obj = self.atom(node.value)
             src, value, basic, atoms = self.index(node.slice)
             return ir.Subscript(obj, src, value, basic, atoms)
@@ -229,6 +228,17 @@ class Lowerer:
             self.fail("a lambda used inside an expression", node,
                       "bind it to a name first: f = lambda ...")
         self.fail(f"the expression {type(node).__name__}", node)
+
+    def axis_concatenation(self, node):
+        """``np.r_[a, b]`` / ``np.c_[a, b]``: a call of the rule ``axis_concatenate(np.r_, (a, b))``."""
+        conc = dotted_name(node.value)
+        parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        if any(isinstance(p, gast.Slice) for p in parts):
+            self.fail(f"a slice inside {conc}[...]", node,
+                      "the tape differentiates it (mode='auto'); or use np.concatenate/np.arange")
+        atoms = [self.atom(p) for p in parts]
+        key = self.temp(ir.Build("tuple", atoms), node) if isinstance(node.slice, gast.Tuple) else atoms[0]
+        return ir.Op(f"{conc}[{key}]", numpy_rules.axis_concatenate, [conc, key], [], label=f"{conc}[]")
 
     def _free_names(self, fun_node):
         """Locals of this function that a nested def or lambda reads (sorted)."""
