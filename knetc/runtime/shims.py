@@ -6,8 +6,8 @@ would drop the trace. While a trace is active, the tape therefore replaces
 * the functions of the ``math`` module (module attributes: every
   ``math.exp(...)`` anywhere sees the shim), and
 * in the globals of the function being differentiated (and so of the helpers
-  defined beside it), names bound by ``from math import exp`` and the name
-  ``float``
+  defined beside it), names bound by ``from math import exp`` and the names
+  ``float`` and ``type`` (``type(x)`` of a traced value is its value's type there)
 
 with shims. On plain values a shim is the original. On a box it records the
 original's rule from the table (``rule_for(math.exp)``, ``rule_for(float)``);
@@ -26,6 +26,7 @@ module, ``float()`` in another module, ``a[i] = x``) reaches ``Box.__float__``,
 which refuses it (see :mod:`knetc.runtime.convert`): an error, never a
 silently lost gradient.
 """
+import builtins
 import functools
 import itertools
 import math
@@ -237,6 +238,34 @@ _NUMPY_SHIMS["fromiter"] = _fromiter_shim(np.fromiter, np.array)
 _NUMPY_SHIMS.update({name: _TracedConcatenator(getattr(np, name)) for name in ("r_", "c_")})
 
 
+# --- type ---------------------------------------------------------------------------
+
+class _TypeType(type):
+    """Metaclass of the ``type`` shim: ``type(x)`` of a traced value is its value's type."""
+
+    def __call__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs:
+            obj = args[0]
+            kind = builtins.type(deep_value(obj) if builtins.type(obj) is Box else obj)
+            # where this shim is installed, the name float is TracedFloat
+            return TracedFloat if kind is builtins.float else kind
+        return builtins.type(*args, **kwargs)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, builtins.type)
+
+    def __subclasscheck__(cls, sub):
+        return issubclass(sub, builtins.type)
+
+
+class TracedType(type, metaclass=_TypeType):
+    """Stands for ``type`` in the differentiated function's globals while it is traced,
+    so that ``type(x) is np.ndarray`` agrees with a plain call (see ``Box.__class__``)."""
+
+
+TracedType.__name__ = TracedType.__qualname__ = "type"
+
+
 # --- installing -----------------------------------------------------------------------
 
 MATH_NAMESPACE = vars(math)
@@ -274,8 +303,12 @@ def _changes(namespace):
         name = _NAME_OF.get(id(value))
         if name is not None and _ORIGINAL[name] is value:
             changes.append((key, value, _SHIMS[name]))
+    if str(namespace.get("__name__", "")).startswith("knetc."):
+        return changes          # knetc's own code (hvp's wrapper) keeps the builtins
     if "float" not in namespace and rule_for(float) is not None:
         changes.append(("float", MISSING, TracedFloat))
+    if "type" not in namespace:
+        changes.append(("type", MISSING, TracedType))
     return changes
 
 
