@@ -67,7 +67,7 @@ def relu(x):
     return np.maximum(x, 0)
 
 
-relu.defvjp(lambda g, ans, x: g * (ans > 0))
+relu.defvjp(lambda g, ans, x: g * (ans > 0), keywords=())
 defvjp_gpu(relu, lambda g, ans, x: gpu_kernels.relu_vjp(g, ans))
 
 
@@ -79,7 +79,7 @@ def sigm(x):
     return 0.5 * (np.tanh(0.5 * x) + 1)
 
 
-sigm.defvjp(lambda g, ans, x: g * ans * (1 - ans))
+sigm.defvjp(lambda g, ans, x: g * ans * (1 - ans), keywords=())
 defvjp_gpu(sigm, lambda g, ans, x: gpu_kernels.sigm_vjp(g, ans))
 
 
@@ -90,7 +90,7 @@ def elu(x):
     return xp.where(x > 0, x, xp.expm1(xp.minimum(x, 0)))
 
 
-elu.defvjp(lambda g, ans, x: g * _xp(x).where(x > 0, 1, ans + 1))
+elu.defvjp(lambda g, ans, x: g * _xp(x).where(x > 0, 1, ans + 1), keywords=())
 
 _SELU_ALPHA = 1.6732632423543772
 _SELU_LAMBDA = 1.0507009873554805
@@ -103,7 +103,8 @@ def selu(x):
     return _SELU_LAMBDA * xp.where(x > 0, x, _SELU_ALPHA * xp.expm1(xp.minimum(x, 0)))
 
 
-selu.defvjp(lambda g, ans, x: g * _xp(x).where(x > 0, _SELU_LAMBDA, ans + _SELU_LAMBDA * _SELU_ALPHA))
+selu.defvjp(lambda g, ans, x: g * _xp(x).where(x > 0, _SELU_LAMBDA, ans + _SELU_LAMBDA * _SELU_ALPHA),
+            keywords=())
 
 _GELU_C = math.sqrt(2.0 / math.pi)
 
@@ -119,7 +120,7 @@ def _gelu_vjp(g, ans, x):
     return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _GELU_C * (1 + 3 * 0.044715 * x * x))
 
 
-gelu.defvjp(_gelu_vjp)
+gelu.defvjp(_gelu_vjp, keywords=())
 
 
 @primitive
@@ -142,7 +143,7 @@ def _lstm_vjp(k):
     return vjp
 
 
-lstm.defvjp(_lstm_vjp(0), _lstm_vjp(1))
+lstm.defvjp(_lstm_vjp(0), _lstm_vjp(1), keywords=("axis",))
 
 
 # --- log-sum-exp family -------------------------------------------------------------
@@ -183,7 +184,7 @@ def _logsumexp_vjp_gpu(g, ans, x, axis=0, keepdims=False):
     return _logsumexp_vjp(g, ans, x, axis, keepdims)
 
 
-logsumexp.defvjp(_logsumexp_vjp)
+logsumexp.defvjp(_logsumexp_vjp, keywords=("axis", "keepdims"))
 defvjp_gpu(logsumexp, _logsumexp_vjp_gpu)
 
 
@@ -202,7 +203,7 @@ def _logp_vjp_gpu(g, ans, x, axis=0):
     return gpu_kernels.logp0_vjp(g, ans) if axis == 0 else _logp_vjp(g, ans, x, axis)
 
 
-logp.defvjp(_logp_vjp)
+logp.defvjp(_logp_vjp, keywords=("axis",))
 defvjp_gpu(logp, _logp_vjp_gpu)
 logsoftmax = logp
 
@@ -220,7 +221,7 @@ def _softmax_vjp(g, ans, x, axis=0):
     return ans * (g - xp.sum(g * ans, axis=axis, keepdims=True))
 
 
-softmax.defvjp(_softmax_vjp)
+softmax.defvjp(_softmax_vjp, keywords=("axis",))
 
 
 # --- losses ------------------------------------------------------------------------
@@ -258,7 +259,7 @@ def _nll_vjp(g, ans, scores, labels, axis=0, average=True):
     return g * d
 
 
-nll.defvjp(_nll_vjp, None)
+nll.defvjp(_nll_vjp, None, keywords=("axis", "average"))
 
 
 def accuracy(scores, labels, axis=0):
@@ -292,7 +293,7 @@ def _bce_dy(g, ans, x, y, average=True):
     return unbroadcast(g * d / n, y)
 
 
-bce.defvjp(_bce_dx, _bce_dy)
+bce.defvjp(_bce_dx, _bce_dy, keywords=("average",))
 
 
 @primitive
@@ -317,7 +318,7 @@ def _logistic_dy(g, ans, x, y, average=True):
     return unbroadcast(g * d / n, y)
 
 
-logistic.defvjp(_logistic_dx, _logistic_dy)
+logistic.defvjp(_logistic_dx, _logistic_dy, keywords=("average",))
 
 
 @primitive
@@ -326,7 +327,7 @@ def sumabs2(x):
     return _xp(x).sum(x * x)
 
 
-sumabs2.defvjp(lambda g, ans, x: 2 * g * x)
+sumabs2.defvjp(lambda g, ans, x: 2 * g * x, keywords=())
 
 
 # --- reshaping ---------------------------------------------------------------------
@@ -348,7 +349,7 @@ def _mat_vjp(g, ans, x):
     return g.T.reshape(x.shape)
 
 
-mat.defvjp(_mat_vjp)
+mat.defvjp(_mat_vjp, keywords=())
 
 
 # --- convolution and pooling -----------------------------------------------------------
@@ -433,7 +434,7 @@ def _conv4_dx(g, ans, w, x, padding=0, stride=1):
     return xp.ascontiguousarray(dx[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3))
 
 
-conv4.defvjp(_conv4_dw, _conv4_dx)
+conv4.defvjp(_conv4_dw, _conv4_dx, keywords=("padding", "stride"))
 
 
 def _pool_args(x, window, stride, padding, mode):
@@ -504,7 +505,7 @@ def _pool_vjp(g, ans, x, window=2, stride=None, padding=0, mode="max"):
     return dx[:, :, ph:ph + h, pw:pw + w] if (ph or pw) else dx
 
 
-pool.defvjp(_pool_vjp)
+pool.defvjp(_pool_vjp, keywords=("window", "stride", "padding", "mode"))
 
 
 # --- dropout -------------------------------------------------------------------------
@@ -592,7 +593,7 @@ def _dropout_vjp(g, ans, x, p, training=None, rng=None):
     return g * mask
 
 
-dropout.defvjp(_dropout_vjp)
+dropout.defvjp(_dropout_vjp, keywords=("training", "rng"))
 
 
 # --- normalisation and batched products --------------------------------------------------
@@ -650,7 +651,7 @@ def _batchnorm_dbeta(g, ans, x, gamma, beta, eps=1e-5):
     return unbroadcast(g, _bn_shape(beta, x)).reshape(beta.shape)
 
 
-batchnorm.defvjp(_batchnorm_dx, _batchnorm_dgamma, _batchnorm_dbeta)
+batchnorm.defvjp(_batchnorm_dx, _batchnorm_dgamma, _batchnorm_dbeta, keywords=("eps",))
 
 
 @primitive
@@ -660,7 +661,8 @@ def bmm(a, b):
 
 
 bmm.defvjp(lambda g, ans, a, b: unbroadcast(_xp(g).matmul(g, _xp(b).swapaxes(b, -1, -2)), a),
-           lambda g, ans, a, b: unbroadcast(_xp(g).matmul(_xp(a).swapaxes(a, -1, -2), g), b))
+           lambda g, ans, a, b: unbroadcast(_xp(g).matmul(_xp(a).swapaxes(a, -1, -2), g), b),
+           keywords=())
 
 
 # --- parameters ------------------------------------------------------------------------

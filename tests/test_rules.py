@@ -107,6 +107,12 @@ case(np.clip, clip_input(3, 4), -1.0, 1.0, argnums=[0])
 case(np.clip, clip_input(3, 4, bounds=(0.5,)), None, 0.5, argnums=[0])
 case(np.clip, clip_input(3, 4, bounds=(-0.5,)), -0.5, None, argnums=[0])
 case(np.clip, clip_input(4), np.full((3, 4), -1.0), 1.0, argnums=[0], name="clip_bounds_broadcast_x")
+# the bounds are differentiable where they win: scalars, arrays, broadcasting, lo > hi
+case(np.clip, clip_input(3, 4), -1.0, 1.0, argnums=[1, 2], name="clip_bounds")
+case(np.clip, clip_input(3, 4), unif(-1.8, -1.2, 3, 1), unif(1.2, 1.8, 1, 4), name="clip_array_bounds")
+case(np.clip, clip_input(3, 4, bounds=(0.5,)), None, 0.5, argnums=[2], name="clip_hi_only")
+case(np.clip, clip_input(3, 4, bounds=(-0.5,)), -0.5, None, argnums=[1], name="clip_lo_only")
+case(np.clip, clip_input(3, 4, bounds=(0.7, -0.7)), 0.7, -0.7, name="clip_lo_above_hi")
 
 # reductions
 REDUCTION_KWARGS = [
@@ -122,6 +128,24 @@ for fun in [np.var, np.std]:
     case(fun, rnd(3, 4), kwargs={"ddof": 1})
     case(fun, rnd(3, 4), kwargs={"axis": 0, "ddof": 1, "keepdims": True})
 case(np.sum, 2.5)
+# where= and initial= (modelled, not ignored)
+MASK234 = R.standard_normal((2, 3, 4)) > 0
+MASK234[:, 0, :] = True                # no slice left empty
+for fun in [np.sum, np.mean, np.prod]:
+    case(fun, rnd(2, 3, 4), kwargs={"where": MASK234}, name=f"{fun.__name__}_where")
+    case(fun, rnd(2, 3, 4), kwargs={"axis": 1, "where": MASK234}, name=f"{fun.__name__}_axis_where")
+    case(fun, rnd(2, 3, 4), kwargs={"axis": 1, "keepdims": True, "where": MASK234[0]},
+         name=f"{fun.__name__}_broadcast_where")
+for fun in [np.sum, np.prod]:
+    case(fun, rnd(2, 3, 4), kwargs={"initial": 1.7}, name=f"{fun.__name__}_initial")
+    case(fun, rnd(2, 3, 4), kwargs={"axis": 2, "initial": -0.6, "where": MASK234},
+         name=f"{fun.__name__}_initial_where")
+for fun in [np.max, np.min, np.amax, np.amin]:
+    case(fun, rnd(2, 3, 4), kwargs={"axis": 1, "initial": 0.0}, name=f"{fun.__name__}_initial_some_win")
+    case(fun, rnd(2, 3, 4) * 0.1, kwargs={"initial": 5.0 if fun in (np.max, np.amax) else -5.0},
+         name=f"{fun.__name__}_initial_wins")
+    case(fun, rnd(2, 3, 4), kwargs={"axis": 2, "where": MASK234, "initial": -9.0 if fun in (np.max, np.amax) else 9.0},
+         name=f"{fun.__name__}_where")
 case(np.mean, [1.0, 2.0, 4.0], argnums=[])   # list input: value only checked below
 
 # prod with zeros: one zero, two zeros, and none, in different slices
@@ -185,6 +209,32 @@ case(np.cumsum, rnd(2, 3), kwargs={"axis": -1})
 case(np.take, rnd(3, 4), np.array([0, 2, 2, -1]))
 case(np.take, rnd(3, 4), np.array([[0, 1], [1, 1]]), kwargs={"axis": 1})
 case(np.take, rnd(3, 4), 2, kwargs={"axis": 0})
+case(np.take, rnd(3, 4), np.array([0, 13, -20, 5]), kwargs={"mode": "clip"}, name="take_clip")
+case(np.take, rnd(3, 4), np.array([[0, 7], [-1, -6]]), kwargs={"axis": 1, "mode": "clip"}, name="take_axis_clip")
+case(np.take, rnd(3, 4), np.array([0, 13, -20, 5]), kwargs={"mode": "wrap"}, name="take_wrap")
+case(np.take, rnd(3, 4), np.array([4, -5, 9]), kwargs={"axis": 0, "mode": "wrap"}, name="take_axis_wrap")
+
+# arrays built from values
+case(np.full, (2, 3), 1.7, argnums=[1])
+case(np.full, (2, 3), rnd(3), argnums=[1], name="full_broadcast_fill")
+case(np.full, (4, 2, 3), rnd(2, 1), argnums=[1], kwargs={"dtype": np.float64}, name="full_dtype")
+case(np.full_like, rnd(2, 3), 0.4)
+case(np.full_like, rnd(2, 3), rnd(1, 3), name="full_like_broadcast_fill")
+case(np.full_like, rnd(2, 3), 0.4, kwargs={"shape": (4, 1)}, name="full_like_shape")
+case(np.arange, 0.3, 4.1, 0.7)
+case(np.arange, -1.1, 2.05, argnums=[0, 1], name="arange_start_stop")
+case(np.arange, 2.3, -1.4, -0.6, name="arange_negative_step")
+case(np.arange, 3.7, argnums=[0], name="arange_stop_only")
+case(np.linspace, 0.3, 2.9, kwargs={"num": 7})
+case(np.linspace, -1.2, 0.4, kwargs={"num": 5, "endpoint": False}, name="linspace_no_endpoint")
+case(np.linspace, rnd(3), rnd(2, 1), kwargs={"num": 4, "axis": 1}, name="linspace_arrays_axis")
+case(np.linspace, rnd(2), 1.5, kwargs={"num": 1}, name="linspace_one_point")
+case(nr.axis_concatenate, np.r_, rnd(3), argnums=[1], name="r_single")
+case(nr.axis_concatenate, np.r_, (rnd(3), 1.5, rnd(2, 2)[0]), argnums=[1], name="r_items")
+case(nr.axis_concatenate, np.r_, (rnd(2), slice(0, 3), 0.25), argnums=[1], name="r_slice")
+case(nr.axis_concatenate, np.r_, ("0,2", rnd(2, 3), rnd(1, 3)), argnums=[1], name="r_directive")
+case(nr.axis_concatenate, np.c_, (rnd(3), rnd(3, 2)), argnums=[1], name="c_columns")
+case(nr.axis_concatenate, np.c_, (rnd(2, 3), rnd(2, 1)), argnums=[1], name="c_matrices")
 case(np.repeat, rnd(2, 3), 2)
 case(np.repeat, rnd(2, 3), [1, 0, 3], kwargs={"axis": 1})
 case(np.repeat, rnd(2, 3), 3, kwargs={"axis": -2})
@@ -447,7 +497,7 @@ def test_methods_table_agrees_with_ndarray_methods():
 
 
 def test_nondiff_declarations():
-    for f in (np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.full_like, np.argmax,
+    for f in (np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.argmax,
               np.argmin, np.argsort, np.floor, np.ceil, np.round, np.equal, np.less,
               np.greater_equal, np.isnan, np.isfinite, len):
         assert is_nondiff(f), f

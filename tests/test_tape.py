@@ -325,6 +325,11 @@ def test_conversions_that_would_lose_the_gradient_are_errors():
     np.testing.assert_allclose(g, 2 * x)
     _, g = value_and_grad(lambda x: np.sum(np.array([x[0] * x[1], 3.0, x[1]]) ** 2), (x,))
     np.testing.assert_allclose(g, [2 * x[0] * x[1] ** 2, 2 * x[0] ** 2 * x[1] + 2 * x[1]])
+    # np.asarray / np.array of traced values are recorded (the tape shims them), not refused
+    x = vec(2)
+    np.testing.assert_array_equal(value_and_grad(lambda x: np.sum(np.asarray(x) * x), (x,))[1], 2 * x)
+    np.testing.assert_array_equal(value_and_grad(lambda x: np.sum(np.array([x[1], x[0]]) * [3.0, 5.0]),
+                                                 (x,))[1], [5.0, 3.0])
 
 
 # --- math on scalars ------------------------------------------------------------------------

@@ -28,11 +28,17 @@ import types
 import numpy as np
 
 from ..errors import GradientInputError, UnsupportedError
+from . import binding
+from .backend import is_cupy_array
 from . import numpy_rules as _numpy_rules
 from .convert import float_conversion_culprit
 from . import indexing  # noqa: F401  (registers the rule of operator.getitem)
 from .rules import Rule, is_nondiff, rule_for
 from .tree import zeros_like_tree
+
+
+class TracedAttributeError(GradientInputError, AttributeError):
+    """A traced value was asked for an ndarray attribute or method the tape cannot record."""
 
 
 class NoRuleError(UnsupportedError):
@@ -87,22 +93,22 @@ def _no_rule(fun, what=None):
     where = what or name_of(fun)
     return NoRuleError(
         f"knetc: no derivative rule for {where}, which was called with a traced (differentiated) "
-        f"value; register one with knetc.defvjp({where.rsplit('.', 1)[-1]}, ...) (or declare it "
-        f"non-differentiable), or use functions that have one", construct=where)
+        f"value{binding.where_text()}; register one with knetc.defvjp({where.rsplit('.', 1)[-1]}, ...) "
+        f"(or declare it non-differentiable), or use functions that have one", construct=where)
 
 
 # --- unboxing -----------------------------------------------------------------
 
 def deep_value(x):
     """The plain value under all levels of boxing."""
-    while x.__class__ is Box:
+    while type(x) is Box:
         x = x._value
     return x
 
 
 def deep_unbox(x):
     """``x`` with every box, at any depth of lists, tuples and dicts, replaced by its plain value."""
-    cls = x.__class__
+    cls = type(x)
     if cls is Box:
         return deep_value(x)
     if cls is list:
@@ -116,7 +122,7 @@ def deep_unbox(x):
 
 def _top_in(x, top):
     """The highest trace among ``top`` and the boxes inside ``x``."""
-    cls = x.__class__
+    cls = type(x)
     if cls is Box:
         t = x._trace
         return t if top is None or t.level > top.level else top
@@ -131,7 +137,7 @@ def _top_in(x, top):
 
 def _unbox_in(x, top, path, subs):
     """``x`` with the boxes of ``top`` replaced by their values; records (path, index) in ``subs``."""
-    cls = x.__class__
+    cls = type(x)
     if cls is Box:
         if x._trace is top:
             subs.append((path, x._idx))
@@ -147,7 +153,7 @@ def _unbox_in(x, top, path, subs):
 
 def has_box(x):
     """True if a box sits anywhere inside ``x`` (lists, tuples, dicts)."""
-    cls = x.__class__
+    cls = type(x)
     if cls is Box:
         return True
     if cls is list or cls is tuple:
@@ -179,11 +185,57 @@ def _has_vjp(vjps, i):
     return i < len(vjps) and vjps[i] is not None
 
 
+def _argument_name(rule, argnum):
+    """``argument 2 (a_min)`` or ``a_min=``: a call argument as the user knows it."""
+    if type(argnum) is str:
+        return f"the keyword argument {argnum}="
+    plan = binding.plan_of(rule)
+    names = plan.fun_positional or [(n, None) for n in plan.positional]
+    name = f" ({names[argnum][0]})" if argnum < len(names) else ""
+    return f"argument {argnum + 1}{name}"
+
+
+def _no_vjp(rule, argnum):
+    """A traced value reached an argument that the rule has no derivative for."""
+    return NoRuleError(
+        f"knetc: {rule.name} was called with a traced (differentiated) value as "
+        f"{_argument_name(rule, argnum)}, but its derivative rule has no VJP for that argument"
+        f"{binding.where_text()}; the gradient would silently be zero. Give it one with "
+        f"knetc.defvjp, or pass a constant there", construct=rule.name)
+
+
+def _unmodelled(rule, vals, kwargs):
+    """Refuse a call passing an argument the rule's VJPs do not model (see binding)."""
+    found = binding.unmodelled(rule, vals, kwargs)
+    if found is not None:
+        what, why = found
+        raise NoRuleError(
+            f"knetc: {rule.name} with {what} cannot be differentiated: {why}"
+            f"{binding.where_text()}", construct=rule.name)
+
+
+def _keyword_parent(rule, k):
+    """The VJP key for a traced keyword argument: its keyword VJP, or the position it binds to."""
+    if rule.kwvjps.get(k) is not None:
+        return k
+    plan = binding.plan_of(rule)
+    if k in plan.positional:
+        i = plan.positional.index(k)
+        if i in rule.zero_args:
+            return None
+        if _has_vjp(rule.vjps, i):
+            return i
+    raise _no_vjp(rule, k)
+
+
 def record(fun, rule, args, kwargs=None):
     """Record ``fun(*args, **kwargs)`` with ``rule``; boxes may sit inside containers.
 
-    An argument whose VJP the rule leaves out (None) does not carry a
-    gradient: its boxes are unboxed and treated as constants.
+    A traced value at an argument the rule has no VJP for is an error, unless
+    the rule declares that argument's derivative zero (``ZERO_DERIVATIVE``);
+    so is an optional argument the rule does not model (see
+    :mod:`knetc.runtime.binding`). A differentiated argument passed by
+    keyword is moved to its position first.
     """
     top = None
     for a in args:
@@ -193,28 +245,40 @@ def record(fun, rule, args, kwargs=None):
             top = _top_in(a, top)
     if top is None:
         return fun(*args, **(kwargs or {}))
+    if kwargs:
+        args, kwargs = binding.canonical(rule, args, kwargs)
     vals = list(args)
     parents = []
     vjps = rule.vjps
+    zero = rule.zero_args
     for i, a in enumerate(args):
-        cls = a.__class__
+        cls = type(a)
         if cls is Box:
             if a._trace is top:
                 vals[i] = a._value
-                if _has_vjp(vjps, i):
+                if i in zero:
+                    pass
+                elif _has_vjp(vjps, i):
                     parents.append((i, a._idx))
+                else:
+                    raise _no_vjp(rule, i)
         elif cls is list or cls is tuple or cls is dict:
             subs = []
             vals[i] = _unbox_in(a, top, (), subs)
-            if subs and _has_vjp(vjps, i):
-                parents.append((i, tuple(subs)))
+            if subs and i not in zero:
+                if _has_vjp(vjps, i):
+                    parents.append((i, tuple(subs)))
+                else:
+                    raise _no_vjp(rule, i)
     if kwargs:
         ukw = {}
         for k, a in kwargs.items():
             subs = []
             ukw[k] = _unbox_in(a, top, (), subs)
-            if subs and rule.kwvjps.get(k) is not None:
-                parents.append((k, subs[0][1] if a.__class__ is Box else tuple(subs)))
+            if subs:
+                key = _keyword_parent(rule, k)
+                if key is not None:
+                    parents.append((key, subs[0][1] if type(a) is Box else tuple(subs)))
         kwargs = ukw
         ans = fun(*vals, **kwargs)
     else:
@@ -222,6 +286,7 @@ def record(fun, rule, args, kwargs=None):
         ans = fun(*vals)
     if not parents:
         return ans
+    _unmodelled(rule, vals, kwargs)
     return _new_node(top, rule, ans, vals, kwargs, parents)
 
 
@@ -229,7 +294,7 @@ def apply(fun, rule, args, kwargs=None):
     """Record ``fun(*args)`` where boxes can only be direct positional arguments (ufuncs)."""
     top = None
     for a in args:
-        if a.__class__ is Box:
+        if type(a) is Box:
             t = a._trace
             if top is None or t.level > top.level:
                 top = t
@@ -237,20 +302,28 @@ def apply(fun, rule, args, kwargs=None):
     parents = []
     vjps = rule.vjps
     for i, a in enumerate(args):
-        if a.__class__ is Box and a._trace is top:
+        if type(a) is Box and a._trace is top:
             vals[i] = a._value
+            if i in rule.zero_args:
+                continue
             if _has_vjp(vjps, i):
                 parents.append((i, a._idx))
+            else:
+                raise _no_vjp(rule, i)
     ans = fun(*vals, **kwargs) if kwargs else fun(*vals)
     if not parents:
         return ans
+    if kwargs:
+        _unmodelled(rule, vals, kwargs)
+        if binding.plan_of(rule).ufunc_nin is not None:
+            kwargs = None        # only defaults and order= passed: nothing the VJPs take
     return _new_node(top, rule, ans, vals, kwargs or None, parents)
 
 
 def _binop(ufunc, op, x, y):
     """Record the operator ``op`` (computed as written) with the rule of ``ufunc``."""
-    tx = x._trace if x.__class__ is Box else None
-    ty = y._trace if y.__class__ is Box else None
+    tx = x._trace if type(x) is Box else None
+    ty = y._trace if type(y) is Box else None
     if tx is None or (ty is not None and ty.level > tx.level):
         top = ty
     else:
@@ -268,14 +341,15 @@ def _binop(ufunc, op, x, y):
             if len(vjps) >= 2 and vjps[0] is not None and vjps[1] is not None:
                 parents = ((0, x._idx), (1, y._idx))
             else:
-                parents = tuple((i, b._idx) for i, b in ((0, x), (1, y)) if _has_vjp(vjps, i))
+                parents = tuple((i, b._idx) for i, b in ((0, x), (1, y)) if _has_vjp(vjps, i)
+                                or _no_vjp_unless_zero(rule, i))
         else:
             yv = y
-            parents = ((0, x._idx),) if vjps and vjps[0] is not None else ()
+            parents = ((0, x._idx),) if vjps and vjps[0] is not None else _none_unless_zero(rule, 0)
     else:
         xv = x
         yv = y._value
-        parents = ((1, y._idx),) if _has_vjp(vjps, 1) else ()
+        parents = ((1, y._idx),) if _has_vjp(vjps, 1) else _none_unless_zero(rule, 1)
     ans = op(xv, yv)
     if not parents:
         return ans
@@ -288,9 +362,21 @@ def _binop(ufunc, op, x, y):
     return Box(ans, top, len(nodes) - 1)
 
 
+def _none_unless_zero(rule, i):
+    """No parents, when argument ``i``'s derivative is declared zero; else the no-VJP error."""
+    if i in rule.zero_args:
+        return ()
+    raise _no_vjp(rule, i)
+
+
+def _no_vjp_unless_zero(rule, i):
+    _none_unless_zero(rule, i)
+    return False
+
+
 def _freeze(top, v):
     """Make an untraced array a node keeps read-only until the function returns."""
-    if v.__class__ is _ndarray and v.flags.writeable:
+    if type(v) is _ndarray and v.flags.writeable:
         v.flags.writeable = False
         top.frozen.append(v)
 
@@ -304,6 +390,7 @@ def _unop(ufunc, op, x):
     xv = x._value
     ans = op(xv)
     if not rule.vjps or rule.vjps[0] is None:
+        _none_unless_zero(rule, 0)
         return ans
     top = x._trace
     nodes = top.nodes
@@ -352,8 +439,8 @@ def primitive_hook(prim, args, kwargs):
             return prim.fun(*deep_unbox(args), **deep_unbox(kwargs))
         raise NoRuleError(
             f"knetc: primitive {name_of(prim)} was called with a traced (differentiated) value "
-            f"but has no VJP; give it one with knetc.defvjp or @{getattr(prim, '__name__', 'f')}.defvjp",
-            construct=name_of(prim))
+            f"but has no VJP{binding.where_text()}; give it one with knetc.defvjp or "
+            f"@{getattr(prim, '__name__', 'f')}.defvjp", construct=name_of(prim))
     return record(prim, rule, args, kwargs)
 
 
@@ -368,6 +455,13 @@ def _call_method(fun, box, args, kwargs):
     if isinstance(fun, types.FunctionType):  # a Python adapter: its own operations are recorded
         return fun(box, *args, **kwargs)
     raise _no_rule(fun)
+
+
+def _tolist(box):
+    """``x.tolist()`` of a traced array: nested lists of its traced elements."""
+    if not getattr(deep_value(box), "ndim", 0):
+        return box
+    return [_tolist(call(operator.getitem, (box, i))) for i in range(len(deep_value(box)))]
 
 
 class _BoundMethod:
@@ -387,14 +481,88 @@ class _BoundMethod:
 
 # --- the box --------------------------------------------------------------------
 
+NOT_AN_NDARRAY = ("on the tape a differentiated value is a knetc Box, not an np.ndarray "
+                  "(isinstance(x, np.ndarray) is True in your code, but type(x) is Box and NumPy's C "
+                  "functions and ndarray methods outside knetc's tables do not accept it)")
+
+
 def _lost(what, into="a plain number"):
     return GradientInputError(
         f"knetc: {what} converted a traced (differentiated) value into {into}, which "
-        f"would silently drop its gradient. The tape records math functions called as "
-        f"math.exp(x) or np.exp(x), and float(x) in the module of the differentiated function; "
-        f"elsewhere pass the value on unconverted (comparisons such as x > 0 work on traced "
-        f"values), and build arrays with np.stack/np.concatenate/np.where instead of assigning "
-        f"into them")
+        f"would silently drop its gradient{binding.where_text()}. The tape records math functions "
+        f"called as math.exp(x) or np.exp(x), and float(x) in the module of the differentiated "
+        f"function; elsewhere pass the value on unconverted (comparisons such as x > 0 work on "
+        f"traced values), and build arrays with np.stack/np.concatenate/np.where instead of "
+        f"assigning into them; note that {NOT_AN_NDARRAY}")
+
+
+def _refs_in_iadd():
+    """``sys.getrefcount(self)`` inside ``__iadd__`` when only one name holds the object."""
+    seen = []
+
+    def note(obj, refs, *rest):       # the same call shape as Box.__iadd__'s
+        seen.append(refs)
+        return obj
+
+    class Probe:
+        def __iadd__(self, other): return note(self, sys.getrefcount(self), np.add, operator.add, other, "+=")
+    probe = Probe()
+    probe += 1
+    return seen[0]
+
+
+_UNSHARED_REFS = _refs_in_iadd()
+
+
+def _inplace(box, refs, ufunc, op, other, symbol):
+    """``box op= other`` on the tape: a new recorded value, bound to the name.
+
+    For an array that is the same as NumPy's in-place update only when nothing
+    else refers to it: another name or a container holding the same value
+    (``b = a; b += x``), a view into another array (``v = a[1:]; v += 1``) or
+    a view taken from it later. Those would silently keep the old value here,
+    so they are errors.
+    """
+    value = deep_value(box)
+    if isinstance(value, np.ndarray) or is_cupy_array(value):
+        shared = None
+        if refs > _UNSHARED_REFS:
+            shared = "another name or a container refers to the same array"
+        elif value.base is not None:
+            shared = "it is a view into another array (a slice, a row, a transpose)"
+        elif _viewed_later(box, value):
+            shared = "a view of it (a slice, a row) was taken before"
+        if shared is not None:
+            raise GradientInputError(
+                f"knetc: x {symbol} ... on a traced array updates it in place, and {shared}"
+                f"{binding.where_text()}: on the tape the update rebinds the name only, so the "
+                f"other would silently keep the old value. Write x = x {symbol[:-1]} ... and use "
+                f"the new x everywhere, or copy before updating")
+    return _binop(ufunc, op, box, other)
+
+
+def _viewed_later(box, value):
+    """True when a value recorded after ``box``'s is a view of ``value``."""
+    nodes = box._trace.nodes
+    for i in range(box._idx + 1, len(nodes)):
+        node = nodes[i]
+        if node is not None:
+            ans = node[1]
+            if getattr(ans, "base", None) is value:
+                return True
+    return False
+
+
+_INTERNAL = {}      # code object -> True when it belongs to knetc or NumPy
+
+
+def _is_internal(code):
+    internal = _INTERNAL.get(code)
+    if internal is None:
+        if len(_INTERNAL) > 65536:
+            _INTERNAL.clear()
+        internal = _INTERNAL[code] = binding.is_internal_file(code.co_filename)
+    return internal
 
 
 class Box:
@@ -406,6 +574,20 @@ class Box:
         self._value = value
         self._trace = trace
         self._idx = idx
+
+    @property
+    def __class__(self):
+        """What ``isinstance`` sees: the traced value's own type in the user's code.
+
+        ``isinstance(x, np.ndarray)`` (or ``float``) on a traced value is then
+        True in the function being differentiated, so a branch on it takes the
+        same path as in a plain call. knetc and NumPy themselves see ``Box``;
+        ``type(x)`` always gives ``Box`` (a ``type(x) is np.ndarray`` test cannot
+        be made to agree).
+        """
+        if _is_internal(sys._getframe(1).f_code):
+            return Box
+        return type(deep_value(self))
 
     # arithmetic: computed with the Python operator, recorded with the ufunc's rule
     def __add__(self, other): return _binop(np.add, operator.add, self, other)
@@ -424,6 +606,14 @@ class Box:
     def __rpow__(self, other): return _binop(np.power, operator.pow, other, self)
     def __matmul__(self, other): return _binop(np.matmul, operator.matmul, self, other)
     def __rmatmul__(self, other): return _binop(np.matmul, operator.matmul, other, self)
+    # in place: rebinding, as for immutable values, unless another name, a
+    # container or a view would see the write in a plain call (then an error)
+    def __iadd__(self, other): return _inplace(self, sys.getrefcount(self), np.add, operator.add, other, "+=")
+    def __isub__(self, other): return _inplace(self, sys.getrefcount(self), np.subtract, operator.sub, other, "-=")
+    def __imul__(self, other): return _inplace(self, sys.getrefcount(self), np.multiply, operator.mul, other, "*=")
+    def __itruediv__(self, other):
+        return _inplace(self, sys.getrefcount(self), np.divide, operator.truediv, other, "/=")
+    def __ipow__(self, other): return _inplace(self, sys.getrefcount(self), np.power, operator.pow, other, "**=")
     def __neg__(self): return _unop(np.negative, operator.neg, self)
     def __pos__(self): return self
     def __abs__(self): return _unop(np.absolute, abs, self)
@@ -495,14 +685,15 @@ class Box:
     def __setitem__(self, key, value):
         raise GradientInputError(
             "knetc: in-place assignment into a traced (differentiated) array is not "
-            "differentiable; build a new array instead (np.where, np.concatenate, np.stack)")
+            f"differentiable on the tape{binding.where_text()}; build a new array instead "
+            "(np.where, np.concatenate, np.stack)")
 
     # NumPy protocols
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if kwargs.get("out") is not None:
             raise GradientInputError(
                 f"knetc: numpy.{ufunc.__name__}(..., out=...) writes in place into an array, "
-                f"which is not differentiable; use the returned value instead")
+                f"which is not differentiable{binding.where_text()}; use the returned value instead")
         if method == "__call__":
             rule = rule_for(ufunc)
             if rule is not None:
@@ -540,7 +731,9 @@ class Box:
             fun = _numpy_rules.NONDIFF_METHODS.get(name)
         if fun is not None:
             return _BoundMethod(fun, self, name)
-        raise AttributeError(
+        if name == "tolist":
+            return lambda: _tolist(self)
+        raise TracedAttributeError(
             f"knetc: traced values have no attribute or method {name!r} (the ndarray methods the "
             f"tape supports are listed in knetc.runtime.numpy_rules.METHODS; call the NumPy "
-            f"function instead, e.g. np.{name}(x))")
+            f"function instead, e.g. np.{name}(x)){binding.where_text()}; {NOT_AN_NDARRAY}")

@@ -14,7 +14,7 @@ import operator
 import numpy as np
 
 from .backend import array_module, is_array, is_cupy_array
-from .rules import defvjp, primitive, unbroadcast
+from .rules import ZERO_DERIVATIVE, defvjp, primitive, unbroadcast
 from .tree import zeros_like_tree
 
 getitem = operator.getitem
@@ -93,17 +93,40 @@ def scatter(x, idx, g):
 def setitem_array(x, idx, v):
     """A copy of the array ``x`` with ``[idx]`` set to ``v``; ``x`` is not modified.
 
-    Where an integer-array ``idx`` repeats a position, NumPy keeps one of the
-    written values; the adjoint then still sends ``g`` to every copy in ``v``.
+    Where an integer-array ``idx`` repeats a position, NumPy keeps the last
+    value written there; only that one receives the adjoint (see
+    :func:`_setitem_value_vjp`).
     """
     out = array_module(x).array(x, copy=True)
     out[idx] = v
     return out
 
 
-defvjp(operator.getitem, lambda g, ans, x, idx: scatter(x, idx, g))
-defvjp(scatter, None, None, lambda g, ans, x, idx, piece: g[idx])
+def _written_last(x, idx):
+    """A mask over ``x[idx]``: True for the writes of ``x[idx] = v`` that are not overwritten.
+
+    The same assignment is run on element ids, so whichever write the array
+    library keeps (NumPy: the last) is the one found.
+    """
+    xp = array_module(x)
+    shape = xp.empty(np.shape(x), dtype=np.int8)[idx].shape
+    ids = xp.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
+    marks = xp.full(np.shape(x), -1, dtype=np.int64)
+    marks[idx] = ids
+    return marks[idx] == ids
+
+
+def _setitem_value_vjp(g, ans, x, idx, v):
+    piece = g[idx]
+    if not _is_basic_index(idx) and _repeats_possible(idx):
+        piece = np.where(_written_last(x, idx), piece, 0.0)
+    return unbroadcast(piece, v)
+
+
+defvjp(operator.getitem, lambda g, ans, x, idx: scatter(x, idx, g), keywords=())
+# scatter reads only the shape of x; setitem's index is not differentiable
+defvjp(scatter, ZERO_DERIVATIVE, None, lambda g, ans, x, idx, piece: g[idx], keywords=())
 defvjp(setitem_array, lambda g, ans, x, idx, v: setitem_array(g, idx, 0.0),
                       None,
-                      lambda g, ans, x, idx, v: unbroadcast(g[idx], v),
-)
+                      _setitem_value_vjp,
+       keywords=())

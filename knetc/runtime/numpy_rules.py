@@ -25,8 +25,12 @@ import numpy as np
 from . import gpu_kernels
 from .backend import array_module, is_cupy_array
 from .indexing import scatter
-from .rules import defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
+from .rules import ZERO_DERIVATIVE, defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
 from .rules_complex import abs_vjp, is_complex, real_if_real
+
+# The optional arguments each rule models (see knetc.runtime.binding); any other
+# optional argument a call passes is refused in both modes.
+_ELEMENTWISE = ()      # ufuncs model no option: out=, where=, dtype=, casting= are refused
 
 
 # --- helpers used inside VJPs --------------------------------------------------
@@ -92,24 +96,24 @@ def _split_like(g, arrays, axis, shapes):
 # --- arithmetic (operators map onto these ufuncs) ---------------------------
 defvjp(np.add, lambda g, ans, x, y: unbroadcast(g, x),
                lambda g, ans, x, y: unbroadcast(g, y),
-)
+       keywords=_ELEMENTWISE)
 # -unbroadcast(g, y) equals unbroadcast(-g, y) exactly, and negates the smaller array.
 defvjp(np.subtract, lambda g, ans, x, y: unbroadcast(g, x),
                     lambda g, ans, x, y: -unbroadcast(g, y),
-)
+       keywords=_ELEMENTWISE)
 defvjp(np.multiply, lambda g, ans, x, y: unbroadcast(g * y, x),
                     lambda g, ans, x, y: unbroadcast(g * x, y),
-)
+       keywords=_ELEMENTWISE)
 defvjp(np.divide, lambda g, ans, x, y: unbroadcast(g / y, x),
                   lambda g, ans, x, y: unbroadcast(-g * ans / y, y),
-)
+       keywords=_ELEMENTWISE)
 # ``y - 1 + (y == 0)`` keeps 0 ** -1 out of the y == 0 case (its adjoint is 0).
 defvjp(np.power, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1 + (y == 0)), x),
                  lambda g, ans, x, y: unbroadcast(g * ans * _log_base(x), y),
-)
-defvjp(np.negative, lambda g, ans, x: -g)
-defvjp(np.positive, lambda g, ans, x: g)
-defvjp(np.reciprocal, lambda g, ans, x: -g * ans * ans)
+       keywords=_ELEMENTWISE)
+defvjp(np.negative, lambda g, ans, x: -g, keywords=_ELEMENTWISE)
+defvjp(np.positive, lambda g, ans, x: g, keywords=_ELEMENTWISE)
+defvjp(np.reciprocal, lambda g, ans, x: -g * ans * ans, keywords=_ELEMENTWISE)
 
 def _log_base(x):
     # d x**y / dy = x**y log(x); for real x <= 0 there is none (0 is chosen), complex x has log(x)
@@ -117,28 +121,28 @@ def _log_base(x):
 
 
 # --- elementwise -------------------------------------------------------------
-defvjp(np.exp, lambda g, ans, x: g * ans)
-defvjp(np.expm1, lambda g, ans, x: g * (ans + 1))
-defvjp(np.log, lambda g, ans, x: g / x)
-defvjp(np.log1p, lambda g, ans, x: g / (1 + x))
-defvjp(np.log2, lambda g, ans, x: g / (x * np.log(2.0)))
-defvjp(np.log10, lambda g, ans, x: g / (x * np.log(10.0)))
-defvjp(np.sqrt, lambda g, ans, x: g * 0.5 / ans)
-defvjp(np.square, lambda g, ans, x: g * 2 * x)
-defvjp(np.absolute, abs_vjp)
-defvjp(np.sin, lambda g, ans, x: g * np.cos(x))
-defvjp(np.cos, lambda g, ans, x: -g * np.sin(x))
-defvjp(np.tan, lambda g, ans, x: g * (1 + ans * ans))
-defvjp(np.tanh, lambda g, ans, x: g * (1 - ans * ans))
+defvjp(np.exp, lambda g, ans, x: g * ans, keywords=_ELEMENTWISE)
+defvjp(np.expm1, lambda g, ans, x: g * (ans + 1), keywords=_ELEMENTWISE)
+defvjp(np.log, lambda g, ans, x: g / x, keywords=_ELEMENTWISE)
+defvjp(np.log1p, lambda g, ans, x: g / (1 + x), keywords=_ELEMENTWISE)
+defvjp(np.log2, lambda g, ans, x: g / (x * np.log(2.0)), keywords=_ELEMENTWISE)
+defvjp(np.log10, lambda g, ans, x: g / (x * np.log(10.0)), keywords=_ELEMENTWISE)
+defvjp(np.sqrt, lambda g, ans, x: g * 0.5 / ans, keywords=_ELEMENTWISE)
+defvjp(np.square, lambda g, ans, x: g * 2 * x, keywords=_ELEMENTWISE)
+defvjp(np.absolute, abs_vjp, keywords=_ELEMENTWISE)
+defvjp(np.sin, lambda g, ans, x: g * np.cos(x), keywords=_ELEMENTWISE)
+defvjp(np.cos, lambda g, ans, x: -g * np.sin(x), keywords=_ELEMENTWISE)
+defvjp(np.tan, lambda g, ans, x: g * (1 + ans * ans), keywords=_ELEMENTWISE)
+defvjp(np.tanh, lambda g, ans, x: g * (1 - ans * ans), keywords=_ELEMENTWISE)
 defvjp_gpu(np.tanh, lambda g, ans, x: gpu_kernels.tanh_vjp(g, ans))
-defvjp(np.sinh, lambda g, ans, x: g * np.cosh(x))
-defvjp(np.cosh, lambda g, ans, x: g * np.sinh(x))
-defvjp(np.arctan, lambda g, ans, x: g / (1 + x * x))
-defvjp(np.arcsin, lambda g, ans, x: g / np.sqrt(1 - x * x))
-defvjp(np.arccos, lambda g, ans, x: -g / np.sqrt(1 - x * x))
+defvjp(np.sinh, lambda g, ans, x: g * np.cosh(x), keywords=_ELEMENTWISE)
+defvjp(np.cosh, lambda g, ans, x: g * np.sinh(x), keywords=_ELEMENTWISE)
+defvjp(np.arctan, lambda g, ans, x: g / (1 + x * x), keywords=_ELEMENTWISE)
+defvjp(np.arcsin, lambda g, ans, x: g / np.sqrt(1 - x * x), keywords=_ELEMENTWISE)
+defvjp(np.arccos, lambda g, ans, x: -g / np.sqrt(1 - x * x), keywords=_ELEMENTWISE)
 defvjp(np.logaddexp, lambda g, ans, x, y: unbroadcast(g * np.exp(x - ans), x),
                      lambda g, ans, x, y: unbroadcast(g * np.exp(y - ans), y),
-)
+       keywords=_ELEMENTWISE)
 def _extreme_vjp(g, x, y, wins):
     """The adjoint of ``x`` in ``maximum(x, y)`` / ``minimum(x, y)``: ``g`` where ``x`` wins,
     half of it on ties, 0 elsewhere (``wins`` is ``x > y`` or ``x < y``).
@@ -156,22 +160,45 @@ def _extreme_vjp(g, x, y, wins):
 
 defvjp(np.maximum, lambda g, ans, x, y: _extreme_vjp(g, x, y, np.greater(x, y)),
                    lambda g, ans, x, y: _extreme_vjp(g, y, x, np.greater(y, x)),
-)
+       keywords=_ELEMENTWISE)
 defvjp(np.minimum, lambda g, ans, x, y: _extreme_vjp(g, x, y, np.less(x, y)),
                    lambda g, ans, x, y: _extreme_vjp(g, y, x, np.less(y, x)),
-)
-defvjp(np.where, None,
+       keywords=_ELEMENTWISE)
+# The condition's derivative is zero: it selects, it is not added.
+defvjp(np.where, ZERO_DERIVATIVE,
        lambda g, ans, c, x, y: unbroadcast(np.where(c, g, 0.0), x),
        lambda g, ans, c, x, y: unbroadcast(np.where(c, 0.0, g), y),
-)
+       keywords=())
 
 
-def _clip_vjp(g, ans, x, *bounds, **kwargs):
-    # The adjoint passes where clip left x unchanged (bounds may be None).
+# np.clip(x, lo, hi) = minimum(maximum(x, lo), hi): the adjoint goes to whichever of
+# x, lo, hi the result equals, x first, then lo (a tie is a kink: one side's derivative).
+def _clip_bounds(a_min, a_max, kwargs):
+    lo = kwargs.get("min") if a_min is None or a_min is _NOVALUE else a_min
+    hi = kwargs.get("max") if a_max is None or a_max is _NOVALUE else a_max
+    return lo, hi
+
+
+def _clip_vjp_x(g, ans, x, a_min=None, a_max=None, out=None, **kwargs):
     return unbroadcast(g * (ans == x), x)
 
 
-defvjp(np.clip, _clip_vjp)
+def _clip_vjp_lo(g, ans, x, a_min=None, a_max=None, out=None, **kwargs):
+    lo, _ = _clip_bounds(a_min, a_max, kwargs)
+    return unbroadcast(g * np.logical_and(ans == lo, ans != x), lo)
+
+
+def _clip_vjp_hi(g, ans, x, a_min=None, a_max=None, out=None, **kwargs):
+    lo, hi = _clip_bounds(a_min, a_max, kwargs)
+    wins = np.logical_and(ans == hi, ans != x)
+    if lo is not None:
+        wins = np.logical_and(wins, ans != lo)
+    return unbroadcast(g * wins, hi)
+
+
+_NOVALUE = getattr(np, "_NoValue", None)
+defvjp(np.clip, _clip_vjp_x, _clip_vjp_lo, _clip_vjp_hi, min=_clip_vjp_lo, max=_clip_vjp_hi,
+       keywords=())
 
 
 # --- reductions --------------------------------------------------------------
@@ -196,7 +223,23 @@ def _filled_like(g, x, axis, keepdims):
     return out
 
 
-def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+def _masked(where):
+    """True when a reduction's ``where=`` excludes something (None and True exclude nothing)."""
+    return where is not None and where is not True
+
+
+def _on_device_of(mask, x):
+    """A NumPy mask moved to ``x``'s device (CuPy does not mix host and device arrays)."""
+    if is_cupy_array(x) and not is_cupy_array(mask):
+        return array_module(x).asarray(mask)
+    return mask
+
+
+def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # initial= is an additive constant; where= leaves the excluded entries out.
+    if _masked(where):
+        spread = np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
+        return np.where(_on_device_of(where, x), spread, 0.0)
     fast = _filled_like(g, x, axis, keepdims)
     if fast is not None:
         return fast
@@ -205,27 +248,50 @@ def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwarg
     return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
 
 
-def _mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+def _sum_vjp_initial(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+                     where=None):
+    return unbroadcast(g, initial)     # added to every result element
+
+
+def _mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    if _masked(where):                 # the mean of the entries where= keeps
+        mask = np.broadcast_to(_on_device_of(where, x), np.shape(x))
+        count = np.maximum(np.sum(mask, axis=axis, keepdims=True), 1)
+        return np.where(mask, _keep_axes(_lift(g, x), axis, keepdims) / count, 0.0)
     fast = _filled_like(g / _count(x, ans), x, axis, keepdims) if type(x) is np.ndarray else None
     if fast is not None:
         return fast
     return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims) / _count(x, ans), np.shape(x))
 
 
-def _max_vjp(g, ans, x, axis=None, out=None, keepdims=False, **kwargs):
+def _max_vjp(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
     # The adjoint goes to the positions of the extreme value, split on ties;
-    # the same rule serves max and min.
-    hit = np.equal(x, _keep_axes(ans, axis, keepdims))
+    # the same rule serves max and min. Entries where= excludes never win; an
+    # initial= value that wins takes the adjoint away (its share, on a tie).
+    full = _keep_axes(ans, axis, keepdims)
+    hit = np.equal(x, full)
+    if _masked(where):
+        hit = np.logical_and(hit, _on_device_of(where, x))
     share = _keep_axes(_lift(g, x), axis, keepdims) * hit
     if type(hit) is np.ndarray and type(share) is np.ndarray:   # NumPy: the method is cheaper
-        return share / hit.sum(axis=axis, keepdims=True, dtype=share.dtype)
-    return share / np.sum(hit, axis=axis, keepdims=True, dtype=getattr(share, "dtype", None))
+        count = hit.sum(axis=axis, keepdims=True, dtype=share.dtype)
+    else:
+        count = np.sum(hit, axis=axis, keepdims=True, dtype=getattr(share, "dtype", None))
+    if initial is not None:
+        count = np.maximum(count + np.equal(full, initial), 1)
+    return share / count
 
 
-def _prod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+def _prod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # d prod / d x_i = product of the other entries, computed without dividing
     # by zero: with one zero in a slice only that entry gets a gradient, with
-    # two or more none does.
+    # two or more none does. initial= multiplies; where= excludes entries (as ones).
+    if _masked(where):
+        where = _on_device_of(where, x)
+        inside = _prod_vjp(g, ans, np.where(where, x, 1.0), axis, dtype, out, keepdims, initial)
+        return np.where(where, inside, 0.0)
+    if initial is not None:
+        g = g * initial
     zero = np.equal(x, 0)
     zeros = np.sum(zero, axis=axis, keepdims=True)
     safe = np.where(zero, 1.0, x)
@@ -245,15 +311,18 @@ def _std_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False,
     return _keep_axes(_lift(g, x), axis, keepdims) * np.conj(centered) / scale
 
 
-defvjp(np.sum, _sum_vjp)
-defvjp(np.mean, _mean_vjp)
-defvjp(np.max, _max_vjp)
-defvjp(np.min, _max_vjp)
-defvjp(np.amax, _max_vjp)
-defvjp(np.amin, _max_vjp)
-defvjp(np.prod, _prod_vjp)
-defvjp(np.var, _var_vjp)
-defvjp(np.std, _std_vjp)
+_REDUCE = ("axis", "dtype", "keepdims", "initial", "where")
+_EXTREME = ("axis", "keepdims", "initial", "where")
+_MOMENT = ("axis", "dtype", "ddof", "keepdims")       # where=, mean=, correction= are refused
+defvjp(np.sum, _sum_vjp, keywords=_REDUCE, initial=_sum_vjp_initial)
+defvjp(np.mean, _mean_vjp, keywords=("axis", "dtype", "keepdims", "where"))
+defvjp(np.max, _max_vjp, keywords=_EXTREME)
+defvjp(np.min, _max_vjp, keywords=_EXTREME)
+defvjp(np.amax, _max_vjp, keywords=_EXTREME)
+defvjp(np.amin, _max_vjp, keywords=_EXTREME)
+defvjp(np.prod, _prod_vjp, keywords=_REDUCE)
+defvjp(np.var, _var_vjp, keywords=_MOMENT)
+defvjp(np.std, _std_vjp, keywords=_MOMENT)
 
 
 # --- linear algebra ----------------------------------------------------------
@@ -279,7 +348,7 @@ def _matmul_vjp_y(g, ans, x, y):
     return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y)
 
 
-defvjp(np.matmul, _matmul_vjp_x, _matmul_vjp_y)
+defvjp(np.matmul, _matmul_vjp_x, _matmul_vjp_y, keywords=())
 
 
 def _tensordot_axes(a, b, axes):
@@ -329,7 +398,7 @@ def _tensordot_vjp_b(g, ans, a, b, axes=2):
     return _tensordot_adjoint_b(g, a, b, *_tensordot_axes(a, b, axes))
 
 
-defvjp(np.tensordot, _tensordot_vjp_a, _tensordot_vjp_b)
+defvjp(np.tensordot, _tensordot_vjp_a, _tensordot_vjp_b, keywords=("axes",))
 
 
 def _dot_axes(a, b):
@@ -349,25 +418,28 @@ def _dot_vjp_b(g, ans, a, b, out=None):
     return _tensordot_adjoint_b(g, a, b, *_dot_axes(a, b))
 
 
-defvjp(np.dot, _dot_vjp_a, _dot_vjp_b)
+defvjp(np.dot, _dot_vjp_a, _dot_vjp_b, keywords=())
 defvjp(np.outer, lambda g, ans, x, y: real_if_real(np.reshape(np.matmul(g, np.ravel(y)), np.shape(x)), x),
                  lambda g, ans, x, y: real_if_real(np.reshape(np.matmul(np.ravel(x), g), np.shape(y)), y),
-)
+       keywords=())
 
 
 # --- shape ---------------------------------------------------------------------
-defvjp(np.transpose, lambda g, ans, x, axes=None: np.transpose(g, _inverse_perm(axes, np.ndim(x))))
-defvjp(np.swapaxes, lambda g, ans, x, axis1, axis2: np.swapaxes(g, axis1, axis2))
-defvjp(np.moveaxis, lambda g, ans, x, source, destination: np.moveaxis(g, destination, source))
-defvjp(np.reshape, lambda g, ans, x, shape=None, order="C", **kwargs: np.reshape(g, np.shape(x), order=order))
-defvjp(np.ravel, lambda g, ans, x, order="C": np.reshape(g, np.shape(x), order=order))
-defvjp(np.squeeze, lambda g, ans, x, axis=None: np.reshape(g, np.shape(x)))
-defvjp(np.expand_dims, lambda g, ans, x, axis: np.reshape(g, np.shape(x)))
-defvjp(np.broadcast_to, lambda g, ans, x, shape, **kwargs: unbroadcast(g, x))
-defvjp(np.atleast_1d, lambda g, ans, x: unbroadcast(np.reshape(g, np.shape(x)), x))
-defvjp(np.atleast_2d, lambda g, ans, x: unbroadcast(np.reshape(g, np.shape(x)), x))
-defvjp(np.flip, lambda g, ans, x, axis=None: np.flip(g, axis))
-defvjp(np.conjugate, lambda g, ans, x: np.conjugate(g))
+defvjp(np.transpose, lambda g, ans, x, axes=None: np.transpose(g, _inverse_perm(axes, np.ndim(x))),
+       keywords=("axes",))
+defvjp(np.swapaxes, lambda g, ans, x, axis1, axis2: np.swapaxes(g, axis1, axis2), keywords=())
+defvjp(np.moveaxis, lambda g, ans, x, source, destination: np.moveaxis(g, destination, source),
+       keywords=())
+defvjp(np.reshape, lambda g, ans, x, shape=None, order="C", **kwargs: np.reshape(g, np.shape(x), order=order),
+       keywords=("shape", "order", "newshape", "copy"))
+defvjp(np.ravel, lambda g, ans, x, order="C": np.reshape(g, np.shape(x), order=order), keywords=("order",))
+defvjp(np.squeeze, lambda g, ans, x, axis=None: np.reshape(g, np.shape(x)), keywords=("axis",))
+defvjp(np.expand_dims, lambda g, ans, x, axis: np.reshape(g, np.shape(x)), keywords=())
+defvjp(np.broadcast_to, lambda g, ans, x, shape, **kwargs: unbroadcast(g, x), keywords=("subok",))
+defvjp(np.atleast_1d, lambda g, ans, x: unbroadcast(np.reshape(g, np.shape(x)), x), keywords=())
+defvjp(np.atleast_2d, lambda g, ans, x: unbroadcast(np.reshape(g, np.shape(x)), x), keywords=())
+defvjp(np.flip, lambda g, ans, x, axis=None: np.flip(g, axis), keywords=("axis",))
+defvjp(np.conjugate, lambda g, ans, x: np.conjugate(g), keywords=())
 
 
 def _cumsum_vjp(g, ans, x, axis=None, dtype=None, out=None):
@@ -377,7 +449,18 @@ def _cumsum_vjp(g, ans, x, axis=None, dtype=None, out=None):
     return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
 
 
+def _take_indices(indices, n, mode):
+    """The positions ``np.take`` read: ``mode="clip"`` clips (negatives to 0), ``"wrap"`` wraps."""
+    if mode == "clip":
+        return np.clip(indices, 0, n - 1)
+    if mode == "wrap":
+        return np.mod(indices, n)
+    return indices
+
+
 def _take_vjp(g, ans, x, indices, axis=None, out=None, mode="raise"):
+    n = np.size(x) if axis is None else np.shape(x)[axis]
+    indices = _take_indices(indices, n, mode)
     if axis is None:
         return np.reshape(scatter(np.ravel(x), indices, g), np.shape(x))
     return scatter(x, _along(x, axis, indices), g)
@@ -419,11 +502,11 @@ def _trace_vjp(g, ans, x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     return _diagonal_adjoint(g, x, offset, axis1, axis2)
 
 
-defvjp(np.cumsum, _cumsum_vjp)
-defvjp(np.take, _take_vjp)
-defvjp(np.repeat, _repeat_vjp)
-defvjp(np.diagonal, _diagonal_vjp)
-defvjp(np.trace, _trace_vjp)
+defvjp(np.cumsum, _cumsum_vjp, keywords=("axis", "dtype"))
+defvjp(np.take, _take_vjp, keywords=("axis", "mode"))
+defvjp(np.repeat, _repeat_vjp, keywords=("axis",))
+defvjp(np.diagonal, _diagonal_vjp, keywords=("offset", "axis1", "axis2"))
+defvjp(np.trace, _trace_vjp, keywords=("offset", "axis1", "axis2", "dtype"))
 
 
 # Functions of a sequence of arrays: the VJP of argument 0 returns a list of
@@ -448,10 +531,10 @@ def _vstack_vjp(g, ans, arrays, **kwargs):
     return _split_like(g, arrays, 0, shapes)
 
 
-defvjp(np.concatenate, _concatenate_vjp)
-defvjp(np.stack, _stack_vjp)
-defvjp(np.hstack, _hstack_vjp)
-defvjp(np.vstack, _vstack_vjp)
+defvjp(np.concatenate, _concatenate_vjp, keywords=("axis", "dtype"))
+defvjp(np.stack, _stack_vjp, keywords=("axis", "dtype"))
+defvjp(np.hstack, _hstack_vjp, keywords=("dtype",))
+defvjp(np.vstack, _vstack_vjp, keywords=("dtype",))
 
 
 # Functions returning a list: ``g`` is a list with one adjoint per piece
@@ -461,23 +544,24 @@ def _split_vjp(g, ans, x, indices_or_sections, axis=0):
     return np.concatenate(pieces, axis=axis)
 
 
-defvjp(np.split, _split_vjp)
-defvjp(np.array_split, _split_vjp)
+defvjp(np.split, _split_vjp, keywords=("axis",))
+defvjp(np.array_split, _split_vjp, keywords=("axis",))
 
 
-def _array_vjp(g, ans, x, *args, **kwargs):
+def _array_vjp(g, ans, x, dtype=None, **kwargs):
     # np.array of an array is the identity; of a (nested) list it stacks.
     if isinstance(x, (list, tuple)):
         return [_array_vjp(g[i], None, xi) for i, xi in enumerate(x)]
     return unbroadcast(g, x)
 
 
-defvjp(np.array, _array_vjp)
-defvjp(np.asarray, _array_vjp)
-defvjp(np.copy, lambda g, ans, x, order="K", **kwargs: g)
-defvjp(np.float64, lambda g, ans, x=0.0: g)
-defvjp(np.float32, lambda g, ans, x=0.0: g)
-defvjp(np.real, lambda g, ans, x: np.real(g))
+_CONVERT = ("dtype", "copy", "order", "subok", "ndmin", "device")
+defvjp(np.array, _array_vjp, keywords=_CONVERT)
+defvjp(np.asarray, _array_vjp, keywords=_CONVERT)
+defvjp(np.copy, lambda g, ans, x, order="K", **kwargs: g, keywords=("order", "subok"))
+defvjp(np.float64, lambda g, ans, x=0.0: g, keywords=())
+defvjp(np.float32, lambda g, ans, x=0.0: g, keywords=())
+defvjp(np.real, lambda g, ans, x: np.real(g), keywords=())
 
 
 # --- ndarray methods and attributes -------------------------------------------
@@ -519,17 +603,22 @@ def matrix_transpose(x):
     return np.swapaxes(x, -1, -2)
 
 
-def _astype_vjp(g, ans, x, dtype, *args, **kwargs):
+def _astype_vjp(g, ans, x, dtype, order="K", casting="unsafe", subok=True, copy=True):
     g = real_if_real(_lift(g, x), x)
+    if np.dtype(dtype).kind not in "fc":     # a cast to int or bool is piecewise constant
+        return np.zeros_like(x)
     return ndarray_astype(g, x.dtype) if hasattr(g, "astype") else g
 
 
-defvjp(ndarray_transpose, lambda g, ans, x, *axes: np.transpose(g, _inverse_perm(_method_axes(axes), np.ndim(x))))
-defvjp(ndarray_reshape, lambda g, ans, x, *shape, order="C": np.reshape(g, np.shape(x), order=order))
-defvjp(ndarray_flatten, lambda g, ans, x, order="C": np.reshape(g, np.shape(x), order=order))
-defvjp(ndarray_astype, _astype_vjp)
-defvjp(ndarray_item, lambda g, ans, x: g * np.ones_like(x))
-defvjp(matrix_transpose, lambda g, ans, x: np.swapaxes(g, -1, -2))
+defvjp(ndarray_transpose, lambda g, ans, x, *axes: np.transpose(g, _inverse_perm(_method_axes(axes), np.ndim(x))),
+       keywords=("axes",))
+defvjp(ndarray_reshape, lambda g, ans, x, *shape, order="C": np.reshape(g, np.shape(x), order=order),
+       keywords=("shape", "order"))
+defvjp(ndarray_flatten, lambda g, ans, x, order="C": np.reshape(g, np.shape(x), order=order),
+       keywords=("order",))
+defvjp(ndarray_astype, _astype_vjp, keywords=("order", "casting", "subok", "copy"))
+defvjp(ndarray_item, lambda g, ans, x: g * np.ones_like(x), keywords=())
+defvjp(matrix_transpose, lambda g, ans, x: np.swapaxes(g, -1, -2), keywords=())
 
 # Methods whose results are constants; they are in METHODS too (their
 # callables are declared with defnondiff, not given rules).
@@ -556,30 +645,30 @@ def _math_log_vjp_x(g, ans, x, base=None):
     return g / x if base is None else g / (x * np.log(base))
 
 
-defvjp(math.exp, lambda g, ans, x: g * ans)
-defvjp(math.expm1, lambda g, ans, x: g * (ans + 1))
-defvjp(math.log, _math_log_vjp_x, lambda g, ans, x, base: -g * ans / (base * np.log(base)))
-defvjp(math.log1p, lambda g, ans, x: g / (1 + x))
-defvjp(math.log2, lambda g, ans, x: g / (x * np.log(2.0)))
-defvjp(math.log10, lambda g, ans, x: g / (x * np.log(10.0)))
-defvjp(math.sqrt, lambda g, ans, x: g * 0.5 / ans)
-defvjp(math.sin, lambda g, ans, x: g * np.cos(x))
-defvjp(math.cos, lambda g, ans, x: -g * np.sin(x))
-defvjp(math.tan, lambda g, ans, x: g * (1 + ans * ans))
-defvjp(math.tanh, lambda g, ans, x: g * (1 - ans * ans))
-defvjp(math.sinh, lambda g, ans, x: g * np.cosh(x))
-defvjp(math.cosh, lambda g, ans, x: g * np.sinh(x))
-defvjp(math.atan, lambda g, ans, x: g / (1 + x * x))
-defvjp(math.fabs, lambda g, ans, x: g * np.sign(x))
+defvjp(math.exp, lambda g, ans, x: g * ans, keywords=())
+defvjp(math.expm1, lambda g, ans, x: g * (ans + 1), keywords=())
+defvjp(math.log, _math_log_vjp_x, lambda g, ans, x, base: -g * ans / (base * np.log(base)), keywords=())
+defvjp(math.log1p, lambda g, ans, x: g / (1 + x), keywords=())
+defvjp(math.log2, lambda g, ans, x: g / (x * np.log(2.0)), keywords=())
+defvjp(math.log10, lambda g, ans, x: g / (x * np.log(10.0)), keywords=())
+defvjp(math.sqrt, lambda g, ans, x: g * 0.5 / ans, keywords=())
+defvjp(math.sin, lambda g, ans, x: g * np.cos(x), keywords=())
+defvjp(math.cos, lambda g, ans, x: -g * np.sin(x), keywords=())
+defvjp(math.tan, lambda g, ans, x: g * (1 + ans * ans), keywords=())
+defvjp(math.tanh, lambda g, ans, x: g * (1 - ans * ans), keywords=())
+defvjp(math.sinh, lambda g, ans, x: g * np.cosh(x), keywords=())
+defvjp(math.cosh, lambda g, ans, x: g * np.sinh(x), keywords=())
+defvjp(math.atan, lambda g, ans, x: g / (1 + x * x), keywords=())
+defvjp(math.fabs, lambda g, ans, x: g * np.sign(x), keywords=())
 defvjp(math.pow, lambda g, ans, x, y: g * y * x ** (y - 1 + (y == 0)),
                  lambda g, ans, x, y: g * ans * np.log(x) if x > 0 else 0.0 * g,
-)
+       keywords=())
 
-defvjp(builtins.abs, abs_vjp)
+defvjp(builtins.abs, abs_vjp, keywords=())
 defvjp(builtins.pow, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1 + (y == 0)), x),
                      lambda g, ans, x, y: unbroadcast(g * ans * _log_base(x), y),
-)
-defvjp(builtins.float, lambda g, ans, x=0.0: unbroadcast(g, x))
+       keywords=())
+defvjp(builtins.float, lambda g, ans, x=0.0: unbroadcast(g, x), keywords=())
 
 
 def _builtin_sum_vjp(g, ans, iterable, start=0):
@@ -589,14 +678,119 @@ def _builtin_sum_vjp(g, ans, iterable, start=0):
     return np.broadcast_to(_lift(g, iterable), np.shape(iterable))
 
 
-defvjp(builtins.sum, _builtin_sum_vjp, lambda g, ans, iterable, start=0: unbroadcast(g, start))
+defvjp(builtins.sum, _builtin_sum_vjp, lambda g, ans, iterable, start=0: unbroadcast(g, start), keywords=())
 
 BUILTINS = {builtins.abs: np.absolute, builtins.pow: np.power}
 
+# --- arrays built from values: differentiable in those values -------------------------
+def _fill_vjp(g, fill, ans):
+    """The adjoint of a fill value broadcast over the result (zero for an integer result)."""
+    if np.dtype(getattr(ans, "dtype", type(ans))).kind not in "fc":   # truncated: piecewise constant
+        return unbroadcast(g * 0, fill)
+    return unbroadcast(g, fill)
+
+
+def _full_vjp(g, ans, shape, fill_value, dtype=None, order="C", **kwargs):
+    return _fill_vjp(g, fill_value, ans)
+
+
+def _full_like_vjp(g, ans, a, fill_value, dtype=None, order="K", subok=True, shape=None, **kwargs):
+    return _fill_vjp(g, fill_value, ans)
+
+
+def _steps(n, xp):
+    """``0, 1, ..., n - 1`` as floats (the k of start + k * step)."""
+    return xp.arange(n, dtype=np.float64)
+
+
+def _arange_vjp_start(g, ans, start, stop=None, step=1, **kwargs):
+    if stop is None:                      # arange(stop): the values do not depend on it
+        return unbroadcast(np.sum(g) * 0, start)
+    return unbroadcast(np.sum(g), start)  # every value is start + k * step
+
+
+def _arange_vjp_step(g, ans, start, stop=None, step=1, **kwargs):
+    return unbroadcast(np.sum(g * _steps(np.size(ans), array_module(ans))), step)
+
+
+def _linspace_weights(ans, num, endpoint, axis):
+    """``t_k = k / div``, shaped to broadcast along ``axis`` of the result."""
+    div = (num - 1 if endpoint else num) if num > 1 else 1
+    t = _steps(num, array_module(ans)) / div
+    shape = [1] * np.ndim(ans)
+    shape[axis] = num
+    return np.reshape(t, shape)
+
+
+def _linspace_vjp_start(g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None,
+                        axis=0, **kwargs):
+    t = _linspace_weights(ans, num, endpoint, axis)
+    return unbroadcast(np.sum(g * (1 - t), axis=axis), start)   # value_k = start + t_k (stop - start)
+
+
+def _linspace_vjp_stop(g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None,
+                       axis=0, **kwargs):
+    t = _linspace_weights(ans, num, endpoint, axis)
+    return unbroadcast(np.sum(g * t, axis=axis), stop)
+
+
+_CREATE = ("dtype", "order", "device", "like")
+defvjp(np.full, None, _full_vjp, keywords=_CREATE)
+# full_like reads only the shape and dtype of its first argument
+defvjp(np.full_like, ZERO_DERIVATIVE, _full_like_vjp, keywords=_CREATE + ("subok", "shape"))
+# arange's length depends on stop, its values do not: stop's derivative is zero
+defvjp(np.arange, _arange_vjp_start, ZERO_DERIVATIVE, _arange_vjp_step, keywords=_CREATE)
+defvjp(np.linspace, _linspace_vjp_start, _linspace_vjp_stop,
+       keywords=("num", "endpoint", "dtype", "axis", "device"))
+
+
+def axis_concatenate(concatenator, key):
+    """``concatenator[key]`` for ``np.r_`` and ``np.c_`` (the tape records it with this rule)."""
+    return concatenator[key]
+
+
+def _axis_concatenate_vjp(g, ans, concatenator, key):
+    # The result is a placement of the items' elements. Running the same
+    # concatenation on complex element ids (imaginary part k + 1 for element k,
+    # slices and directives kept as they are) tells where each element went.
+    items = key if isinstance(key, tuple) else (key,)
+    spans, ids, total = [], [], 0
+    for item in items:
+        if isinstance(item, (slice, str)):
+            spans.append(None)
+            ids.append(item)
+            continue
+        n, shape = int(np.size(item)), np.shape(item)
+        ids.append(np.reshape(1j * (total + 1 + np.arange(n)), shape))
+        spans.append((total, n, shape))
+        total += n
+    marked = np.asarray(concatenator[tuple(ids) if isinstance(key, tuple) else ids[0]])
+    tags = np.rint(np.ravel(marked).imag).astype(np.int64)
+    where = np.empty(total, dtype=np.int64)
+    placed = np.flatnonzero(tags > 0)
+    where[tags[placed] - 1] = placed
+    flat = np.ravel(g)
+    where = array_module(g).asarray(where)
+    out = []
+    for item, span in zip(items, spans):
+        if span is None:             # a slice or a directive: nothing to differentiate
+            out.append(0.0)
+            continue
+        start, n, shape = span
+        out.append(unbroadcast(np.reshape(np.take(flat, where[start:start + n]), shape), item)
+                   if shape else np.sum(np.take(flat, where[start:start + n])))
+    return tuple(out) if isinstance(key, tuple) else out[0]
+
+
+defvjp(axis_concatenate, ZERO_DERIVATIVE, _axis_concatenate_vjp, keywords=())
+
+
 # --- constants -------------------------------------------------------------------
+# Only functions whose derivative is zero wherever it exists, for every argument
+# (tests/test_constants.py checks each entry by finite differences).
 defnondiff(
-    np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.full_like, np.empty_like,
-    np.zeros, np.ones, np.full, np.empty, np.eye, np.identity, np.arange, np.linspace,
+    np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like,
+    np.zeros, np.ones, np.empty, np.eye, np.identity,
     np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero, np.argwhere, np.count_nonzero,
     np.searchsorted, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
     np.floor_divide, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
@@ -610,5 +804,5 @@ defnondiff(
 
 
 # A copy of a sequence: the compiler snapshots a list that is appended to later.
-defvjp(list, lambda g, ans, x: list(g))
-defvjp(tuple, lambda g, ans, x: list(g))
+defvjp(list, lambda g, ans, x: list(g), keywords=())
+defvjp(tuple, lambda g, ans, x: list(g), keywords=())

@@ -30,18 +30,22 @@ _ndarray = _np.ndarray
 class Rule:
     """The derivative rule of one callable: its name and per-argument VJPs."""
 
-    __slots__ = ("fun", "name", "vjps", "kwvjps", "gpu_vjps", "keywords", "jvps")
+    __slots__ = ("fun", "name", "vjps", "kwvjps", "gpu_vjps", "keywords", "jvps", "zero_args", "plan")
 
     def __init__(self, fun, name, vjps, kwvjps, keywords=None):
         self.fun = fun
         self.name = name
-        self.vjps = vjps
+        # ZERO_DERIVATIVE in place of a VJP: that argument's derivative is zero. The
+        # tape treats it as a constant; compiled code gets zeros from _zero_vjp.
+        self.zero_args = frozenset(i for i, v in enumerate(vjps) if v is ZERO_DERIVATIVE)
+        self.vjps = tuple(_zero_vjp(i) if v is ZERO_DERIVATIVE else v for i, v in enumerate(vjps))
         self.kwvjps = kwvjps
         self.gpu_vjps = None      # the VJPs for CuPy arrays, when defvjp_gpu gave faster ones
         # The non-differentiated optional arguments the rule models, by name
         # (passed by position or keyword): ("axis", "keepdims"). None: not declared.
         self.keywords = None if keywords is None else tuple(keywords)
         self.jvps = ()            # forward-mode rules given by defjvp (see runtime/jvp_rules.py)
+        self.plan = None          # binding.Plan: what the VJPs take, computed when first needed
 
     def vjp(self, argnum, gpu=False):
         """The VJP for positional argument ``argnum``, or None if it has none.
@@ -54,6 +58,23 @@ class Rule:
     def __repr__(self):
         return f"<Rule {self.name}: {len(self.vjps)} argument(s)>"
 
+
+class _Zero:
+    """Stands in :func:`defvjp` for an argument whose derivative is zero (a condition, a shape)."""
+
+    def __repr__(self):
+        return "ZERO_DERIVATIVE"
+
+
+ZERO_DERIVATIVE = _Zero()
+
+
+def _zero_vjp(argnum):
+    """The VJP of an argument declared with ZERO_DERIVATIVE: zeros shaped like it."""
+    def zero_vjp(g, ans, *args, **kwargs):
+        from .tree import zeros_like_tree
+        return zeros_like_tree(args[argnum])
+    return zero_vjp
 
 _RULES = {}
 _NONDIFF = {}
@@ -78,10 +99,15 @@ def _name_of(fun):
 def defvjp(fun, *vjps, name=None, keywords=None, **kwvjps):
     """Register the VJPs of ``fun``: one per positional argument, None for none.
 
+    A differentiated argument with no VJP (None, or past the last one) is an
+    error; ``ZERO_DERIVATIVE`` instead declares that argument's derivative zero.
     Keyword VJPs (``defvjp(f, v0, weight=vw)``) cover arguments that are
     usually passed by name. ``keywords`` names the other optional arguments
     the rule models (``keywords=("axis", "keepdims")``), passed by position
-    or by name. Returns ``fun`` so it can be used as a decorator helper.
+    or by name; any other optional argument a call passes (not None, not its
+    default) is refused in both modes (see :mod:`knetc.runtime.binding`).
+    Without ``keywords``, the named optional parameters of the VJPs are the
+    modelled ones. Returns ``fun`` so it can be used as a decorator helper.
     Registering again replaces the earlier rule.
     """
     _RULES[_key(fun)] = Rule(fun, name or _name_of(fun), tuple(vjps), dict(kwvjps), keywords)
@@ -192,9 +218,9 @@ class Primitive:
             return hook(self, args, kwargs)
         return self.fun(*args, **kwargs)
 
-    def defvjp(self, *vjps, **kwvjps):
+    def defvjp(self, *vjps, keywords=None, **kwvjps):
         """Register this primitive's VJPs (see :func:`defvjp`)."""
-        defvjp(self, *vjps, name=_name_of(self.fun), **kwvjps)
+        defvjp(self, *vjps, name=_name_of(self.fun), keywords=keywords, **kwvjps)
         return self
 
     def defjvp(self, *jvps):

@@ -6,8 +6,8 @@ would drop the trace. While a trace is active, the tape therefore replaces
 * the functions of the ``math`` module (module attributes: every
   ``math.exp(...)`` anywhere sees the shim), and
 * in the globals of the function being differentiated (and so of the helpers
-  defined beside it), names bound by ``from math import exp`` and the name
-  ``float``
+  defined beside it), names bound by ``from math import exp`` and the names
+  ``float`` and ``type`` (``type(x)`` of a traced value is its value's type there)
 
 with shims. On plain values a shim is the original. On a box it records the
 original's rule from the table (``rule_for(math.exp)``, ``rule_for(float)``);
@@ -26,7 +26,9 @@ module, ``float()`` in another module, ``a[i] = x``) reaches ``Box.__float__``,
 which refuses it (see :mod:`knetc.runtime.convert`): an error, never a
 silently lost gradient.
 """
+import builtins
 import functools
+import itertools
 import math
 import operator
 
@@ -57,7 +59,7 @@ _DOMAIN_ON_INF = {"log", "log2", "log10", "log1p", "atanh"}  # infinite result -
 
 def _scalar(x):
     """A box of a one-element array becomes a box of its scalar (as float() would)."""
-    if x.__class__ is Box:
+    if type(x) is Box:
         value = deep_value(x)
         if getattr(value, "ndim", 0):
             if value.size != 1:
@@ -110,7 +112,7 @@ def _twin(name, twin, args):
 def _make_shim(name, original):
     def shim(*args, **kwargs):
         for a in args:
-            if a.__class__ is Box:
+            if type(a) is Box:
                 return _traced(name, original, shim, args, kwargs)
         if name in _ITERABLE_ARGS:
             if name != "dist" and args:
@@ -158,7 +160,7 @@ class _FloatType(type):
     """Metaclass of the ``float`` shim: calls and type checks act as ``float``'s."""
 
     def __call__(cls, *args, **kwargs):
-        if args and args[0].__class__ is Box:
+        if args and type(args[0]) is Box:
             rule = rule_for(float)
             if rule is not None:
                 return record(cls, rule, args[:1])
@@ -166,6 +168,8 @@ class _FloatType(type):
         return float(*args, **kwargs)
 
     def __instancecheck__(cls, obj):
+        if type(obj) is Box:          # as in the user's code (see Box.__class__)
+            return isinstance(deep_value(obj), float)
         return isinstance(obj, float)
 
     def __subclasscheck__(cls, sub):
@@ -179,6 +183,87 @@ class TracedFloat(float, metaclass=_FloatType):
 
 
 TracedFloat.__name__ = TracedFloat.__qualname__ = "float"
+
+
+# --- NumPy functions that do not dispatch on a traced argument ----------------------------
+# np.full(3, x0) and np.arange(x0, x1) never reach Box.__array_function__ (they dispatch on
+# nothing, or only on their first argument), nor do np.r_[...] and np.c_[...]. While a trace
+# is active the numpy module's own attributes are these shims, which record the rule.
+
+def _dispatching(original):
+    def shim(*args, **kwargs):
+        if has_box(args) or (kwargs and has_box(kwargs)):
+            return call(original, args, kwargs)
+        return original(*args, **kwargs)
+    functools.update_wrapper(shim, original, assigned=("__name__", "__qualname__", "__doc__"))
+    shim.__module__ = "numpy"
+    return shim
+
+
+class _TracedConcatenator:
+    """Stands for ``np.r_`` / ``np.c_`` while tracing: indexing with traced items is recorded."""
+
+    def __init__(self, original):
+        self._original = original
+
+    def __getitem__(self, key):
+        if has_box(key):
+            from .numpy_rules import axis_concatenate
+            return call(axis_concatenate, (self._original, key))
+        return self._original[key]
+
+    def __len__(self):
+        return len(self._original)
+
+    def __getattr__(self, name):
+        return getattr(self._original, name)
+
+
+def _fromiter_shim(original, array):
+    def fromiter(iterable, dtype, count=-1, **kwargs):
+        items = list(iterable) if count < 0 else list(itertools.islice(iterable, count))
+        if has_box(items):          # recorded as np.array of the items
+            return call(array, (items,), {"dtype": dtype})
+        return original(items, dtype, len(items), **kwargs)
+    functools.update_wrapper(fromiter, original, assigned=("__name__", "__qualname__", "__doc__"))
+    fromiter.__module__ = "numpy"
+    return fromiter
+
+
+NUMPY_NAMESPACE = vars(np)
+# np.array([x0, x1]) and np.asarray of traced values do not dispatch either
+_NUMPY_SHIMS = {name: _dispatching(getattr(np, name))
+                for name in ("full", "full_like", "arange", "array", "asarray")}
+_NUMPY_SHIMS["fromiter"] = _fromiter_shim(np.fromiter, np.array)
+_NUMPY_SHIMS.update({name: _TracedConcatenator(getattr(np, name)) for name in ("r_", "c_")})
+
+
+# --- type ---------------------------------------------------------------------------
+
+class _TypeType(type):
+    """Metaclass of the ``type`` shim: ``type(x)`` of a traced value is its value's type."""
+
+    def __call__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs:
+            obj = args[0]
+            kind = builtins.type(deep_value(obj) if builtins.type(obj) is Box else obj)
+            # where this shim is installed, the name float is TracedFloat
+            return TracedFloat if kind is builtins.float else kind
+        return builtins.type(*args, **kwargs)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, builtins.type)
+
+    def __subclasscheck__(cls, sub):
+        return issubclass(sub, builtins.type)
+
+
+class TracedType(type, metaclass=_TypeType):
+    """Stands for ``type`` in the differentiated function's globals while it is traced,
+    so that ``type(x) is np.ndarray`` agrees with a plain call (see ``Box.__class__``)."""
+
+
+TracedType.__name__ = TracedType.__qualname__ = "type"
 
 
 # --- installing -----------------------------------------------------------------------
@@ -210,14 +295,20 @@ def _changes(namespace):
     function's globals the names bound to ``math`` functions, and ``float``."""
     if namespace is MATH_NAMESPACE:
         return [(name, _ORIGINAL[name], shim) for name, shim in _SHIMS.items()]
+    if namespace is NUMPY_NAMESPACE:
+        return [(name, getattr(np, name), shim) for name, shim in _NUMPY_SHIMS.items()]
     changes = []
     for key in _math_names_in(namespace):
         value = namespace.get(key)
         name = _NAME_OF.get(id(value))
         if name is not None and _ORIGINAL[name] is value:
             changes.append((key, value, _SHIMS[name]))
+    if str(namespace.get("__name__", "")).startswith("knetc."):
+        return changes          # knetc's own code (hvp's wrapper) keeps the builtins
     if "float" not in namespace and rule_for(float) is not None:
         changes.append(("float", MISSING, TracedFloat))
+    if "type" not in namespace:
+        changes.append(("type", MISSING, TracedType))
     return changes
 
 

@@ -81,6 +81,7 @@ def _enter(fun):
             _rules._TAPE_HOOK[0] = primitive_hook
             shims.patch(shims.MATH_NAMESPACE)
             library_shims.patch_libraries()
+            shims.patch(shims.NUMPY_NAMESPACE)
     space = _namespace_of(fun)
     if space is not None:
         shims.patch(space)
@@ -98,6 +99,7 @@ def _exit(space):
             _rules._TAPE_HOOK[0] = None
             shims.unpatch(shims.MATH_NAMESPACE)
             library_shims.unpatch_libraries()
+            shims.unpatch(shims.NUMPY_NAMESPACE)
 
 
 def _device_scope(space, args, kwargs):
@@ -114,8 +116,25 @@ def _device_scope(space, args, kwargs):
     return contextlib.nullcontext()
 
 
+def _keyword_only(fun, args, kwargs):
+    """Values of keyword-only parameters passed in order after the positional ones
+    (as ``grad`` binds a call) go back to their names."""
+    code = getattr(fun, "__code__", None)
+    if (code is None or not code.co_kwonlyargcount or code.co_flags & inspect.CO_VARARGS
+            or len(args) <= code.co_argcount or isinstance(fun, types.MethodType)):
+        return args, kwargs
+    names = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
+    extra = args[code.co_argcount:]
+    if len(extra) > len(names):
+        return args, kwargs
+    kwargs = dict(kwargs or {})
+    kwargs.update(zip(names, extra))
+    return args[:code.co_argcount], kwargs
+
+
 def _run(fun, args, kwargs, trace=None):
     space = _enter(fun)
+    args, kwargs = _keyword_only(fun, args, kwargs)
     try:
         with _device_scope(space, args, kwargs):
             return fun(*args, **kwargs)
@@ -153,7 +172,7 @@ def _thaw(frozen):
 
 def _box_tree(x, trace):
     """``x`` with every leaf replaced by an input box of ``trace``."""
-    cls = x.__class__
+    cls = type(x)
     if cls is list:
         return [_box_tree(v, trace) for v in x]
     if cls is tuple:
@@ -170,9 +189,167 @@ def _box_tree(x, trace):
     return Box(x, trace, len(nodes) - 1)
 
 
+class _Snapshot:
+    """A boxed container as it was handed to the function: the object and its items then."""
+
+    __slots__ = ("obj", "items")
+
+    def __init__(self, obj, items):
+        self.obj = obj
+        self.items = items
+
+
+def _snapshot(boxed):
+    """The containers of a boxed argument before the call (the boxes themselves are shared).
+
+    The gradient is gathered from this, not from the containers the function
+    may have written into (``w[0] = 2 * w[0]`` must not make the adjoint of
+    the new value the gradient of the old one).
+    """
+    cls = type(boxed)
+    if cls is dict:
+        return _Snapshot(boxed, {k: _snapshot(v) for k, v in boxed.items()})
+    if cls is list or isinstance(boxed, tuple):
+        return _Snapshot(boxed, [_snapshot(v) for v in boxed])
+    return boxed
+
+
+def _as_tree(snap):
+    """The snapshot as plain lists and dicts of the input boxes (for gathering)."""
+    if type(snap) is not _Snapshot:
+        return snap
+    items = snap.items
+    if type(items) is dict:
+        return {k: _as_tree(v) for k, v in items.items()}
+    return [_as_tree(v) for v in items]
+
+
+def _same(value, snap):
+    return value is (snap.obj if type(snap) is _Snapshot else snap)
+
+
+def _write_back(original, boxed, snap, trace):
+    """Give the caller's containers the writes the function made into their boxed copies.
+
+    A gradient call has the side effects of one call of the function, as in
+    compiled code: ``w[0] = 2 * w[0]`` or ``hs.append(h)`` on a differentiated
+    list leaves the plain values in the caller's list.
+    """
+    if type(snap) is not _Snapshot:
+        return
+    items = snap.items
+    if isinstance(original, list) and type(boxed) is list:
+        kept = [i < len(items) and _same(b, items[i]) for i, b in enumerate(boxed)]
+        if len(boxed) != len(items) or not all(kept):
+            new = [original[i] if keep else _unbox_tree(b, trace) for i, (b, keep) in enumerate(zip(boxed, kept))]
+            original[:] = new
+        for i, keep in enumerate(kept):
+            if keep:
+                _write_back(original[i], boxed[i], items[i], trace)
+    elif isinstance(original, dict) and type(boxed) is dict:
+        for k in [k for k in original if k not in boxed]:
+            del original[k]
+        for k, b in boxed.items():
+            if k in items and _same(b, items[k]) and k in original:
+                _write_back(original[k], b, items[k], trace)
+            else:
+                original[k] = _unbox_tree(b, trace)
+    elif isinstance(original, tuple) and isinstance(boxed, tuple):
+        for o, b, sn in zip(original, boxed, items):
+            _write_back(o, b, sn, trace)
+
+
+def _scrub(x, trace, seen):
+    """Replace, in place, the boxes of ``trace`` that the function stored in the
+    caller's lists and dicts (``s[0] = lstm(...)`` on a state list) by their values."""
+    if id(x) in seen:
+        return
+    cls = type(x)
+    if isinstance(x, list):
+        seen.add(id(x))
+        for i, v in enumerate(x):
+            if type(v) is Box:
+                if v._trace is trace:
+                    x[i] = _unbox_tree(v, trace)
+            else:
+                _scrub(v, trace, seen)
+    elif isinstance(x, dict):
+        seen.add(id(x))
+        for k, v in x.items():
+            if type(v) is Box:
+                if v._trace is trace:
+                    x[k] = _unbox_tree(v, trace)
+            else:
+                _scrub(v, trace, seen)
+    elif cls is tuple or isinstance(x, tuple):
+        seen.add(id(x))
+        for v in x:
+            _scrub(v, trace, seen)
+
+
+def _restore_callers(fun, args, kwargs, argnums, boxed, snaps, trace):
+    """After the run: the caller's containers (the arguments', and those the
+    function's closure holds) contain plain values, never boxes of ``trace``."""
+    seen = set()
+    for i in argnums:
+        _write_back(args[i], boxed[i], snaps[i], trace)
+    for i, a in enumerate(args):
+        if i not in argnums:
+            _scrub(a, trace, seen)
+    for a in (kwargs or {}).values():
+        _scrub(a, trace, seen)
+    _scrub_closure(fun, trace, seen, 3)
+    _scrub_globals(fun, trace, seen)
+
+
+def _scrub_globals(fun, trace, seen):
+    """Scrub the module-level lists and dicts the function's code names (``SEEN.append(v)``)."""
+    code = getattr(fun, "__code__", None)
+    space = getattr(fun, "__globals__", None)
+    if code is None or not isinstance(space, dict):
+        return
+    for name in _global_names(code):
+        value = space.get(name)
+        if type(value) is list or type(value) is dict:
+            _scrub(value, trace, seen)
+
+
+_GLOBAL_NAMES = {}
+
+
+def _global_names(code):
+    """The global names read by ``code`` and the code nested in it (cached)."""
+    names = _GLOBAL_NAMES.get(code)
+    if names is None:
+        found, stack = set(), [code]
+        while stack:
+            c = stack.pop()
+            found.update(c.co_names)
+            stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+        if len(_GLOBAL_NAMES) > 4096:
+            _GLOBAL_NAMES.clear()
+        names = _GLOBAL_NAMES[code] = tuple(sorted(found))
+    return names
+
+
+def _scrub_closure(fun, trace, seen, depth):
+    """Scrub the lists and dicts in ``fun``'s closure, and in the closures of the
+    functions it closes over (``hvp`` wraps the user's function in one)."""
+    for cell in getattr(fun, "__closure__", None) or ():
+        try:
+            contents = cell.cell_contents
+        except ValueError:         # an empty cell
+            continue
+        if isinstance(contents, (list, dict)):
+            _scrub(contents, trace, seen)
+        elif depth > 1 and isinstance(contents, types.FunctionType) and id(contents) not in seen:
+            seen.add(id(contents))
+            _scrub_closure(contents, trace, seen, depth - 1)
+
+
 def _unbox_tree(x, trace):
     """``x`` with the boxes of ``trace`` (at any depth of containers) replaced by their values."""
-    cls = x.__class__
+    cls = type(x)
     if cls is Box:
         return x._value if x._trace is trace else x
     if cls is list:
@@ -250,21 +427,21 @@ def backward(trace, seeds):
             continue
         adj[i] = None
         rule, ans, args, kwargs, parents = node
-        if g.__class__ is ndarray and ans.__class__ is ndarray and g.dtype is not ans.dtype:
+        if type(g) is ndarray and type(ans) is ndarray and g.dtype is not ans.dtype:
             g = _same_precision(g, ans)
         if rule is _GETITEM and _slice_into(adj, owned, g, args, parents):
             continue
         vjps = rule.gpu_vjps if rule.gpu_vjps is not None and is_cupy_array(g) else rule.vjps
         for argnum, p in parents:
-            vjp = vjps[argnum] if argnum.__class__ is int else rule.kwvjps[argnum]
+            vjp = vjps[argnum] if type(argnum) is int else rule.kwvjps[argnum]
             c = vjp(g, ans, *args, **kwargs) if kwargs else vjp(g, ans, *args)
             if c is None:
                 continue
-            if p.__class__ is int:
+            if type(p) is int:
                 old = adj[p]
                 if old is None:
                     adj[p] = c
-                elif (old.__class__ is ndarray and c.__class__ is ndarray and p in owned
+                elif (type(old) is ndarray and type(c) is ndarray and p in owned
                       and old.shape == c.shape and old.dtype == c.dtype):
                     old += c
                 else:
@@ -295,7 +472,7 @@ def _slice_into(adj, owned, g, args, parents):
             or x.dtype.kind not in "fc" or not _is_basic_index(idx):
         return False
     p = parents[0][1]
-    if p.__class__ is not int:
+    if type(p) is not int:
         return False
     old = adj[p]
     if old is None:
@@ -326,16 +503,16 @@ def _accumulate(adj, owned, p, c):
     if old is None:
         adj[p] = c
         return
-    if (p in owned and old.__class__ is _ndarray and c.__class__ is _ndarray
+    if (p in owned and type(old) is _ndarray and type(c) is _ndarray
             and old.shape == c.shape and old.dtype == c.dtype):
         old += c
         return
-    if old.__class__ in (list, tuple, dict):
+    if type(old) in (list, tuple, dict):
         new = add_grad(old, c)
     else:
         new = old + c
     adj[p] = new
-    if new.__class__ is _ndarray:
+    if type(new) is _ndarray:
         owned.add(p)
 
 
@@ -351,20 +528,20 @@ class _Gather:
         self.nested = False
 
     def tree(self, boxed):
-        cls = boxed.__class__
+        cls = type(boxed)
         if cls is Box:
             if boxed._trace is not self.trace:
                 self.nested = True
                 return 0.0
-            if boxed._value.__class__ is Box:
+            if type(boxed._value) is Box:
                 self.nested = True
             g = self.adj[boxed._idx] if self.adj is not None else None
             if g is None:
                 return 0.0
-            if g.__class__ is Box:
+            if type(g) is Box:
                 self.nested = True
             elif is_array(g):
-                if id(g) in self.seen or (g.__class__ is _ndarray and not g.flags.writeable):
+                if id(g) in self.seen or (type(g) is _ndarray and not g.flags.writeable):
                     g = g.copy()
                 self.seen.add(id(g))
             return g
@@ -385,7 +562,7 @@ def _finish_nested(grad, like):
         if isinstance(like, list):
             return items
         return type(like)(*items) if hasattr(type(like), "_fields") else tuple(items)
-    if grad.__class__ is Box:
+    if type(grad) is Box:
         return grad
     return match_structure(grad, deep_value(like))
 
@@ -401,7 +578,7 @@ def _grad_of(boxed, like, trace, adj, seen):
 def _seed(value):
     """The adjoint that starts the backward pass of a scalar loss (raises otherwise)."""
     d = deep_value(value)
-    if d.__class__ is float or (isinstance(d, int) and not isinstance(d, bool)):
+    if type(d) is float or (isinstance(d, int) and not isinstance(d, bool)):
         return 1.0
     if is_array(d) or isinstance(d, (complex, np.complexfloating)):
         if np.iscomplexobj(d):
@@ -423,14 +600,43 @@ def _seed(value):
 
 
 def _record(fun, args, kwargs, argnums):
-    """Check and box the differentiated arguments, then run ``fun`` on a new trace."""
+    """Check and box the differentiated arguments, then run ``fun`` on a new trace.
+
+    Returns the trace, the input boxes of each differentiated argument and a
+    copy of its containers (both with the structure it had before the call),
+    and the result; afterwards the caller's containers hold plain values.
+    """
     for i in argnums:
         _check(fun, args, i)
     trace = Trace()
     boxed = list(args)
+    snaps = {}
+    likes = list(args)
     for i in argnums:
         boxed[i] = _box_tree(args[i], trace)
-    return trace, boxed, _run(fun, boxed, kwargs, trace)
+        snaps[i] = _snapshot(boxed[i])
+        likes[i] = _containers_copy(args[i])
+    out = _run(fun, boxed, kwargs, trace)
+    _restore_callers(fun, args, kwargs, argnums, boxed, snaps, trace)
+    inputs = list(args)
+    for i in argnums:
+        inputs[i] = _as_tree(snaps[i])
+    return trace, inputs, likes, out
+
+
+def _containers_copy(x):
+    """``x`` with its lists, tuples and dicts copied (the leaves shared)."""
+    cls = type(x)
+    if cls is list:
+        return [_containers_copy(v) for v in x]
+    if cls is dict:
+        return {k: _containers_copy(v) for k, v in x.items()}
+    if isinstance(x, tuple):
+        items = [_containers_copy(v) for v in x]
+        return cls(*items) if hasattr(cls, "_fields") else cls(items)
+    if isinstance(x, (list, dict)):
+        return _containers_copy(list(x) if isinstance(x, list) else dict(x))
+    return x
 
 
 # --- public API ----------------------------------------------------------------------------
@@ -452,13 +658,13 @@ def value_and_grad(fun, args, kwargs=None, wrt=0):
     if kwargs is None:
         kwargs = {}
     argnums, multi = _argnums(wrt, len(args))
-    trace, boxed, out = _record(fun, args, kwargs, argnums)
-    ours = out.__class__ is Box and out._trace is trace
+    trace, boxed, likes, out = _record(fun, args, kwargs, argnums)
+    ours = type(out) is Box and out._trace is trace
     value = out._value if ours else out
     seed = _seed(value)
     adj = backward(trace, ((out._idx, seed),)) if ours else None
     seen = set()
-    grads = tuple(_grad_of(boxed[i], args[i], trace, adj, seen) for i in argnums)
+    grads = tuple(_grad_of(boxed[i], likes[i], trace, adj, seen) for i in argnums)
     return value, (grads if multi else grads[0])
 
 
@@ -479,7 +685,7 @@ def make_vjp(fun, active_argnums):
 
     def vjp_call(*args, **kwargs):
         active, _ = _argnums(active_argnums, len(args))
-        trace, boxed, out = _record(fun, args, kwargs, active)
+        trace, boxed, likes, out = _record(fun, args, kwargs, active)
         ans = _unbox_tree(out, trace)
 
         def pullback(g):
@@ -487,7 +693,7 @@ def make_vjp(fun, active_argnums):
             _seeds(out, g, trace, seeds)
             adj = backward(trace, seeds) if seeds else None
             seen = {id(seed) for _, seed in seeds}  # never hand the caller's g back
-            return tuple(_grad_of(boxed[i], args[i], trace, adj, seen) if i in active else None
+            return tuple(_grad_of(boxed[i], likes[i], trace, adj, seen) if i in active else None
                          for i in range(len(args)))
 
         return ans, pullback
@@ -499,7 +705,7 @@ def make_vjp(fun, active_argnums):
 def _seeds(out, g, trace, seeds):
     if g is None:
         return
-    cls = out.__class__
+    cls = type(out)
     if cls is Box:
         if out._trace is trace and not (isinstance(g, (int, float)) and g == 0):
             seeds.append((out._idx, g))

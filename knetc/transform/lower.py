@@ -5,12 +5,13 @@ are classified by what they resolve to (a rule, a constant-valued function,
 the user's own helper), loops become loops over index sequences, and
 tuple unpacking becomes indexing.
 """
+import ast
 import types
 
 import gast
 import numpy as np
 
-from ..runtime import numpy_rules
+from ..runtime import binding, numpy_rules
 from ..runtime.creation import CREATION
 from ..runtime.rules import Primitive, is_nondiff, rule_for
 from . import ir
@@ -211,6 +212,8 @@ class Lowerer:
             fun = ATTRIBUTES.get(node.attr)
             return ir.Op(f"{obj}.{node.attr}", fun, [obj], label=f".{node.attr}")
         if isinstance(node, gast.Subscript):
+            if _is_axis_concatenator(node.value, self.scope, self.locals):
+                return self.axis_concatenation(node)
             obj = self.atom(node.value)
             src, value, basic, atoms = self.index(node.slice)
             return ir.Subscript(obj, src, value, basic, atoms)
@@ -227,6 +230,17 @@ class Lowerer:
             self.fail("a lambda used inside an expression", node,
                       "bind it to a name first: f = lambda ...")
         self.fail(f"the expression {type(node).__name__}", node)
+
+    def axis_concatenation(self, node):
+        """``np.r_[a, b]`` / ``np.c_[a, b]``: a call of the rule ``axis_concatenate(np.r_, (a, b))``."""
+        conc = dotted_name(node.value)
+        parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        if any(isinstance(p, gast.Slice) for p in parts):
+            self.fail(f"a slice inside {conc}[...]", node,
+                      "the tape differentiates it (mode='auto'); or use np.concatenate/np.arange")
+        atoms = [self.atom(p) for p in parts]
+        key = self.temp(ir.Build("tuple", atoms), node) if isinstance(node.slice, gast.Tuple) else atoms[0]
+        return ir.Op(f"{conc}[{key}]", numpy_rules.axis_concatenate, [conc, key], [], label=f"{conc}[]")
 
     def _free_names(self, fun_node):
         """Locals of this function that a nested def or lambda reads (sorted)."""
@@ -332,6 +346,7 @@ class Lowerer:
             self.fail(f"the name {dotted!r}, which is not defined", node)
         obj = BUILTINS.get(obj, obj) if _hashable(obj) else obj
         args, kwargs = self.arguments(node)
+        args, kwargs = self.bound_to_rule(obj, args, kwargs, node)
         text = f"{dotted}({_arglist(args, kwargs)})"
         if is_user_function(obj):
             code = obj.__code__
@@ -363,11 +378,46 @@ class Lowerer:
                 out.append(atom)
         return out
 
+    def bound_to_rule(self, fun, args, kwargs, node):
+        """The call's atoms, refused where ``fun``'s rule does not model an argument.
+
+        A differentiated argument passed by keyword moves to its position
+        (see :mod:`knetc.runtime.binding`); values the compiler cannot see
+        are unknown, so an unmodelled option is refused unless it is a literal
+        None or default.
+        """
+        rule = rule_for(fun) if _hashable(fun) else None
+        if rule is None:
+            return args, kwargs
+        moved, kw = binding.canonical(rule, args, dict(kwargs), fill=_literal_atom)
+        found = binding.unmodelled(rule, [self._value_of(a) for a in moved],
+                                   {k: self._value_of(a) for k, a in kw.items()})
+        if found is not None:
+            what, why = found
+            self.fail(f"{rule.name} with {what}", node, why)
+        if binding.plan_of(rule).ufunc_nin is not None:
+            kw = {}            # only defaults (and order=) got here: nothing a ufunc's VJP takes
+        return list(moved), list(kw.items())
+
+    def _value_of(self, atom):
+        """The value of a literal or global atom; binding.UNKNOWN for a local."""
+        try:
+            return ast.literal_eval(atom)
+        except (ValueError, SyntaxError, TypeError):
+            pass
+        if atom in self.locals or atom.split(".")[0] in self.locals:
+            return binding.UNKNOWN
+        obj = resolve_dotted(self.scope, atom)
+        return binding.UNKNOWN if obj is MISSING else obj
+
     def method_call(self, node, func):
         obj = self.atom(func.value)
         args, kwargs = self.arguments(node)
-        text = f"{obj}.{func.attr}({_arglist(args, kwargs)})"
         fun = METHODS.get(func.attr)
+        if fun is not None:
+            full, kwargs = self.bound_to_rule(fun, [obj] + args, kwargs, node)
+            args = full[1:]
+        text = f"{obj}.{func.attr}({_arglist(args, kwargs)})"
         if fun is not None and is_nondiff(fun):
             return ir.Const(text, [obj] + args + [a for _, a in kwargs])
         return ir.Op(text, fun, [obj] + args, kwargs, label=f".{func.attr}()")
@@ -605,6 +655,25 @@ def _as_load(target):
 
 def _arglist(args, kwargs):
     return ", ".join(list(args) + [f"{k}={v}" for k, v in kwargs])
+
+
+def _literal_atom(value):
+    """The atom of a default value moved into a call (binding.canonical): a literal's repr."""
+    text = repr(value)
+    ast.literal_eval(text)          # raises for anything but a literal
+    return text
+
+
+def _is_axis_concatenator(node, scope, local_names):
+    """``np.r_`` / ``np.c_``: indexing them concatenates (no rule the compiler can use)."""
+    dotted = dotted_name(node)
+    if not dotted or dotted.split(".")[0] in local_names:
+        return False
+    obj = resolve_dotted(scope, dotted)
+    return isinstance(obj, _AXIS_CONCATENATOR)
+
+
+_AXIS_CONCATENATOR = type(np.r_).__mro__[1]     # numpy's AxisConcatenator (np.r_, np.c_)
 
 
 def _hashable(obj):
