@@ -47,7 +47,7 @@ class Plan:
     """What one rule's VJPs take, computed once per rule (see :func:`plan_of`)."""
 
     __slots__ = ("name", "sig", "params", "positional", "index", "checks", "var_positional",
-                 "var_keyword", "modelled", "diff", "fun_positional", "ufunc_nin")
+                 "var_keyword", "modelled", "diff", "fun_positional", "ufunc_nin", "takes_varargs")
 
     def __init__(self, rule):
         self.name = rule.name
@@ -87,6 +87,9 @@ class Plan:
                        for i, name in enumerate(self.positional)]
         self.var_positional = next((p.name for p in self.params.values()
                                     if p.kind is p.VAR_POSITIONAL), None)
+        # a VJP whose *args come first takes every operand itself (einsum's subscripts and operands)
+        self.takes_varargs = bool(self.params) and next(iter(self.params.values())).kind is \
+            inspect.Parameter.VAR_POSITIONAL
         self.var_keyword = next((p.name for p in self.params.values()
                                  if p.kind is p.VAR_KEYWORD), None)
         self.ufunc_nin = rule.fun.nin if isinstance(rule.fun, np.ufunc) else None
@@ -195,7 +198,7 @@ def unmodelled(rule, args, kwargs):
     if len(args) > n:
         if plan.var_positional is None:
             return _bind_error(plan, args, kwargs)
-        if plan.var_positional not in plan.modelled:
+        if plan.var_positional not in plan.modelled and not plan.takes_varargs:
             return (f"the extra positional argument {_describe(args[n])}",
                     "its derivative rule does not model it")
     for i in range(min(len(args), n)):

@@ -316,7 +316,8 @@ def apply(fun, rule, args, kwargs=None):
     if kwargs:
         _unmodelled(rule, vals, kwargs)
         if binding.plan_of(rule).ufunc_nin is not None:
-            kwargs = None        # only defaults and order= passed: nothing the VJPs take
+            # defaults and order= need not reach the VJPs; a declared option must (vecdot's axis=)
+            kwargs = {k: v for k, v in kwargs.items() if k in (rule.keywords or ())}
     return _new_node(top, rule, ans, vals, kwargs or None, parents)
 
 

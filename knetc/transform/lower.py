@@ -396,7 +396,8 @@ class Lowerer:
             what, why = found
             self.fail(f"{rule.name} with {what}", node, why)
         if binding.plan_of(rule).ufunc_nin is not None:
-            kw = {}            # only defaults (and order=) got here: nothing a ufunc's VJP takes
+            # defaults (and order=) need not reach a ufunc's VJP; a declared option must (vecdot's axis=)
+            kw = {k: a for k, a in kw.items() if k in (rule.keywords or ())}
         return list(moved), list(kw.items())
 
     def _value_of(self, atom):
