@@ -513,3 +513,16 @@ def iadd_aliased_in_list(x):
 def test_inplace_updates_others_would_see_are_errors(f):
     with pytest.raises(knet.KnetError, match=r"in place.*test_tape_soundness\.py:\d+"):
         grad_in(f, "tape", R.standard_normal(3))
+
+
+def sets_shape(x):
+    y = np.concatenate([x, x])
+    y.shape = (2, 3)
+    return np.sum(y * np.arange(6.0).reshape(2, 3))
+
+
+def test_setting_shape_on_a_traced_array_is_an_error_naming_the_line():
+    with pytest.raises(knet.KnetError, match=r"x\.shape.*test_tape_soundness\.py:\d+"):
+        grad_in(sets_shape, "tape", R.standard_normal(3))
+    x = R.standard_normal(3)
+    assert knet.grad(lambda x: np.sum(x * x.shape[0]), mode="tape")(x).shape == (3,)

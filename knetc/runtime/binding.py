@@ -46,8 +46,9 @@ _UFUNC_HARMLESS = frozenset({"order"})       # memory layout only
 class Plan:
     """What one rule's VJPs take, computed once per rule (see :func:`plan_of`)."""
 
-    __slots__ = ("name", "sig", "params", "positional", "index", "checks", "var_positional",
-                 "var_keyword", "modelled", "diff", "fun_positional", "ufunc_nin", "takes_varargs")
+    __slots__ = ("name", "sig", "params", "positional", "index", "checks", "free", "var_positional",
+                 "var_keyword", "modelled", "diff", "fun_positional", "fun_index", "ufunc_nin",
+                 "takes_varargs")
 
     def __init__(self, rule):
         self.name = rule.name
@@ -85,6 +86,7 @@ class Plan:
         self.checks = [None if i in self.diff or self.params[name].default is _EMPTY
                        else (name, self.params[name].default)
                        for i, name in enumerate(self.positional)]
+        self.free = next((i for i, c in enumerate(self.checks) if c is not None), len(self.checks))
         self.var_positional = next((p.name for p in self.params.values()
                                     if p.kind is p.VAR_POSITIONAL), None)
         # a VJP whose *args come first takes every operand itself (einsum's subscripts and operands)
@@ -94,6 +96,7 @@ class Plan:
                                  if p.kind is p.VAR_KEYWORD), None)
         self.ufunc_nin = rule.fun.nin if isinstance(rule.fun, np.ufunc) else None
         self.fun_positional = _positional_of(rule.fun)
+        self.fun_index = {n: i for i, (n, _) in enumerate(self.fun_positional or ())}
 
 
 def _positional_of(fun):
@@ -130,7 +133,7 @@ def canonical(rule, args, kwargs, fill=None):
     names = plan.fun_positional
     if not names:
         return args, kwargs
-    index = {n: i for i, (n, _) in enumerate(names)}
+    index = plan.fun_index
     last = -1
     for k in kwargs:
         i = index.get(k)
@@ -189,6 +192,8 @@ def unmodelled(rule, args, kwargs):
     ``Signature.bind``.
     """
     plan = plan_of(rule)
+    if not kwargs and len(args) <= plan.free:
+        return None                 # the common case: only arguments any value is fine for
     if plan.ufunc_nin is not None:
         return _ufunc_unmodelled(plan, args, kwargs)
     if plan.sig is None:

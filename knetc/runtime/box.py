@@ -669,6 +669,16 @@ class Box:
         raise _lost("np.asarray/np.array (or a NumPy function that does not dispatch to "
                     "traced values)", "a plain NumPy array")
 
+    @property
+    def shape(self):
+        return deep_value(self).shape
+
+    @shape.setter
+    def shape(self, new):
+        raise GradientInputError(
+            f"knetc: setting x.shape on a traced array reshapes it in place, which the tape cannot "
+            f"record{binding.where_text()}; write x = np.reshape(x, {new!r}) instead")
+
     # containers
     def __len__(self):
         return len(deep_value(self))
