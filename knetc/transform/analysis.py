@@ -82,8 +82,9 @@ class Kinds:
                     self._set(s.target, "tuple", self.elem.get(e.args[0]) if e.args else None)
                 elif e.label in (".copy()",) and e.args:
                     self._set(s.target, self.of(e.args[0]), self.elem.get(e.args[0]))
-                elif e.label == "+" and any(self.of(a) in ("list", "tuple") for a in e.args):
-                    self._set(s.target, self.of(e.args[0]))
+                elif e.label in ("+", "*") and any(self.of(a) in ("list", "tuple") for a in e.args):
+                    seqs = [self.of(a) for a in e.args if self.of(a) in ("list", "tuple")]
+                    self._set(s.target, seqs[0])
                 elif e.fun is None:
                     self._set(s.target, "unknown")
                 else:
@@ -130,12 +131,8 @@ def diff_reads(expr):
     return []
 
 
-def activity(stmts, wrt_params, result, outputs=()):
-    """The set of differentiated variables (active forward and useful backward).
-
-    ``outputs`` are further results besides ``result``: containers the
-    function writes into, whose final state the caller differentiates.
-    """
+def forward_active(stmts, wrt_params):
+    """The variables that may depend on a differentiated argument."""
     active = set(wrt_params)
     changed = True
     while changed:
@@ -152,6 +149,21 @@ def activity(stmts, wrt_params, result, outputs=()):
                 if s.obj not in active and s.value in active:
                     active.add(s.obj)
                     changed = True
+            elif isinstance(s, ir.LocalDef):
+                # a function closing over a differentiated value depends on it
+                if s.name not in active and any(a in active for a in s.free):
+                    active.add(s.name)
+                    changed = True
+    return active
+
+
+def activity(stmts, wrt_params, result, outputs=()):
+    """The set of differentiated variables (active forward and useful backward).
+
+    ``outputs`` are further results besides ``result``: containers the
+    function writes into, whose final state the caller differentiates.
+    """
+    active = forward_active(stmts, wrt_params)
     useful = {n for n in (result,) + tuple(outputs) if n in active}
     changed = True
     while changed:
