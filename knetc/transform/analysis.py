@@ -172,7 +172,7 @@ def activity(stmts, wrt_params, result, outputs=()):
             if isinstance(s, ir.Assign) and (s.target in useful or any(
                     m in useful for m in getattr(s.expr, "mutated", []))):
                 new = [a for a in diff_reads(s.expr) if a in active and a not in useful]
-            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj in useful:
+            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj in useful and not getattr(s, "pop", False):
                 new = [s.value] if s.value in active and s.value not in useful else []
             else:
                 continue

@@ -19,6 +19,9 @@ MUTATING_METHODS = frozenset({
     "__imul__", "__itruediv__",
 })
 _MUTATING_METHODS = MUTATING_METHODS
+# Functions that write into their first argument (NumPy's in-place functions, ufunc.at).
+MUTATING_FUNCTIONS = frozenset({"copyto", "put", "place", "putmask", "put_along_axis",
+                                "fill_diagonal", "shuffle", "at"})
 _CACHE = {}
 
 
@@ -68,6 +71,16 @@ def written_names(node, scope, _active=()):
                 root = _root(func.value)
                 if root:
                     written.add(root)
+            name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", None)
+            if name in MUTATING_FUNCTIONS and n.args:       # np.add.at(buf, ...), np.copyto(dst, ...)
+                root = _root(n.args[0])
+                if root:
+                    written.add(root)
+            for k in n.keywords:
+                if k.arg == "out":
+                    root = _root(k.value)
+                    if root:
+                        written.add(root)
             callee = _resolve(func, scope, params)
             if callee is not None:
                 written.update(call_site_mutations(callee, n.args, n.keywords, _active))

@@ -98,9 +98,11 @@ class SetItem(Stmt):
 
 @dataclass
 class Append(Stmt):
-    """``obj.append(value)``."""
+    """``obj.append(value)``; with ``pop``, ``obj.pop()`` after ``value = obj[-1]``
+    (its reverse appends a zero slot for ``value``'s adjoint to land in)."""
     obj: str = ""
     value: str = ""
+    pop: bool = False
 
 
 @dataclass

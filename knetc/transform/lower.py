@@ -16,7 +16,7 @@ from ..runtime.creation import CREATION
 from ..runtime.rules import Primitive, is_nondiff, rule_for
 from . import ir
 from .containers import extend_stmts
-from .effects import (MUTATING_METHODS, array_written_params, mutated_in_node, mutated_params,
+from .effects import (MUTATING_FUNCTIONS, MUTATING_METHODS, array_written_params, mutated_in_node, mutated_params,
                       node_returns_new_object, node_writes_outside, outer_writes, writes_outside)
 from .resolve import MISSING, dotted_name, resolve_dotted
 
@@ -30,9 +30,6 @@ BINOPS = {
 }
 UNARY = {gast.USub: ("-", np.negative), gast.UAdd: ("+", np.positive)}
 
-# Functions that write into an argument (NumPy's in-place functions, ufunc.at).
-MUTATING_FUNCTIONS = frozenset({"copyto", "put", "place", "putmask", "put_along_axis",
-                                "fill_diagonal", "shuffle", "at"})
 # Calls kept as statements for their effect that only read their arguments.
 VETTED_EFFECTS = (print, warnings.warn)
 
@@ -411,10 +408,17 @@ class Lowerer:
         return out
 
     def method_call(self, node, func):
+        if (func.attr == "pop" and not node.args and not node.keywords and isinstance(func.value, gast.Name)
+                and func.value.id in self.locals):
+            # v = hs.pop(): v = hs[-1]; then the last element goes (modelled as the reverse of append)
+            obj = func.value.id
+            value = self.temp(ir.Subscript(obj, "-1", "-1", True, []), node)
+            self.emit(ir.Append(obj=obj, value=value, pop=True), node)
+            return ir.Copy(value)
         if func.attr in MUTATING_METHODS or func.attr in MUTATING_FUNCTIONS:
             self.fail(f"the in-place method .{func.attr}()", node,
-                      "the compiler models list.append and list.extend on a local list "
-                      "(as statements) and item assignment; build a new value instead")
+                      "the compiler models list.append, list.extend (as statements) and list.pop() on "
+                      "a local list, and item assignment; build a new value instead")
         obj = self.atom(func.value)
         args, kwargs = self.arguments(node)
         text = f"{obj}.{func.attr}({_arglist(args, kwargs)})"
@@ -502,12 +506,14 @@ class Lowerer:
             if isinstance(expr, ir.Op) and expr.fun is not None and rule_for(expr.fun) is not None:
                 self.temp(expr, s, "r")
                 return
+            if isinstance(expr, ir.Copy):       # modelled already (hs.pop())
+                return
             if isinstance(expr, ir.Const):      # declared constant-valued: nothing to write
                 self.emit(ir.Effect(text=expr.text, atoms=list(expr.atoms), vetted=True), s)
                 return
             vetted = any(expr.fun is f for f in VETTED_EFFECTS)
             self.emit(ir.Effect(text=expr.text, atoms=list(expr.args) + [a for _, a in expr.kwargs],
-                                call=expr.label or expr.text, vetted=vetted), s)
+                                call=expr.text, vetted=vetted), s)
             return
         self.rhs(value)
 
@@ -646,6 +652,11 @@ class Lowerer:
                     prelude += [(t, _sub(x, k)) for t, x in zip(value.elts, xs)]
                 else:
                     prelude.append((value, _sub(xs[0], k)))
+            elif fn is reversed and len(it.args) == 1 and not it.keywords:
+                xs = self.iterable(it.args[0], s)
+                n = f"{self.rt('len')}({xs})"
+                self.emit(ir.Assign(target=seq, expr=ir.Const(f"{self.rt('range')}({n} - 1, -1, -1)", [xs])), s)
+                prelude = [(s.target, _sub(xs, k))]
             elif fn is zip:
                 if it.keywords:
                     self.fail("zip() with keyword arguments", s)

@@ -136,6 +136,8 @@ class ReverseEmitter:
                 out.add(indent, self.primal_assign(s), line)
             elif isinstance(s, ir.SetItem):
                 out.add(indent, f"{s.obj}[{s.index_src}] = {s.value}", line)
+            elif isinstance(s, ir.Append) and s.pop:
+                out.add(indent, f"{s.obj}.pop()", line)
             elif isinstance(s, ir.Append):
                 out.add(indent, f"{s.obj}.append({s.value})", line)
             elif isinstance(s, ir.Effect):
@@ -472,6 +474,10 @@ class ReverseEmitter:
         self.comment(out, indent, s.line)
         self.materialise(s.obj, out, indent)
         d = self.adj(s.obj)
+        if s.pop:       # the popped element's slot comes back, at zero (its read adds into it)
+            self.use(s.value)
+            out.add(indent, f"{d}.append({self.rt('zeros_like')}({s.value}))", s.line)
+            return
         if s.value in self.u.D:
             self.acc(s.value, f"{d}.pop()", out, indent, s.line)
         else:
