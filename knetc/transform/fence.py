@@ -85,6 +85,11 @@ class Fence:
 
     def assign(self, s):
         e = s.expr
+        if (isinstance(e, ir.Op) and e.fun is None and e.label.endswith("()")
+                and any(a in self.active for a in ir.reads(e))):
+            self.fail(s, f"the method {e.label} on a differentiated value",
+                      "it has no derivative rule, and the compiler cannot tell whether it writes "
+                      "into its receiver or arguments")
         if s.write == "item":
             self.write(s, s.target, array=True)
         elif s.write == "augmented":
