@@ -12,9 +12,11 @@ the object being written. This module computes, for each statement:
   caller passed as parameter ``p``, ``OUTER`` (a global or a closure value),
   ``ELEMENT`` (something taken out of a container) and ``OPAQUE`` (the result
   of a call the compiler does not see into);
-* ``escaped_before(s)``: the new objects that, before ``s``, were stored into
-  a container or captured by a nested function (an alias the compiler does not
-  track by name);
+* ``reachable_before(s, objects)``: those objects and everything stored in them
+  (a list built here holds the objects of its elements, until it is dead);
+* ``escaped_before(s)``: the new objects that, before ``s``, were stored where
+  the compiler does not follow them (captured by a nested function, given to an
+  unknown method, stored into a container that came from outside);
 * ``live_after(s)``: the names that may be read after ``s``.
 
 Consumes the IR after the containers pass, with its kinds. It changes nothing.
@@ -85,7 +87,18 @@ class Aliases:
 
     def holders_before(self, s):
         """name -> objects, for every name bound before ``s``."""
-        return self._before.get(id(s), {})
+        return {k: v for k, v in self._before.get(id(s), {}).items() if isinstance(k, str)}
+
+    def reachable_before(self, s, objects):
+        """``objects`` and, transitively, what was stored in them before ``s``."""
+        state = self._before.get(id(s), {})
+        seen, todo = set(objects), list(objects)
+        while todo:
+            for o in state.get(("@", todo.pop()), ()):
+                if o not in seen:
+                    seen.add(o)
+                    todo.append(o)
+        return frozenset(seen)
 
     def escaped_before(self, s):
         return self._escaped.get(id(s), frozenset())
@@ -149,7 +162,11 @@ class Aliases:
             elif isinstance(e, ir.Const):
                 objects = site
             elif isinstance(e, ir.Op):
-                if new_object(e.fun, e.label, e.kwargs):
+                if e.fun in (list, tuple):      # a shallow copy: new, holding the same elements
+                    objects = site
+                    state = _store(state, site, _contents(state, frozenset().union(
+                        *(self._of(a, state) for a in e.args))))
+                elif new_object(e.fun, e.label, e.kwargs):
                     objects = site
                 else:
                     objects = site | frozenset().union(*(self._of(a, state) for a in e.args))
@@ -162,30 +179,40 @@ class Aliases:
                     objects = self._of(e.obj, state) | site      # a view, or a copy for fancy indices
                 elif kind in ("list", "tuple") and ":" in e.index_src:
                     objects = site
+                    state = _store(state, site, _contents(state, self._of(e.obj, state)))
                 elif kind in ("list", "tuple", "dict"):
                     objects = frozenset({ELEMENT})
                 else:
                     objects = self._of(e.obj, state) | {ELEMENT}
             elif isinstance(e, ir.Build):
                 objects = site
-                escaped = escaped | _new_in(frozenset().union(*(self._of(a, state) for a in e.elts)))
+                state = _store(state, site, frozenset().union(*(self._of(a, state) for a in e.elts)))
             elif isinstance(e, ir.HelperCall):
                 passed = frozenset().union(*(self._of(a, state) for a in ir.reads(e)))
                 fresh = returns_new_object(e.fun) if e.fun is not None else e.func in self.fresh_defs
                 objects = site if fresh else frozenset({OPAQUE}) | passed
                 if e.mutated:       # it may store what it was given into the containers it writes
-                    written = frozenset().union(*(self._of(m, state) for m in e.mutated))
-                    escaped = escaped | (_new_in(passed) - written)
+                    for m in e.mutated:
+                        state, escaped = self._store_into(state, escaped, m, _new_in(passed))
             else:
                 objects = frozenset({OPAQUE})
             state = dict(state)
             state[s.target] = objects
-        elif isinstance(s, (ir.SetItem, ir.Append)):
-            escaped = escaped | _new_in(self._of(s.value, state))
+        elif isinstance(s, (ir.SetItem, ir.Append)) and not getattr(s, "pop", False):
+            state, escaped = self._store_into(state, escaped, s.obj, self._of(s.value, state))
         elif isinstance(s, ir.LocalDef):
             state = dict(state)
             state[s.name] = frozenset({("new", id(s))})
             escaped = escaped | _new_in(frozenset().union(*(self._of(a, state) for a in s.free)))
+        return state, escaped
+
+    def _store_into(self, state, escaped, container, objects):
+        """``container``'s objects now hold ``objects`` too (or they escape, for containers from outside)."""
+        for c in self._of(container, state):
+            if isinstance(c, tuple) and c[0] in ("new", "old"):
+                state = _store(state, frozenset({c}), objects)
+            else:
+                escaped = escaped | _new_in(objects)
         return state, escaped
 
     # ---- backward: liveness ----------------------------------------------------------
@@ -236,11 +263,27 @@ def _new_in(objects):
     return frozenset(o for o in objects if isinstance(o, tuple) and o[0] in ("new", "old"))
 
 
+def _store(state, containers, objects):
+    state = dict(state)
+    for c in containers:
+        key = ("@", c)
+        state[key] = state.get(key, frozenset()) | objects
+    return state
+
+
+def _contents(state, containers):
+    return frozenset().union(*(state.get(("@", c), frozenset()) for c in containers))
+
+
 def _age(state, escaped, site):
     new, old = ("new", site), ("old", site)
-    if new not in escaped and not any(new in v for v in state.values()):
+    if new not in escaped and not any(new in v or k == ("@", new) for k, v in state.items()):
         return state, escaped
-    aged = {k: (v - {new}) | {old} if new in v else v for k, v in state.items()}
+    aged = {}
+    for k, v in state.items():
+        k = ("@", old) if k == ("@", new) else k
+        v = (v - {new}) | {old} if new in v else v
+        aged[k] = aged[k] | v if k in aged else v
     return aged, (escaped - {new}) | {old} if new in escaped else escaped
 
 

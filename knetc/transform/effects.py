@@ -165,11 +165,32 @@ def node_returns_new_object(node, scope):
         if not returns or any(r is None for r in returns):
             return bool(returns)
 
-    def new(e):
-        if isinstance(e, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant, gast.BoolOp)):
-            return not isinstance(e, gast.BoolOp)
-        if isinstance(e, (gast.Tuple, gast.List, gast.Dict)):
+    params = {a.id for a in node.args.args} | {a.id for a in getattr(node.args, "kwonlyargs", [])}
+    bindings = {}       # local name -> the values assigned to it (None: bound another way)
+    if isinstance(node, gast.FunctionDef):
+        for n in _walk_own(node):
+            if isinstance(n, gast.Assign):
+                for t in n.targets:
+                    for name in gast.walk(t):
+                        if isinstance(name, gast.Name) and isinstance(name.ctx, gast.Store):
+                            bindings.setdefault(name.id, []).append(n.value if t is name else None)
+            elif isinstance(n, (gast.For, gast.With, gast.AnnAssign, gast.NamedExpr)):
+                for name in gast.walk(getattr(n, "target", n)):
+                    if isinstance(name, gast.Name) and isinstance(name.ctx, gast.Store):
+                        bindings.setdefault(name.id, []).append(None)
+
+    def new(e, seen=()):
+        if isinstance(e, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)):
             return True
+        if isinstance(e, (gast.Tuple, gast.List)):
+            return all(new(x, seen) for x in e.elts)
+        if isinstance(e, gast.Dict):
+            return all(new(x, seen) for x in e.values)
+        if isinstance(e, gast.Name):
+            # a local bound only to new values (x = w @ h; return x)
+            values = bindings.get(e.id)
+            return (e.id not in params and e.id not in seen and bool(values)
+                    and all(v is not None and new(v, seen + (e.id,)) for v in values))
         if isinstance(e, gast.Call):
             dotted = dotted_name(e.func)
             obj = resolve_dotted(scope, dotted) if dotted else MISSING

@@ -155,9 +155,13 @@ class Fence:
         live = self.aliases.live_after(s)
         rebound = s.target if isinstance(s, ir.Assign) else None     # its old value dies here
         for other, held in self.aliases.holders_before(s).items():
-            if other != name and other != rebound and other in live and held & shared:
-                shown = other if not other.startswith("_") else "another value"
+            if other == name or other == rebound or other not in live:
+                continue
+            shown = other if not other.startswith("_") else "another value"
+            if held & shared:
                 return f"may be the same object as {shown} (an alias or a view)"
+            if self.aliases.reachable_before(s, held) & shared:
+                return f"is also stored in {shown}"
         return None
 
     def loop(self, s):
