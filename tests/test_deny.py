@@ -967,6 +967,31 @@ def list_copy_then_append(x):
     return np.sum(ks[-1] * hs[-1]) + len(ks)
 
 
+def element_iadd_unshared(x):
+    s = [x * 1.0, x * 2.0]
+    s[0] += x * x                  # the element is only in s: in place or not, the same function
+    d = {"h": np.tanh(x)}
+    d["h"] *= 2.0
+    acc = [0.0]
+    for i in range(3):
+        acc[0] += x[i] * x[i]
+    return np.sum(s[0] * s[1]) + np.sum(d["h"]) + acc[0]
+
+
+def element_iadd_seen_by_a_name(x):
+    h = x * 1.0
+    s = [h]
+    s[0] += x                      # Python updates h too
+    return np.sum(h * x)
+
+
+def element_read_then_iadd(x):
+    s = [x * 1.0]
+    h = s[0]
+    h += x                         # Python updates s[0] too
+    return np.sum(s[0] * x)
+
+
 # ---- the table -----------------------------------------------------------------------------
 # Programs the compiler must compile (and get right), and programs it must refuse.
 COMPILED = [
@@ -982,7 +1007,7 @@ COMPILED = [
     iterate_copy_while_growing, iterate_array_rebound_inside, while_else_in_for, for_else_nested_return,
     counter_reused_as_accumulator, closure_not_over_active, list_concat_in_helper, tuple_repeat,
     list_iadd_with_tuple, local_named_range, temporary_list_of_views_then_write,
-    list_copy_then_append,
+    list_copy_then_append, element_iadd_unshared,
 ]
 REFUSED = [
     add_at, maximum_at, put, copyto, fill, sort_method, shuffle, exp_out, exp_positional_out, add_out,
@@ -1168,3 +1193,11 @@ def test_module_globals_shadowing_builtins_do_not_reach_generated_code(name):
         got, used = _run(f, mode, x)
         assert_tree_allclose(got, want, rtol=1e-6, atol=1e-8)
         assert used == ("tape" if mode == "tape" else "source")
+
+
+@pytest.mark.parametrize("f", [element_iadd_seen_by_a_name, element_read_then_iadd])
+def test_iadd_on_an_element_also_seen_elsewhere_is_refused_when_it_runs(f):
+    g = knet.grad(f, mode="source")
+    with pytest.raises(UnsupportedError, match=r"may be shared.*test_deny.py:\d+"):
+        g(X.copy())
+    assert "refuse_shared_update(" in g.source or g.source.startswith("#")

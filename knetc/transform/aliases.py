@@ -181,7 +181,12 @@ class Aliases:
                     objects = site
                     state = _store(state, site, _contents(state, self._of(e.obj, state)))
                 elif kind in ("list", "tuple", "dict"):
-                    objects = frozenset({ELEMENT})
+                    # an element of a container built here: one of the objects stored in it
+                    held = self._of(e.obj, state)
+                    tracked = held and all(isinstance(o, tuple) and o[0] in ("new", "old")
+                                           and ("@", o) in state for o in held)
+                    objects = (_contents(state, held) or frozenset({ELEMENT})) if tracked \
+                        else frozenset({ELEMENT})
                 else:
                     objects = self._of(e.obj, state) | {ELEMENT}
             elif isinstance(e, ir.Build):
@@ -191,9 +196,9 @@ class Aliases:
                 passed = frozenset().union(*(self._of(a, state) for a in ir.reads(e)))
                 fresh = returns_new_object(e.fun) if e.fun is not None else e.func in self.fresh_defs
                 objects = site if fresh else frozenset({OPAQUE}) | passed
-                if e.mutated:       # it may store what it was given into the containers it writes
+                if e.mutated:       # it may store what it was given (or anything) into the containers it writes
                     for m in e.mutated:
-                        state, escaped = self._store_into(state, escaped, m, _new_in(passed))
+                        state, escaped = self._store_into(state, escaped, m, _new_in(passed) | {OPAQUE})
             else:
                 objects = frozenset({OPAQUE})
             state = dict(state)

@@ -63,7 +63,7 @@ class Fence:
                 self.assign(s)
             elif isinstance(s, (ir.SetItem, ir.Append)):
                 self.write(s, s.obj)
-                if isinstance(s, ir.SetItem) and s.old:
+                if isinstance(s, ir.SetItem) and s.old and self._shared_element(s):
                     self.guards.append((s, s.old))
             elif isinstance(s, ir.LocalDef):
                 self.local_def(s, values_read)
@@ -163,6 +163,21 @@ class Fence:
             if self.aliases.reachable_before(s, held) & shared:
                 return f"is also stored in {shown}"
         return None
+
+    def _shared_element(self, s):
+        """For ``obj[i] += v``: whether the element read may be seen other than through ``obj``
+        (Python updates an array element in place; the compiled code stores a new one)."""
+        objects = self.aliases.objects_before(s, s.old) - {IMMUTABLE}
+        if any(not (isinstance(o, tuple) and o[0] in ("new", "old")) for o in objects):
+            return True
+        if objects & self.aliases.escaped_before(s):
+            return True
+        live = self.aliases.live_after(s)
+        for other, held in self.aliases.holders_before(s).items():
+            if other not in (s.obj, s.old) and other in live and \
+                    self.aliases.reachable_before(s, held) & objects:
+                return True
+        return False
 
     def loop(self, s):
         """A loop must not write into what it iterates over (Python's iterator sees the object)."""
