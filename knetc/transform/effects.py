@@ -72,8 +72,8 @@ def written_names(node, scope, _active=()):
                 if root:
                     written.add(root)
             name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", None)
-            if name in MUTATING_FUNCTIONS and n.args:       # np.add.at(buf, ...), np.copyto(dst, ...)
-                root = _root(n.args[0])
+            if name in MUTATING_FUNCTIONS and n.args and not _has_rule(func, scope):
+                root = _root(n.args[0])      # np.add.at(buf, ...), np.copyto(dst, ...)
                 if root:
                     written.add(root)
             for k in n.keywords:
@@ -95,6 +95,17 @@ def outer_writes(node, scope):
     from .lower import assigned_names
     bound = {a.id for a in node.args.args} | assigned_names(node)
     return sorted(written_names(node, scope) - bound)
+
+
+def _has_rule(func, scope):
+    """Whether the called name resolves to a function with a derivative rule (a functional form)."""
+    from ..runtime.rules import rule_for
+    dotted = dotted_name(func)
+    obj = resolve_dotted(scope, dotted) if dotted else MISSING
+    try:
+        return obj is not MISSING and rule_for(obj) is not None
+    except TypeError:
+        return False
 
 
 def _root(node):

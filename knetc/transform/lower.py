@@ -385,7 +385,8 @@ class Lowerer:
         """A call that writes into one of its arguments or into a global object."""
         name = getattr(obj, "__name__", None)
         owner = getattr(obj, "__self__", None)
-        if name in MUTATING_FUNCTIONS and (isinstance(owner, np.ufunc) or name != "at"):
+        if (name in MUTATING_FUNCTIONS and (isinstance(owner, np.ufunc) or name != "at")
+                and rule_for(obj) is None and not is_user_function(obj)):
             self.fail(f"{dotted}(), which writes into its argument", node,
                       "in-place updates are not modelled: build a new array instead")
         if (name in MUTATING_METHODS and owner is not None and not isinstance(owner, types.ModuleType)
