@@ -992,6 +992,37 @@ def element_read_then_iadd(x):
     return np.sum(s[0] * x)
 
 
+def local_named_list(x):
+    list = [x[0], x[1] * 2.0]          # the user's local named like a builtin the compiler uses
+    min = 0.0
+    for v in list:
+        min = min + v * v
+    return min
+
+
+def _write_after(after, v):
+    after[0] = v * 2.0                  # a parameter named like the pullback's *after
+
+
+def param_named_after(x):
+    s = [x * 1.0]
+    _write_after(s, np.tanh(x))
+    return np.sum(s[0] * C)
+
+
+def while_else_continue(x):
+    s = 0.0
+    n = 0
+    while n < 3:
+        n += 1
+        if n == 2:
+            continue
+        s = s + x[n - 1] * n
+    else:
+        s = s * 2.0
+    return s
+
+
 # ---- the table -----------------------------------------------------------------------------
 # Programs the compiler must compile (and get right), and programs it must refuse.
 COMPILED = [
@@ -1007,7 +1038,8 @@ COMPILED = [
     iterate_copy_while_growing, iterate_array_rebound_inside, while_else_in_for, for_else_nested_return,
     counter_reused_as_accumulator, closure_not_over_active, list_concat_in_helper, tuple_repeat,
     list_iadd_with_tuple, local_named_range, temporary_list_of_views_then_write,
-    list_copy_then_append, element_iadd_unshared,
+    list_copy_then_append, element_iadd_unshared, local_named_list, param_named_after,
+    while_else_continue,
 ]
 REFUSED = [
     add_at, maximum_at, put, copyto, fill, sort_method, shuffle, exp_out, exp_positional_out, add_out,

@@ -41,6 +41,8 @@ def check(unit):
 
 
 class Fence:
+    """The checks of one compile unit (see module docstring)."""
+
     def __init__(self, unit):
         self.u = unit
         self.kinds = unit.kinds
@@ -49,7 +51,7 @@ class Fence:
                                {unit.result} | set(params) | set(unit.freevars))
         self.active = forward_active(unit.body, unit.active_params)
         self.defs = {s.name: s for s in ir.walk(unit.body) if isinstance(s, ir.LocalDef)}
-        self.guards = []      # (block, statement, atom to check)
+        self.guards = []      # (statement, atom): check the atom's value before the statement runs
 
     def fail(self, s, construct, detail=None):
         raise self.u.error_at(s.line, construct, detail)
