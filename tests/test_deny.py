@@ -1023,6 +1023,43 @@ def while_else_continue(x):
     return s
 
 
+def _pair(v):
+    return [v, v * 2.0]
+
+
+def _pair_built(v):
+    out = [v]
+    out.append(np.sin(v))
+    return out
+
+
+def _triple(v):
+    return (v, v * 3.0)
+
+
+def _through(v):
+    h = v
+    for i in range(2):
+        h = np.tanh(h) + h
+    return h
+
+
+def helper_lists_concatenate(x):
+    t = _pair(x) + _pair_built(x * x)
+    return np.sum(t[3]) + np.sum(t[0] * t[1])
+
+
+def helper_tuple_repeated(x):
+    t = _triple(x) * 2
+    return np.sum(t[3] * t[0])
+
+
+def helper_result_arithmetic(x):
+    y = _through(x) + 1.0
+    z = 2.0 * _through(y)
+    return np.sum(y * z)
+
+
 # ---- the table -----------------------------------------------------------------------------
 # Programs the compiler must compile (and get right), and programs it must refuse.
 COMPILED = [
@@ -1039,7 +1076,7 @@ COMPILED = [
     counter_reused_as_accumulator, closure_not_over_active, list_concat_in_helper, tuple_repeat,
     list_iadd_with_tuple, local_named_range, temporary_list_of_views_then_write,
     list_copy_then_append, element_iadd_unshared, local_named_list, param_named_after,
-    while_else_continue,
+    while_else_continue, helper_lists_concatenate, helper_result_arithmetic,
 ]
 REFUSED = [
     add_at, maximum_at, put, copyto, fill, sort_method, shuffle, exp_out, exp_positional_out, add_out,
@@ -1233,3 +1270,12 @@ def test_iadd_on_an_element_also_seen_elsewhere_is_refused_when_it_runs(f):
     with pytest.raises(UnsupportedError, match=r"may be shared.*test_deny.py:\d+"):
         g(X.copy())
     assert "refuse_shared_update(" in g.source or g.source.startswith("#")
+
+
+def test_arithmetic_on_a_tuple_from_a_helper_is_refused_when_it_runs():
+    g = knet.grad(helper_tuple_repeated, mode="source")
+    with pytest.raises(UnsupportedError, match=r"on a tuple.*test_deny.py:\d+"):
+        g(X.copy())
+    g = knet.grad(helper_result_arithmetic, mode="source")
+    g(X.copy())
+    assert "refuse_sequence" not in g.source       # _through never returns a sequence

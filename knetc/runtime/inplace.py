@@ -24,3 +24,14 @@ def refuse_shared_update(value, where):
         f"augmented assignment (+= and the like) on a {kind} that may be shared", filename, line, None,
         "Python updates it in place, visible through its other references (the caller's argument, "
         "a container, an alias); write a = a + b for a new value, or copy it first (a = a.copy())")
+
+
+def refuse_sequence(value, where):
+    """Raise :class:`UnsupportedError` if ``value`` is a list or a tuple: ``+`` and ``*`` would
+    concatenate or repeat it, where the compiler, not knowing its kind, modelled arithmetic."""
+    if isinstance(value, (list, tuple)):
+        filename, _, line = where.rpartition(":")
+        raise UnsupportedError(
+            f"'+' or '*' on a {type(value).__name__} the compiler could not see as one", filename, line,
+            None, "it came from a helper or a container; build it where the function can see it is "
+                  "a list (return [a, b]), or convert it (list(...), np.stack(...))")

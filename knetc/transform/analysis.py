@@ -14,6 +14,7 @@ import numpy as np
 from ..runtime.backend import is_array
 from ..runtime.tree import kind_of
 from . import ir
+from .effects import returns_list
 
 LIST_RESULTS = {np.split, np.array_split}
 
@@ -106,6 +107,8 @@ class Kinds:
                 self._set(s.target, e.kind, elems.pop() if len(elems) == 1 else ("unknown" if elems else None))
             elif isinstance(e, ir.Const):
                 self._set(s.target, e.kind)
+            elif isinstance(e, ir.HelperCall) and e.fun is not None and returns_list(e.fun):
+                self._set(s.target, "list")
             else:
                 self._set(s.target, "unknown")
         elif isinstance(s, ir.Append):

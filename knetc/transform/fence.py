@@ -33,6 +33,7 @@ import numpy as np
 from . import ir
 from .aliases import ELEMENT, IMMUTABLE, OPAQUE, OUTER, Aliases
 from .analysis import forward_active
+from .effects import sequence_sources
 
 
 def check(unit):
@@ -52,6 +53,7 @@ class Fence:
         self.active = forward_active(unit.body, unit.active_params)
         self.defs = {s.name: s for s in ir.walk(unit.body) if isinstance(s, ir.LocalDef)}
         self.guards = []      # (statement, atom): check the atom's value before the statement runs
+        self.sequence_guards = []   # (statement, atom): check the atom is no list or tuple
 
     def fail(self, s, construct, detail=None):
         raise self.u.error_at(s.line, construct, detail)
@@ -92,6 +94,12 @@ class Fence:
             self.fail(s, f"the method {e.label} on a differentiated value",
                       "it has no derivative rule, and the compiler cannot tell whether it writes "
                       "into its receiver or arguments")
+        if isinstance(e, ir.Op) and e.label in ("+", "*"):
+            # a list or tuple the kinds could not see (a helper's result) would concatenate or
+            # repeat, not add: checked when it runs
+            for a in e.args:
+                if a in self.u.locals and self.kinds.of(a) == "unknown" and not self._plain_result(a):
+                    self.sequence_guards.append((s, a))
         if s.write == "item":
             self.write(s, s.target, array=True)
         elif s.write == "augmented":
@@ -165,6 +173,23 @@ class Fence:
             if self.aliases.reachable_before(s, held) & shared:
                 return f"is also stored in {shown}"
         return None
+
+    def _plain_result(self, atom):
+        """Whether ``atom`` is bound only by calls of helpers that never return a list or tuple
+        (given what this function passes them)."""
+        calls = [st.expr for st in ir.walk(self.u.body) if isinstance(st, ir.Assign) and st.target == atom]
+        if not calls or not all(isinstance(e, ir.HelperCall) and e.fun is not None for e in calls):
+            return False
+        for e in calls:
+            sources = sequence_sources(e.fun)
+            if sources is None:
+                return False
+            names = list(e.fun.__code__.co_varnames[:e.fun.__code__.co_argcount])
+            passed = dict(zip(names, e.args))
+            passed.update(dict(e.kwargs))
+            if any(self.kinds.of(passed.get(p, "None")) not in ("array",) for p in sources):
+                return False
+        return True
 
     def _shared_element(self, s):
         """For ``obj[i] += v``: whether the element read may be seen other than through ``obj``
@@ -242,25 +267,31 @@ class Fence:
         return out
 
     def _insert_guards(self):
-        if not self.guards:
+        from ..runtime import inplace
+        self._insert(self.guards, "refuse_shared_update", inplace.refuse_shared_update, before_rhs=True)
+        self._insert(self.sequence_guards, "refuse_sequence", inplace.refuse_sequence, before_rhs=False)
+
+    def _insert(self, guards, base, check, before_rhs):
+        if not guards:
             return
-        name = self.u.runtime_name("refuse_shared_update")
-        from ..runtime.inplace import refuse_shared_update
-        self.u.helpers[name] = refuse_shared_update
-        where = {id(s): (atom, s.line) for s, atom in self.guards}
+        name = self.u.runtime_name(base)
+        self.u.helpers[name] = check
+        where = {}
+        for s, atom in guards:
+            where.setdefault(id(s), []).append((atom, s.line))
         for block in _blocks(self.u.body):
             for s in list(block):
                 if id(s) not in where:
                     continue
-                atom, line = where[id(s)]
-                at = f"{self.u.source.short_filename}:{line}"
-                # before the statement computing the new value (the old object is checked)
-                i = block.index(s)
-                if isinstance(s, ir.Assign) and i > 0 and isinstance(block[i - 1], ir.Assign) \
-                        and isinstance(s.expr, ir.Copy) and block[i - 1].target == s.expr.src:
-                    i -= 1
-                block.insert(i, ir.Effect(line=line, text=f"{name}({atom}, {at!r})", atoms=[atom],
-                                          call=name, vetted=True))
+                for atom, line in where[id(s)]:
+                    at = f"{self.u.source.short_filename}:{line}"
+                    # before the statement computing the new value (the old object is checked)
+                    i = block.index(s)
+                    if before_rhs and isinstance(s, ir.Assign) and i > 0 and isinstance(block[i - 1], ir.Assign) \
+                            and isinstance(s.expr, ir.Copy) and block[i - 1].target == s.expr.src:
+                        i -= 1
+                    block.insert(i, ir.Effect(line=line, text=f"{name}({atom}, {at!r})", atoms=[atom],
+                                              call=name, vetted=True))
 
 
 def _mutable(value):
