@@ -25,7 +25,7 @@ import numpy as np
 
 from ..runtime.rules import Primitive
 from . import ir
-from .effects import returns_new_object
+from .returns import returns_new_object
 
 IMMUTABLE = "immutable"
 OUTER = "outer"

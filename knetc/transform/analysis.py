@@ -14,7 +14,7 @@ import numpy as np
 from ..runtime.backend import is_array
 from ..runtime.tree import kind_of
 from . import ir
-from .effects import returns_list
+from .returns import returns_list
 
 LIST_RESULTS = {np.split, np.array_split}
 

@@ -33,7 +33,7 @@ import numpy as np
 from . import ir
 from .aliases import ELEMENT, IMMUTABLE, OPAQUE, OUTER, Aliases
 from .analysis import forward_active
-from .effects import sequence_sources
+from .returns import sequence_sources
 
 
 def check(unit):

@@ -17,7 +17,8 @@ from ..runtime.rules import Primitive, is_nondiff, rule_for
 from . import ir
 from .containers import extend_stmts
 from .effects import (MUTATING_FUNCTIONS, MUTATING_METHODS, array_written_params, mutated_in_node, mutated_params,
-                      node_returns_new_object, node_writes_outside, outer_writes, writes_outside)
+                      node_writes_outside, outer_writes, writes_outside)
+from .returns import node_returns_new_object
 from .resolve import MISSING, dotted_name, resolve_dotted
 
 BINOPS = {
