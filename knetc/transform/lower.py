@@ -32,7 +32,7 @@ BINOPS = {
 UNARY = {gast.USub: ("-", np.negative), gast.UAdd: ("+", np.positive)}
 
 # Calls kept as statements for their effect that only read their arguments.
-VETTED_EFFECTS = (print, warnings.warn)
+VETTED_EFFECTS = (print, warnings.warn, np.random.seed)
 
 METHODS = getattr(numpy_rules, "METHODS", {})
 ATTRIBUTES = getattr(numpy_rules, "ATTRIBUTES", {"T": np.transpose})
