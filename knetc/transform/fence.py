@@ -24,6 +24,10 @@ element, or an object with live aliases) it inserts a runtime check: Python
 rebinds a number, which the compiled ``a = a + b`` matches, but updates an
 array in place, which it would not; the check raises for a mutable array.
 
+Likewise ``a + b`` and ``a * n`` where ``a``'s kind is unknown (a helper's
+result that may be a list or tuple) get a runtime check that it is not a
+sequence, which Python would concatenate or repeat.
+
 Guarantees: every write the emitter sees goes to an object only the written
 name reaches, so modelling it as a value (arrays) or in place (lists, dicts)
 is exact.
