@@ -14,7 +14,6 @@ import gast
 
 from ..errors import UnsupportedError
 from ..runtime import creation, tree
-from ..runtime.rules import rule_for
 from . import containers, fence, ir
 from .analysis import Kinds, activity, names_in, written_into
 from .effects import mutated_params
@@ -326,7 +325,8 @@ BUILTIN_NAMES = ("range", "len", "min", "list", "tuple", "bool", "reversed", "sl
 def _runtime_objects():
     """Runtime helper name -> the object generated code calls."""
     from .dispatch import call_vjp
-    return {**{n: getattr(builtins, n) for n in BUILTIN_NAMES}, "call_vjp": call_vjp, "zeros_like": tree.zeros_like_tree,
+    return {**{n: getattr(builtins, n) for n in BUILTIN_NAMES},
+            "call_vjp": call_vjp, "zeros_like": tree.zeros_like_tree,
             "zeros_view": tree.zeros_view, "zero_slots": tree.zero_slots,
             "add_grad": tree.add_grad, "add_at": tree.add_at, "array_module": creation.array_module,
             "call_on_gpu": creation.call_on_gpu}

@@ -79,7 +79,8 @@ def node_returns_new_object(node, scope):
             if obj is MISSING:
                 return False
             module = getattr(obj, "__module__", None) or ""
-            if module.startswith(("numpy", "cupy", "scipy", "knetc", "math", "builtins")) or not hasattr(obj, "__code__"):
+            library = module.startswith(("numpy", "cupy", "scipy", "knetc", "math", "builtins"))
+            if library or not hasattr(obj, "__code__"):
                 return new_object(obj, "", [(k.arg, None) for k in e.keywords])
             return returns_new_object(obj)
         return False

@@ -113,7 +113,8 @@ class ReverseEmitter:
         for k, p in enumerate(p for p in self.u.entry_mutated if p in self.u.D):
             # the adjoint of the container's final state, from the caller
             self.use(p)
-            out.add(2, f"{self.adj(p)} = {self.rt('after')}[{k}] if {self.rt('after')} else {self.rt('zeros_like')}({p})")
+            after = self.rt("after")
+            out.add(2, f"{self.adj(p)} = {after}[{k}] if {after} else {self.rt('zeros_like')}({p})")
             self.state[p] = "set"
         self.reverse(self.u.body, out, 2, locals_=set(self.u.locals), in_loop=False)
         return out, set(self.reverse_reads)
