@@ -15,6 +15,7 @@ import numpy as np
 from ..runtime.backend import is_array
 from ..runtime.tree import kind_of
 from . import ir
+from .returns import returns_list
 
 LIST_RESULTS = {np.split, np.array_split}
 # Rules whose result is a tuple of arrays (NumPy's named results), so that its adjoint is
@@ -109,8 +110,9 @@ class Kinds:
                     self._set(s.target, "tuple", self.elem.get(e.args[0]) if e.args else None)
                 elif e.label in (".copy()",) and e.args:
                     self._set(s.target, self.of(e.args[0]), self.elem.get(e.args[0]))
-                elif e.label == "+" and any(self.of(a) in ("list", "tuple") for a in e.args):
-                    self._set(s.target, self.of(e.args[0]))
+                elif e.label in ("+", "*") and any(self.of(a) in ("list", "tuple") for a in e.args):
+                    seqs = [self.of(a) for a in e.args if self.of(a) in ("list", "tuple")]
+                    self._set(s.target, seqs[0])
                 elif e.fun is None:
                     self._set(s.target, "unknown")
                 else:
@@ -132,6 +134,8 @@ class Kinds:
                 self._set(s.target, e.kind, elems.pop() if len(elems) == 1 else ("unknown" if elems else None))
             elif isinstance(e, ir.Const):
                 self._set(s.target, e.kind)
+            elif isinstance(e, ir.HelperCall) and e.fun is not None and returns_list(e.fun):
+                self._set(s.target, "list")
             else:
                 self._set(s.target, "unknown")
         elif isinstance(s, ir.Append):
@@ -157,12 +161,8 @@ def diff_reads(expr):
     return []
 
 
-def activity(stmts, wrt_params, result, outputs=()):
-    """The set of differentiated variables (active forward and useful backward).
-
-    ``outputs`` are further results besides ``result``: containers the
-    function writes into, whose final state the caller differentiates.
-    """
+def forward_active(stmts, wrt_params):
+    """The variables that may depend on a differentiated argument."""
     active = set(wrt_params)
     changed = True
     while changed:
@@ -179,6 +179,21 @@ def activity(stmts, wrt_params, result, outputs=()):
                 if s.obj not in active and s.value in active:
                     active.add(s.obj)
                     changed = True
+            elif isinstance(s, ir.LocalDef):
+                # a function closing over a differentiated value depends on it
+                if s.name not in active and any(a in active for a in s.free):
+                    active.add(s.name)
+                    changed = True
+    return active
+
+
+def activity(stmts, wrt_params, result, outputs=()):
+    """The set of differentiated variables (active forward and useful backward).
+
+    ``outputs`` are further results besides ``result``: containers the
+    function writes into, whose final state the caller differentiates.
+    """
+    active = forward_active(stmts, wrt_params)
     useful = {n for n in (result,) + tuple(outputs) if n in active}
     changed = True
     while changed:
@@ -187,7 +202,7 @@ def activity(stmts, wrt_params, result, outputs=()):
             if isinstance(s, ir.Assign) and (s.target in useful or any(
                     m in useful for m in getattr(s.expr, "mutated", []))):
                 new = [a for a in diff_reads(s.expr) if a in active and a not in useful]
-            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj in useful:
+            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj in useful and not getattr(s, "pop", False):
                 new = [s.value] if s.value in active and s.value not in useful else []
             else:
                 continue

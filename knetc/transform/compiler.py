@@ -5,6 +5,7 @@ whose ``fn(*params, *closure_values)`` gives ``(result, pullback)``; the
 pullback maps the result's adjoint to a tuple of adjoints, one per parameter
 (None for parameters that are not differentiated).
 """
+import builtins
 import itertools
 import linecache
 import time
@@ -13,8 +14,7 @@ import gast
 
 from ..errors import UnsupportedError
 from ..runtime import creation, tree
-from ..runtime.rules import rule_for
-from . import ir
+from . import containers, fence, ir
 from .analysis import Kinds, activity, names_in, written_into
 from .effects import mutated_params
 from .jumps import JumpLowering, flatten
@@ -89,6 +89,7 @@ class Unit:
         self.locals = set(self.params) | assigned_names(node) | set(self.freevars)
         taken = self.locals | _all_names(node)
         self.names = NameGenerator(taken, self.locals)
+        self.runtime = {}         # runtime helper -> the name generated code calls it by
         fname = fun.__name__ if fun.__name__.isidentifier() else "f"
         self.result = self.names.fresh(fname if fname not in self.locals else "result")
         self.locals.add(self.result)
@@ -99,7 +100,7 @@ class Unit:
         for v in self.freevars:       # closure values arrive as parameters
             scope.closure.pop(v, None)
         self.scope = scope
-        lowerer = Lowerer(self.source, scope, self.names, self.locals)
+        lowerer = Lowerer(self.source, scope, self.names, self.locals, self.runtime_name)
         for s in body:
             lowerer.stmt(s)
         self.body = lowerer.out
@@ -112,16 +113,21 @@ class Unit:
                 values[name] = cell.cell_contents
             except ValueError:
                 pass
+        self.helpers = {}         # generated name -> object handed to the code
+        self.values = values      # parameter and closure values at compile time
         self.kinds = Kinds(self.body, values, scope)
+        if containers.rewrite_arithmetic(self):          # list and tuple +, *, list +=
+            self.kinds = Kinds(self.body, values, scope)
+        if containers.rewrite_item_assignment(self):     # a[i] = v on an array
+            self.kinds = Kinds(self.body, values, scope)
         for st in ir.walk(self.body):   # only lists and dicts can be written into
             if isinstance(st, ir.Assign) and isinstance(st.expr, ir.HelperCall):
                 st.expr.mutated = [m for m in st.expr.mutated
                                    if self.kinds.of(m) not in ("tuple", "array", "other")]
-        self.helpers = {}         # generated name -> object handed to the code
-        self._arrays_setitem_to_assign(self.body)
+        self.active_params = [p for p, a in zip(self.params + self.freevars, active) if a]
+        fence.check(self)                     # refuse what has no model (see fence.py)
         _dict_loops(self, self.body)
         _snapshot_growing_lists(self, self.body)
-        self.active_params = [p for p, a in zip(self.params + self.freevars, active) if a]
         written = mutated_params(fun)
         # Containers the caller differentiates and this function writes into:
         # their final state is a result too (see effects.py).
@@ -198,31 +204,17 @@ class Unit:
     def error_at(self, line, construct, detail=None):
         return UnsupportedError(construct, self.source.short_filename, line, None, detail)
 
-    def _arrays_setitem_to_assign(self, stmts):
-        """``a[i] = v`` on an array becomes a functional update of ``a``."""
-        from ..runtime import indexing
-        for block in _blocks(stmts):
-            for pos, s in enumerate(list(block)):
-                if isinstance(s, ir.SetItem) and self.kinds.of(s.obj) not in ("array", "list", "dict"):
-                    raise self.error_at(s.line, f"item assignment into {s.obj!r}",
-                                        "the compiler cannot tell whether it is an array, a list or a dict")
-                if isinstance(s, ir.SetItem) and self.kinds.of(s.obj) == "array":
-                    fun = getattr(indexing, "setitem_array", None)
-                    if fun is None or rule_for(fun) is None:
-                        raise self.error_at(s.line, "assignment into an array element")
-                    ix = self.names.temp("ix")
-                    new = self.names.temp("t")
-                    i = block.index(s)
-                    block[i:i + 1] = [
-                        ir.Assign(line=s.line, target=ix, expr=ir.Const(s.index_value, list(s.atoms))),
-                        ir.Assign(line=s.line, target=new, expr=ir.Op(
-                            f"setitem_array({s.obj}, {ix}, {s.value})", fun, [s.obj, ix, s.value],
-                            label="item assignment")),
-                        ir.Assign(line=s.line, target=s.obj, expr=ir.Copy(new)),
-                    ]
-                    self.kinds.kind[new] = "array"
-                    self.helpers["setitem_array"] = fun
-                    self.names.taken.add("setitem_array")
+    def runtime_name(self, name):
+        """The name generated code uses for the runtime helper ``name``: ``name`` itself
+        unless the user's function uses it, else a fresh variant (``zeros_like_2``)."""
+        if name not in self.runtime:
+            if (name in BUILTIN_NAMES and name not in self.locals
+                    and self.scope.lookup(name) is getattr(builtins, name)):
+                self.runtime[name] = name     # the user's name means the builtin too
+                self.names.taken.add(name)
+            else:
+                self.runtime[name] = self.names.fresh(name)
+        return self.runtime[name]
 
 
 def _dict_loops(unit, stmts):
@@ -232,7 +224,7 @@ def _dict_loops(unit, stmts):
             continue
         for s in ir.walk(stmts):
             if isinstance(s, ir.Assign) and s.target == seq:
-                s.expr = ir.Const(f"list({xs})", [xs])
+                s.expr = ir.Const(f"{unit.runtime_name('list')}({xs})", [xs])
             elif (isinstance(s, ir.Assign) and isinstance(s.expr, ir.Subscript)
                   and s.expr.obj == xs and s.expr.index_src == index):
                 s.expr = ir.Copy(index)
@@ -258,7 +250,7 @@ def _snapshot_growing_lists(unit, stmts):
                 if a in written and unit.kinds.of(a) == "list":
                     snap = unit.names.temp("s")
                     block.insert(block.index(s), ir.Assign(line=s.line, target=snap, expr=ir.Op(
-                        f"list({a})", list, [a], label="list")))
+                        f"{unit.runtime_name('list')}({a})", list, [a], label="list")))
                     unit.kinds.kind[snap] = "list"
                     unit.kinds.elem[snap] = unit.kinds.elem.get(a)
                     s.expr.args[i] = snap
@@ -297,10 +289,10 @@ def _bound_by(s):
     return []
 
 
-def _prologue_end(text):
+def _prologue_end(text, stack):
     """Index after the docstring and the initialisations at the top of the vjp."""
     i = 2
-    while i < len(text) and (text[i][1] == "_stack = []" or text[i][1].endswith(" = None")
+    while i < len(text) and (text[i][1] == f"{stack} = []" or text[i][1].endswith(" = None")
                              or text[i][1].startswith("# may be")):
         i += 1
     return i
@@ -326,19 +318,29 @@ RUNTIME_NAMES = ("call_vjp", "zeros_like", "zeros_view", "zero_slots", "add_grad
                  "call_on_gpu")
 
 
+# Builtins the generated code calls (range, len...): a user's global of that name must not reach it.
+BUILTIN_NAMES = ("range", "len", "min", "list", "tuple", "bool", "reversed", "slice")
+
+
+def _runtime_objects():
+    """Runtime helper name -> the object generated code calls."""
+    from .dispatch import call_vjp
+    return {**{n: getattr(builtins, n) for n in BUILTIN_NAMES},
+            "call_vjp": call_vjp, "zeros_like": tree.zeros_like_tree,
+            "zeros_view": tree.zeros_view, "zero_slots": tree.zero_slots,
+            "add_grad": tree.add_grad, "add_at": tree.add_at, "array_module": creation.array_module,
+            "call_on_gpu": creation.call_on_gpu}
+
+
 def compile_vjp(fun, active, param_values):
     """Compile ``fun`` for the given active-parameter mask and argument values."""
-    from .dispatch import call_vjp
     started = time.perf_counter()
     unit = Unit(fun, active, param_values)
     em = ReverseEmitter(unit)
     fwd, rev = em.emit()
-    runtime = {"call_vjp": call_vjp, "zeros_like": tree.zeros_like_tree,
-               "zeros_view": tree.zeros_view, "zero_slots": tree.zero_slots,
-               "add_grad": tree.add_grad, "add_at": tree.add_at, "array_module": creation.array_module,
-               "call_on_gpu": creation.call_on_gpu}
-    for n in RUNTIME_NAMES:
-        unit.names.taken.add(n)
+    rt = unit.runtime_name
+    after_name = rt("after")
+    objects = _runtime_objects()
     name = unit.names.fresh(f"{unit.result}_vjp")
     pb_name = unit.names.fresh(f"{unit.result}_pullback")
     dres = unit.adjoint_name(unit.result)
@@ -348,19 +350,19 @@ def compile_vjp(fun, active, param_values):
     text.append((1, f"def {name}({', '.join(params)}):", src.node.lineno))
     text.append((2, f'"""Primal and adjoint of {fun.__name__} ({src.short_filename}:{src.node.lineno})."""', 0))
     if em.pushed:
-        text.append((2, "_stack = []", 0))
+        text.append((2, f"{rt('_stack')} = []", 0))
     for v in sorted((em.pushed | (em.final_reads & _bound_in_blocks(unit.body))) - set(params)):
         text.append((2, f"{v} = None", 0))   # may be read (restored, or for a shape) before any binding
     if unit.device_module:
         args = ", ".join(unit.params)
-        text.append((2, f"{unit.device_module} = array_module({args})", 0))
+        text.append((2, f"{unit.device_module} = {rt('array_module')}({args})", 0))
     for p, entry in unit.entry_names.items():
         if entry in em.final_reads_entry:
             text.append((2, f"{entry} = {p}", 0))
     text.extend((i + 1, t, l) for i, t, l in fwd.items)
     nonlocal_names = sorted(_assigned_in(rev) & unit.locals - set(unit.adjoints.values()))
     after = [p for p in unit.entry_mutated if p in unit.D]
-    text.append((2, f"def {pb_name}({dres}{', *after' if after else ''}):", 0))
+    text.append((2, f"def {pb_name}({dres}{', *' + after_name if after else ''}):", 0))
     if nonlocal_names:
         text.append((3, f"nonlocal {', '.join(nonlocal_names)}", 0))
     text.extend((i + 1, t, l) for i, t, l in rev.items)
@@ -375,14 +377,15 @@ def compile_vjp(fun, active, param_values):
         elif p in rebound:
             # p was rebound (maybe to another shape): zeros shaped like the value passed in
             entries[p] = unit.entry_names.get(p) or unit.names.fresh(f"{p}_in")
-            outs.append(f"zeros_like({entries[p]})")
+            outs.append(f"{rt('zeros_like')}({entries[p]})")
         else:
-            outs.append(f"zeros_like({p})")
+            outs.append(f"{rt('zeros_like')}({p})")
     for p, entry in entries.items():
         if entry not in unit.entry_names.values():
-            text.insert(_prologue_end(text), (2, f"{entry} = {p}", 0))
+            text.insert(_prologue_end(text, rt("_stack")), (2, f"{entry} = {p}", 0))
     text.append((3, f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})", 0))
     text.append((2, f"return {unit.result}, {pb_name}", 0))
+    runtime = {generated: objects[base] for base, generated in unit.runtime.items() if base in objects}
     compiled = _build(unit, name, text, runtime)
     compiled.compile_seconds = time.perf_counter() - started
     return compiled

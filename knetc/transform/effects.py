@@ -1,4 +1,5 @@
-"""Which parameters a function writes into (``s[i] = v``, ``s.append(v)``).
+"""What a function writes into: its parameters (``s[i] = v``, ``s.append(v)``),
+arrays in place (``a += b``, ``np.add.at(a, ...)``), state outside it (globals, attributes).
 
 Knet's language model passes a state list to ``predict``, which replaces its
 entries; the gradient flows through those writes. The caller must know that a
@@ -11,7 +12,17 @@ import gast
 from ..errors import UnsupportedError
 from .resolve import MISSING, Scope, dotted_name, resolve_dotted
 
-_MUTATING_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault"}
+# Methods that change the object they are called on (lists, dicts, sets, arrays).
+MUTATING_METHODS = frozenset({
+    "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem",
+    "sort", "reverse", "add", "discard", "fill", "put", "itemset", "resize", "setfield",
+    "partition", "setflags", "byteswap", "__setitem__", "__delitem__", "__iadd__", "__isub__",
+    "__imul__", "__itruediv__",
+})
+_MUTATING_METHODS = MUTATING_METHODS
+# Functions that write into their first argument (NumPy's in-place functions, ufunc.at).
+MUTATING_FUNCTIONS = frozenset({"copyto", "put", "place", "putmask", "put_along_axis",
+                                "fill_diagonal", "shuffle", "at"})
 _CACHE = {}
 
 
@@ -37,19 +48,71 @@ def mutated_params(fun, _active=()):
 def mutated_in_node(node, scope, _active=()):
     """Parameters of the gast function ``node`` that it writes into."""
     params = [a.id for a in node.args.args]
+    written = written_names(node, scope, _active)
+    return tuple(p for p in params if p in written)
+
+
+def written_names(node, scope, _active=()):
+    """Every name whose object the gast function ``node`` may write into.
+
+    ``s[i] = v``, ``s[0][1] = v``, ``s.append(v)``, ``s[0].append(v)`` all
+    write into ``s``'s object (the root of the subscript chain), and so does
+    passing ``s`` to a function that writes into that parameter.
+    """
+    params = [a.id for a in node.args.args]
     written = set()
     for n in gast.walk(node):
-        if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name):
-            written.add(n.value.id)
+        if isinstance(n, gast.Subscript) and isinstance(n.ctx, (gast.Store, gast.Del)):
+            root = _root(n.value)
+            if root:
+                written.add(root)
         elif isinstance(n, gast.Call):
             func = n.func
-            if (isinstance(func, gast.Attribute) and func.attr in _MUTATING_METHODS
-                    and isinstance(func.value, gast.Name)):
-                written.add(func.value.id)
+            if isinstance(func, gast.Attribute) and func.attr in MUTATING_METHODS:
+                root = _root(func.value)
+                if root:
+                    written.add(root)
+            name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", None)
+            if name in MUTATING_FUNCTIONS and n.args and not _has_rule(func, scope):
+                root = _root(n.args[0])      # np.add.at(buf, ...), np.copyto(dst, ...)
+                if root:
+                    written.add(root)
+            for k in n.keywords:
+                if k.arg == "out":
+                    root = _root(k.value)
+                    if root:
+                        written.add(root)
             callee = _resolve(func, scope, params)
             if callee is not None:
                 written.update(call_site_mutations(callee, n.args, n.keywords, _active))
-    return tuple(p for p in params if p in written)
+    return written
+
+
+def outer_writes(node, scope):
+    """Names of the enclosing function that the nested def ``node`` writes into.
+
+    They are the written names that ``node`` neither binds nor takes as parameters.
+    """
+    from .lower import assigned_names
+    bound = {a.id for a in node.args.args} | assigned_names(node)
+    return sorted(written_names(node, scope) - bound)
+
+
+def _has_rule(func, scope):
+    """Whether the called name resolves to a function with a derivative rule (a functional form)."""
+    from ..runtime.rules import rule_for
+    dotted = dotted_name(func)
+    obj = resolve_dotted(scope, dotted) if dotted else MISSING
+    try:
+        return obj is not MISSING and rule_for(obj) is not None
+    except TypeError:
+        return False
+
+
+def _root(node):
+    while isinstance(node, (gast.Subscript, gast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, gast.Name) else None
 
 
 def call_site_mutations(callee, args, keywords, _active=()):
@@ -77,3 +140,76 @@ def _resolve(func, scope, local_names):
     if obj is MISSING or not hasattr(obj, "__code__"):
         return None
     return obj
+
+
+_OUTSIDE = {}
+
+
+def array_written_params(fun):
+    """Parameters ``fun`` may update in place as arrays: ``p += v``, ``p[i] = v``, ``p.fill(v)``."""
+    code = getattr(fun, "__code__", None)
+    if code is None:
+        return ()
+    from .source import get_function_source
+    try:
+        node = get_function_source(fun).node
+    except UnsupportedError:
+        return ()
+    params = [a.id for a in node.args.args]
+    written = written_names(node, Scope(fun))
+    for n in gast.walk(node):
+        if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            written.add(n.target.id)
+    return tuple(p for p in params if p in written)
+
+
+def writes_outside(fun):
+    """What ``fun`` writes outside its own locals and parameters (a short text), or None.
+
+    A global or nonlocal statement, an attribute assignment, an item assignment or a
+    mutating method on a global, or a call of a function that does one of these.
+    """
+    code = getattr(fun, "__code__", None)
+    if code is None:
+        return None
+    if code in _OUTSIDE:
+        return _OUTSIDE[code]
+    _OUTSIDE[code] = None         # recursion
+    from .source import get_function_source
+    try:
+        node = get_function_source(fun).node
+    except UnsupportedError:
+        return None
+    _OUTSIDE[code] = node_writes_outside(node, Scope(fun))
+    return _OUTSIDE[code]
+
+
+def node_writes_outside(node, scope):
+    """:func:`writes_outside` for the gast function ``node``."""
+    from .lower import assigned_names, unparse
+    own = {a.id for a in node.args.args} | (assigned_names(node) if isinstance(node, gast.FunctionDef) else set())
+    for n in gast.walk(node):
+        if isinstance(n, (gast.Global, gast.Nonlocal)):
+            return f"a {'global' if isinstance(n, gast.Global) else 'nonlocal'} statement"
+        if isinstance(n, gast.Attribute) and isinstance(n.ctx, (gast.Store, gast.Del)):
+            return f"an assignment to {unparse(n)}"
+        if isinstance(n, gast.Subscript) and isinstance(n.ctx, (gast.Store, gast.Del)):
+            root = _root(n.value)
+            if root is not None and root not in own:
+                return f"an assignment into {root}"
+        if isinstance(n, gast.Call):
+            func = n.func
+            if isinstance(func, gast.Attribute) and func.attr in MUTATING_METHODS:
+                root = _root(func.value)
+                if root is not None and root not in own:
+                    return f"{root}.{func.attr}()"
+            dotted = dotted_name(func)
+            if dotted and dotted.split(".")[0] not in own:
+                obj = resolve_dotted(scope, dotted)
+                module = getattr(obj, "__module__", None) or ""
+                if (obj is not MISSING and hasattr(obj, "__code__")
+                        and not module.startswith(("numpy", "cupy", "scipy", "knetc"))):
+                    inner = writes_outside(obj)
+                    if inner:
+                        return f"{inner} in {dotted}()"
+    return None

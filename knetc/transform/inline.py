@@ -61,6 +61,7 @@ def _build(vjp):
                 import builtins
                 if not hasattr(builtins, node.id):
                     return None
+                free[node.id] = getattr(builtins, node.id)   # bound, so a user's global cannot shadow it
         if isinstance(node, (ast.Lambda, ast.NamedExpr, ast.ListComp, ast.GeneratorExp)):
             return None
     return Template(params, body, free)

@@ -57,6 +57,8 @@ class HelperCall:
     fun: Any = None     # the object it resolved to at compile time (None for locals)
     free: list = field(default_factory=list)   # local names a nested def closes over
     mutated: list = field(default_factory=list)  # argument atoms the callee writes into
+    array_writes: list = field(default_factory=list)  # argument atoms it may update in place as arrays
+    outside: str = ""   # what the callee writes outside its locals (a global, an attribute), if known
 
 
 @dataclass
@@ -75,8 +77,12 @@ class Stmt:
 
 @dataclass
 class Assign(Stmt):
+    """``target = expr``; ``write`` says when it models a write into the object
+    ``target`` held ('augmented' for ``a += b``, 'item' for ``a[i] = v`` on an
+    array, compiled as a functional update): the fence checks those."""
     target: str = ""
     expr: Any = None
+    write: str = ""
 
 
 @dataclass
@@ -87,20 +93,29 @@ class SetItem(Stmt):
     index_value: str = ""
     atoms: list = field(default_factory=list)
     value: str = ""
+    old: str = ""       # for ``obj[i] += v``: the atom holding the element read before
 
 
 @dataclass
 class Append(Stmt):
-    """``obj.append(value)``."""
+    """``obj.append(value)``; with ``pop``, ``obj.pop()`` after ``value = obj[-1]``
+    (its reverse appends a zero slot for ``value``'s adjoint to land in)."""
     obj: str = ""
     value: str = ""
+    pop: bool = False
 
 
 @dataclass
 class Effect(Stmt):
-    """A statement kept for its side effect only (``print(loss)``)."""
+    """A statement kept for its side effect only (``print(loss)``).
+
+    ``call`` names the callable for messages; ``vetted`` is True for the
+    effects known to read their arguments only (print, assert, raise).
+    """
     text: str = ""
     atoms: list = field(default_factory=list)
+    call: str = ""
+    vetted: bool = False
 
 
 @dataclass
@@ -118,6 +133,7 @@ class For(Stmt):
     body: list = field(default_factory=list)
     brk: Optional[str] = None       # break flag checked at the top of each iteration
     count: Optional[str] = None     # iterations run, when brk is set
+    iterables: list = field(default_factory=list)   # the containers iterated over (for x in xs)
 
 
 @dataclass
@@ -133,6 +149,10 @@ class LocalDef(Stmt):
     """A nested ``def`` or a lambda bound to a name inside the function."""
     name: str = ""
     text: str = ""      # its source, emitted unchanged in the primal
+    free: list = field(default_factory=list)     # enclosing locals it reads
+    writes: list = field(default_factory=list)   # enclosing locals it writes into (s.append, s[i] =)
+    scoped: str = ""    # 'nonlocal' or 'global' when its body rebinds an outer name
+    fresh: bool = False  # every return builds a new value (never an argument or a view of one)
 
 
 def walk(stmts):

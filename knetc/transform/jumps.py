@@ -1,5 +1,10 @@
 """Turn ``break``, ``continue``, early ``return`` and ``while`` tests into flags.
 
+``for ... else`` and ``while ... else`` become the loop followed by
+``if _els: <else body>``, where ``_els`` starts True and every ``break`` (or
+``return``) out of that loop sets it False, so the else body runs exactly when
+Python runs it: when the loop ends without a break.
+
 After this pass a function body has a single exit and loops leave only
 through a break flag tested at the top of each iteration, so the reverse
 sweep can replay exactly the statements that ran.
@@ -21,9 +26,10 @@ def _const(v):
 
 
 class _Loop:
-    def __init__(self, brk, skip):
+    def __init__(self, brk, skip, els=None):
         self.brk = brk
         self.skip = skip
+        self.els = els      # flag of the loop's else clause, if it has one
         self.used = False
 
 
@@ -53,7 +59,16 @@ class JumpLowering:
     def block(self, stmts, loops):
         out = []
         for i, s in enumerate(stmts):
+            if isinstance(s, (gast.For, gast.While)) and s.orelse:
+                els = self.fresh("els")
+                orelse, s.orelse = s.orelse, []
+                s.knet_els = els
+                run_else = gast.copy_location(gast.If(test=_name(els), body=orelse, orelse=[]), orelse[0])
+                out.extend(self.block([_assign(els, _const(True), s), s, run_else] + stmts[i + 1:], loops))
+                return out
             if isinstance(s, gast.Break):
+                if loops[-1].els and not getattr(s, "knet_test_exit", False):
+                    out.append(_assign(loops[-1].els, _const(False), s))
                 out.append(_assign(loops[-1].brk, _const(True), s))
                 out.append(_assign(loops[-1].skip, _const(True), s))
                 loops[-1].used = True
@@ -66,6 +81,8 @@ class JumpLowering:
                 out.append(_assign(self.ret, s.value or _const(None), s))
                 out.append(_assign(self.done, _const(True), s))
                 for loop in loops:
+                    if loop.els:
+                        out.append(_assign(loop.els, _const(False), s))
                     out.append(_assign(loop.brk, _const(True), s))
                     out.append(_assign(loop.skip, _const(True), s))
                     loop.used = True
@@ -88,8 +105,10 @@ class JumpLowering:
             return s
         if isinstance(s, gast.While):
             # 'while test: body' == 'while True: if not test: break; body'
+            leave = gast.Break()
+            leave.knet_test_exit = True     # leaving because the test is false: the else clause runs
             exit_ = gast.copy_location(
-                gast.If(test=gast.UnaryOp(op=gast.Not(), operand=s.test), body=[gast.Break()], orelse=[]), s)
+                gast.If(test=gast.UnaryOp(op=gast.Not(), operand=s.test), body=[leave], orelse=[]), s)
             s.body = [exit_] + s.body
             s.test = _const(True)
             return self._loop(s, loops)
@@ -98,7 +117,7 @@ class JumpLowering:
         return s
 
     def _loop(self, s, loops):
-        loop = _Loop(self.fresh("brk"), self.fresh("skip"))
+        loop = _Loop(self.fresh("brk"), self.fresh("skip"), getattr(s, "knet_els", None))
         body = self.block(s.body, loops + [loop])
         if loop.used:
             body.insert(0, _assign(loop.skip, _const(False), s))

@@ -7,6 +7,7 @@ tuple unpacking becomes indexing.
 """
 import ast
 import types
+import warnings
 
 import gast
 import numpy as np
@@ -15,7 +16,10 @@ from ..runtime import binding, numpy_rules
 from ..runtime.creation import CREATION
 from ..runtime.rules import Primitive, is_nondiff, rule_for
 from . import ir
-from .effects import mutated_in_node, mutated_params
+from .containers import extend_stmts
+from .effects import (MUTATING_FUNCTIONS, MUTATING_METHODS, array_written_params, mutated_in_node, mutated_params,
+                      node_writes_outside, outer_writes, writes_outside)
+from .returns import node_returns_new_object
 from .resolve import MISSING, dotted_name, resolve_dotted
 
 BINOPS = {
@@ -27,6 +31,9 @@ BINOPS = {
     gast.RShift: (">>", np.right_shift),
 }
 UNARY = {gast.USub: ("-", np.negative), gast.UAdd: ("+", np.positive)}
+
+# Calls kept as statements for their effect that only read their arguments.
+VETTED_EFFECTS = (print, warnings.warn, np.random.seed)
 
 METHODS = getattr(numpy_rules, "METHODS", {})
 ATTRIBUTES = getattr(numpy_rules, "ATTRIBUTES", {"T": np.transpose})
@@ -70,8 +77,9 @@ def is_user_function(obj):
 class Lowerer:
     """Lowers one function (see module docstring)."""
 
-    def __init__(self, source, scope, names, local_names):
+    def __init__(self, source, scope, names, local_names, rt=lambda name: name):
         self.src = source
+        self.rt = rt                      # the generated code's name for a builtin (range, len...)
         self.scope = scope
         self.names = names                # the NameGenerator of this function
         self.locals = local_names         # every name bound inside the function
@@ -81,6 +89,8 @@ class Lowerer:
         self.plain_loops = []             # (seq, iterable, index) of 'for x in xs' loops
         self.reads = {}                   # (obj, index) -> (temp, index atoms): w[0] read once
         self.device_module = None         # name of the local holding numpy/cupy, once np.zeros & co appear
+        self.rebound = _rebound_names(source.node)   # names that may hold something else than a range counter
+        self.loop_iterables = []          # iterables of the loop being lowered
         self.out = []
 
     # ---- helpers -------------------------------------------------------------
@@ -242,6 +252,20 @@ class Lowerer:
         key = self.temp(ir.Build("tuple", atoms), node) if isinstance(node.slice, gast.Tuple) else atoms[0]
         return ir.Op(f"{conc}[{key}]", numpy_rules.axis_concatenate, [conc, key], [], label=f"{conc}[]")
 
+    def _check_nested(self, fun_node, node):
+        """A nested def or lambda the compiler can model: no decorators, no defaults read
+        from local variables (both are evaluated once, where the function is defined)."""
+        if getattr(fun_node, "decorator_list", None):
+            self.fail("a decorated nested function", node, "define it at module level")
+        args = fun_node.args
+        for default in list(args.defaults) + [d for d in args.kw_defaults if d is not None]:
+            if self._names_in(default):
+                self.fail("a nested function whose default values read local variables", node,
+                          "pass the value as an argument, or close over it")
+        outside = node_writes_outside(fun_node, self.scope)
+        if outside and "nonlocal" not in outside and "global" not in outside:
+            self.fail(f"a nested function that makes {outside}", node)
+
     def _free_names(self, fun_node):
         """Locals of this function that a nested def or lambda reads (sorted)."""
         bound = {a.id for a in fun_node.args.args}
@@ -290,7 +314,7 @@ class Lowerer:
         test = self.atom(test_node)
         cond = self.names.temp("c")
         atoms = [test] if test in self.locals else []
-        self.emit(ir.Assign(target=cond, expr=ir.Const(f"bool({test})", atoms)), node)
+        self.emit(ir.Assign(target=cond, expr=ir.Const(f"{self.rt('bool')}({test})", atoms)), node)
         return cond
 
     def index(self, node):
@@ -304,7 +328,7 @@ class Lowerer:
                 text = ":".join("" if b is None else b for b in bounds[:2])
                 if bounds[2] is not None:
                     text += ":" + bounds[2]
-                value = "slice(" + ", ".join("None" if b is None else b for b in bounds) + ")"
+                value = f"{self.rt('slice')}(" + ", ".join("None" if b is None else b for b in bounds) + ")"
                 return text, value, True
             if isinstance(n, gast.Constant):
                 text = "..." if n.value is Ellipsis else repr(n.value)
@@ -328,6 +352,10 @@ class Lowerer:
                 self.fail("a starred argument (*args)", a)
         if any(k.arg is None for k in node.keywords):
             self.fail("keyword unpacking (**kwargs)", node)
+        for k in node.keywords:
+            if k.arg == "out" and not (isinstance(k.value, gast.Constant) and k.value.value is None):
+                self.fail(f"out= in a call of {unparse(node.func)}", node,
+                          "writing into an existing array is not modelled: use the returned value")
         func = node.func
         if isinstance(func, gast.Attribute) and not (
                 dotted_name(func) and dotted_name(func).split(".")[0] not in self.locals):
@@ -345,6 +373,7 @@ class Lowerer:
         if obj is MISSING:
             self.fail(f"the name {dotted!r}, which is not defined", node)
         obj = BUILTINS.get(obj, obj) if _hashable(obj) else obj
+        self._refuse_in_place(obj, dotted, node)
         args, kwargs = self.arguments(node)
         args, kwargs = self.bound_to_rule(obj, args, kwargs, node)
         text = f"{dotted}({_arglist(args, kwargs)})"
@@ -353,7 +382,10 @@ class Lowerer:
             params = list(code.co_varnames[:code.co_argcount])
             written = mutated_params(obj)
             return ir.HelperCall(dotted, args, kwargs, fun=obj,
-                                 mutated=self._mutated_atoms(params, written, args, kwargs))
+                                 mutated=self._mutated_atoms(params, written, args, kwargs),
+                                 array_writes=self._mutated_atoms(params, array_written_params(obj),
+                                                                  args, kwargs),
+                                 outside=writes_outside(obj) or "")
         if _hashable(obj) and obj in CREATION:
             # np.zeros(...) has no array argument to dispatch on: build it with the
             # module of the function's arguments (NumPy or CuPy), see runtime/creation.py
@@ -366,6 +398,22 @@ class Lowerer:
             kind = "array" if module.startswith(("numpy", "cupy")) else "unknown"
             return ir.Const(text, args + [a for _, a in kwargs], kind)
         return ir.Op(text, obj, args, kwargs, label=dotted)
+
+    def _refuse_in_place(self, obj, dotted, node):
+        """A call that writes into one of its arguments or into a global object."""
+        name = getattr(obj, "__name__", None)
+        owner = getattr(obj, "__self__", None)
+        if (name in MUTATING_FUNCTIONS and (isinstance(owner, np.ufunc) or name != "at")
+                and rule_for(obj) is None and not is_user_function(obj)):
+            self.fail(f"{dotted}(), which writes into its argument", node,
+                      "in-place updates are not modelled: build a new array instead")
+        if (name in MUTATING_METHODS and owner is not None and not isinstance(owner, types.ModuleType)
+                and isinstance(obj, (types.BuiltinMethodType, types.MethodType))):
+            self.fail(f"{dotted}(), which writes into {dotted.rsplit('.', 1)[0]}", node,
+                      "the compiler models writes into the function's own local lists and dicts only")
+        if isinstance(obj, np.ufunc) and len(node.args) > obj.nin:
+            self.fail(f"{dotted}() with an output argument", node,
+                      "writing into an existing array is not modelled: use the returned value")
 
     def _mutated_atoms(self, params, written, args, kwargs):
         """Call-site atoms bound to parameters the callee writes into (callee order)."""
@@ -412,6 +460,17 @@ class Lowerer:
         return binding.UNKNOWN if obj is MISSING else obj
 
     def method_call(self, node, func):
+        if (func.attr == "pop" and not node.args and not node.keywords and isinstance(func.value, gast.Name)
+                and func.value.id in self.locals):
+            # v = hs.pop(): v = hs[-1]; then the last element goes (modelled as the reverse of append)
+            obj = func.value.id
+            value = self.temp(ir.Subscript(obj, "-1", "-1", True, []), node)
+            self.emit(ir.Append(obj=obj, value=value, pop=True), node)
+            return ir.Copy(value)
+        if func.attr in MUTATING_METHODS or func.attr in MUTATING_FUNCTIONS:
+            self.fail(f"the in-place method .{func.attr}()", node,
+                      "the compiler models list.append, list.extend (as statements) and list.pop() on "
+                      "a local list, and item assignment; build a new value instead")
         obj = self.atom(func.value)
         args, kwargs = self.arguments(node)
         fun = METHODS.get(func.attr)
@@ -448,8 +507,7 @@ class Lowerer:
                     self.assign(t, gast.Name(id=value, ctx=gast.Load(), annotation=None,
                                              type_comment=None), s)
         elif isinstance(s, gast.AugAssign):
-            load = _as_load(s.target)
-            self.assign(s.target, gast.BinOp(left=load, op=s.op, right=s.value), s)
+            self.augmented_assign(s)
         elif isinstance(s, gast.Expr):
             self.expression_statement(s)
         elif isinstance(s, gast.Pass):
@@ -464,11 +522,17 @@ class Lowerer:
             self.emit(ir.Assign(target=count, expr=ir.Const("0")), s)
             self.emit(ir.While(body=self.block(s.body), brk=s.knet_brk, count=count), s)
         elif isinstance(s, gast.FunctionDef):
+            self._check_nested(s, s)
             self.local_defs[s.name] = self._free_names(s)
             self.local_writes[s.name] = ([a.id for a in s.args.args], mutated_in_node(s, self.scope))
-            self.emit(ir.LocalDef(name=s.name, text=_def_source(self.src, s)), s)
+            scoped = next((("nonlocal" if isinstance(n, gast.Nonlocal) else "global")
+                           for n in gast.walk(s) if isinstance(n, (gast.Nonlocal, gast.Global))), "")
+            writes = [n for n in outer_writes(s, self.scope) if n in self.locals]
+            self.emit(ir.LocalDef(name=s.name, text=_def_source(self.src, s), free=self.local_defs[s.name],
+                                  writes=writes, scoped=scoped,
+                                  fresh=node_returns_new_object(s, self.scope)), s)
         elif isinstance(s, (gast.Assert, gast.Raise)):
-            self.emit(ir.Effect(text=unparse_stmt(s), atoms=self._names_in(s)), s)
+            self.emit(ir.Effect(text=unparse_stmt(s), atoms=self._names_in(s), vetted=True), s)
         elif isinstance(s, gast.Return):
             self.fail("return at this place", s)
         else:
@@ -479,9 +543,15 @@ class Lowerer:
         if isinstance(value, gast.Constant):
             return  # docstring
         if (isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
-                and value.func.attr == "append" and isinstance(value.func.value, gast.Name)
-                and value.func.value.id in self.locals and len(value.args) == 1):
-            self.emit(ir.Append(obj=value.func.value.id, value=self.atom(value.args[0])), s)
+                and value.func.attr in ("append", "extend") and isinstance(value.func.value, gast.Name)
+                and value.func.value.id in self.locals and len(value.args) == 1 and not value.keywords
+                and not isinstance(value.args[0], gast.Starred)):
+            obj, item = value.func.value.id, self.atom(value.args[0])
+            if value.func.attr == "append":
+                self.emit(ir.Append(obj=obj, value=item), s)
+                return
+            for st in extend_stmts(self.names, obj, item, getattr(s, "lineno", 0) or 0, self.rt):
+                self.emit(st, s)
             return
         if isinstance(value, gast.Call):
             expr = self.call(value)
@@ -491,15 +561,45 @@ class Lowerer:
             if isinstance(expr, ir.Op) and expr.fun is not None and rule_for(expr.fun) is not None:
                 self.temp(expr, s, "r")
                 return
-            self.emit(ir.Effect(text=expr.text, atoms=list(expr.args) + [a for _, a in expr.kwargs]), s)
+            if isinstance(expr, ir.Copy):       # modelled already (hs.pop())
+                return
+            if isinstance(expr, ir.Const):      # declared constant-valued: nothing to write
+                self.emit(ir.Effect(text=expr.text, atoms=list(expr.atoms), vetted=True), s)
+                return
+            vetted = any(expr.fun is f for f in VETTED_EFFECTS)
+            self.emit(ir.Effect(text=expr.text, atoms=list(expr.args) + [a for _, a in expr.kwargs],
+                                call=expr.text, vetted=vetted), s)
             return
         self.rhs(value)
+
+    def augmented_assign(self, s):
+        """``a += b``: Python updates an array (or list) in place; the IR marks the
+        rebinding as a write into ``a`` (the containers pass and the fence decide)."""
+        if isinstance(s.target, gast.Name):
+            self.assign(s.target, gast.BinOp(left=_as_load(s.target), op=s.op, right=s.value), s)
+            last = self.out[-1] if self.out else None
+            if isinstance(last, ir.Assign) and last.target == s.target.id:
+                last.write = "augmented"
+            return
+        if isinstance(s.target, gast.Subscript):
+            old = self.atom(_as_load(s.target))
+            self.assign(s.target, gast.BinOp(left=_name(old), op=s.op, right=s.value), s)
+            last = self.out[-1]
+            if isinstance(last, ir.SetItem):
+                last.old = old
+            return
+        self.fail("augmented assignment to an attribute" if isinstance(s.target, gast.Attribute)
+                  else f"augmented assignment to {type(s.target).__name__}", s.target)
 
     def assign(self, target, value, node):
         if isinstance(target, gast.Name):
             if isinstance(value, gast.Lambda):
+                self._check_nested(value, node)
                 self.local_defs[target.id] = self._free_names(value)
-                self.emit(ir.LocalDef(name=target.id, text=f"{target.id} = {unparse(value)}"), node)
+                writes = [n for n in outer_writes(value, self.scope) if n in self.locals]
+                self.emit(ir.LocalDef(name=target.id, text=f"{target.id} = {unparse(value)}",
+                                      free=self.local_defs[target.id], writes=writes,
+                                      fresh=node_returns_new_object(value, self.scope)), node)
                 return
             expr = self.rhs(value)
             if isinstance(expr, ir.Copy) and expr.src == target.id:
@@ -558,16 +658,28 @@ class Lowerer:
             self.assign(elt, gast.Name(id=a, ctx=gast.Load(), annotation=None, type_comment=None), node)
         return True
 
+    def iterable(self, node, loop):
+        """The atom a loop iterates over, as Python does: the object bound at loop entry.
+
+        When the loop body rebinds the name, a snapshot of the binding is taken.
+        """
+        xs = self.atom(node)
+        if xs in self.locals and xs in _stored_in(loop.body):
+            xs = self.temp(ir.Copy(xs), loop, "it")
+        self.loop_iterables.append(xs)
+        return xs
+
     def for_loop(self, s):
         if s.orelse:
             self.fail("for ... else", s)
         it = s.iter
+        saved_iterables, self.loop_iterables = self.loop_iterables, []
         seq = self.names.temp("seq")
         fn = resolve_dotted(self.scope, dotted_name(it.func)) if isinstance(it, gast.Call) and dotted_name(it.func) and dotted_name(it.func).split(".")[0] not in self.locals else None
         prelude = []   # (target node, gast value) assigned at the top of each iteration
         if fn is range and isinstance(s.target, gast.Name):
             args = [self.atom(a) for a in it.args]
-            self.emit(ir.Assign(target=seq, expr=ir.Const(f"range({', '.join(args)})", args)), s)
+            self.emit(ir.Assign(target=seq, expr=ir.Const(f"{self.rt('range')}({', '.join(args)})", args)), s)
             loop_var = s.target.id
         else:
             loop_var = self.names.temp("k")
@@ -576,11 +688,14 @@ class Lowerer:
                 inner = it.args[0]
                 zipped = (isinstance(inner, gast.Call) and dotted_name(inner.func)
                           and resolve_dotted(self.scope, dotted_name(inner.func)) is zip)
-                xs = [self.atom(a) for a in inner.args] if zipped else [self.atom(inner)]
-                start = self.atom(it.args[1]) if len(it.args) > 1 else None
-                lens = ", ".join(f"len({x})" for x in xs)
-                count = f"min({lens})" if zipped else lens
-                self.emit(ir.Assign(target=seq, expr=ir.Const(f"range({count})", xs)), s)
+                xs = [self.iterable(a, s) for a in inner.args] if zipped else [self.iterable(inner, s)]
+                if any(k.arg != "start" for k in it.keywords) or (it.keywords and len(it.args) > 1):
+                    self.fail("enumerate() with these arguments", s)
+                start = (self.atom(it.args[1]) if len(it.args) > 1
+                         else self.atom(it.keywords[0].value) if it.keywords else None)
+                lens = ", ".join(f"{self.rt('len')}({x})" for x in xs)
+                count = f"{self.rt('min')}({lens})" if zipped else lens
+                self.emit(ir.Assign(target=seq, expr=ir.Const(f"{self.rt('range')}({count})", xs)), s)
                 if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == 2):
                     self.fail("for over enumerate() without an (index, value) target", s)
                 index_value = k if start is None else gast.BinOp(left=k, op=gast.Add(), right=_name(start))
@@ -592,17 +707,24 @@ class Lowerer:
                     prelude += [(t, _sub(x, k)) for t, x in zip(value.elts, xs)]
                 else:
                     prelude.append((value, _sub(xs[0], k)))
+            elif fn is reversed and len(it.args) == 1 and not it.keywords:
+                xs = self.iterable(it.args[0], s)
+                n = f"{self.rt('len')}({xs})"
+                self.emit(ir.Assign(target=seq, expr=ir.Const(f"{self.rt('range')}({n} - 1, -1, -1)", [xs])), s)
+                prelude = [(s.target, _sub(xs, k))]
             elif fn is zip:
-                xs = [self.atom(a) for a in it.args]
-                lens = ", ".join(f"len({x})" for x in xs)
-                self.emit(ir.Assign(target=seq, expr=ir.Const(f"range(min({lens}))", xs)), s)
+                if it.keywords:
+                    self.fail("zip() with keyword arguments", s)
+                xs = [self.iterable(a, s) for a in it.args]
+                lens = ", ".join(f"{self.rt('len')}({x})" for x in xs)
+                self.emit(ir.Assign(target=seq, expr=ir.Const(f"{self.rt('range')}({self.rt('min')}({lens}))", xs)), s)
                 if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == len(xs)):
                     self.fail("for over zip() without one target per sequence", s)
                 prelude = [(t, _sub(x, k)) for t, x in zip(s.target.elts, xs)]
             elif (isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute)
                   and it.func.attr in ("items", "keys", "values") and not it.args):
-                d = self.atom(it.func.value)
-                self.emit(ir.Assign(target=seq, expr=ir.Const(f"list({d}.keys())", [d])), s)
+                d = self.iterable(it.func.value, s)
+                self.emit(ir.Assign(target=seq, expr=ir.Const(f"{self.rt('list')}({d}.keys())", [d])), s)
                 if it.func.attr == "items":
                     if not (isinstance(s.target, gast.Tuple) and len(s.target.elts) == 2):
                         self.fail("for over .items() without a (key, value) target", s)
@@ -612,11 +734,17 @@ class Lowerer:
                 else:
                     prelude = [(s.target, _sub(d, k))]
             else:
-                xs = self.atom(it)
-                self.emit(ir.Assign(target=seq, expr=ir.Const(f"range(len({xs}))", [xs])), s)
+                if fn is not None and rule_for(fn) is None and not is_user_function(fn):
+                    self.fail(f"for over {unparse(it)}", s,
+                              "the compiler iterates over lists, tuples, dicts, arrays, range, "
+                              "enumerate and zip")
+                xs = self.iterable(it, s)
+                self.emit(ir.Assign(target=seq, expr=ir.Const(f"{self.rt('range')}({self.rt('len')}({xs}))", [xs])), s)
                 prelude = [(s.target, _sub(xs, k))]
                 self.plain_loops.append((seq, xs, loop_var))
-        self.int_names.add(loop_var)
+        if loop_var not in self.rebound:     # bound only here: it always holds an int
+            self.int_names.add(loop_var)
+        iterables, self.loop_iterables = self.loop_iterables, saved_iterables
         saved, self.out = self.out, []
         self.reads.clear()
         for target, value in prelude:
@@ -630,7 +758,7 @@ class Lowerer:
         if brk:
             count = self.names.temp("n")
             self.emit(ir.Assign(target=count, expr=ir.Const("0")), s)
-        self.emit(ir.For(target=loop_var, seq=seq, body=body, brk=brk, count=count), s)
+        self.emit(ir.For(target=loop_var, seq=seq, body=body, brk=brk, count=count, iterables=iterables), s)
 
 
 _CMP = {gast.Eq: "==", gast.NotEq: "!=", gast.Lt: "<", gast.LtE: "<=", gast.Gt: ">",
@@ -693,6 +821,41 @@ def unparse_stmt(node):
 def _def_source(src, node):
     import ast
     return ast.unparse(gast.gast_to_ast(node))
+
+
+def _stored_in(stmts):
+    """Names bound by ``stmts`` (nested definitions excluded)."""
+    out = set()
+    stack = list(stmts)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            out.add(n.id)
+        if isinstance(n, (gast.FunctionDef, gast.Lambda, gast.ClassDef)):
+            if not isinstance(n, gast.Lambda):
+                out.add(n.name)
+            continue
+        stack.extend(gast.iter_child_nodes(n))
+    return out
+
+
+def _rebound_names(fun_node):
+    """Parameters and the names a function binds other than as ``for i in range(...)`` counters."""
+    out = set()
+    counters = set()
+    stack = list(fun_node.body) if isinstance(fun_node.body, list) else []
+    while stack:
+        n = stack.pop()
+        if (isinstance(n, gast.For) and isinstance(n.target, gast.Name) and isinstance(n.iter, gast.Call)
+                and isinstance(n.iter.func, gast.Name) and n.iter.func.id == "range"):
+            counters.add(id(n.target))
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and id(n) not in counters:
+            out.add(n.id)
+        if isinstance(n, (gast.FunctionDef, gast.Lambda, gast.ClassDef)):
+            continue
+        stack.extend(gast.iter_child_nodes(n))
+    args = fun_node.args
+    return out | {a.id for a in list(args.args) + list(getattr(args, "kwonlyargs", []))}
 
 
 def assigned_names(fun_node):

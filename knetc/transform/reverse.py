@@ -41,6 +41,10 @@ class ReverseEmitter:
         self.all_names = names_in(unit.body) | set(unit.params)
 
     # ---- bookkeeping ---------------------------------------------------------
+    def rt(self, name):
+        """The generated code's name for the runtime helper ``name`` (never a user's name)."""
+        return self.u.runtime_name(name)
+
     def adj(self, name):
         return self.u.adjoint_name(name)
 
@@ -109,7 +113,8 @@ class ReverseEmitter:
         for k, p in enumerate(p for p in self.u.entry_mutated if p in self.u.D):
             # the adjoint of the container's final state, from the caller
             self.use(p)
-            out.add(2, f"{self.adj(p)} = after[{k}] if after else zeros_like({p})")
+            after = self.rt("after")
+            out.add(2, f"{self.adj(p)} = {after}[{k}] if {after} else {self.rt('zeros_like')}({p})")
             self.state[p] = "set"
         self.reverse(self.u.body, out, 2, locals_=set(self.u.locals), in_loop=False)
         return out, set(self.reverse_reads)
@@ -119,7 +124,7 @@ class ReverseEmitter:
         for n in names:
             if self.push_at_site(s, n, in_loop):
                 self.pushed.add(n)
-                out.add(indent, f"_stack.append({n})", line)
+                out.add(indent, f"{self.rt('_stack')}.append({n})", line)
 
     def forward(self, stmts, out, indent, in_loop):
         for s in stmts:
@@ -132,6 +137,8 @@ class ReverseEmitter:
                 out.add(indent, self.primal_assign(s), line)
             elif isinstance(s, ir.SetItem):
                 out.add(indent, f"{s.obj}[{s.index_src}] = {s.value}", line)
+            elif isinstance(s, ir.Append) and s.pop:
+                out.add(indent, f"{s.obj}.pop()", line)
             elif isinstance(s, ir.Append):
                 out.add(indent, f"{s.obj}.append({s.value})", line)
             elif isinstance(s, ir.Effect):
@@ -198,7 +205,7 @@ class ReverseEmitter:
                 if e.fun is not None and not e.kwargs:
                     self.u.static_calls.append((e.fun, mask))
                 return (f"{t}, {self.u.pullback_name(s)} = "
-                        f"call_vjp({e.func}, {_mask_text(mask)}{sep}{args}{extra})")
+                        f"{self.rt('call_vjp')}({e.func}, {_mask_text(mask)}{sep}{args}{extra})")
             return self._plain_call(t, e, args)
         raise AssertionError(e)
 
@@ -206,7 +213,7 @@ class ReverseEmitter:
         """A helper call that needs no gradient; in code compiled for CuPy arguments the
         arrays it creates (``np.zeros``...) go to the GPU too (see runtime/creation.py)."""
         if self.u.on_gpu:
-            return f"{t} = call_on_gpu({e.func}{', ' if args else ''}{args})"
+            return f"{t} = {self.rt('call_on_gpu')}({e.func}{', ' if args else ''}{args})"
         return f"{t} = {e.func}({args})"
 
     # ---- reverse sweep -------------------------------------------------------
@@ -244,7 +251,7 @@ class ReverseEmitter:
         pb = self.u.pullback_name(s) if self._differentiated_call(s) else None
         for name in ([pb] if pb else []) + [t]:
             if self.push_at_site(s, name, in_loop):
-                out.add(indent, f"{name} = _stack.pop()", s.line)
+                out.add(indent, f"{name} = {self.rt('_stack')}.pop()", s.line)
         if t in self.u.D and id(s) in self.rebinds:
             self.reset(t, out, indent, locals_)
 
@@ -265,7 +272,7 @@ class ReverseEmitter:
         for name in sorted(self.pending.pop(id(locals_), set())):
             if self.state.get(name) == "zero":
                 self.use(name)
-                out.add(indent, f"{self.adj(name)} = zeros_like({name})")
+                out.add(indent, f"{self.adj(name)} = {self.rt('zeros_like')}({name})")
                 self.state[name] = "set"
                 self.owned.add(name)
 
@@ -283,9 +290,9 @@ class ReverseEmitter:
                 out.add(indent + 1, f"{d} = {contribution}", line)
                 out.add(indent, "else:", line)
                 # read-only zeros: nothing writes into this adjoint in place (not owned)
-                out.add(indent + 1, f"{d} = zeros_view({name})", line)
+                out.add(indent + 1, f"{d} = {self.rt('zeros_view')}({name})", line)
             else:
-                add = f"{d} + {_summand(contribution)}" if kind == "array" else f"add_grad({d}, {contribution})"
+                add = f"{d} + {_summand(contribution)}" if kind == "array" else f"{self.rt('add_grad')}({d}, {contribution})"
                 out.add(indent + 1, f"{d} = {add}", line)
             self.state[name] = "set"
             self.owned.discard(name)
@@ -301,16 +308,16 @@ class ReverseEmitter:
                 out.add(indent, f"{d} = {d} + {_summand(contribution)}", line)
                 self.owned.add(name)
         else:
-            out.add(indent, f"{d} = add_grad({d}, {contribution})", line)
+            out.add(indent, f"{d} = {self.rt('add_grad')}({d}, {contribution})", line)
             self.owned.discard(name)
 
     def materialise(self, name, out, indent):
         if self.state.get(name, "zero") == "zero":
             self.use(name)
             if name in self.lazy:
-                out.add(indent, f"{self.adj(name)} = zero_slots({name})")
+                out.add(indent, f"{self.adj(name)} = {self.rt('zero_slots')}({name})")
             else:
-                out.add(indent, f"{self.adj(name)} = zeros_like({name})")
+                out.add(indent, f"{self.adj(name)} = {self.rt('zeros_like')}({name})")
             self.state[name] = "set"
             self.owned.add(name)
 
@@ -360,7 +367,7 @@ class ReverseEmitter:
             g = self.adj(t)
         else:
             self.use(t)
-            g = f"zeros_like({t})"
+            g = f"{self.rt('zeros_like')}({t})"
         written = [m for m in e.mutated if m in D]
         for m in written:
             self.materialise(m, out, indent)
@@ -435,7 +442,7 @@ class ReverseEmitter:
             if self.u.kinds.elem.get(obj) == "array":
                 out.add(indent, f"{d}[{e.index_src}] = {d}[{e.index_src}] + {g}", line)
             else:
-                out.add(indent, f"add_at({d}, {e.index_value}, {g})", line)
+                out.add(indent, f"{self.rt('add_at')}({d}, {e.index_value}, {g})", line)
             return
         if kind == "array" and e.basic:
             if self.state.get(obj, "zero") == "zero":
@@ -460,7 +467,7 @@ class ReverseEmitter:
         self.use(*s.atoms)
         if s.value in self.u.D:
             self.acc(s.value, f"{d}[{s.index_src}]", out, indent, s.line)
-        out.add(indent, f"{d}[{s.index_src}] = zeros_like({d}[{s.index_src}])", s.line)
+        out.add(indent, f"{d}[{s.index_src}] = {self.rt('zeros_like')}({d}[{s.index_src}])", s.line)
 
     def reverse_append(self, s, out, indent):
         if s.obj not in self.u.D:
@@ -468,6 +475,10 @@ class ReverseEmitter:
         self.comment(out, indent, s.line)
         self.materialise(s.obj, out, indent)
         d = self.adj(s.obj)
+        if s.pop:       # the popped element's slot comes back, at zero (its read adds into it)
+            self.use(s.value)
+            out.add(indent, f"{d}.append({self.rt('zeros_like')}({s.value}))", s.line)
+            return
         if s.value in self.u.D:
             self.acc(s.value, f"{d}.pop()", out, indent, s.line)
         else:
@@ -541,7 +552,7 @@ class ReverseEmitter:
         else:
             self._adjoint_loop(s, out, indent)
         if isinstance(s, ir.For) and self.push_at_site(s, s.target, in_loop):
-            out.add(indent, f"{s.target} = _stack.pop()", s.line)
+            out.add(indent, f"{s.target} = {self.rt('_stack')}.pop()", s.line)
 
     def _moves_only_zeros(self, s):
         """True when no adjoint reaches an if or a loop: what it writes that outlives it has a zero adjoint.
@@ -563,7 +574,7 @@ class ReverseEmitter:
         lines = Lines()
         emit(lines)
         self.state, self.owned, self.pending = saved
-        kept = _restores(lines.items)
+        kept = _restores(lines.items, f" = {self.rt('_stack')}.pop()")
         if kept:
             indent = kept[0][0]
             kept.insert(1, (indent + 1, "# no adjoint reaches this block: restore what it saved", 0))
@@ -582,14 +593,14 @@ class ReverseEmitter:
             if isinstance(s, ir.For):
                 self.use(s.seq, *([s.count] if s.count else []))
                 seq = f"{s.seq}[:{s.count}]" if s.count else s.seq
-                out.add(indent, f"for {s.target} in reversed({seq}):", s.line)
+                out.add(indent, f"for {s.target} in {self.rt('reversed')}({seq}):", s.line)
             else:
                 self.use(s.count)
-                out.add(indent, f"for _ in range({s.count}):", s.line)
+                out.add(indent, f"for {self.rt('_')} in {self.rt('range')}({s.count}):", s.line)
             out.items.extend(body.items)
 
 
-def _restores(items):
+def _restores(items, pop):
     """The lines of ``items`` that restore a saved value, with the block headers they need."""
     kept = []
     i = 0
@@ -599,7 +610,7 @@ def _restores(items):
             j = i + 1
             while j < len(items) and items[j][0] > indent:
                 j += 1
-            inner = _restores(items[i + 1:j])
+            inner = _restores(items[i + 1:j], pop)
             if inner:
                 if text == "else:" and not (kept and kept[-1][0] >= indent):
                     # the if branch restores nothing: keep its header with an empty body
@@ -608,7 +619,7 @@ def _restores(items):
                 kept += [items[i]] + inner
             i = j
         else:
-            if text.endswith(" = _stack.pop()"):
+            if text.endswith(pop):
                 kept.append(items[i])
             i += 1
     return kept
