@@ -1,23 +1,16 @@
 """Run each example's --quick mode (imported, main(argv)) and check that it learns."""
 import importlib.util
-import os
 import pathlib
 
 import pytest
 
+from knetc import data
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
-SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
-
-def _has_mnist():
-    for d in (os.environ.get("KNETC_DATA"), SHARED):
-        if d and any((pathlib.Path(d) / sub / "t10k-images-idx3-ubyte.gz").is_file()
-                     for sub in (".", "mnist")):
-            return True
-    return False
-
-
-needs_mnist = pytest.mark.skipif(not _has_mnist(), reason="MNIST files not found (set KNETC_DATA)")
+# the examples find MNIST as a user's run does (no environment variables needed)
+needs_mnist = pytest.mark.skipif(data.find_mnist() is None,
+                                 reason="MNIST not found locally (KNETC_DATA, the cache or ../shared/data)")
 
 
 def run_example(name, *argv):
