@@ -1,0 +1,59 @@
+"""Packaging tells the truth: the sdist holds its own tests and examples, the metadata agrees
+with itself (Python floor, classifiers, README), and the license is there."""
+import pathlib
+import re
+import tarfile
+import tomllib
+
+import pytest
+
+import knetc
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PROJECT = PYPROJECT["project"]
+
+
+def test_python_floor_agrees_with_classifiers_and_readme():
+    assert PROJECT["requires-python"] == ">=3.11"
+    versions = [c.rsplit(":: ", 1)[1] for c in PROJECT["classifiers"]
+                if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
+    assert versions and min(versions, key=lambda v: int(v.split(".")[1])) == "3.11"
+    assert "Python 3.11" in (ROOT / "README.md").read_text()
+
+
+def test_license_is_spdx_with_a_file():
+    assert PROJECT["license"] == "MIT" and PROJECT["license-files"] == ["LICENSE"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert PROJECT["authors"] and PROJECT["classifiers"] and PROJECT["urls"]
+
+
+def test_declared_floors():
+    deps = {re.split(r"[<>=!~ ]", d, maxsplit=1)[0]: d for d in PROJECT["dependencies"]}
+    assert deps["gast"].startswith("gast>=0.5.1")       # 0.5.0 has no NamedExpr
+    assert deps["numpy"].startswith("numpy>=2.0")      # the rule table follows NumPy 2 (x.mT)
+    assert knetc.__version__ == PROJECT["version"]
+
+
+def test_sdist_holds_tests_and_examples(tmp_path):
+    setuptools = pytest.importorskip("setuptools")
+    if int(setuptools.__version__.split(".")[0]) < 77:
+        pytest.skip("building needs setuptools >= 77 (SPDX license expressions)")
+    import contextlib
+    import io
+    import os
+    from setuptools import build_meta
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            name = build_meta.build_sdist(str(tmp_path))
+    finally:
+        os.chdir(cwd)
+    with tarfile.open(tmp_path / name) as tar:
+        members = {m.split("/", 1)[1] for m in tar.getnames() if "/" in m}
+    for path in ("LICENSE", "tests/conftest.py", "tests/fuzz/programs.py", "tests/opinfo/__init__.py",
+                 "tests/test_data.py", "examples/mlp.py", "examples/tutorial.ipynb", "examples/README.md",
+                 "knetc/data/housing.data", "knetc/data/hiawatha.txt", ".ci/run"):
+        assert path in members, path
+    assert not [m for m in members if m.endswith(".pyc")]
