@@ -8,6 +8,7 @@ import numpy as np
 
 from .errors import GradientInputError
 from .runtime.backend import is_array
+from .runtime.gradient_state import DEPTH
 from .runtime.rules import _TAPE_HOOK
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import dispatch
@@ -81,7 +82,11 @@ class GradFunction:
         return getattr(self.fun, "__name__", repr(self.fun))
 
     def __call__(self, *args, **kwargs):
-        value, grads = self._value_and_grad(args, kwargs)
+        DEPTH[0] += 1            # a gradient is being taken: Knet's dropout is active
+        try:
+            value, grads = self._value_and_grad(args, kwargs)
+        finally:
+            DEPTH[0] -= 1
         if self.out is not None:
             grads = write_into(self.out, grads, self.accumulate)
         if self.returns == "grad":
