@@ -1,4 +1,6 @@
 """knetc: a source-to-source automatic differentiation compiler for Python + NumPy."""
+from types import ModuleType as _ModuleType
+
 from .errors import FallbackWarning, GradientInputError, KnetError, UnsupportedError
 from .runtime import numpy_rules as _numpy_rules  # noqa: F401  (registers the rules)
 from .runtime.rules import defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
@@ -27,4 +29,8 @@ def hvp(fun, wrt=0):
 
 __version__ = "0.1.0"
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# the public names: functions, classes and the toolkit's modules, not the internal modules
+# (api, errors, runtime, transform, show) that importing the package binds as attributes
+_PUBLIC_MODULES = ("data", "device", "nn", "train")
+__all__ = sorted(name for name, value in list(globals().items()) if not name.startswith("_")
+                 and (not isinstance(value, _ModuleType) or name in _PUBLIC_MODULES))

@@ -57,3 +57,15 @@ def test_sdist_holds_tests_and_examples(tmp_path):
                  "knetc/data/housing.data", "knetc/data/hiawatha.txt", ".ci/run"):
         assert path in members, path
     assert not [m for m in members if m.endswith(".pyc")]
+
+
+def test_all_exports_no_internal_modules():
+    import types
+    modules = {n for n in knetc.__all__ if isinstance(getattr(knetc, n), types.ModuleType)}
+    assert modules == {"data", "device", "nn", "train"}
+    assert not {"api", "errors", "runtime", "transform", "show"} & set(knetc.__all__)
+    assert {"grad", "value_and_grad", "defvjp", "minibatch", "Adam", "show", "FallbackWarning"} <= set(knetc.__all__)
+    assert all(hasattr(knetc, n) and not n.startswith("_") for n in knetc.__all__)
+    namespace = {}
+    exec("from knetc import *", namespace)
+    assert "transform" not in namespace and "grad" in namespace
