@@ -256,16 +256,9 @@ class GradFunction:
         return f"**{self._header()}**\n\n```python\n{self.source}```\n"
 
     def _repr_html_(self):
-        """Jupyter: the generated code, highlighted with pygments when it is installed."""
-        import html
-        try:
-            from pygments import highlight
-            from pygments.formatters import HtmlFormatter
-            from pygments.lexers import PythonLexer
-            body = highlight(self.source, PythonLexer(), HtmlFormatter(noclasses=True))
-        except ImportError:
-            body = f"<pre>{html.escape(self.source)}</pre>"
-        return f"<p><b>{html.escape(self._header())}</b></p>{body}"
+        """Jupyter: the generated code, highlighted with pygments when it is installed, in a monospace font."""
+        from .show import html_block
+        return html_block(self._header(), self.source)
 
 
 def _describe_structure(x):

@@ -50,6 +50,8 @@ def test_tutorial_notebook_executes():
     shown, kinds = _outputs(code[3])
     assert "text/markdown" in kinds
     assert "mode: source" in shown and "def loss_vjp(w, x, y):" in shown and "def predict_vjp(w, x):" in shown
+    html = next(o["data"]["text/html"] for o in code[3]["outputs"] if "text/html" in o.get("data", {}))
+    assert '<pre style="font-family: ui-monospace' in html   # monospace in any HTML export
     mnist, _ = _outputs(code[4])
     accuracy = float(mnist.rsplit(":", 1)[1])
     assert accuracy > 0.85

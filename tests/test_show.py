@@ -135,3 +135,28 @@ def test_help_names_the_program_and_has_no_rst(monkeypatch, capsys):
         assert "``" not in text
     out = _cli("--version").stdout
     assert out.strip() == f"python -m knetc {knet.__version__}"
+
+
+def test_html_display_is_monospace_without_a_stylesheet():
+    def f(x):
+        return np.sum(np.tanh(x))
+    g = knet.grad(f)
+    g(np.ones(3))
+    html = g._repr_html_()
+    assert "mode: source" in html and "tanh" in html
+    # the <pre> holding the code carries its own monospace font, as does the fallback without pygments
+    assert '<pre style="font-family: ui-monospace' in html and "monospace;" in html
+    from knetc.show import html_block
+    import builtins
+    real_import = builtins.__import__
+
+    def no_pygments(name, *args, **kwargs):
+        if name.startswith("pygments"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+    builtins.__import__ = no_pygments
+    try:
+        plain = html_block("header", "x = 1 < 2\n")
+    finally:
+        builtins.__import__ = real_import
+    assert plain.count('<pre style="font-family: ui-monospace') == 1 and "x = 1 &lt; 2" in plain
