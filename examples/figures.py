@@ -70,11 +70,15 @@ def machine():
 
 
 def commit():
+    """The checkout's commit, with ``+changes`` when tracked files differ from it."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
                               text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "knetc", "examples"],
+                               cwd=HERE, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return head + ("+changes" if dirty else "")
 
 
 def run(script, argv):
@@ -104,14 +108,15 @@ def order_key(record):
 
 def render(records):
     """The markdown table (with its markers) for these records."""
+    machines = sorted({r["machine"] for r in records})
     rows = [START, "",
-            "| command | result | training time | where and when |",
+            "| command | result | training time | load average, date, commit" +
+            (" |" if len(machines) == 1 else ", machine |"),
             "|---|---|---|---|"]
     for r in sorted(records, key=order_key):
-        load = f", load average {r['load']}" if r.get("load") is not None else ""
-        rows.append(f"| `{r['command']}` | {r['result']} | {r['time_s']:.2f} s | "
-                    f"{r['machine']}{load}; {r['date']}, commit {r['commit']} |")
-    machines = sorted({r["machine"] for r in records})
+        load = f"{r['load']}, " if r.get("load") is not None else ""
+        where = f"{load}{r['date']}, {r['commit']}" + ("" if len(machines) == 1 else f", {r['machine']}")
+        rows.append(f"| `{r['command']}` | {r['result']} | {r['time_s']:.2f} s | {where} |")
     rows += ["", f"Every figure above is from a run of the command in its row, recorded in "
                  f"`examples/figures.json` by `python examples/figures.py` "
                  f"({'the --quick runs' if all(r['quick'] for r in records) else 'quick and full runs'}); "

@@ -98,4 +98,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (knet.data.DataNotFoundError, knet.data.DownloadError) as e:
+        raise SystemExit(str(e))    # what to do, without a traceback
