@@ -1,5 +1,10 @@
 """knetc: a source-to-source automatic differentiation compiler for Python + NumPy."""
+import sys as _sys
 from types import ModuleType as _ModuleType
+
+if _sys.version_info < (3, 11):   # also for a checkout used without installing (pip checks requires-python)
+    raise ImportError("knetc requires Python 3.11 or newer (it notes the user's file:line on errors with "
+                      f"BaseException.add_note); this is Python {_sys.version.split()[0]}")
 
 from .errors import FallbackWarning, GradientInputError, KnetError, UnsupportedError
 from .runtime import numpy_rules as _numpy_rules  # noqa: F401  (registers the rules)
