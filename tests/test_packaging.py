@@ -70,3 +70,15 @@ def test_all_exports_no_internal_modules():
     namespace = {}
     exec("from knetc import *", namespace)
     assert "transform" not in namespace and "grad" in namespace
+
+
+def test_ci_pins_every_declared_floor():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("ci_floors", ROOT / ".ci" / "floors.py")
+    floors = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(floors)
+    pins = floors.floors(ROOT / "pyproject.toml")
+    assert "gast==0.5.1" in pins and "numpy==2.0" in pins and "tqdm==4.60" in pins
+    assert len(pins) == len(PROJECT["dependencies"]) + len(PROJECT["optional-dependencies"]["test"])
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ".ci/floors.py" in ci and ci.count("pytest -q") == 2     # the suite on newest and on floors
