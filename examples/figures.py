@@ -121,8 +121,10 @@ def render(records):
                  f"`examples/figures.json` by `python examples/figures.py` "
                  f"({'the --quick runs' if all(r['quick'] for r in records) else 'quick and full runs'}); "
                  f"rows not listed were not run. The time is the training loop as the script reports "
-                 f"it (data loading excluded). Machine{'s' if len(machines) > 1 else ''}: "
-                 + "; ".join(machines) + ".", "", END]
+                 f"it (data loading excluded), on a machine shared with other jobs (the load "
+                 f"average column), with OPENBLAS_NUM_THREADS="
+                 + "/".join(sorted({str(r.get("threads", "default")) for r in records}))
+                 + f". Machine{'s' if len(machines) > 1 else ''}: " + "; ".join(machines) + ".", "", END]
     return "\n".join(rows)
 
 
