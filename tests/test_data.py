@@ -217,7 +217,6 @@ def test_next_mirror_is_tried(monkeypatch, server, private):
 
 
 def test_unreachable_server_names_url_and_folder(monkeypatch, server, private):
-    base, _ = server
     _serve_mnist(monkeypatch, server)
     monkeypatch.setattr(data, "MNIST_MIRRORS", ("http://127.0.0.1:9/mnist/",))  # discard port: refused
     with pytest.raises(data.DownloadError) as err:
