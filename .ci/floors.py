@@ -1,12 +1,17 @@
 """Print the declared minimum versions as pins (``name==floor``), one a line.
 
-Reads ``[project] dependencies`` and the ``test`` extra of pyproject.toml; every
+Reads ``[project] dependencies`` and the extras CI tests (``test``, and ``scipy``
+when pyproject.toml defines it) or the extras named on the command line; every
 requirement must declare a floor (``>=``), so none can go untested.
+``python .ci/floors.py --extras`` prints those extras for pip (``test,scipy``).
 """
 import pathlib
 import re
 import sys
 import tomllib
+
+# the extras CI installs and tests, those of them that pyproject.toml defines (not gpu, bench)
+CI_EXTRAS = ("test", "scipy")
 
 
 def floors(pyproject, extras=("test",)):
@@ -24,6 +29,16 @@ def floors(pyproject, extras=("test",)):
     return pins
 
 
+def ci_extras(pyproject):
+    """The extras CI tests: CI_EXTRAS that pyproject.toml defines."""
+    defined = tomllib.loads(pathlib.Path(pyproject).read_text())["project"].get("optional-dependencies", {})
+    return [e for e in CI_EXTRAS if e in defined]
+
+
 if __name__ == "__main__":
     root = pathlib.Path(__file__).resolve().parents[1]
-    print("\n".join(floors(root / "pyproject.toml", tuple(sys.argv[1:]) or ("test",))))
+    if sys.argv[1:] == ["--extras"]:         # for pip: test or test,scipy
+        print(",".join(ci_extras(root / "pyproject.toml")))
+    else:
+        extras = tuple(sys.argv[1:]) or tuple(ci_extras(root / "pyproject.toml"))
+        print("\n".join(floors(root / "pyproject.toml", extras)))

@@ -77,8 +77,11 @@ def test_ci_pins_every_declared_floor():
     spec = importlib.util.spec_from_file_location("ci_floors", ROOT / ".ci" / "floors.py")
     floors = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(floors)
-    pins = floors.floors(ROOT / "pyproject.toml")
+    extras = floors.ci_extras(ROOT / "pyproject.toml")
+    assert extras[0] == "test" and set(extras) <= {"test", "scipy"}
+    pins = floors.floors(ROOT / "pyproject.toml", tuple(extras))
     assert "gast==0.5.1" in pins and "numpy==2.0" in pins and "tqdm==4.60" in pins
-    assert len(pins) == len(PROJECT["dependencies"]) + len(PROJECT["optional-dependencies"]["test"])
+    assert len(pins) == len(PROJECT["dependencies"]) + sum(
+        len(PROJECT["optional-dependencies"][e]) for e in extras)
     ci = (ROOT / ".ci" / "run").read_text()
     assert ".ci/floors.py" in ci and ci.count("pytest -q") == 2     # the suite on newest and on floors
