@@ -17,6 +17,9 @@ def _target(fun):
 
 def _check_wrt(fun, wrt):
     """``wrt`` as a tuple of argument indices of ``fun``; a clear error when one is out of range."""
+    if not hasattr(fun, "__code__"):
+        raise GradientInputError(f"knetc: {fun!r} is not a Python function: there is no code to show "
+                                 f"(its gradient runs on the tape)")
     n = fun.__code__.co_argcount
     indices = wrt if isinstance(wrt, tuple) else (wrt,)
     for i in indices:

@@ -121,6 +121,8 @@ def test_show_a_gradient_object(tmp_path):
     buf = io.StringIO()
     knet.show(g, file=buf)            # never called: a generic compile of its function and wrt
     assert "dx = " in buf.getvalue()
+    with pytest.raises(knet.GradientInputError, match="not a Python function"):
+        knet.show(knet.grad(np.sum))
 
 
 def test_help_names_the_program_and_has_no_rst(monkeypatch, capsys):
