@@ -2,10 +2,11 @@
 
 conv 5x5x20 - relu - maxpool 2 - conv 5x5x50 - relu - maxpool 2 - dense 500
 (relu) - dense 10, on NCHW images; negative log-likelihood, batch 100, SGD
-lr 0.1 (about 99% test accuracy; 98% or more after 1 epoch). MNIST is read
-from $KNETC_DATA (or --data DIR).
+lr 0.1 (about 99% test accuracy; 98% or more after 1 epoch). MNIST is
+found in $KNETC_DATA, the per-user cache or ../shared/data beside the
+checkout, else downloaded into the cache (--data DIR: that folder).
 
-    KNETC_DATA=../shared/data python examples/lenet.py --epochs 1
+    python examples/lenet.py --epochs 1
     python examples/lenet.py --quick --show-gradient
 """
 import argparse
@@ -59,7 +60,7 @@ def main(argv=None):
     p.add_argument("--batchsize", type=int, default=100, help="minibatch size (default 100)")
     p.add_argument("--lr", type=float, default=0.1, help="SGD learning rate (default 0.1)")
     p.add_argument("--seed", type=int, default=1, help="random seed")
-    p.add_argument("--data", default=None, help="folder with the MNIST files (default $KNETC_DATA)")
+    p.add_argument("--data", default=None, help="folder with the MNIST files (default: $KNETC_DATA, the cache, ../shared/data, else download)")
     p.add_argument("--quick", action="store_true", help="1 epoch on 6000 training images, 1000 test images")
     p.add_argument("--show-gradient", action="store_true", help="print the generated gradient code")
     if hasattr(knet, "to_gpu"):
@@ -97,4 +98,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (knet.data.DataNotFoundError, knet.data.DownloadError) as e:
+        raise SystemExit(str(e))    # what to do, without a traceback

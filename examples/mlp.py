@@ -2,9 +2,10 @@
 
 One hidden layer of 64 ReLU units (``--hidden 64``; give several sizes for
 more layers), negative log-likelihood, batch 100, SGD lr 0.5, 10 epochs
-(about 97.5% test accuracy). MNIST is read from $KNETC_DATA (or --data DIR).
+(about 97.5% test accuracy). MNIST is found in $KNETC_DATA, the per-user cache or
+../shared/data beside the checkout, else downloaded into the cache (--data DIR: that folder).
 
-    KNETC_DATA=../shared/data python examples/mlp.py
+    python examples/mlp.py
     python examples/mlp.py --quick --show-gradient
 """
 import argparse
@@ -57,7 +58,7 @@ def main(argv=None):
     p.add_argument("--batchsize", type=int, default=100, help="minibatch size (default 100)")
     p.add_argument("--lr", type=float, default=0.5, help="SGD learning rate (default 0.5)")
     p.add_argument("--seed", type=int, default=1, help="random seed")
-    p.add_argument("--data", default=None, help="folder with the MNIST files (default $KNETC_DATA)")
+    p.add_argument("--data", default=None, help="folder with the MNIST files (default: $KNETC_DATA, the cache, ../shared/data, else download)")
     p.add_argument("--quick", action="store_true", help="1 epoch on 10000 training images, 2000 test images")
     p.add_argument("--show-gradient", action="store_true", help="print the generated gradient code")
     if hasattr(knet, "to_gpu"):
@@ -97,4 +98,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (knet.data.DataNotFoundError, knet.data.DownloadError) as e:
+        raise SystemExit(str(e))    # what to do, without a traceback

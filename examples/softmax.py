@@ -2,9 +2,10 @@
 
 A linear model ``w[0] @ x + w[1]`` on 784-pixel columns trained with the
 negative log-likelihood, batch 100, SGD lr 0.5, 10 epochs (about 92% test
-accuracy). MNIST is read from $KNETC_DATA (or --data DIR).
+accuracy). MNIST is found in $KNETC_DATA, the per-user cache or
+../shared/data beside the checkout, else downloaded into the cache (--data DIR: that folder).
 
-    KNETC_DATA=../shared/data python examples/softmax.py
+    python examples/softmax.py
     python examples/softmax.py --quick --show-gradient
 """
 import argparse
@@ -53,7 +54,7 @@ def main(argv=None):
     p.add_argument("--batchsize", type=int, default=100, help="minibatch size (default 100)")
     p.add_argument("--lr", type=float, default=0.5, help="SGD learning rate (default 0.5)")
     p.add_argument("--seed", type=int, default=1, help="random seed")
-    p.add_argument("--data", default=None, help="folder with the MNIST files (default $KNETC_DATA)")
+    p.add_argument("--data", default=None, help="folder with the MNIST files (default: $KNETC_DATA, the cache, ../shared/data, else download)")
     p.add_argument("--quick", action="store_true", help="1 epoch on 10000 training images, 2000 test images")
     p.add_argument("--show-gradient", action="store_true", help="print the generated gradient code")
     if hasattr(knet, "to_gpu"):
@@ -89,4 +90,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (knet.data.DataNotFoundError, knet.data.DownloadError) as e:
+        raise SystemExit(str(e))    # what to do, without a traceback

@@ -1,4 +1,11 @@
 """knetc: a source-to-source automatic differentiation compiler for Python + NumPy."""
+import sys as _sys
+from types import ModuleType as _ModuleType
+
+if _sys.version_info < (3, 11):   # also for a checkout used without installing (pip checks requires-python)
+    raise ImportError("knetc requires Python 3.11 or newer (it notes the user's file:line on errors with "
+                      f"BaseException.add_note); this is Python {_sys.version.split()[0]}")
+
 from .errors import FallbackWarning, GradientInputError, KnetError, UnsupportedError
 from .runtime import numpy_rules as _numpy_rules  # noqa: F401  (registers the rules)
 from .runtime import rules_elementwise as _rules_elementwise  # noqa: F401
@@ -29,4 +36,8 @@ from .runtime.tree import register_tree, tree_flatten, tree_map, tree_unflatten
 
 __version__ = "0.1.0"
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# the public names: functions, classes and the toolkit's modules, not the internal modules
+# (api, errors, runtime, transform, show) that importing the package binds as attributes
+_PUBLIC_MODULES = ("data", "device", "nn", "train")
+__all__ = sorted(name for name, value in list(globals().items()) if not name.startswith("_")
+                 and (not isinstance(value, _ModuleType) or name in _PUBLIC_MODULES))

@@ -8,6 +8,7 @@ import numpy as np
 
 from .errors import GradientInputError
 from .runtime.backend import is_array
+from .runtime.gradient_state import DEPTH
 from .runtime.rules import _TAPE_HOOK
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import dispatch
@@ -65,7 +66,11 @@ class GradFunction:
     def _wrt_indices(self, nargs):
         wrt = self.wrt if isinstance(self.wrt, tuple) else (self.wrt,)
         for i in wrt:
-            if not isinstance(i, int) or not -nargs <= i < nargs:
+            if isinstance(i, bool) or not isinstance(i, int):
+                raise GradientInputError(
+                    f"knetc: wrt must be an argument index (an int) or a tuple of them, not "
+                    f"{type(i).__name__} {i!r}")
+            if not -nargs <= i < nargs:
                 raise GradientInputError(
                     f"knetc: wrt={self.wrt!r} is out of range: {self._name()} takes {nargs} argument(s)")
         indices = tuple(i % nargs for i in wrt)
@@ -77,7 +82,11 @@ class GradFunction:
         return getattr(self.fun, "__name__", repr(self.fun))
 
     def __call__(self, *args, **kwargs):
-        value, grads = self._value_and_grad(args, kwargs)
+        DEPTH[0] += 1            # a gradient is being taken: Knet's dropout is active
+        try:
+            value, grads = self._value_and_grad(args, kwargs)
+        finally:
+            DEPTH[0] -= 1
         if self.out is not None:
             grads = write_into(self.out, grads, self.accumulate)
         if self.returns == "grad":
@@ -113,22 +122,36 @@ class GradFunction:
         active = self._active_cache[len(values)]
         vjp, mode = dispatch.compiled_for(self.fun, active, values, self.requested_mode)
         self._last = (vjp, mode)
-        if self.verbose and id(vjp) not in self._shown:
-            self._shown.add(id(vjp))
-            changed = self._structure_change(values, wrt)
-            if changed:
-                print(f"# knetc: recompiling the gradient of {self._name()}: {changed}")
-            print(f"# knetc: compiled the gradient of {self._name()} (mode: {self.mode})\n{self.source}")
         if not kwargs and len(values) == len(args):
             # the same kinds of positional arguments next time skip binding, checks and lookup
             sig = _call_signature(args)
             if sig is not None:
                 self._plans[sig] = (vjp, wrt, self._last)
-        return self._run(vjp, values, wrt)
+        result = self._run(vjp, values, wrt)
+        if self.verbose and id(vjp) not in self._shown:
+            # after the run: helpers are compiled (or taped) when first called, so only now
+            # is the mode known ('mixed' when one of them runs on the tape)
+            self._shown.add(id(vjp))
+            changed = self._structure_change(values, wrt)
+            if changed:
+                print(f"# knetc: recompiling the gradient of {self._name()}: {changed}")
+            print(f"# knetc: compiled the gradient of {self._name()} (mode: {self.mode})\n{self.source}")
+        return result
 
     def _run(self, vjp, values, wrt):
         """Run the compiled vjp on ``values``; the gradients shaped like the arguments."""
         closure = dispatch.closure_values(self.fun) if self._has_closure else ()
+        if getattr(vjp, "compiled", None) is not None and not hasattr(vjp, "taped"):
+            # the first run records which helpers run on the tape (a nested def or a helper
+            # resolved at run time is known only then): .mode says 'mixed', .source names them
+            saved, dispatch.TAPED_LOG[0] = dispatch.TAPED_LOG[0], set()
+            vjp.taped = dispatch.TAPED_LOG[0]
+            try:
+                return self._run(vjp, values, wrt)
+            finally:
+                dispatch.TAPED_LOG[0] = saved
+                if saved is not None:
+                    saved |= vjp.taped
         try:
             if self.requested_mode == "source":
                 with dispatch.requested_mode("source"):
@@ -165,9 +188,12 @@ class GradFunction:
         from .transform.finite import NonFiniteGradientError, generated_line_text, is_finite_tree, locate
         if is_finite_tree(grads):
             return
-        def replay():
-            ans, pullback = vjp(*values, *closure)
-            pullback(_seed(ans))
+        def replay():   # silent: the run above already gave NumPy's warnings once
+            import warnings
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                ans, pullback = vjp(*values, *closure)
+                pullback(_seed(ans))
         where = locate(replay)
         if where is None:
             raise NonFiniteGradientError(f"knetc: the gradient of {self._name()} contains NaN or inf")
@@ -183,9 +209,9 @@ class GradFunction:
     # ---- inspection ------------------------------------------------------
     @property
     def mode(self):
-        """'source', 'tape' or 'mixed' (some helper runs on the tape)."""
+        """'source', 'tape' or 'mixed' (some helper runs on the tape); 'not compiled yet' before the first call."""
         if self._last is None:
-            return "tape" if self.requested_mode == "tape" else "source"
+            return "tape" if self.requested_mode == "tape" else "not compiled yet"
         vjp, mode = self._last
         if mode == "tape":
             return "tape"
@@ -200,7 +226,10 @@ class GradFunction:
             if self._last is not None:
                 return f"# {self._name()} runs on the tape: no generated code\n"
             return f"# {self._name()} has not been called yet: the code is generated on the first call\n"
-        return "\n\n".join(c.source for c in _collect_compiled(compiled))
+        parts = _collect_compiled(compiled)
+        taped = [f"# {name} runs on the tape (no generated code): {reason}\n"
+                 for name, reason in _taped_helpers(parts, getattr(vjp, "taped", ()))]
+        return "\n\n".join([c.source for c in parts] + taped)
 
     @property
     def compile_seconds(self):
@@ -227,16 +256,9 @@ class GradFunction:
         return f"**{self._header()}**\n\n```python\n{self.source}```\n"
 
     def _repr_html_(self):
-        """Jupyter: the generated code, highlighted with pygments when it is installed."""
-        import html
-        try:
-            from pygments import highlight
-            from pygments.formatters import HtmlFormatter
-            from pygments.lexers import PythonLexer
-            body = highlight(self.source, PythonLexer(), HtmlFormatter(noclasses=True))
-        except ImportError:
-            body = f"<pre>{html.escape(self.source)}</pre>"
-        return f"<p><b>{html.escape(self._header())}</b></p>{body}"
+        """Jupyter: the generated code, highlighted with pygments when it is installed, in a monospace font."""
+        from .show import html_block
+        return html_block(self._header(), self.source)
 
 
 def _describe_structure(x):
@@ -337,7 +359,7 @@ def _unalias(grads):
 
 def _uses_tape(vjp):
     compiled = getattr(vjp, "compiled", None)
-    if compiled is None:
+    if compiled is None or getattr(vjp, "taped", None):
         return True
     for f in getattr(compiled, "helper_funs", []):
         if dispatch.MODES.get(getattr(f, "__code__", None)) == "tape":
@@ -357,6 +379,19 @@ def _collect_compiled(compiled, seen=None):
         if sub is not None:
             out.extend(_collect_compiled(sub, seen))
     return out
+
+
+def _taped_helpers(compiled_list, recorded=()):
+    """``(name, reason)`` of the helpers these compiled functions call that run on the tape
+    (``recorded``: those a run saw going to the tape)."""
+    out = {}
+    funs = [f for c in compiled_list for f in getattr(c, "helper_funs", [])] + list(recorded)
+    for f in funs:
+        code = getattr(f, "__code__", None)
+        if dispatch.MODES.get(code) == "tape" and code not in out:
+            reason = dispatch.FALLBACK_REASONS.get(code, "the compiler cannot handle it")
+            out[code] = (getattr(f, "__name__", repr(f)), reason.replace("knetc: ", "", 1))
+    return list(out.values())
 
 
 def _latest_compiled(fun):

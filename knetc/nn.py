@@ -24,6 +24,7 @@ import numpy as np
 
 from .runtime import gpu_kernels
 from .runtime.backend import array_module, is_cupy_array
+from .runtime.gradient_state import differentiating
 from .runtime.rules import defnondiff, defvjp_gpu, primitive, unbroadcast
 from .runtime.tree import ZERO
 
@@ -509,22 +510,27 @@ pool.defvjp(_pool_vjp, keywords=("window", "stride", "padding", "mode"))
 
 
 # --- dropout -------------------------------------------------------------------------
-_TRAINING = [False]
+# As in Knet.jl, dropout drops while a gradient is being taken and is the identity
+# otherwise (prediction, evaluation); ``training(flag)`` overrides that for a block.
+_TRAINING = [None]          # None: automatic; True/False: set by a training(flag) block
 _RNG = [np.random.default_rng()]
 _MASKS = {}
 
 
 def is_training():
-    """True inside a ``with training():`` block (dropout is active there)."""
-    return _TRAINING[0]
+    """True when :func:`dropout` drops: inside a gradient call, unless a ``training(flag)`` block says otherwise."""
+    return differentiating() if _TRAINING[0] is None else _TRAINING[0]
 
 
 @contextlib.contextmanager
 def training(flag=True):
-    """Context manager that switches training mode (dropout on) for its block.
+    """Context manager that forces training mode on (``training()``) or off (``training(False)``).
 
-    ``with knetc.nn.training(): g = lossgradient(w, x, y)``; outside the
-    block :func:`dropout` is the identity unless called with ``training=True``.
+    By default :func:`dropout` is active exactly while a gradient is being
+    taken (``lossgradient(w, x, y)``), as in Knet.jl, and inactive in plain
+    calls such as ``predict(w, x)`` for evaluation. ``with training(False):``
+    keeps dropout off inside a gradient call (e.g. to check gradients against
+    finite differences); ``with training():`` turns it on in plain calls.
     """
     old = _TRAINING[0]
     _TRAINING[0] = bool(flag)
@@ -552,13 +558,14 @@ def _uniform(shape, rng, xp):
 def dropout(x, p, training=None, rng=None):
     """Zero each entry of ``x`` with probability ``p``, scaling the rest by ``1/(1-p)``.
 
-    Active only in training: ``training=True``, or ``training=None`` (the
-    default) inside a ``with knetc.nn.training():`` block; otherwise returns
-    ``x``. The mask is drawn from ``rng`` (a ``numpy.random.Generator`` or a
-    seed), else from the generator set by :func:`seed`, so runs are
-    reproducible.
+    As in Knet.jl it is active while a gradient is being taken and returns
+    ``x`` unchanged otherwise (see :func:`is_training`); ``training=True`` or
+    ``False`` decides for this call, and a ``with knetc.nn.training(flag):``
+    block for a whole block. The mask is drawn from ``rng`` (a
+    ``numpy.random.Generator`` or a seed), else from the generator set by
+    :func:`seed`, so runs are reproducible.
     """
-    active = _TRAINING[0] if training is None else training
+    active = is_training() if training is None else training
     if not active or p <= 0:
         return x
     xp = _xp(x)

@@ -2,34 +2,68 @@
 import importlib.util
 import pathlib
 import sys
+import warnings
 
-from .errors import UnsupportedError
+from .errors import FallbackWarning, GradientInputError, UnsupportedError
+
+
+def _target(fun):
+    """``(function, wrt)`` of a function or of a gradient object (``knet.grad(f, wrt=...)``)."""
+    from .api import GradFunction
+    if isinstance(fun, GradFunction):
+        return fun.fun, fun.wrt
+    return fun, 0
+
+
+def _check_wrt(fun, wrt):
+    """``wrt`` as a tuple of argument indices of ``fun``; a clear error when one is out of range."""
+    if not hasattr(fun, "__code__"):
+        raise GradientInputError(f"knetc: {fun!r} is not a Python function: there is no code to show "
+                                 f"(its gradient runs on the tape)")
+    n = fun.__code__.co_argcount
+    indices = wrt if isinstance(wrt, tuple) else (wrt,)
+    for i in indices:
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise GradientInputError(f"knetc: wrt must be an argument index (an int), not {i!r}")
+        if not -n <= i < n:
+            raise GradientInputError(
+                f"knetc: wrt={wrt!r} is out of range: {fun.__name__} takes {n} positional argument(s)")
+    return tuple(i % n for i in indices)
 
 
 def generic_source(fun, wrt=0):
     """The generated code of ``fun`` compiled without sample arguments.
 
+    ``fun`` may be a gradient object (its function and ``wrt`` are used).
     Without arguments the compiler does not know which parameters are lists
     or arrays, so container updates use the generic runtime helpers.
     """
+    from .api import GradFunction
+    if isinstance(fun, GradFunction):
+        fun, wrt = fun.fun, fun.wrt if wrt is None else wrt
+    wrt = _check_wrt(fun, 0 if wrt is None else wrt)
     n = fun.__code__.co_argcount
-    wrt = wrt if isinstance(wrt, tuple) else (wrt,)
-    return _generic_tree(fun, tuple(i in wrt for i in range(n)), set())
+    parts, _ = _generic_tree(fun, tuple(i in wrt for i in range(n)), set())
+    return "\n\n".join(parts)
 
 
 def _generic_tree(fun, active, seen):
-    """The generated code of ``fun`` and of the helpers it calls by name."""
+    """The generated code of ``fun`` and of the helpers it calls by name, and the taped helpers."""
     from .transform.compiler import compile_vjp
     seen.add((fun.__code__, active))
     compiled = compile_vjp(fun, active, [])
-    parts = [compiled.source]
+    parts, taped = [compiled.source], []
     for helper, mask in compiled.static_calls:
         if (helper.__code__, mask) not in seen:
             try:
-                parts.append(_generic_tree(helper, mask, seen))
+                sub, sub_taped = _generic_tree(helper, mask, seen)
+                parts.extend(sub)
+                taped.extend(sub_taped)
             except UnsupportedError as e:
-                parts.append(f"# {helper.__name__} runs on the tape: {str(e).replace('knetc: ', '', 1)}\n")
-    return "\n\n".join(parts)
+                reason = str(e).replace("knetc: ", "", 1)
+                parts.append(f"# {helper.__name__} runs on the tape: {reason}\n")
+                taped.append((helper.__name__, reason))
+    return parts, taped
 
 
 def show(g, file=None):
@@ -39,34 +73,105 @@ def show(g, file=None):
     if isinstance(g, GradFunction) and g._last is not None:
         text = g.source
     else:
-        fun = g.fun if isinstance(g, GradFunction) else g
-        text = generic_source(fun, getattr(g, "wrt", 0))
+        fun, wrt = _target(g)
+        text = generic_source(fun, wrt)
     print(text, file=out, end="")
 
 
-def load_function(spec):
-    """Import ``path/to/model.py:name`` and return the function."""
-    path, _, name = spec.rpartition(":")
-    if not path or not name:
-        raise SystemExit(f"knetc: expected FILE.py:FUNCTION, got {spec!r}")
+def load_module(path):
+    """Import the Python file ``path`` as a module (its folder goes first on ``sys.path``)."""
     file = pathlib.Path(path)
-    if not file.exists():
-        raise SystemExit(f"knetc: no such file: {path}")
+    if not file.is_file():
+        raise SystemExit(f"knetc: no such file: {file.resolve()}")
     sys.path.insert(0, str(file.parent.resolve()))
     module_spec = importlib.util.spec_from_file_location(file.stem, file)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[file.stem] = module
     module_spec.loader.exec_module(module)
+    return module
+
+
+def load_function(spec):
+    """Import ``path/to/model.py:name`` and return the function (or gradient object)."""
+    fun, _ = load_target(spec)
+    return fun
+
+
+def load_target(spec):
+    """``(object, module)`` for ``path/to/model.py:name``."""
+    path, _, name = spec.rpartition(":")
+    if not path or not name:
+        raise SystemExit(f"knetc: expected FILE.py:FUNCTION, got {spec!r}")
+    module = load_module(path)
     try:
-        return getattr(module, name)
+        return getattr(module, name), module
     except AttributeError:
         raise SystemExit(f"knetc: {path} has no function {name!r}") from None
 
 
-def describe_mode(fun, wrt=0):
-    """'source' or 'tape: <reason>' for ``fun`` and the helpers it calls by name."""
+def _reason(err):
+    return str(err).replace("knetc: ", "", 1)
+
+
+def describe_mode(fun, wrt=0, args=None):
+    """How a gradient call of ``fun`` runs: 'source', 'mixed', 'tape' or 'undetermined', and why.
+
+    With ``args`` (a tuple of sample arguments) the gradient is really taken,
+    so the answer is the one a real call gives (``g.mode`` after the call),
+    helpers included. Without them the function is compiled generically; a
+    refusal that hinges on what the arguments are (a list or an array) is
+    reported as undetermined rather than guessed.
+    """
+    from .api import GradFunction, grad
+    from .transform.dispatch import FALLBACK_REASONS
+    if isinstance(fun, GradFunction):
+        fun, wrt = fun.fun, fun.wrt if wrt is None else wrt
+    wrt = 0 if wrt is None else wrt
+    _check_wrt(fun, wrt)
+    if args is not None:
+        g = grad(fun, wrt=wrt)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FallbackWarning)
+            g(*args)
+        reasons = [_reason(w.message) for w in caught if issubclass(w.category, FallbackWarning)]
+        if not reasons and g.mode != "source":   # warned earlier in this process: the recorded reasons
+            code = fun.__code__
+            reasons = [_reason(FALLBACK_REASONS[code])] if code in FALLBACK_REASONS else []
+        if g.mode == "source":
+            return "source: the compiler handles it (checked by a gradient call with the given arguments)"
+        return f"{g.mode}: " + "; ".join(reasons or ["some helper runs on the tape"])
+    n = fun.__code__.co_argcount
+    wrt_t = _check_wrt(fun, wrt)
     try:
-        generic_source(fun, wrt)
-        return "source: the compiler handles it"
+        _, taped = _generic_tree(fun, tuple(i in wrt_t for i in range(n)), set())
     except UnsupportedError as e:
-        return f"tape: {str(e).replace('knetc: ', '', 1)}"
+        if "cannot tell whether" in str(e):
+            return (f"undetermined without arguments: {_reason(e)}. A real call knows its arguments; "
+                    f"give sample arguments with --args to decide as it does")
+        return f"tape: {_reason(e)}"
+    if taped:
+        return "mixed: " + "; ".join(f"{name} runs on the tape: {why}" for name, why in taped)
+    return "source: the compiler handles it"
+
+
+MONOSPACE = ("ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', "
+             "'DejaVu Sans Mono', monospace")
+
+
+def html_block(header, source):
+    """A gradient's code as HTML for Jupyter: a bold header and the highlighted code.
+
+    The code carries its own monospace font (inline styles), so it stays
+    monospaced in any HTML export, whatever stylesheet the page has.
+    """
+    import html
+    pre_style = f"font-family: {MONOSPACE}; font-size: 0.9em; line-height: 125%; white-space: pre"
+    try:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+        body = highlight(source, PythonLexer(), HtmlFormatter(noclasses=True, prestyles=pre_style))
+    except ImportError:
+        body = f'<pre style="{pre_style}">{html.escape(source)}</pre>'
+    return (f'<div class="knetc-gradient"><p><b>{html.escape(header)}</b></p>'
+            f'<div style="font-family: {MONOSPACE}">{body}</div></div>')

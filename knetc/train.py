@@ -1,7 +1,8 @@
 """Training helpers: optimizers, a progress bar, and saving/loading parameters.
 
 Optimizers update a parameter structure IN PLACE: an array, or arrays nested
-in lists, tuples and dicts, given a gradient of the same structure (what
+in lists, tuples and dicts (float leaves of lists and dicts are written back
+into their container), given a gradient of the same structure (what
 ``knetc.grad`` returns)::
 
     opt = Adam(lr=0.001, gclip=5.0)     # or optimizers(w, Adam, lr=0.001)
@@ -14,6 +15,7 @@ One optimizer object serves the whole structure and keeps per-array state
 first scales the whole gradient so that its global L2 norm (over all leaves)
 is at most ``gclip``. Update rules and default hyper-parameters follow Knet.
 """
+import functools
 import json
 import math
 import numbers
@@ -29,18 +31,34 @@ __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "Rmsprop", "Ad
 
 
 # --- structures ------------------------------------------------------------------------
-def _pairs(w, g, path="w"):
-    """Yield ``(path, w_leaf, g_leaf)`` for every array leaf of ``w`` in a fixed order."""
+def _is_float_leaf(x):
+    return isinstance(x, (float, np.floating))
+
+
+def _pairs(w, g, path="w", store=None):
+    """Yield ``(path, w_leaf, g_leaf, store)`` for every trainable leaf of ``w`` in a fixed order.
+
+    Array leaves are updated in place (``store`` is None). A float leaf (``"b": 0.0``) cannot
+    be: ``store(value)`` writes its new value back into its list or dict.
+    """
     if isinstance(w, dict):
         for k, v in w.items():
-            yield from _pairs(v, None if g is None else _child(g, k), f"{path}[{k!r}]")
+            yield from _pairs(v, None if g is None else _child(g, k), f"{path}[{k!r}]",
+                              functools.partial(w.__setitem__, k))
     elif isinstance(w, (list, tuple)):
         for i, v in enumerate(w):
-            yield from _pairs(v, None if g is None else _child(g, i), f"{path}[{i}]")
+            yield from _pairs(v, None if g is None else _child(g, i), f"{path}[{i}]",
+                              functools.partial(w.__setitem__, i) if isinstance(w, list) else None)
     elif is_array(w):
-        yield path, w, g
+        yield path, w, g, None
     elif w is None or isinstance(w, (str, bool, numbers.Integral)):
         return  # not a trainable value
+    elif _is_float_leaf(w) and store is not None:
+        yield path, w, g, store
+    elif _is_float_leaf(w):
+        where = "inside a tuple" if path != "w" else "not inside a list or dict"
+        raise TypeError(f"cannot update {path} in place: it is a float {where}; put it in a list or "
+                        f"dict (e.g. w = {{'b': 0.0}}) or make it an array (np.array({w!r}))")
     else:
         raise TypeError(f"cannot update {path} in place: it is a {type(w).__name__}, "
                         f"not an array (keep parameters as arrays, e.g. np.zeros((1, 1)))")
@@ -96,18 +114,22 @@ class Optimizer:
         raise NotImplementedError
 
     def update(self, w, g):
-        """Update the parameters ``w`` in place with the gradient ``g``; returns ``w``."""
+        """Update the parameters ``w`` in place with the gradient ``g``; returns ``w``.
+
+        Array leaves are updated in place; float leaves of lists and dicts
+        (``{"b": 0.0}``) get their new value written back into the container.
+        """
         pairs = list(_pairs(w, g))
         scale = 1.0
         if self.gclip and self.gclip > 0:
-            norm = gnorm([pg for _, _, pg in pairs])
+            norm = gnorm([pg for _, _, pg, _ in pairs])
             if norm > self.gclip:
                 scale = self.gclip / norm
         if len(self.states) != len(pairs) or any(
-                s is not None and s[0] != pw.shape for s, (_, pw, _) in zip(self.states, pairs)):
+                s is not None and tuple(s[0]) != np.shape(pw) for s, (_, pw, _, _) in zip(self.states, pairs)):
             self.states = [None] * len(pairs)
         self.t += 1
-        for i, (path, pw, pg) in enumerate(pairs):
+        for i, (path, pw, pg, store) in enumerate(pairs):
             if pg is None:
                 continue
             if not is_array(pg):
@@ -116,10 +138,32 @@ class Optimizer:
                     continue
             if scale != 1.0:
                 pg = pg * scale
+            target = pw if store is None else np.array(pw, dtype=np.float64)
             if self.states[i] is None:
-                self.states[i] = (pw.shape, self.init(pw))
-            self.step(pw, pg, self.states[i][1])
+                self.states[i] = (np.shape(pw), self.init(target))
+            self.step(target, pg, self.states[i][1])
+            if store is not None:
+                store(type(pw)(target))
         return w
+
+    def state_dict(self):
+        """The optimizer as plain data (class, hyper-parameters, step count, per-leaf state), for :func:`save`."""
+        hyper = {k: v for k, v in vars(self).items() if k not in ("states", "t")}
+        return {"class": type(self).__name__, "hyper": hyper, "t": self.t,
+                "states": [None if s is None else [list(s[0]), list(s[1]) if s[1] is not None else None]
+                           for s in self.states]}
+
+    @staticmethod
+    def from_state_dict(d):
+        """The optimizer :meth:`state_dict` described, its state included (training resumes exactly)."""
+        classes = {c.__name__: c for c in _optimizer_classes()}
+        cls = classes.get(d["class"])
+        if cls is None:
+            raise TypeError(f"load: unknown optimizer class {d['class']!r} (known: {', '.join(sorted(classes))})")
+        opt = cls(**d["hyper"])
+        opt.t = d["t"]
+        opt.states = [None if s is None else (tuple(s[0]), s[1]) for s in d["states"]]
+        return opt
 
     def __call__(self, w, g):
         return self.update(w, g)
@@ -256,6 +300,16 @@ sgd, momentum, nesterov, adagrad = SGD, Momentum, Nesterov, Adagrad
 rmsprop, adadelta, adam = Rmsprop, Adadelta, Adam
 
 
+def _optimizer_classes():
+    """Optimizer and all its subclasses (user-defined ones included, if imported)."""
+    out, todo = [], [Optimizer]
+    while todo:
+        c = todo.pop()
+        out.append(c)
+        todo.extend(c.__subclasses__())
+    return out
+
+
 def optimizers(w, otype=Adam, **options):
     """An optimizer of class ``otype`` (e.g. ``SGD``, ``Adam``) for parameters ``w``.
 
@@ -360,6 +414,8 @@ _SPEC_KEY = "__knetc_structure__"
 
 
 def _encode(x, arrays):
+    if isinstance(x, Optimizer):
+        return {"t": "optimizer", "c": _encode(x.state_dict(), arrays)}
     if isinstance(x, dict):
         keys = []
         for k in x:
@@ -389,6 +445,8 @@ def _encode(x, arrays):
 
 def _decode(spec, data):
     t = spec["t"]
+    if t == "optimizer":
+        return Optimizer.from_state_dict(_decode(spec["c"], data))
     if t == "dict":
         return {(int(k) if kind == "i" else k): _decode(c, data)
                 for (kind, k), c in zip(spec["k"], spec["c"])}
@@ -410,10 +468,16 @@ def _decode(spec, data):
 def save(path, w):
     """Save a parameter structure to ``path`` as a NumPy ``.npz`` file.
 
-    Arrays (CuPy arrays are copied to the CPU), numbers, strings and None,
-    nested in lists, tuples and dicts (str or int keys), are stored with their
-    nesting; :func:`load` gives the same structure back. The file is written
-    at exactly ``path`` (no ``.npz`` is appended).
+    Arrays (CuPy arrays are copied to the CPU), numbers, strings, None and
+    optimizers (with their state: moments, step counts), nested in lists,
+    tuples and dicts (str or int keys), are stored with their nesting;
+    :func:`load` gives the same structure back, so a training run resumes
+    exactly where it stopped::
+
+        save("checkpoint.npz", {"w": w, "opt": opt, "epoch": epoch})
+        ck = load("checkpoint.npz"); w, opt = ck["w"], ck["opt"]
+
+    The file is written at exactly ``path`` (no ``.npz`` is appended).
     """
     arrays = {}
     spec = _encode(w, arrays)

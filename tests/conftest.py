@@ -1,8 +1,10 @@
-"""Shared test setup: point KNETC_DATA at the repository's shared data when it exists."""
+"""Shared test setup: no test downloads anything.
+
+The data loaders find MNIST by themselves (``$KNETC_DATA``, the per-user cache, or
+``../shared/data`` beside this checkout); tests that need it skip when it is in none of
+them. ``KNETC_DOWNLOAD=0`` makes a missing file an error instead of a download from the
+internet; the download tests (tests/test_data.py) lift it and use a local server.
+"""
 import os
-import pathlib
 
-_SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-if "KNETC_DATA" not in os.environ and _SHARED.is_dir():
-    os.environ["KNETC_DATA"] = str(_SHARED)
+os.environ["KNETC_DOWNLOAD"] = "0"

@@ -4,9 +4,10 @@ import math
 import numpy as np
 import pytest
 
+import knetc as knet
 from knetc import nn
 from knetc.runtime.rules import rule_for
-from knetc.testing import check_vjp
+from knetc.testing import assert_tree_allclose, check_vjp, numeric_grad
 
 RNG = np.random.default_rng(0)
 
@@ -217,6 +218,39 @@ def test_dropout():
     assert nn.dropout(x.astype(np.float32), 0.5, training=True).dtype == np.float32
     check_vjp(nn.dropout, (randn(4, 5), 0.3), 0, kwargs={"training": True, "rng": 7})
     check_vjp(nn.dropout, (randn(4, 5), 0.3), 0)
+
+
+def test_dropout_is_active_exactly_while_a_gradient_is_taken():
+    """Knet's convention: dropout drops inside a gradient call, not in a plain (evaluation) call."""
+    w = randn(6, 5)
+    x = np.ones((6, 5))
+
+    def loss(w, x):
+        return np.sum(nn.dropout(w * x, 0.5, rng=4))
+    assert loss(w, x) == pytest.approx(np.sum(w))                    # evaluation: the identity
+    with nn.training():
+        mask = nn.dropout(np.ones((6, 5)), 0.5, rng=4)                # the mask rng=4 draws
+    assert set(np.unique(mask)) == {0.0, 2.0}
+    for mode in ("source", "tape"):
+        g = knet.grad(loss, mode=mode)
+        np.testing.assert_array_equal(g(w, x), mask)                  # dropped while differentiating
+        with nn.training(False):                                      # the override
+            np.testing.assert_array_equal(g(w, x), np.ones((6, 5)))
+        value, dw = knet.value_and_grad(loss, mode=mode)(w, x)
+        assert value == pytest.approx(np.sum(w * mask))
+    with nn.training():                                               # and on in a plain call
+        assert loss(w, x) == pytest.approx(np.sum(w * mask))
+    assert not nn.is_training()
+
+
+def test_gradient_through_dropout_matches_finite_differences():
+    w, x = randn(4, 3), randn(3, 5)
+
+    def loss(w, x):
+        return np.sum(np.tanh(nn.dropout(w @ x, 0.3, rng=11)) ** 2)
+    with nn.training():                               # the same mask in the plain calls
+        expected = numeric_grad(loss, (w, x))
+    assert_tree_allclose(knet.grad(loss)(w, x), expected, rtol=1e-6, atol=1e-8)
 
 
 def test_batchnorm():

@@ -126,8 +126,64 @@ def test_missing_and_zero_gradients_are_skipped():
     w = [np.ones(2), np.ones(2)]
     train.SGD(lr=1.0).update(w, [None, 0.0])
     np.testing.assert_allclose(w[0], 1.0)
-    with pytest.raises(TypeError, match="in place"):
-        train.SGD(lr=1.0).update([1.5], [1.0])
+
+
+def test_float_leaves_of_lists_and_dicts_are_updated():
+    w = {"w": np.array([1.0, 2.0]), "b": 0.0}
+    opt = train.SGD(lr=0.1)
+    assert train.update(w, {"w": np.array([1.0, -1.0]), "b": 2.0}, opt) is w
+    assert w["b"] == pytest.approx(-0.2) and type(w["b"]) is float
+    np.testing.assert_allclose(w["w"], [0.9, 2.1])
+    v = [np.float32(1.5)]
+    train.Momentum(lr=0.5, gamma=0.9).update(v, [1.0])
+    assert v[0] == pytest.approx(1.0) and type(v[0]) is np.float32
+    adam, a = train.Adam(lr=0.1), {"b": 1.0}
+    for _ in range(3):                            # the same steps as on a 1-element array
+        adam.update(a, {"b": 0.5})
+    adam2, b = train.Adam(lr=0.1), np.array([1.0])
+    for _ in range(3):
+        adam2.update(b, np.array([0.5]))
+    assert a["b"] == pytest.approx(b[0], rel=1e-12)
+    # where the new value cannot be written back, the error says how to write it
+    with pytest.raises(TypeError, match=r"w\[1\] in place: it is a float inside a tuple; put it in a list or dict"):
+        train.SGD(lr=1.0).update((np.ones(1), 1.5), (np.ones(1), 1.0))
+    with pytest.raises(TypeError, match=r"np.array\(1.5\)"):
+        train.SGD(lr=1.0).update(1.5, 1.0)
+
+
+@pytest.mark.parametrize("make", [lambda: train.Adam(lr=0.05, gclip=1.0), lambda: train.Momentum(lr=0.1),
+                                  lambda: train.Adadelta(), lambda: train.Rmsprop(lr=0.01)])
+def test_save_load_keeps_optimizer_state_and_training_resumes(tmp_path, make):
+    rng = np.random.default_rng(0)
+    grads = [{"w": rng.standard_normal((2, 3)), "b": float(rng.standard_normal())} for _ in range(6)]
+
+    def run(w, opt, gs):
+        for g in gs:
+            opt.update(w, g)
+        return w
+    straight = run({"w": np.ones((2, 3)), "b": 0.5}, make(), grads)
+    w, opt = {"w": np.ones((2, 3)), "b": 0.5}, make()
+    run(w, opt, grads[:3])
+    train.save(tmp_path / "ckpt.npz", {"w": w, "opt": opt, "epoch": 3})
+    ck = train.load(tmp_path / "ckpt.npz")
+    assert ck["epoch"] == 3 and type(ck["opt"]) is type(opt) and ck["opt"].t == 3
+    assert repr(ck["opt"]) == repr(opt)
+    resumed = run(ck["w"], ck["opt"], grads[3:])
+    np.testing.assert_allclose(resumed["w"], straight["w"], rtol=0, atol=0)
+    assert resumed["b"] == straight["b"]
+    # a fresh optimizer would not give the same result (the state matters)
+    fresh = run(train.load(tmp_path / "ckpt.npz")["w"], make(), grads[3:])
+    assert not np.allclose(fresh["w"], straight["w"])
+
+
+def test_load_refuses_an_unknown_optimizer(tmp_path):
+    class Mine(train.SGD):
+        pass
+    train.save(tmp_path / "o.npz", Mine(lr=0.1))
+    assert type(train.load(tmp_path / "o.npz")) is Mine        # a subclass that is defined loads
+    spec = train.Optimizer.from_state_dict
+    with pytest.raises(TypeError, match="unknown optimizer class 'Gone'"):
+        spec({"class": "Gone", "hyper": {}, "t": 0, "states": []})
 
 
 def test_progress_reports_loss():

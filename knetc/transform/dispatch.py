@@ -45,6 +45,7 @@ def requested_mode(mode):
 _LOCK = threading.RLock()
 _SIGNATURES = {}
 MODES = {}          # code object -> 'source' | 'tape' (last used), for .mode of callers
+TAPED_LOG = [None]  # a set while a gradient's first run records the functions that ran on the tape
 FALLBACK_REASONS = {}
 
 
@@ -98,22 +99,37 @@ def compiled_for(fun, active, values, mode="auto"):
         except UnsupportedError as err:
             if mode == "source":
                 raise
-            _warn_fallback(fun, err)
-            vjp, used = _tape_vjp(fun, active), "tape"
+            FALLBACK_REASONS[code] = str(err)
+            # warned on the tape's first successful forward pass: if the tape fails too
+            # (no rule there either), its error is the one message the user gets
+            vjp, used = _tape_vjp(fun, active, refused=err), "tape"
     with _LOCK:
         _CACHE[key] = (fun.__globals__, vjp, used)
         MODES[code] = used
     return vjp, used
 
 
-def _tape_vjp(fun, active):
+def _tape_vjp(fun, active, refused=None):
     from ..runtime import tape
+    from ..runtime.box import NoRuleError
     argnums = tuple(i for i, a in enumerate(active) if a)
     n = len(active)
     make = tape.make_vjp(fun, argnums)
+    pending = [refused]        # the compiler's refusal, warned about once the tape has run
 
     def vjp(*values):
-        ans, pullback = make(*values[:n])
+        try:
+            ans, pullback = make(*values[:n])
+        except NoRuleError as e:
+            if pending[0] is not None and hasattr(e, "add_note"):
+                e.add_note(f"knetc: the compiler refused {fun.__name__} too: "
+                           f"{str(pending[0]).replace('knetc: ', '', 1)}")
+            raise
+        if pending[0] is not None:
+            err, pending[0] = pending[0], None
+            _warn_fallback(fun, err)
+        if TAPED_LOG[0] is not None:
+            TAPED_LOG[0].add(fun)
 
         def taped_pullback(g, *after):
             if after:
@@ -132,8 +148,27 @@ def _warn_fallback(fun, err):
         return
     _WARNED.add(key)
     reason = str(err).replace("knetc: ", "", 1)
-    warnings.warn(f"knetc: {fun.__name__} runs on the tape: {reason}",
-                  FallbackWarning, stacklevel=4)
+    warn_at_user_frame(f"knetc: {fun.__name__} runs on the tape: {reason}", FallbackWarning)
+
+
+def warn_at_user_frame(message, category):
+    """``warnings.warn`` attributed to the innermost frame outside knetc and its generated code."""
+    import os
+    import sys
+    from .compiler import GENERATED
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not (name.startswith(package) or name in GENERATED or name.startswith("<knetc ")):
+            break
+        frame = frame.f_back
+    if frame is None:
+        warnings.warn(message, category, stacklevel=2)
+        return
+    globs = frame.f_globals
+    warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
+                           module=globs.get("__name__"), registry=globs.setdefault("__warningregistry__", {}))
 
 
 def annotate(exc):
