@@ -116,7 +116,7 @@ def oracle(fun, make_args, wrt, kwargs, rtol):
         first = _numeric(fun, make_args, wrt, kwargs, STEPS[0])
         second = _numeric(fun, make_args, wrt, kwargs, STEPS[1])
     except Exception:
-        raise _Verdict("broken", "the program raised when called plainly:\n" + traceback.format_exc(limit=4))
+        raise _Verdict("broken", "the program raised when called plainly:\n" + traceback.format_exc(limit=-2))
     err = _close(first, second, max(rtol, 1e-6))
     if err:
         raise _Verdict("broken", f"finite differences at {STEPS} disagree (a kink?): {err}")
