@@ -6,7 +6,8 @@ imports NumPy and knetc and defines the constants ``X``, ``Y``, ``C``, ``A``, ``
 ``f``) whose gradient is taken. ``args`` is a Python expression evaluated in the
 module's namespace each time fresh arguments are needed (so a call that mutates its
 arguments never leaks into the next); ``kwargs`` likewise for keyword arguments of
-the gradient call. ``mutate`` names module functions the runner calls one by one
+the gradient call. ``after`` names module functions that check the state a gradient call left behind
+(an AssertionError there is a WRONG outcome). ``mutate`` names module functions the runner calls one by one
 between gradient calls (rebinding a global, redefining a helper in a later
 "notebook cell", re-registering a rule ...): after each, the gradient is checked
 again with the same gradient object and with a fresh one.
@@ -66,6 +67,8 @@ class Program:
     fun: str = "f"
     kwargs: str = None
     mutate: tuple = ()
+    after: tuple = ()                # module functions called after each gradient call: an
+                                     # AssertionError there is a WRONG outcome (state left behind)
     where: str = DEFAULT_WHERE       # regex a loud error's message must match ({file}: the module's name)
     rtol: float = 1e-6
     group: str = ""
@@ -81,4 +84,7 @@ def P(name, source, **options):
     mutate = options.pop("mutate", ())
     if isinstance(mutate, str):
         mutate = (mutate,)
-    return Program(name, source, mutate=tuple(mutate), **options)
+    after = options.pop("after", ())
+    if isinstance(after, str):
+        after = (after,)
+    return Program(name, source, mutate=tuple(mutate), after=tuple(after), **options)

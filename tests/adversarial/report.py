@@ -19,7 +19,7 @@ def table(outcomes):
     groups = sorted({o.group for o in outcomes})
     modes = [m for m in MODES if any(o.mode == m for o in outcomes)]
     kinds = [k for k in OUTCOMES if k != "broken" or counts and any(o.kind == "broken" for o in outcomes)]
-    head = f"{'group':<18} {'n':>4}  " + "  ".join(f"{m + ' ' + '/'.join(k[0] for k in kinds):<{4 * len(kinds) + 6}}"
+    head = f"{'group':<22} {'n':>4}  " + "  ".join(f"{m + ' ' + '/'.join(k[0] for k in kinds):<{4 * len(kinds) + 6}}"
                                                  for m in modes)
     lines = [head, "-" * len(head)]
     for g in groups + ["total"]:
@@ -29,7 +29,7 @@ def table(outcomes):
         cells = []
         for m in modes:
             cells.append(" ".join(f"{sum(1 for o in sel if o.mode == m and o.kind == k):>3}" for k in kinds))
-        lines.append(f"{g:<18} {n:>4}  " + "  ".join(f"{c:<{4 * len(kinds) + 6}}" for c in cells))
+        lines.append(f"{g:<22} {n:>4}  " + "  ".join(f"{c:<{4 * len(kinds) + 6}}" for c in cells))
     lines.append("columns per mode: " + ", ".join(kinds) + " (WRONG, cryptic and broken are failures)")
     return "\n".join(lines)
 

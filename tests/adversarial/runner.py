@@ -145,6 +145,18 @@ def _same_state(a, b):
     return None
 
 
+def _usable_gradient(got, args):
+    """None, or why the caller cannot use the gradient as its own arrays (``g *= .5``)."""
+    arg_leaves = [leaf for leaf in _leaves(list(args)) if isinstance(leaf, np.ndarray)]
+    for k, leaf in enumerate(_leaves(got)):
+        if isinstance(leaf, np.ndarray):
+            if not leaf.flags.writeable:
+                return f"gradient leaf {k} is a read-only array (g *= 0.5 would fail)"
+            if any(np.shares_memory(leaf, a) for a in arg_leaves):
+                return f"gradient leaf {k} shares memory with an argument (g *= 0.5 would change it)"
+    return None
+
+
 def _location_ok(program, module, message):
     pattern = program.where.format(file=re.escape(os.path.basename(module.__file__)))
     return re.search(pattern, message) is not None
@@ -173,9 +185,17 @@ def _call_once(program, module, fun, grad_fun, mode, label):
         tb = traceback.extract_tb(e.__traceback__)[-1]
         raise _Verdict("cryptic", f"{label}: {type(e).__name__}: {str(e)[:300]} "
                                   f"(at {os.path.basename(tb.filename)}:{tb.lineno})")
+    usable = _usable_gradient(got, args)
+    if usable:
+        raise _Verdict("WRONG", f"{label}: {usable}")
     err = _close(_as_float64_tree(got), expected, program.rtol)
     if err:
         raise _Verdict("WRONG", f"{label} (mode {getattr(grad_fun, 'mode', '?')}): {err}")
+    for name in program.after:
+        try:
+            ns[name]()
+        except AssertionError as e:
+            raise _Verdict("WRONG", f"{label}: {name}() found the state left behind wrong: {e}")
     differs = _same_state(_state(args), _state(plain_args))
     if differs:
         raise _Verdict("WRONG", f"{label}: the caller's arguments differ from a plain call's: {differs}")
