@@ -13,11 +13,14 @@ plain call, and the compiled code must still be right at a second point.
 - ``python tests/fuzz/run.py --n 5000 --seed 0`` is the same from the command
   line, with progress, saved failing programs and minimisation.
 
+Gradients are compared with central differences at two steps
+(``programs.FD_STEPS``), which must agree with each other first, at rtol 1e-6.
+
 Constructs knetc currently gets wrong are left out of the grammar
-(``programs.KNOWN_BUGS``; ``KNETC_FUZZ_KNOWN_BUGS=1`` puts them back); the
-``test_known_bug_*`` tests below hold their minimal reproducers as strict
-xfails, so fixing a bug turns its test into an XPASS failure: then delete the
-test and the entry of KNOWN_BUGS.
+(``programs.KNOWN_BUGS``; ``KNETC_FUZZ_KNOWN_BUGS=1`` puts them back); each has a
+minimal reproducer in ``KNOWN_BUG_REPRODUCERS`` below, and
+``test_known_bugs_still_reproduce`` fails as soon as one no longer fails: then
+turn it into a regression test and delete the entry of KNOWN_BUGS.
 """
 import collections
 import importlib.util
@@ -29,7 +32,7 @@ import numpy as np
 import pytest
 
 import knetc as knet
-from knetc.testing import assert_tree_allclose, numeric_grad
+from knetc.testing import assert_numeric_grad
 
 
 def _load_programs():
@@ -113,16 +116,50 @@ def test_generated_programs_run_and_are_scalar():
 
 
 # ---- bugs the fuzzer found -----------------------------------------------------------------
-# Fixed ones stay as regression tests; open ones are strict xfails (left out of the grammar
-# through programs.KNOWN_BUGS): when a fix makes one XPASS, turn it into a regression test
-# and delete its KNOWN_BUGS entry.
+# Fixed ones stay as regression tests; open ones are left out of the grammar through
+# programs.KNOWN_BUGS, each with a reproducer in KNOWN_BUG_REPRODUCERS that must still fail.
 def _check(f, *args, mode="source"):
     g = knet.value_and_grad(f, mode=mode)
     value, grad = g(*args)
     assert np.allclose(value, f(*args))
-    assert_tree_allclose(grad, numeric_grad(f, args, 0), rtol=1e-5, atol=1e-7)
+    assert_numeric_grad(grad, f, args, 0)
     if mode == "source":
         assert g.mode == "source", f"mode={g.mode!r}: a helper ran on the tape"
+
+
+# name in programs.KNOWN_BUGS -> (function, args, mode) that _check must fail on
+KNOWN_BUG_REPRODUCERS = {}
+
+
+def test_known_bugs_still_reproduce():
+    """A KNOWN_BUGS entry keeps constructs out of the grammar; once fixed it must go."""
+    missing = sorted(set(programs.KNOWN_BUGS) - set(KNOWN_BUG_REPRODUCERS))
+    assert not missing, f"KNOWN_BUGS entries without a reproducer: {missing}"
+    stale = sorted(set(KNOWN_BUG_REPRODUCERS) - set(programs.KNOWN_BUGS))
+    assert not stale, f"reproducers of bugs no longer in KNOWN_BUGS: {stale}"
+    fixed = []
+    for name, (f, args, mode) in KNOWN_BUG_REPRODUCERS.items():
+        try:
+            _check(f, *args, mode=mode)
+        except Exception:
+            continue
+        fixed.append(name)
+    assert not fixed, (f"known bugs that no longer reproduce: {fixed}; delete their KNOWN_BUGS "
+                       f"entries (the grammar leaves them out) and keep the reproducers as regressions")
+
+
+def test_known_bug_check_fails_on_a_wrong_gradient():
+    """The check test_known_bugs_still_reproduce relies on does fail where it should."""
+    @knet.primitive
+    def off(x):
+        return np.sin(x)
+    knet.defvjp(off, lambda g, ans, x: g * np.cos(x) * (1 + 1e-5))
+
+    def f(x):
+        return np.sum(off(x))
+    with pytest.raises(AssertionError):
+        _check(f, _V)
+    _check(lambda x: np.sum(np.sin(x)), _V, mode="tape")
 
 
 def bug_self_assign(a):
