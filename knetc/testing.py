@@ -294,14 +294,28 @@ def check_vjp(fun, args, argnum, kwargs=None, rtol=1e-6, atol=1e-8, seed=0, step
     ``steps``, which must agree first (:func:`assert_numeric_grad`; a point next
     to a kink raises :class:`KinkError`). The VJP must not modify ``g`` or the
     arguments. Returns the VJP's value.
+
+    ``argnum`` may also be the name of a keyword argument in ``kwargs`` that has
+    a keyword VJP (``defvjp(f, v0, weight=vw)``): then that VJP is checked
+    against finite differences with respect to ``kwargs[argnum]``.
     """
     kwargs = {} if kwargs is None else kwargs
     rule = rule_for(fun)
     if rule is None:
         raise AssertionError(f"check_vjp: no rule registered for {fun!r}")
-    vjp = rule.vjp(argnum)
+    vjp = rule.kwvjps.get(argnum) if isinstance(argnum, str) else rule.vjp(argnum)
     if vjp is None:
-        raise AssertionError(f"check_vjp: {rule.name} has no VJP for argument {argnum}")
+        raise AssertionError(f"check_vjp: {rule.name} has no VJP for argument {argnum!r}")
+    if isinstance(argnum, str):
+        if argnum not in kwargs:
+            raise AssertionError(f"check_vjp: keyword argument {argnum!r} is not in kwargs")
+        rest = {k: v for k, v in kwargs.items() if k != argnum}
+
+        def by_keyword(*a):
+            *positional, value = a
+            return fun(*positional, **rest, **{argnum: value})
+        return _check_keyword_vjp(rule, vjp, by_keyword, fun, tuple(args), kwargs, kwargs[argnum],
+                                  rtol, atol, seed, steps, argnum)
     args = tuple(args)
     ans = fun(*args, **kwargs)
     g = _random_like(ans, np.random.default_rng(seed))
@@ -318,3 +332,23 @@ def check_vjp(fun, args, argnum, kwargs=None, rtol=1e-6, atol=1e-8, seed=0, step
     except AssertionError as error:
         raise type(error)(f"check_vjp: {rule.name}, argument {argnum}: {error}") from None
     return got
+
+
+def _check_keyword_vjp(rule, vjp, by_keyword, fun, args, kwargs, value, rtol, atol, seed, steps, name):
+    """check_vjp for a keyword VJP: finite differences with respect to ``kwargs[name]``."""
+    ans = fun(*args, **kwargs)
+    g = _random_like(ans, np.random.default_rng(seed))
+    before = _snapshot((g, args, value))
+    got = vjp(g, ans, *args, **kwargs)
+    if any(is_array(b) and not np.array_equal(b, a, equal_nan=True)
+           for b, a in zip(before, _snapshot((g, args, value)))):
+        raise AssertionError(f"check_vjp: the VJP of {rule.name} modified its inputs")
+    inner = lambda *a: _inner(g, by_keyword(*a))               # noqa: E731
+    extended = args + (value,)
+    try:
+        _two_step_check(got, lambda eps: numeric_grad(inner, extended, len(args), eps=eps),
+                        rtol, atol, steps, prepare=_as_lists)
+    except AssertionError as error:
+        raise type(error)(f"check_vjp: {rule.name}, keyword argument {name!r}: {error}") from None
+    return got
+
