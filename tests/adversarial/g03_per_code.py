@@ -269,4 +269,54 @@ PROGRAMS = [
         _warm = G1(X)
         f = make(-7.0)
     """),
+    P("equal_code_objects_two_modules_defaults", """
+        SRC = "g = lambda x, k=K0: np.sum(np.sin(x) * k)\\n"
+        def build(k, name):
+            ns = {"np": np, "K0": k}
+            linecache.cache[name] = (len(SRC), None, SRC.splitlines(True), name)
+            exec(compile(SRC, name, "exec"), ns)
+            return ns["g"]
+        _warm = knet.grad(build(1.0, "<mod-a>"))(X)
+        f = build(5.0, "<mod-b>")
+    """, where=r"(?:{file}|<mod-.>):\d+"),
+    P("equal_code_objects_two_modules_def_defaults", """
+        SRC = "def g(x, k=K0):\\n    return np.sum(np.tanh(x) * k)\\n"
+        def build(k, name):
+            ns = {"np": np, "K0": k}
+            linecache.cache[name] = (len(SRC), None, SRC.splitlines(True), name)
+            exec(compile(SRC, name, "exec"), ns)
+            return ns["g"]
+        _warm = knet.grad(build(1.0, "<mod-a>"), mode="tape")(X)
+        f = build(-3.0, "<mod-b>")
+    """, where=r"(?:{file}|<mod-.>):\d+"),
+    P("equal_code_objects_two_modules_closures", """
+        SRC = "def make(k):\\n    def g(x):\\n        return np.sum(np.sin(x) * k)\\n    return g\\n"
+        def build(k, name):
+            ns = {"np": np}
+            linecache.cache[name] = (len(SRC), None, SRC.splitlines(True), name)
+            exec(compile(SRC, name, "exec"), ns)
+            return ns["make"](k)
+        _warm = knet.grad(build(1.0, "<mod-a>"))(X)
+        f = build(4.0, "<mod-b>")
+    """, where=r"(?:{file}|<mod-.>):\d+"),
+    P("equal_code_objects_two_modules_helper_default", """
+        SRC = "def f(x):\\n    g = lambda t, k=K0: t * k\\n    return np.sum(g(x) ** 2) + np.sum(g(x, 1.0))\\n"
+        def build(k, name):
+            ns = {"np": np, "K0": k}
+            linecache.cache[name] = (len(SRC), None, SRC.splitlines(True), name)
+            exec(compile(SRC, name, "exec"), ns)
+            return ns["f"]
+        _warm = knet.grad(build(0.5, "<mod-a>"))(X)
+        f = build(1.5, "<mod-b>")
+    """, where=r"(?:{file}|<mod-.>):\d+"),
+    P("equal_code_objects_two_modules_helper_global", """
+        SRC = "def h(t):\\n    return t * K0\\n\\ndef f(x):\\n    return np.sum(h(x) ** 2)\\n"
+        def build(k, name):
+            ns = {"np": np, "K0": k}
+            linecache.cache[name] = (len(SRC), None, SRC.splitlines(True), name)
+            exec(compile(SRC, name, "exec"), ns)
+            return ns["f"]
+        _warm = knet.grad(build(0.5, "<mod-a>"))(X)
+        f = build(2.5, "<mod-b>")
+    """, where=r"(?:{file}|<mod-.>):\d+"),
 ]
