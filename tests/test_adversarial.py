@@ -24,3 +24,12 @@ def test_the_suite_is_large_enough():
     names = [(g, p.name) for g in GROUP_MODULES for p in programs_of(g)]
     assert len(names) >= 300, f"only {len(names)} adversarial programs"
     assert len(set(names)) == len(names)
+
+
+def test_the_mutation_pass_runs_and_kills():
+    """tests/adversarial/mutation.py (the rule-table mutation pass) still works: the first
+    mutants of numpy_rules.py are generated, loaded and mostly killed."""
+    from tests.adversarial import mutation
+    killed, survived = mutation.run(limit=12)
+    assert len(killed) + len(survived) == 12
+    assert len(killed) >= 9, survived

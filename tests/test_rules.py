@@ -143,6 +143,12 @@ for fun, x in [
 case(math.pow, 0.2, -1.3, name="pow_small_base")
 case(math.pow, -2.0, 2.0, argnums=[0], name="pow_negative_base_even")
 
+# cases the mutation pass (tests/adversarial/mutation.py) found missing
+case(nr.ndarray_transpose, rnd(2, 3, 4), None, name="ndarray_transpose_None")
+case(np.trace, rnd(4, 3), 1, name="trace_offset_past_the_short_side")
+case(np.trace, rnd(3, 4), 4, name="trace_offset_past_the_end")
+case(np.hstack, [1.5, rnd(3), rnd(2)], name="hstack_scalar_first")
+
 mask = rnd(3, 4) > 0
 case(np.where, mask, rnd(3, 4), rnd(3, 4))
 case(np.where, mask, rnd(3, 1), 1.5)
@@ -387,6 +393,60 @@ def test_power_adjoints_are_finite_at_zero():
     assert_tree_allclose(vjp(np.power, 0, np.ones(2), x, 0.0), np.zeros(2))
     assert_tree_allclose(vjp(np.power, 1, np.ones(2), x, 2.0), 4.0 * np.log(2.0))
     assert vjp(math.pow, 0, 1.0, 0.0, 0.0) == 0.0
+
+
+def test_conventions_where_the_derivative_does_not_exist():
+    """Where a function has no derivative the rules give 0 (a subgradient, or the convention
+    that keeps NaN out of the adjoint); these choices are fixed here, since finite
+    differences cannot check them (found by the mutation pass)."""
+    for fun in (np.absolute, math.fabs, builtins.abs):
+        assert vjp(fun, 0, 2.0, 0.0) == 0.0, fun                      # |x| at its kink
+    assert_tree_allclose(vjp(np.absolute, 0, np.ones(3), np.array([0.0, -2.0, 3.0])), np.array([0.0, -1.0, 1.0]))
+    for fun in (np.power, builtins.pow):
+        assert vjp(fun, 1, 1.0, -2.0, 3.0) == 0.0, fun                 # d/dy (-2) ** y: no real derivative
+        assert vjp(fun, 1, 1.0, 0.0, 2.0) == 0.0, fun                  # d/dy 0 ** y at y > 0
+        assert vjp(fun, 0, 1.0, 0.0, 0.0) == 0.0, fun                  # d/dx x ** 0 at x = 0
+        assert vjp(fun, 0, 1.0, 0.5, 1.0) == 1.0, fun                  # d/dx x ** 1
+    assert vjp(math.pow, 1, 1.0, 0.0, 2.0) == 0.0
+    assert vjp(math.pow, 1, 1.0, -2.0, 2.0) == 0.0
+    assert vjp(math.pow, 1, 0.0, -2.0, 2.0) == 0.0
+
+
+def test_vjps_on_traced_values_equal_the_numpy_path():
+    """Rules with a NumPy fast path and a generic one (taken by CuPy and by the tape's traced
+    values, e.g. for second derivatives) give the same adjoint, ties included."""
+    from knetc.testing import _random_like
+    ties = [(np.max, (np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]),), {"axis": 1}, 0),
+            (np.min, (np.array([[1.0, 0.0], [0.0, 0.0]]),), {}, 0),
+            (np.maximum, (np.array([1.0, 2.0, 3.0]), np.array([1.0, 5.0, 0.0])), {}, 0),
+            (np.minimum, (np.array([1.0, 2.0, 3.0]), np.array([1.0, 5.0, 0.0])), {}, 1)]
+    from knetc.runtime import rules
+    bad = []
+    saved = rules._TAPE_HOOK[0]
+    rules._TAPE_HOOK[0] = _record_primitive
+    try:
+        for fun, args, kwargs, argnum in [c[1:] for c in CASES] + ties:
+            ans = fun(*args, **kwargs)
+            g = _random_like(ans, np.random.default_rng(0))
+            plain = rule_for(fun).vjp(argnum)(g, ans, *args, **kwargs)
+            got = untraced(rule_for(fun).vjp(argnum)(trace_floats(g), ans, *trace_floats(args), **kwargs))
+            try:
+                assert_tree_allclose(_as_lists(got, plain), _as_lists(plain), rtol=1e-12, atol=1e-12)
+            except AssertionError as e:
+                bad.append(f"{getattr(fun, '__name__', fun)} argument {argnum}: {e}")
+    finally:
+        rules._TAPE_HOOK[0] = saved
+    assert not bad, bad[:10]
+
+
+def _as_lists(x, like=None):
+    """Lists for tuples; a scalar zero standing for an all-zero adjoint (the generic path's
+    zero for an unused container entry) as the zeros it stands for."""
+    if isinstance(x, (list, tuple)):
+        return [_as_lists(v, None if like is None else like[i]) for i, v in enumerate(x)]
+    if like is not None and np.ndim(x) == 0 and np.ndim(like) > 0 and x == 0:
+        return np.zeros(np.shape(like))
+    return np.asarray(x) if isinstance(x, np.generic) else x
 
 
 def test_getitem_repeated_indices_accumulate():
