@@ -140,3 +140,23 @@ def test_the_gradients_are_separate_arrays(mode):
     dx, dy = knet.grad(issue_example, wrt=(0, 1), mode=mode)(X.copy(), Y.copy())
     dx *= 0.5
     assert_tree_allclose(dy, np.full(3, 2.0), rtol=1e-12, atol=1e-12)
+
+
+def data_argument_rebound(w, x):
+    x = x * w                      # a data argument now holds a differentiated value
+    y = np.sin(x) + x * x          # and is read twice: two contributions to its adjoint
+    return np.sum(y * np.array([1.0, -2.0, 0.5]))
+
+
+def data_float_argument_rebound(w, s):
+    s = s * w[0]
+    return np.sin(s) + s * s * w[1]
+
+
+@pytest.mark.parametrize("mode", ["source", "tape", "auto"])
+def test_data_argument_rebound_to_a_differentiated_value(mode):
+    """The adjoint of a data argument rebound to a differentiated value accumulates every read."""
+    dw = knet.grad(data_argument_rebound, mode=mode)(X.copy(), Y.copy())
+    assert_numeric_grad(dw, data_argument_rebound, (X.copy(), Y.copy()))
+    dw = knet.grad(data_float_argument_rebound, mode=mode)(X.copy(), 0.7)
+    assert_numeric_grad(dw, data_float_argument_rebound, (X.copy(), 0.7))
