@@ -71,6 +71,8 @@ class Program:
                                      # AssertionError there is a WRONG outcome (state left behind)
     where: str = DEFAULT_WHERE       # regex a loud error's message must match ({file}: the module's name)
     rtol: float = 1e-6
+    api: str = "grad"                # grad, value_and_grad, gradloss (the value must equal a plain
+                                     # call's), out (buffers from knet.zeros_like), accumulate
     group: str = ""
     note: str = ""
 

@@ -157,6 +157,30 @@ def _usable_gradient(got, args):
     return None
 
 
+def _tuples_as_lists(tree):
+    if isinstance(tree, dict):
+        return {k: _tuples_as_lists(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_tuples_as_lists(v) for v in tree]
+    return tree
+
+
+def _fill(tree, value):
+    """Set every array leaf of ``tree`` to ``value``; returns a copy of what it holds."""
+    for leaf in _leaves(tree):
+        leaf[...] = value
+    return copy.deepcopy(tree)
+
+
+def _minus(tree, base):
+    if isinstance(tree, dict):
+        return {k: _minus(tree[k], base[k]) for k in tree}
+    if isinstance(tree, (list, tuple)):
+        items = [_minus(a, b) for a, b in zip(tree, base)]
+        return type(tree)(items) if not hasattr(type(tree), "_fields") else type(tree)(*items)
+    return tree - base
+
+
 def _location_ok(program, module, message):
     pattern = program.where.format(file=re.escape(os.path.basename(module.__file__)))
     return re.search(pattern, message) is not None
@@ -169,11 +193,19 @@ def _call_once(program, module, fun, grad_fun, mode, label):
     expected = oracle(fun, make_args, program.wrt, kwargs, program.rtol)
     plain_args = make_args()
     with np.errstate(all="ignore"):
-        fun(*plain_args, **copy.deepcopy(kwargs))
+        plain_value = fun(*plain_args, **copy.deepcopy(kwargs))
     args = make_args()
+    buffers = base = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if program.api in ("out", "accumulate"):
+                wrt = program.wrt
+                buffers = (tuple(knet.zeros_like(args[i]) for i in wrt) if isinstance(wrt, tuple)
+                           else knet.zeros_like(args[wrt]))
+                base = _fill(buffers, 0.25) if program.api == "accumulate" else None
+                grad_fun = knet.grad(fun, wrt=wrt, mode=mode, out=buffers,
+                                     accumulate=program.api == "accumulate")
             got = grad_fun(*args, **copy.deepcopy(kwargs))
     except KnetError as e:
         message = str(e)
@@ -185,9 +217,21 @@ def _call_once(program, module, fun, grad_fun, mode, label):
         tb = traceback.extract_tb(e.__traceback__)[-1]
         raise _Verdict("cryptic", f"{label}: {type(e).__name__}: {str(e)[:300]} "
                                   f"(at {os.path.basename(tb.filename)}:{tb.lineno})")
+    if program.api in ("value_and_grad", "gradloss"):
+        value, got = got if program.api == "value_and_grad" else got[::-1]
+        if not np.allclose(np.asarray(value, dtype=float), np.asarray(plain_value, dtype=float),
+                           rtol=1e-9, atol=1e-12):
+            raise _Verdict("WRONG", f"{label}: the value {value!r} differs from a plain call's {plain_value!r}")
+    if buffers is not None:
+        if got is not buffers:
+            raise _Verdict("WRONG", f"{label}: out= did not return the buffers it was given")
+        if base is not None:
+            got = _minus(got, base)
     usable = _usable_gradient(got, args)
     if usable:
         raise _Verdict("WRONG", f"{label}: {usable}")
+    if buffers is not None:          # knet.zeros_like gives lists for tuples (documented)
+        got, expected = _tuples_as_lists(got), _tuples_as_lists(expected)
     err = _close(_as_float64_tree(got), expected, program.rtol)
     if err:
         raise _Verdict("WRONG", f"{label} (mode {getattr(grad_fun, 'mode', '?')}): {err}")
@@ -201,6 +245,11 @@ def _call_once(program, module, fun, grad_fun, mode, label):
         raise _Verdict("WRONG", f"{label}: the caller's arguments differ from a plain call's: {differs}")
 
 
+def _make_grad(program, fun, mode):
+    make = {"value_and_grad": knet.value_and_grad, "gradloss": knet.gradloss}.get(program.api, knet.grad)
+    return make(fun, wrt=program.wrt, mode=mode)
+
+
 def run(program, mode, directory):
     """The Outcome of ``program`` in ``mode``; modules are written under ``directory``."""
     outcome = Outcome(program.name, program.group, mode, "right")
@@ -211,7 +260,7 @@ def run(program, mode, directory):
         return outcome
     try:
         fun = getattr(module, program.fun)
-        grad_fun = knet.grad(fun, wrt=program.wrt, mode=mode)
+        grad_fun = _make_grad(program, fun, mode)
         stages = [None] + list(program.mutate)
         louds = []
         for stage in stages:
@@ -221,7 +270,7 @@ def run(program, mode, directory):
             calls = [(fun, grad_fun, tag), (fun, grad_fun, f"{tag}, called again")]
             if stage is not None:
                 fresh_fun = getattr(module, program.fun)
-                calls.append((fresh_fun, knet.grad(fresh_fun, wrt=program.wrt, mode=mode),
+                calls.append((fresh_fun, _make_grad(program, fresh_fun, mode),
                               f"{tag}, a new knet.grad"))
             for f, g, label in calls:
                 try:
