@@ -1744,7 +1744,8 @@ class Result:
     raised UnsupportedError); 'source-error' / 'tape-error' (another exception
     in gradient code); 'mismatch' (the gradients disagree); 'value' (the
     compiled value differs from the plain call); 'mutation' (a gradient call
-    changed w or x); 'mode' (mode='source' reported another mode).
+    changed w or x); 'mode' (mode='source' or mode='auto' reported another mode);
+    'auto-error' (mode='auto' raised where mode='source' did not).
     """
     seed: int
     status: str
@@ -1923,6 +1924,20 @@ def _compare_three(case, res, loss, value, numerics, w0, x0, rtol, atol, second_
             return res
         if g_src.mode != "source":
             res.status, res.message = "mode", f"mode='source' gave .mode == {g_src.mode!r}"
+            return res
+        # mode='auto' (the default users get) must compile this program too, to the same gradient
+        try:
+            g_auto = knet.grad(loss, wrt=0)
+            auto = g_auto(case.w, case.x)
+        except Exception:
+            res.status, res.message = "auto-error", traceback.format_exc()
+            return res
+        if g_auto.mode != "source":
+            res.status, res.message = "mode", f"mode='auto' gave .mode == {g_auto.mode!r} (it compiles in source mode)"
+            return res
+        err_auto = _close(auto, res.compiled, 1e-12, 1e-15)
+        if err_auto:
+            res.status, res.message = "mismatch", f"auto vs compiled: {err_auto}"
             return res
         scale = max(_scale(numeric), abs(float(np.asarray(value, dtype=float).reshape(()))))
         # compiled vs tape: both exact, so a tight tolerance
