@@ -178,4 +178,41 @@ PROGRAMS = [
             g1, g2 = mul(x[0]), add(x[1])
             return g2(g1(3.0)) * g1(x[2])
     """),
+    P("partial_with_traced_keyword", """
+        def affine(z, a=1.0, b=0.0):
+            return z * a + b
+        def f(x):
+            g = functools.partial(affine, a=x[0], b=x[1])
+            return np.sum(g(C) ** 2)
+    """),
+    P("closure_returned_and_stored_in_object", """
+        class Holder:
+            pass
+        def make(a):
+            return lambda z: np.tanh(z * a)
+        def f(x):
+            h = Holder()
+            h.fn = make(x)
+            return np.sum(h.fn(C))
+    """),
+    P("closure_over_loop_accumulator", """
+        def f(x):
+            total = x * 0.0
+            fs = []
+            for k in range(3):
+                total = total + x * (k + 1)
+                fs.append(lambda z, t=total: np.sum(z * t))
+            return fs[0](C) + fs[2](C)
+    """),
+    P("generator_expression_over_closure", """
+        def f(x):
+            scale = lambda z: z * x[0]
+            return sum(scale(c) for c in (1.0, 2.0, 3.0)) + x[1]
+    """),
+    P("recursive_closure", """
+        def f(x):
+            def power(z, n):
+                return z if n == 1 else z * power(z, n - 1)
+            return np.sum(power(x, 3) * C)
+    """),
 ]

@@ -145,4 +145,40 @@ PROGRAMS = [
             s[0] = w * 2.0
             return np.sum(np.asarray(s[0]) * C)
     """, args="(X.copy(), [np.zeros(3)])"),
+    P("lm_state_lstm_idiom", """
+        def f(w, s):
+            gates = w[0] @ np.array([[0.5, -0.2], [0.1, 0.3]]) + w[1] @ s[0]
+            s[0], s[1] = knet.lstm(gates, s[1])
+            return np.sum(s[0] * np.array([[1.0, 2.0], [-1.0, 0.5]])) + np.sum(s[1])
+    """, args="([np.arange(16.0).reshape(8, 2) / 10.0 - 0.7, np.arange(16.0).reshape(8, 2) / 20.0 - 0.3],"
+              " [np.array([[0.1, -0.2], [0.3, 0.05]]), np.array([[0.2, 0.1], [-0.1, 0.4]])])"),
+    P("lm_state_lstm_then_asarray_by_caller", """
+        def f(w, s):
+            gates = w @ np.array([[0.5, -0.2], [0.1, 0.3]])
+            s[0], s[1] = knet.lstm(gates, s[1])
+            return np.sum(s[0]) + np.sum(s[1] * 0.5)
+        STATE = []
+        def fresh_state():
+            STATE[:] = [np.zeros((2, 2)), np.array([[0.2, 0.1], [-0.1, 0.4]])]
+            return STATE                     # the list of the latest call, checked after it
+        def after_check():
+            np.asarray(STATE[0]) + 1.0
+            assert all(type(v) is np.ndarray for v in STATE), [type(v) for v in STATE]
+    """, args="(np.arange(16.0).reshape(8, 2) / 10.0 - 0.7, fresh_state())", after="after_check"),
+    P("state_tuple_in_list_replaced", """
+        def f(w, s):
+            h, c = s[0]
+            s[0] = (np.tanh(w * h + c), c * 0.5)
+            return np.sum(s[0][0] * C)
+    """, args="(X.copy(), [(np.ones(3), Y.copy())])"),
+    P("caller_dict_receives_new_key", """
+        def f(w, cache):
+            cache["h"] = np.sin(w)
+            return np.sum(cache["h"] * C)
+    """, args="(X.copy(), {})"),
+    P("caller_list_extended", """
+        def f(w, hs):
+            hs.extend([w * 2.0, np.sin(w)])
+            return np.sum(hs[-1] * C)
+    """, args="(X.copy(), [])"),
 ]

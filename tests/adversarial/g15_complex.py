@@ -81,4 +81,30 @@ PROGRAMS = [
         def f(x):
             return np.sum(np.real(np.tanh(x + 0.3j)))
     """),
+    P("ifft_of_fft_roundtrip_real", """
+        def f(x):
+            return np.sum(np.real(np.fft.ifft(np.fft.fft(x))) * C)
+    """),
+    P("astype_complex_then_abs", """
+        def f(x):
+            return np.sum(np.abs(x.astype(complex) * (2 - 1j)))
+    """),
+    P("complex_norm", """
+        def f(x):
+            return np.linalg.norm(x * (1 + 1j) + C)
+    """),
+    P("complex_exponent", """
+        def f(x):
+            return np.sum(np.real((x * x + 1.0) ** (1 + 0.5j)))
+    """),
+    P("complex_vdot", """
+        def f(x):
+            z = x + 1j * np.sin(x)
+            return np.real(np.vdot(z, z))
+    """),
+    P("complex_outer_real_trace", """
+        def f(x):
+            z = x * np.exp(0.3j)
+            return np.real(np.trace(np.outer(z, np.conj(z))))
+    """),
 ]

@@ -7,7 +7,7 @@ imports NumPy and knetc and defines the constants ``X``, ``Y``, ``C``, ``A``, ``
 module's namespace each time fresh arguments are needed (so a call that mutates its
 arguments never leaks into the next); ``kwargs`` likewise for keyword arguments of
 the gradient call. ``after`` names module functions that check the state a gradient call left behind
-(an AssertionError there is a WRONG outcome). ``mutate`` names module functions the runner calls one by one
+(an exception there is a WRONG outcome). ``mutate`` names module functions the runner calls one by one
 between gradient calls (rebinding a global, redefining a helper in a later
 "notebook cell", re-registering a rule ...): after each, the gradient is checked
 again with the same gradient object and with a fresh one.
@@ -68,7 +68,7 @@ class Program:
     kwargs: str = None
     mutate: tuple = ()
     after: tuple = ()                # module functions called after each gradient call: an
-                                     # AssertionError there is a WRONG outcome (state left behind)
+                                     # exception there is a WRONG outcome (state left behind)
     where: str = DEFAULT_WHERE       # regex a loud error's message must match ({file}: the module's name)
     rtol: float = 1e-6
     api: str = "grad"                # grad, value_and_grad, gradloss (the value must equal a plain

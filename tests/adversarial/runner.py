@@ -238,8 +238,9 @@ def _call_once(program, module, fun, grad_fun, mode, label):
     for name in program.after:
         try:
             ns[name]()
-        except AssertionError as e:
-            raise _Verdict("WRONG", f"{label}: {name}() found the state left behind wrong: {e}")
+        except Exception as e:           # the caller's next use of its state fails or is wrong
+            raise _Verdict("WRONG", f"{label}: {name}() found the state left behind wrong: "
+                                    f"{type(e).__name__}: {str(e)[:200]}")
     differs = _same_state(_state(args), _state(plain_args))
     if differs:
         raise _Verdict("WRONG", f"{label}: the caller's arguments differ from a plain call's: {differs}")
