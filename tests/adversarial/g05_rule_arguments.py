@@ -242,4 +242,53 @@ PROGRAMS = [
         def f(x):
             return np.sum(np.linalg.solve(M + 2.0 * np.eye(3), x) * C)
     """),
+    P("where_one_argument_indices", """
+        def f(x):
+            return np.sum(x[np.where(x > 0)] ** 2 * 3.0) + np.sum(x)
+    """),
+    P("nonzero_indices", """
+        def f(x):
+            return np.sum(x[np.nonzero(x > 0)[0]] * C[:2])
+    """),
+    P("argsort_gather", """
+        def f(x):
+            return np.sum(x[np.argsort(x)] * C)
+    """),
+    P("sum_axis_and_where", """
+        def f(x):
+            m = np.outer(x, C)
+            return np.sum(np.sum(m, axis=0, where=M > 0) ** 2)
+    """),
+    P("mean_dtype_keyword", """
+        def f(x):
+            return np.mean(x * C, dtype=np.float64) * 3.0 + np.mean(x ** 2, axis=0)
+    """),
+    P("cumsum_axis_none_matrix", """
+        def f(x):
+            return np.sum(np.cumsum(np.outer(x, C), axis=None) * np.arange(9.0))
+    """),
+    P("max_axis_none_keepdims", """
+        def f(x):
+            return np.sum(np.max(np.outer(x, C) + M, axis=None, keepdims=True) * np.ones((1, 1)))
+    """),
+    P("norm_keepdims", """
+        def f(x):
+            return np.sum(np.linalg.norm(np.outer(x, C) + M, axis=1, keepdims=True) * C[:, None])
+    """),
+    P("sum_negative_axis_1d", """
+        def f(x):
+            return np.sum(x ** 2, axis=-1) + np.prod(x + 2.0, axis=-1)
+    """),
+    P("clip_out_argument", """
+        def f(x):
+            buf = np.zeros(3)
+            np.clip(x * 3.0, -1.0, 1.0, out=buf)
+            return np.sum(buf * C)
+    """),
+    P("concatenate_out", """
+        def f(x):
+            buf = np.zeros(6)
+            np.concatenate([x, x * 2.0], out=buf)
+            return np.sum(buf * np.arange(6.0))
+    """),
 ]

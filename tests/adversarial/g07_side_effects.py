@@ -311,4 +311,47 @@ PROGRAMS = [
             y[...] = x * 2.0
             return np.sum(y * C)
     """),
+    P("fill_diagonal_traced", """
+        def f(x):
+            m = np.zeros((3, 3))
+            np.fill_diagonal(m, x)
+            return np.sum(m @ C)
+    """),
+    P("put_along_axis_traced", """
+        def f(x):
+            m = np.zeros((3, 2))
+            np.put_along_axis(m, np.array([[0], [1], [0]]), x[:, None], axis=1)
+            return np.sum(m * A)
+    """),
+    P("negative_out_in_place", """
+        def f(x):
+            a = x * 2.0
+            np.negative(a, out=a)
+            return np.sum(a * C)
+    """),
+    P("method_clip_out_in_place", """
+        def f(x):
+            a = x * 3.0
+            a.clip(-1.0, 1.0, out=a)
+            return np.sum(a * C)
+    """),
+    P("cumsum_out_buffer", """
+        def f(x):
+            buf = np.zeros(3)
+            np.cumsum(x, out=buf)
+            return np.sum(buf * C)
+    """),
+    P("sort_axis_in_place_matrix", """
+        def f(x):
+            m = np.outer(x, C) + M
+            m.sort(axis=0)
+            return np.sum(m * np.arange(9.0).reshape(3, 3))
+    """),
+    P("ndarray_resize_method", """
+        def f(x):
+            a = np.concatenate([x, x]) * 1.0
+            b = a.reshape(2, 3).copy()
+            b.resize((3, 2), refcheck=False)
+            return np.sum(b * A)
+    """),
 ]

@@ -337,4 +337,51 @@ PROGRAMS = [
                 v *= 2.0
             return np.sum(a * C)
     """),
+    P("ravel_of_transpose_is_a_copy", """
+        def f(x):
+            a = np.outer(x, C)
+            r = a.T.ravel()
+            r[0] = 5.0
+            return np.sum(a * M) + np.sum(r)
+    """),
+    P("ravel_of_contiguous_is_a_view", """
+        def f(x):
+            a = np.outer(x, C)
+            r = a.ravel()
+            r[0] = 5.0
+            return np.sum(a * M) + np.sum(r)
+    """),
+    P("transpose_view_iadd", """
+        def f(x):
+            a = np.outer(x, C)
+            a.T[0] += x
+            return np.sum(a * M)
+    """),
+    P("squeeze_view_write", """
+        def f(x):
+            a = x[:, None] * 1.0
+            s = np.squeeze(a)
+            s[1] = 0.0
+            return np.sum(a[:, 0] * x)
+    """),
+    P("ellipsis_view_write", """
+        def f(x):
+            a = x * 1.0
+            v = a[...]
+            v *= 2.0
+            return np.sum(a * C)
+    """),
+    P("reshape_of_argument_written", """
+        def f(x):
+            y = x * 1.0
+            y.reshape(3, 1)[0, 0] = 2.0
+            return np.sum(y * x)
+    """),
+    P("chained_views_write", """
+        def f(x):
+            a = np.concatenate([x, x]) * 1.0
+            v = a[1:][::2]
+            v[1] = 0.0
+            return np.sum(a * np.arange(6.0))
+    """),
 ]
