@@ -106,7 +106,8 @@ def _as_float64_tree(tree):
 def _numeric(fun, make_args, wrt, kwargs, eps):
     def fresh(*args, **kw):
         return fun(*copy.deepcopy(args), **copy.deepcopy(kw))
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         return numeric_grad(fresh, make_args(), wrt, eps=eps, kwargs=kwargs)
 
 
@@ -192,7 +193,8 @@ def _call_once(program, module, fun, grad_fun, mode, label):
     kwargs = eval(program.kwargs, ns) if program.kwargs else {}
     expected = oracle(fun, make_args, program.wrt, kwargs, program.rtol)
     plain_args = make_args()
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         plain_value = fun(*plain_args, **copy.deepcopy(kwargs))
     args = make_args()
     buffers = base = None
@@ -267,7 +269,9 @@ def run(program, mode, directory):
         for stage in stages:
             tag = "first call" if stage is None else f"after {stage}()"
             if stage is not None:
-                getattr(module, stage)()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    getattr(module, stage)()
             calls = [(fun, grad_fun, tag), (fun, grad_fun, f"{tag}, called again")]
             if stage is not None:
                 fresh_fun = getattr(module, program.fun)
