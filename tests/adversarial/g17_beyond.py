@@ -374,4 +374,54 @@ PROGRAMS = [
                 outs.append(w * (k + 1.0))
             return np.sum(np.stack(outs) ** 2 * np.arange(3.0).reshape(3, 1, 1))
     """, args="(A.copy(),)"),
+    P("globals_lookup_of_function", """
+        act = np.tanh
+        def f(x):
+            return np.sum(globals()["act"](x) * C)
+    """),
+    P("import_inside_loss", """
+        def f(x):
+            from math import sin
+            return sin(x[0]) * 2.0 + np.sum(x * C)
+    """),
+    P("eval_lambda_helper", """
+        SQ = eval("lambda t: t * t * 3.0")
+        def f(x):
+            return np.sum(SQ(x) * C)
+    """, where=r"(?:{file}|<string>):\d+"),
+    P("exec_inside_loss", """
+        def f(x):
+            ns = {"x": x, "np": np}
+            exec("y = np.sin(x) * 2.0", ns)
+            return np.sum(ns["y"] * C)
+    """),
+    P("loss_rebinds_global_function_it_uses", """
+        act = np.exp
+        def f(x):
+            global act
+            act = np.tanh
+            y = act(x)
+            act = np.sin
+            return np.sum(y * C) + np.sum(act(x))
+    """),
+    P("getattr_on_module_string", """
+        NAME = ["sin"]
+        def f(x):
+            return np.sum(getattr(np, NAME[0])(x) * C)
+        def mutate():
+            NAME[0] = "cos"
+    """, mutate="mutate"),
+    P("locals_dict_read", """
+        def f(x):
+            y = np.sin(x)
+            return np.sum(locals()["y"] * C)
+    """),
+    P("vars_of_object_read", """
+        class Box:
+            pass
+        def f(x):
+            b = Box()
+            b.v = x * 3.0
+            return np.sum(vars(b)["v"] * C)
+    """),
 ]
