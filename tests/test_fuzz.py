@@ -159,6 +159,7 @@ REQUIRED = [
     "helper", "helper:multi", "call:keyword", "call:default", "call:unpack", "call:mutating",
     "closure", "lambda", "list:new", "list:append", "list:setitem", "list:read",
     "list:index-loopvar", "augassign", "setitem:array", "tuple-assign", "layer",
+    "w:bare", "w:dict",
 ]
 
 
@@ -176,6 +177,8 @@ def test_generated_programs_run_and_are_scalar():
         compile(case.source, f"<seed {seed}>", "exec")
         assert "def loss(w, x):" in case.source
         assert 1 <= len(case.w) <= 3
+    kinds = {type(programs.generate(seed).w).__name__ for seed in range(200)}
+    assert kinds == {"list", "tuple", "dict", "ndarray"}, kinds      # the structures of w
 
 
 # ---- bugs the fuzzer found -----------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 ``generate(seed)`` returns a :class:`Case`: the Python source of a module that
 defines ``loss(w, x)`` (plus helper functions it calls), the parameters ``w``
-(a list of 1-3 float64 arrays of shapes (3,), (3, 3), (3, 1) and/or Python
-floats) and the data ``x``. The program is drawn from a small typed grammar
-driven by ``random.Random(seed)``, so a seed always gives the same program.
+(a list or tuple of 1-3 float64 arrays of shapes (3,), (3, 3), (3, 1) and/or Python
+floats; sometimes one bare array or a dict ``{"p0": ...}``) and the data ``x``.
+The program is drawn from a small typed grammar driven by ``random.Random(seed)``,
+so a seed always gives the same program. (tests/fuzz/themes.py draws the programs
+of issue 11's themes: aliasing, rebinding, closures, containers, effects.)
 
 Every expression has a static type: ``S`` (a scalar: Python float, NumPy
 scalar or 0-d array), ``v`` (3,), ``c`` (3, 1), ``r`` (1, 3), ``m`` (3, 3),
@@ -282,6 +284,7 @@ class Gen:
         self.features = set()
         self.bugs = _included_bugs()
         self.tape_ok = self.rng.random() < 0.7
+        self.wstruct = "list"        # the structure of the parameters w (see program)
 
     def allow(self, bug):
         """A construct is generated unless it is an open bug left out of the grammar."""
@@ -1624,7 +1627,27 @@ class Gen:
         self.emit(0, "def loss(w, x):")
         # parameters: inline w[k], unpacked names, or both
         style = rng.choice(["inline", "unpack", "names"])
-        if style == "unpack" and len(wtypes) > 0:
+        # the structure of w: a list (or tuple), a bare array, or a dict; drawn from a stream
+        # of its own so that the list programs of every seed stay what they were
+        pick = random.Random(self.seed * 7919 + 17).random()
+        if pick < 0.15 and len(wtypes) == 1 and wtypes[0] in ARRAYS:
+            self.wstruct = "bare"
+        elif pick > 0.85:
+            self.wstruct = "dict"
+        if self.wstruct != "list":
+            self.feat(f"w:{self.wstruct}")
+            env.wname = None                      # no loops over w, no stacks w[lo:hi]
+            for k, T in enumerate(wtypes):
+                code = "w" if self.wstruct == "bare" else f'w["p{k}"]'
+                env.vars[code] = T
+                env.weights[code] = 4.0
+                env.active.add(code)
+            wtypes_for_codes = []
+        else:
+            wtypes_for_codes = wtypes
+        if self.wstruct != "list":
+            style = "inline"
+        if style == "unpack" and len(wtypes_for_codes) > 0:
             names = [f"w{k}" for k in range(len(wtypes))]
             self.emit(1, f"{', '.join(names)}{',' if len(names) == 1 else ''} = w")
             self.feat("unpack:w")
@@ -1632,14 +1655,14 @@ class Gen:
                 env.vars[nm] = T
                 env.weights[nm] = 4.0
                 env.active.add(nm)
-        for k, T in enumerate(wtypes):
+        for k, T in enumerate(wtypes_for_codes):
             code = f"w[{k}]" if style != "names" or rng.random() < 0.5 else f"w[{k - len(wtypes)}]"
             env.vars[code] = T
             env.weights[code] = 3.0 if style != "unpack" else 1.0
             env.active.add(code)
         # stacks of same-typed parameters
-        for lo in range(len(wtypes)):
-            for hi in range(lo + 2, len(wtypes) + 1):
+        for lo in range(len(wtypes_for_codes)):
+            for hi in range(lo + 2, len(wtypes_for_codes) + 1):
                 if wtypes[lo] in ARRAYS and all(t == wtypes[lo] for t in wtypes[lo:hi]):
                     env.stacks.append((lo, hi, wtypes[lo]))
         if rng.random() < 0.4:
@@ -1671,8 +1694,9 @@ class Gen:
         return source, wtypes, dict_x, idx, mask
 
 
-def make_inputs(wtypes, dict_x, seed, idx=None, mask=None):
-    """Random parameters (scale 0.5) and data for a program's parameter types."""
+def make_inputs(wtypes, dict_x, seed, idx=None, mask=None, wstruct="list"):
+    """Random parameters (scale 0.5) and data for a program's parameter types; ``wstruct``
+    makes ``w`` a list (sometimes a tuple), one bare array, or a dict ``{"p0": ..}``."""
     r = np.random.default_rng(seed)
     w = []
     for T in wtypes:
@@ -1689,8 +1713,12 @@ def make_inputs(wtypes, dict_x, seed, idx=None, mask=None):
         x = dict(zip(["v", "m", "c", "xs", "idx", "mask"], vals))
     else:
         x = vals
-    if r.random() < 0.15:
+    if r.random() < 0.15 and wstruct == "list":
         w = tuple(w)                      # parameters in a tuple: the gradient is a tuple
+    if wstruct == "bare":
+        w = w[0]
+    elif wstruct == "dict":
+        w = {f"p{k}": v for k, v in enumerate(w)}
     return w, x
 
 
@@ -1726,7 +1754,7 @@ def generate(seed):
     """The program and inputs of one seed."""
     g = Gen(seed)
     source, wtypes, dict_x, _, _ = g.program()
-    w, x = make_inputs(wtypes, dict_x, seed)
+    w, x = make_inputs(wtypes, dict_x, seed, wstruct=g.wstruct)
     return Case(seed, source, w, x, g.features | features_of(source))
 
 
@@ -1801,6 +1829,15 @@ def _same_tree(a, b):
     la, lb = _leaves(a), _leaves(b)
     return len(la) == len(lb) and all(
         type(p) is type(q) and np.array_equal(np.asarray(p), np.asarray(q)) for p, q in zip(la, lb))
+
+
+def _second_point(w):
+    """``0.8 * w + 0.1`` leaf by leaf, in ``w``'s structure."""
+    if isinstance(w, dict):
+        return {k: v * 0.8 + 0.1 for k, v in w.items()}
+    if isinstance(w, (list, tuple)):
+        return type(w)(p * 0.8 + 0.1 for p in w)
+    return w * 0.8 + 0.1
 
 
 def _close(a, b, rtol, atol):
@@ -1960,7 +1997,7 @@ def _compare_three(case, res, loss, value, numerics, w0, x0, rtol, atol, second_
             return res
         if second_point:
             # the cached compiled code at another point with the same kinds
-            w2 = type(case.w)(p * 0.8 + 0.1 for p in case.w)
+            w2 = _second_point(case.w)
             try:
                 val2 = loss(w2, case.x)
                 num2 = numeric_grad(loss, (w2, case.x), wrt=0, eps=FD_STEPS[0])
