@@ -194,4 +194,85 @@ PROGRAMS = [
         def f(x):
             return np2.sin(x[0]) + np.sum(x)
     """),
+    P("user_local_dw_for_parameter_w", """
+        def f(w):
+            dw = w * 2.0
+            return np.sum(np.sin(dw) * C) + np.sum(w * dw)
+    """),
+    P("user_local_dh_for_local_h", """
+        def f(x):
+            h = np.tanh(x)
+            dh = h * 3.0
+            return np.sum(h * dh * C)
+    """),
+    P("user_local_dx_reassigned_in_loop", """
+        def f(x):
+            dx = x * 1.0
+            for i in range(2):
+                dx = np.sin(dx) + x
+            return np.sum(dx * C)
+    """),
+    P("user_function_named_loss_pullback", """
+        def f_pullback(z):
+            return z * 2.0
+        def f(x):
+            return np.sum(f_pullback(x) * C)
+    """),
+    P("user_local_named_f_pullback", """
+        def f(x):
+            f_pullback = np.sin(x)
+            return np.sum(f_pullback * C)
+    """),
+    P("user_global_knet_factory", """
+        def _knet_factory(z):
+            return z * 5.0
+        def f(x):
+            return np.sum(_knet_factory(x) * C)
+    """),
+    P("user_function_named_zeros_view", """
+        def zeros_view(z):
+            return z * 3.0
+        def f(x):
+            return np.sum(zeros_view(x) ** 2)
+    """),
+    P("user_function_named_add_grad", """
+        def add_grad(a, b):
+            return a * b
+        def f(x):
+            return np.sum(add_grad(x, x) * C)
+    """),
+    P("user_function_named_matmul_vjp_x", """
+        def matmul_vjp_x(a):
+            return a * 0.5
+        def f(w):
+            return np.sum(np.tanh(w @ B) ** 2) + np.sum(matmul_vjp_x(w))
+    """, args="(A.copy(),)"),
+    P("user_global_named_ZERO", """
+        ZERO = 1.0
+        def f(x):
+            return np.sum(x * C) * (ZERO + 1.0)
+    """),
+    P("user_helper_named_getitem", """
+        def getitem(a, i):
+            return a[i] * 10.0
+        def f(x):
+            return getitem(x, 0) + x[1]
+    """),
+    P("user_helper_named_scatter", """
+        def scatter(a, i, v):
+            return a * v
+        def f(x):
+            y = np.zeros(3)
+            y[0] = x[1]
+            return np.sum(scatter(y, 0, 2.0) * C) + np.sum(x)
+    """),
+    P("parameter_named_like_adjoint_of_other", """
+        def f(x, dx):
+            y = np.sin(x) * dx
+            return np.sum(y * C)
+    """, args="(X.copy(), Y.copy())", wrt=0),
+    P("parameters_w_and_dw_wrt_both", """
+        def f(w, dw):
+            return np.sum(np.tanh(w) * dw) + np.sum(dw ** 2)
+    """, args="(X.copy(), Y.copy())", wrt=(0, 1)),
 ]
