@@ -26,7 +26,7 @@ logaddexp2 matmul max maximum mean median min minimum mod moveaxis multiply nan_
 nanmin nansum negative outer pad partition percentile positive power prod ptp quantile rad2deg radians
 ravel real reciprocal remainder repeat reshape roll rollaxis rot90 sign sin sinc sinh sort split sqrt
 square squeeze stack std subtract sum swapaxes take take_along_axis tan tanh tensordot tile trace
-transpose trapezoid tril triu var vdot vsplit vstack where
+transpose tril triu var vdot vsplit vstack where
 linalg.cholesky linalg.det linalg.eigh linalg.eigvalsh linalg.inv linalg.lstsq linalg.norm linalg.pinv
 linalg.qr linalg.slogdet linalg.solve linalg.svd linalg.matrix_power
 fft.fft fft.ifft fft.rfft fft.irfft fft.fft2 fft.ifft2 fft.rfft2 fft.irfft2 fft.fftn fft.ifftn fft.rfftn

@@ -65,8 +65,9 @@ _ndarray = np.ndarray
 def name_of(fun):
     """A readable dotted name of a callable, for error messages."""
     if isinstance(fun, np.ufunc):
-        if getattr(np, fun.__name__, None) is not fun and "scipy.special" in sys.modules:
-            return f"scipy.special.{fun.__name__}"
+        for module in ("scipy.special", "scipy.special._ufuncs"):
+            if getattr(sys.modules.get(module), fun.__name__, None) is fun:
+                return f"scipy.special.{fun.__name__}"
         return f"numpy.{fun.__name__}"
     owner = getattr(fun, "__self__", None)
     if isinstance(owner, np.ufunc):

@@ -83,14 +83,26 @@ def _site_changes(namespace):
     return list(entry[1]) if entry is not None and entry[0] is namespace else []
 
 
+_NAMES = {}   # id(namespace) -> (its size and the table's when scanned, names bound to library rules)
+
+
 def _user_changes(namespace):
     shims = _state["shims"]
+    stamp = (len(namespace), _state["size"])
+    cached = _NAMES.get(id(namespace))
+    if cached is None or cached[0] != stamp:
+        if len(_NAMES) > 4096:   # namespaces of exec'd code come and go
+            _NAMES.clear()
+        names = tuple(name for name, value in list(namespace.items())
+                      if value.__class__ in (types.FunctionType, types.MethodType)
+                      and _is_library_function(value) and value in shims)
+        cached = _NAMES[id(namespace)] = (stamp, names)
     changes = []
-    for name, value in list(namespace.items()):
-        if value.__class__ in (types.FunctionType, types.MethodType) and _is_library_function(value):
-            shim = shims.get(value)
-            if shim is not None:
-                changes.append((name, value, shim))
+    for name in cached[1]:
+        value = namespace.get(name)
+        shim = shims.get(value) if value.__class__ in (types.FunctionType, types.MethodType) else None
+        if shim is not None:
+            changes.append((name, value, shim))
     return changes
 
 

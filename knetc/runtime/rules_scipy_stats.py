@@ -20,7 +20,6 @@ import inspect
 import numpy as np
 from scipy import linalg, special, stats
 
-from ..errors import KnetError
 from .rules import defvjp
 from .rules_scipy_special import fit, refuse
 
@@ -190,18 +189,23 @@ def _poisson():
 _poisson()
 
 
-# --- multivariate_normal: derivatives in x, mean and a full covariance matrix -----------------------
+# --- multivariate_normal: derivatives in x, mean and cov (a matrix, a diagonal or a scalar) ------------
+def _mvn_dimension(mean, cov):
+    """The dimension SciPy infers: from mean, else from cov, else 1."""
+    if mean is not None:
+        return np.size(mean)
+    return np.shape(cov)[0] if np.ndim(cov) >= 1 else 1
+
+
 def _mvn_parts(a):
-    """(residuals as rows (N, d), Cholesky factor of cov, Sigma^-1 residuals (N, d))."""
+    """(residuals, residuals as rows (N, d), Cholesky factor of the covariance matrix,
+    Sigma^-1 residuals as rows, d)."""
     x, mean, cov = a["x"], a["mean"], a["cov"]
-    if np.ndim(cov) != 2:
-        raise KnetError(
-            "knetc: scipy.stats.multivariate_normal is differentiated for a full (d, d) covariance "
-            "matrix only; pass cov=c * np.eye(d) or np.diag(v) for a scalar or diagonal one")
-    d = np.shape(cov)[-1]
+    d = _mvn_dimension(mean, cov)
+    matrix = cov if np.ndim(cov) == 2 else np.reshape(cov, (-1, 1)) * np.eye(d)
     r = x if mean is None else x - mean
     rows = np.reshape(r, (-1, d))
-    L = linalg.cholesky(cov, lower=True)
+    L = linalg.cholesky(matrix, lower=True)
     alpha = linalg.cho_solve((L, True), rows.T).T
     return r, rows, L, alpha, d
 
@@ -225,9 +229,12 @@ def _mvn_bodies(exp):
         w = _mvn_weights(g, ans, exp)
         inverse = linalg.cho_solve((L, True), np.eye(d))
         sym = 0.5 * ((w * alpha).T @ alpha - np.sum(w) * inverse)
+        cov = a["cov"]
+        if np.ndim(cov) < 2:    # cov * I or diag(cov): the diagonal's adjoint
+            return fit(np.diagonal(sym) if np.ndim(cov) == 1 else np.trace(sym), cov)
         # SciPy reads the lower triangle of cov: the symmetric adjoint folded into it
         folded = sym + sym.T - np.where(np.eye(d, dtype=bool), sym, 0)
-        return fit(np.where(np.tri(d, dtype=bool), folded, 0), a["cov"])
+        return fit(np.where(np.tri(d, dtype=bool), folded, 0), cov)
 
     return {"x": dx, "mean": dmean, "cov": dcov}
 

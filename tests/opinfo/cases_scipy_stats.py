@@ -96,7 +96,11 @@ def _mvn(rng, dtype):
                    name="keywords"),
             Sample((f(rng.standard_normal((4, d))),), {"cov": cov}, name="no_mean"),
             Sample((f(rng.standard_normal((4, 1))), f(rng.standard_normal(1)), _spd(rng, 1, dtype)),
-                   name="one_dimensional")]
+                   name="one_dimensional"),
+            Sample((f(rng.standard_normal((4, d))), f(rng.standard_normal(d)), f(rng.uniform(0.5, 2.0, d))),
+                   name="diagonal_cov"),
+            Sample((f(rng.standard_normal((4, d))), f(rng.standard_normal(d)), float(rng.uniform(0.5, 2.0))),
+                   name="scalar_cov")]
 
 
 def _dirichlet(rng, dtype):
