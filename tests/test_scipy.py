@@ -114,6 +114,15 @@ def test_shims_are_removed_after_tracing():
     assert spelled_imported.__globals__["logsumexp"] is original
 
 
+def test_shims_are_removed_when_the_function_raises():
+    def fails(x):
+        norm.logpdf(x)
+        raise RuntimeError("user error")
+    with pytest.raises(RuntimeError, match="user error"):
+        knet.grad(fails, mode="tape")(np.ones(2))
+    assert "logpdf" not in vars(scipy.stats.norm)
+
+
 def test_second_derivative_through_a_distribution():
     def f(x):
         return np.sum(stats.t.logpdf(x, 3.0, 0.5, 2.0))

@@ -29,7 +29,7 @@ from . import rules as _rules
 LIBRARIES = ("scipy",)
 _PUBLIC_MODULES = ("scipy.special", "scipy.linalg", "scipy.stats")
 
-_state = {"size": -1, "shims": {}, "sites": {}}   # rebuilt when the rule table grows
+_state = {"size": -1, "shims": {}, "sites": []}   # rebuilt when the rule table grows
 
 
 def _is_library_function(fun):
@@ -58,7 +58,7 @@ def _refresh():
     table = _rules.all_rules()
     if len(table) == _state["size"]:
         return
-    shims, sites = {}, {}
+    shims, sites = {}, []
     modules = [sys.modules[m] for m in _PUBLIC_MODULES if m in sys.modules]
     for key, rule in table.items():
         fun = rule.fun
@@ -67,20 +67,13 @@ def _refresh():
         shim = shims[key] = _make_shim(fun, rule)
         if isinstance(fun, types.MethodType):
             owner = getattr(fun.__self__, "__dict__", None)
-            if owner is not None:
-                sites.setdefault(id(owner), (owner, []))[1].append((fun.__name__, MISSING, shim))
+            if owner is not None:       # an attribute of the object shadows its class's method
+                sites.append((owner, fun.__name__, shim))
             continue
         for module in modules:
-            space = vars(module)
-            for name in (fun.__name__,):
-                if space.get(name) is fun:
-                    sites.setdefault(id(space), (space, []))[1].append((name, fun, shim))
+            if vars(module).get(fun.__name__) is fun:
+                sites.append((vars(module), fun.__name__, shim))
     _state.update(size=len(table), shims=shims, sites=sites)
-
-
-def _site_changes(namespace):
-    entry = _state["sites"].get(id(namespace))
-    return list(entry[1]) if entry is not None and entry[0] is namespace else []
 
 
 _NAMES = {}   # id(namespace) -> (its size and the table's when scanned, names bound to library rules)
@@ -106,26 +99,32 @@ def _user_changes(namespace):
     return changes
 
 
-_SITES = Rebinding(_site_changes)
 _USER = Rebinding(_user_changes)
-_applied = []
+_installed = []     # per activation: (namespace, name, what was there, shim)
 
 
 def patch_libraries():
-    """Install the shims in the libraries' modules and objects (at the first active trace)."""
+    """Install the shims in the libraries' modules and objects (at the first active trace;
+    the tape calls this and :func:`unpatch_libraries` under its lock)."""
     _rules.load_optional_rules()
     _refresh()
-    spaces = [space for space, _ in _state["sites"].values()]
-    for space in spaces:
-        _SITES.apply(space)
-    _applied.append(spaces)
+    done = []
+    for space, name, shim in _state["sites"]:
+        done.append((space, name, space.get(name, MISSING), shim))
+        space[name] = shim
+    _installed.append(done)
 
 
 def unpatch_libraries():
     """Undo :func:`patch_libraries` (at the end of the last active trace)."""
-    if _applied:
-        for space in _applied.pop():
-            _SITES.undo(space)
+    if not _installed:
+        return
+    for space, name, before, shim in reversed(_installed.pop()):
+        if space.get(name) is shim:          # not rebound meanwhile
+            if before is MISSING:
+                del space[name]
+            else:
+                space[name] = before
 
 
 def patch(namespace):
