@@ -99,6 +99,24 @@ def test_every_spelling_in_both_modes(fun, mode):
     assert_tree_allclose(got, numeric_grad(fun, (x, m, 1.7), wrt=(0, 1, 2)), rtol=1e-7, atol=1e-9)
 
 
+def list_logsumexp(a, b):
+    return logsumexp([a, 2.0 * b], b=[1.0, b])
+
+
+def list_logpdf(a, b):
+    return np.sum(stats.norm.logpdf([a, b], 0.5, [2.0, b]))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("fun", [list_logsumexp, list_logpdf])
+def test_list_arguments(fun, mode):
+    got = knet.grad(fun, wrt=(0, 1), mode=mode)(0.3, 1.2)
+    assert_tree_allclose(got, numeric_grad(fun, (0.3, 1.2), wrt=(0, 1)), rtol=1e-7, atol=1e-9)
+    second = knet.grad(lambda a, b: knet.grad(fun, wrt=1, mode="tape")(a, b), mode="tape")(0.3, 1.2)
+    assert_tree_allclose(second, numeric_grad(lambda a: knet.grad(fun, wrt=1)(a, 1.2), (0.3,)),
+                         rtol=1e-6, atol=1e-8)
+
+
 def test_compiled_code_calls_the_distribution_as_written():
     g = knet.grad(spelled_module, mode="source")
     g(np.ones(2), np.zeros(2), 1.0)

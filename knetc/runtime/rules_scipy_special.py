@@ -20,8 +20,15 @@ _SQRT_PI = float(np.sqrt(np.pi))
 _SQRT_2PI = float(np.sqrt(2 * np.pi))
 
 
+def as_array(x):
+    """A list or tuple argument (``logsumexp([a, b])``) as an array; anything else as it is."""
+    return np.stack(x) if isinstance(x, (list, tuple)) else x
+
+
 def fit(c, x):
-    """The adjoint contribution ``c`` summed to ``x``'s shape and in ``x``'s float precision."""
+    """The adjoint contribution ``c`` summed to ``x``'s shape and in ``x``'s float precision
+    (for a list argument an array, which the caller indexes by position)."""
+    x = as_array(x)
     c = unbroadcast(c, x)
     dtype = getattr(x, "dtype", None)
     if dtype is not None and dtype.kind == "f" and getattr(c, "dtype", dtype) != dtype and hasattr(c, "astype"):
@@ -134,12 +141,12 @@ def _logsumexp_weights(g, ans, a, axis, b, keepdims):
 
 
 def _logsumexp_a(g, ans, a, axis=None, b=None, keepdims=False, return_sign=False):
-    w = _logsumexp_weights(g, ans, a, axis, b, keepdims)
-    return fit(w if b is None else w * b, a)
+    w = _logsumexp_weights(g, ans, as_array(a), axis, b, keepdims)
+    return fit(w if b is None else w * as_array(b), a)
 
 
 def _logsumexp_b(g, ans, a, axis=None, b=None, keepdims=False, return_sign=False):
-    return fit(_logsumexp_weights(g, ans, a, axis, b, keepdims), b)
+    return fit(_logsumexp_weights(g, ans, as_array(a), axis, b, keepdims), b)
 
 
 _defvjp(special.logsumexp, _logsumexp_a, None, _logsumexp_b, name="logsumexp",

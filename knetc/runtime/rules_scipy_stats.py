@@ -21,7 +21,7 @@ import numpy as np
 from scipy import linalg, special, stats
 
 from .rules import defvjp
-from .rules_scipy_special import fit, refuse
+from .rules_scipy_special import as_array, fit, refuse
 
 _P = inspect.Parameter
 
@@ -37,7 +37,8 @@ def _named_vjp(signature, body, name):
     def vjp(g, ans, *args, **kwargs):
         bound = signature.bind(g, ans, *args, **kwargs)
         bound.apply_defaults()
-        return body(g, ans, bound.arguments)
+        arguments = {k: as_array(v) for k, v in bound.arguments.items()}   # lists: arrays
+        return body(g, ans, arguments)
     vjp.__signature__ = signature
     vjp.__name__ = vjp.__qualname__ = name
     return vjp
