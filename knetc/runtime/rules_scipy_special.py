@@ -64,6 +64,7 @@ _defvjp(special.erfinv, lambda g, ans, x: g * (_SQRT_PI / 2) * np.exp(ans * ans)
 _defvjp(special.erfcinv, lambda g, ans, x: g * (-_SQRT_PI / 2) * np.exp(ans * ans), name="erfcinv")
 _defvjp(special.ndtr, lambda g, ans, x: g * np.exp(-0.5 * x * x) / _SQRT_2PI, name="ndtr")
 _defvjp(special.log_ndtr, lambda g, ans, x: g * np.exp(-0.5 * x * x - ans) / _SQRT_2PI, name="log_ndtr")
+_defvjp(special.ndtri, lambda g, ans, x: g * _SQRT_2PI * np.exp(0.5 * ans * ans), name="ndtri")
 
 # --- gamma family ----------------------------------------------------------------------------
 _defvjp(special.gammaln, lambda g, ans, x: g * special.digamma(x), name="gammaln")

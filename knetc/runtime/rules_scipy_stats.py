@@ -9,8 +9,9 @@ shape parameters, positional or by keyword. Frozen distributions
 
 A location-scale family is described once by its standardised log density's
 derivatives in ``z = (x - loc) / scale`` and in its shape parameters; the
-derivatives of ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf`` and ``logsf``
-follow from them. The derivatives of ``cdf`` & co. in a shape parameter
+derivatives of ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``
+and the quantile functions ``ppf`` and ``isf`` follow from them. The
+derivatives of ``cdf`` & co. in a shape parameter
 (``t``'s ``df``, ``gamma``'s ``a``...) have no closed form in SciPy's
 functions: they raise. VJPs call the distributions' own methods and
 ``scipy.special`` (both with rules), so second derivatives work.
@@ -112,24 +113,44 @@ def _cumulative_bodies(dist, shapes, sign, log, shape_bodies):
     return bodies
 
 
-def location_scale(name, shapes=(), score=None, shape_scores=(), methods=("logpdf", "pdf", "cdf",
-                                                                          "logcdf", "sf", "logsf")):
+def _quantile_bodies(dist, shapes, sign):
+    """VJP bodies of ppf (sign 1) and isf (sign -1): x = loc + scale * Q(q), dx/dq = 1 / pdf(x)."""
+    def dq(g, ans, a):
+        density = dist.pdf(ans, *[a[s] for s in shapes], a["loc"], a["scale"])
+        return fit(sign * g / density, a["q"])
+
+    def dloc(g, ans, a):
+        return fit(g * np.ones_like(ans), a["loc"])
+
+    def dscale(g, ans, a):
+        return fit(g * (ans - a["loc"]) / a["scale"], a["scale"])
+
+    return {"q": dq, "loc": dloc, "scale": dscale}
+
+
+METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf")
+
+
+def location_scale(name, shapes=(), score=None, shape_scores=(), methods=METHODS):
     """Register the rules of ``scipy.stats.<name>``'s methods.
 
     ``score(z, *shapes)`` is the derivative of the standardised log density in
     ``z``; ``shape_scores[i](z, *shapes)`` its derivative in shape parameter ``i``.
     """
     dist = getattr(stats, name)
-    names = ("x",) + tuple(shapes) + ("loc", "scale")
     defaults = {"loc": 0, "scale": 1}
     keywords = tuple(shapes) + ("loc", "scale")
     for method in methods:
+        first = "q" if method in ("ppf", "isf") else "x"
+        names = (first,) + tuple(shapes) + ("loc", "scale")
+        no_shape = {s: refuse(f"scipy.stats.{name}.{method}", f"the shape parameter {s}", s)
+                    for s in shapes}
         if method in ("logpdf", "pdf"):
             bodies = _log_density_bodies(dist, shapes, score, shape_scores, exp=method == "pdf")
+        elif method in ("ppf", "isf"):
+            bodies = {**_quantile_bodies(dist, shapes, 1 if method == "ppf" else -1), **no_shape}
         else:
             sign = 1 if method in ("cdf", "logcdf") else -1
-            no_shape = {s: refuse(f"scipy.stats.{name}.{method}", f"the shape parameter {s}", s)
-                        for s in shapes}
             bodies = _cumulative_bodies(dist, shapes, sign, method.startswith("log"), no_shape)
         _register(getattr(dist, method), f"{name}.{method}", names, defaults, bodies, keywords)
 
