@@ -157,8 +157,18 @@ def untraced_call(frame):
     from .box import NoRuleError
     code = outermost.f_code
     where = f"{outermost.f_globals.get('__name__')}.{getattr(code, 'co_qualname', code.co_name)}"
+    owner = outermost.f_locals.get("self")
+    frozen = hasattr(owner, "dist") and hasattr(owner, "args")
+    dist_name = getattr(getattr(owner, "dist", None) if frozen else owner, "name", None)
+    if isinstance(dist_name, str) and where.startswith("scipy.stats."):
+        # a distribution's method: name it as the program spells it
+        where = f"scipy.stats.{dist_name}{'(...)' if frozen else ''}.{code.co_name}"
+    for public in _PUBLIC_MODULES:   # scipy.linalg._basic.inv is scipy.linalg.inv
+        fun = getattr(sys.modules.get(public), code.co_name, None)
+        if getattr(fun, "__code__", None) is code:
+            where = f"{public}.{code.co_name}"
     hint = ""
-    if "frozen" in where:
+    if frozen:
         hint = (" Frozen distributions (norm(0, 1).logpdf(x)) are not modelled: call the "
                 "distribution's method with the parameters, norm.logpdf(x, loc, scale).")
     return NoRuleError(
