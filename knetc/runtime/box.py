@@ -65,10 +65,13 @@ _ndarray = np.ndarray
 def name_of(fun):
     """A readable dotted name of a callable, for error messages."""
     if isinstance(fun, np.ufunc):
-        for module in ("scipy.special", "scipy.special._ufuncs"):
-            if getattr(sys.modules.get(module), fun.__name__, None) is fun:
-                return f"scipy.special.{fun.__name__}"
-        return f"numpy.{fun.__name__}"
+        for space in ("scipy.special", "scipy.special._ufuncs"):
+            module = sys.modules.get(space)
+            if module is not None and getattr(module, fun.__name__, None) is fun:
+                return f"scipy.special.{fun.__name__.lstrip('_')}"
+        if getattr(np, fun.__name__, None) is fun:
+            return f"numpy.{fun.__name__}"
+        return f"the NumPy ufunc {fun.__name__}"
     owner = getattr(fun, "__self__", None)
     if isinstance(owner, np.ufunc):
         return f"numpy.{owner.__name__}.{fun.__name__}"
