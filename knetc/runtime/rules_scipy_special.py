@@ -9,6 +9,8 @@ which the tape records through the library shims (see
 ``digamma``, ``digamma'`` is ``polygamma(1, .)``...), called through the
 module (``special.digamma``), so that second derivatives work on the tape.
 """
+import inspect
+
 import numpy as np
 from scipy import special
 
@@ -36,9 +38,9 @@ def fit(c, x):
     return c
 
 
-def refuse(name, argument, parameter):
+def refuse(name, argument, parameter, signature=None):
     """A VJP that raises: ``name`` has no derivative with respect to ``argument``
-    (its parameter ``parameter``).
+    (its parameter ``parameter``); ``signature``: the VJP signature it presents.
 
     Better than no VJP, which the tape would read as a constant argument.
     """
@@ -47,7 +49,12 @@ def refuse(name, argument, parameter):
                         f"(knetc models its derivative in the other arguments only)")
     vjp.refuses = True
     vjp.parameter = parameter
+    if signature is not None:
+        vjp.__signature__ = signature
     return vjp
+
+
+_ORDER_Z = inspect.signature(lambda g, ans, v, z: None)
 
 
 def _defvjp(fun, *vjps, name, keywords=(), **kwvjps):
@@ -104,10 +111,10 @@ _defvjp(special.entr, lambda g, ans, x: -g * (np.log(x) + 1), name="entr")
 # --- modified Bessel functions (derivatives in z; none in the order v) ---------------------------
 _defvjp(special.i0, lambda g, ans, x: g * special.i1(x), name="i0")
 _defvjp(special.i1, lambda g, ans, x: g * 0.5 * (special.i0(x) + special.iv(2, x)), name="i1")
-_defvjp(special.iv, refuse("scipy.special.iv", "the order v", "v"),
+_defvjp(special.iv, refuse("scipy.special.iv", "the order v", "v", _ORDER_Z),
         lambda g, ans, v, z: unbroadcast(g * 0.5 * (special.iv(v - 1, z) + special.iv(v + 1, z)), z),
         name="iv")
-_defvjp(special.ive, refuse("scipy.special.ive", "the order v", "v"),
+_defvjp(special.ive, refuse("scipy.special.ive", "the order v", "v", _ORDER_Z),
         lambda g, ans, v, z: unbroadcast(
             g * (0.5 * (special.ive(v - 1, z) + special.ive(v + 1, z)) - np.sign(z) * ans), z),
         name="ive")

@@ -52,9 +52,10 @@ def _register(method, label, names, defaults, bodies, keywords):
     for n in names:
         body = bodies.get(n)
         if body is None:
-            vjps[n] = refuse(f"scipy.stats.{label}", n, n)
+            vjps[n] = refuse(f"scipy.stats.{label}", n, n, sig)
         elif getattr(body, "refuses", False):
             vjps[n] = body
+            body.__signature__ = sig      # SciPy's parameters, like the other VJPs
         else:
             vjps[n] = _named_vjp(sig, body, f"{label.replace('.', '_')}_{n}_vjp")
     defvjp(method, *[vjps[n] for n in names], name=f"scipy.stats.{label}", keywords=keywords, **vjps)
