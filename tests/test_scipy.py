@@ -72,6 +72,21 @@ def test_rules_register_when_scipy_is_imported_after_knetc(tmp_path):
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr
 
 
+def test_submodules_first_imported_while_the_tape_records(tmp_path):
+    result = _run("""
+        import numpy as np
+        import knetc as knet
+        import scipy                      # scipy.special and scipy.stats import on first use
+        def f(x):
+            return scipy.special.logsumexp(x) + np.sum(scipy.stats.norm.logpdf(x, 0.5, 2.0))
+        x = np.array([0.1, 0.7])
+        want = scipy.special.softmax(x) - (x - 0.5) / 4.0
+        assert np.allclose(knet.grad(f, mode="tape")(x), want, rtol=1e-12)
+        print("ok")
+    """, tmp_path)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr
+
+
 # --- every spelling, positional and keyword parameters, both modes ------------------------------
 def spelled_short(x, m, s):
     return np.sum(norm.logpdf(x, m, s))

@@ -19,6 +19,7 @@ On plain values a shim calls the original; with a box among its arguments it
 records the original's rule. A library function reached otherwise, or one
 without a rule, meets ``Box.__array__``, which names it (:func:`untraced_call`).
 """
+import importlib
 import sys
 import types
 
@@ -106,6 +107,11 @@ _installed = []     # per activation: (namespace, name, what was there, shim)
 def patch_libraries():
     """Install the shims in the libraries' modules and objects (at the first active trace;
     the tape calls this and :func:`unpatch_libraries` under its lock)."""
+    if "scipy" in sys.modules and any(m not in sys.modules for m in _PUBLIC_MODULES):
+        # scipy.special & co. import lazily on first use, which may come while the trace
+        # records (import scipy; scipy.special.logsumexp(x)): too late for their shims
+        for module in _PUBLIC_MODULES:
+            importlib.import_module(module)
     _rules.load_optional_rules()
     _refresh()
     done = []
