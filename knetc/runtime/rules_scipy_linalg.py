@@ -9,6 +9,7 @@ one. VJPs are written with ``scipy.linalg`` and NumPy functions that have
 rules (``sqrtm``'s uses ``solve_sylvester``, which has none: first order only).
 """
 import numpy as np
+import scipy.linalg
 from scipy import linalg
 
 from .rules import defvjp
@@ -117,7 +118,7 @@ defvjp(linalg.expm, _expm_a, name="scipy.linalg.expm", keywords=(), A=_expm_a)
 def _sqrtm_a(g, ans, A, disp=None, blocksize=None):
     # S S = A: S dS + dS S = dA, so the adjoint solves S^T X + X S^T = g
     St = np.swapaxes(ans, -1, -2)
-    return _as_dtype(np.real(linalg.solve_sylvester(St, St, g)), A)
+    return _as_dtype(np.real(scipy.linalg.solve_sylvester(St, St, g)), A)
 
 
 # disp=False would return (sqrtm, error estimate): not modelled
