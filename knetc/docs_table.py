@@ -26,7 +26,9 @@ logaddexp2 matmul max maximum mean median min minimum mod moveaxis multiply nan_
 nanmin nansum negative outer pad partition percentile positive power prod ptp quantile rad2deg radians
 ravel real reciprocal remainder repeat reshape roll rollaxis rot90 sign sin sinc sinh sort split sqrt
 square squeeze stack std subtract sum swapaxes take take_along_axis tan tanh tensordot tile trace
-transpose trapezoid tril triu var vdot vsplit vstack where
+transpose tril triu var vdot vsplit vstack where
+append convolve corrcoef correlate cov ediff1d gradient interp ldexp meshgrid nancumprod nancumsum
+nanprod nanstd nanvar piecewise polyval select vander
 linalg.cholesky linalg.det linalg.eigh linalg.eigvalsh linalg.inv linalg.lstsq linalg.norm linalg.pinv
 linalg.qr linalg.slogdet linalg.solve linalg.svd linalg.matrix_power
 fft.fft fft.ifft fft.rfft fft.irfft fft.fft2 fft.ifft2 fft.rfft2 fft.irfft2 fft.fftn fft.ifftn fft.rfftn
@@ -48,27 +50,30 @@ def _load_all_rules():
     return rules.all_rules()
 
 
-def _parameter_names(vjp):
+def _argument_name(vjp, i):
+    """The name of the call's argument ``i`` in ``vjp``'s signature (``*arys`` for a variadic one)."""
     try:
         params = list(inspect.signature(vjp).parameters.values())[2:]
     except (TypeError, ValueError):
-        return []
-    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = []
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if i < len(positional):
+        return positional[i]
+    variadic = [p.name for p in params if p.kind == p.VAR_POSITIONAL]
+    return f"*{variadic[0]}" if variadic else f"argument {i + 1}"
 
 
 def _arguments(rule):
-    """(differentiated argument names, refused argument names), in call order."""
+    """(differentiated argument names, refused argument names), in call order, each once."""
     yes, no = [], []
     for i, vjp in enumerate(rule.vjps):
-        if vjp is None:
-            continue
-        names = _parameter_names(vjp)
-        name = getattr(vjp, "parameter", None) or (names[i] if i < len(names) else f"argument {i + 1}")
-        (no if getattr(vjp, "refuses", False) else yes).append(name)
-    for name, vjp in rule.kwvjps.items():
-        if vjp is not None and name not in yes and name not in no:
+        if vjp is not None:
+            name = getattr(vjp, "parameter", None) or _argument_name(vjp, i)
             (no if getattr(vjp, "refuses", False) else yes).append(name)
-    return yes, no
+    for name, vjp in rule.kwvjps.items():
+        if vjp is not None:
+            (no if getattr(vjp, "refuses", False) else yes).append(name)
+    return list(dict.fromkeys(yes)), [n for n in dict.fromkeys(no) if n not in yes]
 
 
 def _gpu(name):

@@ -19,6 +19,7 @@ On plain values a shim calls the original; with a box among its arguments it
 records the original's rule. A library function reached otherwise, or one
 without a rule, meets ``Box.__array__``, which names it (:func:`untraced_call`).
 """
+import importlib
 import sys
 import types
 
@@ -29,7 +30,7 @@ from . import rules as _rules
 LIBRARIES = ("scipy",)
 _PUBLIC_MODULES = ("scipy.special", "scipy.linalg", "scipy.stats")
 
-_state = {"size": -1, "shims": {}, "sites": {}}   # rebuilt when the rule table grows
+_state = {"size": -1, "shims": {}, "sites": []}   # rebuilt when the rule table grows
 
 
 def _is_library_function(fun):
@@ -58,7 +59,7 @@ def _refresh():
     table = _rules.all_rules()
     if len(table) == _state["size"]:
         return
-    shims, sites = {}, {}
+    shims, sites = {}, []
     modules = [sys.modules[m] for m in _PUBLIC_MODULES if m in sys.modules]
     for key, rule in table.items():
         fun = rule.fun
@@ -67,53 +68,69 @@ def _refresh():
         shim = shims[key] = _make_shim(fun, rule)
         if isinstance(fun, types.MethodType):
             owner = getattr(fun.__self__, "__dict__", None)
-            if owner is not None:
-                sites.setdefault(id(owner), (owner, []))[1].append((fun.__name__, MISSING, shim))
+            if owner is not None:       # an attribute of the object shadows its class's method
+                sites.append((owner, fun.__name__, shim))
             continue
         for module in modules:
-            space = vars(module)
-            for name in (fun.__name__,):
-                if space.get(name) is fun:
-                    sites.setdefault(id(space), (space, []))[1].append((name, fun, shim))
+            if vars(module).get(fun.__name__) is fun:
+                sites.append((vars(module), fun.__name__, shim))
     _state.update(size=len(table), shims=shims, sites=sites)
 
 
-def _site_changes(namespace):
-    entry = _state["sites"].get(id(namespace))
-    return list(entry[1]) if entry is not None and entry[0] is namespace else []
+_NAMES = {}   # id(namespace) -> (its size and the table's when scanned, names bound to library rules)
 
 
 def _user_changes(namespace):
     shims = _state["shims"]
+    stamp = (len(namespace), _state["size"])
+    cached = _NAMES.get(id(namespace))
+    if cached is None or cached[0] != stamp:
+        if len(_NAMES) > 4096:   # namespaces of exec'd code come and go
+            _NAMES.clear()
+        names = tuple(name for name, value in list(namespace.items())
+                      if value.__class__ in (types.FunctionType, types.MethodType)
+                      and _is_library_function(value) and value in shims)
+        cached = _NAMES[id(namespace)] = (stamp, names)
     changes = []
-    for name, value in list(namespace.items()):
-        if value.__class__ in (types.FunctionType, types.MethodType) and _is_library_function(value):
-            shim = shims.get(value)
-            if shim is not None:
-                changes.append((name, value, shim))
+    for name in cached[1]:
+        value = namespace.get(name)
+        shim = shims.get(value) if value.__class__ in (types.FunctionType, types.MethodType) else None
+        if shim is not None:
+            changes.append((name, value, shim))
     return changes
 
 
-_SITES = Rebinding(_site_changes)
 _USER = Rebinding(_user_changes)
-_applied = []
+_installed = []     # per activation: (namespace, name, what was there, shim)
 
 
 def patch_libraries():
-    """Install the shims in the libraries' modules and objects (at the first active trace)."""
+    """Install the shims in the libraries' modules and objects (at the first active trace;
+    the tape calls this and :func:`unpatch_libraries` under its lock)."""
+    if "scipy" in sys.modules and any(m not in sys.modules for m in _PUBLIC_MODULES):
+        # scipy.special & co. import lazily on first use, which may come while the trace
+        # records (import scipy; scipy.special.logsumexp(x)): too late for their shims
+        for module in _PUBLIC_MODULES:
+            importlib.import_module(module)
     _rules.load_optional_rules()
     _refresh()
-    spaces = [space for space, _ in _state["sites"].values()]
-    for space in spaces:
-        _SITES.apply(space)
-    _applied.append(spaces)
+    done = []
+    for space, name, shim in _state["sites"]:
+        done.append((space, name, space.get(name, MISSING), shim))
+        space[name] = shim
+    _installed.append(done)
 
 
 def unpatch_libraries():
     """Undo :func:`patch_libraries` (at the end of the last active trace)."""
-    if _applied:
-        for space in _applied.pop():
-            _SITES.undo(space)
+    if not _installed:
+        return
+    for space, name, before, shim in reversed(_installed.pop()):
+        if space.get(name) is shim:          # not rebound meanwhile
+            if before is MISSING:
+                del space[name]
+            else:
+                space[name] = before
 
 
 def patch(namespace):
@@ -146,8 +163,18 @@ def untraced_call(frame):
     from .box import NoRuleError
     code = outermost.f_code
     where = f"{outermost.f_globals.get('__name__')}.{getattr(code, 'co_qualname', code.co_name)}"
+    owner = outermost.f_locals.get("self")
+    frozen = hasattr(owner, "dist") and hasattr(owner, "args")
+    dist_name = getattr(getattr(owner, "dist", None) if frozen else owner, "name", None)
+    if isinstance(dist_name, str) and where.startswith("scipy.stats."):
+        # a distribution's method: name it as the program spells it
+        where = f"scipy.stats.{dist_name}{'(...)' if frozen else ''}.{code.co_name}"
+    for public in _PUBLIC_MODULES:   # scipy.linalg._basic.inv is scipy.linalg.inv
+        fun = getattr(sys.modules.get(public), code.co_name, None)
+        if getattr(fun, "__code__", None) is code:
+            where = f"{public}.{code.co_name}"
     hint = ""
-    if "frozen" in where:
+    if frozen:
         hint = (" Frozen distributions (norm(0, 1).logpdf(x)) are not modelled: call the "
                 "distribution's method with the parameters, norm.logpdf(x, loc, scale).")
     return NoRuleError(

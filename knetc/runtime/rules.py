@@ -18,6 +18,7 @@ there; longer VJPs are called by name.
 import functools
 import importlib
 import sys
+import threading
 
 import numpy as _np
 
@@ -158,7 +159,8 @@ def rule_for(fun):
         rule = _RULES.get(_key(fun))
     except TypeError:
         return None
-    if rule is None and _OPTIONAL and load_optional_rules():
+    if rule is None and _OPTIONAL and "scipy" in sys.modules and any(m in sys.modules for m in _OPTIONAL):
+        load_optional_rules()
         return _RULES.get(_key(fun))
     return rule
 
@@ -176,15 +178,23 @@ _OPTIONAL = {
 def load_optional_rules():
     """Register the rules of the optional libraries the program has imported; True if any."""
     loaded = False
-    while True:
-        ready = [lib for lib in _OPTIONAL if lib in sys.modules]   # (importing one may import others)
-        if not ready:
-            return loaded
-        for library in ready:
-            module = _OPTIONAL.pop(library, None)   # popped first: a lookup while importing must not recurse
-            if module is not None:
-                importlib.import_module(module)
+    with _LOADING:      # another thread's lookup waits here until the rules are in
+        while True:     # (importing one library may import another)
+            ready = [lib for lib in _OPTIONAL if lib in sys.modules and lib not in _IMPORTING]
+            if not ready:
+                return loaded
+            for library in ready:
+                _IMPORTING.add(library)   # a lookup while the rules import must not recurse
+                try:
+                    importlib.import_module(_OPTIONAL[library])
+                finally:
+                    _IMPORTING.discard(library)
+                    _OPTIONAL.pop(library, None)
                 loaded = True
+
+
+_LOADING = threading.RLock()
+_IMPORTING = set()
 
 
 def is_nondiff(fun):

@@ -9,6 +9,8 @@ which the tape records through the library shims (see
 ``digamma``, ``digamma'`` is ``polygamma(1, .)``...), called through the
 module (``special.digamma``), so that second derivatives work on the tape.
 """
+import inspect
+
 import numpy as np
 from scipy import special
 
@@ -20,8 +22,15 @@ _SQRT_PI = float(np.sqrt(np.pi))
 _SQRT_2PI = float(np.sqrt(2 * np.pi))
 
 
+def as_array(x):
+    """A list or tuple argument (``logsumexp([a, b])``) as an array; anything else as it is."""
+    return np.stack(x) if isinstance(x, (list, tuple)) else x
+
+
 def fit(c, x):
-    """The adjoint contribution ``c`` summed to ``x``'s shape and in ``x``'s float precision."""
+    """The adjoint contribution ``c`` summed to ``x``'s shape and in ``x``'s float precision
+    (for a list argument an array, which the caller indexes by position)."""
+    x = as_array(x)
     c = unbroadcast(c, x)
     dtype = getattr(x, "dtype", None)
     if dtype is not None and dtype.kind == "f" and getattr(c, "dtype", dtype) != dtype and hasattr(c, "astype"):
@@ -29,9 +38,9 @@ def fit(c, x):
     return c
 
 
-def refuse(name, argument, parameter):
+def refuse(name, argument, parameter, signature=None):
     """A VJP that raises: ``name`` has no derivative with respect to ``argument``
-    (its parameter ``parameter``).
+    (its parameter ``parameter``); ``signature``: the VJP signature it presents.
 
     Better than no VJP, which the tape would read as a constant argument.
     """
@@ -40,7 +49,12 @@ def refuse(name, argument, parameter):
                         f"(knetc models its derivative in the other arguments only)")
     vjp.refuses = True
     vjp.parameter = parameter
+    if signature is not None:
+        vjp.__signature__ = signature
     return vjp
+
+
+_ORDER_Z = inspect.signature(lambda g, ans, v, z: None)
 
 
 def _defvjp(fun, *vjps, name, keywords=(), **kwvjps):
@@ -57,6 +71,7 @@ _defvjp(special.erfinv, lambda g, ans, x: g * (_SQRT_PI / 2) * np.exp(ans * ans)
 _defvjp(special.erfcinv, lambda g, ans, x: g * (-_SQRT_PI / 2) * np.exp(ans * ans), name="erfcinv")
 _defvjp(special.ndtr, lambda g, ans, x: g * np.exp(-0.5 * x * x) / _SQRT_2PI, name="ndtr")
 _defvjp(special.log_ndtr, lambda g, ans, x: g * np.exp(-0.5 * x * x - ans) / _SQRT_2PI, name="log_ndtr")
+_defvjp(special.ndtri, lambda g, ans, x: g * _SQRT_2PI * np.exp(0.5 * ans * ans), name="ndtri")
 
 # --- gamma family ----------------------------------------------------------------------------
 _defvjp(special.gammaln, lambda g, ans, x: g * special.digamma(x), name="gammaln")
@@ -96,10 +111,10 @@ _defvjp(special.entr, lambda g, ans, x: -g * (np.log(x) + 1), name="entr")
 # --- modified Bessel functions (derivatives in z; none in the order v) ---------------------------
 _defvjp(special.i0, lambda g, ans, x: g * special.i1(x), name="i0")
 _defvjp(special.i1, lambda g, ans, x: g * 0.5 * (special.i0(x) + special.iv(2, x)), name="i1")
-_defvjp(special.iv, refuse("scipy.special.iv", "the order v", "v"),
+_defvjp(special.iv, refuse("scipy.special.iv", "the order v", "v", _ORDER_Z),
         lambda g, ans, v, z: unbroadcast(g * 0.5 * (special.iv(v - 1, z) + special.iv(v + 1, z)), z),
         name="iv")
-_defvjp(special.ive, refuse("scipy.special.ive", "the order v", "v"),
+_defvjp(special.ive, refuse("scipy.special.ive", "the order v", "v", _ORDER_Z),
         lambda g, ans, v, z: unbroadcast(
             g * (0.5 * (special.ive(v - 1, z) + special.ive(v + 1, z)) - np.sign(z) * ans), z),
         name="ive")
@@ -134,12 +149,12 @@ def _logsumexp_weights(g, ans, a, axis, b, keepdims):
 
 
 def _logsumexp_a(g, ans, a, axis=None, b=None, keepdims=False, return_sign=False):
-    w = _logsumexp_weights(g, ans, a, axis, b, keepdims)
-    return fit(w if b is None else w * b, a)
+    w = _logsumexp_weights(g, ans, as_array(a), axis, b, keepdims)
+    return fit(w if b is None else w * as_array(b), a)
 
 
 def _logsumexp_b(g, ans, a, axis=None, b=None, keepdims=False, return_sign=False):
-    return fit(_logsumexp_weights(g, ans, a, axis, b, keepdims), b)
+    return fit(_logsumexp_weights(g, ans, as_array(a), axis, b, keepdims), b)
 
 
 _defvjp(special.logsumexp, _logsumexp_a, None, _logsumexp_b, name="logsumexp",

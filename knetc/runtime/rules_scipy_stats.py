@@ -9,8 +9,9 @@ shape parameters, positional or by keyword. Frozen distributions
 
 A location-scale family is described once by its standardised log density's
 derivatives in ``z = (x - loc) / scale`` and in its shape parameters; the
-derivatives of ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf`` and ``logsf``
-follow from them. The derivatives of ``cdf`` & co. in a shape parameter
+derivatives of ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``
+and the quantile functions ``ppf`` and ``isf`` follow from them. The
+derivatives of ``cdf`` & co. in a shape parameter
 (``t``'s ``df``, ``gamma``'s ``a``...) have no closed form in SciPy's
 functions: they raise. VJPs call the distributions' own methods and
 ``scipy.special`` (both with rules), so second derivatives work.
@@ -20,9 +21,8 @@ import inspect
 import numpy as np
 from scipy import linalg, special, stats
 
-from ..errors import KnetError
 from .rules import defvjp
-from .rules_scipy_special import fit, refuse
+from .rules_scipy_special import as_array, fit, refuse
 
 _P = inspect.Parameter
 
@@ -38,7 +38,8 @@ def _named_vjp(signature, body, name):
     def vjp(g, ans, *args, **kwargs):
         bound = signature.bind(g, ans, *args, **kwargs)
         bound.apply_defaults()
-        return body(g, ans, bound.arguments)
+        arguments = {k: as_array(v) for k, v in bound.arguments.items()}   # lists: arrays
+        return body(g, ans, arguments)
     vjp.__signature__ = signature
     vjp.__name__ = vjp.__qualname__ = name
     return vjp
@@ -51,9 +52,10 @@ def _register(method, label, names, defaults, bodies, keywords):
     for n in names:
         body = bodies.get(n)
         if body is None:
-            vjps[n] = refuse(f"scipy.stats.{label}", n, n)
+            vjps[n] = refuse(f"scipy.stats.{label}", n, n, sig)
         elif getattr(body, "refuses", False):
             vjps[n] = body
+            body.__signature__ = sig      # SciPy's parameters, like the other VJPs
         else:
             vjps[n] = _named_vjp(sig, body, f"{label.replace('.', '_')}_{n}_vjp")
     defvjp(method, *[vjps[n] for n in names], name=f"scipy.stats.{label}", keywords=keywords, **vjps)
@@ -112,24 +114,44 @@ def _cumulative_bodies(dist, shapes, sign, log, shape_bodies):
     return bodies
 
 
-def location_scale(name, shapes=(), score=None, shape_scores=(), methods=("logpdf", "pdf", "cdf",
-                                                                          "logcdf", "sf", "logsf")):
+def _quantile_bodies(dist, shapes, sign):
+    """VJP bodies of ppf (sign 1) and isf (sign -1): x = loc + scale * Q(q), dx/dq = 1 / pdf(x)."""
+    def dq(g, ans, a):
+        density = dist.pdf(ans, *[a[s] for s in shapes], a["loc"], a["scale"])
+        return fit(sign * g / density, a["q"])
+
+    def dloc(g, ans, a):
+        return fit(g * np.ones_like(ans), a["loc"])
+
+    def dscale(g, ans, a):
+        return fit(g * (ans - a["loc"]) / a["scale"], a["scale"])
+
+    return {"q": dq, "loc": dloc, "scale": dscale}
+
+
+METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf")
+
+
+def location_scale(name, shapes=(), score=None, shape_scores=(), methods=METHODS):
     """Register the rules of ``scipy.stats.<name>``'s methods.
 
     ``score(z, *shapes)`` is the derivative of the standardised log density in
     ``z``; ``shape_scores[i](z, *shapes)`` its derivative in shape parameter ``i``.
     """
     dist = getattr(stats, name)
-    names = ("x",) + tuple(shapes) + ("loc", "scale")
     defaults = {"loc": 0, "scale": 1}
     keywords = tuple(shapes) + ("loc", "scale")
     for method in methods:
+        first = "q" if method in ("ppf", "isf") else "x"
+        names = (first,) + tuple(shapes) + ("loc", "scale")
+        no_shape = {s: refuse(f"scipy.stats.{name}.{method}", f"the shape parameter {s}", s)
+                    for s in shapes}
         if method in ("logpdf", "pdf"):
             bodies = _log_density_bodies(dist, shapes, score, shape_scores, exp=method == "pdf")
+        elif method in ("ppf", "isf"):
+            bodies = {**_quantile_bodies(dist, shapes, 1 if method == "ppf" else -1), **no_shape}
         else:
             sign = 1 if method in ("cdf", "logcdf") else -1
-            no_shape = {s: refuse(f"scipy.stats.{name}.{method}", f"the shape parameter {s}", s)
-                        for s in shapes}
             bodies = _cumulative_bodies(dist, shapes, sign, method.startswith("log"), no_shape)
         _register(getattr(dist, method), f"{name}.{method}", names, defaults, bodies, keywords)
 
@@ -190,18 +212,23 @@ def _poisson():
 _poisson()
 
 
-# --- multivariate_normal: derivatives in x, mean and a full covariance matrix -----------------------
+# --- multivariate_normal: derivatives in x, mean and cov (a matrix, a diagonal or a scalar) ------------
+def _mvn_dimension(mean, cov):
+    """The dimension SciPy infers: from mean, else from cov, else 1."""
+    if mean is not None:
+        return np.size(mean)
+    return np.shape(cov)[0] if np.ndim(cov) >= 1 else 1
+
+
 def _mvn_parts(a):
-    """(residuals as rows (N, d), Cholesky factor of cov, Sigma^-1 residuals (N, d))."""
+    """(residuals, residuals as rows (N, d), Cholesky factor of the covariance matrix,
+    Sigma^-1 residuals as rows, d)."""
     x, mean, cov = a["x"], a["mean"], a["cov"]
-    if np.ndim(cov) != 2:
-        raise KnetError(
-            "knetc: scipy.stats.multivariate_normal is differentiated for a full (d, d) covariance "
-            "matrix only; pass cov=c * np.eye(d) or np.diag(v) for a scalar or diagonal one")
-    d = np.shape(cov)[-1]
+    d = _mvn_dimension(mean, cov)
+    matrix = cov if np.ndim(cov) == 2 else np.reshape(cov, (-1, 1)) * np.eye(d)
     r = x if mean is None else x - mean
     rows = np.reshape(r, (-1, d))
-    L = linalg.cholesky(cov, lower=True)
+    L = linalg.cholesky(matrix, lower=True)
     alpha = linalg.cho_solve((L, True), rows.T).T
     return r, rows, L, alpha, d
 
@@ -225,9 +252,12 @@ def _mvn_bodies(exp):
         w = _mvn_weights(g, ans, exp)
         inverse = linalg.cho_solve((L, True), np.eye(d))
         sym = 0.5 * ((w * alpha).T @ alpha - np.sum(w) * inverse)
+        cov = a["cov"]
+        if np.ndim(cov) < 2:    # cov * I or diag(cov): the diagonal's adjoint
+            return fit(np.diagonal(sym) if np.ndim(cov) == 1 else np.trace(sym), cov)
         # SciPy reads the lower triangle of cov: the symmetric adjoint folded into it
         folded = sym + sym.T - np.where(np.eye(d, dtype=bool), sym, 0)
-        return fit(np.where(np.tri(d, dtype=bool), folded, 0), a["cov"])
+        return fit(np.where(np.tri(d, dtype=bool), folded, 0), cov)
 
     return {"x": dx, "mean": dmean, "cov": dcov}
 

@@ -71,7 +71,7 @@ def is_user_function(obj):
     module = getattr(obj, "__module__", "") or ""
     # library functions are primitives: their source is never compiled (SciPy's without a rule
     # are an error at the differentiated call)
-    return not module.startswith(("numpy", "knetc.runtime", "cupy", "scipy"))
+    return not (module.startswith(("numpy", "knetc.runtime", "cupy")) or module.split(".")[0] == "scipy")
 
 
 class Lowerer:

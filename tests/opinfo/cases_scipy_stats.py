@@ -18,7 +18,7 @@ FAMILIES = {
     "beta": (((0.6, 3.0), (0.6, 3.0)), (0.1, 0.9)),
 }
 SHAPE_NAMES = {"t": ("df",), "gamma": ("a",), "chi2": ("df",), "beta": ("a", "b")}
-METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")
+METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf")
 
 
 def _z(rng, shape, zrange, symmetric_sign):
@@ -28,7 +28,36 @@ def _z(rng, shape, zrange, symmetric_sign):
     return z
 
 
+def _quantile_samples(name, method):
+    """ppf/isf(q, shapes, loc, scale): derivatives in q, loc and scale (not in the shapes)."""
+    shape_ranges, _ = FAMILIES[name]
+    shapes = SHAPE_NAMES.get(name, ())
+
+    def samples(rng, dtype):
+        def f(x):
+            return np.asarray(x, dtype=dtype) if np.ndim(x) else float(x)
+
+        def q(shape):   # probabilities; laplace's quantile has a kink (in its curvature) at 1/2
+            p = rng.uniform(0.05, 0.45, shape)
+            return p + rng.choice([0.0, 0.5], shape) if name != "uniform" else rng.uniform(0.05, 0.95, shape)
+
+        sh = [rng.uniform(lo, hi, (3, 1)) for lo, hi in shape_ranges]
+        loc, scale = rng.standard_normal(4), rng.uniform(0.5, 2.0, (3, 1))
+        n = len(shapes)
+        return [Sample((f(q((2, 3))), *[float(rng.uniform(lo, hi)) for lo, hi in shape_ranges]), wrt=(0,),
+                       name="standard"),
+                Sample((f(q((3, 4))), *[f(s) for s in sh], f(loc), f(scale)), wrt=(0, 1 + n, 2 + n),
+                       name="positional_broadcast"),
+                Sample((f(q((3, 4))), *[f(s) for s in sh]), {"loc": f(loc), "scale": f(scale)},
+                       wrt=(0, "loc", "scale"), name="keyword_loc_scale"),
+                Sample((float(q(())), *[float(rng.uniform(lo, hi)) for lo, hi in shape_ranges], 0.3, 1.5),
+                       wrt=(0, 1 + n, 2 + n), name="floats")]
+    return samples
+
+
 def _family_samples(name, method):
+    if method in ("ppf", "isf"):
+        return _quantile_samples(name, method)
     shape_ranges, zrange = FAMILIES[name]
     shapes = SHAPE_NAMES.get(name, ())
     cumulative = method not in ("logpdf", "pdf")   # no derivatives in shape parameters there
@@ -96,7 +125,11 @@ def _mvn(rng, dtype):
                    name="keywords"),
             Sample((f(rng.standard_normal((4, d))),), {"cov": cov}, name="no_mean"),
             Sample((f(rng.standard_normal((4, 1))), f(rng.standard_normal(1)), _spd(rng, 1, dtype)),
-                   name="one_dimensional")]
+                   name="one_dimensional"),
+            Sample((f(rng.standard_normal((4, d))), f(rng.standard_normal(d)), f(rng.uniform(0.5, 2.0, d))),
+                   name="diagonal_cov"),
+            Sample((f(rng.standard_normal((4, d))), f(rng.standard_normal(d)), float(rng.uniform(0.5, 2.0))),
+                   name="scalar_cov")]
 
 
 def _dirichlet(rng, dtype):
