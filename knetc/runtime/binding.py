@@ -48,7 +48,7 @@ class Plan:
 
     __slots__ = ("name", "sig", "params", "positional", "index", "checks", "free", "var_positional",
                  "var_keyword", "modelled", "diff", "fun_positional", "fun_index", "ufunc_nin",
-                 "takes_varargs")
+                 "takes_varargs", "fun_defaults")
 
     def __init__(self, rule):
         self.name = rule.name
@@ -96,6 +96,7 @@ class Plan:
                                  if p.kind is p.VAR_KEYWORD), None)
         self.ufunc_nin = rule.fun.nin if isinstance(rule.fun, np.ufunc) else None
         self.fun_positional = _positional_of(rule.fun)
+        self.fun_defaults = _defaults_of(rule.fun)
         self.fun_index = {n: i for i, (n, _) in enumerate(self.fun_positional or ())}
 
 
@@ -108,6 +109,17 @@ def _positional_of(fun):
     except (TypeError, ValueError):
         return None
     return [(p.name, p.default) for p in params if p.kind in _POSITIONAL]
+
+
+def _defaults_of(fun):
+    """``{name: default}`` of ``fun``'s parameters that have one ({} where it has no signature)."""
+    if fun is None or isinstance(fun, np.ufunc):
+        return {}
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in params if p.default is not _EMPTY}
 
 
 def plan_of(rule):
@@ -218,7 +230,8 @@ def unmodelled(rule, args, kwargs):
             if p is None or p.kind is p.VAR_POSITIONAL or p.kind is p.VAR_KEYWORD:
                 if plan.var_keyword is None:
                     return _bind_error(plan, args, kwargs)
-                why = _keyword_unmodelled(plan, k, v, _EMPTY)
+                # passed as the function's own default (np.row_stack calls vstack(..., casting='same_kind'))
+                why = _keyword_unmodelled(plan, k, v, plan.fun_defaults.get(k, _EMPTY))
             elif p.kind is p.POSITIONAL_ONLY:
                 return _bind_error(plan, args, kwargs)
             else:
