@@ -3,14 +3,18 @@ import functools
 import inspect
 import numbers
 import os
+import sys
+import types
 
 import numpy as np
 
-from .errors import GradientInputError
+from .errors import GradientInputError, KnetError, UnsupportedError
 from .runtime.backend import is_array
 from .runtime.rules import _TAPE_HOOK
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import dispatch
+from .transform.binding import bind_arguments, plain_function, takes_varargs
+from .transform.cache import positional_call
 
 MODES = ("auto", "source", "tape")
 
@@ -27,7 +31,11 @@ class GradFunction:
                  out=None, accumulate=False):
         if mode not in MODES:
             raise ValueError(f"knetc: mode must be one of {MODES}, not {mode!r}")
-        if isinstance(fun, GradFunction) or not hasattr(fun, "__code__"):
+        # what runs: a plain Python function and the arguments bound in front of the call's
+        # (a bound method's instance, a partial's arguments, a callable object)
+        self._target, self._prefix, self._prefix_kwargs = plain_function(fun)
+        self._compilable = type(self._target) is types.FunctionType and not takes_varargs(self._target)
+        if not self._compilable:
             mode = "tape" if mode == "auto" else mode
         self.fun = fun
         self.wrt = wrt
@@ -44,7 +52,7 @@ class GradFunction:
         self._active_cache = {}
         self._last = None            # (vjp, mode) of the latest call
         self._plans = {}             # _call_signature of the arguments -> (vjp, wrt, _last)
-        self._has_closure = bool(getattr(fun, "__closure__", None))
+        self._has_closure = bool(getattr(self._target, "__closure__", None))
         functools.update_wrapper(self, fun, updated=())
         try:
             self._signature = inspect.signature(fun)
@@ -53,25 +61,31 @@ class GradFunction:
 
     # ---- calling ---------------------------------------------------------
     def _bind(self, args, kwargs):
-        code = getattr(self.fun, "__code__", None)
-        if code is not None and not kwargs and len(args) == code.co_argcount and not code.co_kwonlyargcount:
-            return list(args), {}
-        if self._signature is None or code is None:
-            return list(args), dict(kwargs)
-        bound = self._signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return list(bound.arguments.values()), {}
+        """The target's parameter values in order (defaults filled in), or None (tape with args as given)."""
+        if not self._compilable:
+            return None
+        prefix, fun = self._prefix, self._target
+        code = fun.__code__
+        if not kwargs and not self._prefix_kwargs and len(prefix) + len(args) == code.co_argcount \
+                and not code.co_kwonlyargcount:
+            return [*prefix, *args]
+        return bind_arguments(fun, prefix + tuple(args), {**self._prefix_kwargs, **kwargs})[0]
 
     def _wrt_indices(self, nargs):
         wrt = self.wrt if isinstance(self.wrt, tuple) else (self.wrt,)
+        skip = len(self._prefix)
         for i in wrt:
-            if not isinstance(i, int) or not -nargs <= i < nargs:
+            if not isinstance(i, int) or isinstance(i, bool) or not -(nargs - skip) <= i < nargs - skip:
                 raise GradientInputError(
-                    f"knetc: wrt={self.wrt!r} is out of range: {self._name()} takes {nargs} argument(s)")
-        indices = tuple(i % nargs for i in wrt)
+                    f"knetc: wrt={self.wrt!r} is out of range: {self._name()} takes {nargs - skip} argument(s)")
+        indices = tuple(i % (nargs - skip) + skip for i in wrt)
         self._wrt_cache[nargs] = indices
         self._active_cache[nargs] = tuple(i in indices for i in range(nargs))
         return indices
+
+    def _param_names(self):
+        code = self._target.__code__
+        return list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
 
     def _name(self):
         return getattr(self.fun, "__name__", repr(self.fun))
@@ -91,27 +105,44 @@ class GradFunction:
         if not kwargs and _TAPE_HOOK[0] is None:
             sig = _call_signature(args)
             plan = self._plans.get(sig) if sig is not None else None
-        if plan is None:
+        if plan is None or not plan[3](self._target):
             return self._value_and_grad_slow(args, kwargs)
-        vjp, values, wrt = plan[0], list(args), plan[1]
+        vjp, wrt = plan[0], plan[1]
         self._last = plan[2]
-        return self._run(vjp, values, wrt)
+        return self._run(vjp, [*self._prefix, *args] if self._prefix else list(args), wrt)
 
     def _value_and_grad_slow(self, args, kwargs):
-        values, extra = self._bind(args, kwargs)
-        wrt = self._wrt_cache.get(len(values)) or self._wrt_indices(len(values))
-        if self.requested_mode == "tape" or extra or _boxed(values):
+        values = self._bind(args, kwargs)
+        if values is None:        # not a Python function the compiler can take: the tape
+            if self.requested_mode == "source":
+                raise _not_compilable(self.fun, self._target)
             from .runtime import tape
-            value, grads = tape.value_and_grad(self.fun, tuple(values), extra, self.wrt)
+            value, grads = tape.value_and_grad(self.fun, tuple(args), dict(kwargs), self.wrt)
             self._last = (None, "tape")
-            return value, grads
+            return value, _owned(grads)
+        wrt = self._wrt_cache.get(len(values)) or self._wrt_indices(len(values))
+        if self.requested_mode == "tape" or _boxed(values):
+            from .runtime import tape
+            skip = len(self._prefix)
+            taped_wrt = tuple(i - skip for i in wrt) if isinstance(self.wrt, tuple) else wrt[0] - skip
+            target = positional_call(self._target)
+            if skip:
+                target = functools.partial(target, *values[:skip])
+            value, grads = tape.value_and_grad(target, tuple(values[skip:]), {}, taped_wrt)
+            self._last = (None, "tape")
+            return value, _owned(grads)
         for i in wrt:
             v = values[i]
             if not _float_arrays(v):
-                names = list(self._signature.parameters) if self._signature else []
+                names = self._param_names()
                 check_differentiable(v, names[i] if i < len(names) else f"argument {i}")
         active = self._active_cache[len(values)]
-        vjp, mode = dispatch.compiled_for(self.fun, active, values, self.requested_mode)
+        try:
+            vjp, mode = dispatch.compiled_for(self._target, active, values, self.requested_mode)
+        except RecursionError:
+            raise UnsupportedError(f"recursion of {self._name()} deeper than Python's limit",
+                                   *dispatch.location(self._target),
+                                   detail="write it as a loop or use mode='tape'") from None
         self._last = (vjp, mode)
         if self.verbose and id(vjp) not in self._shown:
             self._shown.add(id(vjp))
@@ -119,16 +150,16 @@ class GradFunction:
             if changed:
                 print(f"# knetc: recompiling the gradient of {self._name()}: {changed}")
             print(f"# knetc: compiled the gradient of {self._name()} (mode: {self.mode})\n{self.source}")
-        if not kwargs and len(values) == len(args):
+        if not kwargs and not self._prefix_kwargs and len(values) == len(args) + len(self._prefix):
             # the same kinds of positional arguments next time skip binding, checks and lookup
             sig = _call_signature(args)
             if sig is not None:
-                self._plans[sig] = (vjp, wrt, self._last)
+                self._plans[sig] = (vjp, wrt, self._last, vjp.guard)
         return self._run(vjp, values, wrt)
 
     def _run(self, vjp, values, wrt):
         """Run the compiled vjp on ``values``; the gradients shaped like the arguments."""
-        closure = dispatch.closure_values(self.fun) if self._has_closure else ()
+        closure = dispatch.closure_values(self._target) if self._has_closure else ()
         try:
             if self.requested_mode == "source":
                 with dispatch.requested_mode("source"):
@@ -137,6 +168,11 @@ class GradFunction:
                 ans, pullback = vjp(*values, *closure)
             value = scalar_value(ans, self)
             adjoints = pullback(_seed(ans))
+        except RecursionError as exc:
+            raise KnetError(
+                f"knetc: the gradient of {self._name()} recursed deeper than Python allows (compiled "
+                f"code uses a few Python frames per call of a recursive helper; limit "
+                f"{sys.getrecursionlimit()}): use mode='tape', a loop, or sys.setrecursionlimit") from exc
         except Exception as exc:
             dispatch.annotate(exc)
             raise
@@ -146,13 +182,14 @@ class GradFunction:
         else:
             grads = _unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0, values[i])
                               for i in wrt])
+        grads = _owned_list(grads)
         if self.check_finite:
             self._check_finite(grads, vjp, values, closure)
         return value, (tuple(grads) if isinstance(self.wrt, tuple) else grads[0])
 
     def _structure_change(self, values, wrt):
         """Describe how the differentiated arguments' structure differs from the last compile."""
-        names = list(self._signature.parameters) if self._signature else []
+        names = self._param_names()
         now = {i: _describe_structure(values[i]) for i in wrt}
         before, self._structures = getattr(self, "_structures", None), now
         if not before:
@@ -217,7 +254,7 @@ class GradFunction:
     def _header(self):
         from .transform.dispatch import FALLBACK_REASONS
         line = f"knetc gradient of {self._name()} (wrt={self.wrt!r}), mode: {self.mode}"
-        reason = FALLBACK_REASONS.get(getattr(self.fun, "__code__", None))
+        reason = FALLBACK_REASONS.get(getattr(self._target, "__code__", None))
         if reason:
             line += f" (fallback: {reason.replace('knetc: ', '', 1)})"
         return line
@@ -360,11 +397,52 @@ def _collect_compiled(compiled, seen=None):
 
 
 def _latest_compiled(fun):
-    code = getattr(fun, "__code__", None)
-    for key, (_, vjp, mode) in reversed(list(dispatch._CACHE.items())):
-        if key[0] is code and mode == "source":
-            return vjp.compiled
-    return None
+    return dispatch.latest_compiled(fun)
+
+
+def _not_compilable(fun, target):
+    """The UnsupportedError of mode='source' on something the compiler cannot read."""
+    if isinstance(target, GradFunction):
+        return UnsupportedError(f"mode='source' on the knetc gradient object {target!r}",
+                                detail="gradients of gradients run on the tape: use mode='auto' or 'tape'")
+    if type(target) is types.FunctionType:
+        return UnsupportedError(f"mode='source' on {target.__name__}, which takes *args or **kwargs,",
+                                *dispatch.location(target))
+    return UnsupportedError(f"mode='source' on {fun!r}",
+                            detail="it is not a Python function with source: use mode='auto' or 'tape'")
+
+
+def _owned(grads):
+    """Gradients as writable arrays that belong to the caller (never a read-only view)."""
+    if isinstance(grads, tuple) and not hasattr(grads, "_fields"):
+        return tuple(_owned_list(list(grads)))
+    return _owned_list([grads])[0]
+
+
+def _owned_list(grads):
+    for i, g in enumerate(grads):
+        if type(g) is np.ndarray:
+            if g.base is not None or not g.flags.writeable:
+                grads[i] = g.copy()
+        elif type(g) is list and _float_arrays(g):
+            for j, e in enumerate(g):
+                if e.base is not None or not e.flags.writeable:
+                    g[j] = e.copy()
+        elif isinstance(g, (list, tuple, dict)) or hasattr(g, "shape"):
+            grads[i] = _owned_tree(g)
+    return grads
+
+
+def _owned_tree(x):
+    if isinstance(x, dict):
+        return {k: _owned_tree(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        items = [_owned_tree(v) for v in x]
+        return items if isinstance(x, list) else type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+    if is_array(x) and (getattr(x, "base", None) is not None
+                        or not getattr(getattr(x, "flags", None), "writeable", True)):
+        return x.copy()
+    return x
 
 
 def _decorator(returns):

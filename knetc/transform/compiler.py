@@ -384,8 +384,32 @@ def compile_vjp(fun, active, param_values):
     text.append((3, f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})", 0))
     text.append((2, f"return {unit.result}, {pb_name}", 0))
     compiled = _build(unit, name, text, runtime)
+    compiled.guard = _guard(unit)
     compiled.compile_seconds = time.perf_counter() - started
     return compiled
+
+
+def _guard(unit):
+    """The :class:`~knetc.transform.guards.Guard` of what this compile resolved."""
+    from .effects import analysis_scopes
+    from .guards import Guard, rule_functions
+    scopes = [unit.scope] + analysis_scopes(unit.fun)
+    for f in dict.fromkeys(s.expr.fun for s in ir.walk(unit.body)
+                           if isinstance(s, ir.Assign) and isinstance(s.expr, ir.HelperCall)
+                           and s.expr.fun is not None):
+        scopes += analysis_scopes(f)
+    funs = rule_functions(unit.body, ir.walk, ir)
+    for scope in scopes:
+        funs.update(v for v in scope.reads.values() if callable(v) and _hashable(v))
+    return Guard(unit.fun.__name__, scopes, funs, unit.fun)
+
+
+def _hashable(x):
+    try:
+        hash(x)
+        return True
+    except TypeError:
+        return False
 
 
 def _assigned_in(lines):

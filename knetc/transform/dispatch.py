@@ -6,134 +6,17 @@ Generated code calls a user helper as ``y, pb = call_vjp(f, mask, *args)``;
 kinds of its arguments; a helper the compiler cannot handle runs on the
 tape instead (mixed mode), after one :class:`~knetc.FallbackWarning`.
 """
-import inspect
-import threading
-import warnings
+import sys
+import types
 
-from ..errors import FallbackWarning, UnsupportedError
-from ..runtime import creation
+from ..errors import UnsupportedError
 from ..runtime.rules import Primitive, rule_for
-import numpy as _np
+from ..runtime.tree import ZERO, call_signature, match_structure
+from .binding import bind_arguments, location, plain_function, takes_varargs
+from .cache import (_CACHE, _LOCK, _MODE, FALLBACK_REASONS, MODES, _warn_fallback,  # noqa: F401
+                    closure_values, compiled_for, kinds_key, latest_compiled, requested_mode)
 
-from ..runtime.tree import ZERO, call_signature, kind_of, match_structure
-
-_ndarray = _np.ndarray
-
-_CACHE = {}
-_WARNED = set()
-
-
-class _Mode(threading.local):
-    value = "auto"      # the mode of the grad call running now, for the helpers it calls
-
-
-_MODE = _Mode()
-
-
-def requested_mode(mode):
-    """Context manager: helpers called inside use ``mode`` ('source' forbids the tape)."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def scope():
-        saved, _MODE.value = _MODE.value, mode
-        try:
-            yield
-        finally:
-            _MODE.value = saved
-    return scope()
-_LOCK = threading.RLock()
-_SIGNATURES = {}
-MODES = {}          # code object -> 'source' | 'tape' (last used), for .mode of callers
-FALLBACK_REASONS = {}
-
-
-def kinds_key(values):
-    """Kinds of argument values: enough to reuse compiled code safely."""
-    key = []
-    for v in values:
-        if type(v) is _ndarray:
-            key.append("array")
-            continue
-        k = kind_of(v)
-        if k in ("list", "tuple"):
-            key.append((k, tuple(kind_of(e) for e in v)))
-        elif k == "dict":
-            key.append((k, tuple((n, kind_of(e)) for n, e in v.items())))
-        else:
-            key.append(k)
-    return tuple(key)
-
-
-def closure_values(fun):
-    cells = getattr(fun, "__closure__", None) or ()
-    out = []
-    for c in cells:
-        try:
-            out.append(c.cell_contents)
-        except ValueError:
-            out.append(None)
-    return out
-
-
-def compiled_for(fun, active, values, mode="auto"):
-    """The vjp callable of ``fun`` for this activity mask and these values.
-
-    Returns ``(vjp, mode)``; ``vjp(*values, *closure_values)`` gives
-    ``(result, pullback)``.
-    """
-    code = fun.__code__
-    key = (code, active, kinds_key(values), mode, creation.on_gpu(*values))
-    entry = _CACHE.get(key)
-    if entry is not None and entry[0] is fun.__globals__:
-        return entry[1], entry[2]
-    from .compiler import compile_vjp
-    if mode == "tape":
-        vjp, used = _tape_vjp(fun, active), "tape"
-    else:
-        try:
-            compiled = compile_vjp(fun, active, values)
-            vjp, used = compiled.fn, "source"
-            vjp.compiled = compiled
-        except UnsupportedError as err:
-            if mode == "source":
-                raise
-            _warn_fallback(fun, err)
-            vjp, used = _tape_vjp(fun, active), "tape"
-    with _LOCK:
-        _CACHE[key] = (fun.__globals__, vjp, used)
-        MODES[code] = used
-    return vjp, used
-
-
-def _tape_vjp(fun, active):
-    from ..runtime import tape
-    argnums = tuple(i for i, a in enumerate(active) if a)
-    n = len(active)
-    make = tape.make_vjp(fun, argnums)
-
-    def vjp(*values):
-        ans, pullback = make(*values[:n])
-
-        def taped_pullback(g, *after):
-            if after:
-                raise UnsupportedError(f"{fun.__name__} runs on the tape and writes into a differentiated "
-                                       "argument; the tape cannot hand that argument's gradient back")
-            return pullback(g)
-        return ans, taped_pullback
-    vjp.compiled = None
-    return vjp
-
-
-def _warn_fallback(fun, err):
-    key = fun.__code__
-    FALLBACK_REASONS[key] = str(err)
-    if key in _WARNED:
-        return
-    _WARNED.add(key)
-    reason = str(err).replace("knetc: ", "", 1)
-    warnings.warn(f"knetc: {fun.__name__} runs on the tape: {reason}",
-                  FallbackWarning, stacklevel=4)
+_FunctionType = types.FunctionType
 
 
 def annotate(exc):
@@ -167,22 +50,6 @@ def annotate(exc):
     exc._knetc_noted = True
 
 
-def _bind(fun, args, kwargs):
-    """Parameter values in order, and the position of each call argument."""
-    code = fun.__code__
-    n = code.co_argcount
-    if not kwargs and len(args) == n and not code.co_kwonlyargcount:
-        return list(args), list(range(n))
-    sig = _SIGNATURES.get(code)
-    if sig is None:
-        sig = _SIGNATURES[code] = inspect.signature(fun)
-    bound = sig.bind(*args, **kwargs)
-    bound.apply_defaults()
-    names = list(sig.parameters)
-    positions = list(range(len(args))) + [names.index(k) for k in kwargs]
-    return [bound.arguments[p] for p in names], positions
-
-
 def call_vjp(fun, mask, *args, _free=(), **kwargs):
     """Call ``fun`` and return ``(result, pullback)`` (see module docstring).
 
@@ -192,14 +59,16 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     """
     if isinstance(fun, Primitive) or rule_for(fun) is not None:
         return _rule_vjp(fun, mask, args, kwargs)
-    code = getattr(fun, "__code__", None)
-    if code is None:
-        raise UnsupportedError(f"calling {fun!r}, which has no derivative rule and no Python source")
+    if type(fun) is not _FunctionType:
+        return _unwrapped_call(fun, mask, args, kwargs, _free)
+    code = fun.__code__
     if (not kwargs and not _free and not code.co_freevars and len(args) == code.co_argcount
             and not code.co_kwonlyargcount):
         return _plain_call(fun, mask, args)
-    values, positions = _bind(fun, args, kwargs)
-    freevars = fun.__code__.co_freevars
+    if takes_varargs(fun):
+        return _varargs_call(fun, mask, args, kwargs)
+    values, positions = bind_arguments(fun, args, kwargs)
+    freevars = code.co_freevars
     active = [False] * (len(values) + len(freevars))
     for m, p in zip(mask, positions):
         if m:
@@ -208,7 +77,7 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     for p in free_positions:
         active[p] = True
     free_values = closure_values(fun)
-    vjp, _ = compiled_for(fun, tuple(active), values + free_values, _MODE.value)
+    vjp, _ = _compiled(fun, tuple(active), values + free_values)
     ans, pullback = vjp(*values, *free_values)
 
     written = getattr(getattr(vjp, "compiled", None), "mutated", None)
@@ -223,6 +92,54 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     return ans, call_pullback
 
 
+def _compiled(fun, active, values):
+    """compiled_for, with Python's recursion limit turned into a clear error."""
+    try:
+        return compiled_for(fun, active, values, _MODE.value)
+    except RecursionError:
+        raise UnsupportedError(
+            f"recursion of {fun.__name__} deeper than Python's limit ({sys.getrecursionlimit()} frames)",
+            *location(fun), detail="compiled code uses a few frames per call: write it as a loop, "
+            "or raise sys.setrecursionlimit") from None
+
+
+def _unwrapped_call(fun, mask, args, kwargs, free):
+    """A bound method, a functools.partial or a callable object: call the function behind it."""
+    target, pre, prekw = plain_function(fun)
+    if type(target) is not _FunctionType or free:
+        if type(fun).__name__ == "GradFunction":
+            raise UnsupportedError(f"calling the knetc gradient object {fun!r} in compiled code",
+                                   detail="gradients of gradients run on the tape: use mode='auto' or 'tape'")
+        raise UnsupportedError(f"calling {fun!r}", detail="it has no derivative rule and no Python source")
+    ans, pullback = call_vjp(target, (False,) * len(pre) + tuple(mask), *pre, *args, **prekw, **kwargs)
+    n = len(pre)
+
+    def unwrapped_pullback(g, *after):
+        return pullback(g, *after)[n:]
+    return ans, unwrapped_pullback
+
+
+def _varargs_call(fun, mask, args, kwargs):
+    """A helper with ``*args``/``**kwargs`` (the compiler refuses them): the tape, arguments as given."""
+    err = UnsupportedError(f"calling {fun.__name__}, which takes *args or **kwargs,", *location(fun))
+    if _MODE.value == "source":
+        raise err
+    _warn_fallback(fun, err)
+    from ..runtime import tape
+    from .cache import keyword_call
+    names = list(kwargs)
+    argnums = tuple(i for i, m in enumerate(mask) if m)
+    make = tape.make_vjp(keyword_call(fun, len(args), names), argnums)
+    ans, pullback = make(*args, *kwargs.values())
+
+    def varargs_pullback(g, *after):
+        if after:
+            raise UnsupportedError(f"{fun.__name__} runs on the tape and writes into a differentiated "
+                                   "argument; the tape cannot hand that argument's gradient back")
+        return pullback(g)
+    return ans, varargs_pullback
+
+
 _PLAIN = {}         # (function, mask, mode, call_signature) -> (vjp, whether adjoints need filling)
 
 
@@ -231,8 +148,8 @@ def _plain_call(fun, mask, args):
     mode = _MODE.value
     sig = call_signature(args)
     entry = _PLAIN.get((fun, mask, mode, sig)) if sig is not None else None
-    if entry is None:
-        vjp, _ = compiled_for(fun, mask, args, mode)
+    if entry is None or not entry[2](fun):
+        vjp, _ = _compiled(fun, mask, args)
         if getattr(vjp, "compiled", None) is None and any(mask) and _writes_arguments(fun, mask, args):
             raise UnsupportedError(f"{fun.__name__} writes differentiated values into an argument and runs "
                                    "on the tape, which cannot hand that argument's gradient back")
@@ -240,11 +157,11 @@ def _plain_call(fun, mask, args):
         # container adjoints may hold ZERO slots to fill
         fill = getattr(vjp, "compiled", None) is None or any(
             m and isinstance(a, (list, tuple, dict)) for m, a in zip(mask, args))
-        entry = (vjp, fill)
+        entry = (vjp, fill, vjp.guard)
         if sig is not None:
             with _LOCK:
                 _PLAIN[(fun, mask, mode, sig)] = entry
-    vjp, fill = entry
+    vjp, fill, _ = entry
     ans, pullback = vjp(*args)
     if not fill:
         return ans, pullback
