@@ -93,7 +93,8 @@ def compiled_for(fun, active, values, mode="auto"):
     ``(result, pullback)``; ``vjp.guard(fun)`` says whether it still holds.
     """
     code = fun.__code__
-    key = (code, active, kinds_key(values), mode, creation.on_gpu(*values))
+    # code objects compare by value: the file name keeps equal code of two cells apart
+    key = (code, code.co_filename, active, kinds_key(values), mode, creation.on_gpu(*values))
     chain = _CACHE.get(key)
     if chain:
         for space, guard, vjp, used in chain:

@@ -43,6 +43,8 @@ def mutated_params(fun, _active=()):
 def _still_valid(entry, fun, active):
     """The names the analysis resolved denote the same objects, and their analyses agree."""
     _, scope, deps = entry
+    if scope.globals is not getattr(fun, "__globals__", None):
+        return False             # equal code objects of another module or notebook cell
     now = Scope(fun)
     for dotted, obj in scope.reads.items():
         if resolve_dotted(now, dotted) is not obj:
