@@ -78,7 +78,9 @@ def get_function_source(fun):
                                _short(filename), code.co_firstlineno)
     for node in candidates:
         if _compiles_to(node, code, fun, imports) or (imports and _compiles_to(node, code, fun, [])):
-            return FunctionSource(fun, gast.ast_to_gast(copy.deepcopy(node)), _short(filename), all_lines)
+            tree = gast.ast_to_gast(copy.deepcopy(node))
+            _mangle_private_names(tree, _class_of(code, fun))
+            return FunctionSource(fun, tree, _short(filename), all_lines)
     raise UnsupportedError(
         f"the source of {name!r}", _short(filename), code.co_firstlineno,
         detail="it does not compile to the running code (the file was edited after it was loaded, "
@@ -233,3 +235,31 @@ def _enclosed(node, code, fun):
                                                                  defaults=[]),
                                    body=body, decorator_list=[], returns=None, type_comment=None)
     return stmt
+
+
+def _class_of(code, fun):
+    """The name of the class whose body holds the definition, or None."""
+    qualname = getattr(code, "co_qualname", None) or getattr(fun, "__qualname__", "")
+    parts = qualname.split(".")[:-1]
+    return parts[-1] if parts and parts[-1] != "<locals>" else None
+
+
+def _mangle_private_names(tree, cls):
+    """Rename ``__x`` to ``_Cls__x`` as Python does inside a class body."""
+    prefix = "_" + (cls or "").lstrip("_")
+    if cls is None or prefix == "_":
+        return
+
+    def mangled(name):
+        if name and name.startswith("__") and not name.endswith("__") and "." not in name:
+            return prefix + name
+        return name
+    for n in gast.walk(tree):
+        if isinstance(n, gast.Name):
+            n.id = mangled(n.id)
+        elif isinstance(n, gast.Attribute):
+            n.attr = mangled(n.attr)
+        elif isinstance(n, gast.keyword) and n.arg:
+            n.arg = mangled(n.arg)
+        elif isinstance(n, (gast.FunctionDef, gast.ClassDef)) and n is not tree:
+            n.name = mangled(n.name)
