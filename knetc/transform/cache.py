@@ -167,7 +167,10 @@ def positional_call(fun, free=False):
 def keyword_call(fun, nargs, names):
     """``fun`` called as ``f(*args, *kwvalues)``: the first ``nargs`` positionally, then ``names`` by keyword."""
     made = _keyword_caller(fun, nargs, tuple(names))
-    call = types.FunctionType(made.__code__, fun.__globals__, fun.__name__, None, made.__closure__)
+    space = getattr(fun, "__globals__", None)
+    if not isinstance(space, dict):
+        return made
+    call = types.FunctionType(made.__code__, space, fun.__name__, None, made.__closure__)
     call.__qualname__ = fun.__qualname__
     return call
 

@@ -323,7 +323,14 @@ def _all_names(node):
 
 
 RUNTIME_NAMES = ("call_vjp", "zeros_like", "zeros_view", "zero_slots", "add_grad", "add_at", "array_module",
-                 "call_on_gpu")
+                 "call_on_gpu", "pullback_reused")
+
+
+def pullback_reused(name):
+    """Generated pullbacks consume what their forward pass saved: a second call is an error."""
+    from ..errors import KnetError
+    raise KnetError(f"knetc: the pullback of {name} was called a second time; a compiled pullback "
+                    "runs once per forward call (call the vjp again for another pullback)")
 
 
 def compile_vjp(fun, active, param_values):
@@ -336,7 +343,7 @@ def compile_vjp(fun, active, param_values):
     runtime = {"call_vjp": call_vjp, "zeros_like": tree.zeros_like_tree,
                "zeros_view": tree.zeros_view, "zero_slots": tree.zero_slots,
                "add_grad": tree.add_grad, "add_at": tree.add_at, "array_module": creation.array_module,
-               "call_on_gpu": creation.call_on_gpu}
+               "call_on_gpu": creation.call_on_gpu, "pullback_reused": pullback_reused}
     for n in RUNTIME_NAMES:
         unit.names.taken.add(n)
     name = unit.names.fresh(f"{unit.result}_vjp")
@@ -360,9 +367,16 @@ def compile_vjp(fun, active, param_values):
     text.extend((i + 1, t, l) for i, t, l in fwd.items)
     nonlocal_names = sorted(_assigned_in(rev) & unit.locals - set(unit.adjoints.values()))
     after = [p for p in unit.entry_mutated if p in unit.D]
+    # a pullback that pops the stack or restores variables runs once: a second call is an error
+    pulled = [unit.names.fresh("_pulled")] if em.pushed or nonlocal_names else []
+    if pulled:
+        text.append((2, f"{pulled[0]} = False", 0))
     text.append((2, f"def {pb_name}({dres}{', *after' if after else ''}):", 0))
-    if nonlocal_names:
-        text.append((3, f"nonlocal {', '.join(nonlocal_names)}", 0))
+    if pulled:
+        text.append((3, f"nonlocal {', '.join(nonlocal_names + pulled)}", 0))
+        text.append((3, f"if {pulled[0]}:", 0))
+        text.append((4, f"pullback_reused({fun.__name__!r})", 0))
+        text.append((3, f"{pulled[0]} = True", 0))
     text.extend((i + 1, t, l) for i, t, l in rev.items)
     outs = []
     rebound = {x for st in ir.walk(unit.body) for x in _bound_by(st)}

@@ -108,9 +108,11 @@ def _unwrapped_call(fun, mask, args, kwargs, free):
     target, pre, prekw = plain_function(fun)
     if type(target) is not _FunctionType or free:
         if type(fun).__name__ == "GradFunction":
-            raise UnsupportedError(f"calling the knetc gradient object {fun!r} in compiled code",
+            err = UnsupportedError(f"calling the knetc gradient object {fun!r} in compiled code",
                                    detail="gradients of gradients run on the tape: use mode='auto' or 'tape'")
-        raise UnsupportedError(f"calling {fun!r}", detail="it has no derivative rule and no Python source")
+        else:
+            err = UnsupportedError(f"calling {fun!r}", detail="it has no derivative rule and no Python source")
+        return _taped_call(fun, mask, args, kwargs, err)
     ans, pullback = call_vjp(target, (False,) * len(pre) + tuple(mask), *pre, *args, **prekw, **kwargs)
     n = len(pre)
 
@@ -122,14 +124,20 @@ def _unwrapped_call(fun, mask, args, kwargs, free):
 def _varargs_call(fun, mask, args, kwargs):
     """A helper with ``*args``/``**kwargs`` (the compiler refuses them): the tape, arguments as given."""
     err = UnsupportedError(f"calling {fun.__name__}, which takes *args or **kwargs,", *location(fun))
+    return _taped_call(fun, mask, args, kwargs, err)
+
+
+def _taped_call(fun, mask, args, kwargs, err):
+    """Run ``fun`` on the tape with the call's arguments (``err`` in mode 'source')."""
     if _MODE.value == "source":
         raise err
-    _warn_fallback(fun, err)
+    if getattr(fun, "__code__", None) is not None:
+        _warn_fallback(fun, err)
     from ..runtime import tape
     from .cache import keyword_call
     names = list(kwargs)
     argnums = tuple(i for i, m in enumerate(mask) if m)
-    make = tape.make_vjp(keyword_call(fun, len(args), names), argnums)
+    make = tape.make_vjp(keyword_call(fun, len(args), names) if names else fun, argnums)
     ans, pullback = make(*args, *kwargs.values())
 
     def varargs_pullback(g, *after):
