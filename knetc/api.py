@@ -169,9 +169,10 @@ class GradFunction:
             value = scalar_value(ans, self)
             adjoints = pullback(_seed(ans))
         except RecursionError as exc:
+            file, line = dispatch.location(self._target)
             raise KnetError(
-                f"knetc: the gradient of {self._name()} recursed deeper than Python allows (compiled "
-                f"code uses a few Python frames per call of a recursive helper; limit "
+                f"knetc: the gradient of {self._name()} ({file}:{line}) recursed deeper than Python allows "
+                f"(compiled code uses a few Python frames per call of a recursive helper; limit "
                 f"{sys.getrecursionlimit()}): use mode='tape', a loop, or sys.setrecursionlimit") from exc
         except Exception as exc:
             dispatch.annotate(exc)

@@ -186,3 +186,33 @@ def test_future_annotations_module():
 def test_definition_inside_if_at_module_level():
     ns = run_cell({"np": np}, "if True:\n    def f(x):\n        return np.sum(np.cos(x))\n")
     assert_grad(ns["f"], expect=-np.sin(X), compiled="source")
+
+
+nested_on_one_line = (lambda k: (lambda x: np.sum(np.sin(x) * k)))(3.0)
+
+
+def test_inner_lambda_on_the_line_of_its_enclosing_lambda():
+    assert get_function_source(nested_on_one_line).node.args.args[0].id == "x"
+    assert_grad(nested_on_one_line, expect=3.0 * np.cos(X))
+
+
+def test_generator_function_is_refused_by_name():
+    def gen(z):
+        for k in range(2):
+            yield z * (k + 1)
+
+    def f(x):
+        t = 0.0
+        for v in gen(x):
+            t = t + np.sum(v * x)
+        return t
+    assert_grad(f, expect=6 * X, modes=("tape",))
+    for mode in ("auto", "source"):       # the generator is a local name: known when called
+        with pytest.raises(knet.UnsupportedError, match="generator or async function '?gen"):
+            knet.grad(f, mode=mode)(X)
+    ns = run_cell({"np": np}, "def gen(z):\n    yield z\n    yield z * 2.0\n"
+                              "def f(x):\n    t = 0.0\n    for v in gen(x):\n        t = t + np.sum(v * x)\n"
+                              "    return t\n")
+    assert_grad(ns["f"], expect=6 * X, modes=("auto", "tape"))       # a global: refused when compiling
+    with pytest.raises(knet.UnsupportedError, match="generator or async function '?gen"):
+        knet.grad(ns["f"], mode="source")(X)

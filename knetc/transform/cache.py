@@ -15,6 +15,7 @@ runs on the tape, recorded afresh for each function object, so two closures
 of one factory never share a gradient.
 """
 import dis
+import inspect
 import threading
 import types
 import warnings
@@ -27,6 +28,7 @@ import numpy as _np
 
 _ndarray = _np.ndarray
 
+_GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 LIMIT = 8            # entries kept per key (a name rebound back and forth reuses its code)
 _CACHE = {}          # key -> [(globals, guard, vjp, used)], newest first
 _LATEST = {}         # code object -> the CompiledVJP compiled last (for .source)
@@ -201,6 +203,10 @@ def _tape_vjp(fun, active):
     """A vjp of ``fun`` (this function object, its own cells and defaults) on the tape."""
     from ..runtime import tape
     code = fun.__code__
+    if code.co_flags & _GENERATOR_FLAGS:      # its result is consumed by compiled code, lazily
+        raise UnsupportedError(f"calling the generator or async function {fun.__name__}", *location(fun),
+                               detail="differentiate the function that iterates over it on the tape "
+                                      "(mode='tape'), or return a list")
     n = parameter_count(code)
     argnums = tuple(i for i, a in enumerate(active) if a)
     free = any(i >= n for i in argnums)

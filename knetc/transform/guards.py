@@ -9,7 +9,8 @@ or registers a rule again (``knet.defvjp``), that code computes the old
 function. A :class:`Guard` records those assumptions and checks them cheaply,
 after TorchDynamo's guards:
 
-- every global, builtin and closure name and every attribute chain
+- the function's own code object (``f.__code__`` can be replaced), every
+  global, builtin and closure name and every attribute chain
   (``cfg.act``, ``np.linalg.norm``, ``M.act``) the compile resolved
   (:attr:`knetc.transform.resolve.Scope.reads`), also those of the write
   analyses of the helpers it consulted (:mod:`knetc.transform.effects`):
@@ -22,8 +23,9 @@ after TorchDynamo's guards:
   the functions this code used are compared one by one (identity of the
   ``Rule`` objects, of their GPU VJPs, the non-differentiable marks), and the
   version is accepted again when none of them changed;
-- the kinds of the function's closure values, which the compiler used to
-  classify them (the values themselves are passed in on every call).
+- the types of the function's closure values (and the kinds of their
+  entries for containers), which the compiler used to classify them (the
+  values themselves are passed in on every call).
 
 ``Guard.check(fun)`` is one generated function of ``is`` comparisons: a few
 hundred nanoseconds for a typical loss. A failed check makes the caller
@@ -54,34 +56,19 @@ def container_kinds(x):
     return (type(x), tuple(kind_of(v) for v in x))
 
 
-def closure_kinds(fun):
-    """The kinds of ``fun``'s closure values, as the compiler classified them."""
-    out = []
-    for cell in fun.__closure__ or ():
-        try:
-            v = cell.cell_contents
-        except ValueError:
-            out.append(None)
-            continue
-        k = kind_of(v)
-        out.append(container_kinds(v) if k in ("list", "tuple", "dict") else k)
-    return tuple(out)
-
-
 class Guard:
     """The assumptions of one compiled function and a fast check of them.
 
     ``scopes``: the :class:`~knetc.transform.resolve.Scope` objects whose
     reads the code depends on; ``rule_funs``: the callables whose rules it
-    used; ``closure``: whether the function has closure values whose kinds
-    matter.
+    used; ``fun``: the function compiled (the types of its closure values).
     """
 
     def __init__(self, name, scopes, rule_funs, fun=None):
         self.name = name
         self._entries = []        # (description, expression text)
         self._env = {"M": MISSING, "V": rules.VERSION, "B": builtins.__dict__,
-                     "container_kinds": container_kinds, "closure_kinds": closure_kinds}
+                     "container_kinds": container_kinds}
         self._names = {}
         self._seen = set()
         for scope in scopes:
@@ -90,9 +77,10 @@ class Guard:
         self._version = [rules.VERSION[0]]
         self._env["S"] = self._version
         self._env["recheck"] = self._recheck_rules
-        if fun is not None and getattr(fun, "__closure__", None):
-            self._env["K"] = closure_kinds(fun)
-            self._entries.append(("the kinds of the closure values", "closure_kinds(fun) == K"))
+        if fun is not None:
+            self._entries.insert(0, ("the code of the function", f"fun.__code__ is {self._const(fun.__code__)}"))
+            if getattr(fun, "__closure__", None):
+                self._add_cells(fun)
         self.check = self._build()
 
     # ---- recording -------------------------------------------------------
@@ -172,6 +160,23 @@ class Guard:
             self._entries.append((what, f"{access} == {self._const(obj)}"))
         else:
             self._entries.append((what, f"{access} is {self._const(obj)}"))
+            if isinstance(obj, types.FunctionType):      # a helper whose code was replaced
+                self._entries.append((f"the code of {dotted}",
+                                      f"{self._const(obj)}.__code__ is {self._const(obj.__code__)}"))
+
+    def _add_cells(self, fun):
+        """The types of the closure values (the entries' kinds for containers), read from ``fun``."""
+        for i, (name, cell) in enumerate(zip(fun.__code__.co_freevars, fun.__closure__)):
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            access = f"fun.__closure__[{i}].cell_contents"
+            self._entries.append((f"the type of the closure variable {name}",
+                                  f"type({access}) is {self._const(type(value))}"))
+            if isinstance(value, _CONTAINERS):
+                self._entries.append((f"the kinds of the entries of the closure variable {name}",
+                                      f"container_kinds({access}) == {self._const(container_kinds(value))}"))
 
     @staticmethod
     def _rule_snapshot(funs):

@@ -62,6 +62,9 @@ def get_function_source(fun):
     if isinstance(fun, types.MethodType):
         fun = fun.__func__
     name = code.co_name
+    if code.co_flags & _GENERATOR_FLAGS:
+        raise UnsupportedError(f"the generator or async function {name!r}", _short(code.co_filename),
+                               code.co_firstlineno)
     filename = code.co_filename
     linecache.checkcache(filename)       # a file edited since: read it as it is now (then it differs)
     all_lines = linecache.getlines(filename, getattr(fun, "__globals__", None))
@@ -87,6 +90,7 @@ def get_function_source(fun):
                "or the function was made by other means), so the compiler cannot tell what it computes")
 
 
+_GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 _PARSED = {}         # file name -> (the lines parsed, the module's ast or None)
 
 
@@ -177,22 +181,34 @@ def _imports_of_globals(fun):
 
 def _compiles_to(node, code, fun, imports=()):
     """True if the definition ``node`` (file positions) compiles to ``code``."""
-    module = ast.Module(body=list(imports) + [_enclosed(node, code, fun)], type_ignores=[])
+    module = ast.Module(body=list(imports) + [_enclosed(copy.deepcopy(node), code, fun)], type_ignores=[])
     ast.fix_missing_locations(module)
     try:
         compiled = compile(module, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                            dont_inherit=True)
     except (SyntaxError, ValueError, TypeError):
         return False
-    return any(c == code for c in _code_objects(compiled)
+    # the candidate's own code object: a constant of the innermost enclosing scope, not one
+    # nested inside it (an inner lambda on the same line)
+    level = [compiled]
+    for name in _enclosing_names(node, code, fun):
+        level = [c for k in level for c in _code_constants(k) if c.co_name == name]
+    return any(c == code for k in level for c in _code_constants(k)
                if c.co_name == code.co_name and c.co_firstlineno == code.co_firstlineno)
 
 
-def _code_objects(code):
-    for c in code.co_consts:
-        if isinstance(c, types.CodeType):
-            yield c
-            yield from _code_objects(c)
+def _code_constants(code):
+    return [c for c in code.co_consts if isinstance(c, types.CodeType)]
+
+
+def _enclosing_names(node, code, fun):
+    """The names of the scopes ``_enclosed`` wraps ``node`` in, outermost first."""
+    names = []
+    stmt = _enclosed(node, code, fun)
+    while not (stmt is node or (isinstance(stmt, ast.Expr) and stmt.value is node)):
+        names.append(stmt.name)
+        stmt = stmt.body[-1]
+    return names
 
 
 def _enclosed(node, code, fun):
@@ -201,7 +217,6 @@ def _enclosed(node, code, fun):
     Free variables become locals of the innermost enclosing function, so the
     compiled code reads them from cells as the original does.
     """
-    node = copy.deepcopy(node)
     stmt = node if not isinstance(node, ast.Lambda) else ast.Expr(value=node)
     qualname = getattr(code, "co_qualname", None) or getattr(fun, "__qualname__", code.co_name)
     parts = qualname.split(".")[:-1]
