@@ -216,3 +216,38 @@ def test_generator_function_is_refused_by_name():
     assert_grad(ns["f"], expect=6 * X, modes=("auto", "tape"))       # a global: refused when compiling
     with pytest.raises(knet.UnsupportedError, match="generator or async function '?gen"):
         knet.grad(ns["f"], mode="source")(X)
+
+
+def test_two_vjps_of_one_rule_on_one_indented_line():
+    ns = run_cell({"np": np, "knet": knet},
+                  "if True:\n"
+                  "        mul = knet.primitive(lambda x, y: x * y)\n"
+                  "        knet.defvjp(mul, lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x * 10.0)\n"
+                  "def f(x, y):\n    return np.sum(mul(x, y))\n")
+    Y = np.array([2.0, -1.0, 0.5])
+    for mode in ("auto", "source", "tape"):
+        dx, dy = knet.grad(ns["f"], wrt=(0, 1), mode=mode)(X, Y)
+        np.testing.assert_allclose(dx, Y)
+        np.testing.assert_allclose(dy, 10.0 * X)
+    g = knet.grad(ns["f"], wrt=(0, 1))
+    g(X, Y)
+    assert "10.0" in g.source                  # inlined, the second one where it belongs
+
+
+def test_inlined_vjp_global_rebound():
+    ns = run_cell({"np": np, "knet": knet},
+                  "scale = 2.0\n"
+                  "def k(z):\n    return z * 1.0\n"
+                  "twice = knet.primitive(lambda x: x * 2.0)\n"
+                  "knet.defvjp(twice, lambda g, ans, x: g * k(scale))\n"
+                  "def f(x):\n    return np.sum(twice(x))\n")
+    g = knet.grad(ns["f"])
+    np.testing.assert_allclose(g(X), np.full(3, 2.0))
+    ns["k"] = lambda z: z * 3.0                 # the rule's own helper rebound
+    np.testing.assert_allclose(g(X), np.full(3, 6.0))
+    for mode in ("auto", "source", "tape"):
+        np.testing.assert_allclose(knet.grad(ns["f"], mode=mode)(X), np.full(3, 6.0))
+    ns["scale"] = 5.0                           # a number the inlined rule was given at compile time
+    np.testing.assert_allclose(g(X), np.full(3, 15.0))
+    for mode in ("auto", "source", "tape"):
+        np.testing.assert_allclose(knet.grad(ns["f"], mode=mode)(X), np.full(3, 15.0))

@@ -116,8 +116,8 @@ def compiled_for(fun, active, values, mode="auto"):
         except UnsupportedError as err:
             if mode == "source":
                 raise
-            _warn_fallback(fun, err)
             vjp, used = _tape_vjp(fun, active), "tape"
+            _warn_fallback(fun, err)
     with _LOCK:
         chain = _CACHE.setdefault(key, [])
         chain.insert(0, (fun.__globals__, vjp.guard, vjp, used))

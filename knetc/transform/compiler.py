@@ -406,7 +406,7 @@ def compile_vjp(fun, active, param_values):
 def _guard(unit):
     """The :class:`~knetc.transform.guards.Guard` of what this compile resolved."""
     from .effects import analysis_scopes
-    from .guards import Guard, rule_functions
+    from .guards import Guard, rule_functions, rule_scopes
     scopes = [unit.scope] + analysis_scopes(unit.fun)
     for f in dict.fromkeys(s.expr.fun for s in ir.walk(unit.body)
                            if isinstance(s, ir.Assign) and isinstance(s.expr, ir.HelperCall)
@@ -415,7 +415,7 @@ def _guard(unit):
     funs = rule_functions(unit.body, ir.walk, ir)
     for scope in scopes:
         funs.update(v for v in scope.reads.values() if callable(v) and _hashable(v))
-    return Guard(unit.fun.__name__, scopes, funs, unit.fun)
+    return Guard(unit.fun.__name__, scopes, funs, unit.fun, frozen_scopes=rule_scopes(funs))
 
 
 def _hashable(x):

@@ -64,7 +64,7 @@ class Guard:
     used; ``fun``: the function compiled (the types of its closure values).
     """
 
-    def __init__(self, name, scopes, rule_funs, fun=None):
+    def __init__(self, name, scopes, rule_funs, fun=None, frozen_scopes=()):
         self.name = name
         self._entries = []        # (description, expression text)
         self._env = {"M": MISSING, "V": rules.VERSION, "B": builtins.__dict__,
@@ -73,6 +73,8 @@ class Guard:
         self._seen = set()
         for scope in scopes:
             self._add_scope(scope)
+        for scope in frozen_scopes:          # values bound into the code: every one by identity
+            self._add_scope(scope, frozen=True)
         self._rules = self._rule_snapshot(rule_funs)
         self._version = [rules.VERSION[0]]
         self._env["S"] = self._version
@@ -92,7 +94,7 @@ class Guard:
             self._env[name] = obj
         return self._names[key]
 
-    def _add_scope(self, scope):
+    def _add_scope(self, scope, frozen=False):
         gname = self._const(scope.globals)
         reads = sorted(scope.reads.items(), key=lambda kv: kv[0].count("."))
         data = set()          # paths to values guarded by type: their attributes follow from it
@@ -101,11 +103,11 @@ class Guard:
             head = parts[0]
             if any(".".join(parts[:k]) in data for k in range(1, len(parts))):
                 continue
-            if isinstance(obj, _DATA_TYPES + _CONTAINERS):
+            if isinstance(obj, _DATA_TYPES + _CONTAINERS) and not frozen:
                 data.add(dotted)
             if len(parts) == 1:
                 where = scope.where(head)
-                key = (id(scope.globals) if where != "closure" else id(scope.cells.get(head)), dotted)
+                key = (id(scope.globals) if where != "closure" else id(scope.cells.get(head)), dotted, frozen)
                 if key in self._seen:
                     continue
                 self._seen.add(key)
@@ -119,9 +121,9 @@ class Guard:
                     access = f"{gname}.get({head!r}, M)" if obj is MISSING else f"{gname}[{head!r}]"
                 else:
                     access = f"({gname}.get({head!r}, M) is M and B.get({head!r}, M))"
-                self._add(dotted, access, obj)
+                self._add(dotted, access, obj, frozen=frozen)
             else:
-                key = (id(scope.globals), dotted)
+                key = (id(scope.globals), dotted, frozen)
                 if key in self._seen:
                     continue
                 self._seen.add(key)
@@ -131,11 +133,13 @@ class Guard:
                 attr = parts[-1]
                 access = (f"{self._const(parent)}.{attr}" if attr.isidentifier() and obj is not MISSING
                           else f"getattr({self._const(parent)}, {attr!r}, M)")
-                self._add(dotted, access, obj, parent)
+                self._add(dotted, access, obj, parent, frozen)
 
-    def _add(self, dotted, access, obj, parent=None):
+    def _add(self, dotted, access, obj, parent=None, frozen=False):
         what = f"what {dotted} denotes"
-        if obj is MISSING:
+        if frozen and obj is not MISSING:
+            self._entries.append((what, f"{access} is {self._const(obj)}"))
+        elif obj is MISSING:
             self._entries.append((what, f"{access} is M"))
         elif isinstance(obj, types.MethodType):
             m = f"_m{next(_counter)}"
@@ -244,6 +248,27 @@ def rule_functions(stmts, walk, ir):
         if isinstance(expr, ir.Op) and expr.fun is not None:
             funs.add(expr.fun) if _hashable(expr.fun) else None
     return funs
+
+
+def rule_scopes(funs):
+    """The global names read by the inlined VJPs of the user's own rules among ``funs``.
+
+    A user's ``defvjp(f, lambda g, ans, x: g * scale(x))`` inlines ``scale``
+    as it was; knetc's own rules are not rebound and are not guarded.
+    """
+    from .inline import _CACHE
+    out = []
+    for f in funs:
+        rule = rules.rule_for(f)
+        if rule is None:
+            continue
+        for vjp in tuple(rule.vjps) + tuple(rule.gpu_vjps or ()) + tuple(rule.kwvjps.values()):
+            if vjp is None or (getattr(vjp, "__module__", None) or "").startswith("knetc."):
+                continue
+            entry = _CACHE.get(id(vjp))
+            if entry is not None and entry[0] is vjp and entry[1] is not None and entry[1].scope is not None:
+                out.append(entry[1].scope)
+    return out
 
 
 def _hashable(x):

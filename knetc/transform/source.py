@@ -61,10 +61,24 @@ def get_function_source(fun):
         raise UnsupportedError(f"calling {getattr(fun, '__name__', fun)!r} (no Python source)")
     if isinstance(fun, types.MethodType):
         fun = fun.__func__
-    name = code.co_name
     if code.co_flags & _GENERATOR_FLAGS:
-        raise UnsupportedError(f"the generator or async function {name!r}", _short(code.co_filename),
+        raise UnsupportedError(f"the generator or async function {code.co_name!r}", _short(code.co_filename),
                                code.co_firstlineno)
+    node, all_lines = definition_node(fun)
+    tree = gast.ast_to_gast(copy.deepcopy(node))
+    _mangle_private_names(tree, _class_of(code, fun))
+    return FunctionSource(fun, tree, _short(code.co_filename), all_lines)
+
+
+def definition_node(fun):
+    """``(node, lines)``: the ``ast`` definition that compiles to ``fun.__code__``, and its file's lines.
+
+    ``node`` (a FunctionDef or a Lambda, positions as in the file) is shared:
+    copy it before changing it. Raises UnsupportedError when there is no
+    source or it does not compile to the function's code.
+    """
+    code = fun.__code__
+    name = code.co_name
     filename = code.co_filename
     linecache.checkcache(filename)       # a file edited since: read it as it is now (then it differs)
     all_lines = linecache.getlines(filename, getattr(fun, "__globals__", None))
@@ -81,9 +95,7 @@ def get_function_source(fun):
                                _short(filename), code.co_firstlineno)
     for node in candidates:
         if _compiles_to(node, code, fun, imports) or (imports and _compiles_to(node, code, fun, [])):
-            tree = gast.ast_to_gast(copy.deepcopy(node))
-            _mangle_private_names(tree, _class_of(code, fun))
-            return FunctionSource(fun, tree, _short(filename), all_lines)
+            return node, all_lines
     raise UnsupportedError(
         f"the source of {name!r}", _short(filename), code.co_firstlineno,
         detail="it does not compile to the running code (the file was edited after it was loaded, "
