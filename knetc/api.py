@@ -106,6 +106,9 @@ class GradFunction:
             sig = _call_signature(args)
             plan = self._plans.get(sig) if sig is not None else None
         if plan is None or not plan[3](self._target):
+            if plan is not None and self.verbose:
+                why = plan[0].compiled.guard.failure(self._target)
+                print(f"# knetc: recompiling the gradient of {self._name()}: {why}")
             return self._value_and_grad_slow(args, kwargs)
         vjp, wrt = plan[0], plan[1]
         self._last = plan[2]
@@ -179,11 +182,13 @@ class GradFunction:
             raise
         fit = _fitting_list(adjoints[wrt[0]], values[wrt[0]]) if len(wrt) == 1 else None
         if fit is not None:
+            for j, e in enumerate(fit):
+                if e.base is not None:        # a view (of a broadcast, of another adjoint): the caller's own copy
+                    fit[j] = e.copy()
             grads = [fit]
         else:
-            grads = _unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0, values[i])
-                              for i in wrt])
-        grads = _owned_list(grads)
+            grads = _owned_list(_unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0,
+                                                          values[i]) for i in wrt]))
         if self.check_finite:
             self._check_finite(grads, vjp, values, closure)
         return value, (tuple(grads) if isinstance(self.wrt, tuple) else grads[0])

@@ -319,3 +319,15 @@ def test_code_object_replaced():
     np.testing.assert_allclose(gg(X), np.exp(X) * C)
     assert_grad(ns["f"], expect=np.exp(X) * C)
     assert_grad(ns["g"], expect=np.exp(X) * C)
+
+
+def test_verbose_says_what_changed(capsys):
+    ns = {"np": np, "act": np.tanh}
+    run_cell(ns, "def f(x):\n    return np.sum(act(x))\n")
+    g = knet.grad(ns["f"], verbose=True)
+    g(X)
+    capsys.readouterr()
+    ns["act"] = np.sin
+    np.testing.assert_allclose(g(X), np.cos(X))
+    out = capsys.readouterr().out
+    assert "recompiling the gradient of f: what act denotes changed" in out

@@ -168,6 +168,8 @@ def _plain_call(fun, mask, args):
         entry = (vjp, fill, vjp.guard)
         if sig is not None:
             with _LOCK:
+                if len(_PLAIN) > 4096:    # helpers made afresh on every call: do not keep them all
+                    _PLAIN.clear()
                 _PLAIN[(fun, mask, mode, sig)] = entry
     vjp, fill, _ = entry
     ans, pullback = vjp(*args)
