@@ -251,3 +251,13 @@ def test_inlined_vjp_global_rebound():
     np.testing.assert_allclose(g(X), np.full(3, 15.0))
     for mode in ("auto", "source", "tape"):
         np.testing.assert_allclose(knet.grad(ns["f"], mode=mode)(X), np.full(3, 15.0))
+
+
+lambdas_of_a_comprehension = [lambda x, k=k: np.sum(np.sin(x) * k) for k in (1.0, 2.0, -3.0)]
+
+
+def test_lambdas_made_in_a_comprehension():
+    for f, k in zip(lambdas_of_a_comprehension, (1.0, 2.0, -3.0)):
+        assert_grad(f, expect=k * np.cos(X), compiled="source")
+    fs = [lambda x: np.sum(x ** 2 * j) for j in (1.0, 4.0)]      # j is a cell of the comprehension
+    assert_grad(fs[0], expect=8 * X)                            # both see the last j

@@ -102,6 +102,7 @@ def definition_node(fun):
                "or the function was made by other means), so the compiler cannot tell what it computes")
 
 
+_COMPREHENSIONS = ("<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>")
 _GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 _PARSED = {}         # file name -> (the lines parsed, the module's ast or None)
 
@@ -239,6 +240,9 @@ def _enclosed(node, code, fun):
         if parts[i] == "<locals>" and i > 0:
             scopes.append(("def", parts[i - 1]))
             i -= 2
+        elif parts[i] in _COMPREHENSIONS:      # a comprehension is a function scope of its own
+            scopes.append(("def", parts[i]))
+            i -= 1
         else:
             scopes.append(("class", parts[i]))
             i -= 1
