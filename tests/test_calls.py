@@ -325,3 +325,70 @@ def test_compiled_pullback_called_twice_is_a_clear_error():
     _, again = vjp(w, x)          # a new forward call gives a new pullback
     for a, b in zip(first[0], again(1.0)[0]):
         np.testing.assert_allclose(a, b)
+
+
+def test_nested_function_with_a_differentiated_default_is_loud():
+    def f(x):
+        g = lambda z, a=x: z * a        # noqa: E731
+        return np.sum(g(C) ** 2)
+    assert_grad(f, expect=2 * C * C * X, modes=("tape",))
+    for mode in ("auto", "source"):
+        with pytest.raises(knet.UnsupportedError, match="default value uses the differentiated x") as e:
+            knet.grad(f, mode=mode)(X)
+        assert "test_calls.py:" in str(e.value)
+
+
+def test_decorator_over_a_differentiated_value_is_loud():
+    def scaled_by(a):
+        def deco(fn):
+            def w(z):
+                return fn(z) * a
+            return w
+        return deco
+
+    def f(x):
+        @scaled_by(x[0])
+        def g(z):
+            return z ** 2
+        return g(3.0) + x[1]
+    assert_grad(f, expect=np.array([9.0, 1.0, 0.0]), modes=("tape",))
+    with pytest.raises(knet.UnsupportedError, match="decorator or default value"):
+        knet.grad(f, mode="source")(X)
+
+
+class Affine:
+    def __init__(self, w):
+        self.w = w
+
+    def __call__(self, z):
+        return z * self.w
+
+
+def test_callables_holding_numbers_are_not_called_blindly_from_compiled_code():
+    layer = Affine(2.0)
+
+    def f(x, fn):
+        return np.sum(fn(x) ** 2)
+    for mode in ("auto", "source"):
+        with pytest.raises(knet.UnsupportedError, match="holds numbers or arrays"):
+            knet.grad(f, mode=mode)(X, layer)
+        with pytest.raises(knet.UnsupportedError, match="holds numbers or arrays"):
+            knet.grad(f, mode=mode)(X, functools.partial(lambda a, z: a * z, 2.0))
+    np.testing.assert_allclose(knet.grad(f, mode="tape")(X, layer), 8 * X)
+
+
+def test_partial_without_numbers_from_compiled_code():
+    def act_layer(z, act=np.sin):
+        return act(z) * 2.0
+
+    def f(x, fn):
+        return np.sum(fn(x))
+    assert_grad(f, args=(X, functools.partial(act_layer, act=np.cos)), expect=-2 * np.sin(X))
+
+    class Net:
+        def __init__(self):
+            self.act = np.tanh
+
+        def apply(self, z):
+            return self.act(z)
+    assert_grad(f, args=(X, Net().apply), expect=1 - np.tanh(X) ** 2, modes=("auto", "tape"))
