@@ -9,6 +9,7 @@ import types
 import numpy as np
 
 from .errors import GradientInputError, KnetError, UnsupportedError
+from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
 from .runtime.backend import is_array
 from .runtime.rules import _TAPE_HOOK
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
@@ -122,7 +123,7 @@ class GradFunction:
             from .runtime import tape
             value, grads = tape.value_and_grad(self.fun, tuple(args), dict(kwargs), self.wrt)
             self._last = (None, "tape")
-            return value, _owned(grads)
+            return value, owned(grads)
         wrt = self._wrt_cache.get(len(values)) or self._wrt_indices(len(values))
         if self.requested_mode == "tape" or _boxed(values):
             from .runtime import tape
@@ -133,10 +134,10 @@ class GradFunction:
                 target = functools.partial(target, *values[:skip])
             value, grads = tape.value_and_grad(target, tuple(values[skip:]), {}, taped_wrt)
             self._last = (None, "tape")
-            return value, _owned(grads)
+            return value, owned(grads)
         for i in wrt:
             v = values[i]
-            if not _float_arrays(v):
+            if not float_arrays(v):
                 names = self._param_names()
                 check_differentiable(v, names[i] if i < len(names) else f"argument {i}")
         active = self._active_cache[len(values)]
@@ -180,14 +181,14 @@ class GradFunction:
         except Exception as exc:
             dispatch.annotate(exc)
             raise
-        fit = _fitting_list(adjoints[wrt[0]], values[wrt[0]]) if len(wrt) == 1 else None
+        fit = fitting_list(adjoints[wrt[0]], values[wrt[0]]) if len(wrt) == 1 else None
         if fit is not None:
             for j, e in enumerate(fit):
                 if e.base is not None:        # a view (of a broadcast, of another adjoint): the caller's own copy
                     fit[j] = e.copy()
             grads = [fit]
         else:
-            grads = _owned_list(_unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0,
+            grads = owned_list(unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0,
                                                           values[i]) for i in wrt]))
         if self.check_finite:
             self._check_finite(grads, vjp, values, closure)
@@ -311,30 +312,6 @@ def _seed(ans):
 _FLOATS = (float, np.float64, np.float32, np.float16)
 
 
-def _fitting_list(grad, like):
-    """``grad`` if it already is the gradient of list ``like``: distinct arrays of
-    the same shapes and dtypes (the common case: no copy, no rebuilding); else None."""
-    if type(like) is not list or type(grad) is not list or len(grad) != len(like):
-        return None
-    for g, x in zip(grad, like):
-        if type(g) is not np.ndarray or type(x) is not np.ndarray or g.shape != x.shape \
-                or g.dtype != x.dtype:
-            return None
-    return grad if len({id(g) for g in grad}) == len(grad) else None
-
-
-def _float_arrays(v):
-    """Fast check: a float ndarray, or a list/tuple of them (else the full check runs)."""
-    if type(v) is np.ndarray:
-        return v.dtype.kind == "f"
-    if type(v) is list or type(v) is tuple:
-        for e in v:
-            if type(e) is not np.ndarray or e.dtype.kind != "f":
-                return False
-        return True
-    return False
-
-
 def scalar_value(ans, name="loss"):
     """``ans`` as a float; a clear error when it is not a scalar."""
     if type(ans) in _FLOATS:
@@ -352,30 +329,6 @@ def scalar_value(ans, name="loss"):
         return ans
     raise GradientInputError(
         f"knetc: {name} returned {type(ans).__name__}, expected a scalar float")
-
-
-def _unalias(grads):
-    """Copy gradient leaves that are the same object, so in-place updates stay separate."""
-    if len(grads) == 1 and not isinstance(grads[0], (list, tuple, dict)):
-        return grads
-    if len(grads) == 1 and type(grads[0]) is list and _float_arrays(grads[0]):
-        items = grads[0]
-        if len({id(e) for e in items}) == len(items):
-            return grads              # a list of distinct arrays: nothing to copy
-    seen = set()
-
-    def fix(x):
-        if isinstance(x, dict):
-            return {k: fix(v) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            items = [fix(v) for v in x]
-            return items if isinstance(x, list) else type(x)(items) if not hasattr(x, "_fields") else type(x)(*items)
-        if is_array(x):
-            if id(x) in seen:
-                return x.copy()
-            seen.add(id(x))
-        return x
-    return [fix(g) for g in grads]
 
 
 def _uses_tape(vjp):
@@ -416,39 +369,6 @@ def _not_compilable(fun, target):
                                 *dispatch.location(target))
     return UnsupportedError(f"mode='source' on {fun!r}",
                             detail="it is not a Python function with source: use mode='auto' or 'tape'")
-
-
-def _owned(grads):
-    """Gradients as writable arrays that belong to the caller (never a read-only view)."""
-    if isinstance(grads, tuple) and not hasattr(grads, "_fields"):
-        return tuple(_owned_list(list(grads)))
-    return _owned_list([grads])[0]
-
-
-def _owned_list(grads):
-    for i, g in enumerate(grads):
-        if type(g) is np.ndarray:
-            if g.base is not None or not g.flags.writeable:
-                grads[i] = g.copy()
-        elif type(g) is list and _float_arrays(g):
-            for j, e in enumerate(g):
-                if e.base is not None or not e.flags.writeable:
-                    g[j] = e.copy()
-        elif isinstance(g, (list, tuple, dict)) or hasattr(g, "shape"):
-            grads[i] = _owned_tree(g)
-    return grads
-
-
-def _owned_tree(x):
-    if isinstance(x, dict):
-        return {k: _owned_tree(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        items = [_owned_tree(v) for v in x]
-        return items if isinstance(x, list) else type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
-    if is_array(x) and (getattr(x, "base", None) is not None
-                        or not getattr(getattr(x, "flags", None), "writeable", True)):
-        return x.copy()
-    return x
 
 
 def _decorator(returns):
