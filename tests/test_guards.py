@@ -331,3 +331,23 @@ def test_verbose_says_what_changed(capsys):
     np.testing.assert_allclose(g(X), np.cos(X))
     out = capsys.readouterr().out
     assert "recompiling the gradient of f: what act denotes changed" in out
+
+
+def test_no_recompilation_in_a_training_loop(monkeypatch):
+    """New batches, new closures per step, parameters updated: one compile."""
+    from knetc.transform import compiler
+    calls = []
+    real = compiler.compile_vjp
+    monkeypatch.setattr(compiler, "compile_vjp", lambda *a: calls.append(a[0]) or real(*a))
+
+    def make_loss(batch):
+        def loss(w):
+            return np.sum((w[0] @ batch - 1.0) ** 2) + np.sum(np.tanh(w[1]))
+        return loss
+    rng = np.random.default_rng(0)
+    w = [rng.standard_normal((2, 3)), rng.standard_normal(2)]
+    for step in range(5):
+        batch = rng.standard_normal((3, 4))
+        dw = knet.grad(make_loss(batch))(w)
+        w = [p - 0.1 * d for p, d in zip(w, dw)]
+    assert len(calls) == 1

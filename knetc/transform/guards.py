@@ -41,6 +41,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from ..runtime import rules
+from ..runtime.backend import is_cupy_array
 from ..runtime.tree import kind_of
 from .resolve import MISSING
 
@@ -103,7 +104,7 @@ class Guard:
             head = parts[0]
             if any(".".join(parts[:k]) in data for k in range(1, len(parts))):
                 continue
-            if isinstance(obj, _DATA_TYPES + _CONTAINERS) and not frozen:
+            if (isinstance(obj, _DATA_TYPES + _CONTAINERS) or is_cupy_array(obj)) and not frozen:
                 data.add(dotted)
             if len(parts) == 1:
                 where = scope.where(head)
@@ -146,7 +147,7 @@ class Guard:
             self._entries.append((what, f"(({m} := {access}) is not M and {m}.__func__ is "
                                         f"{self._const(obj.__func__)} and {m}.__self__ is "
                                         f"{self._const(obj.__self__)})"))
-        elif isinstance(obj, _DATA_TYPES):
+        elif isinstance(obj, _DATA_TYPES) or is_cupy_array(obj):
             self._entries.append((f"the type of {dotted}", f"type({access}) is {self._const(type(obj))}"))
         elif isinstance(obj, _CONTAINERS):
             self._entries.append((f"the kinds of the entries of {dotted}",
