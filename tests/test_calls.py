@@ -364,17 +364,45 @@ class Affine:
         return z * self.w
 
 
-def test_callables_holding_numbers_are_not_called_blindly_from_compiled_code():
-    layer = Affine(2.0)
-
+def test_callables_from_outside_hold_constants():
+    """A layer object or a partial made outside the loss: its numbers are constants, as on the tape."""
     def f(x, fn):
         return np.sum(fn(x) ** 2)
-    for mode in ("auto", "source"):
-        with pytest.raises(knet.UnsupportedError, match="holds numbers or arrays"):
-            knet.grad(f, mode=mode)(X, layer)
-        with pytest.raises(knet.UnsupportedError, match="holds numbers or arrays"):
-            knet.grad(f, mode=mode)(X, functools.partial(lambda a, z: a * z, 2.0))
-    np.testing.assert_allclose(knet.grad(f, mode="tape")(X, layer), 8 * X)
+    assert_grad(f, args=(X, Affine(2.0)), expect=8 * X)
+    assert_grad(f, args=(X, functools.partial(lambda a, z: a * z, 3.0)), expect=18 * X)
+    layers = [Affine(0.5), Affine(-1.5)]
+
+    def chain(x):
+        for layer in layers:
+            x = np.tanh(layer(x))
+        return np.sum(x * C)
+    assert_grad(chain, compiled="source")
+
+
+def test_callables_made_from_differentiated_values_are_refused():
+    def affine(a, z):
+        return a * z + 1.0
+
+    def with_partial(x):
+        g = functools.partial(affine, x)
+        return np.sum(g(C) ** 2)
+
+    def with_object(x):
+        layer = Affine(x)
+        return np.sum(layer(C) ** 2)
+
+    def make(a):
+        return lambda z: z * a
+
+    def with_returned_closure(x):
+        fs = [make(x[0]), make(x[1])]
+        first, second = fs[0], fs[1]
+        return first(2.0) + second(3.0)
+    for f in (with_partial, with_object, with_returned_closure):
+        assert_grad(f, modes=("auto", "tape"), compiled="tape")
+        with pytest.raises(knet.UnsupportedError, match="a function value made from differentiated values") as e:
+            knet.grad(f, mode="source")(X)
+        assert "test_calls.py:" in str(e.value)
 
 
 def test_partial_without_numbers_from_compiled_code():

@@ -127,6 +127,7 @@ class Unit:
         # their final state is a result too (see effects.py).
         self.entry_mutated = [p for p, a in zip(self.params, active) if a and p in written]
         self.D = activity(self.body, self.active_params, self.result, outputs=self.entry_mutated)
+        _refuse_traced_callees(self)
         # Parameters not differentiated on entry that later hold differentiated
         # values (x = layer(w, x)): the emitter skips adjoints of their entry value.
         self.entry_names = {p: self.names.fresh(f"{p}_in") for p in self.params
@@ -223,6 +224,32 @@ class Unit:
                     self.kinds.kind[new] = "array"
                     self.helpers["setitem_array"] = fun
                     self.names.taken.add("setitem_array")
+
+
+def _refuse_traced_callees(unit):
+    """A call of a function value computed from differentiated values is refused.
+
+    ``g = functools.partial(affine, x)``, ``layer = Affine(x)``,
+    ``fs = [make(x[0])]; fs[0](2.0)``: the callable carries ``x`` where the
+    compiler cannot see it, so its result would be taken for a constant.
+    Callables from outside (globals, arguments, ``for layer in LAYERS``) are fine.
+    """
+    tainted = set(unit.active_params)
+    changed = True
+    while changed:
+        changed = False
+        for s in ir.walk(unit.body):
+            if isinstance(s, ir.Assign) and s.target not in tainted and any(a in tainted for a in ir.reads(s.expr)):
+                tainted.add(s.target)
+                changed = True
+            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj not in tainted and s.value in tainted:
+                tainted.add(s.obj)
+                changed = True
+    for s in ir.walk(unit.body):
+        if isinstance(s, ir.Assign) and isinstance(s.expr, ir.HelperCall) and s.expr.fun is None \
+                and s.expr.func in tainted:
+            raise unit.error_at(s.line, f"calling {s.expr.func}, a function value made from differentiated values",
+                                "the compiler cannot see what it holds; pass the values as arguments")
 
 
 def _dict_loops(unit, stmts):

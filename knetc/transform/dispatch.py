@@ -9,8 +9,6 @@ tape instead (mixed mode), after one :class:`~knetc.FallbackWarning`.
 import sys
 import types
 
-import numpy as _np
-
 from ..errors import UnsupportedError
 from ..runtime.rules import Primitive, rule_for
 from ..runtime.tree import ZERO, call_signature, match_structure
@@ -117,11 +115,6 @@ def _unwrapped_call(fun, mask, args, kwargs, free):
         raise UnsupportedError(f"a nested function {getattr(fun, '__name__', fun)!r} reading differentiated "
                                f"variables ({', '.join(free)}) through a decorator or wrapper",
                                detail="the compiler cannot follow them into the wrapper")
-    if any(_holds_floats(v) for v in (*pre, *prekw.values())):
-        raise UnsupportedError(f"calling {fun!r} from compiled code",
-                               detail="it holds numbers or arrays (bound arguments, attributes) that may depend "
-                                      "on differentiated values, which the compiler cannot see; pass them "
-                                      "as arguments, or use mode='tape'")
     if type(target) is not _FunctionType:
         if type(fun).__name__ == "GradFunction":
             err = UnsupportedError(f"calling the knetc gradient object {fun!r} in compiled code",
@@ -135,24 +128,6 @@ def _unwrapped_call(fun, mask, args, kwargs, free):
     def unwrapped_pullback(g, *after):
         return pullback(g, *after)[n:]
     return ans, unwrapped_pullback
-
-
-def _holds_floats(value, depth=0):
-    """True if ``value``, or shallowly an entry or attribute of it, is a float or a float array."""
-    if isinstance(value, (float, complex, _np.floating, _np.complexfloating)):
-        return True
-    if getattr(getattr(value, "dtype", None), "kind", "") in ("f", "c"):
-        return True
-    if depth > 1 or isinstance(value, (types.FunctionType, types.ModuleType, type, types.BuiltinFunctionType)):
-        return False
-    if isinstance(value, (list, tuple)):
-        return any(_holds_floats(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return any(_holds_floats(v, depth + 1) for v in value.values())
-    attributes = getattr(value, "__dict__", None)
-    if isinstance(attributes, dict):
-        return any(_holds_floats(v, depth + 1) for v in attributes.values())
-    return False
 
 
 def _varargs_call(fun, mask, args, kwargs):
