@@ -3,15 +3,20 @@ import functools
 import inspect
 import numbers
 import os
+import sys
+import types
 
 import numpy as np
 
-from .errors import GradientInputError
+from .errors import GradientInputError, KnetError, UnsupportedError
+from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
 from .runtime.backend import is_array
 from .runtime.gradient_state import DEPTH
 from .runtime.rules import _TAPE_HOOK
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import dispatch
+from .transform.binding import bind_arguments, plain_function, takes_varargs
+from .transform.cache import positional_call
 
 MODES = ("auto", "source", "tape")
 
@@ -28,7 +33,11 @@ class GradFunction:
                  out=None, accumulate=False):
         if mode not in MODES:
             raise ValueError(f"knetc: mode must be one of {MODES}, not {mode!r}")
-        if isinstance(fun, GradFunction) or not hasattr(fun, "__code__"):
+        # what runs: a plain Python function and the arguments bound in front of the call's
+        # (a bound method's instance, a partial's arguments, a callable object)
+        self._target, self._prefix, self._prefix_kwargs = plain_function(fun)
+        self._compilable = type(self._target) is types.FunctionType and not takes_varargs(self._target)
+        if not self._compilable:
             mode = "tape" if mode == "auto" else mode
         self.fun = fun
         self.wrt = wrt
@@ -45,7 +54,7 @@ class GradFunction:
         self._active_cache = {}
         self._last = None            # (vjp, mode) of the latest call
         self._plans = {}             # _call_signature of the arguments -> (vjp, wrt, _last)
-        self._has_closure = bool(getattr(fun, "__closure__", None))
+        self._has_closure = bool(getattr(self._target, "__closure__", None))
         functools.update_wrapper(self, fun, updated=())
         try:
             self._signature = inspect.signature(fun)
@@ -54,29 +63,35 @@ class GradFunction:
 
     # ---- calling ---------------------------------------------------------
     def _bind(self, args, kwargs):
-        code = getattr(self.fun, "__code__", None)
-        if code is not None and not kwargs and len(args) == code.co_argcount and not code.co_kwonlyargcount:
-            return list(args), {}
-        if self._signature is None or code is None:
-            return list(args), dict(kwargs)
-        bound = self._signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return list(bound.arguments.values()), {}
+        """The target's parameter values in order (defaults filled in), or None (tape with args as given)."""
+        if not self._compilable:
+            return None
+        prefix, fun = self._prefix, self._target
+        code = fun.__code__
+        if not kwargs and not self._prefix_kwargs and len(prefix) + len(args) == code.co_argcount \
+                and not code.co_kwonlyargcount:
+            return [*prefix, *args]
+        return bind_arguments(fun, prefix + tuple(args), {**self._prefix_kwargs, **kwargs})[0]
 
     def _wrt_indices(self, nargs):
         wrt = self.wrt if isinstance(self.wrt, tuple) else (self.wrt,)
+        skip = len(self._prefix)
         for i in wrt:
             if isinstance(i, bool) or not isinstance(i, int):
                 raise GradientInputError(
                     f"knetc: wrt must be an argument index (an int) or a tuple of them, not "
                     f"{type(i).__name__} {i!r}")
-            if not -nargs <= i < nargs:
+            if not -(nargs - skip) <= i < nargs - skip:
                 raise GradientInputError(
-                    f"knetc: wrt={self.wrt!r} is out of range: {self._name()} takes {nargs} argument(s)")
-        indices = tuple(i % nargs for i in wrt)
+                    f"knetc: wrt={self.wrt!r} is out of range: {self._name()} takes {nargs - skip} argument(s)")
+        indices = tuple(i % (nargs - skip) + skip for i in wrt)
         self._wrt_cache[nargs] = indices
         self._active_cache[nargs] = tuple(i in indices for i in range(nargs))
         return indices
+
+    def _param_names(self):
+        code = self._target.__code__
+        return list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
 
     def _name(self):
         return getattr(self.fun, "__name__", repr(self.fun))
@@ -100,33 +115,53 @@ class GradFunction:
         if not kwargs and _TAPE_HOOK[0] is None:
             sig = _call_signature(args)
             plan = self._plans.get(sig) if sig is not None else None
-        if plan is None:
+        if plan is None or not plan[3](self._target):
+            if plan is not None and self.verbose:
+                why = plan[0].compiled.guard.failure(self._target)
+                print(f"# knetc: recompiling the gradient of {self._name()}: {why}")
             return self._value_and_grad_slow(args, kwargs)
-        vjp, values, wrt = plan[0], list(args), plan[1]
+        vjp, wrt = plan[0], plan[1]
         self._last = plan[2]
-        return self._run(vjp, values, wrt)
+        return self._run(vjp, [*self._prefix, *args] if self._prefix else list(args), wrt)
 
     def _value_and_grad_slow(self, args, kwargs):
-        values, extra = self._bind(args, kwargs)
-        wrt = self._wrt_cache.get(len(values)) or self._wrt_indices(len(values))
-        if self.requested_mode == "tape" or extra or _boxed(values):
+        values = self._bind(args, kwargs)
+        if values is None:        # not a Python function the compiler can take: the tape
+            if self.requested_mode == "source":
+                raise _not_compilable(self.fun, self._target)
             from .runtime import tape
-            value, grads = tape.value_and_grad(self.fun, tuple(values), extra, self.wrt)
+            value, grads = tape.value_and_grad(self.fun, tuple(args), dict(kwargs), self.wrt)
             self._last = (None, "tape")
-            return value, grads
+            return value, owned(grads)
+        wrt = self._wrt_cache.get(len(values)) or self._wrt_indices(len(values))
+        if self.requested_mode == "tape" or _boxed(values):
+            from .runtime import tape
+            skip = len(self._prefix)
+            taped_wrt = tuple(i - skip for i in wrt) if isinstance(self.wrt, tuple) else wrt[0] - skip
+            target = positional_call(self._target)
+            if skip:
+                target = functools.partial(target, *values[:skip])
+            value, grads = tape.value_and_grad(target, tuple(values[skip:]), {}, taped_wrt)
+            self._last = (None, "tape")
+            return value, owned(grads)
         for i in wrt:
             v = values[i]
-            if not _float_arrays(v):
-                names = list(self._signature.parameters) if self._signature else []
+            if not float_arrays(v):
+                names = self._param_names()
                 check_differentiable(v, names[i] if i < len(names) else f"argument {i}")
         active = self._active_cache[len(values)]
-        vjp, mode = dispatch.compiled_for(self.fun, active, values, self.requested_mode)
+        try:
+            vjp, mode = dispatch.compiled_for(self._target, active, values, self.requested_mode)
+        except RecursionError:
+            raise UnsupportedError(f"recursion of {self._name()} deeper than Python's limit",
+                                   *dispatch.location(self._target),
+                                   detail="write it as a loop or use mode='tape'") from None
         self._last = (vjp, mode)
-        if not kwargs and len(values) == len(args):
+        if not kwargs and not self._prefix_kwargs and len(values) == len(args) + len(self._prefix):
             # the same kinds of positional arguments next time skip binding, checks and lookup
             sig = _call_signature(args)
             if sig is not None:
-                self._plans[sig] = (vjp, wrt, self._last)
+                self._plans[sig] = (vjp, wrt, self._last, vjp.guard)
         result = self._run(vjp, values, wrt)
         if self.verbose and id(vjp) not in self._shown:
             # after the run: helpers are compiled (or taped) when first called, so only now
@@ -140,7 +175,7 @@ class GradFunction:
 
     def _run(self, vjp, values, wrt):
         """Run the compiled vjp on ``values``; the gradients shaped like the arguments."""
-        closure = dispatch.closure_values(self.fun) if self._has_closure else ()
+        closure = dispatch.closure_values(self._target) if self._has_closure else ()
         if getattr(vjp, "compiled", None) is not None and not hasattr(vjp, "taped"):
             # the first run records which helpers run on the tape (a nested def or a helper
             # resolved at run time is known only then): .mode says 'mixed', .source names them
@@ -160,22 +195,31 @@ class GradFunction:
                 ans, pullback = vjp(*values, *closure)
             value = scalar_value(ans, self)
             adjoints = pullback(_seed(ans))
+        except RecursionError as exc:
+            file, line = dispatch.location(self._target)
+            raise KnetError(
+                f"knetc: the gradient of {self._name()} ({file}:{line}) recursed deeper than Python allows "
+                f"(compiled code uses a few Python frames per call of a recursive helper; limit "
+                f"{sys.getrecursionlimit()}): use mode='tape', a loop, or sys.setrecursionlimit") from exc
         except Exception as exc:
             dispatch.annotate(exc)
             raise
-        fit = _fitting_list(adjoints[wrt[0]], values[wrt[0]]) if len(wrt) == 1 else None
+        fit = fitting_list(adjoints[wrt[0]], values[wrt[0]]) if len(wrt) == 1 else None
         if fit is not None:
+            for j, e in enumerate(fit):
+                if e.base is not None:        # a view (of a broadcast, of another adjoint): the caller's own copy
+                    fit[j] = e.copy()
             grads = [fit]
         else:
-            grads = _unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0, values[i])
-                              for i in wrt])
+            grads = owned_list(unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0,
+                                                          values[i]) for i in wrt]))
         if self.check_finite:
             self._check_finite(grads, vjp, values, closure)
         return value, (tuple(grads) if isinstance(self.wrt, tuple) else grads[0])
 
     def _structure_change(self, values, wrt):
         """Describe how the differentiated arguments' structure differs from the last compile."""
-        names = list(self._signature.parameters) if self._signature else []
+        names = self._param_names()
         now = {i: _describe_structure(values[i]) for i in wrt}
         before, self._structures = getattr(self, "_structures", None), now
         if not before:
@@ -246,7 +290,7 @@ class GradFunction:
     def _header(self):
         from .transform.dispatch import FALLBACK_REASONS
         line = f"knetc gradient of {self._name()} (wrt={self.wrt!r}), mode: {self.mode}"
-        reason = FALLBACK_REASONS.get(getattr(self.fun, "__code__", None))
+        reason = FALLBACK_REASONS.get(getattr(self._target, "__code__", None))
         if reason:
             line += f" (fallback: {reason.replace('knetc: ', '', 1)})"
         return line
@@ -290,30 +334,6 @@ def _seed(ans):
 _FLOATS = (float, np.float64, np.float32, np.float16)
 
 
-def _fitting_list(grad, like):
-    """``grad`` if it already is the gradient of list ``like``: distinct arrays of
-    the same shapes and dtypes (the common case: no copy, no rebuilding); else None."""
-    if type(like) is not list or type(grad) is not list or len(grad) != len(like):
-        return None
-    for g, x in zip(grad, like):
-        if type(g) is not np.ndarray or type(x) is not np.ndarray or g.shape != x.shape \
-                or g.dtype != x.dtype:
-            return None
-    return grad if len({id(g) for g in grad}) == len(grad) else None
-
-
-def _float_arrays(v):
-    """Fast check: a float ndarray, or a list/tuple of them (else the full check runs)."""
-    if type(v) is np.ndarray:
-        return v.dtype.kind == "f"
-    if type(v) is list or type(v) is tuple:
-        for e in v:
-            if type(e) is not np.ndarray or e.dtype.kind != "f":
-                return False
-        return True
-    return False
-
-
 def scalar_value(ans, name="loss"):
     """``ans`` as a float; a clear error when it is not a scalar."""
     if type(ans) in _FLOATS:
@@ -331,30 +351,6 @@ def scalar_value(ans, name="loss"):
         return ans
     raise GradientInputError(
         f"knetc: {name} returned {type(ans).__name__}, expected a scalar float")
-
-
-def _unalias(grads):
-    """Copy gradient leaves that are the same object, so in-place updates stay separate."""
-    if len(grads) == 1 and not isinstance(grads[0], (list, tuple, dict)):
-        return grads
-    if len(grads) == 1 and type(grads[0]) is list and _float_arrays(grads[0]):
-        items = grads[0]
-        if len({id(e) for e in items}) == len(items):
-            return grads              # a list of distinct arrays: nothing to copy
-    seen = set()
-
-    def fix(x):
-        if isinstance(x, dict):
-            return {k: fix(v) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            items = [fix(v) for v in x]
-            return items if isinstance(x, list) else type(x)(items) if not hasattr(x, "_fields") else type(x)(*items)
-        if is_array(x):
-            if id(x) in seen:
-                return x.copy()
-            seen.add(id(x))
-        return x
-    return [fix(g) for g in grads]
 
 
 def _uses_tape(vjp):
@@ -395,11 +391,19 @@ def _taped_helpers(compiled_list, recorded=()):
 
 
 def _latest_compiled(fun):
-    code = getattr(fun, "__code__", None)
-    for key, (_, vjp, mode) in reversed(list(dispatch._CACHE.items())):
-        if key[0] is code and mode == "source":
-            return vjp.compiled
-    return None
+    return dispatch.latest_compiled(fun)
+
+
+def _not_compilable(fun, target):
+    """The UnsupportedError of mode='source' on something the compiler cannot read."""
+    if isinstance(target, GradFunction):
+        return UnsupportedError(f"mode='source' on the knetc gradient object {target!r}",
+                                detail="gradients of gradients run on the tape: use mode='auto' or 'tape'")
+    if type(target) is types.FunctionType:
+        return UnsupportedError(f"mode='source' on {target.__name__}, which takes *args or **kwargs,",
+                                *dispatch.location(target))
+    return UnsupportedError(f"mode='source' on {fun!r}",
+                            detail="it is not a Python function with source: use mode='auto' or 'tape'")
 
 
 def _decorator(returns):

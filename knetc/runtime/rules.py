@@ -79,6 +79,9 @@ def _zero_vjp(argnum):
 
 _RULES = {}
 _NONDIFF = {}
+# Bumped by every registration (defvjp, defvjp_gpu, defnondiff): compiled code
+# that inlined rules checks it on each call (knetc/transform/guards.py).
+VERSION = [0]
 
 
 def _key(fun):
@@ -112,6 +115,7 @@ def defvjp(fun, *vjps, name=None, keywords=None, **kwvjps):
     Registering again replaces the earlier rule.
     """
     _RULES[_key(fun)] = Rule(fun, name or _name_of(fun), tuple(vjps), dict(kwvjps), keywords)
+    VERSION[0] += 1
     return fun
 
 
@@ -144,6 +148,7 @@ def defvjp_gpu(fun, *vjps):
         raise ValueError(f"knetc: {_name_of(fun)} has no rule yet: register its VJPs with defvjp first")
     fast = list(vjps) + [None] * (len(rule.vjps) - len(vjps))
     rule.gpu_vjps = tuple(f if f is not None else v for f, v in zip(fast, rule.vjps))
+    VERSION[0] += 1
     return fun
 
 
@@ -151,6 +156,7 @@ def defnondiff(*funs):
     """Declare callables whose results are constants (shape, argmax, zeros...)."""
     for fun in funs:
         _NONDIFF[_key(fun)] = fun
+    VERSION[0] += 1
 
 
 def rule_for(fun):

@@ -133,6 +133,7 @@ class Unit:
         # their final state is a result too (see effects.py).
         self.entry_mutated = [p for p, a in zip(self.params, active) if a and p in written]
         self.D = activity(self.body, self.active_params, self.result, outputs=self.entry_mutated)
+        _refuse_traced_callees(self)
         # Parameters not differentiated on entry that later hold differentiated
         # values (x = layer(w, x)): the emitter skips adjoints of their entry value.
         self.entry_names = {p: self.names.fresh(f"{p}_in") for p in self.params
@@ -215,6 +216,32 @@ class Unit:
             else:
                 self.runtime[name] = self.names.fresh(name)
         return self.runtime[name]
+
+
+def _refuse_traced_callees(unit):
+    """A call of a function value computed from differentiated values is refused.
+
+    ``g = functools.partial(affine, x)``, ``layer = Affine(x)``,
+    ``fs = [make(x[0])]; fs[0](2.0)``: the callable carries ``x`` where the
+    compiler cannot see it, so its result would be taken for a constant.
+    Callables from outside (globals, arguments, ``for layer in LAYERS``) are fine.
+    """
+    tainted = set(unit.active_params)
+    changed = True
+    while changed:
+        changed = False
+        for s in ir.walk(unit.body):
+            if isinstance(s, ir.Assign) and s.target not in tainted and any(a in tainted for a in ir.reads(s.expr)):
+                tainted.add(s.target)
+                changed = True
+            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj not in tainted and s.value in tainted:
+                tainted.add(s.obj)
+                changed = True
+    for s in ir.walk(unit.body):
+        if isinstance(s, ir.Assign) and isinstance(s.expr, ir.HelperCall) and s.expr.fun is None \
+                and s.expr.func in tainted:
+            raise unit.error_at(s.line, f"calling {s.expr.func}, a function value made from differentiated values",
+                                "the compiler cannot see what it holds; pass the values as arguments")
 
 
 def _dict_loops(unit, stmts):
@@ -315,7 +342,14 @@ def _all_names(node):
 
 
 RUNTIME_NAMES = ("call_vjp", "zeros_like", "zeros_view", "zero_slots", "add_grad", "add_at", "array_module",
-                 "call_on_gpu")
+                 "call_on_gpu", "pullback_reused")
+
+
+def pullback_reused(name):
+    """Generated pullbacks consume what their forward pass saved: a second call is an error."""
+    from ..errors import KnetError
+    raise KnetError(f"knetc: the pullback of {name} was called a second time; a compiled pullback "
+                    "runs once per forward call (call the vjp again for another pullback)")
 
 
 # Builtins the generated code calls (range, len...): a user's global of that name must not reach it.
@@ -329,7 +363,7 @@ def _runtime_objects():
             "call_vjp": call_vjp, "zeros_like": tree.zeros_like_tree,
             "zeros_view": tree.zeros_view, "zero_slots": tree.zero_slots,
             "add_grad": tree.add_grad, "add_at": tree.add_at, "array_module": creation.array_module,
-            "call_on_gpu": creation.call_on_gpu}
+            "call_on_gpu": creation.call_on_gpu, "pullback_reused": pullback_reused}
 
 
 def compile_vjp(fun, active, param_values):
@@ -362,9 +396,16 @@ def compile_vjp(fun, active, param_values):
     text.extend((i + 1, t, l) for i, t, l in fwd.items)
     nonlocal_names = sorted(_assigned_in(rev) & unit.locals - set(unit.adjoints.values()))
     after = [p for p in unit.entry_mutated if p in unit.D]
+    # a pullback that pops the stack or restores variables runs once: a second call is an error
+    pulled = [unit.names.fresh("_pulled")] if em.pushed or nonlocal_names else []
+    if pulled:
+        text.append((2, f"{pulled[0]} = False", 0))
     text.append((2, f"def {pb_name}({dres}{', *' + after_name if after else ''}):", 0))
-    if nonlocal_names:
-        text.append((3, f"nonlocal {', '.join(nonlocal_names)}", 0))
+    if pulled:
+        text.append((3, f"nonlocal {', '.join(nonlocal_names + pulled)}", 0))
+        text.append((3, f"if {pulled[0]}:", 0))
+        text.append((4, f"{rt('pullback_reused')}({fun.__name__!r})", 0))
+        text.append((3, f"{pulled[0]} = True", 0))
     text.extend((i + 1, t, l) for i, t, l in rev.items)
     outs = []
     rebound = {x for st in ir.walk(unit.body) for x in _bound_by(st)}
@@ -387,8 +428,32 @@ def compile_vjp(fun, active, param_values):
     text.append((2, f"return {unit.result}, {pb_name}", 0))
     runtime = {generated: objects[base] for base, generated in unit.runtime.items() if base in objects}
     compiled = _build(unit, name, text, runtime)
+    compiled.guard = _guard(unit)
     compiled.compile_seconds = time.perf_counter() - started
     return compiled
+
+
+def _guard(unit):
+    """The :class:`~knetc.transform.guards.Guard` of what this compile resolved."""
+    from .effects import analysis_scopes
+    from .guards import Guard, rule_functions, rule_scopes
+    scopes = [unit.scope] + analysis_scopes(unit.fun)
+    for f in dict.fromkeys(s.expr.fun for s in ir.walk(unit.body)
+                           if isinstance(s, ir.Assign) and isinstance(s.expr, ir.HelperCall)
+                           and s.expr.fun is not None):
+        scopes += analysis_scopes(f)
+    funs = rule_functions(unit.body, ir.walk, ir)
+    for scope in scopes:
+        funs.update(v for v in scope.reads.values() if callable(v) and _hashable(v))
+    return Guard(unit.fun.__name__, scopes, funs, unit.fun, frozen_scopes=rule_scopes(funs))
+
+
+def _hashable(x):
+    try:
+        hash(x)
+        return True
+    except TypeError:
+        return False
 
 
 def _assigned_in(lines):

@@ -6,169 +6,17 @@ Generated code calls a user helper as ``y, pb = call_vjp(f, mask, *args)``;
 kinds of its arguments; a helper the compiler cannot handle runs on the
 tape instead (mixed mode), after one :class:`~knetc.FallbackWarning`.
 """
-import inspect
-import threading
-import warnings
+import sys
+import types
 
-from ..errors import FallbackWarning, UnsupportedError
-from ..runtime import creation
+from ..errors import UnsupportedError
 from ..runtime.rules import Primitive, rule_for
-import numpy as _np
+from ..runtime.tree import ZERO, call_signature, match_structure
+from .binding import bind_arguments, location, plain_function, takes_varargs
+from .cache import (_CACHE, _LOCK, _MODE, FALLBACK_REASONS, MODES, TAPED_LOG, _warn_fallback,  # noqa: F401
+                    closure_values, compiled_for, kinds_key, latest_compiled, requested_mode)
 
-from ..runtime.tree import ZERO, call_signature, kind_of, match_structure
-
-_ndarray = _np.ndarray
-
-_CACHE = {}
-_WARNED = set()
-
-
-class _Mode(threading.local):
-    value = "auto"      # the mode of the grad call running now, for the helpers it calls
-
-
-_MODE = _Mode()
-
-
-def requested_mode(mode):
-    """Context manager: helpers called inside use ``mode`` ('source' forbids the tape)."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def scope():
-        saved, _MODE.value = _MODE.value, mode
-        try:
-            yield
-        finally:
-            _MODE.value = saved
-    return scope()
-_LOCK = threading.RLock()
-_SIGNATURES = {}
-MODES = {}          # code object -> 'source' | 'tape' (last used), for .mode of callers
-TAPED_LOG = [None]  # a set while a gradient's first run records the functions that ran on the tape
-FALLBACK_REASONS = {}
-
-
-def kinds_key(values):
-    """Kinds of argument values: enough to reuse compiled code safely."""
-    key = []
-    for v in values:
-        if type(v) is _ndarray:
-            key.append("array")
-            continue
-        k = kind_of(v)
-        if k in ("list", "tuple"):
-            key.append((k, tuple(kind_of(e) for e in v)))
-        elif k == "dict":
-            key.append((k, tuple((n, kind_of(e)) for n, e in v.items())))
-        else:
-            key.append(k)
-    return tuple(key)
-
-
-def closure_values(fun):
-    cells = getattr(fun, "__closure__", None) or ()
-    out = []
-    for c in cells:
-        try:
-            out.append(c.cell_contents)
-        except ValueError:
-            out.append(None)
-    return out
-
-
-def compiled_for(fun, active, values, mode="auto"):
-    """The vjp callable of ``fun`` for this activity mask and these values.
-
-    Returns ``(vjp, mode)``; ``vjp(*values, *closure_values)`` gives
-    ``(result, pullback)``.
-    """
-    code = fun.__code__
-    key = (code, active, kinds_key(values), mode, creation.on_gpu(*values))
-    entry = _CACHE.get(key)
-    if entry is not None and entry[0] is fun.__globals__:
-        return entry[1], entry[2]
-    from .compiler import compile_vjp
-    if mode == "tape":
-        vjp, used = _tape_vjp(fun, active), "tape"
-    else:
-        try:
-            compiled = compile_vjp(fun, active, values)
-            vjp, used = compiled.fn, "source"
-            vjp.compiled = compiled
-        except UnsupportedError as err:
-            if mode == "source":
-                raise
-            FALLBACK_REASONS[code] = str(err)
-            # warned on the tape's first successful forward pass: if the tape fails too
-            # (no rule there either), its error is the one message the user gets
-            vjp, used = _tape_vjp(fun, active, refused=err), "tape"
-    with _LOCK:
-        _CACHE[key] = (fun.__globals__, vjp, used)
-        MODES[code] = used
-    return vjp, used
-
-
-def _tape_vjp(fun, active, refused=None):
-    from ..runtime import tape
-    from ..runtime.box import NoRuleError
-    argnums = tuple(i for i, a in enumerate(active) if a)
-    n = len(active)
-    make = tape.make_vjp(fun, argnums)
-    pending = [refused]        # the compiler's refusal, warned about once the tape has run
-
-    def vjp(*values):
-        try:
-            ans, pullback = make(*values[:n])
-        except NoRuleError as e:
-            if pending[0] is not None and hasattr(e, "add_note"):
-                e.add_note(f"knetc: the compiler refused {fun.__name__} too: "
-                           f"{str(pending[0]).replace('knetc: ', '', 1)}")
-            raise
-        if pending[0] is not None:
-            err, pending[0] = pending[0], None
-            _warn_fallback(fun, err)
-        if TAPED_LOG[0] is not None:
-            TAPED_LOG[0].add(fun)
-
-        def taped_pullback(g, *after):
-            if after:
-                raise UnsupportedError(f"{fun.__name__} runs on the tape and writes into a differentiated "
-                                       "argument; the tape cannot hand that argument's gradient back")
-            return pullback(g)
-        return ans, taped_pullback
-    vjp.compiled = None
-    return vjp
-
-
-def _warn_fallback(fun, err):
-    key = fun.__code__
-    FALLBACK_REASONS[key] = str(err)
-    if key in _WARNED:
-        return
-    _WARNED.add(key)
-    reason = str(err).replace("knetc: ", "", 1)
-    warn_at_user_frame(f"knetc: {fun.__name__} runs on the tape: {reason}", FallbackWarning)
-
-
-def warn_at_user_frame(message, category):
-    """``warnings.warn`` attributed to the innermost frame outside knetc and its generated code."""
-    import os
-    import sys
-    from .compiler import GENERATED
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-    frame = sys._getframe(1)
-    while frame is not None:
-        name = frame.f_code.co_filename
-        if not (name.startswith(package) or name in GENERATED or name.startswith("<knetc ")):
-            break
-        frame = frame.f_back
-    if frame is None:
-        warnings.warn(message, category, stacklevel=2)
-        return
-    globs = frame.f_globals
-    warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
-                           module=globs.get("__name__"), registry=globs.setdefault("__warningregistry__", {}))
+_FunctionType = types.FunctionType
 
 
 def annotate(exc):
@@ -202,22 +50,6 @@ def annotate(exc):
     exc._knetc_noted = True
 
 
-def _bind(fun, args, kwargs):
-    """Parameter values in order, and the position of each call argument."""
-    code = fun.__code__
-    n = code.co_argcount
-    if not kwargs and len(args) == n and not code.co_kwonlyargcount:
-        return list(args), list(range(n))
-    sig = _SIGNATURES.get(code)
-    if sig is None:
-        sig = _SIGNATURES[code] = inspect.signature(fun)
-    bound = sig.bind(*args, **kwargs)
-    bound.apply_defaults()
-    names = list(sig.parameters)
-    positions = list(range(len(args))) + [names.index(k) for k in kwargs]
-    return [bound.arguments[p] for p in names], positions
-
-
 def call_vjp(fun, mask, *args, _free=(), **kwargs):
     """Call ``fun`` and return ``(result, pullback)`` (see module docstring).
 
@@ -227,23 +59,30 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     """
     if isinstance(fun, Primitive) or rule_for(fun) is not None:
         return _rule_vjp(fun, mask, args, kwargs)
-    code = getattr(fun, "__code__", None)
-    if code is None:
-        raise UnsupportedError(f"calling {fun!r}, which has no derivative rule and no Python source")
+    if type(fun) is not _FunctionType:
+        return _unwrapped_call(fun, mask, args, kwargs, _free)
+    code = fun.__code__
     if (not kwargs and not _free and not code.co_freevars and len(args) == code.co_argcount
             and not code.co_kwonlyargcount):
         return _plain_call(fun, mask, args)
-    values, positions = _bind(fun, args, kwargs)
-    freevars = fun.__code__.co_freevars
+    if takes_varargs(fun):
+        return _varargs_call(fun, mask, args, kwargs)
+    values, positions = bind_arguments(fun, args, kwargs)
+    freevars = code.co_freevars
     active = [False] * (len(values) + len(freevars))
     for m, p in zip(mask, positions):
         if m:
             active[p] = True
+    missing = [name for name in _free if name not in freevars]
+    if missing:       # a decorator or a default carries them: the compiler cannot follow
+        raise UnsupportedError(f"a nested function whose decorator or default value uses the differentiated "
+                               f"{', '.join(missing)}", *location(fun),
+                               detail="pass the value as an argument instead")
     free_positions = [len(values) + freevars.index(name) for name in _free]
     for p in free_positions:
         active[p] = True
     free_values = closure_values(fun)
-    vjp, _ = compiled_for(fun, tuple(active), values + free_values, _MODE.value)
+    vjp, _ = _compiled(fun, tuple(active), values + free_values)
     ans, pullback = vjp(*values, *free_values)
 
     written = getattr(getattr(vjp, "compiled", None), "mutated", None)
@@ -258,6 +97,66 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     return ans, call_pullback
 
 
+def _compiled(fun, active, values):
+    """compiled_for, with Python's recursion limit turned into a clear error."""
+    try:
+        return compiled_for(fun, active, values, _MODE.value)
+    except RecursionError:
+        raise UnsupportedError(
+            f"recursion of {fun.__name__} deeper than Python's limit ({sys.getrecursionlimit()} frames)",
+            *location(fun), detail="compiled code uses a few frames per call: write it as a loop, "
+            "or raise sys.setrecursionlimit") from None
+
+
+def _unwrapped_call(fun, mask, args, kwargs, free):
+    """A bound method, a functools.partial or a callable object: call the function behind it."""
+    target, pre, prekw = plain_function(fun)
+    if free:
+        raise UnsupportedError(f"a nested function {getattr(fun, '__name__', fun)!r} reading differentiated "
+                               f"variables ({', '.join(free)}) through a decorator or wrapper",
+                               detail="the compiler cannot follow them into the wrapper")
+    if type(target) is not _FunctionType:
+        if type(fun).__name__ == "GradFunction":
+            err = UnsupportedError(f"calling the knetc gradient object {fun!r} in compiled code",
+                                   detail="gradients of gradients run on the tape: use mode='auto' or 'tape'")
+        else:
+            err = UnsupportedError(f"calling {fun!r}", detail="it has no derivative rule and no Python source")
+        return _taped_call(fun, mask, args, kwargs, err)
+    ans, pullback = call_vjp(target, (False,) * len(pre) + tuple(mask), *pre, *args, **prekw, **kwargs)
+    n = len(pre)
+
+    def unwrapped_pullback(g, *after):
+        return pullback(g, *after)[n:]
+    return ans, unwrapped_pullback
+
+
+def _varargs_call(fun, mask, args, kwargs):
+    """A helper with ``*args``/``**kwargs`` (the compiler refuses them): the tape, arguments as given."""
+    err = UnsupportedError(f"calling {fun.__name__}, which takes *args or **kwargs,", *location(fun))
+    return _taped_call(fun, mask, args, kwargs, err)
+
+
+def _taped_call(fun, mask, args, kwargs, err):
+    """Run ``fun`` on the tape with the call's arguments (``err`` in mode 'source')."""
+    if _MODE.value == "source":
+        raise err
+    if getattr(fun, "__code__", None) is not None:
+        _warn_fallback(fun, err)
+    from ..runtime import tape
+    from .cache import keyword_call
+    names = list(kwargs)
+    argnums = tuple(i for i, m in enumerate(mask) if m)
+    make = tape.make_vjp(keyword_call(fun, len(args), names) if names else fun, argnums)
+    ans, pullback = make(*args, *kwargs.values())
+
+    def varargs_pullback(g, *after):
+        if after:
+            raise UnsupportedError(f"{fun.__name__} runs on the tape and writes into a differentiated "
+                                   "argument; the tape cannot hand that argument's gradient back")
+        return pullback(g)
+    return ans, varargs_pullback
+
+
 _PLAIN = {}         # (function, mask, mode, call_signature) -> (vjp, whether adjoints need filling)
 
 
@@ -266,8 +165,8 @@ def _plain_call(fun, mask, args):
     mode = _MODE.value
     sig = call_signature(args)
     entry = _PLAIN.get((fun, mask, mode, sig)) if sig is not None else None
-    if entry is None:
-        vjp, _ = compiled_for(fun, mask, args, mode)
+    if entry is None or not entry[2](fun):
+        vjp, _ = _compiled(fun, mask, args)
         if getattr(vjp, "compiled", None) is None and any(mask) and _writes_arguments(fun, mask, args):
             raise UnsupportedError(f"{fun.__name__} writes differentiated values into an argument and runs "
                                    "on the tape, which cannot hand that argument's gradient back")
@@ -275,11 +174,13 @@ def _plain_call(fun, mask, args):
         # container adjoints may hold ZERO slots to fill
         fill = getattr(vjp, "compiled", None) is None or any(
             m and isinstance(a, (list, tuple, dict)) for m, a in zip(mask, args))
-        entry = (vjp, fill)
+        entry = (vjp, fill, vjp.guard)
         if sig is not None:
             with _LOCK:
+                if len(_PLAIN) > 4096:    # helpers made afresh on every call: do not keep them all
+                    _PLAIN.clear()
                 _PLAIN[(fun, mask, mode, sig)] = entry
-    vjp, fill = entry
+    vjp, fill, _ = entry
     ans, pullback = vjp(*args)
     if not fill:
         return ans, pullback

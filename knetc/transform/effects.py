@@ -7,6 +7,8 @@ helper writes into an argument, so that the argument's adjoint after the call
 goes into the helper's pullback and the adjoint before the call comes back.
 The analysis is syntactic and follows calls to other functions it can resolve.
 """
+import types
+
 import gast
 
 from ..errors import UnsupportedError
@@ -31,18 +33,48 @@ def mutated_params(fun, _active=()):
     code = getattr(fun, "__code__", None)
     if code is None:
         return ()
-    if code in _CACHE:
-        return _CACHE[code]
     if code in _active:      # recursion: the outer analysis covers it
         return ()
+    entry = _CACHE.get(code)
+    if entry is not None and _still_valid(entry, fun, _active + (code,)):
+        return entry[0]
     from .source import get_function_source
     try:
         node = get_function_source(fun).node
     except UnsupportedError:
         return ()
-    result = mutated_in_node(node, Scope(fun), _active + (code,))
-    _CACHE[code] = result
+    scope = Scope(fun)
+    result = mutated_in_node(node, scope, _active + (code,))
+    deps = [(obj, mutated_params(obj, _active + (code,))) for obj in scope.reads.values()
+            if isinstance(obj, types.FunctionType)]
+    _CACHE[code] = (result, scope, deps)
     return result
+
+
+def _still_valid(entry, fun, active):
+    """The names the analysis resolved denote the same objects, and their analyses agree."""
+    _, scope, deps = entry
+    if scope.globals is not getattr(fun, "__globals__", None):
+        return False             # equal code objects of another module or notebook cell
+    now = Scope(fun)
+    for dotted, obj in scope.reads.items():
+        if resolve_dotted(now, dotted) is not obj:
+            return False
+    return all(mutated_params(f, active) == result for f, result in deps)
+
+
+def analysis_scopes(fun, _seen=None):
+    """The scopes (names resolved) of the write analyses of ``fun`` and the helpers it calls."""
+    seen = set() if _seen is None else _seen
+    code = getattr(fun, "__code__", None)
+    entry = _CACHE.get(code)
+    if entry is None or code in seen:
+        return []
+    seen.add(code)
+    out = [entry[1]]
+    for f, _ in entry[2]:
+        out.extend(analysis_scopes(f, seen))
+    return out
 
 
 def mutated_in_node(node, scope, _active=()):

@@ -3,20 +3,26 @@
 A VJP such as ``lambda g, ans, x: g * (1 - ans * ans)`` becomes, at the
 place it is used, ``dt = dh * (1 - h * h)``: the rule's parameters are
 replaced by the atoms of the statement being differentiated. The rule's own
-global names (``unbroadcast``, ``np``) are handed to the generated code.
+global names (``unbroadcast``, ``np``) are handed to the generated code. The
+rule's definition is found by source identity (:func:`definition_node`): a
+rule whose source cannot be shown to be its own is called by name instead.
 """
 import ast
 import inspect
-import textwrap
+
+from ..errors import UnsupportedError
+from .resolve import MISSING, Scope
+from .source import definition_node
 
 
 class Template:
     """The parsed body of one VJP, ready for substitution."""
 
-    def __init__(self, params, body, free):
+    def __init__(self, params, body, free, scope=None):
         self.params = params      # positional parameter names (g, ans, x, ...)
-        self.body = body          # ast expression
+        self.body = body          # ast expression (shared: instantiate copies it)
         self.free = free          # global names the body uses -> object
+        self.scope = scope        # what those names denoted (guarded by code that inlines it)
 
 
 _CACHE = {}
@@ -25,9 +31,9 @@ _CACHE = {}
 def template_of(vjp):
     """A :class:`Template` for ``vjp``, or None if it cannot be inlined."""
     key = id(vjp)
-    if key in _CACHE:
-        entry = _CACHE[key]
-        return entry[1] if entry[0] is vjp else None
+    entry = _CACHE.get(key)
+    if entry is not None and entry[0] is vjp and (entry[1] is None or _still_bound(entry[1], vjp)):
+        return entry[1]
     tmpl = _build(vjp)
     _CACHE[key] = (vjp, tmpl)
     return tmpl
@@ -40,71 +46,40 @@ def _build(vjp):
     if vjp.__defaults__ or vjp.__kwdefaults__ or code.co_kwonlyargcount or vjp.__closure__:
         return None
     params = list(code.co_varnames[:code.co_argcount])
-    try:
-        lines, start = inspect.getsourcelines(vjp)
-    except (OSError, TypeError):
+    try:           # the VJP's own definition (source identity), else it is called by name
+        node, _ = definition_node(vjp)
+    except UnsupportedError:
         return None
-    tree = _parse_lines(lines)
-    if tree is None:
-        return None
-    tree, offset = tree
-    start -= offset
-    body = _find_body(tree, vjp, params, start)
+    body = _body_of(node)
     if body is None:
         return None
+    scope = Scope(vjp)
     free = {}
-    for node in ast.walk(body):
-        if isinstance(node, ast.Name) and node.id not in params:
-            if node.id in vjp.__globals__:
-                free[node.id] = vjp.__globals__[node.id]
-            else:
-                import builtins
-                if not hasattr(builtins, node.id):
-                    return None
-                free[node.id] = getattr(builtins, node.id)   # bound, so a user's global cannot shadow it
-        if isinstance(node, (ast.Lambda, ast.NamedExpr, ast.ListComp, ast.GeneratorExp)):
-            return None
-    return Template(params, body, free)
-
-
-def _parse_lines(lines):
-    """Parse the lines holding a rule; a continuation line may carry a stray ')'."""
-    src = textwrap.dedent("".join(lines))
-    candidates = [src, "(\n" + src.strip().rstrip(",") + "\n)"]
-    stripped = src.rstrip().rstrip(",")
-    while stripped.endswith(")"):
-        stripped = stripped[:-1].rstrip().rstrip(",")
-        candidates.append("(\n" + stripped.strip() + "\n)")
-    for i, text in enumerate(candidates):
-        try:
-            return ast.parse(text), (0 if i == 0 else 1)
-        except SyntaxError:
-            continue
-    return None
-
-
-def _find_body(tree, vjp, params, start):
-    """The expression of ``vjp``: a lambda's body or a def's single return."""
-    if vjp.__name__ != "<lambda>":
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and node.name == vjp.__name__:
-                stmts = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-                if len(stmts) == 1 and isinstance(stmts[0], ast.Return) and stmts[0].value is not None:
-                    return stmts[0].value
+    for n in ast.walk(body):
+        if isinstance(n, ast.Name) and n.id not in params:
+            obj = scope.lookup(n.id)
+            if obj is MISSING:
                 return None
-        return None
-    line = vjp.__code__.co_firstlineno - start + 1
-    candidates = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
-                  and n.lineno == line and [a.arg for a in n.args.args] == params]
-    if len(candidates) == 1:
-        return candidates[0].body
-    if len(candidates) > 1 and hasattr(vjp.__code__, "co_positions"):
-        cols = [p[2] for p in vjp.__code__.co_positions() if p[0] == vjp.__code__.co_firstlineno and p[2] is not None]
-        if cols:
-            lo = min(cols)
-            for n in candidates:
-                if n.body.col_offset <= lo <= (n.body.end_col_offset or 0):
-                    return n.body
+            free[n.id] = obj      # builtins too: bound, so a user's global of that name cannot shadow it
+        if isinstance(n, (ast.Lambda, ast.NamedExpr, ast.ListComp, ast.GeneratorExp)):
+            return None
+    return Template(params, body, free, scope)
+
+
+def _still_bound(tmpl, vjp):
+    """The rule's global names denote what they did when the template was made."""
+    import builtins
+    now = vjp.__globals__
+    return all(now.get(name, getattr(builtins, name, MISSING)) is obj for name, obj in tmpl.free.items())
+
+
+def _body_of(node):
+    """The expression of a VJP: a lambda's body or a def's single return."""
+    if isinstance(node, ast.Lambda):
+        return node.body
+    stmts = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if len(stmts) == 1 and isinstance(stmts[0], ast.Return) and stmts[0].value is not None:
+        return stmts[0].value
     return None
 
 

@@ -6,6 +6,7 @@ the user's own helper), loops become loops over index sequences, and
 tuple unpacking becomes indexing.
 """
 import ast
+import inspect
 import types
 import warnings
 
@@ -379,6 +380,8 @@ class Lowerer:
         text = f"{dotted}({_arglist(args, kwargs)})"
         if is_user_function(obj):
             code = obj.__code__
+            if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
+                self.fail(f"calling the generator or async function {dotted}", node)
             params = list(code.co_varnames[:code.co_argcount])
             written = mutated_params(obj)
             return ir.HelperCall(dotted, args, kwargs, fun=obj,
