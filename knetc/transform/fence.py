@@ -32,6 +32,8 @@ Guarantees: every write the emitter sees goes to an object only the written
 name reaches, so modelling it as a value (arrays) or in place (lists, dicts)
 is exact.
 """
+import types
+
 import numpy as np
 
 from . import ir
@@ -245,12 +247,32 @@ class Fence:
         passed = list(e.args) + [v for _, v in e.kwargs]
         if not any(a in self.active for a in passed):
             return
+        if self._closure_function_writes_nothing(e.func):
+            return
         for a in passed:
             if self.kinds.of(a) in ("list", "dict", "unknown"):
                 self.fail(s, f"calling {e.func}, a function passed in as a value, with the container {a} "
                           "and a differentiated argument",
                           "the compiler cannot tell whether it writes into the container; call a "
                           "function defined at module level or in this function")
+
+    def _closure_function_writes_nothing(self, name):
+        """A closure variable holding a Python function that writes into none of its arguments
+        and nothing outside (its cell is guarded: a different function compiles again)."""
+        if name not in self.u.freevars:
+            return False
+        cell = (self.u.fun.__closure__ or ())[self.u.freevars.index(name)]
+        try:
+            fun = cell.cell_contents
+        except ValueError:
+            return False
+        if not isinstance(fun, types.FunctionType):
+            return False
+        from .effects import array_written_params, mutated_params, writes_outside
+        try:
+            return not (mutated_params(fun) or array_written_params(fun) or writes_outside(fun))
+        except Exception:       # no source, or a construct the analysis does not read
+            return False
 
     # ---- helpers ---------------------------------------------------------------------
     def _values_read(self):
