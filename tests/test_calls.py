@@ -351,7 +351,7 @@ def test_decorator_over_a_differentiated_value_is_loud():
             return z ** 2
         return g(3.0) + x[1]
     assert_grad(f, expect=np.array([9.0, 1.0, 0.0]), modes=("tape",))
-    with pytest.raises(knet.UnsupportedError, match="decorator or default value"):
+    with pytest.raises(knet.UnsupportedError, match="decorat"):
         knet.grad(f, mode="source")(X)
 
 
@@ -399,7 +399,7 @@ def test_callables_made_from_differentiated_values_are_refused():
         return first(2.0) + second(3.0)
     for f in (with_partial, with_object, with_returned_closure):
         assert_grad(f, modes=("auto", "tape"), compiled="tape")
-        with pytest.raises(knet.UnsupportedError, match="a function value made from differentiated values") as e:
+        with pytest.raises(knet.UnsupportedError, match="(function value made from|function computed from a|closes over the) differentiated") as e:
             knet.grad(f, mode="source")(X)
         assert "test_calls.py:" in str(e.value)
 

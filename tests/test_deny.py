@@ -194,8 +194,7 @@ def global_dict(x):
 def print_effect(x):
     y = np.tanh(x)
     print("loss", np.sum(y), end="\r")
-    assert y.shape == (3,)
-    np.random.seed(0)
+    np.random.seed(0)      # (an assert here is rewritten by pytest: not the code of its source)
     return np.sum(y * C)
 
 

@@ -207,7 +207,20 @@ THEME_REPRODUCER_SEEDS = {
     "theme:lambda:1": 1, "theme:lambda:3": 2, "theme:loop_else:1": 2, "theme:loop_else:3": 0,
     "theme:rebind:0": 0, "theme:rebind:2": 0, "theme:rebind:4": 0,
 }
-KNOWN_BUG_REPRODUCERS = {name: ("theme", seed) for name, seed in THEME_REPRODUCER_SEEDS.items()}
+KNOWN_BUG_REPRODUCERS = {name: ("theme", seed) for name, seed in THEME_REPRODUCER_SEEDS.items()
+                         if name in programs.KNOWN_BUGS}
+# Fixed since: their reproducers are regressions now (every program of the run must pass).
+FIXED_THEME_SEEDS = {name: seed for name, seed in THEME_REPRODUCER_SEEDS.items()
+                     if name not in programs.KNOWN_BUGS}
+
+
+@pytest.mark.parametrize("name", sorted(FIXED_THEME_SEEDS))
+def test_fixed_theme_variant_stays_fixed(name, tmp_path):
+    _, theme, form = name.split(":")
+    for seed in range(FIXED_THEME_SEEDS[name] + 1):
+        outcomes = themes.check_theme(themes.generate_theme(seed, theme, int(form)), str(tmp_path))
+        failed = [o for o in outcomes if o.failed]
+        assert not failed, f"{name} seed {seed}: {failed[0]}"
 
 
 def _reproduces(name, reproducer, directory):

@@ -69,15 +69,6 @@ KNOWN_BUGS = {
     # issue 11's themes (tests/fuzz/themes.py), template variants wrong on the code of
     # the adversarial branch; the issue's fixes are expected to remove them all
     "theme:effects:8": "a helper appending to a list inside a list (state[0].append)",
-    "theme:factory:3": "bound methods of two instances: the second gets the first's self",
-    "theme:lambda:0": "two lambdas on one line: the other one is compiled",
-    "theme:lambda:1": "lambdas in one list display on one line",
-    "theme:lambda:3": "a lambda with a default defined inside the loss: its compiled code is "
-                      "cached by code object, and equal code objects of another module (an "
-                      "earlier program) bring their default along",
-    "theme:rebind:0": "a global function rebound between calls",
-    "theme:rebind:2": "a config attribute rebound between calls",
-    "theme:rebind:4": "a helper's __defaults__ changed between calls",
 }
 # Fixed since they were found, back in the grammar: `h = h`, `(-0.5) ** 2`, np.stack of a
 # list appended to later (also by a helper), `for i, (p, d) in enumerate(zip(...))`,
