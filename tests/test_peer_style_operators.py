@@ -291,3 +291,112 @@ def test_interp_with_lists():
     for mode in ("source", "tape"):
         assert_tree_allclose(knet.grad(f, mode=mode)(fp), numeric_grad(f, (fp,)), rtol=1e-6)
         assert_tree_allclose(knet.grad(g, mode=mode)(xs), np.array([2.0, -1.0]), rtol=1e-6)
+
+
+# --- forward mode and Jacobians of whole programs (compiled where the compiler models them) ------
+SQ = R.standard_normal((3, 3)) + 3 * np.eye(3)
+
+
+def layer(a, b=2.0):
+    return np.tanh(a * b)
+
+
+def eigh_program(x):
+    w, v = np.linalg.eigh(x + x.T)
+    return np.sum(w * np.arange(3.0)) + np.sum(v[:, 0] ** 2 * np.arange(3.0))
+
+
+def qr_program(x):
+    q, r = np.linalg.qr(x)
+    return np.sum(q ** 2 * np.arange(3.0)) + np.sum(np.diag(r))
+
+
+def slogdet_program(x):
+    s, logdet = np.linalg.slogdet(x)
+    return s * logdet
+
+
+def split_loop(x):
+    out = 0.0
+    for p in np.split(x, 3, axis=0):
+        out = out + np.sum(p ** 2)
+    return out
+
+
+def helper_loop(x):
+    h = x
+    for i in range(3):
+        h = layer(h, b=0.5 * (i + 1)) @ x
+    return np.sum(h)
+
+
+def dict_and_list(x):
+    d = {"a": x, "b": x.T}
+    acc = []
+    for k in ["a", "b"]:
+        acc.append(np.sum(d[k] * np.arange(3.0)))
+    return acc[0] * acc[1]
+
+
+def svd_program(x):
+    u, s, vt = np.linalg.svd(x)
+    return np.sum(s ** 2) + np.sum(u[:, 0] * vt[0]) ** 2
+
+
+def while_data(x):
+    k = 0
+    t = 0.0
+    while t < 5.0 and k < 10:
+        t = t + np.sum(x ** 2) * 0.1
+        k += 1
+    return t * np.sum(x)
+
+
+def running_max(x):
+    out = x[0]
+    for row in x[1:]:
+        out = np.maximum(out, row) * 1.5
+    return np.sum(out)
+
+
+PROGRAMS = [eigh_program, qr_program, slogdet_program, split_loop, helper_loop, dict_and_list, svd_program,
+            while_data, running_max]
+
+
+@pytest.mark.parametrize("fun", PROGRAMS, ids=lambda f: f.__name__)
+def test_programs_forward_reverse_and_jacfwd(fun):
+    expected = numeric_grad(fun, (SQ,))
+    t = R.standard_normal(SQ.shape)
+    for mode in ("source", "tape"):
+        assert_tree_allclose(knet.grad(fun, mode=mode)(SQ), expected, rtol=1e-5, atol=1e-6)
+        _, tangent = knet.jvp(fun, (SQ,), (t,), mode=mode)
+        assert np.isclose(tangent, np.sum(expected * t), rtol=1e-5, atol=1e-7)
+    assert_tree_allclose(knet.jacfwd(fun)(SQ), expected, rtol=1e-5, atol=1e-6)
+    assert_tree_allclose(knet.jacrev(fun)(SQ), expected, rtol=1e-5, atol=1e-6)
+
+
+@knet.checkpoint
+def checkpointed_step(h, w):
+    return np.tanh(w @ h)
+
+
+def checkpointed_loop(w, h):
+    for _ in range(4):
+        h = checkpointed_step(h, w)
+    return np.sum(h ** 2)
+
+
+def test_checkpoint_every_operator():
+    w, h = R.standard_normal((3, 3)), R.standard_normal(3)
+    for wrt in (0, 1):
+        expected = numeric_grad(checkpointed_loop, (w, h), wrt)
+        for mode in ("source", "tape"):
+            assert_tree_allclose(knet.grad(checkpointed_loop, wrt=wrt, mode=mode)(w, h), expected,
+                                 rtol=1e-5, atol=1e-7)
+    t = R.standard_normal(w.shape)
+    for mode in ("source", "tape"):
+        _, tangent = knet.jvp(checkpointed_loop, (w, h), (t, None), mode=mode)
+        assert np.isclose(tangent, np.sum(numeric_grad(checkpointed_loop, (w, h)) * t), rtol=1e-5)
+    H = knet.hessian(checkpointed_loop, wrt=1)(w, h)
+    assert_tree_allclose(H, fd_jacobian(lambda z: knet.grad(checkpointed_loop, wrt=1)(w, z), h),
+                         rtol=1e-5, atol=1e-6)
