@@ -29,6 +29,54 @@ def test_std_of_a_single_element_has_zero_derivative(x):
         assert_tree_allclose(knet.grad(f, mode=mode)(x), 0.0 * np.asarray(x))
 
 
+def test_std_of_constant_values_does_not_poison_the_gradient():
+    """std(x * 0 + 1) + sum(x): the std term is constant, the gradient is 1 everywhere; the
+    std VJP's 0/0 (zero spread) gives NaN, and NaN * 0 stays NaN through x * 0."""
+    def f(x):
+        return np.std(x * 0.0 + 1.0) + np.sum(x)
+    for mode in ("source", "tape"):
+        assert_tree_allclose(knet.grad(f, mode=mode)(np.ones(3)), np.ones(3))
+
+
+def test_sum_where():
+    """Silently wrong in every mode (issue 11, 5): np.sum(x ** 2, where=m) is differentiated as
+    if there were no where=: the adjoint must be masked by it."""
+    x = A
+
+    def f(a):
+        return np.sum(a ** 2, where=a > 0)
+    for mode in ("source", "tape"):
+        assert_tree_allclose(knet.grad(f, mode=mode)(x), np.where(x > 0, 2 * x, 0.0))
+
+
+def linspace_of(x):
+    return np.sum(np.linspace(x[0], x[1], 5) ** 2)
+
+
+def full_of(x):
+    return np.sum(np.full(3, x[0]) * np.arange(3.0))
+
+
+@pytest.mark.parametrize("fun", [linspace_of, full_of], ids=["linspace", "full"])
+def test_creation_functions_of_differentiated_values(fun):
+    """Silent zero (issue 11, 4), also in compiled forward mode: np.linspace(x0, x1, n) and
+    np.full(n, x0) are declared non-differentiable (lowered to ir.Const), so the dependence on
+    the start/stop/fill value is dropped. Give them rules (linear in those arguments) or refuse."""
+    x = np.array([0.3, 1.2])
+    expected = numeric_grad(fun, (x,))
+    for mode in ("source", "auto"):
+        try:
+            got = knet.grad(fun, mode=mode)(x)
+        except knet.KnetError:
+            continue                             # refusing is right too
+        assert_tree_allclose(got, expected, rtol=1e-6)
+    try:
+        _, tangent = knet.jvp(fun, (x,), (np.ones(2),), mode="source")
+    except knet.UnsupportedError:
+        return
+    assert np.isclose(tangent, np.sum(expected))
+
+
 # --- box.py ------------------------------------------------------------------------------------------
 def test_meshgrid_on_the_tape():
     """box.record freezes NumPy values (flags.writeable = False) before calling the primitive;
