@@ -73,6 +73,16 @@ def _wrt_tuple(wrt, nargs):
     return tuple(i % nargs for i in indices)
 
 
+def _tangent_like(primal, tangent):
+    """``tangent`` with a Python number made an array where its primal leaf is an array
+    (a 0-d array's tangent given as a float), so that array methods work on it."""
+    p_leaves, spec = tree_flatten(primal)
+    t_leaves, _ = tree_flatten(tangent)
+    fixed = [array_module(p).asarray(t, dtype=np.asarray(p).dtype)
+             if is_array(p) and isinstance(t, (int, float)) else t for p, t in zip(p_leaves, t_leaves)]
+    return tree_unflatten(spec, fixed)
+
+
 def _split_aux(out, has_aux, name):
     if not has_aux:
         return out, None
@@ -135,6 +145,7 @@ def jvp(fun, primals, tangents, has_aux=False, mode="auto"):
             raise GradientInputError(f"knetc: tangent {k} does not have the structure of primal {k}")
     if mode not in ("auto", "source", "tape"):
         raise ValueError(f"knetc: mode must be 'auto', 'source' or 'tape', not {mode!r}")
+    tangents = tuple(t if t is None else _tangent_like(p, t) for p, t in zip(primals, tangents))
     active = tuple(t is not None for t in tangents)
     if mode != "tape" and hasattr(fun, "__code__") and not isinstance(fun, Primitive):
         free = forward_calls.closure_values(fun)
@@ -322,6 +333,7 @@ def hessian(fun, wrt=0):
     def hessian_of(*args):
         (i,) = _wrt_tuple(wrt, len(args))
         _check_float_tree(args[i], f"argument {i} of {_name(fun)}")
+        args = _numpy_floats_at(args, i)
         leaves, spec = tree_flatten(args[i])
         rows = [[[] for _ in leaves] for _ in leaves]
         for a, leaf in enumerate(leaves):
@@ -339,8 +351,24 @@ def hvp(fun, wrt=0):
     """Hessian-vector product: ``hvp(f)(*args, v)`` = (d^2 f / dx^2) v for x = args[wrt]."""
     def product(*args):
         *inputs, v = args
-        return tape.hvp(fun, tuple(inputs), v, wrt=wrt)
+        floats = tree_flatten(inputs[wrt])[0] if isinstance(wrt, int) else None
+        h = tape.hvp(fun, _numpy_floats_at(inputs, wrt), v, wrt=wrt)
+        if floats is None:
+            return h
+        h_leaves, spec = tree_flatten(h)      # a float argument gets float entries back
+        return tree_unflatten(spec, [float(b) if isinstance(a, float) else b
+                                     for a, b in zip(floats, h_leaves)])
     return product
+
+
+def _numpy_floats_at(args, wrt):
+    """``args`` with the Python floats of ``args[wrt]`` as NumPy float64 scalars: the nested tape
+    of a Hessian-vector product, seeded by a Python float, mistakes it for a non-scalar."""
+    args = list(args)
+    for i in (wrt if isinstance(wrt, tuple) else (wrt,)):
+        leaves, spec = tree_flatten(args[i])
+        args[i] = tree_unflatten(spec, [np.float64(x) if isinstance(x, float) else x for x in leaves])
+    return tuple(args)
 
 
 def elementwise_grad(fun, wrt=0):

@@ -397,6 +397,13 @@ def _unit(x):
     return np.conj(x) / np.where(mag == 0, 1.0, mag)
 
 
+def _conj_value(x):
+    """``unit(x) * |x|`` written without the sign: its own derivative is right at zeros of
+    ``x`` (sign(x) * |x| has derivative 0 there, which made second derivatives of the
+    2-norm wrong at points with a zero component)."""
+    return np.conj(x) if is_complex(x) else x
+
+
 def _safe(d):
     return np.where(d == 0, 1.0, d)
 
@@ -411,7 +418,7 @@ def _vector_norm_adjoint(g, ans, x, ord, axes):
     """The adjoint of the ``ord``-norm of ``x`` over ``axes``; ``g`` and ``ans`` keep their dims."""
     mag = np.abs(x)
     if ord is None or ord == 2:
-        return g * _unit(x) * mag / _safe(ans)
+        return g * _conj_value(x) / _safe(ans)
     if ord == np.inf or ord == -np.inf:
         return g * _unit(x) * _share_extreme(mag, ans, axes)
     if ord == 0:
@@ -428,7 +435,7 @@ def _vector_norm_adjoint(g, ans, x, ord, axes):
 def _matrix_norm_adjoint(g, ans, x, ord):
     """The adjoint of a matrix norm over the last two axes; ``g``/``ans`` keep both dims."""
     if ord in (None, "fro"):
-        return g * _unit(x) * np.abs(x) / _safe(ans)
+        return g * _conj_value(x) / _safe(ans)
     if ord in (1, -1):            # max/min over columns of the column sums of |x|
         sums = np.sum(np.abs(x), axis=-2, keepdims=True)
         return g * _unit(x) * _share_extreme(sums, ans, (-1,))

@@ -168,8 +168,14 @@ defvjp(np.select, None, _select_vjp_choices, _select_vjp_default, default=_selec
 
 
 # --- interp --------------------------------------------------------------------------------
+def _listed(v, like):
+    """A list or tuple argument of np.interp (NumPy takes them) as an array on ``like``'s device."""
+    return array_module(like).asarray(v) if isinstance(v, (list, tuple)) else v
+
+
 def _interval(x, xp):
     """The interval of ``xp`` each ``x`` falls in (the right one at a knot), and where x is inside."""
+    xp = _listed(xp, x)
     j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
     inside = np.logical_and(np.greater_equal(x, xp[0]), np.less_equal(x, xp[-1]))
     return j, inside
@@ -177,6 +183,7 @@ def _interval(x, xp):
 
 def _interp_vjp_x(g, ans, x, xp, fp, left=None, right=None, period=None):
     refuse_option("np.interp", "period", period, None)
+    xp, fp = _listed(xp, x), _listed(fp, x)
     j, inside = _interval(x, xp)
     slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
     return unbroadcast(np.where(inside, g * slope, 0.0), x)
@@ -184,6 +191,7 @@ def _interp_vjp_x(g, ans, x, xp, fp, left=None, right=None, period=None):
 
 def _interp_vjp_fp(g, ans, x, xp, fp, left=None, right=None, period=None):
     refuse_option("np.interp", "period", period, None)
+    x, xp = _listed(x, fp), _listed(xp, fp)
     j, inside = _interval(x, xp)
     t = np.where(inside, (x - xp[j]) / (xp[j + 1] - xp[j]), 0.0)
     grad = scatter(fp, j, np.where(inside, g * (1 - t), 0.0)) + scatter(fp, j + 1, g * t)
