@@ -308,7 +308,11 @@ def _var_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False,
 def _std_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
     centered = x - np.mean(x, axis=axis, keepdims=True)
     scale = (_count(x, ans) - ddof) * _keep_axes(ans, axis, keepdims)
-    return _keep_axes(_lift(g, x), axis, keepdims) * np.conj(centered) / scale
+    # where the spread is 0 (one element, equal values) std has a kink: its derivative is taken
+    # as 0 there, like |x| at 0, instead of 0/0 = NaN poisoning the whole gradient
+    flat = np.equal(scale, 0)
+    return _keep_axes(_lift(g, x), axis, keepdims) * np.conj(centered) / np.where(flat, 1.0, scale) \
+        * np.logical_not(flat)
 
 
 _REDUCE = ("axis", "dtype", "keepdims", "initial", "where")

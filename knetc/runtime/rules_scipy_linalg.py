@@ -128,3 +128,14 @@ defvjp(linalg.sqrtm, _sqrtm_a, name="scipy.linalg.sqrtm", keywords=(), A=_sqrtm_
 # rule, so the VJP cannot be transposed on the tape; the JVP is written out instead).
 defjvp(linalg.sqrtm, lambda t, ans, A, disp=None, blocksize=None:
        _as_dtype(np.real(scipy.linalg.solve_sylvester(ans, ans, t)), A))
+
+
+# scipy.linalg's inv, det and solve compute what np.linalg's do: the same VJPs (their options,
+# such as overwrite_a= or assume_a=, are refused: keywords=() models none)
+from .rules import rule_for  # noqa: E402
+
+for _sp, _np_fun, _name in [(linalg.inv, np.linalg.inv, "inv"), (linalg.det, np.linalg.det, "det"),
+                            (linalg.solve, np.linalg.solve, "solve")]:
+    _rule = rule_for(_np_fun)
+    if _rule is not None:
+        defvjp(_sp, *_rule.vjps, name=f"scipy.linalg.{_name}", keywords=())

@@ -98,6 +98,36 @@ def _multigammaln_vjp(g, ans, a, d):
 
 _defvjp(special.multigammaln, _multigammaln_vjp, None, name="multigammaln")
 
+# --- Bessel functions of the first and second kind (derivatives in x; none in the order n) -------
+_ORDER_X = inspect.signature(lambda g, ans, n, x: None)
+_defvjp(special.j0, lambda g, ans, x: -g * special.j1(x), name="j0")
+_defvjp(special.j1, lambda g, ans, x: g * 0.5 * (special.j0(x) - special.jv(2, x)), name="j1")
+_defvjp(special.y0, lambda g, ans, x: -g * special.y1(x), name="y0")
+_defvjp(special.y1, lambda g, ans, x: g * 0.5 * (special.y0(x) - special.yv(2, x)), name="y1")
+for _name, _fun in [("jn", special.jn), ("jv", special.jv), ("yn", special.yn), ("yv", special.yv)]:
+    _base = special.jv if _name[0] == "j" else special.yv
+    _defvjp(_fun, refuse(f"scipy.special.{_name}", "the order n", "n", _ORDER_X),
+            (lambda base: lambda g, ans, n, x: unbroadcast(g * 0.5 * (base(n - 1, x) - base(n + 1, x)), x))(_base),
+            name=_name)
+
+# --- gamma function relatives and incomplete integrals (wrt x; none in the shape parameters) ----
+_defvjp(special.rgamma, lambda g, ans, x: -g * ans * special.digamma(x), name="rgamma")
+_SHAPE_X = inspect.signature(lambda g, ans, a, x: None)
+# d/dx P(a, x) = x**(a-1) exp(-x) / Gamma(a), written through logs so it stays finite
+_defvjp(special.gammainc, refuse("scipy.special.gammainc", "the shape a", "a", _SHAPE_X),
+        lambda g, ans, a, x: unbroadcast(g * np.exp((a - 1) * np.log(x) - x - special.gammaln(a)), x),
+        name="gammainc")
+_defvjp(special.gammaincc, refuse("scipy.special.gammaincc", "the shape a", "a", _SHAPE_X),
+        lambda g, ans, a, x: unbroadcast(-g * np.exp((a - 1) * np.log(x) - x - special.gammaln(a)), x),
+        name="gammaincc")
+_ABX = inspect.signature(lambda g, ans, a, b, x: None)
+_defvjp(special.betainc, refuse("scipy.special.betainc", "the shape a", "a", _ABX),
+        refuse("scipy.special.betainc", "the shape b", "b", _ABX),
+        lambda g, ans, a, b, x: unbroadcast(
+            g * np.exp((a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - special.betaln(a, b)), x),
+        name="betainc")
+
+
 # --- x log y ------------------------------------------------------------------------------------
 # At x == 0 the functions are 0 for every y, so their y-derivative is 0 there (not 0/0).
 _defvjp(special.xlogy,

@@ -17,13 +17,33 @@ from ..runtime.tree import kind_of
 from . import ir
 from .returns import returns_list
 
-LIST_RESULTS = {np.split, np.array_split}
+LIST_RESULTS = {np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit}
 # Rules whose result is a tuple of arrays (NumPy's named results), so that its adjoint is
 # accumulated as a container; qr and svd give one array with mode="r" / compute_uv=False.
 TUPLE_RESULTS = {np.linalg.eigh, np.linalg.eig, np.linalg.slogdet, np.linalg.lstsq, np.linalg.qr,
                  np.linalg.svd}
 _ARRAY_RESULT_WHEN = {np.linalg.qr: ("mode", 1, lambda v: v == "r"),
                       np.linalg.svd: ("compute_uv", 2, lambda v: not v)}
+
+
+_SEVERAL_ARRAYS = {np.atleast_1d, np.atleast_2d, np.atleast_3d}   # a tuple for several arguments
+
+
+def _sequence_result_kind(e):
+    """The kind of a rule's result that may be a sequence (None: an array, as for most rules)."""
+    fun = e.fun
+    if isinstance(fun, np.ufunc):
+        return "tuple" if fun.nout > 1 else None
+    if fun is np.meshgrid or fun is getattr(np, "broadcast_arrays", None):
+        return "tuple"
+    if fun in _SEVERAL_ARRAYS:
+        return "tuple" if len(e.args) > 1 else None
+    if fun is np.gradient:
+        return "unknown"            # a tuple for several axes: the shapes decide
+    if getattr(fun, "__name__", "") == "logsumexp" and getattr(fun, "__module__", "").startswith("scipy"):
+        sign = dict(e.kwargs).get("return_sign", e.args[4] if len(e.args) > 4 else "False")
+        return None if sign == "False" else "tuple" if sign == "True" else "unknown"
+    return None
 
 
 def _tuple_result_kind(e):
@@ -99,8 +119,11 @@ class Kinds:
             if isinstance(e, ir.Copy):
                 self._set(s.target, self.of(e.src), self.elem.get(e.src))
             elif isinstance(e, ir.Op):
+                sequence = _sequence_result_kind(e) if _hashable(e.fun) else None
                 if e.fun in LIST_RESULTS:
                     self._set(s.target, "list", "array")
+                elif sequence is not None:
+                    self._set(s.target, sequence, "array" if sequence != "unknown" else None)
                 elif e.fun in TUPLE_RESULTS:
                     kind = _tuple_result_kind(e)
                     self._set(s.target, kind, "array" if kind == "tuple" else None)
@@ -317,3 +340,11 @@ def rebinding_sites(stmts, bound_on_entry):
 
     block(stmts, bound_on_entry)
     return out
+
+
+def _hashable(x):
+    try:
+        hash(x)
+        return True
+    except TypeError:
+        return False
