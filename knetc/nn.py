@@ -138,7 +138,9 @@ def lstm(gates, c, axis=0):
 def _lstm_vjp(k):
     def vjp(g, ans, gates, c, axis=0):
         dh, dc = (None if isinstance(d, type(ZERO)) else d for d in g)
-        return gpu_kernels.lstm_cell_vjp(dh, dc, gates, c, axis)[k]
+        out = gpu_kernels.lstm_cell_vjp(dh, dc, gates, c, axis)[k]
+        # a c that broadcasts against the gate blocks (H, 1) gets an adjoint of its own shape
+        return unbroadcast(out, c) if k == 1 else out
     return vjp
 
 

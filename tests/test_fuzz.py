@@ -13,11 +13,14 @@ plain call, and the compiled code must still be right at a second point.
 - ``python tests/fuzz/run.py --n 5000 --seed 0`` is the same from the command
   line, with progress, saved failing programs and minimisation.
 
+Gradients are compared with central differences at two steps
+(``programs.FD_STEPS``), which must agree with each other first, at rtol 1e-6.
+
 Constructs knetc currently gets wrong are left out of the grammar
-(``programs.KNOWN_BUGS``; ``KNETC_FUZZ_KNOWN_BUGS=1`` puts them back); the
-``test_known_bug_*`` tests below hold their minimal reproducers as strict
-xfails, so fixing a bug turns its test into an XPASS failure: then delete the
-test and the entry of KNOWN_BUGS.
+(``programs.KNOWN_BUGS``; ``KNETC_FUZZ_KNOWN_BUGS=1`` puts them back); each has a
+minimal reproducer in ``KNOWN_BUG_REPRODUCERS`` below, and
+``test_known_bugs_still_reproduce`` fails as soon as one no longer fails: then
+turn it into a regression test and delete the entry of KNOWN_BUGS.
 """
 import collections
 import importlib.util
@@ -29,7 +32,7 @@ import numpy as np
 import pytest
 
 import knetc as knet
-from knetc.testing import assert_tree_allclose, numeric_grad
+from knetc.testing import assert_numeric_grad
 
 
 def _load_programs():
@@ -44,6 +47,22 @@ def _load_programs():
 
 
 programs = _load_programs()
+
+
+def _load_themes():
+    name = "knetc_fuzz_themes"
+    if name not in sys.modules:
+        path = pathlib.Path(__file__).resolve().parent / "fuzz" / "themes.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+themes = _load_themes()
+THEME_SMALL_N = int(os.environ.get("KNETC_FUZZ_THEME_SMALL_N", "40"))
+THEME_LARGE_N = int(os.environ.get("KNETC_FUZZ_THEME_N", "2000"))
 
 SEED = int(os.environ.get("KNETC_FUZZ_SEED", "0"))
 SMALL_N = int(os.environ.get("KNETC_FUZZ_SMALL_N", "50"))
@@ -74,6 +93,53 @@ def test_fuzz_many(tmp_path, capsys):
                         f"(seeds {[r.seed for r in failed][:50]}):\n" + _failure_text(failed))
 
 
+# ---- issue 11's themes (tests/fuzz/themes.py) -------------------------------------------------
+def _theme_failures(seeds, directory):
+    failed, counts = [], collections.Counter()
+    for seed in seeds:
+        program = themes.generate_theme(seed)
+        if program is None:
+            continue
+        for outcome in themes.check_theme(program, directory):
+            counts[outcome.kind] += 1
+            if outcome.failed:
+                failed.append(outcome.line() + "\n" + program.full_source.split("_soft(t):", 1)[1])
+    return failed, counts
+
+
+@pytest.mark.parametrize("seed", range(SEED, SEED + THEME_SMALL_N))
+def test_theme_program(seed, tmp_path):
+    failed, _ = _theme_failures([seed], str(tmp_path))
+    assert not failed, "\n".join(failed)
+
+
+@pytest.mark.fuzz
+def test_theme_programs_many(tmp_path, capsys):
+    failed, counts = _theme_failures(range(SEED, SEED + THEME_LARGE_N), str(tmp_path))
+    with capsys.disabled():
+        print(f"\nknetc theme fuzz: {THEME_LARGE_N} programs, outcomes {dict(sorted(counts.items()))}")
+    assert not failed, f"{len(failed)} failing (program, mode) runs:\n" + "\n\n".join(failed[:5])
+
+
+def test_themes_cover_every_variant_and_structure():
+    seen_forms, seen_structures = set(), set()
+    for theme in themes.THEMES:
+        for form in range(themes.FORMS[theme]):
+            for seed in range(40):
+                p = themes.generate_theme(seed, theme, form)
+                assert p is not None and p.group == f"theme:{theme}:{form}"
+                compile(p.full_source, p.name, "exec")
+                seen_forms.add((theme, form))
+                seen_structures.add(p.name.split("-")[3])
+    assert len(seen_forms) == sum(themes.FORMS.values())
+    assert seen_structures == set(themes.STRUCTURES), seen_structures
+    # the default draw leaves out exactly the variants KNOWN_BUGS names
+    drawn = {themes.generate_theme(seed).group for seed in range(400)}
+    excluded = {b for b in programs.KNOWN_BUGS if b.startswith("theme:")}
+    assert not drawn & excluded
+    assert drawn == {f"theme:{t}:{k}" for t in themes.THEMES for k in range(themes.FORMS[t])} - excluded
+
+
 # ---- the grammar itself ------------------------------------------------------------------
 def test_generator_is_deterministic():
     a = [programs.generate(s).source for s in range(5)]
@@ -93,6 +159,7 @@ REQUIRED = [
     "helper", "helper:multi", "call:keyword", "call:default", "call:unpack", "call:mutating",
     "closure", "lambda", "list:new", "list:append", "list:setitem", "list:read",
     "list:index-loopvar", "augassign", "setitem:array", "tuple-assign", "layer",
+    "w:bare", "w:dict",
 ]
 
 
@@ -110,19 +177,80 @@ def test_generated_programs_run_and_are_scalar():
         compile(case.source, f"<seed {seed}>", "exec")
         assert "def loss(w, x):" in case.source
         assert 1 <= len(case.w) <= 3
+    kinds = {type(programs.generate(seed).w).__name__ for seed in range(200)}
+    assert kinds == {"list", "tuple", "dict", "ndarray"}, kinds      # the structures of w
 
 
 # ---- bugs the fuzzer found -----------------------------------------------------------------
-# Fixed ones stay as regression tests; open ones are strict xfails (left out of the grammar
-# through programs.KNOWN_BUGS): when a fix makes one XPASS, turn it into a regression test
-# and delete its KNOWN_BUGS entry.
+# Fixed ones stay as regression tests; open ones are left out of the grammar through
+# programs.KNOWN_BUGS, each with a reproducer in KNOWN_BUG_REPRODUCERS that must still fail.
 def _check(f, *args, mode="source"):
     g = knet.value_and_grad(f, mode=mode)
     value, grad = g(*args)
     assert np.allclose(value, f(*args))
-    assert_tree_allclose(grad, numeric_grad(f, args, 0), rtol=1e-5, atol=1e-7)
+    assert_numeric_grad(grad, f, args, 0)
     if mode == "source":
         assert g.mode == "source", f"mode={g.mode!r}: a helper ran on the tape"
+
+
+# name in programs.KNOWN_BUGS -> its reproducer: (function, args, mode) that _check must fail
+# on, or, for a theme variant 'theme:<theme>:<form>', the last seed of the run of seeds 0..n of
+# that variant in which some program must fail (a run, since some of these bugs need an
+# earlier program: the cache confuses equal code objects of different modules)
+THEME_REPRODUCER_SEEDS = {
+    "theme:alias:0": 0, "theme:alias:1": 0, "theme:alias:2": 0, "theme:alias:3": 0,
+    "theme:alias:4": 0, "theme:alias:5": 0, "theme:alias:6": 0, "theme:alias:7": 0,
+    "theme:alias:8": 0, "theme:containers:0": 0, "theme:containers:1": 0, "theme:containers:2": 0,
+    "theme:containers:3": 0, "theme:effects:0": 0, "theme:effects:1": 0, "theme:effects:3": 0,
+    "theme:effects:5": 0, "theme:effects:6": 0, "theme:effects:7": 0, "theme:effects:8": 0,
+    "theme:effects:9": 0, "theme:factory:3": 0, "theme:factory:4": 0, "theme:lambda:0": 1,
+    "theme:lambda:1": 1, "theme:lambda:3": 2, "theme:loop_else:1": 2, "theme:loop_else:3": 0,
+    "theme:rebind:0": 0, "theme:rebind:2": 0, "theme:rebind:4": 0,
+}
+KNOWN_BUG_REPRODUCERS = {name: ("theme", seed) for name, seed in THEME_REPRODUCER_SEEDS.items()}
+
+
+def _reproduces(name, reproducer, directory):
+    """True if the known bug ``name`` still shows."""
+    if reproducer[0] == "theme":
+        _, theme, form = name.split(":")
+        for seed in range(reproducer[1] + 1):
+            outcomes = themes.check_theme(themes.generate_theme(seed, theme, int(form)), directory)
+            if any(o.failed for o in outcomes):
+                return True
+        return False
+    f, args, mode = reproducer
+    try:
+        _check(f, *args, mode=mode)
+    except Exception:
+        return True
+    return False
+
+
+def test_known_bugs_still_reproduce(tmp_path):
+    """A KNOWN_BUGS entry keeps constructs out of the grammar; once fixed it must go."""
+    missing = sorted(set(programs.KNOWN_BUGS) - set(KNOWN_BUG_REPRODUCERS))
+    assert not missing, f"KNOWN_BUGS entries without a reproducer: {missing}"
+    stale = sorted(set(KNOWN_BUG_REPRODUCERS) - set(programs.KNOWN_BUGS))
+    assert not stale, f"reproducers of bugs no longer in KNOWN_BUGS: {stale}"
+    fixed = [name for name, reproducer in KNOWN_BUG_REPRODUCERS.items()
+             if not _reproduces(name, reproducer, str(tmp_path))]
+    assert not fixed, (f"known bugs that no longer reproduce: {fixed}; delete their KNOWN_BUGS "
+                       f"entries (the grammar leaves them out) and keep the reproducers as regressions")
+
+
+def test_known_bug_check_fails_on_a_wrong_gradient():
+    """The check test_known_bugs_still_reproduce relies on does fail where it should."""
+    @knet.primitive
+    def off(x):
+        return np.sin(x)
+    knet.defvjp(off, lambda g, ans, x: g * np.cos(x) * (1 + 1e-5))
+
+    def f(x):
+        return np.sum(off(x))
+    with pytest.raises(AssertionError):
+        _check(f, _V)
+    _check(lambda x: np.sum(np.sin(x)), _V, mode="tape")
 
 
 def bug_self_assign(a):

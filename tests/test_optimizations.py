@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import knetc as knet
-from knetc.testing import assert_tree_allclose, numeric_grad
+from knetc.testing import assert_numeric_grad
 
 rng = np.random.default_rng(3)
 
@@ -18,7 +18,8 @@ def R(*shape):
 
 def compiled(f, *args, wrt=0):
     g = knet.grad(f, wrt=wrt, mode="source")
-    assert_tree_allclose(g(*args), numeric_grad(f, args, wrt=wrt), rtol=1e-5, atol=1e-8)
+    assert_numeric_grad(g(*args), f, args, wrt=wrt)
+    assert g.mode == "source"
     return g.source
 
 
@@ -45,7 +46,11 @@ def test_no_stack_in_straight_line_code_and_first_accumulation_assigns():
     src = compiled(straight, R(3, 3), R(3, 2))
     assert "_stack" not in src
     assert "zeros_like" not in src                 # nothing materialised
-    assert "dh = unbroadcast(_dt1 * h, h)" in src or "dh = " in src
+    # h is read twice (h * h), yet its adjoint is one assignment: no zero buffer, no `dh = dh + ...`
+    pullback = src.split("_pullback(")[1]
+    writes = [line.strip() for line in pullback.splitlines() if line.strip().startswith(("dh =", "dh +="))]
+    assert len(writes) == 1 and writes[0].startswith("dh = "), writes
+    assert "dh" not in writes[0][len("dh = "):], writes
 
 
 def fan_out(x):
@@ -204,7 +209,7 @@ def test_repeated_calls_reuse_the_plan_and_still_check_their_arguments():
     g = knet.grad(two_params)
     x = R(3)
     for w in ([R(3), R(3)], [R(3), R(3)], [R(3), R(3), R(3)]):   # same kinds twice, then a longer list
-        assert_tree_allclose(g(w, x), numeric_grad(two_params, (w, x)), rtol=1e-5, atol=1e-8)
+        assert_numeric_grad(g(w, x), two_params, (w, x))
     assert len(g._plans) == 2
     with pytest.raises(GradientInputError):
         g([np.arange(3), R(3)], x)                    # an integer array is still refused

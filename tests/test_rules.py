@@ -90,6 +90,65 @@ for fun, maker in [
     case(fun, maker(3, 4))
     case(fun, float(maker()))
 
+
+
+def both_signs(low, high):
+    """Values in [low, high] with random signs (for odd or sign-symmetric domains)."""
+    return lambda *s: unif(low, high, *s) * R.choice([-1.0, 1.0], s)
+
+
+# Each rule over its whole domain, not only around 1: small and large arguments, negative
+# ones where defined (log1p on (-1, 0), arcsin/arccos near +-1, tan on other branches).
+# The points stay where central differences at both steps agree (no poles within ~0.01).
+DOMAINS = [
+    (np.log, [lambda *s: unif(0.01, 0.2, *s), lambda *s: unif(5.0, 1e3, *s)]),
+    (np.log2, [lambda *s: unif(0.01, 0.2, *s), lambda *s: unif(5.0, 1e3, *s)]),
+    (np.log10, [lambda *s: unif(0.01, 0.2, *s), lambda *s: unif(5.0, 1e3, *s)]),
+    (np.log1p, [lambda *s: unif(-0.99, -0.5, *s), lambda *s: unif(-0.5, -0.01, *s),
+                lambda *s: unif(5.0, 1e3, *s)]),
+    (np.sqrt, [lambda *s: unif(0.01, 0.2, *s), lambda *s: unif(5.0, 1e3, *s)]),
+    (np.arcsin, [both_signs(0.8, 0.99), lambda *s: unif(-0.99, 0.99, *s)]),
+    (np.arccos, [both_signs(0.8, 0.99), lambda *s: unif(-0.99, 0.99, *s)]),
+    (np.tan, [both_signs(1.3, 1.5), lambda *s: unif(1.7, 4.6, *s), lambda *s: unif(-4.6, -1.7, *s)]),
+    (np.arctan, [both_signs(5.0, 50.0)]),
+    (np.exp, [lambda *s: unif(2.0, 8.0, *s), lambda *s: unif(-20.0, -2.0, *s)]),
+    (np.expm1, [lambda *s: unif(2.0, 8.0, *s), lambda *s: unif(-20.0, -2.0, *s)]),
+    (np.tanh, [both_signs(2.0, 6.0)]),
+    (np.sinh, [both_signs(2.0, 5.0)]),
+    (np.cosh, [both_signs(2.0, 5.0)]),
+    (np.sin, [both_signs(3.0, 30.0)]),
+    (np.cos, [both_signs(3.0, 30.0)]),
+    (np.reciprocal, [both_signs(0.05, 0.2), both_signs(5.0, 100.0)]),
+    (np.absolute, [both_signs(0.01, 0.1), both_signs(5.0, 100.0)]),
+    (np.square, [both_signs(5.0, 100.0)]),
+]
+for fun, makers in DOMAINS:
+    for k, maker in enumerate(makers):
+        case(fun, maker(3, 4), name=f"{fun.__name__}_domain{k}")
+        case(fun, float(maker()), name=f"{fun.__name__}_domain{k}_float")
+case(np.power, unif(0.1, 0.5, 3, 4), unif(-1.5, 2.0, 3, 4), name="power_small_base")
+case(np.power, unif(5.0, 20.0, 3, 4), unif(-2.0, 1.5, 3, 4), name="power_large_base")
+case(np.power, both_signs(0.3, 2.0)(3, 4), 2.0, argnums=[0], name="power_negative_base_even")
+case(np.power, both_signs(0.3, 2.0)(3, 4), -3.0, argnums=[0], name="power_negative_base_negative_odd")
+case(np.divide, rnd(3, 4), both_signs(0.05, 0.2)(3, 4), name="divide_small_denominator")
+case(np.logaddexp, both_signs(5.0, 30.0)(3, 4), both_signs(5.0, 30.0)(3, 4), name="logaddexp_far_apart")
+for fun, x in [
+    (math.log, 0.03), (math.log, 700.0), (math.log1p, -0.9), (math.log1p, -0.3), (math.log2, 0.02),
+    (math.log10, 500.0), (math.sqrt, 0.03), (math.sqrt, 400.0), (math.tan, 1.45), (math.tan, -2.5),
+    (math.atan, -30.0), (math.exp, 6.0), (math.exp, -12.0), (math.expm1, -6.0), (math.tanh, -4.0),
+    (math.sinh, 4.0), (math.cosh, -3.0), (math.sin, 20.0), (math.cos, -20.0), (math.fabs, 0.02),
+    (builtins.abs, 0.05),
+]:
+    case(fun, x, name=f"{fun.__name__}_domain")
+case(math.pow, 0.2, -1.3, name="pow_small_base")
+case(math.pow, -2.0, 2.0, argnums=[0], name="pow_negative_base_even")
+
+# cases the mutation pass (tests/adversarial/mutation.py) found missing
+case(nr.ndarray_transpose, rnd(2, 3, 4), None, name="ndarray_transpose_None")
+case(np.trace, rnd(4, 3), 1, name="trace_offset_past_the_short_side")
+case(np.trace, rnd(3, 4), 4, name="trace_offset_past_the_end")
+case(np.hstack, [1.5, rnd(3), rnd(2)], name="hstack_scalar_first")
+
 mask = rnd(3, 4) > 0
 case(np.where, mask, rnd(3, 4), rnd(3, 4))
 case(np.where, mask, rnd(3, 1), 1.5)
@@ -336,6 +395,60 @@ def test_power_adjoints_are_finite_at_zero():
     assert vjp(math.pow, 0, 1.0, 0.0, 0.0) == 0.0
 
 
+def test_conventions_where_the_derivative_does_not_exist():
+    """Where a function has no derivative the rules give 0 (a subgradient, or the convention
+    that keeps NaN out of the adjoint); these choices are fixed here, since finite
+    differences cannot check them (found by the mutation pass)."""
+    for fun in (np.absolute, math.fabs, builtins.abs):
+        assert vjp(fun, 0, 2.0, 0.0) == 0.0, fun                      # |x| at its kink
+    assert_tree_allclose(vjp(np.absolute, 0, np.ones(3), np.array([0.0, -2.0, 3.0])), np.array([0.0, -1.0, 1.0]))
+    for fun in (np.power, builtins.pow):
+        assert vjp(fun, 1, 1.0, -2.0, 3.0) == 0.0, fun                 # d/dy (-2) ** y: no real derivative
+        assert vjp(fun, 1, 1.0, 0.0, 2.0) == 0.0, fun                  # d/dy 0 ** y at y > 0
+        assert vjp(fun, 0, 1.0, 0.0, 0.0) == 0.0, fun                  # d/dx x ** 0 at x = 0
+        assert vjp(fun, 0, 1.0, 0.5, 1.0) == 1.0, fun                  # d/dx x ** 1
+    assert vjp(math.pow, 1, 1.0, 0.0, 2.0) == 0.0
+    assert vjp(math.pow, 1, 1.0, -2.0, 2.0) == 0.0
+    assert vjp(math.pow, 1, 0.0, -2.0, 2.0) == 0.0
+
+
+def test_vjps_on_traced_values_equal_the_numpy_path():
+    """Rules with a NumPy fast path and a generic one (taken by CuPy and by the tape's traced
+    values, e.g. for second derivatives) give the same adjoint, ties included."""
+    from knetc.testing import _random_like
+    ties = [(np.max, (np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]),), {"axis": 1}, 0),
+            (np.min, (np.array([[1.0, 0.0], [0.0, 0.0]]),), {}, 0),
+            (np.maximum, (np.array([1.0, 2.0, 3.0]), np.array([1.0, 5.0, 0.0])), {}, 0),
+            (np.minimum, (np.array([1.0, 2.0, 3.0]), np.array([1.0, 5.0, 0.0])), {}, 1)]
+    from knetc.runtime import rules
+    bad = []
+    saved = rules._TAPE_HOOK[0]
+    rules._TAPE_HOOK[0] = _record_primitive
+    try:
+        for fun, args, kwargs, argnum in [c[1:] for c in CASES] + ties:
+            ans = fun(*args, **kwargs)
+            g = _random_like(ans, np.random.default_rng(0))
+            plain = rule_for(fun).vjp(argnum)(g, ans, *args, **kwargs)
+            got = untraced(rule_for(fun).vjp(argnum)(trace_floats(g), ans, *trace_floats(args), **kwargs))
+            try:
+                assert_tree_allclose(_as_lists(got, plain), _as_lists(plain), rtol=1e-12, atol=1e-12)
+            except AssertionError as e:
+                bad.append(f"{getattr(fun, '__name__', fun)} argument {argnum}: {e}")
+    finally:
+        rules._TAPE_HOOK[0] = saved
+    assert not bad, bad[:10]
+
+
+def _as_lists(x, like=None):
+    """Lists for tuples; a scalar zero standing for an all-zero adjoint (the generic path's
+    zero for an unused container entry) as the zeros it stands for."""
+    if isinstance(x, (list, tuple)):
+        return [_as_lists(v, None if like is None else like[i]) for i, v in enumerate(x)]
+    if like is not None and np.ndim(x) == 0 and np.ndim(like) > 0 and x == 0:
+        return np.zeros(np.shape(like))
+    return np.asarray(x) if isinstance(x, np.generic) else x
+
+
 def test_getitem_repeated_indices_accumulate():
     x = np.zeros((3, 2))
     got = vjp(operator.getitem, 0, np.array([[1.0, 2.0], [10.0, 20.0], [100.0, 200.0]]), x, [2, 0, 2])
@@ -489,10 +602,42 @@ def test_check_vjp_catches_a_wrong_rule():
     defvjp(wrong, lambda g, ans, x: g * np.sin(x))
     with pytest.raises(AssertionError, match="differ"):
         check_vjp(wrong, (rnd(3),), 0)
+    # an error of 5e-6 relative once passed every tolerance of the suite (rtol 1e-5)
+    slightly = Primitive(lambda x: np.sin(x))
+    defvjp(slightly, lambda g, ans, x: g * np.cos(x) * (1 + 5e-6))
+    with pytest.raises(AssertionError, match="differ"):
+        check_vjp(slightly, (rnd(3),), 0)
+    # a log1p rule right for x >= 0 only: the domain cases catch it
+    half = Primitive(lambda x: np.log1p(x))
+    defvjp(half, lambda g, ans, x: g / (1 + np.abs(x)))
+    check_vjp(half, (unif(0.1, 2.0, 3),), 0)
+    with pytest.raises(AssertionError, match="differ"):
+        check_vjp(half, (unif(-0.99, -0.01, 3),), 0)
     unshaped = Primitive(lambda x, y: x + y)
     defvjp(unshaped, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
     with pytest.raises(AssertionError, match="shape"):
         check_vjp(unshaped, (rnd(3), rnd(2, 3)), 0)
+
+
+def test_check_vjp_reports_a_point_next_to_a_kink():
+    """Two step sizes disagree next to a kink: reported as such, not tolerated or blamed on the rule."""
+    from knetc.testing import KinkError, assert_numeric_grad
+    x = np.array([0.5, 3e-6, -1.0])                      # |x| has its kink 3e-6 away
+    with pytest.raises(KinkError, match="kink"):
+        check_vjp(np.abs, (x,), 0)
+    with pytest.raises(KinkError, match="kink"):
+        assert_numeric_grad(np.sign(x), lambda v: np.sum(np.abs(v)), (x,))
+    assert_numeric_grad(np.cos(x), lambda v: np.sum(np.sin(v)), (x,))
+    with pytest.raises(AssertionError, match="differ"):
+        assert_numeric_grad(np.cos(x) * (1 + 5e-6), lambda v: np.sum(np.sin(v)), (x,))
+
+
+def test_numeric_grad_is_accurate_to_1e_7_at_both_steps():
+    """The oracle the tolerances rely on: central differences at 1e-6 and 1e-5 in float64."""
+    x = np.array([0.3, -1.2, 2.5])
+    for eps in (1e-6, 1e-5):
+        got = numeric_grad(lambda v: np.sum(np.exp(np.sin(v)) * np.arange(1.0, 4.0)), (x,), eps=eps)
+        assert_tree_allclose(got, np.exp(np.sin(x)) * np.cos(x) * np.arange(1.0, 4.0), rtol=1e-7, atol=1e-9)
 
 
 # Callables whose rules are checked by exact values above rather than by a case.

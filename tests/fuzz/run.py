@@ -4,6 +4,7 @@
     python tests/fuzz/run.py --n 200 --seed 7000 --out /tmp/fails --minimize
     python tests/fuzz/run.py --only 317 --show          # one program, its report
     KNETC_FUZZ_KNOWN_BUGS=1 python tests/fuzz/run.py --n 500   # known bugs back in
+    python tests/fuzz/run.py --themes --n 2000                # issue 11's themes (themes.py)
 
 Each seed gives one program (tests/fuzz/programs.py); its gradient from
 ``knet.grad(mode="source")``, from ``mode="tape"`` and from finite differences
@@ -103,7 +104,11 @@ def main(argv=None):
     ap.add_argument("--show", action="store_true", help="print the full report of every failure")
     ap.add_argument("--features", action="store_true", help="print how often each construct occurred")
     ap.add_argument("--timeout", type=int, default=120, help="seconds per program (default 120)")
+    ap.add_argument("--themes", action="store_true",
+                    help="run the theme programs of tests/fuzz/themes.py in auto/source/tape mode instead")
     args = ap.parse_args(argv)
+    if args.themes:
+        return run_themes(args)
 
     seeds = args.only if args.only else list(range(args.seed, args.seed + args.n))
     out = args.out or tempfile.mkdtemp(prefix="knetc-fuzz-failures-")
@@ -155,6 +160,38 @@ def main(argv=None):
         return 1
     print("no disagreements")
     return 0
+
+
+def run_themes(args):
+    """The theme programs of seeds ``--seed .. --seed + --n``: counts and every failure."""
+    import themes
+    seeds = args.only if args.only else list(range(args.seed, args.seed + args.n))
+    work = tempfile.mkdtemp(prefix="knetc-fuzz-themes-")
+    counts = collections.Counter()
+    failed = []
+    start = time.time()
+    for k, seed in enumerate(seeds, 1):
+        program = themes.generate_theme(seed)
+        if program is None:
+            print("every theme variant is in KNOWN_BUGS: nothing to run (KNETC_FUZZ_KNOWN_BUGS=1)")
+            return 0
+        for outcome in themes.check_theme(program, work):
+            counts[(program.group, outcome.kind)] += 1
+            if outcome.failed:
+                failed.append(outcome)
+                print(f"FAIL seed {seed}: {outcome.line()[:300]}", flush=True)
+                if args.show:
+                    print(program.full_source, flush=True)
+        if k % args.every == 0 or k == len(seeds):
+            print(f"[{k}/{len(seeds)}] {k / max(time.time() - start, 1e-9):.1f} programs/s, "
+                  f"{len(failed)} failing runs", flush=True)
+    by_kind = collections.Counter()
+    for (group, kind), n in counts.items():
+        by_kind[kind] += n
+    print(f"\ntheme programs tried: {len(seeds)}; outcomes {dict(sorted(by_kind.items()))}")
+    for (group, kind), n in sorted(counts.items()):
+        print(f"  {group:22s} {kind:8s} {n}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
