@@ -215,3 +215,18 @@ def test_the_transposed_vjp_is_the_jvp(fun, kwargs):
     eps = 1e-6
     expected = (fun(x + eps * t, **kwargs) - fun(x - eps * t, **kwargs)) / (2 * eps)
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
+
+
+# ---- found by the fuzzer (tests/fuzz/run.py, forward mode) --------------------------------
+def _loss_with_default(x, k=0.7):
+    return np.sum(np.tanh(x) * k)
+
+
+@pytest.mark.parametrize("mode", ["auto", "source"])
+def test_a_parameter_left_to_its_default(mode):
+    """themes seed 25 (``def loss(x, k=s)``): the compiled JVP takes every parameter; jvp passed
+    only the given ones, so the tangent landed in ``k``'s place (TypeError: missing 'tx')."""
+    x, t = np.array([0.3, -0.5, 0.9]), np.array([1.0, 2.0, -1.0])
+    value, tangent = knet.jvp(_loss_with_default, (x,), (t,), mode=mode)
+    assert np.isclose(value, _loss_with_default(x))
+    assert np.isclose(tangent, np.sum((1 - np.tanh(x) ** 2) * 0.7 * t), rtol=1e-12)
