@@ -2176,7 +2176,8 @@ def _compare_forward(case, res, loss, value, numeric, w0, x0, rtol, atol, second
         bad = [label for label, failed in checks if failed]
         if bad:
             res.status = "fwd-mismatch"
-            res.message = "\n".join(f"{label}: disagree" for label in bad)
+            res.message = "\n".join(f"{label}: disagree" for label in bad) + "\n" + ", ".join(
+                f"{k} = {v!r}" for k, v in fwd.items() if k != "tangent t")
             return
         if refused is not None:
             res.status, res.message = "ok-fwd-tape", f"the forward compiler refused: {refused}"

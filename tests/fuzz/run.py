@@ -46,6 +46,8 @@ def minimize(case, result, directory, budget_s=300):
     def signature(res):
         lines = (res.message or "").strip().splitlines()
         if res.status in ("mismatch", "fwd-mismatch"):      # which comparisons failed
+            if res.status == "fwd-mismatch":
+                lines = [line for line in lines if line.endswith(": disagree")]
             return tuple(sorted(line.split(":")[0] for line in lines))
         errors = [line for line in lines if line and not line.startswith(" ") and ":" in line
                   and line.split(":")[0].replace(".", "").isidentifier()]
