@@ -172,6 +172,15 @@ SQUASH = ["np.tanh({a})", "np.sin({a})", "np.cos({a})", "np.tanh({a}) * 0.9",
           "{a} / np.sqrt({a} * {a} + 1.0)", "np.clip({a}, -2.0, 2.0)", "np.arctan({a})"]
 
 
+def _squash(form, a):
+    """A SQUASH form around ``a``, parenthesised unless it is one name or one subscript: the
+    forms repeat it (``{a} * {a} + 1.0`` must be a square, so ``q @ s`` needs parentheses)."""
+    node = ast.parse(a.strip(), mode="eval").body
+    atomic = isinstance(node, (ast.Name, ast.Attribute, ast.Subscript, ast.Call)) or (
+        isinstance(node, ast.Constant) and not str(a).strip().startswith("-"))
+    return form.format(a=a if atomic else f"({a})")
+
+
 def _matching_paren(code):
     depth = 0
     for k, ch in enumerate(code):
@@ -882,7 +891,7 @@ class Gen:
         a, _ = self.expr(env, T, d)
         if T.startswith("P"):
             return f"np.tanh({a})"
-        return self.rng.choice(SQUASH).format(a=a)
+        return _squash(self.rng.choice(SQUASH), a)
 
     def pick_type(self, env):
         return self.pick([(3, "S"), (3, "v"), (2, "c"), (1, "r"), (2, "m")])
@@ -1308,7 +1317,7 @@ class Gen:
         e.active.add(p)
         self.feat(f"for:w:{form}")
         if p.isidentifier() and self.chance(0.2):
-            self.emit(ind + 1, f"{p} = {self.rng.choice(SQUASH).format(a=p)}")
+            self.emit(ind + 1, f"{p} = {_squash(self.rng.choice(SQUASH), p)}")
             self.feat("loopvar:reassign")
         # first statement uses the element: accumulate a reduction of it
         accs = sorted(a for a in e.accs if e.vars.get(a) == "S")
@@ -1351,7 +1360,7 @@ class Gen:
             ST = e.vars[s]
             prod = f"{p} @ {s}" if ST != "v" or self.chance(0.5) else f"{s} @ {p}"
             extra = self.expr(e, ST, 1)[0]
-            self.emit(ind + 1, f"{s} = {self.rng.choice(SQUASH).format(a=f'({prod} + {extra})')}")
+            self.emit(ind + 1, f"{s} = {_squash(self.rng.choice(SQUASH), f'({prod} + {extra})')}")
             e.active.add(s)
             self.feat("layer")
         self.body(e, ind + 1, 0, 2)
@@ -1518,7 +1527,7 @@ class Gen:
             T = self.rng.choice(["v", "c", "S"])
             hs, a = "hs", "a"
             self.emit(0, f"def {name}({hs}, {a}):")
-            self.emit(1, f"{hs}.append({self.rng.choice(SQUASH).format(a=a)})")
+            self.emit(1, f"{hs}.append({_squash(self.rng.choice(SQUASH), a)})")
             if self.chance(0.5):
                 self.emit(1, f"{hs}[0] = {hs}[0] * 0.9")
             self.feat("helper:mutating")
@@ -1580,7 +1589,7 @@ class Gen:
             if states and T == "m":
                 s = self.rng.choice(states)
                 prod = f"{q} @ {s}"
-                self.emit(2, f"{s} = {self.rng.choice(SQUASH).format(a=prod)}")
+                self.emit(2, f"{s} = {_squash(self.rng.choice(SQUASH), prod)}")
                 e.active.add(s)
                 self.feat("layer")
             self.block(e, 2, self.rng.randint(1, 2))
