@@ -3,7 +3,9 @@
 Each program comes from the grammar of tests/fuzz/programs.py (one seed, one
 program); ``knet.grad(loss, mode="source")``, ``knet.grad(loss, mode="tape")``
 and ``knetc.testing.numeric_grad`` must agree, the compiled value must equal the
-plain call, and the compiled code must still be right at a second point.
+plain call, and the compiled code must still be right at a second point. Forward
+mode too: ``knet.jvp`` along a random tangent of ``w`` in mode="source", "tape"
+and "auto" against the central difference along it and ``<gradient, t>``.
 
 - the normal suite runs a small budget (``KNETC_FUZZ_SMALL_N``, default 50
   programs, one test per program, a few seconds);

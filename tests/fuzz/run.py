@@ -8,7 +8,12 @@
 
 Each seed gives one program (tests/fuzz/programs.py); its gradient from
 ``knet.grad(mode="source")``, from ``mode="tape"`` and from finite differences
-must agree. Prints progress, the number of programs tried and compiled, the
+must agree; then forward mode along a random tangent ``t`` of ``w`` (data ``x``
+held constant): ``knet.jvp(loss, (w, x), (t, None))`` in mode="source", "tape"
+and "auto", the central difference along ``t`` (two steps) and ``<gradient, t>``
+must agree (status 'fwd-mismatch' / 'fwd-error' otherwise; the report shows
+``knet.jvp_source(loss)``). ``--themes`` runs issue 11's theme programs in
+reverse and forward mode (``--forward-only``: forward only). Prints progress, the number of programs tried and compiled, the
 counts by status and every failing program, which is also saved (its source,
 with the report as a docstring) under ``--out``. Exit status 1 on any failure.
 """
