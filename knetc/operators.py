@@ -149,9 +149,10 @@ def jvp(fun, primals, tangents, has_aux=False, mode="auto"):
     active = tuple(t is not None for t in tangents)
     if mode != "tape" and hasattr(fun, "__code__") and not isinstance(fun, Primitive):
         free = forward_calls.closure_values(fun)
-        fn, _ = forward_calls.jvp_of(fun, active + (False,) * len(free), list(primals) + free, mode)
+        values, active = _with_defaults(fun, primals, active)
+        fn, _ = forward_calls.jvp_of(fun, active + (False,) * len(free), values + free, mode)
         with forward_calls.requested_mode(mode):
-            ans, tangent = fn(*primals, *free, *[t for t in tangents if t is not None])
+            ans, tangent = fn(*values, *free, *[t for t in tangents if t is not None])
         _LAST_JVP[fun] = fn
     else:
         ans, tangent = tape_forward.jvp(fun, primals, tangents, active, has_aux)
@@ -166,6 +167,18 @@ def jvp(fun, primals, tangents, has_aux=False, mode="auto"):
 
 
 _LAST_JVP = {}
+
+
+def _with_defaults(fun, primals, active):
+    """Every parameter's value (the defaults of those not given) and the active mask to match:
+    the compiled JVP takes all of them, in order."""
+    params = list(inspect.signature(fun).parameters.values())
+    if len(params) <= len(primals) or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        return list(primals), active
+    bound = inspect.signature(fun).bind(*primals)
+    bound.apply_defaults()
+    values = [bound.arguments[p.name] for p in params]
+    return values, active + (False,) * (len(values) - len(primals))
 
 
 def jvp_source(fun):

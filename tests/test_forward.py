@@ -215,3 +215,44 @@ def test_the_transposed_vjp_is_the_jvp(fun, kwargs):
     eps = 1e-6
     expected = (fun(x + eps * t, **kwargs) - fun(x - eps * t, **kwargs)) / (2 * eps)
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
+
+
+# ---- found by the fuzzer (tests/fuzz/run.py, forward mode) --------------------------------
+def _loss_with_default(x, k=0.7):
+    return np.sum(np.tanh(x) * k)
+
+
+@pytest.mark.parametrize("mode", ["auto", "source"])
+def test_a_parameter_left_to_its_default(mode):
+    """themes seed 25 (``def loss(x, k=s)``): the compiled JVP takes every parameter; jvp passed
+    only the given ones, so the tangent landed in ``k``'s place (TypeError: missing 'tx')."""
+    x, t = np.array([0.3, -0.5, 0.9]), np.array([1.0, 2.0, -1.0])
+    value, tangent = knet.jvp(_loss_with_default, (x,), (t,), mode=mode)
+    assert np.isclose(value, _loss_with_default(x))
+    assert np.isclose(tangent, np.sum((1 - np.tanh(x) ** 2) * 0.7 * t), rtol=1e-12)
+
+
+def _closure_over_w(w, x):
+    def scaled(t, k=0.25):                     # reads w of the enclosing function
+        return 0.9 / (np.abs(w["p0"]) + 1.0) * t
+    f = lambda a: np.log(a * a + 1.0) * np.sum(w["p0"])     # noqa: E731
+    acc = np.zeros(3)
+    acc += np.tanh(np.mean(w["p0"]))           # the tape refuses this: the compiler must take it
+    return np.sum(scaled(np.tanh(w["p0"]))) + np.sum(f(x)) + np.sum(acc * acc)
+
+
+def test_a_nested_function_reading_differentiated_values():
+    """fuzz seeds 1000422, 2000566: a nested def / lambda closing over ``w`` was refused by the
+    forward compiler, and the tape (mode='auto') refused the program's ``acc += ...``: now the
+    closure's tangent program gets the tangents of the enclosing values it reads."""
+    w, x = {"p0": np.array([0.3, -0.4, 0.8])}, np.array([1.0, -2.0, 0.5])
+    t = {"p0": np.array([0.5, 1.0, -1.5])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")           # no fallback to the tape
+        value, tangent = knet.jvp(_closure_over_w, (w, x), (t, None), mode="source")
+    moved = lambda s: _closure_over_w({"p0": w["p0"] + s * t["p0"]}, x)     # noqa: E731
+    assert np.isclose(value, moved(0.0))
+    assert abs(tangent - (moved(1e-6) - moved(-1e-6)) / 2e-6) < 1e-7
+    grad = knet.grad(_closure_over_w, mode="source")(w, x)
+    assert np.isclose(tangent, np.sum(grad["p0"] * t["p0"]), rtol=1e-12)
+    assert "{'w': tw}" in knet.jvp_source(_closure_over_w)

@@ -3,7 +3,9 @@
 Each program comes from the grammar of tests/fuzz/programs.py (one seed, one
 program); ``knet.grad(loss, mode="source")``, ``knet.grad(loss, mode="tape")``
 and ``knetc.testing.numeric_grad`` must agree, the compiled value must equal the
-plain call, and the compiled code must still be right at a second point.
+plain call, and the compiled code must still be right at a second point. Forward
+mode too: ``knet.jvp`` along a random tangent of ``w`` in mode="source", "tape"
+and "auto" against the central difference along it and ``<gradient, t>``.
 
 - the normal suite runs a small budget (``KNETC_FUZZ_SMALL_N``, default 50
   programs, one test per program, a few seconds);
@@ -82,6 +84,24 @@ def test_fuzz_program(seed, tmp_path):
     assert not res.failed, _failure_text([res])
 
 
+def test_the_forward_check_catches_a_wrong_tangent(tmp_path, monkeypatch):
+    """The fuzzer's forward-mode check can fail: a compiled tangent 1% off is a 'fwd-mismatch'
+    whose report shows the generated tangent program."""
+    jvp = knet.jvp
+
+    def off(f, primals, tangents, mode="auto", **kw):
+        value, tangent = jvp(f, primals, tangents, mode=mode, **kw)
+        return value, tangent * 1.01 if mode == "source" else tangent
+
+    monkeypatch.setattr(knet, "jvp", off)
+    res = programs.check_case(programs.generate(3), str(tmp_path))
+    assert res.status == "fwd-mismatch", res.report()
+    assert "compiled jvp vs numeric: disagree" in res.message
+    assert "compiled jvp vs <reverse gradient, t>: disagree" in res.message
+    assert "taped jvp vs numeric" not in res.message
+    assert "def loss_jvp(w, x, tw):" in res.report()
+
+
 # ---- the long budget ------------------------------------------------------------------
 @pytest.mark.fuzz
 def test_fuzz_many(tmp_path, capsys):
@@ -100,7 +120,8 @@ def _theme_failures(seeds, directory):
         program = themes.generate_theme(seed)
         if program is None:
             continue
-        for outcome in themes.check_theme(program, directory):
+        for outcome in themes.check_theme(program, directory) + themes.check_theme_forward(
+                program, directory, seed):
             counts[outcome.kind] += 1
             if outcome.failed:
                 failed.append(outcome.line() + "\n" + program.full_source.split("_soft(t):", 1)[1])

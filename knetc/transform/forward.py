@@ -275,10 +275,7 @@ class TangentEmitter:
     # ---- helper calls ---------------------------------------------------------------------
     def _helper_is_differentiated(self, s):
         e = s.expr
-        atoms = list(e.args) + [v for _, v in e.kwargs]
-        if any(v in self.unit.D for v in e.free):
-            raise self.unit.error_at(s.line, "forward mode through a nested function that reads "
-                                     "differentiated values of the enclosing function")
+        atoms = list(e.args) + [v for _, v in e.kwargs] + list(e.free)
         return any(self.live(a) for a in atoms) or any(
             m in self.unit.D for m in e.mutated)
 
@@ -293,6 +290,9 @@ class TangentEmitter:
         kw = ", ".join(f"{k!r}: {v}" for k, v in e.kwargs)
         kw_tangents = ", ".join(f"{k!r}: {self.tangent(v)}" for k, v in e.kwargs if self.live(v))
         extra = f", {{{kw}}}, {{{kw_tangents}}}" if e.kwargs else ""
+        free = [v for v in e.free if self.live(v)]     # a nested def reading differentiated values
+        if free:
+            extra = (extra or ", None, None") + ", {" + ", ".join(f"{v!r}: {self.tangent(v)}" for v in free) + "}"
         self.add(indent, f"{t}, {self.tangent(t)} = call_jvp({e.func}, ({_tuple_items(args)}), "
                          f"({_tuple_items(tangents)}){extra})", s.line)
         if t in self.unit.D:

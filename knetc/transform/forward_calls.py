@@ -78,10 +78,12 @@ def _warn_fallback(fun, err):
                   FallbackWarning, stacklevel=4)
 
 
-def call_jvp(fun, args, tangents, kwargs=None, kw_tangents=None):
-    """``(fun(*args, **kwargs), its tangent)`` given the arguments' tangents (None: not differentiated)."""
+def call_jvp(fun, args, tangents, kwargs=None, kw_tangents=None, free_tangents=None):
+    """``(fun(*args, **kwargs), its tangent)`` given the arguments' tangents (None: not differentiated)
+    and, for a nested function, the tangents of the enclosing variables it reads (by name)."""
     kwargs = kwargs or {}
     kw_tangents = kw_tangents or {}
+    free_tangents = free_tangents or {}
     if isinstance(fun, Primitive) or rule_for(fun) is not None:
         ans = fun(*args, **kwargs)
         parts = [rule_jvp(fun, i, t, ans, args, kwargs) for i, t in enumerate(tangents) if t is not None]
@@ -98,9 +100,14 @@ def call_jvp(fun, args, tangents, kwargs=None, kw_tangents=None):
     given.update(kw_tangents)
     values = [bound.arguments[n] for n in names]
     free = closure_values(fun)
-    active = tuple(given.get(n) is not None for n in names) + (False,) * len(free)
+    freevars = code.co_freevars
+    unknown = set(free_tangents) - set(freevars)
+    if unknown:
+        raise UnsupportedError(f"forward mode through {fun.__name__}: it does not close over {sorted(unknown)}")
+    active = tuple(given.get(n) is not None for n in names) + tuple(v in free_tangents for v in freevars)
     fn, _ = jvp_of(fun, active, values + free, _MODE.value)
-    return fn(*values, *free, *[given[n] for n, a in zip(names, active) if a])
+    return fn(*values, *free, *[given[n] for n, a in zip(names, active) if a],
+              *[free_tangents[v] for v in freevars if v in free_tangents])
 
 
 def _sum(parts, ans):

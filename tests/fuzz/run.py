@@ -8,7 +8,12 @@
 
 Each seed gives one program (tests/fuzz/programs.py); its gradient from
 ``knet.grad(mode="source")``, from ``mode="tape"`` and from finite differences
-must agree. Prints progress, the number of programs tried and compiled, the
+must agree; then forward mode along a random tangent ``t`` of ``w`` (data ``x``
+held constant): ``knet.jvp(loss, (w, x), (t, None))`` in mode="source", "tape"
+and "auto", the central difference along ``t`` (two steps) and ``<gradient, t>``
+must agree (status 'fwd-mismatch' / 'fwd-error' otherwise; the report shows
+``knet.jvp_source(loss)``). ``--themes`` runs issue 11's theme programs in
+reverse and forward mode (``--forward-only``: forward only). Prints progress, the number of programs tried and compiled, the
 counts by status and every failing program, which is also saved (its source,
 with the report as a docstring) under ``--out``. Exit status 1 on any failure.
 """
@@ -45,13 +50,16 @@ def minimize(case, result, directory, budget_s=300):
     same last line of message); returns the smaller source."""
     def signature(res):
         lines = (res.message or "").strip().splitlines()
-        if res.status == "mismatch":      # which comparisons failed
+        if res.status in ("mismatch", "fwd-mismatch"):      # which comparisons failed
+            if res.status == "fwd-mismatch":
+                lines = [line for line in lines if line.endswith(": disagree")]
             return tuple(sorted(line.split(":")[0] for line in lines))
         errors = [line for line in lines if line and not line.startswith(" ") and ":" in line
                   and line.split(":")[0].replace(".", "").isidentifier()]
         return errors[-1][:60] if errors else ""
 
     key = signature(result)
+    at_second_point = "second point" in (result.message or "")
 
     def same(res):
         return res.status == result.status and signature(res) == key
@@ -73,7 +81,7 @@ def minimize(case, result, directory, budget_s=300):
                     continue
                 trial = programs.Case(case.seed, src, copy.deepcopy(case.w), copy.deepcopy(case.x),
                                       set(case.features))
-                if same(programs.check_case(trial, directory, second_point=False, timeout=60)):
+                if same(programs.check_case(trial, directory, second_point=at_second_point, timeout=60)):
                     lines = cand
                     changed = True
                     break
@@ -105,7 +113,10 @@ def main(argv=None):
     ap.add_argument("--features", action="store_true", help="print how often each construct occurred")
     ap.add_argument("--timeout", type=int, default=120, help="seconds per program (default 120)")
     ap.add_argument("--themes", action="store_true",
-                    help="run the theme programs of tests/fuzz/themes.py in auto/source/tape mode instead")
+                    help="run the theme programs of tests/fuzz/themes.py in auto/source/tape mode "
+                    "(reverse, then forward with knet.jvp) instead")
+    ap.add_argument("--forward-only", action="store_true",
+                    help="with --themes: only the forward-mode (knet.jvp) runs of the theme programs")
     args = ap.parse_args(argv)
     if args.themes:
         return run_themes(args)
@@ -175,8 +186,11 @@ def run_themes(args):
         if program is None:
             print("every theme variant is in KNOWN_BUGS: nothing to run (KNETC_FUZZ_KNOWN_BUGS=1)")
             return 0
-        for outcome in themes.check_theme(program, work):
-            counts[(program.group, outcome.kind)] += 1
+        outcomes = [] if args.forward_only else themes.check_theme(program, work)
+        outcomes += themes.check_theme_forward(program, work, seed)
+        for outcome in outcomes:
+            direction = "fwd" if outcome.mode.startswith("fwd-") else "rev"
+            counts[(program.group + " " + direction, outcome.kind)] += 1
             if outcome.failed:
                 failed.append(outcome)
                 print(f"FAIL seed {seed}: {outcome.line()[:300]}", flush=True)
@@ -187,10 +201,11 @@ def run_themes(args):
                   f"{len(failed)} failing runs", flush=True)
     by_kind = collections.Counter()
     for (group, kind), n in counts.items():
-        by_kind[kind] += n
-    print(f"\ntheme programs tried: {len(seeds)}; outcomes {dict(sorted(by_kind.items()))}")
+        by_kind[(group.split()[-1], kind)] += n
+    print(f"\ntheme programs tried: {len(seeds)}; outcomes (reverse / forward mode, each in auto, "
+          f"source, tape) {dict(sorted(by_kind.items()))}")
     for (group, kind), n in sorted(counts.items()):
-        print(f"  {group:22s} {kind:8s} {n}")
+        print(f"  {group:22s} {kind:12s} {n}")
     return 1 if failed else 0
 
 

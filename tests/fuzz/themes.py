@@ -330,3 +330,133 @@ def generate_theme(seed, theme=None, form=None):
 def check_theme(program, directory):
     """The outcomes of ``program`` in auto, source and tape mode (see tests/adversarial/runner.py)."""
     return [runner.run(program, mode, directory) for mode in runner.MODES]
+
+
+# ---- forward mode ---------------------------------------------------------------------------
+FORWARD_MODES = ("auto", "source", "tape")
+
+
+def _tangents_for(args, wrt, seed):
+    """A random tangent per differentiated argument (its structure and dtype), None for the others."""
+    import numpy as np
+    from knetc.runtime.tree import tree_flatten, tree_unflatten
+    r = np.random.default_rng([seed, 104729])
+    wrt = wrt if isinstance(wrt, tuple) else (wrt,)
+    out = []
+    for k, a in enumerate(args):
+        if k not in wrt:
+            out.append(None)
+            continue
+        leaves, spec = tree_flatten(a)
+        out.append(tree_unflatten(spec, [
+            float(r.standard_normal()) if isinstance(l, float)
+            else r.standard_normal(np.shape(l)).astype(getattr(l, "dtype", np.float64)) for l in leaves]))
+    return tuple(out)
+
+
+def _shifted(args, tangents, h):
+    """Float64 copies of ``args`` moved by ``h * tangents`` (None: unchanged)."""
+    import numpy as np
+    from knetc.runtime.tree import tree_flatten, tree_unflatten
+    out = []
+    for a, t in zip(args, tangents):
+        if t is None:
+            out.append(a)
+            continue
+        leaves, spec = tree_flatten(a)
+        out.append(tree_unflatten(spec, [np.asarray(p, dtype=np.float64) + h * np.asarray(q, dtype=np.float64)
+                                         if not isinstance(p, float) else p + h * q
+                                         for p, q in zip(leaves, tree_flatten(t)[0])]))
+    return out
+
+
+def _directional(fun, make_args, tangents, h):
+    import copy
+    import numpy as np
+    up = fun(*copy.deepcopy(_shifted(make_args(), tangents, h)))
+    down = fun(*copy.deepcopy(_shifted(make_args(), tangents, -h)))
+    return (float(np.asarray(up, dtype=np.float64)) - float(np.asarray(down, dtype=np.float64))) / (2 * h)
+
+
+def run_forward(program, mode, directory, seed=0):
+    """The Outcome of ``knet.jvp(f, args, tangents, mode=mode)`` against central differences
+    along the tangent (two steps), on the first call, again, and after each ``mutate``
+    stage; a refusal must be loud (a KnetError naming the program's file:line)."""
+    import copy
+    import traceback
+    import warnings
+    import numpy as np
+    import knetc as knet
+    from knetc.errors import KnetError
+    outcome = runner.Outcome(program.name, program.group, "fwd-" + mode, "right")
+    try:
+        module = runner.load(program, directory)
+    except Exception:
+        outcome.kind, outcome.detail = "broken", "the module does not import:\n" + traceback.format_exc(limit=3)
+        return outcome
+    ns = module.__dict__
+    make_args = lambda: eval(program.args, ns)                          # noqa: E731
+    tangents = _tangents_for(make_args(), program.wrt, seed)
+    tol = max(program.rtol, 1e-6)
+    louds = []
+    try:
+        for stage in [None] + list(program.mutate):
+            tag = "first call" if stage is None else f"after {stage}()"
+            if stage is not None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    getattr(module, stage)()
+            fun = getattr(module, program.fun)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    fds = [_directional(fun, make_args, tangents, h) for h in runner.STEPS]
+                    plain_args = make_args()
+                    plain = fun(*plain_args)
+                except Exception:
+                    raise runner._Verdict("broken", "the program raised when called plainly:\n"
+                                          + traceback.format_exc(limit=-2))
+                scale = max(1.0, abs(fds[0]))
+                if abs(fds[0] - fds[1]) > tol * scale:
+                    raise runner._Verdict("broken", f"finite differences along t at {runner.STEPS} disagree: {fds}")
+                for label in (tag, f"{tag}, called again"):
+                    args = make_args()
+                    try:
+                        value, tan = knet.jvp(fun, tuple(args), tangents, mode=mode)
+                    except KnetError as e:
+                        if runner._location_ok(program, module, str(e)):
+                            louds.append(f"{label}: {type(e).__name__}: {str(e).splitlines()[0][:300]}")
+                            continue
+                        raise runner._Verdict("cryptic", f"{label}: {type(e).__name__} naming no file:line "
+                                                         f"of the program: {str(e)[:300]}")
+                    except Exception as e:
+                        tb = traceback.extract_tb(e.__traceback__)[-1]
+                        raise runner._Verdict("cryptic", f"{label}: {type(e).__name__}: {str(e)[:300]} "
+                                                         f"(at {os.path.basename(tb.filename)}:{tb.lineno})")
+                    got = float(np.asarray(tan, dtype=np.float64))
+                    if not min(abs(got - fd) for fd in fds) <= tol * scale:
+                        raise runner._Verdict("WRONG", f"{label}: jvp tangent {got!r}, central differences {fds}")
+                    if not np.allclose(np.asarray(value, dtype=float), np.asarray(plain, dtype=float),
+                                       rtol=1e-6 if program.rtol > 1e-6 else 1e-9, atol=1e-12):
+                        raise runner._Verdict("WRONG", f"{label}: the jvp value {value!r} differs from "
+                                                       f"a plain call's {plain!r}")
+                    differs = runner._same_state(runner._state(args), runner._state(plain_args))
+                    if differs:
+                        raise runner._Verdict("WRONG", f"{label}: the caller's arguments differ from a "
+                                                       f"plain call's: {differs}")
+        if louds:
+            outcome.kind, outcome.detail = "loud", louds[0]
+    except runner._Verdict as v:
+        outcome.kind, outcome.detail = v.kind, v.detail
+    except Exception:
+        outcome.kind, outcome.detail = "cryptic", "outside the jvp call:\n" + traceback.format_exc(limit=4)
+    finally:
+        sys.modules.pop(module.__name__, None)
+    if outcome.failed and outcome.kind != "broken":
+        outcome.detail += "\n---- tangent program ----\n" + knet.jvp_source(getattr(module, program.fun))
+    return outcome
+
+
+def check_theme_forward(program, directory, seed=0):
+    """The forward-mode outcomes of ``program`` in auto, source and tape mode (see run_forward)."""
+    return [run_forward(program, mode, directory, seed) for mode in FORWARD_MODES]
