@@ -399,7 +399,7 @@ def compile_jvp(fun, active, param_values):
     gives ``(result, tangent)``, with one tangent per active parameter, in order."""
     import time
     from ..runtime import creation, tree
-    from .compiler import Unit, _build
+    from .compiler import Unit, _build, _guard
     from .forward_calls import call_jvp
     started = time.perf_counter()
     unit = Unit(fun, active, param_values)
@@ -424,5 +424,6 @@ def compile_jvp(fun, active, param_values):
                "elementwise_jvp": jvp_rules.elementwise_jvp, "transpose_jvp": jvp_rules.transpose_jvp,
                "array_module": creation.array_module, "add_grad": tree.add_grad}
     compiled = _build(unit, name, text, runtime)
+    compiled.guard = _guard(unit)       # what this compile resolved, checked on every call
     compiled.compile_seconds = time.perf_counter() - started
     return compiled

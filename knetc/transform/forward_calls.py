@@ -25,9 +25,10 @@ def jvp_of(fun, active, values, mode="auto"):
     """The JVP callable of ``fun`` for this mask: ``fn(*values, *closure, *tangents)`` gives
     ``(result, tangent)``; and 'source' or 'tape'."""
     code = fun.__code__
-    key = (code, tuple(active), kinds_key(values), mode)
+    key = (code, code.co_filename, tuple(active), kinds_key(values), mode)
     entry = _CACHE.get(key)
-    if entry is not None and entry[0] is fun.__globals__ and entry[3] == tuple(map(id, closure_values(fun))):
+    if (entry is not None and entry[0] is fun.__globals__ and entry[3] == tuple(map(id, closure_values(fun)))
+            and entry[4](fun)):
         return entry[1], entry[2]
     from .forward import compile_jvp
     try:
@@ -36,14 +37,21 @@ def jvp_of(fun, active, values, mode="auto"):
         compiled = compile_jvp(fun, tuple(active), values)
         fn, used = compiled.fn, "source"
         fn.compiled = compiled
+        guard = compiled.guard.check
     except UnsupportedError as err:
         if mode == "source":
             raise
         if mode != "tape":
             _warn_fallback(fun, err)
         fn, used = _taped(fun, active), "tape"
-    _CACHE[key] = (fun.__globals__, fn, used, tuple(map(id, closure_values(fun))))
+        guard = _same_function(fun)
+    _CACHE[key] = (fun.__globals__, fn, used, tuple(map(id, closure_values(fun))), guard)
     return fn, used
+
+
+def _same_function(fun):
+    """The tape's forward mode records each call afresh: reusable for this very function object."""
+    return lambda other: other is fun
 
 
 def latest_compiled(fun):
