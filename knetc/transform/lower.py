@@ -375,6 +375,9 @@ class Lowerer:
             self.fail(f"the name {dotted!r}, which is not defined", node)
         obj = BUILTINS.get(obj, obj) if _hashable(obj) else obj
         self._refuse_in_place(obj, dotted, node)
+        if _hashable(obj) and obj in _INTROSPECTION:
+            self.fail(f"{dotted}()", node, "it reads or runs code by name, which the compiler cannot "
+                                           "see (the tape differentiates it: mode='auto')")
         args, kwargs = self.arguments(node)
         args, kwargs = self.bound_to_rule(obj, args, kwargs, node)
         text = f"{dotted}({_arglist(args, kwargs)})"
@@ -787,6 +790,13 @@ def _as_load(target):
 
 def _arglist(args, kwargs):
     return ", ".join(list(args) + [f"{k}={v}" for k, v in kwargs])
+
+
+import builtins as _builtins
+
+# Calls that read or run code by name: what they compute is invisible to the compiler.
+_INTROSPECTION = frozenset({_builtins.eval, _builtins.exec, _builtins.locals, _builtins.globals,
+                            _builtins.vars, _builtins.compile, _builtins.__import__})
 
 
 def _literal_atom(value):
