@@ -5,6 +5,8 @@ A silently wrong or zero gradient (WRONG), any other exception (cryptic) and an 
 program (broken: it raises, or sits on a kink) fail the group's test, which lists them all.
 ``python -m tests.adversarial.report -v`` prints the counts per group and mode.
 """
+import os
+
 import pytest
 
 from tests.adversarial import GROUP_MODULES, programs_of
@@ -12,6 +14,8 @@ from tests.adversarial.known import OPEN
 from tests.adversarial.runner import MODES, run
 
 
+@pytest.mark.skipif(os.environ.get("KNETC_TESTS_LIGHT") == "1",
+                    reason="KNETC_TESTS_LIGHT=1: checked in the full run")
 @pytest.mark.parametrize("group", GROUP_MODULES)
 def test_adversarial_group(group, tmp_path):
     programs = programs_of(group)
