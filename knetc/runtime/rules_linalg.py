@@ -507,6 +507,8 @@ def _inv_adjoint(g, xi):
 
 
 def _cond_vjp(g, ans, x, p=None):
+    if is_complex(ans):              # NumPy < 2.4 returns cond of a complex matrix as complex (+0j):
+        g = np.real(g)               # its imaginary part is identically 0, so its adjoint drops
     if p in (None, 2, -2):           # a ratio of the extreme singular values
         u, s, vh = np.linalg.svd(x, full_matrices=False)
         _, eye = _masks(np.shape(s)[-1], s)

@@ -339,8 +339,9 @@ def _vecmat_vjp_2(g, ans, x1, x2, /):
     return real_if_real(unbroadcast(np.expand_dims(np.conj(x1), -1) * np.expand_dims(g, -2), x2), x2)
 
 
-defvjp(np.matvec, _matvec_vjp_1, _matvec_vjp_2, keywords=())
-defvjp(np.vecmat, _vecmat_vjp_1, _vecmat_vjp_2, keywords=())
+if hasattr(np, "matvec"):          # NumPy 2.2 and later
+    defvjp(np.matvec, _matvec_vjp_1, _matvec_vjp_2, keywords=())
+    defvjp(np.vecmat, _vecmat_vjp_1, _vecmat_vjp_2, keywords=())
 
 
 def _linalg_outer_vjp(k):
