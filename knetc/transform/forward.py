@@ -163,14 +163,9 @@ class TangentEmitter:
 
     def primal(self, s):
         e, t = s.expr, s.target
-        if isinstance(e, ir.Copy):
-            return f"{t} = {e.src}"
-        if isinstance(e, (ir.Op, ir.Const)):
-            return f"{t} = {e.text}"
-        if isinstance(e, ir.Subscript):
-            return f"{t} = {e.obj}[{e.index_src}]"
-        if isinstance(e, ir.Build):
-            return f"{t} = {_build_text(e.kind, e.elts, e.keys)}"
+        plain = ir.plain_assignment(s)
+        if plain is not None:
+            return plain
         if isinstance(e, ir.HelperCall):
             args = ", ".join(list(e.args) + [f"{k}={v}" for k, v in e.kwargs])
             return f"{t} = {e.func}({args})"
@@ -186,7 +181,7 @@ class TangentEmitter:
         if isinstance(e, ir.Build):
             if not any(self.live(a) for a in e.elts) and e.kind == "tuple":
                 return None     # a list or dict may be written into later: its tangent must exist
-            return _build_text(e.kind, [self.tangent_or_zero(a) for a in e.elts], e.keys)
+            return ir.build_text(e.kind, [self.tangent_or_zero(a) for a in e.elts], e.keys)
         if isinstance(e, ir.Op):
             return self.op_tangent(s)
         return None
@@ -303,12 +298,6 @@ def _tuple_items(items):
     return ", ".join(items) + ("," if len(items) == 1 else "")
 
 
-def _build_text(kind, elts, keys):
-    if kind == "list":
-        return f"[{', '.join(elts)}]"
-    if kind == "tuple":
-        return f"({', '.join(elts)}{',' if len(elts) == 1 else ''})"
-    return "{" + ", ".join(f"{k}: {v}" for k, v in zip(keys, elts)) + "}"
 
 
 class _StripUnbroadcast(ast.NodeTransformer):

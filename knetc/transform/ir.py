@@ -181,3 +181,26 @@ def reads(expr):
     if isinstance(expr, Const):
         return list(expr.atoms)
     return []
+
+
+def build_text(kind, elts, keys=None):
+    """Source of a list, tuple or dict display of the atoms ``elts`` (``keys`` for a dict)."""
+    if kind == "list":
+        return f"[{', '.join(elts)}]"
+    if kind == "tuple":
+        return f"({', '.join(elts)}{',' if len(elts) == 1 else ''})"
+    return "{" + ", ".join(f"{k}: {v}" for k, v in zip(keys, elts)) + "}"
+
+
+def plain_assignment(s):
+    """The primal line of an Assign whose expression is not a helper call, or None for one."""
+    e, t = s.expr, s.target
+    if isinstance(e, Copy):
+        return f"{t} = {e.src}"
+    if isinstance(e, (Op, Const)):
+        return f"{t} = {e.text}"
+    if isinstance(e, Subscript):
+        return f"{t} = {e.obj}[{e.index_src}]"
+    if isinstance(e, Build):
+        return f"{t} = {build_text(e.kind, e.elts, e.keys)}"
+    return None

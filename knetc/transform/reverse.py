@@ -181,18 +181,9 @@ class ReverseEmitter:
 
     def primal_assign(self, s):
         e, t = s.expr, s.target
-        if isinstance(e, ir.Copy):
-            return f"{t} = {e.src}"
-        if isinstance(e, (ir.Op, ir.Const)):
-            return f"{t} = {e.text}"
-        if isinstance(e, ir.Subscript):
-            return f"{t} = {e.obj}[{e.index_src}]"
-        if isinstance(e, ir.Build):
-            if e.kind == "list":
-                return f"{t} = [{', '.join(e.elts)}]"
-            if e.kind == "tuple":
-                return f"{t} = ({', '.join(e.elts)}{',' if len(e.elts) == 1 else ''})"
-            return f"{t} = {{{', '.join(f'{k}: {v}' for k, v in zip(e.keys, e.elts))}}}"
+        plain = ir.plain_assignment(s)
+        if plain is not None:
+            return plain
         if isinstance(e, ir.HelperCall):
             args = ", ".join(list(e.args) + [f"{k}={v}" for k, v in e.kwargs])
             if self._differentiated_call(s):
