@@ -14,7 +14,7 @@ from .runtime.backend import is_array
 from .runtime.gradient_state import DEPTH
 from .runtime.rules import _TAPE_HOOK
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
-from .transform import dispatch
+from .transform import dispatch, tracebacks
 from .transform.binding import bind_arguments, plain_function, takes_varargs
 from .transform.cache import positional_call
 
@@ -202,7 +202,7 @@ class GradFunction:
                 f"(compiled code uses a few Python frames per call of a recursive helper; limit "
                 f"{sys.getrecursionlimit()}): use mode='tape', a loop, or sys.setrecursionlimit") from exc
         except Exception as exc:
-            dispatch.annotate(exc)
+            tracebacks.annotate(exc)
             raise
         fit = fitting_list(adjoints[wrt[0]], values[wrt[0]]) if len(wrt) == 1 else None
         if fit is not None:

@@ -49,7 +49,7 @@ def generic_source(fun, wrt=0):
 
 def _generic_tree(fun, active, seen):
     """The generated code of ``fun`` and of the helpers it calls by name, and the taped helpers."""
-    from .transform.compiler import compile_vjp
+    from .transform.pipeline import compile_vjp
     seen.add((fun.__code__, active))
     compiled = compile_vjp(fun, active, [])
     parts, taped = [compiled.source], []

@@ -335,10 +335,10 @@ def test_verbose_says_what_changed(capsys):
 
 def test_no_recompilation_in_a_training_loop(monkeypatch):
     """New batches, new closures per step, parameters updated: one compile."""
-    from knetc.transform import compiler
+    from knetc.transform import pipeline
     calls = []
-    real = compiler.compile_vjp
-    monkeypatch.setattr(compiler, "compile_vjp", lambda *a: calls.append(a[0]) or real(*a))
+    real = pipeline.compile_vjp
+    monkeypatch.setattr(pipeline, "compile_vjp", lambda *a: calls.append(a[0]) or real(*a))
 
     def make_loss(batch):
         def loss(w):

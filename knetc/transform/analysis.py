@@ -6,6 +6,11 @@
   differentiated argument (forward) and the result depends on it (backward);
 * locality: which variables live only inside one block, so their adjoints
   start and end each pass through that block at zero.
+
+Two passes of the pipeline live here: :func:`infer_kinds` (consumes the
+lowered IR and the compile-time values; guarantees ``unit.kinds``) and
+:func:`mark_active` (consumes the final IR; guarantees ``unit.D``, the
+differentiated variables, ``unit.entry_mutated`` and ``unit.entry_names``).
 """
 import ast
 import numbers
@@ -15,6 +20,7 @@ import numpy as np
 from ..runtime.backend import is_array
 from ..runtime.tree import kind_of
 from . import ir
+from .effects import mutated_params
 from .returns import returns_list
 
 LIST_RESULTS = {np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit}
@@ -348,3 +354,24 @@ def _hashable(x):
         return True
     except TypeError:
         return False
+
+
+def infer_kinds(unit):
+    """The kinds pass: ``unit.kinds`` of every variable of ``unit.body`` (see :class:`Kinds`)."""
+    unit.kinds = Kinds(unit.body, unit.values, unit.scope)
+
+
+def mark_active(unit):
+    """The activity pass: which variables are differentiated (``unit.D``).
+
+    Containers the caller differentiates and the function writes into have
+    their final state as a result too (``unit.entry_mutated``, see effects.py).
+    Parameters not differentiated on entry that later hold differentiated values
+    (``x = layer(w, x)``) get a name for their entry value (``unit.entry_names``):
+    the emitter skips adjoints of that value.
+    """
+    written = mutated_params(unit.fun)
+    unit.entry_mutated = [p for p, a in zip(unit.params, unit.active) if a and p in written]
+    unit.D = activity(unit.body, unit.active_params, unit.result, outputs=unit.entry_mutated)
+    unit.entry_names = {p: unit.names.fresh(f"{p}_in") for p in unit.params
+                        if p in unit.D and p not in unit.active_params}

@@ -11,6 +11,9 @@ import functools
 import inspect
 import types
 
+from . import tracebacks
+from .source import _short
+
 _SIGNATURES = {}     # code object -> inspect.Signature (names and kinds only: defaults differ)
 
 VARARGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
@@ -84,11 +87,7 @@ def location(fun):
     code = getattr(fun, "__code__", None)
     if code is None:
         return None, None
-    from .compiler import GENERATED
-    from .source import _short
-    compiled = GENERATED.get(code.co_filename)
-    if compiled is not None:       # a nested def re-created by generated code: the user's own line
-        lines = [g for g in compiled.line_map if g <= code.co_firstlineno]
-        line = compiled.line_map[max(lines)] if lines else None
-        return _short(compiled.user_filename), line
+    generated = tracebacks.user_location(code)
+    if generated is not None:       # a nested def re-created by generated code: the user's own line
+        return generated
     return _short(code.co_filename), code.co_firstlineno

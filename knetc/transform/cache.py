@@ -23,6 +23,7 @@ import warnings
 from ..errors import FallbackWarning, UnsupportedError
 from ..runtime import creation
 from ..runtime.tree import kind_of
+from . import pipeline, tracebacks
 from .binding import location
 import numpy as _np
 
@@ -105,12 +106,11 @@ def compiled_for(fun, active, values, mode="auto"):
                 if used == "tape":
                     vjp = _tape_vjp(fun, active)
                 return vjp, used
-    from .compiler import compile_vjp
     if mode == "tape":
         vjp, used = _tape_vjp(fun, active), "tape"
     else:
         try:
-            compiled = compile_vjp(fun, active, values)
+            compiled = pipeline.compile_vjp(fun, active, values)
             vjp, used = compiled.fn, "source"
             vjp.compiled = compiled
             vjp.guard = compiled.guard.check
@@ -262,12 +262,11 @@ def warn_at_user_frame(message, category):
     """``warnings.warn`` attributed to the innermost frame outside knetc and its generated code."""
     import os
     import sys
-    from .compiler import GENERATED
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
     frame = sys._getframe(1)
     while frame is not None:
         name = frame.f_code.co_filename
-        if not (name.startswith(package) or name in GENERATED or name.startswith("<knetc ")):
+        if not (name.startswith(package) or tracebacks.is_generated(name)):
             break
         frame = frame.f_back
     if frame is None:

@@ -1,59 +1,22 @@
-"""Compile one user function into its vjp: parse, lower, analyse, emit, build.
+"""Assembly: the emitted forward and reverse lines -> one generated vjp function, compiled.
 
-``compile_vjp(fun, active, param_values)`` returns a :class:`CompiledVJP`
-whose ``fn(*params, *closure_values)`` gives ``(result, pullback)``; the
-pullback maps the result's adjoint to a tuple of adjoints, one per parameter
-(None for parameters that are not differentiated).
+Consumes a unit after the front end and the reverse emitter (see
+:mod:`knetc.transform.pipeline`). :func:`assemble_vjp` wraps the emitted
+lines in ``def f_vjp(params): ... def f_pullback(df): ...``; :func:`build`
+compiles the text inside a factory whose parameters are the runtime helpers
+and the rules' VJPs, registers its line map (:mod:`~knetc.transform.tracebacks`)
+and returns a :class:`CompiledVJP` whose ``fn(*params, *closure_values)``
+gives ``(result, pullback)``; the pullback maps the result's adjoint to a
+tuple of adjoints, one per parameter (None for those not differentiated).
 """
-import builtins
 import itertools
-import linecache
-import time
+import types
 
-import gast
-
-from ..errors import UnsupportedError
-from ..runtime import creation, tree
-from . import containers, fence, ir
-from .analysis import Kinds, activity, names_in, written_into
-from .effects import mutated_params
-from .jumps import JumpLowering, flatten
-from .lower import Lowerer, assigned_names
-from .resolve import Scope
-from .reverse import ReverseEmitter
-from .source import get_function_source
+from . import ir, tracebacks
+from .effects import analysis_scopes
+from .guards import Guard, rule_functions, rule_scopes
 
 _counter = itertools.count(1)
-GENERATED = {}      # generated file name -> CompiledVJP (for tracebacks and NaN checks)
-
-
-class NameGenerator:
-    """Fresh names that collide with nothing the function uses."""
-
-    def __init__(self, taken, local_names):
-        self.taken = set(taken)
-        self.locals = local_names
-        self.counts = {}
-
-    def temp(self, hint="t"):
-        """A new local temporary such as ``_t3``."""
-        while True:
-            n = self.counts.get(hint, 0) + 1
-            self.counts[hint] = n
-            name = f"_{hint}{n}"
-            if name not in self.taken:
-                self.taken.add(name)
-                self.locals.add(name)
-                return name
-
-    def fresh(self, base):
-        """``base`` itself if free, else ``base_2``, ``base_3``..."""
-        name, i = base, 1
-        while name in self.taken:
-            i += 1
-            name = f"{base}_{i}"
-        self.taken.add(name)
-        return name
 
 
 class CompiledVJP:
@@ -65,249 +28,6 @@ class CompiledVJP:
         self.filename = filename
         self.line_map = line_map      # generated line -> user line
         self.mode = mode
-
-
-class Unit:
-    """Everything known about one function while it is being compiled."""
-
-    def __init__(self, fun, active, param_values):
-        self.fun = fun
-        self.source = get_function_source(fun)
-        node = self.source.node
-        if isinstance(node, gast.FunctionDef):
-            args = node.args
-            if args.vararg or args.kwarg or getattr(args, "posonlyargs", None):
-                raise self.source.error("*args, **kwargs or positional-only parameters", node)
-            body = node.body
-        else:  # lambda
-            args = node.args
-            body = [gast.Return(value=node.body)]
-            gast.copy_location(body[0], node)
-        self.params = [a.id for a in args.args] + [a.id for a in getattr(args, "kwonlyargs", [])]
-        code = fun.__code__
-        self.freevars = list(code.co_freevars)
-        self.locals = set(self.params) | assigned_names(node) | set(self.freevars)
-        taken = self.locals | _all_names(node)
-        self.names = NameGenerator(taken, self.locals)
-        self.runtime = {}         # runtime helper -> the name generated code calls it by
-        fname = fun.__name__ if fun.__name__.isidentifier() else "f"
-        self.result = self.names.fresh(fname if fname not in self.locals else "result")
-        self.locals.add(self.result)
-        done = self.names.temp("done")
-        jl = JumpLowering(self.names.temp, self.result, done)
-        body = flatten(jl.function_body(list(body)))
-        scope = Scope(fun)
-        for v in self.freevars:       # closure values arrive as parameters
-            scope.closure.pop(v, None)
-        self.scope = scope
-        lowerer = Lowerer(self.source, scope, self.names, self.locals, self.runtime_name)
-        for s in body:
-            lowerer.stmt(s)
-        self.body = lowerer.out
-        self.device_module = lowerer.device_module
-        self.on_gpu = creation.on_gpu(*param_values)     # pick the rules' GPU VJPs
-        self._plain_loops = lowerer.plain_loops
-        values = dict(zip(self.params, param_values))
-        for name, cell in zip(self.freevars, fun.__closure__ or ()):
-            try:
-                values[name] = cell.cell_contents
-            except ValueError:
-                pass
-        self.helpers = {}         # generated name -> object handed to the code
-        self.values = values      # parameter and closure values at compile time
-        self.kinds = Kinds(self.body, values, scope)
-        if containers.rewrite_arithmetic(self):          # list and tuple +, *, list +=
-            self.kinds = Kinds(self.body, values, scope)
-        if containers.rewrite_item_assignment(self):     # a[i] = v on an array
-            self.kinds = Kinds(self.body, values, scope)
-        for st in ir.walk(self.body):   # only lists and dicts can be written into
-            if isinstance(st, ir.Assign) and isinstance(st.expr, ir.HelperCall):
-                st.expr.mutated = [m for m in st.expr.mutated
-                                   if self.kinds.of(m) not in ("tuple", "array", "other")]
-        self.active_params = [p for p, a in zip(self.params + self.freevars, active) if a]
-        fence.check(self)                     # refuse what has no model (see fence.py)
-        _dict_loops(self, self.body)
-        _snapshot_growing_lists(self, self.body)
-        written = mutated_params(fun)
-        # Containers the caller differentiates and this function writes into:
-        # their final state is a result too (see effects.py).
-        self.entry_mutated = [p for p, a in zip(self.params, active) if a and p in written]
-        self.D = activity(self.body, self.active_params, self.result, outputs=self.entry_mutated)
-        _refuse_traced_callees(self)
-        # Parameters not differentiated on entry that later hold differentiated
-        # values (x = layer(w, x)): the emitter skips adjoints of their entry value.
-        self.entry_names = {p: self.names.fresh(f"{p}_in") for p in self.params
-                            if p in self.D and p not in self.active_params}
-        self.adjoints = {}
-        self.pullbacks = {}
-        self.static_calls = []    # (helper function, mask) of calls to known helpers, for display
-        self.free_bindings = {}   # rule global name -> generated name
-        self._outside_cache = {}
-
-    # ---- services used by the emitter ------------------------------------
-    def adjoint_name(self, name):
-        if name not in self.adjoints:
-            base = "d" + name if not name.startswith("_") else "_d" + name.lstrip("_")
-            self.adjoints[name] = self.names.fresh(base)
-        return self.adjoints[name]
-
-    def pullback_name(self, stmt):
-        key = id(stmt)
-        if key not in self.pullbacks:
-            self.pullbacks[key] = self.names.temp("pb")
-        return self.pullbacks[key]
-
-    def bind_helper(self, obj, hint="vjp"):
-        """A name under which the generated code can call ``obj``."""
-        for name, value in self.helpers.items():
-            if value is obj:
-                return name
-        base = getattr(obj, "__name__", "helper")
-        if base == "<lambda>" or not base.isidentifier():
-            base = hint
-        name = self.names.fresh(base.lstrip("_") or "vjp")
-        self.helpers[name] = obj
-        return name
-
-    def bind_free_names(self, free):
-        """Renames for a rule's global names, so they cannot clash with the user's."""
-        renames = {}
-        for name, obj in free.items():
-            existing = self.helpers.get(name)
-            if existing is obj:
-                continue
-            if name in self.names.taken and self.free_bindings.get(name) is None:
-                user_obj = self.scope.lookup(name)
-                if user_obj is obj and name not in self.locals:
-                    continue      # the user's global is the same object (np is np)
-                alias = self.free_bindings.get(("alias", name)) or self.names.fresh("_k_" + name)
-                self.free_bindings[("alias", name)] = alias
-                self.helpers[alias] = obj
-                renames[name] = alias
-                continue
-            self.helpers[name] = obj
-            self.names.taken.add(name)
-            self.free_bindings[name] = obj
-        return renames
-
-    def names_outside(self, block):
-        key = id(block)
-        if key not in self._outside_cache:
-            ids = {id(s) for s in ir.walk(block)}
-            outside = set(self.params)
-            for s in ir.walk(self.body):
-                if id(s) not in ids:
-                    outside |= names_in([s]) if not isinstance(s, (ir.If, ir.For, ir.While)) else _own_names(s)
-            outside.add(self.result)
-            self._outside_cache[key] = outside
-        return self._outside_cache[key]
-
-    def error_at(self, line, construct, detail=None):
-        return UnsupportedError(construct, self.source.short_filename, line, None, detail)
-
-    def runtime_name(self, name):
-        """The name generated code uses for the runtime helper ``name``: ``name`` itself
-        unless the user's function uses it, else a fresh variant (``zeros_like_2``)."""
-        if name not in self.runtime:
-            if (name in BUILTIN_NAMES and name not in self.locals
-                    and self.scope.lookup(name) is getattr(builtins, name)):
-                self.runtime[name] = name     # the user's name means the builtin too
-                self.names.taken.add(name)
-            else:
-                self.runtime[name] = self.names.fresh(name)
-        return self.runtime[name]
-
-
-def _refuse_traced_callees(unit):
-    """A call of a function value computed from differentiated values is refused.
-
-    ``g = functools.partial(affine, x)``, ``layer = Affine(x)``,
-    ``fs = [make(x[0])]; fs[0](2.0)``: the callable carries ``x`` where the
-    compiler cannot see it, so its result would be taken for a constant.
-    Callables from outside (globals, arguments, ``for layer in LAYERS``) are fine.
-    """
-    tainted = set(unit.active_params)
-    changed = True
-    while changed:
-        changed = False
-        for s in ir.walk(unit.body):
-            if isinstance(s, ir.Assign) and s.target not in tainted and any(a in tainted for a in ir.reads(s.expr)):
-                tainted.add(s.target)
-                changed = True
-            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj not in tainted and s.value in tainted:
-                tainted.add(s.obj)
-                changed = True
-    for s in ir.walk(unit.body):
-        if isinstance(s, ir.Assign) and isinstance(s.expr, ir.HelperCall) and s.expr.fun is None \
-                and s.expr.func in tainted:
-            raise unit.error_at(s.line, f"calling {s.expr.func}, a function value made from differentiated values",
-                                "the compiler cannot see what it holds; pass the values as arguments")
-
-
-def _dict_loops(unit, stmts):
-    """'for k in d' over a dict binds keys: iterate over list(d), not positions."""
-    for seq, xs, index in unit._plain_loops:
-        if unit.kinds.of(xs) != "dict":
-            continue
-        for s in ir.walk(stmts):
-            if isinstance(s, ir.Assign) and s.target == seq:
-                s.expr = ir.Const(f"{unit.runtime_name('list')}({xs})", [xs])
-            elif (isinstance(s, ir.Assign) and isinstance(s.expr, ir.Subscript)
-                  and s.expr.obj == xs and s.expr.index_src == index):
-                s.expr = ir.Copy(index)
-
-
-
-def _snapshot_growing_lists(unit, stmts):
-    """A rule given a list that is written into later gets a copy of it.
-
-    The reverse sweep sees containers in their final state, so a rule such
-    as ``np.stack(hs)`` must keep the list as it was when it was called.
-    A list that came in as a parameter (or a closure variable) counts as
-    written: the caller may append to it before this function's pullback runs.
-    """
-    written = written_into(stmts) | set(unit.params) | set(unit.freevars)
-    if not written:
-        return
-    for block in _blocks(stmts):
-        for s in list(block):
-            if not (isinstance(s, ir.Assign) and isinstance(s.expr, ir.Op)):
-                continue
-            for i, a in enumerate(s.expr.args):
-                if a in written and unit.kinds.of(a) == "list":
-                    snap = unit.names.temp("s")
-                    block.insert(block.index(s), ir.Assign(line=s.line, target=snap, expr=ir.Op(
-                        f"{unit.runtime_name('list')}({a})", list, [a], label="list")))
-                    unit.kinds.kind[snap] = "list"
-                    unit.kinds.elem[snap] = unit.kinds.elem.get(a)
-                    s.expr.args[i] = snap
-                    s.expr.text = _replace_word(s.expr.text, a, snap)
-
-
-
-def _replace_word(text, old, new):
-    import re
-    return re.sub(rf"\b{re.escape(old)}\b", new, text, count=1)
-
-
-def _blocks(stmts):
-    yield stmts
-    for s in stmts:
-        if isinstance(s, ir.If):
-            yield from _blocks(s.body)
-            yield from _blocks(s.orelse)
-        elif isinstance(s, (ir.For, ir.While)):
-            yield from _blocks(s.body)
-
-
-def _own_names(s):
-    if isinstance(s, ir.If):
-        return {s.test}
-    if isinstance(s, ir.For):
-        return {s.target, s.seq} | ({s.count} if s.count else set())
-    if isinstance(s, ir.While):
-        return {s.count}
-    return set()
 
 
 def _bound_by(s):
@@ -337,44 +57,12 @@ def _bound_in_blocks(stmts):
     return out
 
 
-def _all_names(node):
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
-
-
-RUNTIME_NAMES = ("call_vjp", "zeros_like", "zeros_view", "zero_slots", "add_grad", "add_at", "array_module",
-                 "call_on_gpu", "pullback_reused")
-
-
-def pullback_reused(name):
-    """Generated pullbacks consume what their forward pass saved: a second call is an error."""
-    from ..errors import KnetError
-    raise KnetError(f"knetc: the pullback of {name} was called a second time; a compiled pullback "
-                    "runs once per forward call (call the vjp again for another pullback)")
-
-
-# Builtins the generated code calls (range, len...): a user's global of that name must not reach it.
-BUILTIN_NAMES = ("range", "len", "min", "list", "tuple", "bool", "reversed", "slice")
-
-
-def _runtime_objects():
-    """Runtime helper name -> the object generated code calls."""
-    from .dispatch import call_vjp
-    return {**{n: getattr(builtins, n) for n in BUILTIN_NAMES},
-            "call_vjp": call_vjp, "zeros_like": tree.zeros_like_tree,
-            "zeros_view": tree.zeros_view, "zero_slots": tree.zero_slots,
-            "add_grad": tree.add_grad, "add_at": tree.add_at, "array_module": creation.array_module,
-            "call_on_gpu": creation.call_on_gpu, "pullback_reused": pullback_reused}
-
-
-def compile_vjp(fun, active, param_values):
-    """Compile ``fun`` for the given active-parameter mask and argument values."""
-    started = time.perf_counter()
-    unit = Unit(fun, active, param_values)
-    em = ReverseEmitter(unit)
-    fwd, rev = em.emit()
+def assemble_vjp(unit, em, fwd, rev):
+    """``(name, text)``: the vjp's name and its lines ``(indent, text, user line)``, from the
+    emitter ``em``'s forward lines ``fwd`` and reverse lines ``rev``."""
+    fun, active = unit.fun, unit.active
     rt = unit.runtime_name
     after_name = rt("after")
-    objects = _runtime_objects()
     name = unit.names.fresh(f"{unit.result}_vjp")
     pb_name = unit.names.fresh(f"{unit.result}_pullback")
     dres = unit.adjoint_name(unit.result)
@@ -426,17 +114,11 @@ def compile_vjp(fun, active, param_values):
             text.insert(_prologue_end(text, rt("_stack")), (2, f"{entry} = {p}", 0))
     text.append((3, f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})", 0))
     text.append((2, f"return {unit.result}, {pb_name}", 0))
-    runtime = {generated: objects[base] for base, generated in unit.runtime.items() if base in objects}
-    compiled = _build(unit, name, text, runtime)
-    compiled.guard = _guard(unit)
-    compiled.compile_seconds = time.perf_counter() - started
-    return compiled
+    return name, text
 
 
-def _guard(unit):
+def guard_of(unit):
     """The :class:`~knetc.transform.guards.Guard` of what this compile resolved."""
-    from .effects import analysis_scopes
-    from .guards import Guard, rule_functions, rule_scopes
     scopes = [unit.scope] + analysis_scopes(unit.fun)
     for f in dict.fromkeys(s.expr.fun for s in ir.walk(unit.body)
                            if isinstance(s, ir.Assign) and isinstance(s.expr, ir.HelperCall)
@@ -468,7 +150,8 @@ def _assigned_in(lines):
     return out
 
 
-def _build(unit, name, text, runtime):
+def build(unit, name, text, runtime):
+    """Compile the generated ``text`` (function ``name``) with the ``runtime`` helpers and the unit's."""
     helpers = dict(runtime)
     helpers.update(unit.helpers)
     factory_params = sorted(helpers)
@@ -485,16 +168,14 @@ def _build(unit, name, text, runtime):
         code = compile(body, filename, "exec")
     except SyntaxError as e:  # a bug in the emitter: show the text
         raise RuntimeError(f"knetc generated invalid code ({e}):\n{body}") from e
-    linecache.cache[filename] = (len(body), None, body.splitlines(True), filename)
     factory_code = next(c for c in code.co_consts if hasattr(c, "co_name") and c.co_name == "_knet_factory")
-    import types
     factory = types.FunctionType(factory_code, unit.fun.__globals__)
     fn = factory(**helpers)
-    readable = _readable(text, unit)
-    compiled = CompiledVJP(fn, readable, filename, line_map)
+    readable_text = readable(text)
+    compiled = CompiledVJP(fn, readable_text, filename, line_map)
     compiled.user_filename = unit.fun.__code__.co_filename
     compiled.mutated = [p for p in unit.entry_mutated if p in unit.D]
-    GENERATED[filename] = compiled
+    tracebacks.register(filename, body, compiled)
     compiled.static_calls = list(dict.fromkeys(
         (f, m) for f, m in unit.static_calls if len(m) == f.__code__.co_argcount))
     compiled.helper_funs = [e.fun for s in ir.walk(unit.body) if isinstance(s, ir.Assign)
@@ -502,7 +183,7 @@ def _build(unit, name, text, runtime):
     return compiled
 
 
-def _readable(text, unit):
+def readable(text):
     """The generated function as users read it (without the factory wrapper)."""
     out = []
     for indent, t, _ in text:

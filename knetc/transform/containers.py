@@ -15,6 +15,10 @@ Rewrites, in place:
 iterable, then one ``append`` per element, so the emitter's model of
 ``append`` (and its reverse, ``pop``) covers it exactly.
 
+:func:`rewrite` is the pass: both rewrites, the kinds inferred again after
+each that changed something, and calls' ``mutated`` lists cut down to
+the values that can be written into (lists and dicts).
+
 Guarantees: no ``Op`` left adds or multiplies a list or a tuple; no ``SetItem``
 left writes into an array; list and tuple arithmetic on operands of other or
 unknown kinds is an :class:`UnsupportedError`.
@@ -22,6 +26,7 @@ unknown kinds is an :class:`UnsupportedError`.
 from ..runtime import indexing
 from ..runtime.rules import rule_for
 from . import ir
+from .analysis import infer_kinds
 
 
 def extend_stmts(names, obj, value, line, rt=lambda name: name):
@@ -35,6 +40,18 @@ def extend_stmts(names, obj, value, line, rt=lambda name: name):
     return [ir.Assign(line=line, target=snap, expr=ir.Op(f"{rt('list')}({value})", list, [value], label="list")),
             ir.Assign(line=line, target=seq, expr=ir.Const(f"{rt('range')}({rt('len')}({snap}))", [snap])),
             ir.For(line=line, target=k, seq=seq, body=body)]
+
+
+def rewrite(unit):
+    """The containers pass (see module docstring)."""
+    if rewrite_arithmetic(unit):          # list and tuple +, *, list +=
+        infer_kinds(unit)
+    if rewrite_item_assignment(unit):     # a[i] = v on an array
+        infer_kinds(unit)
+    for st in ir.walk(unit.body):          # only lists and dicts can be written into
+        if isinstance(st, ir.Assign) and isinstance(st.expr, ir.HelperCall):
+            st.expr.mutated = [m for m in st.expr.mutated
+                               if unit.kinds.of(m) not in ("tuple", "array", "other")]
 
 
 def rewrite_arithmetic(unit):

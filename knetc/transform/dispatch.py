@@ -10,46 +10,19 @@ import sys
 import types
 
 from ..errors import UnsupportedError
+from ..runtime import tape
 from ..runtime.rules import Primitive, rule_for
 from ..runtime.tree import ZERO, call_signature, match_structure
+from . import support
 from .binding import bind_arguments, location, plain_function, takes_varargs
 from .cache import (_CACHE, _LOCK, _MODE, FALLBACK_REASONS, MODES, TAPED_LOG, _warn_fallback,  # noqa: F401
-                    closure_values, compiled_for, kinds_key, latest_compiled, requested_mode)
+                    closure_values, compiled_for, keyword_call, kinds_key, latest_compiled, requested_mode)
+from .effects import mutated_params
 
 _FunctionType = types.FunctionType
 
 
-def annotate(exc):
-    """Add the user's file, line and source line to an error from generated code.
-
-    The deepest generated frame in the traceback decides: that is the
-    statement of the user's code that was running.
-    """
-    from .compiler import GENERATED
-    tb = exc.__traceback__
-    where = None
-    while tb is not None:
-        compiled = GENERATED.get(tb.tb_frame.f_code.co_filename)
-        if compiled is not None:
-            line = max((g for g in compiled.line_map if g <= tb.tb_lineno), default=None)
-            if line is not None:
-                where = (compiled, compiled.line_map[line])
-        tb = tb.tb_next
-    if where is None or getattr(exc, "_knetc_noted", False):
-        return
-    import linecache
-    from .source import _short
-    compiled, user_line = where
-    fname = compiled.user_filename
-    text = linecache.getline(fname, user_line).strip()
-    note = f"knetc: raised while running the generated code for {_short(fname)}:{user_line}: {text}"
-    if hasattr(exc, "add_note"):
-        exc.add_note(note)
-    else:  # Python 3.10
-        exc.args = (f"{exc.args[0] if exc.args else ''}\n{note}",) + tuple(exc.args[1:])
-    exc._knetc_noted = True
-
-
+@support.provide
 def call_vjp(fun, mask, *args, _free=(), **kwargs):
     """Call ``fun`` and return ``(result, pullback)`` (see module docstring).
 
@@ -142,8 +115,6 @@ def _taped_call(fun, mask, args, kwargs, err):
         raise err
     if getattr(fun, "__code__", None) is not None:
         _warn_fallback(fun, err)
-    from ..runtime import tape
-    from .cache import keyword_call
     names = list(kwargs)
     argnums = tuple(i for i, m in enumerate(mask) if m)
     make = tape.make_vjp(keyword_call(fun, len(args), names) if names else fun, argnums)
@@ -192,7 +163,6 @@ def _plain_call(fun, mask, args):
 
 
 def _writes_arguments(fun, active, values):
-    from .effects import mutated_params
     names = mutated_params(fun)
     params = fun.__code__.co_varnames[:fun.__code__.co_argcount]
     return any(a and p in names and isinstance(v, (list, dict))

@@ -28,6 +28,9 @@ Likewise ``a + b`` and ``a * n`` where ``a``'s kind is unknown (a helper's
 result that may be a list or tuple) get a runtime check that it is not a
 sequence, which Python would concatenate or repeat.
 
+:func:`check` is the fence pass; :func:`refuse_traced_callees` runs after
+the activity pass (a call of a callable made from differentiated values).
+
 Guarantees: every write the emitter sees goes to an object only the written
 name reaches, so modelling it as a value (arrays) or in place (lists, dicts)
 is exact.
@@ -45,6 +48,32 @@ from .returns import sequence_sources
 def check(unit):
     """Run the fence over ``unit`` (see module docstring); may insert runtime checks."""
     Fence(unit).run()
+
+
+def refuse_traced_callees(unit):
+    """A call of a function value computed from differentiated values is refused.
+
+    ``g = functools.partial(affine, x)``, ``layer = Affine(x)``,
+    ``fs = [make(x[0])]; fs[0](2.0)``: the callable carries ``x`` where the
+    compiler cannot see it, so its result would be taken for a constant.
+    Callables from outside (globals, arguments, ``for layer in LAYERS``) are fine.
+    """
+    tainted = set(unit.active_params)
+    changed = True
+    while changed:
+        changed = False
+        for s in ir.walk(unit.body):
+            if isinstance(s, ir.Assign) and s.target not in tainted and any(a in tainted for a in ir.reads(s.expr)):
+                tainted.add(s.target)
+                changed = True
+            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj not in tainted and s.value in tainted:
+                tainted.add(s.obj)
+                changed = True
+    for s in ir.walk(unit.body):
+        if isinstance(s, ir.Assign) and isinstance(s.expr, ir.HelperCall) and s.expr.fun is None \
+                and s.expr.func in tainted:
+            raise unit.error_at(s.line, f"calling {s.expr.func}, a function value made from differentiated values",
+                                "the compiler cannot see what it holds; pass the values as arguments")
 
 
 class Fence:

@@ -9,6 +9,7 @@ import sys
 
 from ..errors import KnetError
 from ..runtime.backend import array_module, is_array
+from .tracebacks import GENERATED
 
 
 class NonFiniteGradientError(KnetError, FloatingPointError):
@@ -38,7 +39,6 @@ def locate(run):
     Returns ``(compiled, generated line, user line, variable)`` for the first
     line whose result is not finite, or None.
     """
-    from .compiler import GENERATED
     found = []
     seen = {}
 

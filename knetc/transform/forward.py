@@ -22,6 +22,7 @@ Tangents known to be zero are not computed; a zero that must exist (before a
 loop or an if that reads it) is made with ``zeros_like``.
 """
 import ast
+import time
 
 import numpy as np
 
@@ -29,7 +30,10 @@ from ..runtime import jvp_rules
 from ..runtime.rules import rule_for
 from . import ir
 from .analysis import diff_reads, names_in
+from .compiler import build, guard_of
 from .inline import template_of
+from .pipeline import front_end
+from .support import RUNTIME
 
 
 class TangentEmitter:
@@ -386,12 +390,8 @@ _AXIS_CONCATENATOR = type(np.r_).__mro__[1]     # the class of np.r_ and np.c_
 def compile_jvp(fun, active, param_values):
     """Compile ``fun``'s JVP for the active-parameter mask: ``fn(*params, *closure, *tangents)``
     gives ``(result, tangent)``, with one tangent per active parameter, in order."""
-    import time
-    from ..runtime import creation, tree
-    from .compiler import Unit, _build, _guard
-    from .forward_calls import call_jvp
     started = time.perf_counter()
-    unit = Unit(fun, active, param_values)
+    unit = front_end(fun, active, param_values)
     _refuse_concatenators(unit)
     emitter = TangentEmitter(unit)
     body = emitter.emit()
@@ -409,10 +409,8 @@ def compile_jvp(fun, active, param_values):
     result = unit.result
     tangent = emitter.tangent(result) if emitter.live(result) else f"zeros_like({result})"
     text.append((2, f"return {result}, {tangent}", 0))
-    runtime = {"call_jvp": call_jvp, "zeros_like": tree.zeros_like_tree, "fit_tangent": jvp_rules.fit_tangent,
-               "elementwise_jvp": jvp_rules.elementwise_jvp, "transpose_jvp": jvp_rules.transpose_jvp,
-               "array_module": creation.array_module, "add_grad": tree.add_grad}
-    compiled = _build(unit, name, text, runtime)
-    compiled.guard = _guard(unit)       # what this compile resolved, checked on every call
+    runtime = {n: RUNTIME[n] for n in RUNTIME_NAMES}
+    compiled = build(unit, name, text, runtime)
+    compiled.guard = guard_of(unit)       # what this compile resolved, checked on every call
     compiled.compile_seconds = time.perf_counter() - started
     return compiled

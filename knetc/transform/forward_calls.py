@@ -14,7 +14,9 @@ from ..runtime import tape_forward
 from ..runtime.jvp_rules import rule_jvp
 from ..runtime.rules import Primitive, rule_for
 from ..runtime.tree import add_grad
-from .dispatch import closure_values, kinds_key, requested_mode, _MODE
+from . import support
+from .cache import _MODE, closure_values, kinds_key, requested_mode
+from .forward import compile_jvp
 
 _CACHE = {}
 _WARNED = set()
@@ -30,7 +32,6 @@ def jvp_of(fun, active, values, mode="auto"):
     if (entry is not None and entry[0] is fun.__globals__ and entry[3] == tuple(map(id, closure_values(fun)))
             and entry[4](fun)):
         return entry[1], entry[2]
-    from .forward import compile_jvp
     try:
         if mode == "tape":
             raise UnsupportedError("mode='tape'")
@@ -86,6 +87,7 @@ def _warn_fallback(fun, err):
                   FallbackWarning, stacklevel=4)
 
 
+@support.provide
 def call_jvp(fun, args, tangents, kwargs=None, kw_tangents=None, free_tangents=None):
     """``(fun(*args, **kwargs), its tangent)`` given the arguments' tangents (None: not differentiated)
     and, for a nested function, the tangents of the enclosing variables it reads (by name)."""
