@@ -10,6 +10,7 @@ Show the gradient code knetc generates for a function in a Python file.
   %(prog)s show model.py:loss --wrt 0,1       differentiate arguments 0 and 1
   %(prog)s show model.py:loss --mode          does it compile, run on the tape, or mix?
   %(prog)s show model.py:loss --args "w, x, y"   compile for these sample arguments
+  %(prog)s show model.py:loss --stages        the compiler's IR after each of its passes
 """
 
 
@@ -57,13 +58,16 @@ def build_parser(prog=None):
     show.add_argument("--args", default=None, metavar="EXPR",
                       help="sample arguments, a Python expression evaluated in the file's namespace "
                            "(e.g. \"w, x, y\"): the gradient is taken for them, as a real call does")
+    show.add_argument("--stages", action="store_true",
+                      help="print the compiler's intermediate code after each pass (parse, jumps, "
+                           "lower, kinds, containers, fence, activity, emit, assemble)")
     return parser
 
 
 def main(argv=None):
     """Entry point of the ``knetc`` script and of ``python -m knetc``; returns the exit status."""
     from .errors import GradientInputError
-    from .show import describe_mode, generic_source, load_target
+    from .show import describe_mode, generic_source, load_target, stages_text
     parser = build_parser()
     args = parser.parse_args(argv)
     fun, module = load_target(args.target)
@@ -72,6 +76,8 @@ def main(argv=None):
     try:
         if args.mode:
             print(describe_mode(fun, wrt, samples))
+        elif args.stages:
+            print(stages_text(fun, wrt, samples), end="")
         elif samples is not None:
             from .api import GradFunction, grad
             target, default_wrt = (fun.fun, fun.wrt) if isinstance(fun, GradFunction) else (fun, 0)

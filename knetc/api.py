@@ -9,12 +9,13 @@ import types
 import numpy as np
 
 from .errors import GradientInputError, KnetError, UnsupportedError
+from .highlight import html_block
 from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
 from .runtime.backend import is_array
 from .runtime.gradient_state import DEPTH
 from .runtime.rules import _TAPE_HOOK
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
-from .transform import dispatch, tracebacks
+from .transform import dispatch, pipeline, tracebacks
 from .transform.binding import bind_arguments, plain_function, takes_varargs
 from .transform.cache import positional_call
 
@@ -43,7 +44,7 @@ class GradFunction:
         self.wrt = wrt
         self.requested_mode = mode
         self.returns = returns
-        self.verbose = bool(os.environ.get("KNETC_VERBOSE")) if verbose is None else verbose
+        self.verbose = _verbosity(os.environ.get("KNETC_VERBOSE")) if verbose is None else int(verbose)
         self.check_finite = check_finite
         if accumulate and out is None:
             raise ValueError("knetc: accumulate=True needs out=, the buffers to accumulate into")
@@ -170,6 +171,9 @@ class GradFunction:
             changed = self._structure_change(values, wrt)
             if changed:
                 print(f"# knetc: recompiling the gradient of {self._name()}: {changed}")
+            if self.verbose >= 2 and vjp.compiled is not None:
+                print(f"# knetc: the compiler's passes over {self._name()}\n"
+                      f"{pipeline.stages(self._target, active, values)}")
             print(f"# knetc: compiled the gradient of {self._name()} (mode: {self.mode})\n{self.source}")
         return result
 
@@ -301,8 +305,14 @@ class GradFunction:
 
     def _repr_html_(self):
         """Jupyter: the generated code, highlighted with pygments when it is installed, in a monospace font."""
-        from .show import html_block
         return html_block(self._header(), self.source)
+
+
+def _verbosity(setting):
+    """``KNETC_VERBOSE``: unset or empty 0, a number that level, anything else 1."""
+    if not setting:
+        return 0
+    return int(setting) if setting.isdigit() else 1
 
 
 def _describe_structure(x):
@@ -421,7 +431,8 @@ def grad(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False, out=Non
     returned). ``mode='auto'`` compiles and falls back to the tape for
     functions the compiler cannot handle; ``'source'`` forbids the fallback;
     ``'tape'`` records every call. ``verbose=True`` (or the environment
-    variable ``KNETC_VERBOSE=1``) prints each compilation once;
+    variable ``KNETC_VERBOSE=1``) prints each compilation once, ``verbose=2``
+    (``KNETC_VERBOSE=2``) the compiler's IR after each of its passes too;
     ``check_finite=True`` raises on NaN/inf in the gradient, naming the
     generated and the user's line where it first appeared.
     ``out`` (a structure like the gradient, array leaves, e.g.

@@ -4,12 +4,14 @@ import pathlib
 import sys
 import warnings
 
+from .api import GradFunction, grad
 from .errors import FallbackWarning, GradientInputError, UnsupportedError
+from .transform import pipeline
+from .transform.cache import FALLBACK_REASONS
 
 
 def _target(fun):
     """``(function, wrt)`` of a function or of a gradient object (``knet.grad(f, wrt=...)``)."""
-    from .api import GradFunction
     if isinstance(fun, GradFunction):
         return fun.fun, fun.wrt
     return fun, 0
@@ -38,7 +40,6 @@ def generic_source(fun, wrt=0):
     Without arguments the compiler does not know which parameters are lists
     or arrays, so container updates use the generic runtime helpers.
     """
-    from .api import GradFunction
     if isinstance(fun, GradFunction):
         fun, wrt = fun.fun, fun.wrt if wrt is None else wrt
     wrt = _check_wrt(fun, 0 if wrt is None else wrt)
@@ -49,9 +50,8 @@ def generic_source(fun, wrt=0):
 
 def _generic_tree(fun, active, seen):
     """The generated code of ``fun`` and of the helpers it calls by name, and the taped helpers."""
-    from .transform.pipeline import compile_vjp
     seen.add((fun.__code__, active))
-    compiled = compile_vjp(fun, active, [])
+    compiled = pipeline.compile_vjp(fun, active, [])
     parts, taped = [compiled.source], []
     for helper, mask in compiled.static_calls:
         if (helper.__code__, mask) not in seen:
@@ -66,10 +66,34 @@ def _generic_tree(fun, active, seen):
     return parts, taped
 
 
-def show(g, file=None):
-    """Print a gradient's generated code (the latest call's, else a generic compile)."""
-    from .api import GradFunction
+def stages_text(fun, wrt=0, args=None):
+    """The IR after each pass of compiling ``fun``'s gradient (see ``knetc.transform.pipeline``).
+
+    ``fun`` may be a gradient object; with ``args`` (sample arguments) the compile
+    sees their kinds as a real call does, else it is generic, as for ``generic_source``.
+    """
+    if isinstance(fun, GradFunction):
+        fun, wrt = fun.fun, fun.wrt if wrt is None else wrt
+    wrt = _check_wrt(fun, 0 if wrt is None else wrt)
+    n = fun.__code__.co_argcount
+    active = tuple(i in wrt for i in range(n)) + (False,) * len(fun.__code__.co_freevars)
+    values = [] if args is None else list(args)
+    try:
+        return pipeline.stages(fun, active, values)
+    except UnsupportedError as e:
+        return f"# {fun.__name__} does not compile: {_reason(e)}\n"
+
+
+def show(g, file=None, stages=False):
+    """Print a gradient's generated code (the latest call's, else a generic compile).
+
+    With ``stages=True``, the IR after each pass of the compiler instead.
+    """
     out = file or sys.stdout
+    if stages:
+        fun, wrt = _target(g)
+        print(stages_text(fun, wrt), file=out, end="")
+        return
     if isinstance(g, GradFunction) and g._last is not None:
         text = g.source
     else:
@@ -122,8 +146,6 @@ def describe_mode(fun, wrt=0, args=None):
     refusal that hinges on what the arguments are (a list or an array) is
     reported as undetermined rather than guessed.
     """
-    from .api import GradFunction, grad
-    from .transform.dispatch import FALLBACK_REASONS
     if isinstance(fun, GradFunction):
         fun, wrt = fun.fun, fun.wrt if wrt is None else wrt
     wrt = 0 if wrt is None else wrt
@@ -152,26 +174,3 @@ def describe_mode(fun, wrt=0, args=None):
     if taped:
         return "mixed: " + "; ".join(f"{name} runs on the tape: {why}" for name, why in taped)
     return "source: the compiler handles it"
-
-
-MONOSPACE = ("ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', "
-             "'DejaVu Sans Mono', monospace")
-
-
-def html_block(header, source):
-    """A gradient's code as HTML for Jupyter: a bold header and the highlighted code.
-
-    The code carries its own monospace font (inline styles), so it stays
-    monospaced in any HTML export, whatever stylesheet the page has.
-    """
-    import html
-    pre_style = f"font-family: {MONOSPACE}; font-size: 0.9em; line-height: 125%; white-space: pre"
-    try:
-        from pygments import highlight
-        from pygments.formatters import HtmlFormatter
-        from pygments.lexers import PythonLexer
-        body = highlight(source, PythonLexer(), HtmlFormatter(noclasses=True, prestyles=pre_style))
-    except ImportError:
-        body = f'<pre style="{pre_style}">{html.escape(source)}</pre>'
-    return (f'<div class="knetc-gradient"><p><b>{html.escape(header)}</b></p>'
-            f'<div style="font-family: {MONOSPACE}">{body}</div></div>')

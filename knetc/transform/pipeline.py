@@ -9,6 +9,7 @@ part of it; its module's docstring says what it consumes and guarantees.
 import time
 
 from . import analysis, compiler, containers, fence, front, sequences, support
+from .ir_dump import StageLog
 from .reverse import ReverseEmitter
 from .unit import Unit
 
@@ -51,6 +52,13 @@ def compile_vjp(fun, active, param_values, report=None):
     compiled.compile_seconds = time.perf_counter() - started
     _report(report, "compile", unit, compiled.filename)
     return compiled
+
+
+def stages(fun, active, param_values):
+    """The text of every stage of compiling ``fun`` (``verbose=2``, ``knetc show --stages``)."""
+    log = StageLog()
+    compile_vjp(fun, active, param_values, report=log)
+    return log.text()
 
 
 def _report(report, stage, unit, detail):

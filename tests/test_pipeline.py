@@ -1,0 +1,107 @@
+"""The compiler's pipeline of passes: its stages, their dump, and the record it fills."""
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import knetc as knet
+from knetc.testing import numeric_grad
+from knetc.transform import pipeline
+from knetc.transform.unit import Unit
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ["parse", "jumps", "lower", "kinds", "containers", "fence", "dict loops", "list snapshots",
+          "activity", "traced callees", "emit", "assemble", "compile"]
+MODEL = '''import numpy as np
+
+def loss(w, x):
+    h = np.tanh(w @ x)
+    if np.sum(h) > 0:
+        return np.sum(h * h)
+    return np.sum(h)
+'''
+
+
+def loss(w, x):
+    h = np.tanh(w @ x)
+    if np.sum(h) > 0:
+        return np.sum(h * h)
+    return np.sum(h)
+
+
+def _headings(text):
+    return [line[3:-3] for line in text.splitlines() if line.startswith("== ") and line.endswith(" ==")]
+
+
+def test_stages_appear_in_pipeline_order():
+    w, x = np.ones((2, 3)) * 0.1, np.ones(3)
+    text = pipeline.stages(loss, (True, False), [w, x])
+    assert _headings(text) == STAGES
+    assert [name for name, _ in pipeline.FRONT_END] == STAGES[:10]
+
+
+def test_stage_dump_shows_the_lowered_statements():
+    w, x = np.ones((2, 3)) * 0.1, np.ones(3)
+    text = pipeline.stages(loss, (True, False), [w, x])
+    lowered = text.split("== lower ==\n")[1].split("\n== ")[0]
+    # one operation per statement: w @ x gets its own temporary, with the user's line
+    assert "= w @ x    [Op]" in lowered
+    line = next(ln for ln in lowered.splitlines() if "w @ x" in ln)
+    assert line.rstrip().endswith(f"# line {loss.__code__.co_firstlineno + 1}")
+    # the jump pass turned the early return into a flag test
+    assert "return" not in text.split("== jumps ==\n")[1].split("\n== ")[0]
+    activity = text.split("== activity ==\n")[1].split("\n== ")[0]
+    assert "differentiated (*):" in activity and "w" in activity.splitlines()[-1]
+    assert text.split("== assemble ==\n")[1].startswith("def loss_vjp(w, x):")
+
+
+def test_front_end_fills_a_plain_record():
+    unit = Unit(loss, (True, False), [np.ones((2, 3)), np.ones(3)])
+    assert unit.body is None and unit.D is None          # constructing it does no work
+    unit = pipeline.front_end(loss, (True, False), [np.ones((2, 3)), np.ones(3)])
+    assert unit.params == ["w", "x"] and unit.active_params == ["w"]
+    assert "w" in unit.D and "x" not in unit.D
+    assert unit.kinds.of("w") == "array"
+
+
+def test_compiled_gradient_from_the_pipeline_is_right():
+    rng = np.random.default_rng(0)
+    w, x = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    compiled = pipeline.compile_vjp(loss, (True, False), [w, x])
+    value, pullback = compiled.fn(w, x)
+    np.testing.assert_allclose(value, loss(w, x))
+    np.testing.assert_allclose(pullback(1.0)[0], numeric_grad(loss, (w, x)), rtol=1e-6, atol=1e-8)
+
+
+def test_show_stages_prints_every_stage():
+    out = io.StringIO()
+    knet.show(knet.grad(loss), file=out, stages=True)
+    assert _headings(out.getvalue()) == STAGES
+
+
+def test_verbose_2_prints_the_stages(capsys):
+    g = knet.grad(loss, verbose=2)
+    w, x = np.ones((2, 3)) * 0.1, np.ones(3)
+    g(w, x)
+    out = capsys.readouterr().out
+    assert _headings(out) == STAGES
+    assert "compiled the gradient of loss" in out
+    g(w, x)      # printed once per compile
+    assert capsys.readouterr().out == ""
+
+
+def test_verbose_1_prints_no_stages(capsys):
+    knet.grad(loss, verbose=True)(np.ones((2, 3)), np.ones(3))
+    out = capsys.readouterr().out
+    assert "compiled the gradient of loss" in out and "== lower ==" not in out
+
+
+def test_cli_show_stages(tmp_path):
+    model = tmp_path / "model.py"
+    model.write_text(MODEL)
+    out = subprocess.run([sys.executable, "-m", "knetc", "show", f"{model}:loss", "--stages"],
+                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert _headings(out) == STAGES
+    assert "= w @ x    [Op]" in out
