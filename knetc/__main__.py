@@ -3,6 +3,11 @@ import argparse
 import os
 import sys
 
+from . import __version__
+from .api import GradFunction, grad
+from .errors import GradientInputError
+from .show import describe_mode, generic_source, load_target, stages_text
+
 DESCRIPTION = """\
 Show the gradient code knetc generates for a function in a Python file.
 
@@ -41,7 +46,6 @@ def _parse_args_expr(text, module):
 
 def build_parser(prog=None):
     """The argument parser (``prog`` defaults to the name the program was started under)."""
-    from . import __version__
     parser = argparse.ArgumentParser(prog=prog or _prog(), description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -66,8 +70,6 @@ def build_parser(prog=None):
 
 def main(argv=None):
     """Entry point of the ``knetc`` script and of ``python -m knetc``; returns the exit status."""
-    from .errors import GradientInputError
-    from .show import describe_mode, generic_source, load_target, stages_text
     parser = build_parser()
     args = parser.parse_args(argv)
     fun, module = load_target(args.target)
@@ -79,7 +81,6 @@ def main(argv=None):
         elif args.stages:
             print(stages_text(fun, wrt, samples), end="")
         elif samples is not None:
-            from .api import GradFunction, grad
             target, default_wrt = (fun.fun, fun.wrt) if isinstance(fun, GradFunction) else (fun, 0)
             g = grad(target, wrt=default_wrt if wrt is None else wrt)
             g(*samples)

@@ -1,10 +1,12 @@
 """The public entry points: ``grad``, ``value_and_grad``, ``gradloss``."""
 import functools
 import inspect
+import linecache
 import numbers
 import os
 import sys
 import types
+import warnings
 
 import numpy as np
 
@@ -15,9 +17,13 @@ from .runtime.backend import is_array
 from .runtime.gradient_state import DEPTH
 from .runtime.rules import _TAPE_HOOK
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
-from .transform import dispatch, pipeline, tracebacks
-from .transform.binding import bind_arguments, plain_function, takes_varargs
+from .transform import cache, pipeline, tracebacks
+from .transform.binding import bind_arguments, location, plain_function, takes_varargs
 from .transform.cache import positional_call
+from .runtime import tape
+from .runtime.box import has_box
+from .transform.finite import NonFiniteGradientError, generated_line_text, is_finite_tree, locate
+from .transform.source import _short
 
 MODES = ("auto", "source", "tape")
 
@@ -130,13 +136,11 @@ class GradFunction:
         if values is None:        # not a Python function the compiler can take: the tape
             if self.requested_mode == "source":
                 raise _not_compilable(self.fun, self._target)
-            from .runtime import tape
             value, grads = tape.value_and_grad(self.fun, tuple(args), dict(kwargs), self.wrt)
             self._last = (None, "tape")
             return value, owned(grads)
         wrt = self._wrt_cache.get(len(values)) or self._wrt_indices(len(values))
         if self.requested_mode == "tape" or _boxed(values):
-            from .runtime import tape
             skip = len(self._prefix)
             taped_wrt = tuple(i - skip for i in wrt) if isinstance(self.wrt, tuple) else wrt[0] - skip
             target = positional_call(self._target)
@@ -152,10 +156,10 @@ class GradFunction:
                 check_differentiable(v, names[i] if i < len(names) else f"argument {i}")
         active = self._active_cache[len(values)]
         try:
-            vjp, mode = dispatch.compiled_for(self._target, active, values, self.requested_mode)
+            vjp, mode = cache.compiled_for(self._target, active, values, self.requested_mode)
         except RecursionError:
             raise UnsupportedError(f"recursion of {self._name()} deeper than Python's limit",
-                                   *dispatch.location(self._target),
+                                   *location(self._target),
                                    detail="write it as a loop or use mode='tape'") from None
         self._last = (vjp, mode)
         if not kwargs and not self._prefix_kwargs and len(values) == len(args) + len(self._prefix):
@@ -179,28 +183,28 @@ class GradFunction:
 
     def _run(self, vjp, values, wrt):
         """Run the compiled vjp on ``values``; the gradients shaped like the arguments."""
-        closure = dispatch.closure_values(self._target) if self._has_closure else ()
+        closure = cache.closure_values(self._target) if self._has_closure else ()
         if getattr(vjp, "compiled", None) is not None and not hasattr(vjp, "taped"):
             # the first run records which helpers run on the tape (a nested def or a helper
             # resolved at run time is known only then): .mode says 'mixed', .source names them
-            saved, dispatch.TAPED_LOG[0] = dispatch.TAPED_LOG[0], set()
-            vjp.taped = dispatch.TAPED_LOG[0]
+            saved, cache.TAPED_LOG[0] = cache.TAPED_LOG[0], set()
+            vjp.taped = cache.TAPED_LOG[0]
             try:
                 return self._run(vjp, values, wrt)
             finally:
-                dispatch.TAPED_LOG[0] = saved
+                cache.TAPED_LOG[0] = saved
                 if saved is not None:
                     saved |= vjp.taped
         try:
             if self.requested_mode == "source":
-                with dispatch.requested_mode("source"):
+                with cache.requested_mode("source"):
                     ans, pullback = vjp(*values, *closure)
             else:
                 ans, pullback = vjp(*values, *closure)
             value = scalar_value(ans, self)
             adjoints = pullback(_seed(ans))
         except RecursionError as exc:
-            file, line = dispatch.location(self._target)
+            file, line = location(self._target)
             raise KnetError(
                 f"knetc: the gradient of {self._name()} ({file}:{line}) recursed deeper than Python allows "
                 f"(compiled code uses a few Python frames per call of a recursive helper; limit "
@@ -233,11 +237,9 @@ class GradFunction:
         return "; ".join(diffs) or None
 
     def _check_finite(self, grads, vjp, values, closure):
-        from .transform.finite import NonFiniteGradientError, generated_line_text, is_finite_tree, locate
         if is_finite_tree(grads):
             return
         def replay():   # silent: the run above already gave NumPy's warnings once
-            import warnings
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 ans, pullback = vjp(*values, *closure)
@@ -246,8 +248,6 @@ class GradFunction:
         if where is None:
             raise NonFiniteGradientError(f"knetc: the gradient of {self._name()} contains NaN or inf")
         compiled, line, user_line, name = where
-        import linecache
-        from .transform.source import _short
         user_text = linecache.getline(compiled.user_filename, user_line).strip() if user_line else ""
         raise NonFiniteGradientError(
             f"knetc: the gradient of {self._name()} contains NaN or inf; the first non-finite value "
@@ -292,9 +292,8 @@ class GradFunction:
         return f"<knetc.grad of {self._name()} wrt={self.wrt!r} mode={self.mode}>"
 
     def _header(self):
-        from .transform.dispatch import FALLBACK_REASONS
         line = f"knetc gradient of {self._name()} (wrt={self.wrt!r}), mode: {self.mode}"
-        reason = FALLBACK_REASONS.get(getattr(self._target, "__code__", None))
+        reason = cache.fallback_reason(self._target)
         if reason:
             line += f" (fallback: {reason.replace('knetc: ', '', 1)})"
         return line
@@ -329,7 +328,6 @@ def _boxed(values):
     """True when called from inside a taped function (higher-order use)."""
     if _TAPE_HOOK[0] is None:      # no trace is recording: no value can be boxed
         return False
-    from .runtime.box import has_box
     return any(has_box(v) for v in values)
 
 
@@ -368,7 +366,7 @@ def _uses_tape(vjp):
     if compiled is None or getattr(vjp, "taped", None):
         return True
     for f in getattr(compiled, "helper_funs", []):
-        if dispatch.MODES.get(getattr(f, "__code__", None)) == "tape":
+        if cache.mode_of(f) == "tape":
             return True
     return False
 
@@ -394,14 +392,14 @@ def _taped_helpers(compiled_list, recorded=()):
     funs = [f for c in compiled_list for f in getattr(c, "helper_funs", [])] + list(recorded)
     for f in funs:
         code = getattr(f, "__code__", None)
-        if dispatch.MODES.get(code) == "tape" and code not in out:
-            reason = dispatch.FALLBACK_REASONS.get(code, "the compiler cannot handle it")
+        if cache.mode_of(f) == "tape" and code not in out:
+            reason = cache.fallback_reason(f) or "the compiler cannot handle it"
             out[code] = (getattr(f, "__name__", repr(f)), reason.replace("knetc: ", "", 1))
     return list(out.values())
 
 
 def _latest_compiled(fun):
-    return dispatch.latest_compiled(fun)
+    return cache.latest_compiled(fun)
 
 
 def _not_compilable(fun, target):
@@ -411,7 +409,7 @@ def _not_compilable(fun, target):
                                 detail="gradients of gradients run on the tape: use mode='auto' or 'tape'")
     if type(target) is types.FunctionType:
         return UnsupportedError(f"mode='source' on {target.__name__}, which takes *args or **kwargs,",
-                                *dispatch.location(target))
+                                *location(target))
     return UnsupportedError(f"mode='source' on {fun!r}",
                             detail="it is not a Python function with source: use mode='auto' or 'tape'")
 

@@ -145,7 +145,7 @@ def download(url, dest, sha256, timeout=60, progress=True):
     the transfer is complete and the checksum matches; on any failure it is
     removed and a :class:`DownloadError` names the URL and the file.
     """
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # lazy: tqdm is optional
     dest = _absolute(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")

@@ -49,7 +49,7 @@ def gpu_available():
     """
     if "available" not in _GPU:
         try:
-            import cupy
+            import cupy  # lazy: CuPy is optional (GPU only)
             _GPU["available"] = int(cupy.cuda.runtime.getDeviceCount()) > 0
         except Exception:  # noqa: BLE001 - no CuPy, no driver, no device: all mean "no GPU"
             _GPU["available"] = False
@@ -63,7 +63,7 @@ def _cupy():
             "knetc: no GPU available: CuPy is not installed or sees no CUDA device "
             "(install the matching CuPy wheel, e.g. pip install cupy-cuda12x, on a machine with "
             "an NVIDIA GPU; knetc.device.gpu_available() says whether one is usable)")
-    import cupy
+    import cupy  # lazy: CuPy is optional (GPU only)
     if _MEMORY.pool is None:
         configure_memory()
     return cupy
@@ -180,7 +180,7 @@ def to_cpu(tree, dtype=None):
 # --- memory ------------------------------------------------------------------------
 def _counted_device_malloc(size):
     """The device pool's base allocator: one ``cudaMalloc`` per call, counted."""
-    import cupy
+    import cupy  # lazy: CuPy is optional (GPU only)
     ptr = cupy.cuda.MemoryPointer(cupy.cuda.Memory(size), 0)
     _MEMORY.driver_allocations += 1
     _MEMORY.driver_bytes += size
@@ -193,7 +193,7 @@ def _release_pinned(size):
 
 def _counted_pinned_malloc(size):
     """The pinned pool's base allocator: one ``cudaHostAlloc`` per call, counted."""
-    import cupy
+    import cupy  # lazy: CuPy is optional (GPU only)
     flags = getattr(cupy.cuda.runtime, "hostAllocPortable", 0)
     mem = cupy.cuda.PinnedMemory(size, flags)
     _MEMORY.pinned_allocations += 1
@@ -230,7 +230,7 @@ def configure_memory(limit=None):
     if not gpu_available():
         raise KnetError("knetc: configure_memory needs a GPU, and none is available "
                         "(CuPy missing or no CUDA device)")
-    import cupy
+    import cupy  # lazy: CuPy is optional (GPU only)
     with _LOCK:
         if _MEMORY.pool is None:
             pool = cupy.cuda.MemoryPool(_counted_device_malloc)
@@ -256,7 +256,7 @@ def memory_stats():
              "driver_bytes": 0, "pinned_bytes": 0, "free_blocks": 0, "limit": 0}
     if not gpu_available():
         return stats
-    import cupy
+    import cupy  # lazy: CuPy is optional (GPU only)
     if _MEMORY.pool is None:
         configure_memory()
     pool, default = _MEMORY.pool, cupy.get_default_memory_pool()

@@ -41,11 +41,11 @@ _SCALAR = ("math.", "builtins.")         # Python scalars and containers
 
 
 def _load_all_rules():
-    import knetc  # noqa: F401  (registers the NumPy rules)
-    import scipy.linalg  # noqa: F401
+    import knetc  # noqa: F401  # lazy: the table loads every rule module, SciPy's too, only when it is built
+    import scipy.linalg  # noqa: F401  # lazy: SciPy loads only when the table is built
     import scipy.special  # noqa: F401
     import scipy.stats  # noqa: F401
-    from .runtime import rules
+    from .runtime import rules  # lazy: see above
     rules.load_optional_rules()
     return rules.all_rules()
 

@@ -13,7 +13,7 @@ def html_block(header, source):
     """
     pre_style = f"font-family: {MONOSPACE}; font-size: 0.9em; line-height: 125%; white-space: pre"
     try:  # pygments is optional
-        from pygments import highlight
+        from pygments import highlight  # lazy: pygments is optional
         from pygments.formatters import HtmlFormatter
         from pygments.lexers import PythonLexer
         body = highlight(source, PythonLexer(), HtmlFormatter(noclasses=True, prestyles=pre_style))

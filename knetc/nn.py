@@ -711,9 +711,9 @@ def _to_device(a, device):
         return a
     if device in ("gpu", "cuda") or str(device).startswith("cuda"):
         try:
-            from .device import to_gpu  # knetc's memory pools when it has them
+            from .device import to_gpu  # lazy: only for device="gpu" (knetc's memory pools)
         except ImportError:
-            import cupy
+            import cupy  # lazy: CuPy is optional (GPU only)
             return cupy.asarray(a)
         return to_gpu(a)
     raise ValueError(f"unknown device {device!r}: use 'cpu' or 'gpu'")

@@ -7,7 +7,7 @@ import warnings
 from .api import GradFunction, grad
 from .errors import FallbackWarning, GradientInputError, UnsupportedError
 from .transform import pipeline
-from .transform.cache import FALLBACK_REASONS
+from .transform.cache import fallback_reason
 
 
 def _target(fun):
@@ -157,8 +157,8 @@ def describe_mode(fun, wrt=0, args=None):
             g(*args)
         reasons = [_reason(w.message) for w in caught if issubclass(w.category, FallbackWarning)]
         if not reasons and g.mode != "source":   # warned earlier in this process: the recorded reasons
-            code = fun.__code__
-            reasons = [_reason(FALLBACK_REASONS[code])] if code in FALLBACK_REASONS else []
+            reason = fallback_reason(fun)
+            reasons = [_reason(reason)] if reason is not None else []
         if g.mode == "source":
             return "source: the compiler handles it (checked by a gradient call with the given arguments)"
         return f"{g.mode}: " + "; ".join(reasons or ["some helper runs on the tape"])

@@ -355,7 +355,7 @@ class Progress:
     """
 
     def __init__(self, iterable, desc=None, smoothing=0.1, **tqdm_kwargs):
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # lazy: tqdm is optional
         tqdm_kwargs.setdefault("disable", None)  # no bar when the output is not a terminal
         self.bar = tqdm(iterable, desc=desc, **tqdm_kwargs)
         self.smoothing = smoothing

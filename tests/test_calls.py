@@ -307,7 +307,7 @@ def test_fallback_warning_names_the_function_once():
 
 
 def test_compiled_pullback_called_twice_is_a_clear_error():
-    from knetc.transform import dispatch
+    from knetc.transform import cache
 
     def loss(w, x):
         h = x
@@ -316,7 +316,7 @@ def test_compiled_pullback_called_twice_is_a_clear_error():
         return np.sum(h)
     rng = np.random.default_rng(0)
     w, x = [rng.standard_normal((3, 3)) for _ in range(3)], rng.standard_normal(3)
-    vjp, mode = dispatch.compiled_for(loss, (True, False), [w, x])
+    vjp, mode = cache.compiled_for(loss, (True, False), [w, x])
     assert mode == "source"
     _, pullback = vjp(w, x)
     first = pullback(1.0)

@@ -427,24 +427,24 @@ def test_source_is_readable_and_deterministic():
 def test_compiled_once_and_recompiled_on_redefinition(tmp_path, monkeypatch):
     """Other shapes reuse the code; a redefined function (a re-run cell) recompiles."""
     import importlib
-    from knetc.transform import dispatch
+    from knetc.transform import cache
     monkeypatch.syspath_prepend(str(tmp_path))
     mod = tmp_path / "knetc_redefined.py"
     mod.write_text("import numpy as np\ndef f(x):\n    return np.sum(x * x)\n")
     m = importlib.import_module("knetc_redefined")
     g = knet.grad(m.f)
     g(R(3))
-    n = len(dispatch._CACHE)
+    n = cache.cache_size()
     g(R(3))
     g(R(5))
-    assert len(dispatch._CACHE) == n
+    assert cache.cache_size() == n
     mod.write_text("import numpy as np\ndef f(x):\n    return np.sum(x * x * x)\n")
     import linecache
     linecache.checkcache(str(mod))
     m = importlib.reload(m)
     x = R(3)
     np.testing.assert_allclose(knet.grad(m.f)(x), 3 * x ** 2)
-    assert len(dispatch._CACHE) == n + 1
+    assert cache.cache_size() == n + 1
 
 
 def test_user_primitive():

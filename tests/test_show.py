@@ -148,7 +148,7 @@ def test_html_display_is_monospace_without_a_stylesheet():
     assert "mode: source" in html and "tanh" in html
     # the <pre> holding the code carries its own monospace font, as does the fallback without pygments
     assert '<pre style="font-family: ui-monospace' in html and "monospace;" in html
-    from knetc.show import html_block
+    from knetc.highlight import html_block
     import builtins
     real_import = builtins.__import__
 

@@ -20,7 +20,7 @@ def array_module(*xs):
         return np
     for x in xs:
         if is_cupy_array(x):
-            import cupy
+            import cupy  # lazy: CuPy is optional (GPU only)
             return cupy
     return np
 

@@ -662,7 +662,7 @@ class Box:
         return str(deep_value(self))
 
     def __array__(self, dtype=None, copy=None):
-        from .library_shims import untraced_call   # a library function (SciPy) met the value
+        from .library_shims import untraced_call  # lazy: cycle (see tests/test_imports.py)
         error = untraced_call(sys._getframe(1))
         if error is not None:
             raise error

@@ -23,6 +23,8 @@ import numpy as np
 
 from .backend import holds_cupy
 from .rebinding import Rebinding
+from .box import has_box, record
+from .rules import rule_for
 
 # NumPy functions that build an array from shapes, scalars or lists -> their
 # name in an array module (NumPy's and CuPy's share these names).
@@ -39,7 +41,7 @@ def array_module(*values):
     if "cupy" not in sys.modules:
         return np
     if any(holds_cupy(v) for v in values):
-        import cupy
+        import cupy  # lazy: CuPy is optional (GPU only)
         return cupy
     return np
 
@@ -76,8 +78,6 @@ def _creator(path):
 
     def create(*args, **kwargs):
         if conversion is not None and args:
-            from .box import has_box, record
-            from .rules import rule_for
             if has_box(args[0]):
                 return record(create, rule_for(conversion), args, kwargs)
         module = current_module()
@@ -167,6 +167,6 @@ def call_on_gpu(fun, *args, **kwargs):
     argument (``h = init_state(H, B)``) through this, so that the arrays they
     create land where the model runs.
     """
-    import cupy
+    import cupy  # lazy: CuPy is optional (GPU only)
     with creating_on(cupy, getattr(fun, "__globals__", None)):
         return fun(*args, **kwargs)

@@ -121,7 +121,7 @@ def _kernel(name):
     """The ``cupy.ElementwiseKernel`` called ``name``, built on first use."""
     k = _BUILT.get(name)
     if k is None:
-        import cupy
+        import cupy  # lazy: CuPy is optional (GPU only)
         in_params, out_params, body = _SPECS[name]
         k = _BUILT[name] = cupy.ElementwiseKernel(in_params, out_params, body, "knetc_" + name)
     return k

@@ -54,7 +54,7 @@ def _scatter_add(out, idx, g):
         if hasattr(xp.add, "at"):
             xp.add.at(out, idx, g)
         else:  # older CuPy
-            import cupyx
+            import cupyx  # lazy: CuPy is optional (GPU only)
             cupyx.scatter_add(out, idx, g)
     else:
         np.add.at(out, idx, g)

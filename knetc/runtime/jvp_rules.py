@@ -33,6 +33,8 @@ from . import numpy_rules as nr
 from .backend import array_module, is_array
 from .indexing import getitem, setitem_array
 from .rules import rule_for
+from ..errors import UnsupportedError
+from .tape_forward import tangent_through
 
 # Functions linear in the listed arguments (jointly linear in one argument;
 # multilinear functions are linear in each argument separately).
@@ -155,7 +157,6 @@ def elementwise_jvp(vjp, t, ans, *args, **kwargs):
 
 def transpose_jvp(vjp, t, ans, *args, **kwargs):
     """The JVP as the transpose of the (linear) VJP: d/du <vjp(u), t>, on the tape."""
-    from .tape_forward import tangent_through
     return tangent_through(lambda u: vjp(u, ans, *args, **kwargs), ans, t)
 
 
@@ -172,7 +173,6 @@ def rule_jvp(fun, argnum, t, ans, args, kwargs):
     """The tangent contribution of argument ``argnum`` of a rule call (any plan)."""
     kind, obj = jvp_plan(fun, argnum)
     if kind is None:
-        from ..errors import UnsupportedError
         raise UnsupportedError(f"forward mode through {getattr(fun, '__name__', fun)!r} with respect to "
                                f"argument {argnum}", detail="its rule has no derivative for that argument")
     if kind == "explicit":

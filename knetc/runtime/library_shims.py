@@ -26,6 +26,7 @@ import types
 from .box import has_box, record
 from .rebinding import MISSING, Rebinding
 from . import rules as _rules
+from .box import NoRuleError
 
 LIBRARIES = ("scipy",)
 _PUBLIC_MODULES = ("scipy.special", "scipy.linalg", "scipy.stats")
@@ -160,7 +161,6 @@ def untraced_call(frame):
         f = f.f_back
     if outermost is None:
         return None
-    from .box import NoRuleError
     code = outermost.f_code
     where = f"{outermost.f_globals.get('__name__')}.{getattr(code, 'co_qualname', code.co_name)}"
     owner = outermost.f_locals.get("self")

@@ -24,6 +24,7 @@ import numpy as _np
 
 from . import gpu_kernels
 from .backend import array_module, is_cupy_array
+from .tree import zeros_like_tree
 
 _ndarray = _np.ndarray
 
@@ -73,7 +74,6 @@ ZERO_DERIVATIVE = _Zero()
 def _zero_vjp(argnum):
     """The VJP of an argument declared with ZERO_DERIVATIVE: zeros shaped like it."""
     def zero_vjp(g, ans, *args, **kwargs):
-        from .tree import zeros_like_tree
         return zeros_like_tree(args[argnum])
     return zero_vjp
 

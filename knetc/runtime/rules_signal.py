@@ -14,6 +14,7 @@ from .indexing import scatter
 from .numpy_rules import _along
 from .rules import defvjp, unbroadcast
 from .refusals import refuse, refuse_option
+from .tape import value_and_grad
 
 
 # --- pad ------------------------------------------------------------------------------------
@@ -333,7 +334,6 @@ def _piecewise_vjp(g, ans, x, condlist, funclist, *args, **kw):
     # Each element takes the last piece whose condition holds (NumPy writes them in order).
     # A piece's derivative comes from the tape; closures are refused, since a differentiated
     # value they capture would get no gradient.
-    from .tape import value_and_grad
     conds = _piece_conditions(x, condlist, len(funclist))
     later, grad = False, 0.0 * x
     for cond, fun in reversed(list(zip(conds, funclist))):

@@ -37,6 +37,7 @@ import numpy as np
 from .box import Box, _no_rule, call, deep_unbox, deep_value, has_box, record
 from .rebinding import MISSING, Rebinding
 from .rules import is_nondiff, rule_for
+from .numpy_rules import axis_concatenate
 
 _ORIGINAL = {name: getattr(math, name) for name in dir(math)
              if not name.startswith("_") and callable(getattr(math, name))}
@@ -208,7 +209,6 @@ class _TracedConcatenator:
 
     def __getitem__(self, key):
         if has_box(key):
-            from .numpy_rules import axis_concatenate
             return call(axis_concatenate, (self._original, key))
         return self._original[key]
 

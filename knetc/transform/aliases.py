@@ -21,44 +21,15 @@ the object being written. This module computes, for each statement:
 
 Consumes the IR after the containers pass, with its kinds. It changes nothing.
 """
-import numpy as np
 
-from ..runtime.rules import Primitive
 from . import ir
+from .results import new_object
 from .returns import returns_new_object
 
 IMMUTABLE = "immutable"
 OUTER = "outer"
 ELEMENT = "element"
 OPAQUE = "opaque"
-
-_SYMBOLS = {"+", "-", "*", "/", "**", "@", "//", "%", "&", "|", "^", "<<", ">>", "item assignment"}
-# Functions that may return (a view of) an argument rather than a new array.
-_VIEW_NAMES = frozenset({
-    "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "require", "atleast_1d",
-    "atleast_2d", "atleast_3d", "squeeze", "reshape", "ravel", "transpose", "real", "imag",
-    "diagonal", "diag", "broadcast_to", "broadcast_arrays", "flip", "fliplr", "flipud", "rot90",
-    "split", "array_split", "hsplit", "vsplit", "dsplit", "moveaxis", "swapaxes", "rollaxis",
-    "expand_dims", "matrix_transpose", "permute_dims", "unstack", "ndarray_transpose",
-    "ndarray_reshape", "view", "getitem", "nan_to_num", "asfarray", "astype", "ndarray_astype",
-    "ndarray_flatten", "array", "asmatrix", "squeeze_", "T", "mT",
-})
-
-
-def new_object(fun, label, kwargs):
-    """Whether an Op always returns a new object (never its argument or a view of it)."""
-    if label in _SYMBOLS:
-        return True
-    if fun is None or isinstance(fun, Primitive):
-        return False
-    if isinstance(fun, np.ufunc):
-        return True
-    name = getattr(fun, "__name__", "")
-    module = getattr(fun, "__module__", None) or ""
-    if name in _VIEW_NAMES or label.lstrip(".").rstrip("()") in _VIEW_NAMES:
-        return name == "array" and not any(k == "copy" for k, _ in kwargs)
-    return module.startswith(("numpy", "cupy", "scipy", "knetc", "math", "builtins"))
-
 
 class Aliases:
     """Objects, escapes and liveness of one function's IR (see module docstring)."""

@@ -21,9 +21,10 @@ from ..runtime.backend import is_array
 from ..runtime.tree import kind_of
 from . import ir
 from .effects import mutated_params
+from .results import LIST_RESULTS
 from .returns import returns_list
+from .resolve import MISSING, resolve_dotted
 
-LIST_RESULTS = {np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit}
 # Rules whose result is a tuple of arrays (NumPy's named results), so that its adjoint is
 # accumulated as a container; qr and svd give one array with mode="r" / compute_uv=False.
 TUPLE_RESULTS = {np.linalg.eigh, np.linalg.eig, np.linalg.slogdet, np.linalg.lstsq, np.linalg.qr,
@@ -108,7 +109,6 @@ class Kinds:
             return "array" if isinstance(value, numbers.Number) else kind_of(value)
         except Exception:
             pass
-        from .resolve import MISSING, resolve_dotted
         obj = resolve_dotted(self.scope, atom) if atom.replace(".", "").replace("_", "").isalnum() else MISSING
         if obj is not MISSING and (is_array(obj) or isinstance(obj, numbers.Number)):
             return "array"

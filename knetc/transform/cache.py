@@ -14,18 +14,23 @@ bound method) reaches it as an argument. A function the compiler refuses
 runs on the tape, recorded afresh for each function object, so two closures
 of one factory never share a gradient.
 """
+import contextlib
 import dis
 import inspect
+import os
+import sys
 import threading
 import types
 import warnings
 
+import numpy as _np
+
 from ..errors import FallbackWarning, UnsupportedError
-from ..runtime import creation
+from ..runtime import creation, tape
+from ..runtime.box import NoRuleError
 from ..runtime.tree import kind_of
 from . import pipeline, tracebacks
 from .binding import location
-import numpy as _np
 
 _ndarray = _np.ndarray
 
@@ -47,9 +52,13 @@ class _Mode(threading.local):
 _MODE = _Mode()
 
 
+def current_mode():
+    """The mode of the gradient call running now in this thread ('auto', 'source' or 'tape')."""
+    return _MODE.value
+
+
 def requested_mode(mode):
     """Context manager: helpers called inside use ``mode`` ('source' forbids the tape)."""
-    import contextlib
 
     @contextlib.contextmanager
     def scope():
@@ -136,6 +145,21 @@ def latest_compiled(fun):
     return _LATEST.get(getattr(fun, "__code__", None))
 
 
+def cache_size():
+    """How many (code, mask, kinds, mode, device) keys have compiled code (for tests)."""
+    return len(_CACHE)
+
+
+def mode_of(fun):
+    """'source' or 'tape': how ``fun`` ran when it was last compiled for (None if never)."""
+    return MODES.get(getattr(fun, "__code__", None))
+
+
+def fallback_reason(fun):
+    """Why the compiler refused ``fun`` the last time it was asked to (None if it did not)."""
+    return FALLBACK_REASONS.get(getattr(fun, "__code__", None))
+
+
 def _always(fun):
     return True
 
@@ -208,8 +232,6 @@ def _tape_vjp(fun, active, refused=None):
     ``refused``: the compiler's reason, warned about (FallbackWarning) after the
     tape's first successful forward pass, or added as a note to the tape's own error.
     """
-    from ..runtime import tape
-    from ..runtime.box import NoRuleError
     code = fun.__code__
     if code.co_flags & _GENERATOR_FLAGS:      # its result is consumed by compiled code, lazily
         raise UnsupportedError(f"calling the generator or async function {fun.__name__}", *location(fun),
@@ -232,7 +254,7 @@ def _tape_vjp(fun, active, refused=None):
             raise
         if pending[0] is not None:
             err, pending[0] = pending[0], None
-            _warn_fallback(fun, err)
+            warn_fallback(fun, err)
         if TAPED_LOG[0] is not None:
             TAPED_LOG[0].add(fun)
 
@@ -248,7 +270,8 @@ def _tape_vjp(fun, active, refused=None):
     return vjp
 
 
-def _warn_fallback(fun, err):
+def warn_fallback(fun, err):
+    """One FallbackWarning per code object: ``fun`` runs on the tape because of ``err``."""
     key = fun.__code__
     FALLBACK_REASONS[key] = str(err)
     if key in _WARNED:
@@ -260,8 +283,6 @@ def _warn_fallback(fun, err):
 
 def warn_at_user_frame(message, category):
     """``warnings.warn`` attributed to the innermost frame outside knetc and its generated code."""
-    import os
-    import sys
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
     frame = sys._getframe(1)
     while frame is not None:

@@ -7,6 +7,7 @@ kinds of its arguments; a helper the compiler cannot handle runs on the
 tape instead (mixed mode), after one :class:`~knetc.FallbackWarning`.
 """
 import sys
+import threading
 import types
 
 from ..errors import UnsupportedError
@@ -15,8 +16,7 @@ from ..runtime.rules import Primitive, rule_for
 from ..runtime.tree import ZERO, call_signature, match_structure
 from . import support
 from .binding import bind_arguments, location, plain_function, takes_varargs
-from .cache import (_CACHE, _LOCK, _MODE, FALLBACK_REASONS, MODES, TAPED_LOG, _warn_fallback,  # noqa: F401
-                    closure_values, compiled_for, keyword_call, kinds_key, latest_compiled, requested_mode)
+from .cache import closure_values, compiled_for, current_mode, keyword_call, warn_fallback
 from .effects import mutated_params
 
 _FunctionType = types.FunctionType
@@ -73,7 +73,7 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
 def _compiled(fun, active, values):
     """compiled_for, with Python's recursion limit turned into a clear error."""
     try:
-        return compiled_for(fun, active, values, _MODE.value)
+        return compiled_for(fun, active, values, current_mode())
     except RecursionError:
         raise UnsupportedError(
             f"recursion of {fun.__name__} deeper than Python's limit ({sys.getrecursionlimit()} frames)",
@@ -111,10 +111,10 @@ def _varargs_call(fun, mask, args, kwargs):
 
 def _taped_call(fun, mask, args, kwargs, err):
     """Run ``fun`` on the tape with the call's arguments (``err`` in mode 'source')."""
-    if _MODE.value == "source":
+    if current_mode() == "source":
         raise err
     if getattr(fun, "__code__", None) is not None:
-        _warn_fallback(fun, err)
+        warn_fallback(fun, err)
     names = list(kwargs)
     argnums = tuple(i for i, m in enumerate(mask) if m)
     make = tape.make_vjp(keyword_call(fun, len(args), names) if names else fun, argnums)
@@ -128,12 +128,13 @@ def _taped_call(fun, mask, args, kwargs, err):
     return ans, varargs_pullback
 
 
+_PLAIN_LOCK = threading.Lock()
 _PLAIN = {}         # (function, mask, mode, call_signature) -> (vjp, whether adjoints need filling)
 
 
 def _plain_call(fun, mask, args):
     """call_vjp for positional arguments, no closure: the common case, kept short."""
-    mode = _MODE.value
+    mode = current_mode()
     sig = call_signature(args)
     entry = _PLAIN.get((fun, mask, mode, sig)) if sig is not None else None
     if entry is None or not entry[2](fun):
@@ -147,7 +148,7 @@ def _plain_call(fun, mask, args):
             m and isinstance(a, (list, tuple, dict)) for m, a in zip(mask, args))
         entry = (vjp, fill, vjp.guard)
         if sig is not None:
-            with _LOCK:
+            with _PLAIN_LOCK:
                 if len(_PLAIN) > 4096:    # helpers made afresh on every call: do not keep them all
                     _PLAIN.clear()
                 _PLAIN[(fun, mask, mode, sig)] = entry

@@ -12,7 +12,10 @@ import types
 import gast
 
 from ..errors import UnsupportedError
+from ..runtime.rules import rule_for
 from .resolve import MISSING, Scope, dotted_name, resolve_dotted
+from .source import get_function_source
+from .syntax import assigned_names, unparse
 
 # Methods that change the object they are called on (lists, dicts, sets, arrays).
 MUTATING_METHODS = frozenset({
@@ -38,7 +41,6 @@ def mutated_params(fun, _active=()):
     entry = _CACHE.get(code)
     if entry is not None and _still_valid(entry, fun, _active + (code,)):
         return entry[0]
-    from .source import get_function_source
     try:
         node = get_function_source(fun).node
     except UnsupportedError:
@@ -125,14 +127,12 @@ def outer_writes(node, scope):
 
     They are the written names that ``node`` neither binds nor takes as parameters.
     """
-    from .lower import assigned_names
     bound = {a.id for a in node.args.args} | assigned_names(node)
     return sorted(written_names(node, scope) - bound)
 
 
 def _has_rule(func, scope):
     """Whether the called name resolves to a function with a derivative rule (a functional form)."""
-    from ..runtime.rules import rule_for
     dotted = dotted_name(func)
     obj = resolve_dotted(scope, dotted) if dotted else MISSING
     try:
@@ -182,7 +182,6 @@ def array_written_params(fun):
     code = getattr(fun, "__code__", None)
     if code is None:
         return ()
-    from .source import get_function_source
     try:
         node = get_function_source(fun).node
     except UnsupportedError:
@@ -207,7 +206,6 @@ def writes_outside(fun):
     if code in _OUTSIDE:
         return _OUTSIDE[code]
     _OUTSIDE[code] = None         # recursion
-    from .source import get_function_source
     try:
         node = get_function_source(fun).node
     except UnsupportedError:
@@ -218,7 +216,6 @@ def writes_outside(fun):
 
 def node_writes_outside(node, scope):
     """:func:`writes_outside` for the gast function ``node``."""
-    from .lower import assigned_names, unparse
     own = {a.id for a in node.args.args} | (assigned_names(node) if isinstance(node, gast.FunctionDef) else set())
     for n in gast.walk(node):
         if isinstance(n, (gast.Global, gast.Nonlocal)):

@@ -43,6 +43,8 @@ from . import ir
 from .aliases import ELEMENT, IMMUTABLE, OPAQUE, OUTER, Aliases
 from .analysis import forward_active
 from .returns import sequence_sources
+from ..runtime import inplace
+from .effects import array_written_params, mutated_params, writes_outside
 
 
 def check(unit):
@@ -297,7 +299,6 @@ class Fence:
             return False
         if not isinstance(fun, types.FunctionType):
             return False
-        from .effects import array_written_params, mutated_params, writes_outside
         try:
             return not (mutated_params(fun) or array_written_params(fun) or writes_outside(fun))
         except Exception:       # no source, or a construct the analysis does not read
@@ -322,7 +323,6 @@ class Fence:
         return out
 
     def _insert_guards(self):
-        from ..runtime import inplace
         self._insert(self.guards, "refuse_shared_update", inplace.refuse_shared_update, before_rhs=True)
         self._insert(self.sequence_guards, "refuse_sequence", inplace.refuse_sequence, before_rhs=False)
 

@@ -4,6 +4,7 @@ Used by ``knet.grad(f, check_finite=True)``: when a gradient is not finite,
 the call is replayed under a line tracer that watches the locals of the
 generated code and stops at the first line whose result is not finite.
 """
+import linecache
 import math
 import sys
 
@@ -91,5 +92,4 @@ def _nearest_user_line(compiled, line):
 
 def generated_line_text(compiled, line):
     """The text of a line of the generated module."""
-    import linecache
     return linecache.getline(compiled.filename, line).strip()

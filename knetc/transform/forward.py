@@ -34,6 +34,9 @@ from .compiler import build, guard_of
 from .inline import template_of
 from .pipeline import front_end
 from .support import RUNTIME
+from .inline import Template
+from .inline import instantiate
+from .resolve import MISSING, resolve_dotted
 
 
 class TangentEmitter:
@@ -230,7 +233,6 @@ class TangentEmitter:
             if kind == "elementwise" and tmpl is not None:
                 tmpl = _without_unbroadcast(tmpl)   # None if a helper inside may still unbroadcast
             if tmpl is not None and len(tmpl.params) == 2 + len(args):
-                from .inline import instantiate
                 text = instantiate(tmpl, [tan, t] + args, self.unit.bind_free_names(tmpl.free))
                 if kind == "elementwise" and _bare_tangent(text, tan) and not self.others_live:
                     text = f"fit_tangent({text}, {t})"
@@ -315,7 +317,6 @@ class _StripUnbroadcast(ast.NodeTransformer):
 def _without_unbroadcast(tmpl):
     """An elementwise VJP's template read as a JVP: ``unbroadcast(E, x)`` becomes ``E``."""
     import copy
-    from .inline import Template
     body = _StripUnbroadcast().visit(copy.deepcopy(tmpl.body))
     if _uses(body, "unbroadcast") or any(name.startswith("_") for name in tmpl.free):
         return None
@@ -360,7 +361,6 @@ def _refuse_concatenators(unit):
     global object, which the analysis treats as constant: the tangent would be a
     silent zero. Indices are never differentiated, so anything else stays as is.
     """
-    from .resolve import MISSING, resolve_dotted
     active = set(unit.active_params)
     changed = True
     while changed:           # forward dependence, also through the index atoms

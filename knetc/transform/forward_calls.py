@@ -15,7 +15,7 @@ from ..runtime.jvp_rules import rule_jvp
 from ..runtime.rules import Primitive, rule_for
 from ..runtime.tree import add_grad
 from . import support
-from .cache import _MODE, closure_values, kinds_key, requested_mode
+from .cache import closure_values, current_mode, kinds_key, requested_mode
 from .forward import compile_jvp
 
 _CACHE = {}
@@ -115,7 +115,7 @@ def call_jvp(fun, args, tangents, kwargs=None, kw_tangents=None, free_tangents=N
     if unknown:
         raise UnsupportedError(f"forward mode through {fun.__name__}: it does not close over {sorted(unknown)}")
     active = tuple(given.get(n) is not None for n in names) + tuple(v in free_tangents for v in freevars)
-    fn, _ = jvp_of(fun, active, values + free, _MODE.value)
+    fn, _ = jvp_of(fun, active, values + free, current_mode())
     return fn(*values, *free, *[given[n] for n, a in zip(names, active) if a],
               *[free_tangents[v] for v in freevars if v in free_tangents])
 

@@ -16,9 +16,10 @@ import gast
 
 from ..runtime import creation
 from .jumps import JumpLowering, flatten
-from .lower import Lowerer, assigned_names
+from .lower import Lowerer
 from .resolve import Scope
 from .source import get_function_source
+from .syntax import assigned_names
 from .unit import NameGenerator
 
 

@@ -29,7 +29,7 @@ after TorchDynamo's guards:
 
 ``Guard.check(fun)`` is one generated function of ``is`` comparisons: a few
 hundred nanoseconds for a typical loss. A failed check makes the caller
-compile again (see :mod:`knetc.transform.dispatch`), and
+compile again (see :mod:`knetc.transform.cache`), and
 ``Guard.failure(fun)`` says in words what changed (for ``verbose``).
 """
 import builtins
@@ -43,6 +43,7 @@ from ..errors import UnsupportedError
 from ..runtime import rules
 from ..runtime.backend import is_cupy_array
 from ..runtime.tree import kind_of
+from .inline import cached_template
 from .resolve import MISSING
 
 _DATA_TYPES = (np.ndarray, np.generic, int, float, complex, bool, str, bytes, type(None))
@@ -257,7 +258,6 @@ def rule_scopes(funs):
     A user's ``defvjp(f, lambda g, ans, x: g * scale(x))`` inlines ``scale``
     as it was; knetc's own rules are not rebound and are not guarded.
     """
-    from .inline import _CACHE
     out = []
     for f in funs:
         rule = rules.rule_for(f)
@@ -266,9 +266,9 @@ def rule_scopes(funs):
         for vjp in tuple(rule.vjps) + tuple(rule.gpu_vjps or ()) + tuple(rule.kwvjps.values()):
             if vjp is None or (getattr(vjp, "__module__", None) or "").startswith("knetc."):
                 continue
-            entry = _CACHE.get(id(vjp))
-            if entry is not None and entry[0] is vjp and entry[1] is not None and entry[1].scope is not None:
-                out.append(entry[1].scope)
+            tmpl = cached_template(vjp)
+            if tmpl is not None and tmpl.scope is not None:
+                out.append(tmpl.scope)
     return out
 
 

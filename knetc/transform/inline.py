@@ -8,6 +8,8 @@ rule's definition is found by source identity (:func:`definition_node`): a
 rule whose source cannot be shown to be its own is called by name instead.
 """
 import ast
+import builtins
+import copy
 import inspect
 
 from ..errors import UnsupportedError
@@ -39,6 +41,12 @@ def template_of(vjp):
     return tmpl
 
 
+def cached_template(vjp):
+    """The template :func:`template_of` made for ``vjp`` (None if none was made, or it cannot be inlined)."""
+    entry = _CACHE.get(id(vjp))
+    return entry[1] if entry is not None and entry[0] is vjp else None
+
+
 def _build(vjp):
     code = getattr(vjp, "__code__", None)
     if code is None or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
@@ -68,7 +76,6 @@ def _build(vjp):
 
 def _still_bound(tmpl, vjp):
     """The rule's global names denote what they did when the template was made."""
-    import builtins
     now = vjp.__globals__
     return all(now.get(name, getattr(builtins, name, MISSING)) is obj for name, obj in tmpl.free.items())
 
@@ -140,7 +147,6 @@ def _is_number(node, value=None):
 
 def instantiate(tmpl, arg_texts, renames):
     """Source text of ``tmpl`` with its parameters replaced by ``arg_texts``."""
-    import copy
     mapping = dict(zip(tmpl.params, arg_texts))
     body = _Substitute(mapping, renames).visit(copy.deepcopy(tmpl.body))
     return ast.unparse(_Fold().visit(body))

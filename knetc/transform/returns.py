@@ -9,7 +9,10 @@ be a list or tuple through). Each is cached per code object.
 import gast
 
 from ..errors import UnsupportedError
+from ..runtime.rules import rule_for
 from .resolve import MISSING, Scope, dotted_name, resolve_dotted
+from .results import LIST_RESULTS, new_object
+from .source import get_function_source
 
 
 _FRESH = {}
@@ -27,7 +30,6 @@ def returns_new_object(fun):
         return False
     if code in _FRESH:
         return _FRESH[code]
-    from .source import get_function_source
     _FRESH[code] = False          # recursion: assume the worst
     try:
         node = get_function_source(fun).node
@@ -39,7 +41,6 @@ def returns_new_object(fun):
 
 def node_returns_new_object(node, scope):
     """:func:`returns_new_object` for the gast function or lambda ``node``."""
-    from .aliases import new_object
     if isinstance(node, gast.Lambda):
         returns = [node.body]
     else:
@@ -109,7 +110,6 @@ def returns_list(fun):
     if code is None:
         return False
     if code not in _LISTS:
-        from .source import get_function_source
         try:
             node = get_function_source(fun).node
         except UnsupportedError:
@@ -158,7 +158,6 @@ def sequence_sources(fun):
     if code in _SEQ:
         return _SEQ[code]
     _SEQ[code] = None            # recursion: assume the worst
-    from .source import get_function_source
     try:
         node = get_function_source(fun).node
     except UnsupportedError:
@@ -168,8 +167,6 @@ def sequence_sources(fun):
 
 
 def _node_sequence_sources(node, scope):
-    from ..runtime.rules import rule_for
-    from .analysis import LIST_RESULTS
     params = [a.id for a in node.args.args]
     if isinstance(node, gast.Lambda):
         returns, bindings = [node.body], {}

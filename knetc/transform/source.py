@@ -4,6 +4,7 @@ import ast
 import copy
 import inspect
 import linecache
+import os
 import types
 
 import gast
@@ -39,7 +40,6 @@ class FunctionSource:
 
 
 def _short(filename):
-    import os
     try:
         rel = os.path.relpath(filename)
         return rel if not rel.startswith("..") else filename
