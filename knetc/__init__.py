@@ -21,6 +21,8 @@ from .runtime.rules_shape import put_along_axis
 from .runtime.tree import zeros_like_tree as zeros_like
 from .api import GradFunction, grad, gradloss, value_and_grad
 from .show import show
+# the dispatchers generated code calls back into (they put call_vjp, call_jvp in the runtime table)
+from .transform import dispatch as _dispatch, forward_calls as _forward_calls  # noqa: F401
 from . import data, device, nn, train
 from .data import minibatch
 from .device import array, configure_memory, gpu_available, memory_stats, to_cpu, to_gpu

@@ -2,7 +2,6 @@
 import functools
 import inspect
 import linecache
-import numbers
 import os
 import sys
 import types
@@ -10,7 +9,8 @@ import warnings
 
 import numpy as np
 
-from .errors import GradientInputError, KnetError, UnsupportedError
+from .arguments import bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
+from .errors import KnetError, UnsupportedError
 from .highlight import html_block
 from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
 from .runtime.backend import is_array
@@ -18,12 +18,11 @@ from .runtime.gradient_state import DEPTH
 from .runtime.rules import _TAPE_HOOK
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import cache, pipeline, tracebacks
-from .transform.binding import bind_arguments, location, plain_function, takes_varargs
 from .transform.cache import positional_call
 from .runtime import tape
 from .runtime.box import has_box
 from .transform.finite import NonFiniteGradientError, generated_line_text, is_finite_tree, locate
-from .transform.source import _short
+from .transform.source import short_filename
 
 MODES = ("auto", "source", "tape")
 
@@ -81,17 +80,7 @@ class GradFunction:
         return bind_arguments(fun, prefix + tuple(args), {**self._prefix_kwargs, **kwargs})[0]
 
     def _wrt_indices(self, nargs):
-        wrt = self.wrt if isinstance(self.wrt, tuple) else (self.wrt,)
-        skip = len(self._prefix)
-        for i in wrt:
-            if isinstance(i, bool) or not isinstance(i, int):
-                raise GradientInputError(
-                    f"knetc: wrt must be an argument index (an int) or a tuple of them, not "
-                    f"{type(i).__name__} {i!r}")
-            if not -(nargs - skip) <= i < nargs - skip:
-                raise GradientInputError(
-                    f"knetc: wrt={self.wrt!r} is out of range: {self._name()} takes {nargs - skip} argument(s)")
-        indices = tuple(i % (nargs - skip) + skip for i in wrt)
+        indices = wrt_indices(self.wrt, nargs, self._name(), skip=len(self._prefix))
         self._wrt_cache[nargs] = indices
         self._active_cache[nargs] = tuple(i in indices for i in range(nargs))
         return indices
@@ -201,8 +190,8 @@ class GradFunction:
                     ans, pullback = vjp(*values, *closure)
             else:
                 ans, pullback = vjp(*values, *closure)
-            value = scalar_value(ans, self)
-            adjoints = pullback(_seed(ans))
+            value = scalar_value(ans, self._name())
+            adjoints = pullback(seed(ans))
         except RecursionError as exc:
             file, line = location(self._target)
             raise KnetError(
@@ -243,7 +232,7 @@ class GradFunction:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 ans, pullback = vjp(*values, *closure)
-                pullback(_seed(ans))
+                pullback(seed(ans))
         where = locate(replay)
         if where is None:
             raise NonFiniteGradientError(f"knetc: the gradient of {self._name()} contains NaN or inf")
@@ -252,7 +241,7 @@ class GradFunction:
         raise NonFiniteGradientError(
             f"knetc: the gradient of {self._name()} contains NaN or inf; the first non-finite value "
             f"({name}) came from the generated line: {generated_line_text(compiled, line)}\n"
-            f"  in the gradient of {_short(compiled.user_filename)}:{user_line}: {user_text}")
+            f"  in the gradient of {short_filename(compiled.user_filename)}:{user_line}: {user_text}")
 
     # ---- inspection ------------------------------------------------------
     @property
@@ -329,36 +318,6 @@ def _boxed(values):
     if _TAPE_HOOK[0] is None:      # no trace is recording: no value can be boxed
         return False
     return any(has_box(v) for v in values)
-
-
-def _seed(ans):
-    if type(ans) in _FLOATS:
-        return type(ans)(1.0)          # np.float32 loss -> float32 adjoints throughout
-    if is_array(ans):
-        return ans.dtype.type(1) if ans.ndim == 0 else ans * 0 + 1
-    return 1.0
-
-
-_FLOATS = (float, np.float64, np.float32, np.float16)
-
-
-def scalar_value(ans, name="loss"):
-    """``ans`` as a float; a clear error when it is not a scalar."""
-    if type(ans) in _FLOATS:
-        return ans
-    if isinstance(name, GradFunction):
-        name = name._name()
-    if is_array(ans):
-        if ans.size != 1:
-            raise GradientInputError(
-                f"knetc: {name} returned an array of shape {tuple(ans.shape)}, expected a scalar")
-        if ans.dtype.kind not in "fc":
-            raise GradientInputError(f"knetc: {name} returned a value of dtype {ans.dtype}, expected a float")
-        return ans.reshape(()).item() if ans.ndim else ans
-    if isinstance(ans, numbers.Real) and not isinstance(ans, bool):
-        return ans
-    raise GradientInputError(
-        f"knetc: {name} returned {type(ans).__name__}, expected a scalar float")
 
 
 def _uses_tape(vjp):

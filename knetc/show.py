@@ -5,6 +5,7 @@ import sys
 import warnings
 
 from .api import GradFunction, grad
+from .arguments import wrt_indices
 from .errors import FallbackWarning, GradientInputError, UnsupportedError
 from .transform import pipeline
 from .transform.cache import fallback_reason
@@ -22,15 +23,7 @@ def _check_wrt(fun, wrt):
     if not hasattr(fun, "__code__"):
         raise GradientInputError(f"knetc: {fun!r} is not a Python function: there is no code to show "
                                  f"(its gradient runs on the tape)")
-    n = fun.__code__.co_argcount
-    indices = wrt if isinstance(wrt, tuple) else (wrt,)
-    for i in indices:
-        if isinstance(i, bool) or not isinstance(i, int):
-            raise GradientInputError(f"knetc: wrt must be an argument index (an int), not {i!r}")
-        if not -n <= i < n:
-            raise GradientInputError(
-                f"knetc: wrt={wrt!r} is out of range: {fun.__name__} takes {n} positional argument(s)")
-    return tuple(i % n for i in indices)
+    return wrt_indices(wrt, fun.__code__.co_argcount, fun.__name__)
 
 
 def generic_source(fun, wrt=0):

@@ -49,6 +49,13 @@ def _targets(module, node, is_package):
     return [f"{prefix}.{a.name}" if f"{prefix}.{a.name}" in MODULES else prefix for a in node.names]
 
 
+def _parents_run_by(module, target):
+    """The packages whose ``__init__`` importing ``target`` runs first (not those of ``module`` itself)."""
+    parts = target.split(".")
+    own = {".".join(module.split(".")[:k]) for k in range(1, module.count(".") + 2)}
+    return {p for p in (".".join(parts[:k]) for k in range(1, len(parts))) if p in MODULES and p not in own}
+
+
 def _imports():
     """``(graph, local)``: module-level edges, and (module, line, target, text) of function-local imports."""
     graph, local = {m: set() for m in MODULES}, []
@@ -66,6 +73,7 @@ def _imports():
                             local.append((module, child.lineno, target, lines[child.lineno - 1]))
                         elif target in MODULES:
                             graph[module].add(target)
+                            graph[module].update(_parents_run_by(module, target))
                 visit(child, inside)
         visit(ast.parse(text), False)
     return graph, local

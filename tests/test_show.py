@@ -103,7 +103,7 @@ def test_wrt_out_of_range_is_an_error(tmp_path):
     model.write_text(MODEL)
     r = _cli("show", "--wrt", "5", f"{model}:loss", check=False)
     assert r.returncode == 2 and r.stdout == ""
-    assert "wrt=5 is out of range: loss takes 3 positional argument(s)" in r.stderr
+    assert "wrt=5 is out of range: loss takes 3 argument(s)" in r.stderr
     r = _cli("show", "--mode", "--wrt", "-4", f"{model}:loss", check=False)
     assert r.returncode == 2 and "out of range" in r.stderr
     two = _cli("show", "--wrt", "0,2", f"{model}:loss").stdout

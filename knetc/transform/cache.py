@@ -25,12 +25,12 @@ import warnings
 
 import numpy as _np
 
+from ..arguments import location
 from ..errors import FallbackWarning, UnsupportedError
 from ..runtime import creation, tape
 from ..runtime.box import NoRuleError
 from ..runtime.tree import kind_of
 from . import pipeline, tracebacks
-from .binding import location
 
 _ndarray = _np.ndarray
 

@@ -10,12 +10,12 @@ import sys
 import threading
 import types
 
+from ..arguments import bind_arguments, location, plain_function, takes_varargs
 from ..errors import UnsupportedError
 from ..runtime import tape
 from ..runtime.rules import Primitive, rule_for
 from ..runtime.tree import ZERO, call_signature, match_structure
 from . import support
-from .binding import bind_arguments, location, plain_function, takes_varargs
 from .cache import closure_values, compiled_for, current_mode, keyword_call, warn_fallback
 from .effects import mutated_params
 

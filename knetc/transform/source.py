@@ -39,7 +39,8 @@ class FunctionSource:
         return self.filename
 
 
-def _short(filename):
+def short_filename(filename):
+    """``filename`` relative to the working directory when it is under it, for messages."""
     try:
         rel = os.path.relpath(filename)
         return rel if not rel.startswith("..") else filename
@@ -62,12 +63,12 @@ def get_function_source(fun):
     if isinstance(fun, types.MethodType):
         fun = fun.__func__
     if code.co_flags & _GENERATOR_FLAGS:
-        raise UnsupportedError(f"the generator or async function {code.co_name!r}", _short(code.co_filename),
+        raise UnsupportedError(f"the generator or async function {code.co_name!r}", short_filename(code.co_filename),
                                code.co_firstlineno)
     node, all_lines = definition_node(fun)
     tree = gast.ast_to_gast(copy.deepcopy(node))
     _mangle_private_names(tree, _class_of(code, fun))
-    return FunctionSource(fun, tree, _short(code.co_filename), all_lines)
+    return FunctionSource(fun, tree, short_filename(code.co_filename), all_lines)
 
 
 def definition_node(fun):
@@ -92,12 +93,12 @@ def definition_node(fun):
         imports = _imports_of_globals(fun)
     if not candidates:
         raise UnsupportedError(f"function {name!r} whose definition cannot be located",
-                               _short(filename), code.co_firstlineno)
+                               short_filename(filename), code.co_firstlineno)
     for node in candidates:
         if _compiles_to(node, code, fun, imports) or (imports and _compiles_to(node, code, fun, [])):
             return node, all_lines
     raise UnsupportedError(
-        f"the source of {name!r}", _short(filename), code.co_firstlineno,
+        f"the source of {name!r}", short_filename(filename), code.co_firstlineno,
         detail="it does not compile to the running code (the file was edited after it was loaded, "
                "or the function was made by other means), so the compiler cannot tell what it computes")
 

@@ -10,7 +10,7 @@ Two entries are the dispatchers generated code calls back into for user
 helpers: ``call_vjp`` (:mod:`~knetc.transform.dispatch`) and ``call_jvp``
 (:mod:`~knetc.transform.forward_calls`). They compile what they call, so
 they sit above the compiler; each puts its entry point in this table with
-:func:`provide` when it is imported (``knetc.transform`` imports both).
+:func:`provide` when it is imported (``knetc/__init__.py`` imports both).
 """
 import builtins
 

@@ -9,7 +9,7 @@ import collections
 import linecache
 import threading
 
-from .source import _short
+from .source import short_filename
 
 LIMIT = 4096
 
@@ -74,7 +74,7 @@ def annotate(exc):
     compiled, user_line = where
     fname = compiled.user_filename
     text = linecache.getline(fname, user_line).strip()
-    note = f"knetc: raised while running the generated code for {_short(fname)}:{user_line}: {text}"
+    note = f"knetc: raised while running the generated code for {short_filename(fname)}:{user_line}: {text}"
     if hasattr(exc, "add_note"):
         exc.add_note(note)
     else:  # Python 3.10
@@ -88,4 +88,4 @@ def user_location(code):
     if compiled is None:
         return None
     lines = [g for g in compiled.line_map if g <= code.co_firstlineno]
-    return _short(compiled.user_filename), (compiled.line_map[max(lines)] if lines else None)
+    return short_filename(compiled.user_filename), (compiled.line_map[max(lines)] if lines else None)

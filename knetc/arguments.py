@@ -1,18 +1,29 @@
-"""Binding a call's arguments to a function's parameters.
+"""The arguments of a gradient call and its result: binding, ``wrt``, the scalar check, the seed.
+
+One place for what ``knet.grad``, the compiled helpers' dispatcher and the
+command line each check, with one message per error:
 
 ``plain_function(f)`` turns what users differentiate or call (a bound method,
 a ``functools.partial``, an object with ``__call__``) into the Python function
 that runs and the arguments bound in front of the call's own;
 ``bind_arguments`` puts a call's arguments in parameter order, with the
 defaults of *that* function object (two ``def layer(z, k=s)`` of one code
-object have their own ``k``).
+object have their own ``k``); ``wrt_indices`` checks ``wrt`` against the
+number of arguments; ``scalar_value`` checks that the differentiated function
+returned a real scalar and ``seed`` is the adjoint that starts the backward
+pass from it (of the result's own float type).
 """
 import functools
 import inspect
+import numbers
 import types
 
-from . import tracebacks
-from .source import _short
+import numpy as np
+
+from .errors import GradientInputError
+from .runtime.backend import is_array
+from .transform import tracebacks
+from .transform.source import short_filename
 
 _SIGNATURES = {}     # code object -> inspect.Signature (names and kinds only: defaults differ)
 
@@ -90,4 +101,48 @@ def location(fun):
     generated = tracebacks.user_location(code)
     if generated is not None:       # a nested def re-created by generated code: the user's own line
         return generated
-    return _short(code.co_filename), code.co_firstlineno
+    return short_filename(code.co_filename), code.co_firstlineno
+
+
+def wrt_indices(wrt, nargs, name, skip=0):
+    """``wrt`` (an index or a tuple of them, negative ones from the end) as a tuple of indices.
+
+    ``nargs`` counts the arguments after the first ``skip`` (bound in front of the
+    call, such as a method's instance); the indices returned count those too.
+    """
+    n = nargs - skip
+    for i in wrt if isinstance(wrt, tuple) else (wrt,):
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise GradientInputError(f"knetc: wrt must be an argument index (an int) or a tuple of them, "
+                                     f"not {type(i).__name__} {i!r}")
+        if not -n <= i < n:
+            raise GradientInputError(f"knetc: wrt={wrt!r} is out of range: {name} takes {n} argument(s)")
+    return tuple(int(i) % n + skip for i in (wrt if isinstance(wrt, tuple) else (wrt,)))
+
+
+FLOATS = (float, np.float64, np.float32, np.float16)
+
+
+def scalar_value(ans, name):
+    """``ans``, the differentiated function ``name``'s result, as a real scalar (a clear error if it is not)."""
+    if type(ans) in FLOATS:
+        return ans
+    if is_array(ans):
+        if ans.size != 1:
+            raise GradientInputError(f"knetc: {name} returned an array of shape {tuple(ans.shape)}, "
+                                     f"expected a scalar (a float or an array with one element)")
+        if ans.dtype.kind not in "fc":
+            raise GradientInputError(f"knetc: {name} returned a value of dtype {ans.dtype}, expected a float")
+        return ans.reshape(()).item() if ans.ndim else ans
+    if isinstance(ans, numbers.Real) and not isinstance(ans, bool):
+        return ans
+    raise GradientInputError(f"knetc: {name} returned {type(ans).__name__}, expected a scalar float")
+
+
+def seed(ans):
+    """The adjoint that starts the backward pass from the scalar ``ans``, of its float type."""
+    if type(ans) in FLOATS:
+        return type(ans)(1.0)          # np.float32 loss -> float32 adjoints throughout
+    if is_array(ans):
+        return ans.dtype.type(1) if ans.ndim == 0 else ans * 0 + 1
+    return 1.0
