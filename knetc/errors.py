@@ -26,13 +26,6 @@ class UnsupportedError(KnetError):
             text += f": {detail}"
         super().__init__(text)
 
-    @property
-    def location(self):
-        """``file:line`` of the construct, or None when unknown."""
-        if self.filename is None:
-            return None
-        return f"{self.filename}:{self.lineno}"
-
 
 class FallbackWarning(UserWarning):
     """A function was differentiated on the tape because the compiler could not."""

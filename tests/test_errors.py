@@ -66,7 +66,7 @@ def test_unsupported_construct_message():
     assert re.fullmatch(rf"knetc: a with statement is not supported by the compiler "
                         rf"\((?:.*/)?tests/test_errors\.py:{line}:\d+\)", str(e.value)), str(e.value)
     assert (e.value.construct, e.value.lineno) == ("a with statement", line)
-    assert e.value.location.endswith(f"test_errors.py:{line}")
+    assert f"{e.value.filename}:{e.value.lineno}".endswith(f"test_errors.py:{line}")
 
 
 def test_no_rule_for_a_function_on_differentiated_values():

@@ -59,11 +59,12 @@ def test_stage_dump_shows_the_lowered_statements():
 
 def test_front_end_fills_a_plain_record():
     unit = Unit(loss, (True, False), [np.ones((2, 3)), np.ones(3)])
-    assert unit.body is None and unit.D is None          # constructing it does no work
+    assert unit.body is None and unit.differentiated is None          # constructing it does no work
     unit = pipeline.front_end(loss, (True, False), [np.ones((2, 3)), np.ones(3)])
     assert unit.params == ["w", "x"] and unit.active_params == ["w"]
-    assert "w" in unit.D and "x" not in unit.D
+    assert "w" in unit.differentiated and "x" not in unit.differentiated
     assert unit.kinds.of("w") == "array"
+    assert unit.D is unit.differentiated      # the emitters' name for it
 
 
 def test_compiled_gradient_from_the_pipeline_is_right():

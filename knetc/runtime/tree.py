@@ -169,33 +169,12 @@ def check_differentiable(x, argname="argument", path=""):
         f"{type(x).__name__} are not supported (use arrays, floats, lists, tuples or dicts)")
 
 
-def structure_key(x):
-    """A hashable summary of a value's structure, used to key compile caches.
-
-    Containers contribute their type and keys; arrays contribute ndim and
-    dtype kind (not shape, so minibatches of another size reuse the code).
-    """
-    if isinstance(x, dict):
-        return ("dict",) + tuple((k, structure_key(v)) for k, v in x.items())
-    if isinstance(x, list):
-        return ("list",) + tuple(structure_key(v) for v in x)
-    if isinstance(x, tuple):
-        return ("tuple",) + tuple(structure_key(v) for v in x)
-    if is_array(x):
-        return ("array",)
-    if isinstance(x, (bool, np.bool_)):
-        return ("bool",)
-    if isinstance(x, numbers.Number):
-        return ("number",)
-    return ("other", type(x).__name__)
-
-
 def call_signature(args):
     """A cheap key of the arguments' kinds and dtypes, or None (then use the slow path).
 
     Arrays give their dtype, flat lists and tuples their type and their
     elements' dtypes or types, floats and ints their type. Equal keys mean
-    equal ``structure_key``s and equal differentiability checks.
+    equal structures (container types and keys) and equal differentiability checks.
     """
     sig = []
     for v in args:

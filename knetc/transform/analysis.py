@@ -9,8 +9,8 @@
 
 Two passes of the pipeline live here: :func:`infer_kinds` (consumes the
 lowered IR and the compile-time values; guarantees ``unit.kinds``) and
-:func:`mark_active` (consumes the final IR; guarantees ``unit.D``, the
-differentiated variables, ``unit.entry_mutated`` and ``unit.entry_names``).
+:func:`mark_active` (consumes the final IR; guarantees
+``unit.differentiated``, ``unit.entry_mutated`` and ``unit.entry_names``).
 """
 import ast
 import numbers
@@ -41,7 +41,7 @@ def _sequence_result_kind(e):
     fun = e.fun
     if isinstance(fun, np.ufunc):
         return "tuple" if fun.nout > 1 else None
-    if fun is np.meshgrid or fun is getattr(np, "broadcast_arrays", None):
+    if fun is np.meshgrid or fun is np.broadcast_arrays:
         return "tuple"
     if fun in _SEVERAL_ARRAYS:
         return "tuple" if len(e.args) > 1 else None
@@ -362,7 +362,7 @@ def infer_kinds(unit):
 
 
 def mark_active(unit):
-    """The activity pass: which variables are differentiated (``unit.D``).
+    """The activity pass: which variables are differentiated (``unit.differentiated``).
 
     Containers the caller differentiates and the function writes into have
     their final state as a result too (``unit.entry_mutated``, see effects.py).
@@ -372,6 +372,6 @@ def mark_active(unit):
     """
     written = mutated_params(unit.fun)
     unit.entry_mutated = [p for p, a in zip(unit.params, unit.active) if a and p in written]
-    unit.D = activity(unit.body, unit.active_params, unit.result, outputs=unit.entry_mutated)
+    unit.differentiated = activity(unit.body, unit.active_params, unit.result, outputs=unit.entry_mutated)
     unit.entry_names = {p: unit.names.fresh(f"{p}_in") for p in unit.params
-                        if p in unit.D and p not in unit.active_params}
+                        if p in unit.differentiated and p not in unit.active_params}

@@ -83,7 +83,7 @@ def assemble_vjp(unit, em, fwd, rev):
             text.append((2, f"{entry} = {p}", 0))
     text.extend((i + 1, t, l) for i, t, l in fwd.items)
     nonlocal_names = sorted(_assigned_in(rev) & unit.locals - set(unit.adjoints.values()))
-    after = [p for p in unit.entry_mutated if p in unit.D]
+    after = [p for p in unit.entry_mutated if p in unit.differentiated]
     # a pullback that pops the stack or restores variables runs once: a second call is an error
     pulled = [unit.names.fresh("_pulled")] if em.pushed or nonlocal_names else []
     if pulled:
@@ -101,7 +101,7 @@ def assemble_vjp(unit, em, fwd, rev):
     for p, a in zip(unit.params + unit.freevars, active):
         if not a:
             outs.append("None")
-        elif p in unit.D and em.state.get(p) != "zero":
+        elif p in unit.differentiated and em.state.get(p) != "zero":
             outs.append(unit.adjoint_name(p))
         elif p in rebound:
             # p was rebound (maybe to another shape): zeros shaped like the value passed in
@@ -174,7 +174,7 @@ def build(unit, name, text, runtime):
     readable_text = readable(text)
     compiled = CompiledVJP(fn, readable_text, filename, line_map)
     compiled.user_filename = unit.fun.__code__.co_filename
-    compiled.mutated = [p for p in unit.entry_mutated if p in unit.D]
+    compiled.mutated = [p for p in unit.entry_mutated if p in unit.differentiated]
     tracebacks.register(filename, body, compiled)
     compiled.static_calls = list(dict.fromkeys(
         (f, m) for f, m in unit.static_calls if len(m) == f.__code__.co_argcount))

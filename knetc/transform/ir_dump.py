@@ -83,8 +83,8 @@ def stage_text(stage, unit, detail=None):
         kinds = unit.kinds.kind
         return "\n".join(f"{name}: {kinds[name]}" for name in sorted(kinds)) or "(no variables)"
     if stage == "activity":
-        active = sorted(unit.D)
-        return (dump(unit.body, unit.D) + "\n" +
+        active = sorted(unit.differentiated)
+        return (dump(unit.body, unit.differentiated) + "\n" +
                 f"differentiated (*): {', '.join(active) or 'nothing'}")
     if stage == "emit":
         fwd, rev = detail
@@ -93,7 +93,7 @@ def stage_text(stage, unit, detail=None):
         return detail.rstrip("\n")
     if stage == "compile":
         return f"compiled as {detail}"
-    return dump(unit.body, unit.D or ())
+    return dump(unit.body, unit.differentiated or ())
 
 
 def _lines(lines):

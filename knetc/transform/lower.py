@@ -15,6 +15,7 @@ import numpy as np
 
 from ..runtime import binding, numpy_rules
 from ..runtime.creation import CREATION
+from ..runtime.numpy_rules import ATTRIBUTES, BUILTINS, CONSTANT_ATTRIBUTES, METHODS
 from ..runtime.rules import Primitive, is_nondiff, rule_for
 from . import ir
 from .containers import extend_stmts
@@ -36,11 +37,6 @@ UNARY = {gast.USub: ("-", np.negative), gast.UAdd: ("+", np.positive)}
 # Calls kept as statements for their effect that only read their arguments.
 VETTED_EFFECTS = (print, warnings.warn, np.random.seed)
 
-METHODS = getattr(numpy_rules, "METHODS", {})
-ATTRIBUTES = getattr(numpy_rules, "ATTRIBUTES", {"T": np.transpose})
-CONSTANT_ATTRIBUTES = getattr(numpy_rules, "CONSTANT_ATTRIBUTES",
-                              frozenset({"shape", "ndim", "dtype", "size"}))
-BUILTINS = getattr(numpy_rules, "BUILTINS", {})
 
 _UNSUPPORTED_STMTS = {
     gast.Try: "try/except", gast.With: "a with statement", gast.AsyncWith: "async with",

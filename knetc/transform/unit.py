@@ -77,7 +77,7 @@ class Unit:
     kinds: object = _empty()
     # activity (analysis.mark_active)
     entry_mutated: list = _empty()   # differentiated containers this function writes into
-    D: set = _empty()                # differentiated variables
+    differentiated: set = _empty()   # the variables whose adjoints the pullback computes
     entry_names: dict = _empty()     # parameter -> name of its entry value, where it becomes active later
     # filled while emitting
     runtime: dict = _new(dict)       # runtime helper -> the name generated code calls it by
@@ -87,6 +87,11 @@ class Unit:
     static_calls: list = _new(list)  # (helper function, mask) of calls to known helpers, for display
     free_bindings: dict = _new(dict)  # rule global name -> generated name
     _outside_cache: dict = _new(dict)
+
+    @property
+    def D(self):
+        """The old name of :attr:`differentiated`, still read by reverse.py and forward.py."""
+        return self.differentiated
 
     # ---- services used by the passes and the emitters ----------------------
     def adjoint_name(self, name):
