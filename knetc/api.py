@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from .arguments import bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
-from .errors import KnetError, UnsupportedError
+from .errors import KnetError, NonFiniteGradientError, UnsupportedError
 from .highlight import html_block
 from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
 from .runtime.backend import is_array
@@ -21,7 +21,7 @@ from .transform import cache, pipeline, tracebacks
 from .transform.cache import positional_call
 from .runtime import tape
 from .runtime.box import has_box
-from .transform.finite import NonFiniteGradientError, generated_line_text, is_finite_tree, locate
+from .transform.finite import generated_line_text, is_finite_tree, locate
 from .transform.source import short_filename
 
 MODES = ("auto", "source", "tape")

@@ -36,7 +36,7 @@ import urllib.request
 
 import numpy as np
 
-from .errors import KnetError
+from .errors import DataNotFoundError, DownloadError  # noqa: F401  (part of knetc.data's interface)
 from .runtime.backend import array_module
 
 BUNDLED = pathlib.Path(__file__).resolve().parent / "data"
@@ -53,14 +53,6 @@ MNIST_SHA256 = {
 }
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-
-
-class DataNotFoundError(KnetError, FileNotFoundError):
-    """A data file is in none of the folders searched (and was not downloaded)."""
-
-
-class DownloadError(KnetError, OSError):
-    """A data file could not be downloaded, or its checksum did not match."""
 
 
 # --- where files are looked for ----------------------------------------------------------

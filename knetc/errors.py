@@ -33,3 +33,15 @@ class FallbackWarning(UserWarning):
 
 class GradientInputError(KnetError, TypeError):
     """The arguments or the result of a differentiated function are unusable."""
+
+
+class NonFiniteGradientError(KnetError, FloatingPointError):
+    """A gradient contained NaN or inf; the message names where it appeared."""
+
+
+class DataNotFoundError(KnetError, FileNotFoundError):
+    """A data file is in none of the folders searched (and was not downloaded)."""
+
+
+class DownloadError(KnetError, OSError):
+    """A data file could not be downloaded, or its checksum did not match."""

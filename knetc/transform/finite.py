@@ -8,13 +8,8 @@ import linecache
 import math
 import sys
 
-from ..errors import KnetError
 from ..runtime.backend import array_module, is_array
 from .tracebacks import GENERATED
-
-
-class NonFiniteGradientError(KnetError, FloatingPointError):
-    """A gradient contained NaN or inf; the message names where it appeared."""
 
 
 def is_finite_tree(x):
