@@ -1,28 +1,23 @@
 """The public entry points: ``grad``, ``value_and_grad``, ``gradloss``."""
 import functools
 import inspect
-import linecache
 import os
 import sys
 import types
-import warnings
-
-import numpy as np
 
 from .arguments import bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
-from .errors import KnetError, NonFiniteGradientError, UnsupportedError
-from .highlight import html_block
+from .errors import KnetError, UnsupportedError
 from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
+from .highlight import html_block
+from .runtime import tape
 from .runtime.backend import is_array
+from .runtime.box import has_box
 from .runtime.gradient_state import DEPTH
 from .runtime.rules import _TAPE_HOOK
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import cache, pipeline, tracebacks
 from .transform.cache import positional_call
-from .runtime import tape
-from .runtime.box import has_box
-from .transform.finite import generated_line_text, is_finite_tree, locate
-from .transform.source import short_filename
+from .transform.finite import check_finite
 
 MODES = ("auto", "source", "tape")
 
@@ -211,7 +206,7 @@ class GradFunction:
             grads = owned_list(unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0,
                                                           values[i]) for i in wrt]))
         if self.check_finite:
-            self._check_finite(grads, vjp, values, closure)
+            check_finite(self._name(), grads, vjp, values, closure)
         return value, (tuple(grads) if isinstance(self.wrt, tuple) else grads[0])
 
     def _structure_change(self, values, wrt):
@@ -224,24 +219,6 @@ class GradFunction:
         diffs = [f"the structure of {names[i] if i < len(names) else f'argument {i}'} changed "
                  f"({before[i]} -> {now[i]})" for i in wrt if i in before and before[i] != now[i]]
         return "; ".join(diffs) or None
-
-    def _check_finite(self, grads, vjp, values, closure):
-        if is_finite_tree(grads):
-            return
-        def replay():   # silent: the run above already gave NumPy's warnings once
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                ans, pullback = vjp(*values, *closure)
-                pullback(seed(ans))
-        where = locate(replay)
-        if where is None:
-            raise NonFiniteGradientError(f"knetc: the gradient of {self._name()} contains NaN or inf")
-        compiled, line, user_line, name = where
-        user_text = linecache.getline(compiled.user_filename, user_line).strip() if user_line else ""
-        raise NonFiniteGradientError(
-            f"knetc: the gradient of {self._name()} contains NaN or inf; the first non-finite value "
-            f"({name}) came from the generated line: {generated_line_text(compiled, line)}\n"
-            f"  in the gradient of {short_filename(compiled.user_filename)}:{user_line}: {user_text}")
 
     # ---- inspection ------------------------------------------------------
     @property

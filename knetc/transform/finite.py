@@ -7,9 +7,37 @@ generated code and stops at the first line whose result is not finite.
 import linecache
 import math
 import sys
+import warnings
 
+import numpy as np
+
+from ..arguments import seed
+from ..errors import NonFiniteGradientError
 from ..runtime.backend import array_module, is_array
+from .source import short_filename
 from .tracebacks import GENERATED
+
+
+def check_finite(name, grads, vjp, values, closure):
+    """Raise NonFiniteGradientError naming the first generated line that made ``grads`` (of the
+    gradient of ``name``, computed by ``vjp(*values, *closure)``) not finite; nothing if they are."""
+    if is_finite_tree(grads):
+        return
+
+    def replay():   # silent: the run before already gave NumPy's warnings once
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            ans, pullback = vjp(*values, *closure)
+            pullback(seed(ans))
+    where = locate(replay)
+    if where is None:
+        raise NonFiniteGradientError(f"knetc: the gradient of {name} contains NaN or inf")
+    compiled, line, user_line, var = where
+    user_text = linecache.getline(compiled.user_filename, user_line).strip() if user_line else ""
+    raise NonFiniteGradientError(
+        f"knetc: the gradient of {name} contains NaN or inf; the first non-finite value "
+        f"({var}) came from the generated line: {generated_line_text(compiled, line)}\n"
+        f"  in the gradient of {short_filename(compiled.user_filename)}:{user_line}: {user_text}")
 
 
 def is_finite_tree(x):
