@@ -106,3 +106,33 @@ def test_cli_show_stages(tmp_path):
                          capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert _headings(out) == STAGES
     assert "= w @ x    [Op]" in out
+
+
+def test_one_runtime_table_for_both_modes():
+    from knetc.transform import forward, support
+    assert support.RUNTIME["call_vjp"].__module__ == "knetc.transform.dispatch"
+    assert support.RUNTIME["call_jvp"].__module__ == "knetc.transform.forward_calls"
+    assert set(forward.RUNTIME_NAMES) <= set(support.RUNTIME)
+    # the unit's helper names map to the table; the emitter's own names (the stack) are left out
+    assert support.runtime_objects({"zeros_like": "zeros_like_2", "_stack": "_stack"}) == {
+        "zeros_like_2": support.RUNTIME["zeros_like"]}
+
+
+def test_traceback_map_is_bounded(monkeypatch):
+    import linecache
+    from knetc.transform import tracebacks
+    monkeypatch.setattr(tracebacks, "LIMIT", 3)
+    monkeypatch.setattr(tracebacks, "GENERATED", tracebacks._Generated())
+    names = [f"<knetc bounded {i}>" for i in range(5)]
+    for i in range(3):
+        tracebacks.register(names[i], f"x = {i}\n", object())
+    assert tracebacks.compiled_of(names[0]) is not None     # used last: kept over names[1]
+    tracebacks.register(names[3], "x = 3\n", object())
+    assert len(tracebacks.GENERATED) == 3
+    assert tracebacks.compiled_of(names[0]) is not None
+    assert tracebacks.compiled_of(names[1]) is None and names[1] not in linecache.cache
+    tracebacks.register(names[4], "x = 4\n", object())
+    assert tracebacks.compiled_of(names[2]) is None and len(tracebacks.GENERATED) == 3
+    assert linecache.getline(names[4], 1) == "x = 4\n"
+    for name in names:
+        linecache.cache.pop(name, None)
