@@ -15,7 +15,7 @@ from ..arguments import seed
 from ..errors import NonFiniteGradientError
 from ..runtime.backend import array_module, is_array
 from .source import short_filename
-from .tracebacks import GENERATED
+from .tracebacks import compiled_of
 
 
 def check_finite(name, grads, vjp, values, closure):
@@ -67,7 +67,7 @@ def locate(run):
     seen = {}
 
     def tracer(frame, event, arg):
-        if frame.f_code.co_filename not in GENERATED:
+        if compiled_of(frame.f_code.co_filename) is None:
             return None
         return local_tracer
 
@@ -80,7 +80,7 @@ def locate(run):
             if prev_line is not None:
                 for name, value in frame.f_locals.items():
                     if _bad(value) and not _was_bad(frame, name, seen):
-                        found.append((GENERATED[frame.f_code.co_filename], prev_line, name))
+                        found.append((compiled_of(frame.f_code.co_filename), prev_line, name))
                         break
             seen[key] = frame.f_lineno
             _remember(frame, seen)

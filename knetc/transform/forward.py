@@ -31,12 +31,10 @@ from ..runtime.rules import rule_for
 from . import ir
 from .analysis import diff_reads, names_in
 from .compiler import build, guard_of
-from .inline import template_of
+from .inline import Template, instantiate, template_of
 from .pipeline import front_end
-from .support import RUNTIME
-from .inline import Template
-from .inline import instantiate
 from .resolve import MISSING, resolve_dotted
+from .support import RUNTIME
 
 
 class TangentEmitter:
