@@ -1,0 +1,270 @@
+"""Trees: the one model of nested parameter structures (after JAX's ``tree_util``).
+
+A tree is a leaf or a node. Nodes are lists, tuples, namedtuples, dicts (in
+key order), dataclass instances and instances of classes registered with
+:func:`register_tree`; everything else (arrays, floats, ints, None) is a leaf.
+Namedtuples, dataclasses and registered classes are *records*: nodes whose
+children are read as attributes.
+
+A dataclass's children are its fields, in declaration order, except fields
+holding an int, bool, str, bytes or None: those are *static* (part of the
+structure, like JAX's meta fields). A static field is a constant: it is not
+differentiated, and a gradient carries the argument's own value in it.
+
+Every walk over parameters goes through :func:`flatten_one_level` (one node),
+or the whole-tree functions built on it: :func:`tree_flatten`,
+:func:`tree_unflatten`, :func:`tree_leaves`, :func:`tree_structure`,
+:func:`tree_map` (over several trees), :func:`tree_flatten_with_path` and
+:func:`tree_leaves_with_path`. Each takes ``is_leaf=`` to stop early.
+"""
+import dataclasses
+
+_REGISTERED = {}     # class -> (flatten, unflatten)
+STATIC_TYPES = (int, bool, str, bytes, type(None))   # a dataclass field holding one is static
+
+
+def register_tree(cls, flatten, unflatten):
+    """Let values of ``cls`` be tree nodes: ``flatten(x) -> (children, meta)`` and
+    ``unflatten(meta, children) -> x`` (``meta`` must compare with ==).
+
+    Children that ``flatten`` leaves out are constants of the structure: they
+    are not differentiated, and ``unflatten`` decides what a gradient holds there.
+    """
+    _REGISTERED[cls] = (flatten, unflatten)
+
+
+def is_namedtuple(x):
+    """True for an instance of a ``collections.namedtuple`` / ``typing.NamedTuple`` class."""
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+def is_record(x):
+    """True for a namedtuple, a dataclass instance or an instance of a registered class."""
+    return (type(x) in _REGISTERED or is_namedtuple(x)
+            or (dataclasses.is_dataclass(x) and not isinstance(x, type)))
+
+
+def is_node(x):
+    """True for any value :func:`flatten_one_level` opens (lists, tuples, dicts, records)."""
+    return isinstance(x, (list, tuple, dict)) or is_record(x)
+
+
+# --- path keys -------------------------------------------------------------------------------
+class SequenceKey:
+    """The position of a child in a list or tuple: prints as ``[i]``."""
+    __slots__ = ("idx",)
+
+    def __init__(self, idx):
+        self.idx = idx
+
+    def __str__(self):
+        return f"[{self.idx}]"
+
+    def __repr__(self):
+        return f"SequenceKey({self.idx!r})"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.idx == self.idx
+
+    def __hash__(self):
+        return hash((type(self), self.idx))
+
+
+class DictKey(SequenceKey):
+    """The key of a dict entry: prints as ``['k']``."""
+    __slots__ = ()
+
+    def __str__(self):
+        return f"[{self.idx!r}]"
+
+    def __repr__(self):
+        return f"DictKey({self.idx!r})"
+
+
+class GetAttrKey(SequenceKey):
+    """A record's field: prints as ``.name``."""
+    __slots__ = ()
+
+    def __str__(self):
+        return f".{self.idx}"
+
+    def __repr__(self):
+        return f"GetAttrKey({self.idx!r})"
+
+
+def keystr(path):
+    """A path (tuple of keys) as text: ``['layers'][0].w``."""
+    return "".join(map(str, path))
+
+
+# --- one level ------------------------------------------------------------------------------
+def flatten_one_level(x):
+    """``(children, keys, rebuild)`` for a node, or None for a leaf.
+
+    ``rebuild(children)`` makes a node of ``x``'s type with new children (for
+    a dataclass, its static fields keep ``x``'s values); ``keys`` are the
+    children's path keys (``GetAttrKey`` for a record's named fields,
+    ``SequenceKey`` for a registered class's children).
+    """
+    cls = type(x)
+    if cls is list:
+        return list(x), [SequenceKey(i) for i in range(len(x))], list
+    if cls is tuple:
+        return list(x), [SequenceKey(i) for i in range(len(x))], tuple
+    if cls is dict:
+        keys = list(x)
+        return [x[k] for k in keys], [DictKey(k) for k in keys], lambda c: dict(zip(keys, c))
+    if cls in _REGISTERED:
+        flatten, unflatten = _REGISTERED[cls]
+        children, meta = flatten(x)
+        children = list(children)
+        return children, [SequenceKey(i) for i in range(len(children))], lambda c: unflatten(meta, list(c))
+    if is_namedtuple(x):
+        return list(x), [GetAttrKey(f) for f in cls._fields], lambda c: cls(*c)
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        names = data_fields(x)
+        return ([getattr(x, n) for n in names], [GetAttrKey(n) for n in names],
+                lambda c: _rebuild_dataclass(x, names, c))
+    if isinstance(x, dict):          # dict subclasses: rebuilt as plain dicts
+        keys = list(x)
+        return [x[k] for k in keys], [DictKey(k) for k in keys], lambda c: dict(zip(keys, c))
+    if isinstance(x, (list, tuple)):
+        return list(x), [SequenceKey(i) for i in range(len(x))], list if isinstance(x, list) else tuple
+    return None
+
+
+def data_fields(x):
+    """The names of a dataclass instance's fields that are children (not static)."""
+    return [f.name for f in dataclasses.fields(x) if not isinstance(getattr(x, f.name), STATIC_TYPES)]
+
+
+def static_fields(x):
+    """The names of a dataclass instance's static fields (int, bool, str, bytes, None)."""
+    return [f.name for f in dataclasses.fields(x) if isinstance(getattr(x, f.name), STATIC_TYPES)]
+
+
+def _rebuild_dataclass(like, names, children):
+    """A new instance of ``like``'s class with ``children`` in the fields ``names``.
+
+    Built without calling ``__init__``/``__post_init__`` (which may validate or
+    derive values): a tree's structure is its fields. Frozen classes too.
+    """
+    out = object.__new__(type(like))
+    for f in dataclasses.fields(like):
+        if hasattr(like, f.name):
+            object.__setattr__(out, f.name, getattr(like, f.name))
+    for n, c in zip(names, children):
+        object.__setattr__(out, n, c)
+    return out
+
+
+# --- whole trees ----------------------------------------------------------------------------
+class TreeSpec:
+    """The shape of a structure without its leaves (compares with ==)."""
+
+    __slots__ = ("kind", "meta", "children", "_rebuild")
+
+    def __init__(self, kind, meta, children, rebuild=None):
+        self.kind, self.meta, self.children, self._rebuild = kind, meta, tuple(children), rebuild
+
+    def __eq__(self, other):
+        return (isinstance(other, TreeSpec) and self.kind == other.kind and self.meta == other.meta
+                and self.children == other.children)
+
+    def __hash__(self):
+        return hash((self.kind, self.children))
+
+    def __repr__(self):
+        if self.kind == "leaf":
+            return "*"
+        return f"{getattr(self.kind, '__name__', self.kind)}({', '.join(map(repr, self.children))})"
+
+    @property
+    def num_leaves(self):
+        """How many leaves a tree of this structure has."""
+        return 1 if self.kind == "leaf" else sum(c.num_leaves for c in self.children)
+
+
+_LEAF = TreeSpec("leaf", None, ())
+
+
+def _meta(x, keys):
+    cls = type(x)
+    if cls in _REGISTERED:
+        return _REGISTERED[cls][0](x)[1]
+    if dataclasses.is_dataclass(x):
+        return tuple(keys), tuple((n, getattr(x, n)) for n in static_fields(x))
+    if isinstance(x, dict):
+        return tuple(keys)
+    return len(keys)
+
+
+def _flatten(x, leaves, is_leaf, path, paths):
+    level = None if is_leaf is not None and is_leaf(x) else flatten_one_level(x)
+    if level is None:
+        leaves.append(x)
+        if paths is not None:
+            paths.append(path)
+        return _LEAF
+    children, keys, rebuild = level
+    kind = type(x) if is_record(x) or type(x) in (list, tuple, dict) else (dict if isinstance(x, dict) else
+                                                                             list if isinstance(x, list) else tuple)
+    specs = [_flatten(c, leaves, is_leaf, path + (k,), paths) for c, k in zip(children, keys)]
+    return TreeSpec(kind, _meta(x, [k.idx for k in keys]), specs, rebuild)
+
+
+def tree_flatten(x, is_leaf=None):
+    """``(leaves, spec)``: the leaves of ``x`` in order and its structure.
+
+    ``is_leaf(node)`` returning True makes that node a leaf.
+    """
+    leaves = []
+    return leaves, _flatten(x, leaves, is_leaf, (), None)
+
+
+def tree_flatten_with_path(x, is_leaf=None):
+    """``([(path, leaf), ...], spec)``; a path is a tuple of keys (see :func:`keystr`)."""
+    leaves, paths = [], []
+    spec = _flatten(x, leaves, is_leaf, (), paths)
+    return list(zip(paths, leaves)), spec
+
+
+def tree_leaves_with_path(x, is_leaf=None):
+    """``[(path, leaf), ...]`` in order."""
+    return tree_flatten_with_path(x, is_leaf)[0]
+
+
+def tree_leaves(x, is_leaf=None):
+    """The leaves of ``x`` in order."""
+    return tree_flatten(x, is_leaf)[0]
+
+
+def tree_structure(x, is_leaf=None):
+    """The :class:`TreeSpec` of ``x``."""
+    return tree_flatten(x, is_leaf)[1]
+
+
+def tree_unflatten(spec, leaves):
+    """The structure ``spec`` with ``leaves`` (any iterable) filled in."""
+    return _unflatten(spec, iter(leaves))
+
+
+def _unflatten(spec, it):
+    if spec.kind == "leaf":
+        return next(it)
+    return spec._rebuild([_unflatten(c, it) for c in spec.children])
+
+
+def tree_map(fun, tree, *rest, is_leaf=None):
+    """``fun`` applied to each leaf of ``tree`` and the matching leaves of ``rest``.
+
+    The trees in ``rest`` must have ``tree``'s structure (a ValueError says where not).
+    """
+    leaves, spec = tree_flatten(tree, is_leaf)
+    others = []
+    for r in rest:
+        r_leaves, r_spec = tree_flatten(r, is_leaf)
+        if r_spec != spec:
+            raise ValueError(f"knetc.tree_map: the trees differ in structure: {spec} and {r_spec}")
+        others.append(r_leaves)
+    return tree_unflatten(spec, [fun(*args) for args in zip(leaves, *others)])
