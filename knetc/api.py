@@ -13,6 +13,7 @@ from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
 from .runtime.backend import is_array
 from .runtime.gradient_state import DEPTH
 from .runtime.rules import _TAPE_HOOK
+from .runtime.structure import is_record, tree_leaves
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import dispatch
 from .transform.binding import bind_arguments, plain_function, takes_varargs
@@ -312,6 +313,8 @@ def _describe_structure(x):
         return f"{type(x).__name__} of {len(x)} {'/'.join(k + 's' for k in kinds)}"
     if isinstance(x, dict):
         return f"dict with keys {', '.join(map(str, x))}"
+    if is_record(x):
+        return f"{type(x).__name__} of {len(tree_leaves(x))} leaves"
     return "array" if is_array(x) else type(x).__name__
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import KnetError
 from .runtime.backend import holds_cupy, is_array, is_cupy_array
+from .runtime.structure import flatten_one_level
 
 __all__ = ["gpu_available", "array", "to_gpu", "to_cpu", "memory_stats", "configure_memory"]
 
@@ -116,28 +117,19 @@ def array(x, device=None, dtype=None):
         return cp.array(np.array(_host_leaves(x)), dtype=dt)
 
 
-def _is_namedtuple(x):
-    return isinstance(x, tuple) and hasattr(type(x), "_fields")
-
-
 def _map_tree(fun, x):
-    """Apply ``fun`` to the array leaves of ``x``, keeping list/tuple/namedtuple/dict types."""
-    if isinstance(x, dict):
-        items = {k: _map_tree(fun, v) for k, v in x.items()}
-        if type(x) is dict:
-            return items
+    """Apply ``fun`` to the array leaves of ``x``, keeping its containers' and records' types."""
+    level = flatten_one_level(x)
+    if level is None:
+        return fun(x) if is_array(x) else x     # floats, ints, None, strings... stay as they are
+    children, _, rebuild = level
+    items = [_map_tree(fun, v) for v in children]
+    if isinstance(x, dict) and type(x) is not dict:
         try:                    # OrderedDict and other dict subclasses built from pairs
-            return type(x)(items)
+            return type(x)(zip(x, items))
         except TypeError:
-            return items
-    if isinstance(x, list):
-        return [_map_tree(fun, v) for v in x]
-    if isinstance(x, tuple):
-        items = [_map_tree(fun, v) for v in x]
-        return type(x)(*items) if _is_namedtuple(x) else tuple(items)
-    if is_array(x):
-        return fun(x)
-    return x                    # floats, ints, None, strings... stay as they are
+            return dict(zip(x, items))
+    return rebuild(items)
 
 
 def _cast(x, dtype):

@@ -1,7 +1,8 @@
 """Training helpers: optimizers, a progress bar, and saving/loading parameters.
 
 Optimizers update a parameter structure IN PLACE: an array, or arrays nested
-in lists, tuples and dicts (float leaves of lists and dicts are written back
+in lists, tuples, dicts, namedtuples, dataclasses and registered classes
+(float leaves of lists, dicts and non-frozen dataclasses are written back
 into their container), given a gradient of the same structure (what
 ``knetc.grad`` returns)::
 
@@ -15,6 +16,7 @@ One optimizer object serves the whole structure and keeps per-array state
 first scales the whole gradient so that its global L2 norm (over all leaves)
 is at most ``gclip``. Update rules and default hyper-parameters follow Knet.
 """
+import dataclasses
 import functools
 import json
 import math
@@ -24,6 +26,7 @@ import time
 import numpy as np
 
 from .runtime.backend import array_module, is_array, is_cupy_array
+from .runtime.structure import GetAttrKey, flatten_one_level, is_namedtuple, is_record, tree_leaves
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "Rmsprop", "Adadelta", "Adam",
            "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
@@ -39,16 +42,14 @@ def _pairs(w, g, path="w", store=None):
     """Yield ``(path, w_leaf, g_leaf, store)`` for every trainable leaf of ``w`` in a fixed order.
 
     Array leaves are updated in place (``store`` is None). A float leaf (``"b": 0.0``) cannot
-    be: ``store(value)`` writes its new value back into its list or dict.
+    be: ``store(value)`` writes its new value back into its list, dict or (non-frozen) dataclass.
     """
-    if isinstance(w, dict):
-        for k, v in w.items():
-            yield from _pairs(v, None if g is None else _child(g, k), f"{path}[{k!r}]",
-                              functools.partial(w.__setitem__, k))
-    elif isinstance(w, (list, tuple)):
-        for i, v in enumerate(w):
-            yield from _pairs(v, None if g is None else _child(g, i), f"{path}[{i}]",
-                              functools.partial(w.__setitem__, i) if isinstance(w, list) else None)
+    level = flatten_one_level(w)
+    if level is not None:
+        children, keys, _ = level
+        gs = _children_of(g, w, keys)
+        for k, v, gk in zip(keys, children, gs):
+            yield from _pairs(v, gk, f"{path}{k}", _store(w, k))
     elif is_array(w):
         yield path, w, g, None
     elif w is None or isinstance(w, (str, bool, numbers.Integral)):
@@ -56,7 +57,8 @@ def _pairs(w, g, path="w", store=None):
     elif _is_float_leaf(w) and store is not None:
         yield path, w, g, store
     elif _is_float_leaf(w):
-        where = "inside a tuple" if path != "w" else "not inside a list or dict"
+        where = ("not inside a list or dict" if path == "w" else
+                 "inside a tuple" if path.endswith("]") else "in a namedtuple or frozen record")
         raise TypeError(f"cannot update {path} in place: it is a float {where}; put it in a list or "
                         f"dict (e.g. w = {{'b': 0.0}}) or make it an array (np.array({w!r}))")
     else:
@@ -64,22 +66,37 @@ def _pairs(w, g, path="w", store=None):
                         f"not an array (keep parameters as arrays, e.g. np.zeros((1, 1)))")
 
 
-def _child(g, k):
-    try:
-        return g[k]
-    except (KeyError, IndexError, TypeError):
-        return None
+def _children_of(g, w, keys):
+    """The gradients of ``w``'s children inside ``g`` (None where ``g`` has none)."""
+    if g is None:
+        return [None] * len(keys)
+    if type(g) is type(w) and is_record(w):
+        return flatten_one_level(g)[0]
+    out = []
+    for k in keys:
+        try:
+            out.append(g[k.idx])
+        except (KeyError, IndexError, TypeError):
+            out.append(None)
+    return out
+
+
+def _store(w, key):
+    """How to write a new float into ``w`` at ``key``, or None where it cannot be written."""
+    if isinstance(w, (list, dict)):
+        return functools.partial(w.__setitem__, key.idx)
+    if isinstance(key, GetAttrKey) and not isinstance(w, tuple) and not _frozen(w):
+        return functools.partial(setattr, w, key.idx)
+    return None
+
+
+def _frozen(w):
+    params = getattr(type(w), "__dataclass_params__", None)
+    return params is None or params.frozen
 
 
 def _leaf_grads(g):
-    if isinstance(g, dict):
-        for v in g.values():
-            yield from _leaf_grads(v)
-    elif isinstance(g, (list, tuple)):
-        for v in g:
-            yield from _leaf_grads(v)
-    elif g is not None:
-        yield g
+    return [leaf for leaf in tree_leaves(g) if leaf is not None]
 
 
 def gnorm(g):
@@ -423,6 +440,8 @@ def _encode(x, arrays):
                 raise TypeError(f"save: dict keys must be str or int, got {k!r}")
             keys.append(["i" if isinstance(k, int) else "s", k])
         return {"t": "dict", "k": keys, "c": [_encode(v, arrays) for v in x.values()]}
+    if is_record(x):
+        return _encode_record(x, arrays)
     if isinstance(x, (list, tuple)):
         return {"t": "list" if isinstance(x, list) else "tuple", "c": [_encode(v, arrays) for v in x]}
     if is_array(x) or isinstance(x, np.generic):
@@ -443,8 +462,61 @@ def _encode(x, arrays):
     raise TypeError(f"save: cannot store a value of type {type(x).__name__}")
 
 
+def _encode_record(x, arrays):
+    """A namedtuple, dataclass or registered-class value, with its class's import path."""
+    cls = type(x)
+    name = f"{cls.__module__}:{cls.__qualname__}"
+    if _import_class(name) is not cls:
+        raise TypeError(f"save: cannot store a {cls.__qualname__}: load must import its class, so define "
+                        f"it at the top level of a module (it is {name})")
+    if is_namedtuple(x):
+        return {"t": "namedtuple", "cls": name, "c": [_encode(v, arrays) for v in x]}
+    if cls in _registered():
+        children, meta = _registered()[cls][0](x)
+        return {"t": "registered", "cls": name, "m": _encode(meta, arrays),
+                "c": [_encode(v, arrays) for v in children]}
+    fields = [f.name for f in dataclasses.fields(x)]
+    return {"t": "dataclass", "cls": name, "f": fields, "c": [_encode(getattr(x, f), arrays) for f in fields]}
+
+
+def _registered():
+    from .runtime.structure import _REGISTERED
+    return _REGISTERED
+
+
+def _import_class(name):
+    import importlib
+    module, _, qualname = name.partition(":")
+    try:
+        obj = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        return None
+    return obj
+
+
+def _decode_record(spec, data):
+    cls = _import_class(spec["cls"])
+    if cls is None:
+        raise TypeError(f"load: cannot import the class {spec['cls']} the file was saved with")
+    children = [_decode(c, data) for c in spec["c"]]
+    if spec["t"] == "namedtuple":
+        return cls(*children)
+    if spec["t"] == "registered":
+        if cls not in _registered():
+            raise TypeError(f"load: {spec['cls']} is not registered with knet.register_tree")
+        return _registered()[cls][1](_decode(spec["m"], data), children)
+    out = object.__new__(cls)           # as the tree module rebuilds dataclasses: no __init__
+    for f, v in zip(spec["f"], children):
+        object.__setattr__(out, f, v)
+    return out
+
+
 def _decode(spec, data):
     t = spec["t"]
+    if t in ("namedtuple", "dataclass", "registered"):
+        return _decode_record(spec, data)
     if t == "optimizer":
         return Optimizer.from_state_dict(_decode(spec["c"], data))
     if t == "dict":
@@ -470,7 +542,9 @@ def save(path, w):
 
     Arrays (CuPy arrays are copied to the CPU), numbers, strings, None and
     optimizers (with their state: moments, step counts), nested in lists,
-    tuples and dicts (str or int keys), are stored with their nesting;
+    tuples, dicts (str or int keys), namedtuples, dataclasses and registered
+    classes (defined at a module's top level: load imports them), are stored
+    with their nesting;
     :func:`load` gives the same structure back, so a training run resumes
     exactly where it stopped::
 

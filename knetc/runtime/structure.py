@@ -168,7 +168,7 @@ class TreeSpec:
         self.kind, self.meta, self.children, self._rebuild = kind, meta, tuple(children), rebuild
 
     def __eq__(self, other):
-        return (isinstance(other, TreeSpec) and self.kind == other.kind and self.meta == other.meta
+        return (isinstance(other, TreeSpec) and self.kind == other.kind and meta_equal(self.meta, other.meta)
                 and self.children == other.children)
 
     def __hash__(self):
@@ -186,6 +186,19 @@ class TreeSpec:
 
 
 _LEAF = TreeSpec("leaf", None, ())
+
+
+def meta_equal(a, b):
+    """Whether two nodes' metadata are equal (arrays in it compare by value)."""
+    if a is b:
+        return True
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(meta_equal(x, y) for x, y in zip(a, b))
+    try:
+        return bool(a == b)
+    except (ValueError, TypeError):     # arrays: == is elementwise
+        import numpy as np
+        return type(a) is type(b) and np.shape(a) == np.shape(b) and bool(np.all(a == b))
 
 
 def _meta(x, keys):

@@ -32,9 +32,10 @@ import numpy as np
 
 from ..errors import GradientInputError, KnetError
 from .backend import array_module, is_array
-from .structure import (_REGISTERED, STATIC_TYPES, GetAttrKey, TreeSpec, flatten_one_level, is_namedtuple, is_record, keystr,  # noqa: F401
-                        static_fields,                         register_tree, tree_flatten, tree_flatten_with_path, tree_leaves,
-                        tree_leaves_with_path, tree_map, tree_structure, tree_unflatten)
+from .structure import (_REGISTERED, STATIC_TYPES, GetAttrKey, TreeSpec,  # noqa: F401  (re-exported)
+                        flatten_one_level, is_namedtuple, is_record, keystr, register_tree, static_fields,
+                        tree_flatten, tree_flatten_with_path, tree_leaves, tree_leaves_with_path, tree_map,
+                        tree_structure, tree_unflatten)
 
 
 class _Zero:

@@ -9,6 +9,7 @@ import sys
 
 from ..errors import KnetError
 from ..runtime.backend import array_module, is_array
+from ..runtime.structure import tree_leaves
 
 
 class NonFiniteGradientError(KnetError, FloatingPointError):
@@ -17,11 +18,7 @@ class NonFiniteGradientError(KnetError, FloatingPointError):
 
 def is_finite_tree(x):
     """True when every float leaf of ``x`` is finite."""
-    if isinstance(x, dict):
-        return all(is_finite_tree(v) for v in x.values())
-    if isinstance(x, (list, tuple)):
-        return all(is_finite_tree(v) for v in x)
-    return not _bad(x)
+    return not any(_bad(leaf) for leaf in tree_leaves(x))
 
 
 def _bad(value):
