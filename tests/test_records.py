@@ -355,3 +355,15 @@ def test_unflatten_of_flatten_is_identity():
     back = knet.tree_unflatten(spec, leaves)
     assert back["m"].n == 5 and type(back["f"]) is Frozen and back["s"].scale == 2.0
     assert knet.tree_structure(back) == spec
+
+
+@pytest.mark.parametrize("make", [lambda: P(np.array([0.5, -1.0, 2.0]), 0.3),
+                                  lambda: Model(np.array([0.5, -1.0, 2.0]), 0.3)], ids=["namedtuple", "dataclass"])
+def test_gradient_of_a_gradient_of_a_record(make):
+    def g2(p):
+        g = knet.grad(loss_fields)(p, X)
+        return np.sum(g.w ** 2) + g.b
+    p = make()
+    got = _grad(g2, "auto", p)
+    assert type(got) is type(p)
+    assert_numeric_grad(got, g2, (p,), rtol=1e-5, atol=1e-7)
