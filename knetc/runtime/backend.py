@@ -7,6 +7,8 @@ import sys
 
 import numpy as np
 
+from .structure import flatten_one_level
+
 
 def is_cupy_array(x):
     """True for a ``cupy.ndarray`` (checked without importing CuPy)."""
@@ -40,7 +42,6 @@ def holds_cupy(x, depth=0):
     if is_cupy_array(x):
         return True
     if depth < 8:
-        from .structure import flatten_one_level
         level = flatten_one_level(x)
         if level is not None:
             return any(holds_cupy(v, depth + 1) for v in level[0])

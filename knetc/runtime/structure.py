@@ -19,6 +19,8 @@ or the whole-tree functions built on it: :func:`tree_flatten`,
 """
 import dataclasses
 
+import numpy as np
+
 _REGISTERED = {}     # class -> (flatten, unflatten)
 STATIC_TYPES = (int, bool, str, bytes, type(None))   # a dataclass field holding one is static
 
@@ -197,7 +199,6 @@ def meta_equal(a, b):
     try:
         return bool(a == b)
     except (ValueError, TypeError):     # arrays: == is elementwise
-        import numpy as np
         return type(a) is type(b) and np.shape(a) == np.shape(b) and bool(np.all(a == b))
 
 
