@@ -12,6 +12,7 @@ has warmed up should make no new driver allocations: every step reuses the
 blocks the pool already holds.
 """
 import numbers
+import platform
 import threading
 import weakref
 
@@ -264,3 +265,16 @@ def memory_stats():
         limit=int(pool.get_limit()),
     )
     return stats
+
+
+def cpu_name():
+    """The CPU's model name (from /proc/cpuinfo where there is one), for benchmark and figure notes."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return cpu
