@@ -24,7 +24,7 @@ import numbers
 import numpy as np
 
 from .backend import array_module, is_cupy_array
-from .cuda_kernels import _kernel, kernel_cache  # noqa: F401  (kernel_cache is public here)
+from .cuda_kernels import _SPECS, _kernel, kernel_cache  # noqa: F401  (the kernels this module dispatches to)
 
 __all__ = [
     "relu", "relu_vjp", "sigm", "sigm_vjp", "tanh_vjp", "lstm_cell", "lstm_cell_vjp",
