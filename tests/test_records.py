@@ -367,3 +367,46 @@ def test_gradient_of_a_gradient_of_a_record(make):
     got = _grad(g2, "auto", p)
     assert type(got) is type(p)
     assert_numeric_grad(got, g2, (p,), rtol=1e-5, atol=1e-7)
+
+
+def loss_inplace_alias(p, x):
+    v = p.w
+    v *= 2
+    return np.sum(p.w * x)
+
+
+def loss_item_alias(p, x):
+    v = p.w
+    v[1] = v[0] * 3
+    return np.sum(p.w * x)
+
+
+def loss_view_alias(p, x):
+    v = p.w[1:]
+    v[:] = v ** 2
+    return np.sum(p.w * x)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", [loss_inplace_alias, loss_item_alias, loss_view_alias])
+@pytest.mark.parametrize("make", [lambda: P(np.array([1.0, 2.0, 3.0]), 0.3),
+                                  lambda: Model(np.array([1.0, 2.0, 3.0]), 0.3)], ids=["namedtuple", "dataclass"])
+def test_writes_through_a_field_are_never_silently_wrong(mode, f, make):
+    # a field read is the caller's array, not a copy: writing into it changes p.w as Python does
+    with pytest.raises(KnetError):
+        _grad(f, mode, make(), X)
+
+
+def loss_list_of_records(ms, x):
+    s = 0.0
+    for m in ms:
+        s = s + np.sum(m.w * x) * m.b
+    return s
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_list_of_dataclasses(mode):
+    ms = [Model(np.array([0.5, -1.0, 2.0]), 0.3), Model(np.array([1.5, 0.2, -0.4]), -0.2)]
+    g = _grad(loss_list_of_records, mode, ms, X)
+    assert [type(m) for m in g] == [Model, Model]
+    assert_numeric_grad(g, loss_list_of_records, (ms, X))

@@ -11,13 +11,18 @@ import numbers
 
 from ..errors import KnetError
 from .backend import is_array
-from .rules import defjvp, defvjp
+from .rules import defjvp, defvjp, primitive
 from .structure import STATIC_TYPES, is_record
 from .tree import ZERO, field_position, is_namedtuple
 
 
+@primitive
 def field_read(record, name):
-    """``getattr(record, name)`` for a field holding an array or a number (else a KnetError)."""
+    """``getattr(record, name)`` for a field holding an array or a number (else a KnetError).
+
+    A primitive, so the compiler's alias analysis knows the result is part of
+    ``record`` (``v = p.w; v *= 2`` writes into the caller's array), not a new value.
+    """
     if not is_record(record):
         raise KnetError(f"knetc: compiled code read .{name} of a {type(record).__name__} as a field of a "
                         "record (a namedtuple, dataclass or registered class); run with mode='tape'")
