@@ -6,7 +6,7 @@ import numpy as np  # noqa: F401
 from ..runtime import gpu_kernels
 from ..runtime.backend import is_cupy_array
 from ..runtime.rules import defvjp_gpu, primitive, unbroadcast
-from ..runtime.tree import ZERO
+from ..runtime.tree import is_zero
 from ._common import _keep, _xp, in_nn
 
 
@@ -96,7 +96,7 @@ def lstm(gates, c, axis=0):
 
 def _lstm_vjp(k):
     def vjp(g, ans, gates, c, axis=0):
-        dh, dc = (None if isinstance(d, type(ZERO)) else d for d in g)
+        dh, dc = (None if is_zero(d) else d for d in g)
         out = gpu_kernels.lstm_cell_vjp(dh, dc, gates, c, axis)[k]
         # a c that broadcasts against the gate blocks (H, 1) gets an adjoint of its own shape
         return unbroadcast(out, c) if k == 1 else out

@@ -13,7 +13,7 @@ from ..errors import KnetError
 from .backend import is_array
 from .rules import defjvp, defvjp, primitive
 from .structure import STATIC_TYPES, is_record
-from .tree import ZERO, field_position, is_namedtuple
+from .tree import ZERO, field_position, is_namedtuple, is_zero
 
 
 @primitive
@@ -46,7 +46,7 @@ def field_adjoint(record, name, g):
 
 def field_tangent(t, record, name):
     """The tangent of ``record.name`` given the record's tangent ``t`` (same structure)."""
-    if t is None or t is ZERO:
+    if is_zero(t):
         return 0.0
     if is_namedtuple(record) and isinstance(t, (list, tuple)):
         return t[type(record)._fields.index(name)]
