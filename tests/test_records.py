@@ -410,3 +410,17 @@ def test_a_list_of_dataclasses(mode):
     g = _grad(loss_list_of_records, mode, ms, X)
     assert [type(m) for m in g] == [Model, Model]
     assert_numeric_grad(g, loss_list_of_records, (ms, X))
+
+
+@pytest.mark.parametrize("make", [lambda w, b: P(w, b), lambda w, b: Model(w, b)], ids=["namedtuple", "dataclass"])
+def test_forward_mode_tangent_of_a_record_is_compiled(make):
+    def f(p):
+        return np.sum(np.tanh(p.w * X) * p.b)
+    p, t = make(np.array([0.5, -1.0, 2.0]), 0.3), make(np.array([1.0, 2.0, 3.0]), 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FallbackWarning)
+        _, tangent = knet.jvp(f, (p,), (t,))
+    eps = 1e-6
+    plus = f(make(p.w + eps * t.w, p.b + eps * t.b))
+    minus = f(make(p.w - eps * t.w, p.b - eps * t.b))
+    assert tangent == pytest.approx((plus - minus) / (2 * eps), rel=1e-7)
