@@ -424,3 +424,34 @@ def test_forward_mode_tangent_of_a_record_is_compiled(make):
     plus = f(make(p.w + eps * t.w, p.b + eps * t.b))
     minus = f(make(p.w - eps * t.w, p.b - eps * t.b))
     assert tangent == pytest.approx((plus - minus) / (2 * eps), rel=1e-7)
+
+
+class Pair:
+    def __init__(self, w, b):
+        self.w, self.b = w, b
+
+
+knet.register_tree(Pair, lambda p: ((p.w, p.b), None), lambda meta, ch: Pair(*ch))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_registered_class_fields_are_read_in_every_mode(mode):
+    p = Pair(np.array([0.5, -1.0, 2.0]), 0.3)
+    g = _grad(loss_fields, mode, p, X)
+    assert type(g) is Pair
+    assert_numeric_grad(g, loss_fields, (p, X))
+
+
+def test_registered_class_with_one_array_in_two_children_is_loud_in_compiled_code():
+    a = np.array([0.5, -1.0, 2.0])
+
+    def f(p, x):
+        return np.sum(p.w * x) + np.sum(p.b ** 2)
+    g = knet.grad(f, mode="source")
+    g(Pair(np.ones(3), np.ones(3)), X)                  # compiled for distinct children
+    with pytest.raises(KnetError, match="same object"):
+        g(Pair(a, a), X)
+    expected = numeric_grad(f, (Pair(a.copy(), a.copy()), X))
+    got = knet.grad(f, mode="tape")(Pair(a, a), X)
+    assert_tree_allclose(got.w, expected.w)
+    assert_tree_allclose(got.b, expected.b)

@@ -173,6 +173,10 @@ def field_position(record, name):
             return hits[0]
         if not hits and isinstance(value, STATIC_TYPES):
             return None
+        if len(hits) > 1:
+            raise KnetError(f"knetc: cannot tell which child of {type(record).__name__} .{name} is: "
+                            f"children {hits} are the same object (compiled code finds a registered "
+                            "class's fields by identity); use mode='tape', or pass distinct arrays")
     raise KnetError(f"knetc: cannot differentiate {type(record).__name__}.{name}: it is not one of the "
                     f"fields knetc differentiates for {type(record).__name__} (its tree children); "
                     "read the fields themselves, or register the class with knet.register_tree")
