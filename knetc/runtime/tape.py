@@ -45,7 +45,7 @@ from .backend import array_module, is_array, is_cupy_array
 from .indexing import _is_basic_index
 from .box import Box, Trace, deep_unbox, deep_value, has_box, primitive_hook
 from .tree import (add_grad, check_differentiable, flatten_one_level, grad_children, is_record,
-                   match_structure, tree_leaves)
+                   match_structure, tree_leaves, tree_map)
 
 __all__ = ["value_and_grad", "make_vjp", "hvp", "backward"]
 
@@ -172,25 +172,13 @@ def _thaw(frozen):
 # --- parameters --------------------------------------------------------------------------
 
 def _box_tree(x, trace):
-    """``x`` with every leaf replaced by an input box of ``trace``."""
-    cls = type(x)
-    if cls is list:
-        return [_box_tree(v, trace) for v in x]
-    if cls is tuple:
-        return tuple(_box_tree(v, trace) for v in x)
-    if cls is dict:
-        return {k: _box_tree(v, trace) for k, v in x.items()}
-    if isinstance(x, tuple):  # namedtuple
-        items = [_box_tree(v, trace) for v in x]
-        return cls(*items) if hasattr(cls, "_fields") else cls(items)
-    if isinstance(x, (list, dict)):
-        return _box_tree(list(x) if isinstance(x, list) else dict(x), trace)
-    if is_record(x):        # a dataclass or registered class: its children boxed
-        children, _, rebuild = flatten_one_level(x)
-        return rebuild([_box_tree(v, trace) for v in children])
+    """``x`` with every leaf replaced by an input box of ``trace`` (in leaf order)."""
     nodes = trace.nodes
-    nodes.append(None)
-    return Box(x, trace, len(nodes) - 1)
+
+    def box(leaf):
+        nodes.append(None)
+        return Box(leaf, trace, len(nodes) - 1)
+    return tree_map(box, x)
 
 
 class _Snapshot:
@@ -371,20 +359,9 @@ def _scrub_closure(fun, trace, seen, depth):
 
 def _unbox_tree(x, trace):
     """``x`` with the boxes of ``trace`` (at any depth of containers) replaced by their values."""
-    cls = type(x)
-    if cls is Box:
+    if type(x) is Box:
         return x._value if x._trace is trace else x
-    if cls is list:
-        return [_unbox_tree(v, trace) for v in x]
-    if isinstance(x, tuple):
-        items = [_unbox_tree(v, trace) for v in x]
-        return cls(*items) if hasattr(cls, "_fields") else tuple(items)
-    if cls is dict:
-        return {k: _unbox_tree(v, trace) for k, v in x.items()}
-    if is_record(x):
-        children, _, rebuild = flatten_one_level(x)
-        return rebuild([_unbox_tree(v, trace) for v in children])
-    return x
+    return tree_map(lambda v: v._value if type(v) is Box and v._trace is trace else v, x)
 
 
 def _argnums(wrt, nargs):
@@ -647,21 +624,8 @@ def _record(fun, args, kwargs, argnums):
 
 
 def _containers_copy(x):
-    """``x`` with its lists, tuples and dicts copied (the leaves shared)."""
-    cls = type(x)
-    if cls is list:
-        return [_containers_copy(v) for v in x]
-    if cls is dict:
-        return {k: _containers_copy(v) for k, v in x.items()}
-    if isinstance(x, tuple):
-        items = [_containers_copy(v) for v in x]
-        return cls(*items) if hasattr(cls, "_fields") else cls(items)
-    if isinstance(x, (list, dict)):
-        return _containers_copy(list(x) if isinstance(x, list) else dict(x))
-    if is_record(x):
-        children, _, rebuild = flatten_one_level(x)
-        return rebuild([_containers_copy(v) for v in children])
-    return x
+    """``x`` with its lists, tuples, dicts and records copied (the leaves shared)."""
+    return tree_map(lambda v: v, x)
 
 
 # --- public API ----------------------------------------------------------------------------
