@@ -455,3 +455,32 @@ def test_registered_class_with_one_array_in_two_children_is_loud_in_compiled_cod
     got = knet.grad(f, mode="tape")(Pair(a, a), X)
     assert_tree_allclose(got.w, expected.w)
     assert_tree_allclose(got.b, expected.b)
+
+
+def static_len(p, x):
+    return len(p.act) * np.sum(p.w * x)
+
+
+def static_concat(p, x):
+    tag = p.act + "!"
+    return np.sum(p.w * x) if tag == "tanh!" else 0.0
+
+
+def static_range(p, x):
+    s = 0.0
+    for i in range(p.n):
+        s = s + np.sum(p.w ** i * x)
+    return s
+
+
+def static_slice(p, x):
+    return np.sum(p.w[:p.n - 1] * x[:p.n - 1]) * p.n
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", [static_len, static_concat, static_range, static_slice])
+def test_static_fields_used_as_python_values(mode, f):
+    p = Model(np.array([0.5, 1.0, 2.0]), 0.3, n=3)
+    g = _grad(f, mode, p, X)
+    assert g.n == 3 and g.act == "tanh"
+    assert_numeric_grad(g, f, (p, X))
