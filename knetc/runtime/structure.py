@@ -125,8 +125,9 @@ def flatten_one_level(x):
         return list(x), [GetAttrKey(f) for f in cls._fields], lambda c: cls(*c)
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
         names = data_fields(x)
+        statics = tuple((n, getattr(x, n)) for n in static_fields(x))
         return ([getattr(x, n) for n in names], [GetAttrKey(n) for n in names],
-                lambda c: _rebuild_dataclass(x, names, c))
+                lambda c: _new_dataclass(cls, names, statics, c))
     if isinstance(x, dict):          # dict subclasses: rebuilt as plain dicts
         keys = list(x)
         return [x[k] for k in keys], [DictKey(k) for k in keys], lambda c: dict(zip(keys, c))
@@ -137,24 +138,26 @@ def flatten_one_level(x):
 
 def data_fields(x):
     """The names of a dataclass instance's fields that are children (not static)."""
-    return [f.name for f in dataclasses.fields(x) if not isinstance(getattr(x, f.name), STATIC_TYPES)]
+    return [f.name for f in dataclasses.fields(x)
+            if hasattr(x, f.name) and not isinstance(getattr(x, f.name), STATIC_TYPES)]
 
 
 def static_fields(x):
     """The names of a dataclass instance's static fields (int, bool, str, bytes, None)."""
-    return [f.name for f in dataclasses.fields(x) if isinstance(getattr(x, f.name), STATIC_TYPES)]
+    return [f.name for f in dataclasses.fields(x)
+            if hasattr(x, f.name) and isinstance(getattr(x, f.name), STATIC_TYPES)]
 
 
-def _rebuild_dataclass(like, names, children):
-    """A new instance of ``like``'s class with ``children`` in the fields ``names``.
+def _new_dataclass(cls, names, statics, children):
+    """An instance of the dataclass ``cls`` with ``children`` in the fields ``names``
+    and the ``(name, value)`` pairs ``statics``.
 
     Built without calling ``__init__``/``__post_init__`` (which may validate or
     derive values): a tree's structure is its fields. Frozen classes too.
     """
-    out = object.__new__(type(like))
-    for f in dataclasses.fields(like):
-        if hasattr(like, f.name):
-            object.__setattr__(out, f.name, getattr(like, f.name))
+    out = object.__new__(cls)
+    for n, v in statics:
+        object.__setattr__(out, n, v)
     for n, c in zip(names, children):
         object.__setattr__(out, n, c)
     return out
@@ -266,7 +269,27 @@ def tree_unflatten(spec, leaves):
 def _unflatten(spec, it):
     if spec.kind == "leaf":
         return next(it)
-    return spec._rebuild([_unflatten(c, it) for c in spec.children])
+    children = [_unflatten(c, it) for c in spec.children]
+    if spec._rebuild is not None:
+        return spec._rebuild(children)
+    return _rebuild_by_kind(spec, children)
+
+
+def _rebuild_by_kind(spec, children):
+    """A node from a spec made by hand (no rebuild function): by its kind and metadata."""
+    kind, meta = spec.kind, spec.meta
+    if kind is dict:
+        return dict(zip(meta, children))
+    if kind is list:
+        return children
+    if kind is tuple:
+        return tuple(children)
+    if kind in _REGISTERED:
+        return _REGISTERED[kind][1](meta, children)
+    if dataclasses.is_dataclass(kind):
+        names, statics = meta
+        return _new_dataclass(kind, list(names), statics, children)
+    return kind(*children)          # a namedtuple
 
 
 def tree_map(fun, tree, *rest, is_leaf=None):
