@@ -31,7 +31,7 @@ from ..runtime import indexing
 from ..runtime.backend import is_array
 from ..runtime.rules import rule_for
 from ..runtime.rules_records import field_read
-from ..runtime.structure import STATIC_TYPES, is_namedtuple, is_record, tree_leaves
+from ..runtime.structure import STATIC_TYPES, flatten_one_level, is_namedtuple, is_record
 from ..runtime.tree import field_position
 from . import ir
 
@@ -114,9 +114,16 @@ def _records_with(unit, obj, name):
 
 
 def _records_in(value):
-    out = []
-    tree_leaves(value, is_leaf=lambda x: (is_record(x) and out.append(x)) and False)
-    return out
+    """Every record inside ``value``, records nested in records included."""
+    found, todo = [], [value]
+    while todo:
+        x = todo.pop()
+        level = flatten_one_level(x)
+        if level is not None:
+            if is_record(x):
+                found.append(x)
+            todo.extend(level[0])
+    return found
 
 
 def _check_field(unit, record, name, line):
