@@ -100,6 +100,62 @@ def keystr(path):
 
 
 # --- one level ------------------------------------------------------------------------------
+_LEAF_TYPES = frozenset({np.ndarray, float, int, bool, complex, str, bytes, type(None),
+                         np.float64, np.float32, np.int64})
+
+
+def open_node(x):
+    """``(kind, children, rebuild, meta, keys)`` for a node, None for a leaf.
+
+    ``keys(x, children, meta)`` makes the children's path keys (only walks
+    with paths ask for them); ``kind`` and ``meta`` make the node's TreeSpec.
+    """
+    cls = type(x)
+    if cls is list:
+        return list, x, list, len(x), _position_keys
+    if cls is tuple:
+        return tuple, x, tuple, len(x), _position_keys
+    if cls is dict:
+        names = tuple(x)
+        return dict, [x[k] for k in names], lambda c: dict(zip(names, c)), names, _dict_keys
+    if cls in _LEAF_TYPES:
+        return None
+    if cls in _REGISTERED:
+        flatten, unflatten = _REGISTERED[cls]
+        children, meta = flatten(x)
+        return cls, list(children), lambda c: unflatten(meta, list(c)), meta, _position_keys
+    if is_namedtuple(x):
+        return cls, x, lambda c: cls(*c), len(x), _namedtuple_keys
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        names = data_fields(x)
+        statics = tuple((n, getattr(x, n)) for n in static_fields(x))
+        return (cls, [getattr(x, n) for n in names], lambda c: _new_dataclass(cls, names, statics, c),
+                (tuple(names), statics), _field_keys)
+    if isinstance(x, dict):          # dict subclasses: rebuilt as plain dicts
+        names = tuple(x)
+        return dict, [x[k] for k in names], lambda c: dict(zip(names, c)), names, _dict_keys
+    if isinstance(x, (list, tuple)):   # list and tuple subclasses: rebuilt as plain ones
+        kind = list if isinstance(x, list) else tuple
+        return kind, list(x), kind, len(x), _position_keys
+    return None
+
+
+def _position_keys(x, children, meta):
+    return [SequenceKey(i) for i in range(len(children))]
+
+
+def _dict_keys(x, children, meta):
+    return [DictKey(k) for k in meta]
+
+
+def _namedtuple_keys(x, children, meta):
+    return [GetAttrKey(f) for f in type(x)._fields]
+
+
+def _field_keys(x, children, meta):
+    return [GetAttrKey(n) for n in meta[0]]
+
+
 def flatten_one_level(x):
     """``(children, keys, rebuild)`` for a node, or None for a leaf.
 
@@ -108,32 +164,11 @@ def flatten_one_level(x):
     children's path keys (``GetAttrKey`` for a record's named fields,
     ``SequenceKey`` for a registered class's children).
     """
-    cls = type(x)
-    if cls is list:
-        return list(x), [SequenceKey(i) for i in range(len(x))], list
-    if cls is tuple:
-        return list(x), [SequenceKey(i) for i in range(len(x))], tuple
-    if cls is dict:
-        keys = list(x)
-        return [x[k] for k in keys], [DictKey(k) for k in keys], lambda c: dict(zip(keys, c))
-    if cls in _REGISTERED:
-        flatten, unflatten = _REGISTERED[cls]
-        children, meta = flatten(x)
-        children = list(children)
-        return children, [SequenceKey(i) for i in range(len(children))], lambda c: unflatten(meta, list(c))
-    if is_namedtuple(x):
-        return list(x), [GetAttrKey(f) for f in cls._fields], lambda c: cls(*c)
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        names = data_fields(x)
-        statics = tuple((n, getattr(x, n)) for n in static_fields(x))
-        return ([getattr(x, n) for n in names], [GetAttrKey(n) for n in names],
-                lambda c: _new_dataclass(cls, names, statics, c))
-    if isinstance(x, dict):          # dict subclasses: rebuilt as plain dicts
-        keys = list(x)
-        return [x[k] for k in keys], [DictKey(k) for k in keys], lambda c: dict(zip(keys, c))
-    if isinstance(x, (list, tuple)):
-        return list(x), [SequenceKey(i) for i in range(len(x))], list if isinstance(x, list) else tuple
-    return None
+    node = open_node(x)
+    if node is None:
+        return None
+    _, children, rebuild, meta, keys = node
+    return list(children), keys(x, children, meta), rebuild
 
 
 def data_fields(x):
@@ -205,29 +240,20 @@ def meta_equal(a, b):
         return type(a) is type(b) and np.shape(a) == np.shape(b) and bool(np.all(a == b))
 
 
-def _meta(x, keys):
-    cls = type(x)
-    if cls in _REGISTERED:
-        return _REGISTERED[cls][0](x)[1]
-    if dataclasses.is_dataclass(x):
-        return tuple(keys), tuple((n, getattr(x, n)) for n in static_fields(x))
-    if isinstance(x, dict):
-        return tuple(keys)
-    return len(keys)
-
-
 def _flatten(x, leaves, is_leaf, path, paths):
-    level = None if is_leaf is not None and is_leaf(x) else flatten_one_level(x)
-    if level is None:
+    node = None if is_leaf is not None and is_leaf(x) else open_node(x)
+    if node is None:
         leaves.append(x)
         if paths is not None:
             paths.append(path)
         return _LEAF
-    children, keys, rebuild = level
-    kind = type(x) if is_record(x) or type(x) in (list, tuple, dict) else (dict if isinstance(x, dict) else
-                                                                             list if isinstance(x, list) else tuple)
-    specs = [_flatten(c, leaves, is_leaf, path + (k,), paths) for c, k in zip(children, keys)]
-    return TreeSpec(kind, _meta(x, [k.idx for k in keys]), specs, rebuild)
+    kind, children, rebuild, meta, keys = node
+    if paths is None:
+        specs = [_flatten(c, leaves, is_leaf, path, None) for c in children]
+    else:
+        specs = [_flatten(c, leaves, is_leaf, path + (k,), paths)
+                 for c, k in zip(children, keys(x, children, meta))]
+    return TreeSpec(kind, meta, specs, rebuild)
 
 
 def tree_flatten(x, is_leaf=None):
@@ -297,6 +323,8 @@ def tree_map(fun, tree, *rest, is_leaf=None):
 
     The trees in ``rest`` must have ``tree``'s structure (a ValueError says where not).
     """
+    if not rest:
+        return _map(fun, tree, is_leaf)
     leaves, spec = tree_flatten(tree, is_leaf)
     others = []
     for r in rest:
@@ -305,3 +333,21 @@ def tree_map(fun, tree, *rest, is_leaf=None):
             raise ValueError(f"knetc.tree_map: the trees differ in structure: {spec} and {r_spec}")
         others.append(r_leaves)
     return tree_unflatten(spec, [fun(*args) for args in zip(leaves, *others)])
+
+
+def _map(fun, x, is_leaf):
+    """tree_map over one tree, without building its spec."""
+    if is_leaf is None:             # the common containers first: this walk is on the tape's path
+        cls = type(x)
+        if cls is list:
+            return [_map(fun, v, None) for v in x]
+        if cls is dict:
+            return {k: _map(fun, v, None) for k, v in x.items()}
+        if cls is tuple:
+            return tuple([_map(fun, v, None) for v in x])
+        if cls in _LEAF_TYPES:
+            return fun(x)
+    node = None if is_leaf is not None and is_leaf(x) else open_node(x)
+    if node is None:
+        return fun(x)
+    return node[2]([_map(fun, c, is_leaf) for c in node[1]])

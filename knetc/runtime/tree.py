@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import GradientInputError, KnetError
 from .backend import array_module, is_array
-from .structure import (_REGISTERED, STATIC_TYPES, GetAttrKey, TreeSpec,  # noqa: F401  (re-exported)
+from .structure import (_REGISTERED, STATIC_TYPES, GetAttrKey, TreeSpec, open_node,  # noqa: F401
                         flatten_one_level, is_namedtuple, is_record, keystr, register_tree, static_fields,
                         tree_flatten, tree_flatten_with_path, tree_leaves, tree_leaves_with_path, tree_map,
                         tree_structure, tree_unflatten)
@@ -124,8 +124,6 @@ def add_grad(a, b):
         return b
     if is_zero(b):
         return a
-    if _is_plain_record(a) or _is_plain_record(b):
-        return _add_records(a, b)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return [add_grad(x, y) for x, y in zip(a, b)]
     if isinstance(a, dict) and isinstance(b, dict):
@@ -133,6 +131,8 @@ def add_grad(a, b):
         for k, v in b.items():
             out[k] = add_grad(out[k], v) if k in out else v
         return out
+    if _is_plain_record(a) or _is_plain_record(b):
+        return _add_records(a, b)
     return a + b
 
 
@@ -189,16 +189,16 @@ def match_structure(grad, like):
     reached them); float leaves become Python floats; records come back as
     their own class (a dataclass's static fields keep ``like``'s values).
     """
-    if is_zero(grad):
-        grad = 0.0
-    level = flatten_one_level(like)
-    if level is not None:
-        children, keys, rebuild = level
-        parts = grad_children(grad, like, keys)
-        return rebuild([match_structure(g, c) for g, c in zip(parts, children)])
     if type(like) is np.ndarray and type(grad) is np.ndarray and grad.shape == like.shape \
             and grad.dtype == like.dtype:
         return grad
+    if is_zero(grad):
+        grad = 0.0
+    node = open_node(like)
+    if node is not None:
+        kind, children, rebuild, meta, _ = node
+        parts = _child_grads(grad, like, kind, children, meta)
+        return rebuild([match_structure(g, c) for g, c in zip(parts, children)])
     if is_array(like):
         xp = array_module(like)
         if is_array(grad):
@@ -213,10 +213,15 @@ def match_structure(grad, like):
 
 def grad_children(grad, like, keys):
     """The adjoints of ``like``'s children inside the (partial) adjoint ``grad``."""
-    n = len(keys)
-    if isinstance(like, dict):
-        return [grad.get(k.idx, 0.0) if isinstance(grad, dict) else 0.0 for k in keys]
-    if isinstance(like, (list, tuple)):
+    kind, children, _, meta, _ = open_node(like)
+    return _child_grads(grad, like, kind, children, meta)
+
+
+def _child_grads(grad, like, kind, children, meta):
+    n = len(children)
+    if kind is dict:
+        return [grad.get(k, 0.0) for k in meta] if isinstance(grad, dict) else [0.0] * n
+    if kind is list or kind is tuple or isinstance(like, tuple):
         if isinstance(grad, (list, tuple)):
             return [grad[i] if i < len(grad) else 0.0 for i in range(n)]
         return [0.0] * n
