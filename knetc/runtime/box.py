@@ -34,7 +34,7 @@ from . import numpy_rules as _numpy_rules
 from .convert import float_conversion_culprit
 from . import indexing  # noqa: F401  (registers the rule of operator.getitem)
 from .rules import Rule, is_nondiff, rule_for
-from .structure import flatten_one_level, is_record
+from .structure import declare_leaf_type, flatten_one_level, is_record
 from .tree import zeros_like_tree
 
 
@@ -754,3 +754,6 @@ class Box:
             f"knetc: traced values have no attribute or method {name!r} (the ndarray methods the "
             f"tape supports are listed in knetc.runtime.numpy_rules.METHODS; call the NumPy "
             f"function instead, e.g. np.{name}(x)){binding.where_text()}; {NOT_AN_NDARRAY}")
+
+
+declare_leaf_type(Box)      # a traced value is a leaf of every tree

@@ -35,20 +35,26 @@ def register_tree(cls, flatten, unflatten):
     _REGISTERED[cls] = (flatten, unflatten)
 
 
+# The checks look at type(x), never isinstance(x, ...): a traced value answers
+# isinstance as the array it stands for, and asking it costs a call.
 def is_namedtuple(x):
     """True for an instance of a ``collections.namedtuple`` / ``typing.NamedTuple`` class."""
-    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+    cls = type(x)
+    return issubclass(cls, tuple) and hasattr(cls, "_fields")
 
 
 def is_record(x):
     """True for a namedtuple, a dataclass instance or an instance of a registered class."""
-    return (type(x) in _REGISTERED or is_namedtuple(x)
-            or (dataclasses.is_dataclass(x) and not isinstance(x, type)))
+    cls = type(x)
+    if cls in _LEAF_TYPES:
+        return False
+    return (cls in _REGISTERED or (issubclass(cls, tuple) and hasattr(cls, "_fields"))
+            or hasattr(cls, "__dataclass_fields__"))
 
 
 def is_node(x):
     """True for any value :func:`flatten_one_level` opens (lists, tuples, dicts, records)."""
-    return isinstance(x, (list, tuple, dict)) or is_record(x)
+    return issubclass(type(x), (list, tuple, dict)) or is_record(x)
 
 
 # --- path keys -------------------------------------------------------------------------------
@@ -100,8 +106,12 @@ def keystr(path):
 
 
 # --- one level ------------------------------------------------------------------------------
-_LEAF_TYPES = frozenset({np.ndarray, float, int, bool, complex, str, bytes, type(None),
-                         np.float64, np.float32, np.int64})
+_LEAF_TYPES = {np.ndarray, float, int, bool, complex, str, bytes, type(None), np.float64, np.float32, np.int64}
+
+
+def declare_leaf_type(cls):
+    """Values of exactly ``cls`` are always leaves (the walks then skip the node checks)."""
+    _LEAF_TYPES.add(cls)
 
 
 def open_node(x):
@@ -124,18 +134,18 @@ def open_node(x):
         flatten, unflatten = _REGISTERED[cls]
         children, meta = flatten(x)
         return cls, list(children), lambda c: unflatten(meta, list(c)), meta, _position_keys
-    if is_namedtuple(x):
+    if issubclass(cls, tuple) and hasattr(cls, "_fields"):
         return cls, x, lambda c: cls(*c), len(x), _namedtuple_keys
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+    if hasattr(cls, "__dataclass_fields__"):
         names = data_fields(x)
         statics = tuple((n, getattr(x, n)) for n in static_fields(x))
         return (cls, [getattr(x, n) for n in names], lambda c: _new_dataclass(cls, names, statics, c),
                 (tuple(names), statics), _field_keys)
-    if isinstance(x, dict):          # dict subclasses: rebuilt as plain dicts
+    if issubclass(cls, dict):        # dict subclasses: rebuilt as plain dicts
         names = tuple(x)
         return dict, [x[k] for k in names], lambda c: dict(zip(names, c)), names, _dict_keys
-    if isinstance(x, (list, tuple)):   # list and tuple subclasses: rebuilt as plain ones
-        kind = list if isinstance(x, list) else tuple
+    if issubclass(cls, (list, tuple)):   # list and tuple subclasses: rebuilt as plain ones
+        kind = list if issubclass(cls, list) else tuple
         return kind, list(x), kind, len(x), _position_keys
     return None
 
@@ -279,7 +289,33 @@ def tree_leaves_with_path(x, is_leaf=None):
 
 def tree_leaves(x, is_leaf=None):
     """The leaves of ``x`` in order."""
-    return tree_flatten(x, is_leaf)[0]
+    if is_leaf is not None:
+        return tree_flatten(x, is_leaf)[0]
+    out = []
+    _collect(x, out)
+    return out
+
+
+def _collect(x, out):
+    """The leaves of ``x`` appended to ``out``, without building a spec."""
+    cls = type(x)
+    if cls in _LEAF_TYPES:
+        out.append(x)
+        return
+    if cls is list or cls is tuple:
+        for v in x:
+            _collect(v, out)
+        return
+    if cls is dict:
+        for v in x.values():
+            _collect(v, out)
+        return
+    node = open_node(x)
+    if node is None:
+        out.append(x)
+        return
+    for v in node[1]:
+        _collect(v, out)
 
 
 def tree_structure(x, is_leaf=None):
