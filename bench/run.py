@@ -274,14 +274,8 @@ def time_steps(wl, live, cfg):
 
 
 def machine():
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from knetc.device import cpu_name
+    cpu = cpu_name()
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 

@@ -51,14 +51,8 @@ def summarize(script, r):
 def machine():
     """The machine, in words: CPU, cores, Python, NumPy and its BLAS."""
     import numpy as np
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from knetc.device import cpu_name
+    cpu = cpu_name()
     blas = ""
     try:
         config = np.show_config(mode="dicts")

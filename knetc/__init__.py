@@ -16,6 +16,7 @@ from .runtime import rules_complex as _rules_complex  # noqa: F401
 from .runtime import rules_products as _rules_products  # noqa: F401
 from .runtime import rules_linalg as _rules_linalg  # noqa: F401
 from .runtime import rules_fft as _rules_fft  # noqa: F401
+from .runtime import rules_records as _rules_records  # noqa: F401
 from .runtime.rules import defjvp, defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
 from .runtime.rules_shape import put_along_axis
 from .runtime.tree import zeros_like_tree as zeros_like
@@ -33,7 +34,8 @@ from .train import (SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop, l
                     progress, save, update)
 from .operators import (checkpoint, elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, jvp_source,
                         linearize, vjp)
-from .runtime.tree import register_tree, tree_flatten, tree_map, tree_unflatten
+from .runtime.tree import (keystr, register_tree, tree_flatten, tree_flatten_with_path, tree_leaves,  # noqa: F401
+                           tree_leaves_with_path, tree_map, tree_structure, tree_unflatten)
 
 
 __version__ = "0.1.0"

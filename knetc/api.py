@@ -14,6 +14,7 @@ from .runtime.backend import is_array
 from .runtime.box import has_box
 from .runtime.gradient_state import DEPTH
 from .runtime.rules import _TAPE_HOOK
+from .runtime.structure import is_record, tree_leaves
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import cache, pipeline, tracebacks
 from .transform.cache import positional_call
@@ -287,6 +288,8 @@ def _describe_structure(x):
         return f"{type(x).__name__} of {len(x)} {'/'.join(k + 's' for k in kinds)}"
     if isinstance(x, dict):
         return f"dict with keys {', '.join(map(str, x))}"
+    if is_record(x):
+        return f"{type(x).__name__} of {len(tree_leaves(x))} leaves"
     return "array" if is_array(x) else type(x).__name__
 
 

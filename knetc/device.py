@@ -12,6 +12,7 @@ has warmed up should make no new driver allocations: every step reuses the
 blocks the pool already holds.
 """
 import numbers
+import platform
 import threading
 import weakref
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from .errors import KnetError
 from .runtime.backend import holds_cupy, is_array, is_cupy_array
+from .runtime.structure import flatten_one_level
 
 __all__ = ["gpu_available", "array", "to_gpu", "to_cpu", "memory_stats", "configure_memory"]
 
@@ -116,28 +118,19 @@ def array(x, device=None, dtype=None):
         return cp.array(np.array(_host_leaves(x)), dtype=dt)
 
 
-def _is_namedtuple(x):
-    return isinstance(x, tuple) and hasattr(type(x), "_fields")
-
-
 def _map_tree(fun, x):
-    """Apply ``fun`` to the array leaves of ``x``, keeping list/tuple/namedtuple/dict types."""
-    if isinstance(x, dict):
-        items = {k: _map_tree(fun, v) for k, v in x.items()}
-        if type(x) is dict:
-            return items
+    """Apply ``fun`` to the array leaves of ``x``, keeping its containers' and records' types."""
+    level = flatten_one_level(x)
+    if level is None:
+        return fun(x) if is_array(x) else x     # floats, ints, None, strings... stay as they are
+    children, _, rebuild = level
+    items = [_map_tree(fun, v) for v in children]
+    if isinstance(x, dict) and type(x) is not dict:
         try:                    # OrderedDict and other dict subclasses built from pairs
-            return type(x)(items)
+            return type(x)(zip(x, items))
         except TypeError:
-            return items
-    if isinstance(x, list):
-        return [_map_tree(fun, v) for v in x]
-    if isinstance(x, tuple):
-        items = [_map_tree(fun, v) for v in x]
-        return type(x)(*items) if _is_namedtuple(x) else tuple(items)
-    if is_array(x):
-        return fun(x)
-    return x                    # floats, ints, None, strings... stay as they are
+            return dict(zip(x, items))
+    return rebuild(items)
 
 
 def _cast(x, dtype):
@@ -272,3 +265,16 @@ def memory_stats():
         limit=int(pool.get_limit()),
     )
     return stats
+
+
+def cpu_name():
+    """The CPU's model name (from /proc/cpuinfo where there is one), for benchmark and figure notes."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return cpu

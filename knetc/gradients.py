@@ -9,6 +9,7 @@ views (a broadcast seed, a slice of another adjoint) or read-only, so
 import numpy as np
 
 from .runtime.backend import is_array
+from .runtime.structure import flatten_one_level, is_node
 
 
 def fitting_list(grad, like):
@@ -37,7 +38,7 @@ def float_arrays(v):
 
 def unalias(grads):
     """Copy gradient leaves that are the same object, so in-place updates stay separate."""
-    if len(grads) == 1 and not isinstance(grads[0], (list, tuple, dict)):
+    if len(grads) == 1 and not is_node(grads[0]):
         return grads
     if len(grads) == 1 and type(grads[0]) is list and float_arrays(grads[0]):
         items = grads[0]
@@ -46,11 +47,9 @@ def unalias(grads):
     seen = set()
 
     def fix(x):
-        if isinstance(x, dict):
-            return {k: fix(v) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            items = [fix(v) for v in x]
-            return items if isinstance(x, list) else type(x)(items) if not hasattr(x, "_fields") else type(x)(*items)
+        level = flatten_one_level(x)
+        if level is not None:
+            return level[2]([fix(v) for v in level[0]])
         if is_array(x):
             if id(x) in seen:
                 return x.copy()
@@ -75,17 +74,15 @@ def owned_list(grads):
             for j, e in enumerate(g):
                 if e.base is not None or not e.flags.writeable:
                     g[j] = e.copy()
-        elif isinstance(g, (list, tuple, dict)) or hasattr(g, "shape"):
+        elif is_node(g) or hasattr(g, "shape"):
             grads[i] = _owned_tree(g)
     return grads
 
 
 def _owned_tree(x):
-    if isinstance(x, dict):
-        return {k: _owned_tree(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        items = [_owned_tree(v) for v in x]
-        return items if isinstance(x, list) else type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+    level = flatten_one_level(x)
+    if level is not None:
+        return level[2]([_owned_tree(v) for v in level[0]])
     if is_array(x) and (getattr(x, "base", None) is not None
                         or not getattr(getattr(x, "flags", None), "writeable", True)):
         return x.copy()

@@ -47,22 +47,6 @@ def _check_float_tree(x, what):
                 f"knetc: {what} holds {kind}; differentiated values must be floats or float arrays")
 
 
-def _zeros_like(x):
-    leaves, spec = tree_flatten(x)
-    return tree_unflatten(spec, [array_module(leaf).zeros_like(leaf) if is_array(leaf) else 0.0
-                                 for leaf in leaves])
-
-
-def _vdot(a, b):
-    """Sum of products of matching float leaves of two trees."""
-    total = 0.0
-    for x, y in zip(tree_flatten(a)[0], tree_flatten(b)[0]):
-        if x is None or y is None:
-            continue
-        total = total + np.sum(x * y)
-    return total
-
-
 def _wrt_tuple(wrt, nargs):
     indices = wrt if isinstance(wrt, tuple) else (wrt,)
     for i in indices:
@@ -206,7 +190,8 @@ def linearize(fun, *primals):
     _check_float_tree(out, f"the output of {_name(fun)}")
 
     def f_jvp(*tangents):
-        _, tangent_out = tape.value_and_grad(lambda u: _vdot(pullback(u), tangents), (_zeros_like(out),))
+        _, tangent_out = tape.value_and_grad(lambda u: tape_forward.vdot(pullback(u), tangents),
+                                             (tape_forward.zeros_like(out),))
         return tangent_out
 
     return out, f_jvp

@@ -17,6 +17,7 @@ import numpy as np
 
 from .runtime.backend import is_array, is_cupy_array
 from .runtime.rules import rule_for
+from .runtime.structure import flatten_one_level, is_record, meta_equal, tree_leaves, tree_structure, tree_unflatten
 
 __all__ = ["numeric_grad", "assert_tree_allclose", "assert_numeric_grad", "check_vjp", "KinkError",
            "STEPS"]
@@ -30,35 +31,15 @@ class KinkError(AssertionError):
     numerical gradient says nothing. Choose another point."""
 
 
-# --- structures -------------------------------------------------------------
-def _is_namedtuple(x):
-    return isinstance(x, tuple) and hasattr(type(x), "_fields")
-
-
-def _leaves(x, out=None):
-    """The leaves of ``x`` (everything but lists, tuples and dicts), in order."""
-    out = [] if out is None else out
-    if isinstance(x, dict):
-        for v in x.values():
-            _leaves(v, out)
-    elif isinstance(x, (list, tuple)):
-        for v in x:
-            _leaves(v, out)
-    else:
-        out.append(x)
-    return out
+# --- structures (the tree module's: lists, tuples, dicts, namedtuples, dataclasses, registered classes)
+def _leaves(x):
+    """The leaves of ``x``, in order."""
+    return tree_leaves(x)
 
 
 def _rebuild(like, leaves):
     """A structure with ``like``'s containers, leaves taken from an iterator."""
-    if isinstance(like, dict):
-        return {k: _rebuild(v, leaves) for k, v in like.items()}
-    if isinstance(like, (list, tuple)):
-        items = [_rebuild(v, leaves) for v in like]
-        if isinstance(like, list):
-            return items
-        return type(like)(*items) if _is_namedtuple(like) else tuple(items)
-    return next(leaves)
+    return tree_unflatten(tree_structure(like), leaves)
 
 
 def _to_numpy(x):
@@ -148,7 +129,7 @@ def numeric_grad(fun, args, wrt=0, eps=1e-6, kwargs=None):
 def _kind(x):
     if isinstance(x, dict):
         return "dict"
-    if _is_namedtuple(x):
+    if is_record(x):
         return type(x).__name__
     if isinstance(x, tuple):
         return "tuple"
@@ -169,6 +150,15 @@ def _compare(actual, expected, path, rtol, atol):
                 f"!= expected {sorted(map(repr, expected))}")
         for key in expected:
             _compare(actual[key], expected[key], f"{path}[{key!r}]", rtol, atol)
+        return
+    if ke != "leaf" and not isinstance(expected, (list, tuple)):       # a dataclass or registered class
+        spec_a, spec_e = tree_structure(actual), tree_structure(expected)
+        if not meta_equal(spec_a.meta, spec_e.meta):
+            raise AssertionError(f"assert_tree_allclose: at {where}: {ke} with {spec_a.meta!r}, "
+                                 f"expected {spec_e.meta!r}")
+        children_a, keys, _ = flatten_one_level(actual)
+        for k, a, e in zip(keys, children_a, flatten_one_level(expected)[0]):
+            _compare(a, e, f"{path}{k}", rtol, atol)
         return
     if ke != "leaf":
         if len(actual) != len(expected):
@@ -207,7 +197,8 @@ def _compare(actual, expected, path, rtol, atol):
 def assert_tree_allclose(actual, expected, rtol=1e-6, atol=1e-8):
     """Assert two structures have the same containers, keys, shapes and close values.
 
-    Lists, tuples, namedtuples and dicts must match in type; leaves (arrays,
+    Lists, tuples, dicts and records (namedtuples, dataclasses, registered
+    classes; static fields equal) must match in type; leaves (arrays,
     floats, CuPy arrays) must match in shape and agree within ``rtol``/``atol``
     in every entry (``|a - e| <= atol + rtol * |e|``, NaN equals NaN; ``None``
     only equals ``None``; non-numeric leaves must be equal).
@@ -256,10 +247,12 @@ def assert_numeric_grad(actual, fun, args, wrt=0, kwargs=None, rtol=1e-6, atol=1
 
 # --- VJP checks -----------------------------------------------------------------------
 def _random_like(x, rng):
-    if isinstance(x, dict):
-        return {k: _random_like(v, rng) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_random_like(v, rng) for v in x]
+    """Random values with ``x``'s structure (lists for lists and tuples, as adjoints are)."""
+    level = flatten_one_level(x)
+    if level is not None:
+        children, _, rebuild = level
+        items = [_random_like(v, rng) for v in children]
+        return items if isinstance(x, (list, tuple)) else rebuild(items)
     if is_array(x) and np.ndim(x) > 0:
         return rng.standard_normal(x.shape)
     return float(rng.standard_normal())
@@ -276,11 +269,13 @@ def _inner(g, y):
 
 
 def _as_lists(x):
-    if isinstance(x, dict):
-        return {k: _as_lists(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_as_lists(v) for v in x]
-    return x
+    """``x`` with its tuples (namedtuples too) as lists."""
+    level = flatten_one_level(x)
+    if level is None:
+        return x
+    children, _, rebuild = level
+    items = [_as_lists(v) for v in children]
+    return items if isinstance(x, (list, tuple)) else rebuild(items)
 
 
 def _snapshot(x):

@@ -692,6 +692,9 @@ def test_numeric_grad_is_accurate_to_1e_7_at_both_steps():
 
 # Callables whose rules are checked by exact values above rather than by a case.
 TESTED |= {np.float32}
+# Record field reads (p.w of a namedtuple or dataclass): tests/test_records.py checks them
+# against finite differences in every mode.
+TESTED |= {knetc.runtime.rules_records.field_read}
 
 # Rules of these modules belong to this table; others (knetc.nn, users' primitives
 # registered by other tests) are tested where they are defined.

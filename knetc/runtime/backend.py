@@ -7,6 +7,8 @@ import sys
 
 import numpy as np
 
+from .structure import flatten_one_level
+
 
 def is_cupy_array(x):
     """True for a ``cupy.ndarray`` (checked without importing CuPy)."""
@@ -36,14 +38,13 @@ def value_module(*xs):
 
 
 def holds_cupy(x, depth=0):
-    """True for a CuPy array, or a list, tuple or dict holding one (nested up to 8 levels)."""
+    """True for a CuPy array, or a tree (see :mod:`.structure`) holding one (nested up to 8 levels)."""
     if is_cupy_array(x):
         return True
     if depth < 8:
-        if isinstance(x, (list, tuple)):
-            return any(holds_cupy(v, depth + 1) for v in x)
-        if isinstance(x, dict):
-            return any(holds_cupy(v, depth + 1) for v in x.values())
+        level = flatten_one_level(x)
+        if level is not None:
+            return any(holds_cupy(v, depth + 1) for v in level[0])
     return False
 
 

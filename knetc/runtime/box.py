@@ -34,6 +34,7 @@ from . import numpy_rules as _numpy_rules
 from .convert import float_conversion_culprit
 from . import indexing  # noqa: F401  (registers the rule of operator.getitem)
 from .rules import Rule, is_nondiff, rule_for
+from .structure import declare_leaf_type, flatten_one_level, is_record
 from .tree import zeros_like_tree
 
 
@@ -107,7 +108,7 @@ def deep_value(x):
 
 
 def deep_unbox(x):
-    """``x`` with every box, at any depth of lists, tuples and dicts, replaced by its plain value."""
+    """``x`` with every box, at any depth of lists, tuples, dicts and records, replaced by its plain value."""
     cls = type(x)
     if cls is Box:
         return deep_value(x)
@@ -117,6 +118,9 @@ def deep_unbox(x):
         return tuple(deep_unbox(v) for v in x)
     if cls is dict:
         return {k: deep_unbox(v) for k, v in x.items()}
+    if is_record(x):
+        children, _, rebuild = flatten_one_level(x)
+        return rebuild([deep_unbox(v) for v in children])
     return x
 
 
@@ -152,7 +156,7 @@ def _unbox_in(x, top, path, subs):
 
 
 def has_box(x):
-    """True if a box sits anywhere inside ``x`` (lists, tuples, dicts)."""
+    """True if a box sits anywhere inside ``x`` (lists, tuples, dicts, records)."""
     cls = type(x)
     if cls is Box:
         return True
@@ -160,6 +164,8 @@ def has_box(x):
         return any(has_box(v) for v in x)
     if cls is dict:
         return any(has_box(v) for v in x.values())
+    if is_record(x):
+        return any(has_box(v) for v in flatten_one_level(x)[0])
     return False
 
 
@@ -748,3 +754,6 @@ class Box:
             f"knetc: traced values have no attribute or method {name!r} (the ndarray methods the "
             f"tape supports are listed in knetc.runtime.numpy_rules.METHODS; call the NumPy "
             f"function instead, e.g. np.{name}(x)){binding.where_text()}; {NOT_AN_NDARRAY}")
+
+
+declare_leaf_type(Box)      # a traced value is a leaf of every tree

@@ -16,7 +16,7 @@ from scipy import special
 
 from ..errors import KnetError
 from .rules import defvjp, unbroadcast
-from .tree import ZERO
+from .tree import is_zero
 
 _SQRT_PI = float(np.sqrt(np.pi))
 _SQRT_2PI = float(np.sqrt(2 * np.pi))
@@ -163,7 +163,7 @@ def _first(g, ans):
     if isinstance(ans, (tuple, list)):
         g0 = g[0] if isinstance(g, (tuple, list)) else g
         value = ans[0]
-        if g0 is None or g0 is ZERO:
+        if is_zero(g0):
             g0 = np.zeros_like(value)
         return g0, value, ans[1]
     return g, ans, 1.0

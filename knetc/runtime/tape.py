@@ -44,7 +44,8 @@ from . import rules as _rules
 from .backend import array_module, is_array, is_cupy_array
 from .indexing import _is_basic_index
 from .box import Box, Trace, deep_unbox, deep_value, has_box, primitive_hook
-from .tree import add_grad, check_differentiable, match_structure
+from .tree import (add_grad, check_differentiable, flatten_one_level, grad_children, is_record,
+                   match_structure, tree_leaves, tree_map)
 
 __all__ = ["value_and_grad", "make_vjp", "hvp", "backward"]
 
@@ -171,22 +172,13 @@ def _thaw(frozen):
 # --- parameters --------------------------------------------------------------------------
 
 def _box_tree(x, trace):
-    """``x`` with every leaf replaced by an input box of ``trace``."""
-    cls = type(x)
-    if cls is list:
-        return [_box_tree(v, trace) for v in x]
-    if cls is tuple:
-        return tuple(_box_tree(v, trace) for v in x)
-    if cls is dict:
-        return {k: _box_tree(v, trace) for k, v in x.items()}
-    if isinstance(x, tuple):  # namedtuple
-        items = [_box_tree(v, trace) for v in x]
-        return cls(*items) if hasattr(cls, "_fields") else cls(items)
-    if isinstance(x, (list, dict)):
-        return _box_tree(list(x) if isinstance(x, list) else dict(x), trace)
+    """``x`` with every leaf replaced by an input box of ``trace`` (in leaf order)."""
     nodes = trace.nodes
-    nodes.append(None)
-    return Box(x, trace, len(nodes) - 1)
+
+    def box(leaf):
+        nodes.append(None)
+        return Box(leaf, trace, len(nodes) - 1)
+    return tree_map(box, x)
 
 
 class _Snapshot:
@@ -211,6 +203,8 @@ def _snapshot(boxed):
         return _Snapshot(boxed, {k: _snapshot(v) for k, v in boxed.items()})
     if cls is list or isinstance(boxed, tuple):
         return _Snapshot(boxed, [_snapshot(v) for v in boxed])
+    if is_record(boxed):
+        return _Snapshot(boxed, [_snapshot(v) for v in flatten_one_level(boxed)[0]])
     return boxed
 
 
@@ -257,6 +251,18 @@ def _write_back(original, boxed, snap, trace):
     elif isinstance(original, tuple) and isinstance(boxed, tuple):
         for o, b, sn in zip(original, boxed, items):
             _write_back(o, b, sn, trace)
+    elif is_record(original) and type(boxed) is type(original):
+        _write_back_record(original, boxed, items, trace)
+
+
+def _write_back_record(original, boxed, items, trace):
+    """``p.w = ...`` on a boxed dataclass: the caller's object gets the plain value."""
+    originals, keys, _ = flatten_one_level(original)
+    for o, b, sn, key in zip(originals, flatten_one_level(boxed)[0], items, keys):
+        if _same(b, sn):
+            _write_back(o, b, sn, trace)
+        elif type(key).__name__ == "GetAttrKey":
+            object.__setattr__(original, key.idx, _unbox_tree(b, trace))
 
 
 def _scrub(x, trace, seen):
@@ -284,6 +290,10 @@ def _scrub(x, trace, seen):
     elif cls is tuple or isinstance(x, tuple):
         seen.add(id(x))
         for v in x:
+            _scrub(v, trace, seen)
+    elif is_record(x):
+        seen.add(id(x))
+        for v in flatten_one_level(x)[0]:
             _scrub(v, trace, seen)
 
 
@@ -349,17 +359,9 @@ def _scrub_closure(fun, trace, seen, depth):
 
 def _unbox_tree(x, trace):
     """``x`` with the boxes of ``trace`` (at any depth of containers) replaced by their values."""
-    cls = type(x)
-    if cls is Box:
+    if type(x) is Box:
         return x._value if x._trace is trace else x
-    if cls is list:
-        return [_unbox_tree(v, trace) for v in x]
-    if isinstance(x, tuple):
-        items = [_unbox_tree(v, trace) for v in x]
-        return cls(*items) if hasattr(cls, "_fields") else tuple(items)
-    if cls is dict:
-        return {k: _unbox_tree(v, trace) for k, v in x.items()}
-    return x
+    return tree_map(lambda v: v._value if type(v) is Box and v._trace is trace else v, x)
 
 
 def _argnums(wrt, nargs):
@@ -549,19 +551,16 @@ class _Gather:
             return {k: self.tree(v) for k, v in boxed.items()}
         if isinstance(boxed, (list, tuple)):
             return [self.tree(v) for v in boxed]
+        if is_record(boxed):
+            return [self.tree(v) for v in flatten_one_level(boxed)[0]]
         return 0.0
 
 
 def _finish_nested(grad, like):
-    if isinstance(like, dict):
-        return {k: _finish_nested(grad[k] if isinstance(grad, dict) and k in grad else 0.0, v)
-                for k, v in like.items()}
-    if isinstance(like, (list, tuple)):
-        items = [_finish_nested(grad[i] if isinstance(grad, (list, tuple)) and i < len(grad) else 0.0, v)
-                 for i, v in enumerate(like)]
-        if isinstance(like, list):
-            return items
-        return type(like)(*items) if hasattr(type(like), "_fields") else tuple(items)
+    level = flatten_one_level(like)
+    if level is not None:
+        children, keys, rebuild = level
+        return rebuild([_finish_nested(g, v) for g, v in zip(grad_children(grad, like, keys), children)])
     if type(grad) is Box:
         return grad
     return match_structure(grad, deep_value(like))
@@ -625,18 +624,8 @@ def _record(fun, args, kwargs, argnums):
 
 
 def _containers_copy(x):
-    """``x`` with its lists, tuples and dicts copied (the leaves shared)."""
-    cls = type(x)
-    if cls is list:
-        return [_containers_copy(v) for v in x]
-    if cls is dict:
-        return {k: _containers_copy(v) for k, v in x.items()}
-    if isinstance(x, tuple):
-        items = [_containers_copy(v) for v in x]
-        return cls(*items) if hasattr(cls, "_fields") else cls(items)
-    if isinstance(x, (list, dict)):
-        return _containers_copy(list(x) if isinstance(x, list) else dict(x))
-    return x
+    """``x`` with its lists, tuples, dicts and records copied (the leaves shared)."""
+    return tree_map(lambda v: v, x)
 
 
 # --- public API ----------------------------------------------------------------------------
@@ -716,6 +705,9 @@ def _seeds(out, g, trace, seeds):
         for k, o in out.items():
             if k in g:
                 _seeds(o, g[k], trace, seeds)
+    elif is_record(out):
+        for o, gi in zip(flatten_one_level(out)[0], flatten_one_level(g)[0] if type(g) is type(out) else g):
+            _seeds(o, gi, trace, seeds)
 
 
 def hvp(fun, args, v, wrt=0, kwargs=None):
@@ -738,6 +730,8 @@ def _vdot(g, v):
         terms = [_vdot(g[k], v[k]) for k in g]
     elif isinstance(g, (list, tuple)):
         terms = [_vdot(a, b) for a, b in zip(g, v)]
+    elif is_record(g):
+        terms = [_vdot(a, b) for a, b in zip(tree_leaves(g), tree_leaves(v))]
     else:
         return np.sum(g * v)
     total = 0.0

@@ -1,19 +1,45 @@
-"""Parameter structures: arrays and floats nested in lists, tuples and dicts.
+"""Parameter structures as gradients see them: zeros, sums, the argument's own types.
 
-Gradients have exactly the structure of the argument they belong to. While a
-gradient is being accumulated, containers are held as lists (for lists and
-tuples) and dicts, so that entries can be added in place; ``match_structure``
-gives the final value the argument's own container types.
+Gradients have exactly the structure of the argument they belong to. The
+structure itself (what is a node, what is a leaf, paths, registration) is
+:mod:`knetc.runtime.structure`; this module is what gradients need on top.
+
+**Zero.** There is one symbolic zero, :data:`ZERO`: "no adjoint has reached
+this value yet". ``is_zero(g)`` is true for it and for ``None``, which
+pullbacks return for arguments nobody asked about (``None`` stays in that
+role: "not requested" is not "requested and zero" at the API, where a
+``None`` entry tells a caller no gradient was computed). The other spellings
+are *materialised* zeros, kept because they differ in what they allocate:
+
+* ``zero_slots(x)``: a container adjoint whose slots are ``ZERO`` (nothing allocated);
+* ``zeros_like_tree(x)`` (public as ``knet.zeros_like``): real zero arrays,
+  writable, for buffers and for adjoints accumulated in place;
+* ``zeros_view(x)``: a read-only zero view (no allocation) for an adjoint only read;
+* ``0.0`` as a leaf of ``match_structure``'s input: a float zero, broadcast to
+  the leaf's shape when the gradient is finished.
+
+While a gradient is being accumulated, list and tuple (and namedtuple)
+adjoints are lists and dict adjoints dicts, so entries can be added in place;
+the adjoint of a dataclass or registered-class value is either a value of its
+class or a *sparse record adjoint*: a dict from child position to adjoint,
+holding only the fields reached. ``match_structure`` gives the final value the
+argument's own container types (the same class for records).
 """
+import dataclasses
 import numbers
 
 import numpy as np
 
-from ..errors import GradientInputError
+from ..errors import GradientInputError, KnetError
 from .backend import array_module, is_array
+from .structure import (_REGISTERED, STATIC_TYPES, GetAttrKey, TreeSpec, open_node,  # noqa: F401
+                        flatten_one_level, is_namedtuple, is_record, keystr, register_tree, static_fields,
+                        tree_flatten, tree_flatten_with_path, tree_leaves, tree_leaves_with_path, tree_map,
+                        tree_structure, tree_unflatten)
+
 
 class _Zero:
-    """The adjoint of a container slot nothing has reached yet.
+    """The adjoint of a value nothing has reached yet (the one symbolic zero).
 
     Only addition is defined (``ZERO + g`` is ``g``), so a slot that was
     never written cannot be used by mistake as a real value.
@@ -33,17 +59,30 @@ class _Zero:
 ZERO = _Zero()
 
 
+def is_zero(g):
+    """True for the symbolic zero ``ZERO`` and for ``None`` (no adjoint)."""
+    return g is ZERO or g is None
+
+
+def _is_plain_record(x):
+    """A dataclass or registered-class value (a record that is not a tuple)."""
+    return is_record(x) and not isinstance(x, tuple)
+
+
 def zero_slots(x):
     """An adjoint container for ``x`` whose slots start as ``ZERO`` (nothing allocated)."""
     if isinstance(x, dict):
         return dict.fromkeys(x, ZERO)
+    if _is_plain_record(x):
+        return {}                   # a sparse record adjoint: no field reached yet
     return [ZERO] * len(x)
 
 
 def zeros_like_tree(x):
     """Zeros with the structure of ``x`` (arrays keep shape and float dtype).
 
-    Containers come back mutable (list for list and tuple) for accumulation.
+    Lists and tuples come back as lists, dicts as dicts (mutable, for
+    accumulation); dataclasses and registered classes as their own class.
     Values that cannot carry a gradient (ints, strings, None) give 0.0.
     """
     if is_array(x):
@@ -54,6 +93,9 @@ def zeros_like_tree(x):
         return {k: zeros_like_tree(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [zeros_like_tree(v) for v in x]
+    level = flatten_one_level(x)
+    if level is not None:
+        return level[2]([zeros_like_tree(c) for c in level[0]])
     return 0.0
 
 
@@ -78,9 +120,9 @@ def zeros_view(x):
 
 def add_grad(a, b):
     """Add two adjoints of the same value; works on arrays, floats and containers."""
-    if a is ZERO or a is None:
+    if is_zero(a):
         return b
-    if b is ZERO or b is None:
+    if is_zero(b):
         return a
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return [add_grad(x, y) for x, y in zip(a, b)]
@@ -89,7 +131,21 @@ def add_grad(a, b):
         for k, v in b.items():
             out[k] = add_grad(out[k], v) if k in out else v
         return out
+    if _is_plain_record(a) or _is_plain_record(b):
+        return _add_records(a, b)
     return a + b
+
+
+def _add_records(a, b):
+    """A record adjoint plus a record adjoint or a sparse one (dict: position -> adjoint)."""
+    record = a if _is_plain_record(a) else b
+    children, _, rebuild = flatten_one_level(record)
+    other = b if record is a else a
+    if isinstance(other, dict):
+        extra = [other.get(i, ZERO) for i in range(len(children))]
+    else:
+        extra = flatten_one_level(other)[0]
+    return rebuild([add_grad(x, y) for x, y in zip(children, extra)])
 
 
 def add_at(container, key, value):
@@ -98,24 +154,51 @@ def add_at(container, key, value):
     return container
 
 
+def field_position(record, name):
+    """The child position of ``record.name``, or None for a constant (a static field).
+
+    Raises :class:`~knetc.errors.KnetError` for an attribute that is not a
+    field (a property, a method, a value a registered flatten leaves out).
+    """
+    children, keys, _ = flatten_one_level(record)
+    for i, k in enumerate(keys):
+        if type(k) is GetAttrKey and k.idx == name:
+            return i
+    if dataclasses.is_dataclass(record) and name in static_fields(record):
+        return None
+    if type(record) in _REGISTERED:
+        value = getattr(record, name)
+        hits = [i for i, c in enumerate(children) if c is value]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits and isinstance(value, STATIC_TYPES):
+            return None
+        if len(hits) > 1:
+            raise KnetError(f"knetc: cannot tell which child of {type(record).__name__} .{name} is: "
+                            f"children {hits} are the same object (compiled code finds a registered "
+                            "class's fields by identity); use mode='tape', or pass distinct arrays")
+    raise KnetError(f"knetc: cannot differentiate {type(record).__name__}.{name}: it is not one of the "
+                    f"fields knetc differentiates for {type(record).__name__} (its tree children); "
+                    "read the fields themselves, or register the class with knet.register_tree")
+
+
 def match_structure(grad, like):
     """Give ``grad`` the container types and leaf kinds of ``like``.
 
     Array leaves become arrays of ``like``'s shape (zeros where no gradient
-    reached them); float leaves become Python floats.
+    reached them); float leaves become Python floats; records come back as
+    their own class (a dataclass's static fields keep ``like``'s values).
     """
-    if grad is ZERO or grad is None:
-        grad = 0.0
-    if isinstance(like, dict):
-        return {k: match_structure(grad[k] if isinstance(grad, dict) and k in grad else 0.0, v)
-                for k, v in like.items()}
-    if isinstance(like, (list, tuple)):
-        items = [match_structure(grad[i] if isinstance(grad, (list, tuple)) and i < len(grad) else 0.0, v)
-                 for i, v in enumerate(like)]
-        return items if isinstance(like, list) else type(like)(*items) if _is_namedtuple(like) else tuple(items)
     if type(like) is np.ndarray and type(grad) is np.ndarray and grad.shape == like.shape \
             and grad.dtype == like.dtype:
         return grad
+    if is_zero(grad):
+        grad = 0.0
+    node = open_node(like)
+    if node is not None:
+        kind, children, rebuild, meta, _ = node
+        parts = _child_grads(grad, like, kind, children, meta)
+        return rebuild([match_structure(g, c) for g, c in zip(parts, children)])
     if is_array(like):
         xp = array_module(like)
         if is_array(grad):
@@ -128,8 +211,27 @@ def match_structure(grad, like):
     return float(grad)
 
 
-def _is_namedtuple(x):
-    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+def grad_children(grad, like, keys):
+    """The adjoints of ``like``'s children inside the (partial) adjoint ``grad``."""
+    kind, children, _, meta, _ = open_node(like)
+    return _child_grads(grad, like, kind, children, meta)
+
+
+def _child_grads(grad, like, kind, children, meta):
+    n = len(children)
+    if kind is dict:
+        return [grad.get(k, 0.0) for k in meta] if isinstance(grad, dict) else [0.0] * n
+    if kind is list or kind is tuple or isinstance(like, tuple):
+        if isinstance(grad, (list, tuple)):
+            return [grad[i] if i < len(grad) else 0.0 for i in range(n)]
+        return [0.0] * n
+    if isinstance(grad, dict):                  # a sparse record adjoint
+        return [grad.get(i, 0.0) for i in range(n)]
+    if type(grad) in (list, tuple):             # gathered by position (the tape)
+        return [grad[i] if i < len(grad) else 0.0 for i in range(n)]
+    if type(grad) is type(like):
+        return flatten_one_level(grad)[0]
+    return [0.0] * n
 
 
 def check_differentiable(x, argname="argument", path=""):
@@ -137,16 +239,22 @@ def check_differentiable(x, argname="argument", path=""):
 
     A gradient with respect to an integer would silently be zero, so it is an
     error that names the argument and where inside it the integer sits.
+    A dataclass's static fields (ints, strings) are constants, not leaves.
     """
-    if isinstance(x, dict):
-        for k, v in x.items():
-            check_differentiable(v, argname, f"{path}[{k!r}]")
-        return
-    if isinstance(x, (list, tuple)):
-        for i, v in enumerate(x):
-            check_differentiable(v, argname, f"{path}[{i}]")
-        return
-    where = f"{argname}{path}"
+    if all(_fine_leaf(leaf) for leaf in tree_leaves(x)):
+        return                      # the common case: no paths to build
+    for where, leaf in tree_leaves_with_path(x):
+        _check_leaf(leaf, f"{argname}{path}{keystr(where)}")
+
+
+def _fine_leaf(x):
+    """A real float array or a float: a leaf _check_leaf lets through."""
+    if type(x) is np.ndarray:
+        return x.dtype.kind == "f"
+    return type(x) is float
+
+
+def _check_leaf(x, where):
     if is_array(x):
         if x.dtype.kind == "c":
             raise GradientInputError(
@@ -166,7 +274,8 @@ def check_differentiable(x, argname="argument", path=""):
         return
     raise GradientInputError(
         f"knetc: cannot differentiate with respect to {where}: values of type "
-        f"{type(x).__name__} are not supported (use arrays, floats, lists, tuples or dicts)")
+        f"{type(x).__name__} are not supported (use arrays, floats, lists, tuples, dicts, "
+        f"namedtuples, dataclasses or classes registered with knet.register_tree)")
 
 
 def call_signature(args):
@@ -200,7 +309,8 @@ def call_signature(args):
 
 
 def kind_of(x):
-    """'list', 'tuple', 'dict', 'array' (arrays and numbers) or 'other'."""
+    """'list', 'tuple', 'dict', 'array' (arrays and numbers), 'record' (a dataclass or
+    registered-class value; namedtuples are tuples) or 'other'."""
     if isinstance(x, list):
         return "list"
     if isinstance(x, tuple):
@@ -209,6 +319,8 @@ def kind_of(x):
         return "dict"
     if is_array(x) or isinstance(x, numbers.Number):
         return "array"
+    if is_record(x):
+        return "record"
     return "other"
 
 
@@ -228,12 +340,21 @@ def write_into(out, grad, accumulate=False, path="out"):
         for k in out:
             write_into(out[k], grad[k], accumulate, f"{path}[{k!r}]")
         return out
-    if isinstance(out, (list, tuple)):
+    if isinstance(out, (list, tuple)) and not is_namedtuple(out):
         if not isinstance(grad, (list, tuple)) or len(grad) != len(out):
             raise GradientInputError(f"knetc: {path} has {len(out)} entries, "
                                      f"but the gradient has {_shape_text(grad)}")
         for i, (o, g) in enumerate(zip(out, grad)):
             write_into(o, g, accumulate, f"{path}[{i}]")
+        return out
+    if is_record(out):
+        if type(grad) is not type(out) and not (is_namedtuple(out) and type(grad) in (list, tuple)):
+            raise GradientInputError(f"knetc: {path} is a {type(out).__name__}, "
+                                     f"but the gradient has {_shape_text(grad)}")
+        children, keys, _ = flatten_one_level(out)
+        grads = list(grad) if type(grad) in (list, tuple) else flatten_one_level(grad)[0]
+        for k, o, g in zip(keys, children, grads):
+            write_into(o, g, accumulate, f"{path}{k}")
         return out
     if not is_array(out) or not is_array(grad) or out.shape != grad.shape:
         raise GradientInputError(f"knetc: {path} must be an array of shape {getattr(grad, 'shape', ())} "
@@ -258,87 +379,3 @@ def _shape_text(x):
     return type(x).__name__
 
 
-# --- flatten / unflatten (after JAX's tree_util) -----------------------------------------
-_REGISTERED = {}
-
-
-def register_tree(cls, flatten, unflatten):
-    """Let values of ``cls`` be containers: ``flatten(x) -> (children, meta)`` and
-    ``unflatten(meta, children) -> x`` (``meta`` must compare with ==)."""
-    _REGISTERED[cls] = (flatten, unflatten)
-
-
-class TreeSpec:
-    """The shape of a structure without its leaves (compares with ==)."""
-
-    __slots__ = ("kind", "meta", "children")
-
-    def __init__(self, kind, meta, children):
-        self.kind, self.meta, self.children = kind, meta, tuple(children)
-
-    def __eq__(self, other):
-        return (isinstance(other, TreeSpec) and self.kind == other.kind and self.meta == other.meta
-                and self.children == other.children)
-
-    def __hash__(self):
-        return hash((self.kind, self.children))
-
-    def __repr__(self):
-        if self.kind == "leaf":
-            return "*"
-        return f"{getattr(self.kind, '__name__', self.kind)}({', '.join(map(repr, self.children))})"
-
-
-_LEAF = TreeSpec("leaf", None, ())
-
-
-def tree_flatten(x):
-    """``(leaves, spec)``: the leaves of ``x`` in order and its structure.
-
-    Lists, tuples, namedtuples, dicts (in key order) and registered classes
-    are containers; everything else (arrays, floats, None) is a leaf.
-    """
-    leaves = []
-    return leaves, _flatten(x, leaves)
-
-
-def _flatten(x, leaves):
-    cls = type(x)
-    if cls in _REGISTERED:
-        children, meta = _REGISTERED[cls][0](x)
-        return TreeSpec(cls, meta, [_flatten(c, leaves) for c in children])
-    if isinstance(x, dict):
-        keys = tuple(x)
-        return TreeSpec(dict, keys, [_flatten(x[k], leaves) for k in keys])
-    if isinstance(x, (list, tuple)):
-        kind = cls if _is_namedtuple(x) else (list if isinstance(x, list) else tuple)
-        return TreeSpec(kind, len(x), [_flatten(v, leaves) for v in x])
-    leaves.append(x)
-    return _LEAF
-
-
-def tree_unflatten(spec, leaves):
-    """The structure ``spec`` with ``leaves`` (any iterable) filled in."""
-    return _unflatten(spec, iter(leaves))
-
-
-def _unflatten(spec, it):
-    if spec.kind == "leaf":
-        return next(it)
-    children = [_unflatten(c, it) for c in spec.children]
-    if spec.kind is dict:
-        return dict(zip(spec.meta, children))
-    if spec.kind is list:
-        return children
-    if spec.kind is tuple:
-        return tuple(children)
-    if spec.kind in _REGISTERED:
-        return _REGISTERED[spec.kind][1](spec.meta, children)
-    return spec.kind(*children)          # a namedtuple
-
-
-def tree_map(fun, tree, *rest):
-    """``fun`` applied to each leaf of ``tree`` (and the matching leaves of ``rest``)."""
-    leaves, spec = tree_flatten(tree)
-    others = [tree_flatten(r)[0] for r in rest]
-    return tree_unflatten(spec, [fun(*args) for args in zip(leaves, *others)])

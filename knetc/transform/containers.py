@@ -9,7 +9,12 @@ Rewrites, in place:
 * ``hs += v`` on a list into ``hs.extend(v)``, which writes into ``hs`` itself,
   as Python does (its aliases see the new elements);
 * ``a[i] = v`` on an array into a functional update ``a = setitem_array(a, i, v)``,
-  marked as a write into ``a`` (the fence checks nothing else sees ``a``).
+  marked as a write into ``a`` (the fence checks nothing else sees ``a``);
+* ``p.w`` on a record (a namedtuple, dataclass or registered-class value) into
+  ``field_read(p, 'w')``, a rule whose adjoint is the record's sparse adjoint;
+  only where every record the arguments hold with that attribute has an array
+  or a number there (a field holding a container, a property, a method is an
+  :class:`UnsupportedError`, so the tape runs it).
 
 ``extend_stmts`` is the one model of ``list.extend``: a snapshot of the
 iterable, then one ``append`` per element, so the emitter's model of
@@ -23,8 +28,15 @@ Guarantees: no ``Op`` left adds or multiplies a list or a tuple; no ``SetItem``
 left writes into an array; list and tuple arithmetic on operands of other or
 unknown kinds is an :class:`UnsupportedError`.
 """
+import numbers
+
+from ..errors import KnetError
 from ..runtime import indexing
+from ..runtime.backend import is_array
 from ..runtime.rules import rule_for
+from ..runtime.rules_records import field_read
+from ..runtime.structure import STATIC_TYPES, flatten_one_level, is_namedtuple, is_record
+from ..runtime.tree import field_position
 from . import ir
 from .analysis import infer_kinds
 
@@ -55,8 +67,98 @@ def rewrite(unit):
 
 
 def rewrite_arithmetic(unit):
-    """List and tuple ``+``, ``*`` and list ``+=`` (see module docstring); True if anything changed."""
-    return _rewrite(unit, _rewrite_arithmetic)
+    """List and tuple ``+``, ``*``, list ``+=`` and record field reads (see module docstring);
+    True if anything changed."""
+    fields = _rewrite(unit, _rewrite_field_read)
+    return _rewrite(unit, _rewrite_arithmetic) or fields
+
+
+def _rewrite_field_read(unit, block, i, s):
+    if not isinstance(s, ir.Assign):
+        return None
+    read = _attribute_read(s.expr)
+    if read is None:
+        return None
+    obj, name = read
+    kind = unit.kinds.of(obj)
+    if kind not in ("record", "tuple", "other", "unknown") or (kind != "record" and name in _ARRAY_ATTRIBUTES):
+        return None
+    candidates = _records_with(unit, obj, name)
+    if not candidates:
+        if kind != "record":
+            return None        # not a record: the emitter reports the attribute
+        raise unit.error_at(s.line, f"reading .{name} of a record",
+                            "the compiler cannot tell which record it is")
+    for record in candidates:
+        _check_field(unit, record, name, s.line)
+    fun_name = unit.runtime_name("field_read")
+    unit.helpers[fun_name] = field_read
+    op = ir.Op(f"{fun_name}({obj}, {name!r})", field_read, [obj, repr(name)], label=f".{name}")
+    return i, i + 1, [ir.Assign(line=s.line, target=s.target, expr=op, write=s.write)]
+
+
+_ARRAY_ATTRIBUTES = frozenset({"T", "mT", "real", "imag", "shape", "ndim", "dtype", "size", "itemsize",
+                               "nbytes", "strides", "flat"})
+
+
+def _attribute_read(e):
+    """``(obj, name)`` if ``e`` is the read ``obj.name`` of a local, else None."""
+    if isinstance(e, ir.Op) and len(e.args) == 1 and not e.kwargs:
+        atoms = e.args
+    elif isinstance(e, ir.Const) and len(e.atoms) == 1:
+        atoms = e.atoms
+    else:
+        return None
+    obj = atoms[0]
+    prefix = f"{obj}."
+    if not e.text.startswith(prefix) or not e.text[len(prefix):].isidentifier():
+        return None
+    return obj, e.text[len(prefix):]
+
+
+def _records_with(unit, obj, name):
+    """The records ``obj`` may be: its own value, or those the arguments hold with a field ``name``."""
+    if obj in unit.values:
+        value = unit.values[obj]
+        return [value] if is_record(value) else []
+    found = []
+    for value in unit.values.values():
+        for node in _records_in(value):
+            if (is_namedtuple(node) and name in type(node)._fields) or (
+                    not is_namedtuple(node) and hasattr(node, name)):
+                found.append(node)
+    return found
+
+
+def _records_in(value):
+    """Every record inside ``value``, records nested in records included."""
+    found, todo = [], [value]
+    while todo:
+        x = todo.pop()
+        level = flatten_one_level(x)
+        if level is not None:
+            if is_record(x):
+                found.append(x)
+            todo.extend(level[0])
+    return found
+
+
+def _check_field(unit, record, name, line):
+    """Refuse (UnsupportedError) a read the rule does not model: see the module docstring."""
+    if is_namedtuple(record):
+        if name not in type(record)._fields:
+            raise unit.error_at(line, f"{type(record).__name__}.{name}", "it is not a field of the namedtuple")
+    else:
+        try:
+            field_position(record, name)
+        except KnetError:
+            raise unit.error_at(line, f"reading {type(record).__name__}.{name}",
+                                "it is not a field the record's tree structure holds "
+                                "(a property or a derived value)") from None
+    value = getattr(record, name)
+    if not (is_array(value) or isinstance(value, (numbers.Number,) + STATIC_TYPES)):
+        raise unit.error_at(line, f"reading {type(record).__name__}.{name}, which holds a {type(value).__name__},",
+                            "the compiler reads record fields holding arrays or numbers")
 
 
 def rewrite_item_assignment(unit):

@@ -16,6 +16,7 @@ from ..errors import NonFiniteGradientError
 from ..runtime.backend import array_module, is_array
 from .source import short_filename
 from .tracebacks import compiled_of
+from ..runtime.structure import tree_leaves
 
 
 def check_finite(name, grads, vjp, values, closure):
@@ -42,11 +43,7 @@ def check_finite(name, grads, vjp, values, closure):
 
 def is_finite_tree(x):
     """True when every float leaf of ``x`` is finite."""
-    if isinstance(x, dict):
-        return all(is_finite_tree(v) for v in x.values())
-    if isinstance(x, (list, tuple)):
-        return all(is_finite_tree(v) for v in x)
-    return not _bad(x)
+    return not any(_bad(leaf) for leaf in tree_leaves(x))
 
 
 def _bad(value):

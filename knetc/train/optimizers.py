@@ -1,33 +1,12 @@
-"""Training helpers: optimizers, a progress bar, and saving/loading parameters.
-
-Optimizers update a parameter structure IN PLACE: an array, or arrays nested
-in lists, tuples and dicts (float leaves of lists and dicts are written back
-into their container), given a gradient of the same structure (what
-``knetc.grad`` returns)::
-
-    opt = Adam(lr=0.001, gclip=5.0)     # or optimizers(w, Adam, lr=0.001)
-    for x, y in data:
-        g = lossgradient(w, x, y)
-        update(w, g, opt)               # or opt.update(w, g)
-
-One optimizer object serves the whole structure and keeps per-array state
-(momentum, moments...) in the order of the structure's leaves. ``gclip > 0``
-first scales the whole gradient so that its global L2 norm (over all leaves)
-is at most ``gclip``. Update rules and default hyper-parameters follow Knet.
-"""
+"""Optimizers: one object updates a whole parameter structure in place (see :mod:`knetc.train`)."""
 import functools
-import json
 import math
 import numbers
-import time
 
 import numpy as np
 
-from .runtime.backend import array_module, is_array, is_cupy_array
-
-__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "Rmsprop", "Adadelta", "Adam",
-           "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
-           "optimizers", "update", "gnorm", "progress", "Progress", "save", "load"]
+from ..runtime.backend import array_module, is_array
+from ..runtime.structure import GetAttrKey, flatten_one_level, is_record, tree_leaves
 
 
 # --- structures ------------------------------------------------------------------------
@@ -39,16 +18,14 @@ def _pairs(w, g, path="w", store=None):
     """Yield ``(path, w_leaf, g_leaf, store)`` for every trainable leaf of ``w`` in a fixed order.
 
     Array leaves are updated in place (``store`` is None). A float leaf (``"b": 0.0``) cannot
-    be: ``store(value)`` writes its new value back into its list or dict.
+    be: ``store(value)`` writes its new value back into its list, dict or (non-frozen) dataclass.
     """
-    if isinstance(w, dict):
-        for k, v in w.items():
-            yield from _pairs(v, None if g is None else _child(g, k), f"{path}[{k!r}]",
-                              functools.partial(w.__setitem__, k))
-    elif isinstance(w, (list, tuple)):
-        for i, v in enumerate(w):
-            yield from _pairs(v, None if g is None else _child(g, i), f"{path}[{i}]",
-                              functools.partial(w.__setitem__, i) if isinstance(w, list) else None)
+    level = flatten_one_level(w)
+    if level is not None:
+        children, keys, _ = level
+        gs = _children_of(g, w, keys)
+        for k, v, gk in zip(keys, children, gs):
+            yield from _pairs(v, gk, f"{path}{k}", _store(w, k))
     elif is_array(w):
         yield path, w, g, None
     elif w is None or isinstance(w, (str, bool, numbers.Integral)):
@@ -56,7 +33,8 @@ def _pairs(w, g, path="w", store=None):
     elif _is_float_leaf(w) and store is not None:
         yield path, w, g, store
     elif _is_float_leaf(w):
-        where = "inside a tuple" if path != "w" else "not inside a list or dict"
+        where = ("not inside a list or dict" if path == "w" else
+                 "inside a tuple" if path.endswith("]") else "in a namedtuple or frozen record")
         raise TypeError(f"cannot update {path} in place: it is a float {where}; put it in a list or "
                         f"dict (e.g. w = {{'b': 0.0}}) or make it an array (np.array({w!r}))")
     else:
@@ -64,22 +42,37 @@ def _pairs(w, g, path="w", store=None):
                         f"not an array (keep parameters as arrays, e.g. np.zeros((1, 1)))")
 
 
-def _child(g, k):
-    try:
-        return g[k]
-    except (KeyError, IndexError, TypeError):
-        return None
+def _children_of(g, w, keys):
+    """The gradients of ``w``'s children inside ``g`` (None where ``g`` has none)."""
+    if g is None:
+        return [None] * len(keys)
+    if type(g) is type(w) and is_record(w):
+        return flatten_one_level(g)[0]
+    out = []
+    for k in keys:
+        try:
+            out.append(g[k.idx])
+        except (KeyError, IndexError, TypeError):
+            out.append(None)
+    return out
+
+
+def _store(w, key):
+    """How to write a new float into ``w`` at ``key``, or None where it cannot be written."""
+    if isinstance(w, (list, dict)):
+        return functools.partial(w.__setitem__, key.idx)
+    if isinstance(key, GetAttrKey) and not isinstance(w, tuple) and not _frozen(w):
+        return functools.partial(setattr, w, key.idx)
+    return None
+
+
+def _frozen(w):
+    params = getattr(type(w), "__dataclass_params__", None)
+    return params is None or params.frozen
 
 
 def _leaf_grads(g):
-    if isinstance(g, dict):
-        for v in g.values():
-            yield from _leaf_grads(v)
-    elif isinstance(g, (list, tuple)):
-        for v in g:
-            yield from _leaf_grads(v)
-    elif g is not None:
-        yield g
+    return [leaf for leaf in tree_leaves(g) if leaf is not None]
 
 
 def gnorm(g):
@@ -323,172 +316,6 @@ def optimizers(w, otype=Adam, **options):
     return otype(**options)
 
 
-def train_epoch(gradient, w, data, opt, desc="train"):
-    """One pass over ``data``: ``g = gradient(w, x, y)`` then ``update(w, g, opt)`` per minibatch."""
-    for x, y in progress(data, desc=desc, leave=False):
-        update(w, gradient(w, x, y), opt)
-    return w
-
-
-def mean_over(fn, w, data):
-    """The mean of ``fn(w, x, y)`` over minibatches, weighted by their sizes (loss, accuracy)."""
-    total = count = 0.0
-    for x, y in data:
-        k = y.shape[-1]
-        total += float(fn(w, x, y)) * k
-        count += k
-    return total / count
-
-
 def update(w, g, opt):
     """Apply one step of optimizer ``opt`` to parameters ``w`` in place (Knet's ``update!``)."""
     return opt.update(w, g)
-
-
-# --- progress bar ----------------------------------------------------------------------------
-class Progress:
-    """A tqdm bar over an iterable that can also show the running loss.
-
-    ``bar = progress(data); for x, y in bar: ...; bar.set_loss(l)``. The bar
-    shows the iteration speed (tqdm's it/s) and an exponentially smoothed
-    loss; ``bar.loss`` is the mean of all losses reported so far.
-    """
-
-    def __init__(self, iterable, desc=None, smoothing=0.1, **tqdm_kwargs):
-        from tqdm.auto import tqdm  # lazy: tqdm is optional
-        tqdm_kwargs.setdefault("disable", None)  # no bar when the output is not a terminal
-        self.bar = tqdm(iterable, desc=desc, **tqdm_kwargs)
-        self.smoothing = smoothing
-        self.smoothed = None
-        self.total = 0.0
-        self.count = 0
-        self.start = time.perf_counter()
-
-    def __iter__(self):
-        return iter(self.bar)
-
-    def __len__(self):
-        return len(self.bar)
-
-    @property
-    def loss(self):
-        """Mean of the losses reported with :meth:`set_loss` (nan before any)."""
-        return self.total / self.count if self.count else float("nan")
-
-    @property
-    def elapsed(self):
-        """Seconds since the bar was made."""
-        return time.perf_counter() - self.start
-
-    def set_loss(self, value):
-        """Report one loss value (a float or a 0-d array) to show on the bar."""
-        v = float(value)
-        self.total += v
-        self.count += 1
-        a = self.smoothing
-        self.smoothed = v if self.smoothed is None else (1 - a) * self.smoothed + a * v
-        self.bar.set_postfix_str(f"loss={self.smoothed:.4g}", refresh=False)
-
-    def close(self):
-        """Close the bar."""
-        self.bar.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-def progress(iterable, desc=None, **tqdm_kwargs):
-    """Wrap ``iterable`` in a :class:`Progress` bar (tqdm) with ``set_loss``.
-
-    Keyword arguments go to ``tqdm`` (e.g. ``leave=False``); the bar is off
-    when the output is not a terminal unless ``disable=False`` is given.
-    """
-    return Progress(iterable, desc=desc, **tqdm_kwargs)
-
-
-# --- save / load ---------------------------------------------------------------------------
-_SPEC_KEY = "__knetc_structure__"
-
-
-def _encode(x, arrays):
-    if isinstance(x, Optimizer):
-        return {"t": "optimizer", "c": _encode(x.state_dict(), arrays)}
-    if isinstance(x, dict):
-        keys = []
-        for k in x:
-            if isinstance(k, bool) or not isinstance(k, (str, int)):
-                raise TypeError(f"save: dict keys must be str or int, got {k!r}")
-            keys.append(["i" if isinstance(k, int) else "s", k])
-        return {"t": "dict", "k": keys, "c": [_encode(v, arrays) for v in x.values()]}
-    if isinstance(x, (list, tuple)):
-        return {"t": "list" if isinstance(x, list) else "tuple", "c": [_encode(v, arrays) for v in x]}
-    if is_array(x) or isinstance(x, np.generic):
-        a = x.get() if is_cupy_array(x) else np.asarray(x)
-        name = f"a{len(arrays)}"
-        arrays[name] = a
-        return {"t": "array" if is_array(x) else "scalar", "n": name}
-    if x is None:
-        return {"t": "none"}
-    if isinstance(x, bool):
-        return {"t": "bool", "v": x}
-    if isinstance(x, numbers.Integral):
-        return {"t": "int", "v": int(x)}
-    if isinstance(x, numbers.Real):
-        return {"t": "float", "v": repr(float(x))}
-    if isinstance(x, str):
-        return {"t": "str", "v": x}
-    raise TypeError(f"save: cannot store a value of type {type(x).__name__}")
-
-
-def _decode(spec, data):
-    t = spec["t"]
-    if t == "optimizer":
-        return Optimizer.from_state_dict(_decode(spec["c"], data))
-    if t == "dict":
-        return {(int(k) if kind == "i" else k): _decode(c, data)
-                for (kind, k), c in zip(spec["k"], spec["c"])}
-    if t == "list":
-        return [_decode(c, data) for c in spec["c"]]
-    if t == "tuple":
-        return tuple(_decode(c, data) for c in spec["c"])
-    if t == "array":
-        return data[spec["n"]]
-    if t == "scalar":
-        return data[spec["n"]][()]
-    if t == "none":
-        return None
-    if t == "float":
-        return float(spec["v"])
-    return spec["v"]
-
-
-def save(path, w):
-    """Save a parameter structure to ``path`` as a NumPy ``.npz`` file.
-
-    Arrays (CuPy arrays are copied to the CPU), numbers, strings, None and
-    optimizers (with their state: moments, step counts), nested in lists,
-    tuples and dicts (str or int keys), are stored with their nesting;
-    :func:`load` gives the same structure back, so a training run resumes
-    exactly where it stopped::
-
-        save("checkpoint.npz", {"w": w, "opt": opt, "epoch": epoch})
-        ck = load("checkpoint.npz"); w, opt = ck["w"], ck["opt"]
-
-    The file is written at exactly ``path`` (no ``.npz`` is appended).
-    """
-    arrays = {}
-    spec = _encode(w, arrays)
-    arrays[_SPEC_KEY] = np.array(json.dumps(spec))
-    with open(path, "wb") as f:
-        np.savez(f, **arrays)
-
-
-def load(path):
-    """Load a structure written by :func:`save` (arrays come back as NumPy arrays)."""
-    with np.load(path, allow_pickle=False) as npz:
-        data = {k: npz[k] for k in npz.files}
-    spec = json.loads(str(data.pop(_SPEC_KEY)[()]))
-    return _decode(spec, data)
