@@ -7,7 +7,6 @@
 * locality: which variables live only inside one block, so their adjoints
   start and end each pass through that block at zero.
 """
-import ast
 import numbers
 
 import numpy as np
@@ -56,11 +55,9 @@ def _tuple_result_kind(e):
     atom = atoms.get(name, e.args[position] if len(e.args) > position else None)
     if atom is None:
         return "tuple"
-    try:
-        value = ast.literal_eval(atom)
-    except (ValueError, SyntaxError):
+    if not isinstance(atom, ir.Literal):
         return "unknown"
-    return "array" if gives_array(value) else "tuple"
+    return "array" if gives_array(atom.value) else "tuple"
 
 
 def _join(a, b):

@@ -277,17 +277,11 @@ def _snapshot_growing_lists(unit, stmts):
                 if a in written and unit.kinds.of(a) == "list":
                     snap = unit.names.temp("s")
                     block.insert(block.index(s), ir.Assign(line=s.line, target=snap, expr=ir.Op(
-                        f"{unit.runtime_name('list')}({a})", list, [a], label="list")))
+                        ir.call_form(unit.runtime_name('list'), 1), list, [a], label="list")))
                     unit.kinds.kind[snap] = "list"
                     unit.kinds.elem[snap] = unit.kinds.elem.get(a)
-                    s.expr.args[i] = snap
-                    s.expr.text = _replace_word(s.expr.text, a, snap)
+                    s.expr.args[i] = snap        # the Op's text renders from its arguments
 
-
-
-def _replace_word(text, old, new):
-    import re
-    return re.sub(rf"\b{re.escape(old)}\b", new, text, count=1)
 
 
 def _blocks(stmts):

@@ -256,11 +256,8 @@ class TangentEmitter:
 
     def linear_call(self, e, argnum, atom, tangent):
         """The primal call with the tangent in argument ``argnum``'s place."""
-        tree = ast.parse(e.text, mode="eval")
-        hits = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == atom]
-        if len(hits) == 1 and isinstance(argnum, int) and e.args.count(atom) == 1:
-            hits[0].id = tangent
-            return ast.unparse(tree.body)
+        if isinstance(argnum, int) and e.args.count(atom) == 1 and atom not in [v for _, v in e.kwargs]:
+            return e.text_with({argnum: tangent})
         # the same atom in several places (x @ x): call the function with the tangent in one
         name = self.unit.bind_helper(e.fun, (e.label or "f").split(".")[-1])
         args = [tangent if i == argnum else a for i, a in enumerate(e.args)]
@@ -320,11 +317,7 @@ def _without_unbroadcast(tmpl):
 
 
 def _is_literal(atom):
-    try:
-        ast.literal_eval(atom)
-        return True
-    except (ValueError, SyntaxError):
-        return False
+    return isinstance(atom, ir.Literal)
 
 
 def _uses(node, name):
@@ -332,15 +325,16 @@ def _uses(node, name):
 
 
 def _bare_tangent(text, tangent):
-    node = ast.parse(text, mode="eval").body
+    """An inlined rule (``text.node``) that is the tangent itself, or its negation."""
+    node = text.node
     if isinstance(node, ast.UnaryOp):
         node = node.operand
     return isinstance(node, ast.Name) and node.id == tangent
 
 
 def _operand_of_sum(text):
-    node = ast.parse(text, mode="eval").body
-    if isinstance(node, (ast.IfExp, ast.Lambda, ast.NamedExpr)):
+    """Parentheses around an inlined rule that binds more loosely than ``+``."""
+    if isinstance(getattr(text, "node", None), (ast.IfExp, ast.Lambda, ast.NamedExpr)):
         return f"({text})"
     return text
 

@@ -121,19 +121,14 @@ class Lowerer:
                 del self.reads[key]
 
     def temp(self, expr, node, hint="t"):
-        name = self.names.temp(hint)
+        name = ir.Local(self.names.temp(hint))
         if self._is_int_expr(expr):
             self.int_names.add(name)
         self.emit(ir.Assign(target=name, expr=expr), node)
         return name
 
     def _is_int(self, atom):
-        if atom in self.int_names:
-            return True
-        try:
-            return type(eval(atom, {}, {})) is int
-        except Exception:
-            return False
+        return atom in self.int_names or ir.is_int_literal(atom)
 
     def _is_int_expr(self, expr):
         if isinstance(expr, ir.Op) and expr.label in ("+", "-", "*", "//", "%") and len(expr.args) == 2:
@@ -155,17 +150,17 @@ class Lowerer:
     def atom(self, node):
         """Lower ``node`` to an atom, emitting temporaries as needed."""
         if isinstance(node, gast.Name):
-            return node.id
+            return ir.Local(node.id) if node.id in self.locals else ir.Global(node.id)
         if isinstance(node, gast.Constant):
-            return "..." if node.value is Ellipsis else repr(node.value)
+            return ir.Literal(node.value)
         if (isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd))
                 and isinstance(node.operand, gast.Constant) and isinstance(node.operand.value, (int, float))
                 and not isinstance(node.operand.value, bool)):
             value = node.operand.value
-            return repr(-value if isinstance(node.op, gast.USub) else value)
+            return ir.Literal(-value if isinstance(node.op, gast.USub) else value)
         dotted = dotted_name(node)
         if dotted and dotted.split(".")[0] not in self.locals and isinstance(node, gast.Attribute):
-            return dotted
+            return ir.Global(dotted)
         expr = self.rhs(node)
         if isinstance(expr, ir.Copy):
             return expr.src
@@ -194,8 +189,9 @@ class Lowerer:
         if isinstance(node, gast.BinOp):
             sym, fun = BINOPS[type(node.op)]
             left, right = self.atom(node.left), self.atom(node.right)
-            shown = f"({left})" if sym == "**" and left.startswith("-") else left   # -0.5 ** 2 is -(0.5 ** 2)
-            return ir.Op(f"{shown} {sym} {right}", fun, [left, right], label=sym)
+            # -0.5 ** 2 is -(0.5 ** 2)
+            form = ("(", 0, f") {sym} ", 1) if sym == "**" and left.startswith("-") else (0, f" {sym} ", 1)
+            return ir.Op(form, fun, [left, right], label=sym)
         if isinstance(node, gast.UnaryOp):
             operand = self.atom(node.operand)
             if isinstance(node.op, gast.Not):
@@ -203,7 +199,7 @@ class Lowerer:
             if isinstance(node.op, gast.Invert):
                 return ir.Const(f"~{operand}", [operand])
             sym, fun = UNARY[type(node.op)]
-            return ir.Op(f"{sym}{operand}", fun, [operand], label=sym)
+            return ir.Op((sym, 0), fun, [operand], label=sym)
         if isinstance(node, gast.Compare):
             parts = [self.atom(node.left)] + [self.atom(c) for c in node.comparators]
             text = parts[0]
@@ -221,7 +217,7 @@ class Lowerer:
             if node.attr in CONSTANT_ATTRIBUTES:
                 return ir.Const(f"{obj}.{node.attr}", [obj])
             fun = ATTRIBUTES.get(node.attr)
-            return ir.Op(f"{obj}.{node.attr}", fun, [obj], label=f".{node.attr}")
+            return ir.Op((0, f".{node.attr}"), fun, [obj], label=f".{node.attr}")
         if isinstance(node, gast.Subscript):
             if _is_axis_concatenator(node.value, self.scope, self.locals):
                 return self.axis_concatenation(node)
@@ -251,7 +247,7 @@ class Lowerer:
                       "the tape differentiates it (mode='auto'); or use np.concatenate/np.arange")
         atoms = [self.atom(p) for p in parts]
         key = self.temp(ir.Build("tuple", atoms), node) if isinstance(node.slice, gast.Tuple) else atoms[0]
-        return ir.Op(f"{conc}[{key}]", numpy_rules.axis_concatenate, [conc, key], [], label=f"{conc}[]")
+        return ir.Op((0, "[", 1, "]"), numpy_rules.axis_concatenate, [ir.Global(conc), key], [], label=f"{conc}[]")
 
     def _check_nested(self, fun_node, node):
         """A nested def or lambda the compiler can model: no decorators, no defaults read
@@ -380,7 +376,7 @@ class Lowerer:
                                            "see (the tape differentiates it: mode='auto')")
         args, kwargs = self.arguments(node)
         args, kwargs = self.bound_to_rule(obj, args, kwargs, node)
-        text = f"{dotted}({_arglist(args, kwargs)})"
+        callee = dotted
         if is_user_function(obj):
             code = obj.__code__
             if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
@@ -398,12 +394,13 @@ class Lowerer:
             if self.device_module is None:
                 self.device_module = self.names.fresh("xp")
                 self.locals.add(self.device_module)
-            text = f"{self.device_module}.{CREATION[obj]}({_arglist(args, kwargs)})"
+            callee = f"{self.device_module}.{CREATION[obj]}"
+        text = f"{callee}({_arglist(args, kwargs)})"
         if is_nondiff(obj):
             module = getattr(obj, "__module__", None) or ("numpy" if type(obj).__name__ == "ufunc" else "")
             kind = "array" if module.startswith(("numpy", "cupy")) else "unknown"
             return ir.Const(text, args + [a for _, a in kwargs], kind)
-        return ir.Op(text, obj, args, kwargs, label=dotted)
+        return ir.Op(ir.call_form(callee, len(args), [k for k, _ in kwargs]), obj, args, kwargs, label=dotted)
 
     def _refuse_in_place(self, obj, dotted, node):
         """A call that writes into one of its arguments or into a global object."""
@@ -456,10 +453,8 @@ class Lowerer:
 
     def _value_of(self, atom):
         """The value of a literal or global atom; binding.UNKNOWN for a local."""
-        try:
-            return ast.literal_eval(atom)
-        except (ValueError, SyntaxError, TypeError):
-            pass
+        if isinstance(atom, ir.Literal):
+            return atom.value
         if atom in self.locals or atom.split(".")[0] in self.locals:
             return binding.UNKNOWN
         obj = resolve_dotted(self.scope, atom)
@@ -486,7 +481,8 @@ class Lowerer:
         text = f"{obj}.{func.attr}({_arglist(args, kwargs)})"
         if fun is not None and is_nondiff(fun):
             return ir.Const(text, [obj] + args + [a for _, a in kwargs])
-        return ir.Op(text, fun, [obj] + args, kwargs, label=f".{func.attr}()")
+        return ir.Op(ir.method_form(func.attr, len(args), [k for k, _ in kwargs]), fun, [obj] + args, kwargs,
+                     label=f".{func.attr}()")
 
     def arguments(self, node):
         args = [self.atom(a) for a in node.args]
@@ -800,10 +796,20 @@ _INTROSPECTION = frozenset({_builtins.eval, _builtins.exec, _builtins.locals, _b
 
 
 def _literal_atom(value):
-    """The atom of a default value moved into a call (binding.canonical): a literal's repr."""
-    text = repr(value)
-    ast.literal_eval(text)          # raises for anything but a literal
-    return text
+    """The atom of a default value moved into a call (binding.canonical): a literal."""
+    if not _is_literal_value(value):
+        raise ValueError(f"{value!r} is not a literal")
+    return ir.Literal(value)
+
+
+def _is_literal_value(value):
+    if isinstance(value, (tuple, list)):
+        return all(_is_literal_value(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_literal_value(k) and _is_literal_value(v) for k, v in value.items())
+    if type(value) is float or type(value) is complex:     # repr(nan) is not source
+        return np.isfinite(value)
+    return type(value) in ir.LITERAL_TYPES
 
 
 def _is_axis_concatenator(node, scope, local_names):

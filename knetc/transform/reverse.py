@@ -14,6 +14,8 @@ known to belong to the adjoint alone); containers with ``add_grad``.
 The emitter tracks which adjoints are still zero so that blocks whose output
 adjoint is zero are skipped and a first accumulation is an assignment.
 """
+import ast
+
 from ..runtime.rules import rule_for
 from . import ir
 from .analysis import assignment_sites, block_locals, bound_names, names_in, rebinding_sites, written_into
@@ -623,10 +625,12 @@ def _own(s):
 
 
 def _operand(text):
-    """``text`` as the left operand of ``*``: parenthesised unless it binds tighter."""
-    import ast
-    node = ast.parse(text, mode="eval").body
-    if isinstance(node, (ast.Call, ast.Name, ast.Attribute, ast.Subscript, ast.Constant)):
+    """``text`` as the left operand of ``*``: parenthesised unless it binds tighter.
+
+    Only an inlined rule (an :class:`~knetc.transform.inline.Expr`) can bind more
+    loosely; the emitter's own contributions are names, subscripts and calls."""
+    node = getattr(text, "node", None)
+    if node is None or isinstance(node, (ast.Call, ast.Name, ast.Attribute, ast.Subscript, ast.Constant)):
         return text
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div, ast.Pow, ast.MatMult)):
         return text
@@ -636,8 +640,7 @@ def _operand(text):
 def _summand(text):
     """``text`` as the right operand of ``+``: an inlined VJP that is a conditional
     expression (``a if c else b``) or binds more loosely than ``+`` gets parentheses."""
-    import ast
-    node = ast.parse(text, mode="eval").body
+    node = getattr(text, "node", None)
     if isinstance(node, (ast.IfExp, ast.Lambda, ast.BoolOp, ast.Compare, ast.NamedExpr)) or (
             isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitOr, ast.BitXor, ast.BitAnd,
                                                                   ast.LShift, ast.RShift))):
@@ -646,7 +649,6 @@ def _summand(text):
 
 
 def _names_used(tmpl):
-    import ast
     return {n.id for n in ast.walk(tmpl.body) if isinstance(n, ast.Name)}
 
 
