@@ -116,8 +116,10 @@ def _literal_node(value):
         return ast.List(elts=[_literal_node(v) for v in value], ctx=ast.Load())
     if isinstance(value, dict):
         return ast.Dict(keys=[_literal_node(k) for k in value], values=[_literal_node(v) for v in value.values()])
-    if isinstance(value, complex):
-        real, imag = _literal_node(value.real), _literal_node(abs(value.imag) * 1j)
+    if isinstance(value, complex) and not (value.real == 0 and math.copysign(1, value.real) > 0
+                                           and math.copysign(1, value.imag) > 0):
+        # repr((1+2j)) is '(1+2j)': the sum of a real and an imaginary literal
+        real, imag = _literal_node(value.real), ast.Constant(complex(0, abs(value.imag)))
         op = ast.Sub() if math.copysign(1.0, value.imag) < 0 else ast.Add()
         return ast.BinOp(left=real, op=op, right=imag)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.copysign(1, value) < 0:

@@ -20,16 +20,7 @@ from ..runtime.rules import rule_for
 from . import ir
 from .analysis import assignment_sites, block_locals, bound_names, names_in, rebinding_sites, written_into
 from .inline import instantiate, template_of
-
-
-class Lines:
-    """Generated source lines, each with the user's line it came from."""
-
-    def __init__(self):
-        self.items = []
-
-    def add(self, indent, text, line=0):
-        self.items.append((indent, text, line))
+from .lines import ASSIGN, COMMENT, CONTROL, RESTORE, Line, Lines
 
 
 class ReverseEmitter:
@@ -116,7 +107,7 @@ class ReverseEmitter:
             # the adjoint of the container's final state, from the caller
             self.use(p)
             after = self.rt("after")
-            out.add(2, f"{self.adj(p)} = {after}[{k}] if {after} else {self.rt('zeros_like')}({p})")
+            out.assign(2, self.adj(p), f"{after}[{k}] if {after} else {self.rt('zeros_like')}({p})")
             self.state[p] = "set"
         self.reverse(self.u.body, out, 2, locals_=set(self.u.locals), in_loop=False)
         return out, set(self.reverse_reads)
@@ -136,45 +127,48 @@ class ReverseEmitter:
                 if self._differentiated_call(s):
                     names.append(self.u.pullback_name(s))
                 self.push_lines(s, names, out, indent, in_loop, line)
-                out.add(indent, self.primal_assign(s), line)
+                text, targets = self.primal_assign(s)
+                out.add(indent, text, line, ASSIGN, targets)
             elif isinstance(s, ir.SetItem):
-                out.add(indent, f"{s.obj}[{s.index_src}] = {s.value}", line)
+                out.item(indent, f"{s.obj}[{s.index_src}] = {s.value}", line)
             elif isinstance(s, ir.Append) and s.pop:
                 out.add(indent, f"{s.obj}.pop()", line)
             elif isinstance(s, ir.Append):
                 out.add(indent, f"{s.obj}.append({s.value})", line)
             elif isinstance(s, ir.Effect):
-                for i, text in enumerate(s.text.splitlines()):
+                for text in s.text.splitlines():
                     out.add(indent, text, line)
             elif isinstance(s, ir.LocalDef):
                 for text in s.text.splitlines():
-                    out.add(indent, text, line)
+                    out.add(indent, text, line, "def", [s.name])
             elif isinstance(s, ir.If):
-                out.add(indent, f"if {s.test}:", line)
+                out.control(indent, f"if {s.test}:", line)
                 self._forward_block(s.body, out, indent + 1, in_loop)
                 if s.orelse:
-                    out.add(indent, "else:", line)
+                    out.control(indent, "else:", line)
                     self._forward_block(s.orelse, out, indent + 1, in_loop)
             elif isinstance(s, ir.For):
                 self.push_lines(s, [s.target], out, indent, in_loop, line)
-                out.add(indent, f"for {s.target} in {s.seq}:", line)
+                out.control(indent, f"for {s.target} in {s.seq}:", line, [s.target])
                 if s.brk:
-                    out.add(indent + 1, f"if {s.brk}:", line)
-                    out.add(indent + 2, "break", line)
-                    out.add(indent + 1, f"{s.count} += 1", line)
+                    self._break_test(s, out, indent + 1, line)
                 self._forward_block(s.body, out, indent + 1, True)
             elif isinstance(s, ir.While):
-                out.add(indent, "while True:", line)
-                out.add(indent + 1, f"if {s.brk}:", line)
-                out.add(indent + 2, "break", line)
-                out.add(indent + 1, f"{s.count} += 1", line)
+                out.control(indent, "while True:", line)
+                self._break_test(s, out, indent + 1, line)
                 self._forward_block(s.body, out, indent + 1, True)
+
+    def _break_test(self, s, out, indent, line):
+        """The top of a loop's iteration: leave on the break flag, else count the iteration."""
+        out.control(indent, f"if {s.brk}:", line)
+        out.control(indent + 1, "break", line)
+        out.augment(indent, s.count, "1", line)
 
     def _forward_block(self, stmts, out, indent, in_loop):
         n = len(out.items)
         self.forward(stmts, out, indent, in_loop)
         if len(out.items) == n:
-            out.add(indent, "pass")
+            out.control(indent, "pass")
 
     def _differentiated_call(self, s):
         e = s.expr
@@ -182,24 +176,26 @@ class ReverseEmitter:
             s.target in self.u.D or any(m in self.u.D for m in e.mutated))
 
     def primal_assign(self, s):
+        """The primal line of an assignment and the names it binds."""
         e, t = s.expr, s.target
         plain = ir.plain_assignment(s)
         if plain is not None:
-            return plain
+            return plain, [t]
         if isinstance(e, ir.HelperCall):
             args = ", ".join(list(e.args) + [f"{k}={v}" for k, v in e.kwargs])
             if self._differentiated_call(s):
                 mask = tuple(a in self.u.D for a in list(e.args) + [v for _, v in e.kwargs])
                 free = [v for v in e.free if v in self.u.D]
                 if not any(mask) and not free:
-                    return self._plain_call(t, e, args)
+                    return self._plain_call(t, e, args), [t]
                 sep = ", " if args else ""
                 extra = f", _free={_names_tuple(free)}" if free else ""
                 if e.fun is not None and not e.kwargs:
                     self.u.static_calls.append((e.fun, mask))
-                return (f"{t}, {self.u.pullback_name(s)} = "
-                        f"{self.rt('call_vjp')}({e.func}, {_mask_text(mask)}{sep}{args}{extra})")
-            return self._plain_call(t, e, args)
+                pb = self.u.pullback_name(s)
+                return (f"{t}, {pb} = {self.rt('call_vjp')}({e.func}, {_mask_text(mask)}{sep}{args}{extra})",
+                        [t, pb])
+            return self._plain_call(t, e, args), [t]
         raise AssertionError(e)
 
     def _plain_call(self, t, e, args):
@@ -225,8 +221,8 @@ class ReverseEmitter:
 
     def comment(self, out, indent, line):
         text = self.u.source.line_text(line)
-        if text and getattr(out, "last_comment", None) != (line, indent):
-            out.add(indent, f"# Grad of: {text}", line)
+        if text and out.last_comment != (line, indent):
+            out.comment(indent, f"Grad of: {text}", line)
             out.last_comment = (line, indent)
 
     def reverse_assign(self, s, out, indent, locals_, in_loop):
@@ -238,13 +234,13 @@ class ReverseEmitter:
             mark = len(out.items)
             self.comment(out, indent, s.line)
             self.adjoint_of(s, out, indent)
-            if len(out.items) == mark + 1 and out.items[-1][1].startswith("# Grad of"):
+            if len(out.items) == mark + 1 and out.items[-1].kind == COMMENT:
                 out.items.pop()
                 out.last_comment = None
         pb = self.u.pullback_name(s) if self._differentiated_call(s) else None
         for name in ([pb] if pb else []) + [t]:
             if self.push_at_site(s, name, in_loop):
-                out.add(indent, f"{name} = {self.rt('_stack')}.pop()", s.line)
+                out.restore(indent, name, self.rt('_stack'), s.line)
         if t in self.u.D and id(s) in self.rebinds:
             self.reset(t, out, indent, locals_)
 
@@ -265,7 +261,7 @@ class ReverseEmitter:
         for name in sorted(self.pending.pop(id(locals_), set())):
             if self.state.get(name) == "zero":
                 self.use(name)
-                out.add(indent, f"{self.adj(name)} = {self.rt('zeros_like')}({name})")
+                out.assign(indent, self.adj(name), f"{self.rt('zeros_like')}({name})")
                 self.state[name] = "set"
                 self.owned.add(name)
 
@@ -278,39 +274,39 @@ class ReverseEmitter:
             # A data argument reassigned with differentiated values: while it
             # still holds the caller's value, its adjoint is not needed.
             self.use(name, entry)
-            out.add(indent, f"if {name} is not {entry}:", line)
+            out.control(indent, f"if {name} is not {entry}:", line)
             if self.state.get(name, "zero") == "zero":
-                out.add(indent + 1, f"{d} = {contribution}", line)
-                out.add(indent, "else:", line)
+                out.assign(indent + 1, d, contribution, line)
+                out.control(indent, "else:", line)
                 # read-only zeros: nothing writes into this adjoint in place (not owned)
-                out.add(indent + 1, f"{d} = {self.rt('zeros_view')}({name})", line)
+                out.assign(indent + 1, d, f"{self.rt('zeros_view')}({name})", line)
             else:
                 add = f"{d} + {_summand(contribution)}" if kind == "array" else f"{self.rt('add_grad')}({d}, {contribution})"
-                out.add(indent + 1, f"{d} = {add}", line)
+                out.assign(indent + 1, d, add, line)
             self.state[name] = "set"
             self.owned.discard(name)
             return
         if self.state.get(name, "zero") == "zero":
-            out.add(indent, f"{d} = {contribution}", line)
+            out.assign(indent, d, contribution, line)
             self.state[name] = "set"
             self.owned.discard(name)
         elif kind == "array":
             if name in self.owned:
-                out.add(indent, f"{d} += {contribution}", line)
+                out.augment(indent, d, contribution, line)
             else:
-                out.add(indent, f"{d} = {d} + {_summand(contribution)}", line)
+                out.assign(indent, d, f"{d} + {_summand(contribution)}", line)
                 self.owned.add(name)
         else:
-            out.add(indent, f"{d} = {self.rt('add_grad')}({d}, {contribution})", line)
+            out.assign(indent, d, f"{self.rt('add_grad')}({d}, {contribution})", line)
             self.owned.discard(name)
 
     def materialise(self, name, out, indent):
         if self.state.get(name, "zero") == "zero":
             self.use(name)
             if name in self.lazy:
-                out.add(indent, f"{self.adj(name)} = {self.rt('zero_slots')}({name})")
+                out.assign(indent, self.adj(name), f"{self.rt('zero_slots')}({name})")
             else:
-                out.add(indent, f"{self.adj(name)} = {self.rt('zeros_like')}({name})")
+                out.assign(indent, self.adj(name), f"{self.rt('zeros_like')}({name})")
             self.state[name] = "set"
             self.owned.add(name)
 
@@ -340,7 +336,7 @@ class ReverseEmitter:
             pb = self.u.pullback_name(s)
             self.use(pb)
             grads = self.u.names.fresh("_g")
-            out.add(indent, f"{grads} = {pb}({g})", line)
+            out.assign(indent, grads, f"{pb}({g})", line)
             for i, a in enumerate(atoms):
                 if a in D:
                     self.acc(a, f"{grads}[{i}]", out, indent, line)
@@ -366,13 +362,13 @@ class ReverseEmitter:
             self.materialise(m, out, indent)
         grads = self.u.names.fresh("_g")
         afters = "".join(f", {self.adj(m)}" for m in written)
-        out.add(indent, f"{grads} = {pb}({g}{afters})", s.line)
+        out.assign(indent, grads, f"{pb}({g}{afters})", s.line)
         atoms = list(e.args) + [v for _, v in e.kwargs] + [v for v in e.free if v in D]
         for i, a in enumerate(atoms):
             if a not in D:
                 continue
             if a in written:
-                out.add(indent, f"{self.adj(a)} = {grads}[{i}]", s.line)
+                out.assign(indent, self.adj(a), f"{grads}[{i}]", s.line)
                 self.state[a] = "set"
                 self.owned.discard(a)
             else:
@@ -433,7 +429,7 @@ class ReverseEmitter:
             self.materialise(obj, out, indent)
             d = self.adj(obj)
             if self.u.kinds.elem.get(obj) == "array":
-                out.add(indent, f"{d}[{e.index_src}] = {d}[{e.index_src}] + {g}", line)
+                out.item(indent, f"{d}[{e.index_src}] = {d}[{e.index_src}] + {g}", line)
             else:
                 out.add(indent, f"{self.rt('add_at')}({d}, {e.index_value}, {g})", line)
             return
@@ -441,9 +437,9 @@ class ReverseEmitter:
             if self.state.get(obj, "zero") == "zero":
                 self.materialise(obj, out, indent)
             elif obj not in self.owned:
-                out.add(indent, f"{self.adj(obj)} = {self.adj(obj)}.copy()", line)
+                out.assign(indent, self.adj(obj), f"{self.adj(obj)}.copy()", line)
                 self.owned.add(obj)
-            out.add(indent, f"{self.adj(obj)}[{e.index_src}] += {g}", line)
+            out.item(indent, f"{self.adj(obj)}[{e.index_src}] += {g}", line)
             return
         import operator
         rule = rule_for(operator.getitem)
@@ -460,7 +456,7 @@ class ReverseEmitter:
         self.use(*s.atoms)
         if s.value in self.u.D:
             self.acc(s.value, f"{d}[{s.index_src}]", out, indent, s.line)
-        out.add(indent, f"{d}[{s.index_src}] = {self.rt('zeros_like')}({d}[{s.index_src}])", s.line)
+        out.item(indent, f"{d}[{s.index_src}] = {self.rt('zeros_like')}({d}[{s.index_src}])", s.line)
 
     def reverse_append(self, s, out, indent):
         if s.obj not in self.u.D:
@@ -530,14 +526,14 @@ class ReverseEmitter:
             return
         self.use(s.test)
         if body.items:
-            out.add(indent, f"if {s.test}:", s.line)
-            out.items.extend(body.items)
+            out.control(indent, f"if {s.test}:", s.line)
+            out.extend(body)
             if orelse.items:
-                out.add(indent, "else:", s.line)
-                out.items.extend(orelse.items)
+                out.control(indent, "else:", s.line)
+                out.extend(orelse)
         else:
-            out.add(indent, f"if not {s.test}:", s.line)
-            out.items.extend(orelse.items)
+            out.control(indent, f"if not {s.test}:", s.line)
+            out.extend(orelse)
 
     def reverse_loop(self, s, out, indent, in_loop):
         if self._moves_only_zeros(s):
@@ -545,7 +541,7 @@ class ReverseEmitter:
         else:
             self._adjoint_loop(s, out, indent)
         if isinstance(s, ir.For) and self.push_at_site(s, s.target, in_loop):
-            out.add(indent, f"{s.target} = {self.rt('_stack')}.pop()", s.line)
+            out.restore(indent, s.target, self.rt('_stack'), s.line)
 
     def _moves_only_zeros(self, s):
         """True when no adjoint reaches an if or a loop: what it writes that outlives it has a zero adjoint.
@@ -567,10 +563,10 @@ class ReverseEmitter:
         lines = Lines()
         emit(lines)
         self.state, self.owned, self.pending = saved
-        kept = _restores(lines.items, f" = {self.rt('_stack')}.pop()")
+        kept = _restores(lines.items)
         if kept:
-            indent = kept[0][0]
-            kept.insert(1, (indent + 1, "# no adjoint reaches this block: restore what it saved", 0))
+            indent = kept[0].indent
+            kept.insert(1, Line(indent + 1, "# no adjoint reaches this block: restore what it saved", 0, COMMENT))
             out.items.extend(kept)
 
     def _adjoint_loop(self, s, out, indent):
@@ -586,34 +582,35 @@ class ReverseEmitter:
             if isinstance(s, ir.For):
                 self.use(s.seq, *([s.count] if s.count else []))
                 seq = f"{s.seq}[:{s.count}]" if s.count else s.seq
-                out.add(indent, f"for {s.target} in {self.rt('reversed')}({seq}):", s.line)
+                out.control(indent, f"for {s.target} in {self.rt('reversed')}({seq}):", s.line, [s.target])
             else:
                 self.use(s.count)
-                out.add(indent, f"for {self.rt('_')} in {self.rt('range')}({s.count}):", s.line)
-            out.items.extend(body.items)
+                out.control(indent, f"for {self.rt('_')} in {self.rt('range')}({s.count}):", s.line,
+                            [self.rt('_')])
+            out.extend(body)
 
 
-def _restores(items, pop):
+def _restores(items):
     """The lines of ``items`` that restore a saved value, with the block headers they need."""
     kept = []
     i = 0
     while i < len(items):
-        indent, text, line = items[i]
-        if text.endswith(":") and not text.startswith("#"):
+        ln = items[i]
+        if ln.kind == CONTROL and ln.text.endswith(":"):
             j = i + 1
-            while j < len(items) and items[j][0] > indent:
+            while j < len(items) and items[j].indent > ln.indent:
                 j += 1
-            inner = _restores(items[i + 1:j], pop)
+            inner = _restores(items[i + 1:j])
             if inner:
-                if text == "else:" and not (kept and kept[-1][0] >= indent):
+                if ln.text == "else:" and not (kept and kept[-1].indent >= ln.indent):
                     # the if branch restores nothing: keep its header with an empty body
-                    head = next(k for k in range(i - 1, -1, -1) if items[k][0] == indent)
-                    kept += [items[head], (indent + 1, "pass", 0)]
-                kept += [items[i]] + inner
+                    head = next(k for k in range(i - 1, -1, -1) if items[k].indent == ln.indent)
+                    kept += [items[head], Line(ln.indent + 1, "pass", 0, CONTROL)]
+                kept += [ln] + inner
             i = j
         else:
-            if text.endswith(pop):
-                kept.append(items[i])
+            if ln.kind == RESTORE:
+                kept.append(ln)
             i += 1
     return kept
 
