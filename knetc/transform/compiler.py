@@ -400,7 +400,7 @@ def compile_vjp(fun, active, param_values):
     for p, a in zip(unit.params + unit.freevars, active):
         if not a:
             outs.append("None")
-        elif p in unit.D and em.state.get(p) != "zero":
+        elif p in unit.D and not em.state.is_zero(p):
             outs.append(unit.adjoint_name(p))
         elif p in rebound:
             # p was rebound (maybe to another shape): zeros shaped like the value passed in

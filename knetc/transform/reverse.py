@@ -19,6 +19,7 @@ import ast
 from ..runtime.rules import rule_for
 from . import ir
 from .analysis import assignment_sites, block_locals, bound_names, names_in, rebinding_sites, written_into
+from .adjoints import AdjointState
 from .inline import instantiate, template_of
 from .lines import ASSIGN, COMMENT, CONTROL, RESTORE, Line, Lines
 
@@ -98,17 +99,14 @@ class ReverseEmitter:
 
     def _reverse_pass(self):
         self.reverse_reads = set()
-        self.state = {n: "zero" for n in self.u.D}
-        self.state[self.u.result] = "set"
-        self.owned = set()
-        self.pending = {}
+        self.state = AdjointState(self.u.D, self.u.result)
         out = Lines()
         for k, p in enumerate(p for p in self.u.entry_mutated if p in self.u.D):
             # the adjoint of the container's final state, from the caller
             self.use(p)
             after = self.rt("after")
             out.assign(2, self.adj(p), f"{after}[{k}] if {after} else {self.rt('zeros_like')}({p})")
-            self.state[p] = "set"
+            self.state.set(p)
         self.reverse(self.u.body, out, 2, locals_=set(self.u.locals), in_loop=False)
         return out, set(self.reverse_reads)
 
@@ -230,7 +228,7 @@ class ReverseEmitter:
         if self._differentiated_call(s) and s.expr.mutated:
             self.comment(out, indent, s.line)
             self.adjoint_of_writing_call(s, out, indent)
-        elif t in self.u.D and self.state.get(t) != "zero":
+        elif t in self.u.D and not self.state.is_zero(t):
             mark = len(out.items)
             self.comment(out, indent, s.line)
             self.adjoint_of(s, out, indent)
@@ -251,19 +249,17 @@ class ReverseEmitter:
         at the block's end; that zero is only materialised if nothing was
         accumulated into it before then (see ``finish_block``).
         """
-        self.state[name] = "zero"
-        self.owned.discard(name)
+        self.state.zero(name)
         if name not in locals_:
-            self.pending.setdefault(id(locals_), set()).add(name)
+            self.state.defer_zero(id(locals_), name)
 
     def finish_block(self, out, indent, locals_):
         """Materialise the zeros a block's end state needs (see ``reset``)."""
-        for name in sorted(self.pending.pop(id(locals_), set())):
-            if self.state.get(name) == "zero":
+        for name in sorted(self.state.take_deferred(id(locals_))):
+            if self.state.is_zero(name):
                 self.use(name)
                 out.assign(indent, self.adj(name), f"{self.rt('zeros_like')}({name})")
-                self.state[name] = "set"
-                self.owned.add(name)
+                self.state.set(name, owned=True)
 
     def acc(self, name, contribution, out, indent, line=0):
         """Accumulate ``contribution`` into the adjoint of ``name``."""
@@ -275,7 +271,7 @@ class ReverseEmitter:
             # still holds the caller's value, its adjoint is not needed.
             self.use(name, entry)
             out.control(indent, f"if {name} is not {entry}:", line)
-            if self.state.get(name, "zero") == "zero":
+            if self.state.is_zero(name):
                 out.assign(indent + 1, d, contribution, line)
                 out.control(indent, "else:", line)
                 # read-only zeros: nothing writes into this adjoint in place (not owned)
@@ -283,37 +279,34 @@ class ReverseEmitter:
             else:
                 add = f"{d} + {_summand(contribution)}" if kind == "array" else f"{self.rt('add_grad')}({d}, {contribution})"
                 out.assign(indent + 1, d, add, line)
-            self.state[name] = "set"
-            self.owned.discard(name)
+            self.state.set(name)
             return
-        if self.state.get(name, "zero") == "zero":
+        if self.state.is_zero(name):
             out.assign(indent, d, contribution, line)
-            self.state[name] = "set"
-            self.owned.discard(name)
+            self.state.set(name)
         elif kind == "array":
-            if name in self.owned:
+            if self.state.owns(name):
                 out.augment(indent, d, contribution, line)
             else:
                 out.assign(indent, d, f"{d} + {_summand(contribution)}", line)
-                self.owned.add(name)
+                self.state.own(name)
         else:
             out.assign(indent, d, f"{self.rt('add_grad')}({d}, {contribution})", line)
-            self.owned.discard(name)
+            self.state.disown(name)
 
     def materialise(self, name, out, indent):
-        if self.state.get(name, "zero") == "zero":
+        if self.state.is_zero(name):
             self.use(name)
             if name in self.lazy:
                 out.assign(indent, self.adj(name), f"{self.rt('zero_slots')}({name})")
             else:
                 out.assign(indent, self.adj(name), f"{self.rt('zeros_like')}({name})")
-            self.state[name] = "set"
-            self.owned.add(name)
+            self.state.set(name, owned=True)
 
     def adjoint_of(self, s, out, indent):
         e, t, line = s.expr, s.target, s.line
         g = self.adj(t)
-        self.owned.discard(t)
+        self.state.disown(t)
         D = self.u.D
         if isinstance(e, ir.Copy):
             if e.src in D:
@@ -352,7 +345,7 @@ class ReverseEmitter:
         D = self.u.D
         pb = self.u.pullback_name(s)
         self.use(pb)
-        if t in D and self.state.get(t) != "zero":
+        if t in D and not self.state.is_zero(t):
             g = self.adj(t)
         else:
             self.use(t)
@@ -369,8 +362,7 @@ class ReverseEmitter:
                 continue
             if a in written:
                 out.assign(indent, self.adj(a), f"{grads}[{i}]", s.line)
-                self.state[a] = "set"
-                self.owned.discard(a)
+                self.state.set(a)
             else:
                 self.acc(a, f"{grads}[{i}]", out, indent, s.line)
 
@@ -434,11 +426,11 @@ class ReverseEmitter:
                 out.add(indent, f"{self.rt('add_at')}({d}, {e.index_value}, {g})", line)
             return
         if kind == "array" and e.basic:
-            if self.state.get(obj, "zero") == "zero":
+            if self.state.is_zero(obj):
                 self.materialise(obj, out, indent)
-            elif obj not in self.owned:
+            elif not self.state.owns(obj):
                 out.assign(indent, self.adj(obj), f"{self.adj(obj)}.copy()", line)
-                self.owned.add(obj)
+                self.state.own(obj)
             out.item(indent, f"{self.adj(obj)}[{e.index_src}] += {g}", line)
             return
         import operator
@@ -484,8 +476,7 @@ class ReverseEmitter:
         for n in sorted(touched):
             self.materialise(n, out, indent)
         for n in local:
-            self.state[n] = "zero"
-            self.owned.discard(n)
+            self.state.zero(n)
         return local, touched
 
     def exposed(self, stmts):
@@ -512,16 +503,16 @@ class ReverseEmitter:
     def _adjoint_if(self, s, out, indent, in_loop):
         local_b, touched_b = self._enter_block(s.body, out, indent)
         local_o, touched_o = self._enter_block(s.orelse, out, indent)
-        owned = set(self.owned)
+        owned = self.state.owned_snapshot()
         body, orelse = Lines(), Lines()
         self.reverse(s.body, body, indent + 1, local_b, in_loop)
         self.finish_block(body, indent + 1, local_b)
-        self.owned = set(owned)
+        self.state.restore_owned(owned)      # each branch starts from the state before the if
         self.reverse(s.orelse, orelse, indent + 1, local_o, in_loop)
         self.finish_block(orelse, indent + 1, local_o)
-        self.owned -= touched_b | touched_o
+        self.state.disown(*(touched_b | touched_o))   # either branch may have replaced their buffers
         for n in local_b | local_o:
-            self.state[n] = "zero"
+            self.state.zero(n)
         if not body.items and not orelse.items:
             return
         self.use(s.test)
@@ -553,16 +544,16 @@ class ReverseEmitter:
         local = set().union(*(block_locals(b, self.u.names_outside(b)) for b in blocks))
         written = written_into([s]).union(*(bound_names(st) for st in ir.walk([s])))
         live = (written - local) & self.u.D
-        return all(self.state.get(n, "zero") == "zero" for n in live)
+        return all(self.state.is_zero(n) for n in live)
 
     def _restores_only(self, emit, out):
         """Emit a block's reverse with ``emit(lines)``, then keep only the restores of saved
         values (``x = _stack.pop()``) and the ifs and loops around them: no adjoint reaches
         the block, so everything else would compute zeros."""
-        saved = (dict(self.state), set(self.owned), {k: set(v) for k, v in self.pending.items()})
+        saved = self.state.snapshot()
         lines = Lines()
         emit(lines)
-        self.state, self.owned, self.pending = saved
+        self.state.restore(saved)
         kept = _restores(lines.items)
         if kept:
             indent = kept[0].indent
@@ -571,13 +562,13 @@ class ReverseEmitter:
 
     def _adjoint_loop(self, s, out, indent):
         local, touched = self._enter_block(s.body, out, indent)
-        self.owned = set()
+        self.state.disown_all()       # the body runs many times: what was owned before it proves nothing
         body = Lines()
         self.reverse(s.body, body, indent + 1, local, True)
         self.finish_block(body, indent + 1, local)
-        self.owned = set()
+        self.state.disown_all()
         for n in local:
-            self.state[n] = "zero"
+            self.state.zero(n)
         if body.items:
             if isinstance(s, ir.For):
                 self.use(s.seq, *([s.count] if s.count else []))
