@@ -48,12 +48,16 @@ class ReverseEmitter:
                 self.reverse_reads.add(n)
 
     def push_at_site(self, s, name, in_loop):
-        """Whether the statement ``s`` must save the old value of ``name``.
+        """Whether the statement ``s`` must save the old value of ``name`` (see ``_saves``)."""
+        return self.final_reads is not None and self._saves(s, name, in_loop, self.final_reads)
+
+    def _saves(self, s, name, in_loop, reads):
+        """Whether ``s`` saves the old value of ``name`` when the adjoint reads ``reads``.
 
         Only when the adjoint reads ``name`` and ``s`` may overwrite a bound
         value; a helper's pullback variable is overwritten by each iteration.
         """
-        if self.final_reads is None or name not in self.final_reads:
+        if name not in reads:
             return False
         if isinstance(s, ir.Assign) and name != s.target:
             return in_loop
@@ -78,7 +82,8 @@ class ReverseEmitter:
         self.rebinds = rebinding_sites(self.u.body, set(self.u.params) | set(self.u.freevars))
         # First pass finds the values the adjoint reads; the second emits for real.
         self.final_reads = None
-        self.final_reads = self._reverse_pass()[1] | self._control_reads()
+        reads = self._reverse_pass()[1]
+        self.final_reads = reads | self._control_reads(reads)
         rev, reads = self._reverse_pass()
         self.final_reads_entry = reads
         fwd = Lines()
@@ -86,16 +91,42 @@ class ReverseEmitter:
         self.forward(self.u.body, fwd, 1, False)
         return fwd, rev
 
-    def _control_reads(self):
-        reads = set()
-        for s in ir.walk(self.u.body):
-            if isinstance(s, ir.If):
-                reads.add(s.test)
-            elif isinstance(s, ir.For):
-                reads.update([s.seq] + ([s.count] if s.count else []))
-            elif isinstance(s, ir.While):
-                reads.add(s.count)
-        return reads & self.u.locals
+    def _control_reads(self, reads):
+        """The tests (and loop sequences and counts) the adjoint reads besides ``reads``.
+
+        A block whose reverse restores a saved value keeps its header (``if c:``,
+        ``for i in reversed(seq):``), so it reads its test; that test may then be
+        saved inside another block, whose header is then kept too: a fixed point.
+        """
+        needed = set(reads)
+        while True:
+            added = self._kept_headers(self.u.body, needed, False)[1] - needed
+            if not added:
+                return needed - set(reads)
+            needed |= added
+
+    def _kept_headers(self, stmts, reads, in_loop):
+        """(whether the reverse of ``stmts`` restores a value, the tests of the blocks in it that do)."""
+        restores, tests = False, set()
+        for s in stmts:
+            if isinstance(s, ir.Assign):
+                names = [s.target] + ([self.u.pullback_name(s)] if self._differentiated_call(s) else [])
+                restores |= any(self._saves(s, n, in_loop, reads) for n in names)
+            elif isinstance(s, ir.If):
+                inner = [self._kept_headers(b, reads, in_loop) for b in (s.body, s.orelse)]
+                tests |= inner[0][1] | inner[1][1]
+                if inner[0][0] or inner[1][0]:
+                    restores = True
+                    tests.add(s.test)
+            elif isinstance(s, (ir.For, ir.While)):
+                inner_restores, inner_tests = self._kept_headers(s.body, reads, True)
+                tests |= inner_tests
+                if inner_restores:
+                    restores = True
+                    tests |= _own(s) - ({s.target} if isinstance(s, ir.For) else set())
+                if isinstance(s, ir.For) and self._saves(s, s.target, in_loop, reads):
+                    restores = True
+        return restores, tests & self.u.locals
 
     def _reverse_pass(self):
         self.reverse_reads = set()
