@@ -229,10 +229,15 @@ class For(Stmt):
 
 @dataclass
 class While(Stmt):
-    """``while True`` whose exit is the ``brk`` flag; ``count`` iterations run."""
+    """``while True`` whose exit is the ``brk`` flag; ``count`` iterations run.
+
+    ``guarded``: the body is the test's statements, then ``if test: <body>
+    else: brk = True`` (a ``while`` with no jump of its own, see jumps.py).
+    """
     body: list = field(default_factory=list)
     brk: str = ""
     count: str = ""
+    guarded: bool = False
 
 
 @dataclass

@@ -522,7 +522,8 @@ class Lowerer:
         elif isinstance(s, gast.While):
             count = self.names.temp("n")
             self.emit(ir.Assign(target=count, expr=ir.Const("0")), s)
-            self.emit(ir.While(body=self.block(s.body), brk=s.knet_brk, count=count), s)
+            self.emit(ir.While(body=self.block(s.body), brk=s.knet_brk, count=count,
+                               guarded=getattr(s, "knet_guarded", False)), s)
         elif isinstance(s, gast.FunctionDef):
             self._check_nested(s, s)
             self.local_defs[s.name] = self._free_names(s)

@@ -33,6 +33,7 @@ class ReverseEmitter:
         self.reverse_reads = set()
         self.pushed = set()
         self.all_names = names_in(unit.body) | set(unit.params)
+        self._guards = {}
 
     # ---- bookkeeping ---------------------------------------------------------
     def rt(self, name):
@@ -77,6 +78,37 @@ class ReverseEmitter:
                 if self.u.kinds.of(p) in ("list", "tuple", "dict") and self.sites.get(p, 0) == 0
                 and p not in written}
 
+    def guard(self, s):
+        """The ``if test: <body> else: brk = True`` of a guarded while (see ir.While) whose test
+        statements need no adjoint and save nothing, else None.
+
+        Its forward then counts only the iterations whose test held, and its
+        reverse replays their bodies, without saving the test."""
+        if not (isinstance(s, ir.While) and s.guarded):
+            return None
+        if id(s) not in self._guards:
+            self._guards[id(s)] = self._clean_guard(s)
+        return self._guards[id(s)]
+
+    def _clean_guard(self, s):
+        if not (s.body and isinstance(s.body[-1], ir.If)):
+            return None
+        g, test_part = s.body[-1], s.body[:-1]
+        if not (len(g.orelse) == 1 and isinstance(g.orelse[0], ir.Assign) and g.orelse[0].target == s.brk):
+            return None
+        inner = list(ir.walk(test_part))
+        if not all(isinstance(st, ir.If) or (isinstance(st, ir.Assign) and st.target not in self.u.D
+                                             and not isinstance(st.expr, ir.HelperCall)) for st in inner):
+            return None
+        targets = {st.target for st in inner if isinstance(st, ir.Assign)}
+        skip = {id(st) for st in inner} | {id(g)}
+        read_elsewhere = set(self.u.params) | {self.u.result}
+        for st in ir.walk(self.u.body):
+            if id(st) not in skip:
+                read_elsewhere |= _own(st) if isinstance(st, (ir.For, ir.While)) else \
+                    {st.test} if isinstance(st, ir.If) else names_in([st])
+        return None if targets & read_elsewhere else g
+
     def emit(self):
         self.lazy = self.lazy_containers()
         self.rebinds = rebinding_sites(self.u.body, set(self.u.params) | set(self.u.freevars))
@@ -88,6 +120,7 @@ class ReverseEmitter:
         self.final_reads_entry = reads
         fwd = Lines()
         self.pushed = set()
+        self._dead_flags = {w.brk for w in ir.walk(self.u.body) if self.guard(w)}
         self.forward(self.u.body, fwd, 1, False)
         return fwd, rev
 
@@ -119,7 +152,7 @@ class ReverseEmitter:
                     restores = True
                     tests.add(s.test)
             elif isinstance(s, (ir.For, ir.While)):
-                inner_restores, inner_tests = self._kept_headers(s.body, reads, True)
+                inner_restores, inner_tests = self._kept_headers(self._replayed(s), reads, True)
                 tests |= inner_tests
                 if inner_restores:
                     restores = True
@@ -152,6 +185,8 @@ class ReverseEmitter:
         for s in stmts:
             line = s.line
             if isinstance(s, ir.Assign):
+                if s.target in self._dead_flags:
+                    continue        # the break flag of a guarded while: it leaves with break
                 names = [s.target]
                 if self._differentiated_call(s):
                     names.append(self.u.pullback_name(s))
@@ -182,6 +217,15 @@ class ReverseEmitter:
                 if s.brk:
                     self._break_test(s, out, indent + 1, line)
                 self._forward_block(s.body, out, indent + 1, True)
+            elif isinstance(s, ir.While) and self.guard(s):
+                g = self.guard(s)
+                out.control(indent, "while True:", line)
+                self.forward(s.body[:-1], out, indent + 1, True)
+                out.control(indent + 1, f"if {g.test}:", g.line)
+                out.augment(indent + 2, s.count, "1", line)
+                self.forward(g.body, out, indent + 2, True)
+                out.control(indent + 1, "else:", g.line)
+                out.control(indent + 2, "break", g.line)
             elif isinstance(s, ir.While):
                 out.control(indent, "while True:", line)
                 self._break_test(s, out, indent + 1, line)
@@ -591,11 +635,16 @@ class ReverseEmitter:
             kept.insert(1, Line(indent + 1, "# no adjoint reaches this block: restore what it saved", 0, COMMENT))
             out.items.extend(kept)
 
+    def _replayed(self, s):
+        """The statements of a loop's body whose reverse each adjoint iteration replays."""
+        g = self.guard(s)
+        return g.body if g is not None else s.body
+
     def _adjoint_loop(self, s, out, indent):
-        local, touched = self._enter_block(s.body, out, indent)
+        local, touched = self._enter_block(self._replayed(s), out, indent)
         self.state.disown_all()       # the body runs many times: what was owned before it proves nothing
         body = Lines()
-        self.reverse(s.body, body, indent + 1, local, True)
+        self.reverse(self._replayed(s), body, indent + 1, local, True)
         self.finish_block(body, indent + 1, local)
         self.state.disown_all()
         for n in local:
