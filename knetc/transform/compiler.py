@@ -108,6 +108,7 @@ class Unit:
         self.device_module = lowerer.device_module
         self.on_gpu = creation.on_gpu(*param_values)     # pick the rules' GPU VJPs
         self._plain_loops = lowerer.plain_loops
+        self.int_names = lowerer.int_names    # locals known to hold ints (range counters, i + 1)
         values = dict(zip(self.params, param_values))
         for name, cell in zip(self.freevars, fun.__closure__ or ()):
             try:
@@ -142,7 +143,8 @@ class Unit:
         self.adjoints = {}
         self.pullbacks = {}
         self.static_calls = []    # (helper function, mask) of calls to known helpers, for display
-        self.free_bindings = {}   # rule global name -> generated name
+        self.free_bindings = {}   # (rule global name, id of its object) -> generated name
+        self._bound_objects = []
         self._outside_cache = {}
 
     # ---- services used by the emitter ------------------------------------
@@ -171,24 +173,36 @@ class Unit:
         return name
 
     def bind_free_names(self, free):
-        """Renames for a rule's global names, so they cannot clash with the user's."""
+        """Renames for a rule's global names, so they cannot clash with the user's.
+
+        Each (name, object) pair gets one binding: the name itself when it is
+        free (or is the user's global for the same object), else a fresh name.
+        A private helper of the rule table (``_extreme_vjp``) is shown under a
+        public name (``extreme_vjp``) in the generated code.
+        """
         renames = {}
         for name, obj in free.items():
-            existing = self.helpers.get(name)
-            if existing is obj:
-                continue
-            if name in self.names.taken and self.free_bindings.get(name) is None:
-                user_obj = self.scope.lookup(name)
-                if user_obj is obj and name not in self.locals:
-                    continue      # the user's global is the same object (np is np)
-                alias = self.free_bindings.get(("alias", name)) or self.names.fresh("_k_" + name)
-                self.free_bindings[("alias", name)] = alias
-                self.helpers[alias] = obj
-                renames[name] = alias
-                continue
-            self.helpers[name] = obj
-            self.names.taken.add(name)
-            self.free_bindings[name] = obj
+            key = (name, id(obj))
+            bound = self.free_bindings.get(key)
+            if bound is None:
+                public = name.lstrip("_") or "helper"
+                if name == public and self.helpers.get(name) is obj:
+                    bound = name
+                elif name == public and name not in self.names.taken:
+                    bound = name
+                    self.helpers[name] = obj
+                    self.names.taken.add(name)
+                elif (name == public and name not in self.locals and name not in self.helpers
+                      and name not in self.runtime.values()
+                      and self.scope.lookup(name) is obj):
+                    bound = name      # the user's global is the same object (np is np)
+                else:
+                    bound = self.names.fresh(public)
+                    self.helpers[bound] = obj
+                self.free_bindings[key] = bound
+                self._bound_objects.append(obj)     # keeps id(obj) from being reused
+            if bound != name:
+                renames[name] = bound
         return renames
 
     def names_outside(self, block):
@@ -371,7 +385,7 @@ def compile_vjp(fun, active, param_values):
     text.append((2, f'"""Primal and adjoint of {fun.__name__} ({src.short_filename}:{src.node.lineno})."""', 0))
     if em.pushed:
         text.append((2, f"{rt('_stack')} = []", 0))
-    for v in sorted((em.pushed | (em.final_reads & _bound_in_blocks(unit.body))) - set(params)):
+    for v in sorted((em.pushed | (em.final_reads & _bound_in_blocks(unit.body))) - set(params) - em.pullback_locals):
         text.append((2, f"{v} = None", 0))   # may be read (restored, or for a shape) before any binding
     prologue_end = len(text)     # after the docstring and the initialisations
     if unit.device_module:
@@ -381,7 +395,7 @@ def compile_vjp(fun, active, param_values):
         if entry in em.final_reads_entry:
             text.append((2, f"{entry} = {p}", 0))
     text.extend((ln.indent + 1, ln.text, ln.line) for ln in fwd.items)
-    nonlocal_names = sorted(bound_names(rev) & unit.locals - set(unit.adjoints.values()))
+    nonlocal_names = sorted(bound_names(rev) & unit.locals - set(unit.adjoints.values()) - em.pullback_locals)
     after = [p for p in unit.entry_mutated if p in unit.D]
     # a pullback that pops the stack or restores variables runs once: a second call is an error
     pulled = [unit.names.fresh("_pulled")] if em.pushed or nonlocal_names else []

@@ -34,6 +34,7 @@ class ReverseEmitter:
         self.pushed = set()
         self.all_names = names_in(unit.body) | set(unit.params)
         self._guards = {}
+        self.recomputed = {}                # id(stmt) -> stmt: values the reverse loop recomputes
 
     # ---- bookkeeping ---------------------------------------------------------
     def rt(self, name):
@@ -62,7 +63,7 @@ class ReverseEmitter:
             return False
         if isinstance(s, ir.Assign) and name != s.target:
             return in_loop
-        return id(s) in self.rebinds
+        return id(s) in self.rebinds and id(s) not in self.recomputed
 
     # ---- driver --------------------------------------------------------------
     def lazy_containers(self):
@@ -114,8 +115,12 @@ class ReverseEmitter:
         self.rebinds = rebinding_sites(self.u.body, set(self.u.params) | set(self.u.freevars))
         # First pass finds the values the adjoint reads; the second emits for real.
         self.final_reads = None
+        self.recomputed = recomputable(self.u, self._replayed)
         reads = self._reverse_pass()[1]
+        reads |= self._recompute_inputs(reads)
         self.final_reads = reads | self._control_reads(reads)
+        # recomputed where they are read: the pullback holds them as its own locals
+        self.pullback_locals = {s.target for s in self.recomputed.values()}
         rev, reads = self._reverse_pass()
         self.final_reads_entry = reads
         fwd = Lines()
@@ -635,6 +640,26 @@ class ReverseEmitter:
             kept.insert(1, Line(indent + 1, "# no adjoint reaches this block: restore what it saved", 0, COMMENT))
             out.items.extend(kept)
 
+    def _recompute_inputs(self, reads):
+        """What recomputing the values in ``reads`` reads in turn (a recomputed ``w[_t4]`` needs ``_t4``)."""
+        by_target = {s.target: s for s in self.recomputed.values()}
+        needed, todo = set(), [n for n in reads if n in by_target]
+        while todo:
+            for a in ir.reads(by_target[todo.pop()].expr):
+                if a in self.u.locals and a not in reads and a not in needed:
+                    needed.add(a)
+                    if a in by_target:
+                        todo.append(a)
+        return needed
+
+    def recompute_lines(self, stmts, out, indent):
+        """At the top of a reverse iteration: the cheap values of this iteration the adjoint reads,
+        computed again from the loop counter and unchanged parameters instead of saved."""
+        for s in stmts:
+            if id(s) in self.recomputed and s.target in self.final_reads:
+                self.use(*ir.reads(s.expr))
+                out.add(indent, ir.plain_assignment(s), s.line, ASSIGN, [s.target])
+
     def _replayed(self, s):
         """The statements of a loop's body whose reverse each adjoint iteration replays."""
         g = self.guard(s)
@@ -646,6 +671,10 @@ class ReverseEmitter:
         body = Lines()
         self.reverse(self._replayed(s), body, indent + 1, local, True)
         self.finish_block(body, indent + 1, local)
+        if body.items and self.final_reads is not None:
+            top = Lines()
+            self.recompute_lines(self._replayed(s), top, indent + 1)
+            body.items[:0] = top.items
         self.state.disown_all()
         for n in local:
             self.state.zero(n)
@@ -659,6 +688,66 @@ class ReverseEmitter:
                 out.control(indent, f"for {self.rt('_')} in {self.rt('range')}({s.count}):", s.line,
                             [self.rt('_')])
             out.extend(body)
+
+
+def recomputable(unit, replayed):
+    """Assignments in loop bodies whose value is cheap to compute again in the reverse loop.
+
+    ``w[i]`` (a basic index) and integer arithmetic (``i + 1``) on atoms that
+    hold the same value at the top of the reverse iteration as when the
+    statement ran: literals, the loop counters (the reverse loop binds them
+    again), parameters that nothing rebinds or writes into, and values
+    recomputed before it in the same body. The statement must be the only
+    binding of its target, and the target must live only in that body,
+    bound before any read (so the pullback holds it as a local of its own).
+    ``replayed(loop)`` gives the statements of a loop
+    body that each reverse iteration replays.
+    """
+    sites = assignment_sites(unit.body)
+    written = written_into(unit.body)
+    for s in ir.walk(unit.body):
+        if isinstance(s, ir.Assign) and isinstance(s.expr, ir.HelperCall):
+            written.update(s.expr.array_writes)
+        elif isinstance(s, ir.LocalDef):
+            written.update(s.writes)
+        elif isinstance(s, ir.Effect) and not s.vetted:
+            written.update(s.atoms)
+    fixed = {p for p in unit.params + unit.freevars
+             if sites.get(p, 0) == 0 and p not in written and p not in unit.entry_names}
+    out = {}
+
+    def visit(stmts, counters):
+        for s in stmts:
+            if isinstance(s, ir.If):
+                visit(s.body, set())       # a branch need not run: its values are not recomputed
+                visit(s.orelse, set())
+            elif isinstance(s, (ir.For, ir.While)):
+                inner = set(counters)
+                if isinstance(s, ir.For) and sites.get(s.target) == 1 and s.target in unit.int_names:
+                    inner.add(s.target)
+                body = replayed(s)
+                local = block_locals(body, unit.names_outside(body))    # bound before any read
+                stable = inner | fixed
+                for st in body:
+                    if _cheap(st, stable, unit) and sites.get(st.target) == 1 and st.target in local \
+                            and st.target not in written:
+                        out[id(st)] = st
+                        stable = stable | {st.target}
+                visit(s.body, inner)
+    visit(unit.body, set())
+    return out
+
+
+def _cheap(s, stable, unit):
+    if not isinstance(s, ir.Assign) or s.target in unit.params:
+        return False
+    e = s.expr
+    ok = lambda a: isinstance(a, ir.Literal) or a in stable
+    if isinstance(e, ir.Subscript):
+        return e.basic and e.obj in stable and all(ok(a) for a in e.atoms)
+    if isinstance(e, ir.Op) and e.label in ("+", "-", "*", "//", "%") and s.target in unit.int_names:
+        return all(ok(a) for a in e.args) and not e.kwargs
+    return False
 
 
 def _restores(items):
