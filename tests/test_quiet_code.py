@@ -87,9 +87,23 @@ def test_mlp_layers_recompute_w_i_and_i_plus_1():
 def test_recomputed_value_read_before_its_binding_is_saved_instead():
     def f(w, x):
         s = 0.0
+        for i in range(len(w)):
+            if i > 0:
+                s = s + np.sum(a * x)     # the previous iteration's a
+            a = w[i]
+        return s
+    args = ([R.standard_normal(3) for _ in range(3)], R.standard_normal(3))
+    source = compile_vjp(f, (True, True), args).source
+    assert "a" in _pushed(source), source
+    _check_gradient(f, args)
+
+
+def test_value_bound_twice_is_saved_instead():
+    def f(w, x):
+        s = 0.0
         a = x
         for i in range(len(w)):
-            s = s + np.sum(a * x)     # reads the previous iteration's a
+            s = s + np.sum(a * x)
             a = w[i]
         return s
     args = ([R.standard_normal(3) for _ in range(3)], R.standard_normal(3))
