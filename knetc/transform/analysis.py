@@ -94,11 +94,9 @@ class Kinds:
         """The kind of an atom."""
         if atom in self.kind:
             return self.kind[atom]
-        try:
-            value = eval(atom, {}, {})   # literals only
+        if isinstance(atom, ir.Literal):
+            value = atom.value
             return "array" if isinstance(value, numbers.Number) else kind_of(value)
-        except Exception:
-            pass
         from .resolve import MISSING, resolve_dotted
         obj = resolve_dotted(self.scope, atom) if atom.replace(".", "").replace("_", "").isalnum() else MISSING
         if obj is not MISSING and (is_array(obj) or isinstance(obj, numbers.Number)):

@@ -155,8 +155,7 @@ class Lowerer(ExpressionLowering, CallLowering, LoopLowering):
             else:
                 value = self.atom(s.value)
                 for t in targets:
-                    self.assign(t, gast.Name(id=value, ctx=gast.Load(), annotation=None,
-                                             type_comment=None), s)
+                    self.assign(t, _name(value), s)
         elif isinstance(s, gast.AugAssign):
             self.augmented_assign(s)
         elif isinstance(s, gast.Expr):
@@ -273,8 +272,7 @@ class Lowerer(ExpressionLowering, CallLowering, LoopLowering):
                     self.emit(ir.Assign(target=elt.id, expr=part), node)
                 else:
                     tmp = self.temp(part, node)
-                    self.assign(elt, gast.Name(id=tmp, ctx=gast.Load(), annotation=None,
-                                               type_comment=None), node)
+                    self.assign(elt, _name(tmp), node)
             return
         if isinstance(target, gast.Subscript):
             if not (isinstance(target.value, gast.Name) and target.value.id in self.locals):
@@ -307,7 +305,7 @@ class Lowerer(ExpressionLowering, CallLowering, LoopLowering):
                 a = self.temp(ir.Copy(a), node)
             atoms.append(a)
         for elt, a in zip(target.elts, atoms):
-            self.assign(elt, gast.Name(id=a, ctx=gast.Load(), annotation=None, type_comment=None), node)
+            self.assign(elt, _name(a), node)
         return True
 
 

@@ -45,6 +45,9 @@ class ExpressionLowering:
     def atom(self, node):
         """Lower ``node`` to an atom, emitting temporaries as needed."""
         if isinstance(node, gast.Name):
+            lowered = getattr(node, "knet_atom", None)     # an atom put back into a node (lower_loops._name)
+            if lowered is not None:
+                return lowered
             return ir.Local(node.id) if node.id in self.locals else ir.Global(node.id)
         if isinstance(node, gast.Constant):
             return ir.Literal(node.value)

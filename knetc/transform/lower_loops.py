@@ -43,7 +43,7 @@ class LoopLowering:
             loop_var = s.target.id
         else:
             loop_var = self.names.temp("k")
-            k = gast.Name(id=loop_var, ctx=gast.Load(), annotation=None, type_comment=None)
+            k = _name(loop_var)
             if fn is enumerate:
                 inner = it.args[0]
                 zipped = (isinstance(inner, gast.Call) and dotted_name(inner.func)
@@ -121,8 +121,11 @@ class LoopLowering:
         self.emit(ir.For(target=loop_var, seq=seq, body=body, brk=brk, count=count, iterables=iterables), s)
 
 
-def _name(id_):
-    return gast.Name(id=id_, ctx=gast.Load(), annotation=None, type_comment=None)
+def _name(atom):
+    """A gast node standing for an atom already lowered: ``atom()`` gives it back, typed."""
+    node = gast.Name(id=str(atom), ctx=gast.Load(), annotation=None, type_comment=None)
+    node.knet_atom = atom if isinstance(atom, ir.Atom) else ir.Local(atom)
+    return node
 
 
 def _sub(obj, index):
