@@ -23,6 +23,11 @@ class Line:
     line: int = 0            # the user's line it came from (0: none)
     kind: str = CALL
     targets: tuple = ()      # names it binds
+    # what settle.py needs to decide which lines stay:
+    pending: str = None      # the line stays only if the pullback reads this name (a restore)
+    reads: tuple = ()        # names it reads that count only if it stays (a block header)
+    negated: str = None      # an ``if`` header to use instead when only its else branch stays
+    content: bool = True     # False: the line alone does not keep its block (a recomputation)
 
 
 class Lines:
@@ -32,8 +37,8 @@ class Lines:
         self.items = []
         self.last_comment = None
 
-    def add(self, indent, text, line=0, kind=CALL, targets=()):
-        self.items.append(Line(indent, text, line, kind, tuple(targets)))
+    def add(self, indent, text, line=0, kind=CALL, targets=(), **settle):
+        self.items.append(Line(indent, text, line, kind, tuple(targets), **settle))
 
     def assign(self, indent, target, value, line=0):
         """``target = value``."""
@@ -44,16 +49,16 @@ class Lines:
         self.add(indent, f"{target} += {value}", line, AUGMENTED, (target,))
 
     def restore(self, indent, target, stack, line=0):
-        """``target = stack.pop()``."""
-        self.add(indent, f"{target} = {stack}.pop()", line, RESTORE, (target,))
+        """``target = stack.pop()``, kept only if the pullback reads ``target`` (see settle.py)."""
+        self.add(indent, f"{target} = {stack}.pop()", line, RESTORE, (target,), pending=target)
 
     def item(self, indent, text, line=0):
         """An assignment into an element (``d[i] = ...``): binds no name."""
         self.add(indent, text, line, ITEM)
 
-    def control(self, indent, head, line=0, targets=()):
+    def control(self, indent, head, line=0, targets=(), **settle):
         """A block header (``if c:``, ``for i in seq:``) or ``break``/``pass``."""
-        self.add(indent, head, line, CONTROL, targets)
+        self.add(indent, head, line, CONTROL, targets, **settle)
 
     def comment(self, indent, text, line=0):
         self.add(indent, f"# {text}", line, COMMENT)

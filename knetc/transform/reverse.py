@@ -36,6 +36,7 @@ from .recompute import recomputable
 from .reverse_blocks import AdjointBlocks, own_names
 from .reverse_primal import PrimalSweep
 from .reverse_stmt import AdjointStatements
+from .settle import settle
 
 
 class ReverseEmitter(PrimalSweep, AdjointStatements, AdjointBlocks):
@@ -64,17 +65,14 @@ class ReverseEmitter(PrimalSweep, AdjointStatements, AdjointBlocks):
                 self.reverse_reads.add(n)
 
     def push_at_site(self, s, name, in_loop):
-        """Whether the statement ``s`` must save the old value of ``name`` (see ``_saves``)."""
-        return self.final_reads is not None and self._saves(s, name, in_loop, self.final_reads)
+        """Whether the primal statement ``s`` saves the old value of ``name``: when the pullback
+        reads ``name`` (``final_reads``, known once the reverse sweep is settled) and ``s`` may
+        overwrite it."""
+        return name in self.final_reads and self.may_save(s, name, in_loop)
 
-    def _saves(self, s, name, in_loop, reads):
-        """Whether ``s`` saves the old value of ``name`` when the adjoint reads ``reads``.
-
-        Only when the adjoint reads ``name`` and ``s`` may overwrite a bound
-        value; a helper's pullback variable is overwritten by each iteration.
-        """
-        if name not in reads:
-            return False
+    def may_save(self, s, name, in_loop):
+        """Whether ``s`` may overwrite a bound value of ``name`` that the reverse sweep needs back;
+        a helper's pullback variable is overwritten by each iteration of a loop."""
         if isinstance(s, ir.Assign) and name != s.target:
             return in_loop
         return id(s) in self.rebinds and id(s) not in self.recomputed
@@ -125,60 +123,29 @@ class ReverseEmitter(PrimalSweep, AdjointStatements, AdjointBlocks):
         return None if targets & read_elsewhere else g
 
     def emit(self):
+        """The primal and the pullback's body, as :class:`~knetc.transform.lines.Lines`.
+
+        One reverse sweep emits the adjoint with every restore a saved value
+        may need; settle.py then keeps the restores of what the pullback reads
+        (and the blocks that hold them), which decides what the primal saves.
+        """
         self.lazy = self.lazy_containers()
         self.rebinds = rebinding_sites(self.u.body, set(self.u.params) | set(self.u.freevars))
-        # First pass finds the values the adjoint reads; the second emits for real.
-        self.final_reads = None
         self.recomputed = recomputable(self.u, self._replayed)
-        reads = self._reverse_pass()[1]
-        reads |= self._recompute_inputs(reads)
-        self.final_reads = reads | self._control_reads(reads)
         # recomputed where they are read: the pullback holds them as its own locals
         self.pullback_locals = {s.target for s in self.recomputed.values()}
-        rev, reads = self._reverse_pass()
-        self.final_reads_entry = reads
+        candidates, reads = self._reverse_pass()
+        rev, self.final_reads = settle(candidates, reads, self._readable)
+        self.final_reads_entry = self.final_reads
         fwd = Lines()
         self.pushed = set()
         self._dead_flags = {w.brk for w in ir.walk(self.u.body) if self.guard(w)}
         self.forward(self.u.body, fwd, 1, False)
         return fwd, rev
 
-    def _control_reads(self, reads):
-        """The tests (and loop sequences and counts) the adjoint reads besides ``reads``.
-
-        A block whose reverse restores a saved value keeps its header (``if c:``,
-        ``for i in reversed(seq):``), so it reads its test; that test may then be
-        saved inside another block, whose header is then kept too: a fixed point.
-        """
-        needed = set(reads)
-        while True:
-            added = self._kept_headers(self.u.body, needed, False)[1] - needed
-            if not added:
-                return needed - set(reads)
-            needed |= added
-
-    def _kept_headers(self, stmts, reads, in_loop):
-        """(whether the reverse of ``stmts`` restores a value, the tests of the blocks in it that do)."""
-        restores, tests = False, set()
-        for s in stmts:
-            if isinstance(s, ir.Assign):
-                names = [s.target] + ([self.u.pullback_name(s)] if self._differentiated_call(s) else [])
-                restores |= any(self._saves(s, n, in_loop, reads) for n in names)
-            elif isinstance(s, ir.If):
-                inner = [self._kept_headers(b, reads, in_loop) for b in (s.body, s.orelse)]
-                tests |= inner[0][1] | inner[1][1]
-                if inner[0][0] or inner[1][0]:
-                    restores = True
-                    tests.add(s.test)
-            elif isinstance(s, (ir.For, ir.While)):
-                inner_restores, inner_tests = self._kept_headers(self._replayed(s), reads, True)
-                tests |= inner_tests
-                if inner_restores:
-                    restores = True
-                    tests |= own_names(s) - ({s.target} if isinstance(s, ir.For) else set())
-                if isinstance(s, ir.For) and self._saves(s, s.target, in_loop, reads):
-                    restores = True
-        return restores, tests & self.u.locals
+    def _readable(self, name):
+        """Whether reading ``name`` counts: a local (or a saved entry value) of the function."""
+        return name in self.u.locals or name in self.u.entry_names.values()
 
     def _reverse_pass(self):
         self.reverse_reads = set()
@@ -193,25 +160,13 @@ class ReverseEmitter(PrimalSweep, AdjointStatements, AdjointBlocks):
         self.reverse(self.u.body, out, 2, locals_=set(self.u.locals), in_loop=False)
         return out, set(self.reverse_reads)
 
-    def _recompute_inputs(self, reads):
-        """What recomputing the values in ``reads`` reads in turn (a recomputed ``w[_t4]`` needs ``_t4``)."""
-        by_target = {s.target: s for s in self.recomputed.values()}
-        needed, todo = set(), [n for n in reads if n in by_target]
-        while todo:
-            for a in ir.reads(by_target[todo.pop()].expr):
-                if a in self.u.locals and a not in reads and a not in needed:
-                    needed.add(a)
-                    if a in by_target:
-                        todo.append(a)
-        return needed
-
     def recompute_lines(self, stmts, out, indent):
-        """At the top of a reverse iteration: the cheap values of this iteration the adjoint reads,
-        computed again from the loop counter and unchanged parameters instead of saved."""
+        """At the top of a reverse iteration: the cheap values of this iteration, computed again
+        from the loop counter and unchanged parameters instead of saved (kept where read)."""
         for s in stmts:
-            if id(s) in self.recomputed and s.target in self.final_reads:
-                self.use(*ir.reads(s.expr))
-                out.add(indent, ir.plain_assignment(s), s.line, ASSIGN, [s.target])
+            if id(s) in self.recomputed:
+                out.add(indent, ir.plain_assignment(s), s.line, ASSIGN, [s.target], pending=s.target,
+                        reads=tuple(ir.reads(s.expr)), content=False)
 
     def _replayed(self, s):
         """The statements of a loop's body whose reverse each adjoint iteration replays."""

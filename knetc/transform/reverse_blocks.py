@@ -66,15 +66,14 @@ class AdjointBlocks:
             self.state.zero(n)
         if not body.items and not orelse.items:
             return
-        self.use(s.test)
         if body.items:
-            out.control(indent, f"if {s.test}:", s.line)
+            out.control(indent, f"if {s.test}:", s.line, reads=(s.test,), negated=f"if not {s.test}:")
             out.extend(body)
             if orelse.items:
                 out.control(indent, "else:", s.line)
                 out.extend(orelse)
         else:
-            out.control(indent, f"if not {s.test}:", s.line)
+            out.control(indent, f"if not {s.test}:", s.line, reads=(s.test,))
             out.extend(orelse)
 
     def reverse_loop(self, s, out, indent, in_loop):
@@ -82,7 +81,7 @@ class AdjointBlocks:
             self._restores_only(lambda lines: self._adjoint_loop(s, lines, indent), out)
         else:
             self._adjoint_loop(s, out, indent)
-        if isinstance(s, ir.For) and self.push_at_site(s, s.target, in_loop):
+        if isinstance(s, ir.For) and self.may_save(s, s.target, in_loop):
             out.restore(indent, s.target, self.rt('_stack'), s.line)
 
     def _moves_only_zeros(self, s):
@@ -117,7 +116,7 @@ class AdjointBlocks:
         body = Lines()
         self.reverse(self._replayed(s), body, indent + 1, local, True)
         self.finish_block(body, indent + 1, local)
-        if body.items and self.final_reads is not None:
+        if body.items:
             top = Lines()
             self.recompute_lines(self._replayed(s), top, indent + 1)
             body.items[:0] = top.items
@@ -126,13 +125,12 @@ class AdjointBlocks:
             self.state.zero(n)
         if body.items:
             if isinstance(s, ir.For):
-                self.use(s.seq, *([s.count] if s.count else []))
                 seq = f"{s.seq}[:{s.count}]" if s.count else s.seq
-                out.control(indent, f"for {s.target} in {self.rt('reversed')}({seq}):", s.line, [s.target])
+                out.control(indent, f"for {s.target} in {self.rt('reversed')}({seq}):", s.line, [s.target],
+                            reads=(s.seq,) + ((s.count,) if s.count else ()))
             else:
-                self.use(s.count)
                 out.control(indent, f"for {self.rt('_')} in {self.rt('range')}({s.count}):", s.line,
-                            [self.rt('_')])
+                            [self.rt('_')], reads=(s.count,))
             out.extend(body)
 
 
@@ -151,7 +149,7 @@ def _restores(items):
                 if ln.text == "else:" and not (kept and kept[-1].indent >= ln.indent):
                     # the if branch restores nothing: keep its header with an empty body
                     head = next(k for k in range(i - 1, -1, -1) if items[k].indent == ln.indent)
-                    kept += [items[head], Line(ln.indent + 1, "pass", 0, CONTROL)]
+                    kept += [items[head], Line(ln.indent + 1, "pass", 0, CONTROL, content=False)]
                 kept += [ln] + inner
             i = j
         else:

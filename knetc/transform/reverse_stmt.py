@@ -53,7 +53,7 @@ class AdjointStatements:
                 out.last_comment = None
         pb = self.u.pullback_name(s) if self._differentiated_call(s) else None
         for name in ([pb] if pb else []) + [t]:
-            if self.push_at_site(s, name, in_loop):
+            if self.may_save(s, name, in_loop):       # restored if the pullback reads it
                 out.restore(indent, name, self.rt('_stack'), s.line)
         if t in self.u.D and id(s) in self.rebinds:
             self.reset(t, out, indent, locals_)
