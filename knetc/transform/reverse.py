@@ -14,12 +14,13 @@ known to belong to the adjoint alone); containers with ``add_grad``.
 The emitter tracks which adjoints are still zero so that blocks whose output
 adjoint is zero are skipped and a first accumulation is an assignment.
 
-The work is split by job: this module drives the emission and holds the
-analyses it needs (what the adjoint reads, which values are saved, guarded
-whiles); reverse_primal.py emits the primal sweep, reverse_stmt.py the adjoint
-of each statement, reverse_blocks.py the adjoints of ifs and loops,
-recompute.py finds the values a reverse loop recomputes, adjoints.py keeps
-the state of each adjoint.
+The work is split by job: this module drives the emission (one reverse
+sweep, then the primal) and decides which values may be saved and which
+whiles are guarded; reverse_primal.py emits the primal sweep, reverse_stmt.py
+the adjoint of each statement, reverse_blocks.py the adjoints of ifs and
+loops, recompute.py finds the values a reverse loop recomputes, adjoints.py
+keeps the state of each adjoint, settle.py decides from the emitted lines
+what the pullback reads and so which restores (and saves) stay.
 
 Consumes a compile unit (compiler.Unit: lowered body, kinds, activity ``D``,
 names); ``emit()`` returns the primal and the pullback's body as
