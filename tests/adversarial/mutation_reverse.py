@@ -1,6 +1,6 @@
 """A targeted mutation pass over the reverse emitter (knetc/transform/reverse*.py, recompute.py).
 
-    python -m tests.adversarial.mutation_reverse          # 16 mutants, ~10 s each
+    python -m tests.adversarial.mutation_reverse          # 17 mutants, ~10 s each
 
 Each mutant changes one piece of generated adjoint code (an accumulation into an
 assignment, a ``+`` into a ``-``, the copy before an in-place slice accumulation removed,
@@ -44,7 +44,10 @@ MUTANTS = [
     ("append adjoint popped but not accumulated", "reverse_stmt.py",
      'self.acc(s.value, f"{d}.pop()", out, indent, s.line)', 'out.add(indent, f"{d}.pop()", s.line)'),
     ("recomputed loop values not recomputed", "reverse.py",
-     "out.add(indent, ir.plain_assignment(s), s.line, ASSIGN, [s.target])", "pass"),
+     "out.add(indent, ir.plain_assignment(s), s.line, ASSIGN, [s.target], pending=s.target,",
+     "out.add(indent, 'pass', s.line, ASSIGN, [s.target], pending=s.target,"),
+    ("restores kept whatever the pullback reads", "settle.py",
+     "if ln.pending is not None and ln.pending not in needed:", "if False:"),
     ("a value read before its binding is recomputed", "recompute.py",
      "sites.get(st.target) == 1 and st.target in local", "sites.get(st.target) == 1"),
 ]
