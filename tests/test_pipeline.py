@@ -64,7 +64,6 @@ def test_front_end_fills_a_plain_record():
     assert unit.params == ["w", "x"] and unit.active_params == ["w"]
     assert "w" in unit.differentiated and "x" not in unit.differentiated
     assert unit.kinds.of("w") == "array"
-    assert unit.D is unit.differentiated      # the emitters' name for it
 
 
 def test_compiled_gradient_from_the_pipeline_is_right():

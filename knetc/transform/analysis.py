@@ -12,7 +12,6 @@ lowered IR and the compile-time values; guarantees ``unit.kinds``) and
 :func:`mark_active` (consumes the final IR; guarantees
 ``unit.differentiated``, ``unit.entry_mutated`` and ``unit.entry_names``).
 """
-import ast
 import numbers
 
 import numpy as np
@@ -63,11 +62,9 @@ def _tuple_result_kind(e):
     atom = atoms.get(name, e.args[position] if len(e.args) > position else None)
     if atom is None:
         return "tuple"
-    try:
-        value = ast.literal_eval(atom)
-    except (ValueError, SyntaxError):
+    if not isinstance(atom, ir.Literal):
         return "unknown"
-    return "array" if gives_array(value) else "tuple"
+    return "array" if gives_array(atom.value) else "tuple"
 
 
 def _join(a, b):
@@ -104,11 +101,9 @@ class Kinds:
         """The kind of an atom."""
         if atom in self.kind:
             return self.kind[atom]
-        try:
-            value = eval(atom, {}, {})   # literals only
+        if isinstance(atom, ir.Literal):
+            value = atom.value
             return "array" if isinstance(value, numbers.Number) else kind_of(value)
-        except Exception:
-            pass
         obj = resolve_dotted(self.scope, atom) if atom.replace(".", "").replace("_", "").isalnum() else MISSING
         if obj is not MISSING and (is_array(obj) or isinstance(obj, numbers.Number)):
             return "array"

@@ -13,6 +13,7 @@ import itertools
 import types
 
 from . import ir, tracebacks
+from .lines import bound_names
 from .effects import analysis_scopes
 from .guards import Guard, rule_functions, rule_scopes
 
@@ -36,13 +37,6 @@ def _bound_by(s):
     return []
 
 
-def _prologue_end(text, stack):
-    """Index after the docstring and the initialisations at the top of the vjp."""
-    i = 2
-    while i < len(text) and (text[i][1] == f"{stack} = []" or text[i][1].endswith(" = None")
-                             or text[i][1].startswith("# may be")):
-        i += 1
-    return i
 
 
 def _bound_in_blocks(stmts):
@@ -73,16 +67,17 @@ def assemble_vjp(unit, em, fwd, rev):
     text.append((2, f'"""Primal and adjoint of {fun.__name__} ({src.short_filename}:{src.node.lineno})."""', 0))
     if em.pushed:
         text.append((2, f"{rt('_stack')} = []", 0))
-    for v in sorted((em.pushed | (em.final_reads & _bound_in_blocks(unit.body))) - set(params)):
+    for v in sorted((em.pushed | (em.final_reads & _bound_in_blocks(unit.body))) - set(params) - em.pullback_locals):
         text.append((2, f"{v} = None", 0))   # may be read (restored, or for a shape) before any binding
+    prologue_end = len(text)     # after the docstring and the initialisations
     if unit.device_module:
         args = ", ".join(unit.params)
         text.append((2, f"{unit.device_module} = {rt('array_module')}({args})", 0))
     for p, entry in unit.entry_names.items():
         if entry in em.final_reads_entry:
             text.append((2, f"{entry} = {p}", 0))
-    text.extend((i + 1, t, l) for i, t, l in fwd.items)
-    nonlocal_names = sorted(_assigned_in(rev) & unit.locals - set(unit.adjoints.values()))
+    text.extend((ln.indent + 1, ln.text, ln.line) for ln in fwd.items)
+    nonlocal_names = sorted(bound_names(rev) & unit.locals - set(unit.adjoints.values()) - em.pullback_locals)
     after = [p for p in unit.entry_mutated if p in unit.differentiated]
     # a pullback that pops the stack or restores variables runs once: a second call is an error
     pulled = [unit.names.fresh("_pulled")] if em.pushed or nonlocal_names else []
@@ -94,14 +89,14 @@ def assemble_vjp(unit, em, fwd, rev):
         text.append((3, f"if {pulled[0]}:", 0))
         text.append((4, f"{rt('pullback_reused')}({fun.__name__!r})", 0))
         text.append((3, f"{pulled[0]} = True", 0))
-    text.extend((i + 1, t, l) for i, t, l in rev.items)
+    text.extend((ln.indent + 1, ln.text, ln.line) for ln in rev.items)
     outs = []
     rebound = {x for st in ir.walk(unit.body) for x in _bound_by(st)}
     entries = {}
     for p, a in zip(unit.params + unit.freevars, active):
         if not a:
             outs.append("None")
-        elif p in unit.differentiated and em.state.get(p) != "zero":
+        elif p in unit.differentiated and not em.state.is_zero(p):
             outs.append(unit.adjoint_name(p))
         elif p in rebound:
             # p was rebound (maybe to another shape): zeros shaped like the value passed in
@@ -111,7 +106,7 @@ def assemble_vjp(unit, em, fwd, rev):
             outs.append(f"{rt('zeros_like')}({p})")
     for p, entry in entries.items():
         if entry not in unit.entry_names.values():
-            text.insert(_prologue_end(text, rt("_stack")), (2, f"{entry} = {p}", 0))
+            text.insert(prologue_end, (2, f"{entry} = {p}", 0))
     text.append((3, f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})", 0))
     text.append((2, f"return {unit.result}, {pb_name}", 0))
     return name, text
@@ -138,16 +133,6 @@ def _hashable(x):
         return False
 
 
-def _assigned_in(lines):
-    out = set()
-    for _, t, _ in lines.items:
-        if t.startswith("for ") and " in " in t:
-            out.add(t[4:t.index(" in ")].strip())
-        elif " = " in t and not t.startswith(("#", "if ")):
-            target = t.split(" = ", 1)[0]
-            if target.isidentifier():
-                out.add(target)
-    return out
 
 
 def build(unit, name, text, runtime):

@@ -49,7 +49,7 @@ def extend_stmts(names, obj, value, line, rt=lambda name: name):
     elt = names.temp("t")
     body = [ir.Assign(line=line, target=elt, expr=ir.Subscript(snap, k, k, True, [k])),
             ir.Append(line=line, obj=obj, value=elt)]
-    return [ir.Assign(line=line, target=snap, expr=ir.Op(f"{rt('list')}({value})", list, [value], label="list")),
+    return [ir.Assign(line=line, target=snap, expr=ir.Op(ir.call_form(rt('list'), 1), list, [value], label="list")),
             ir.Assign(line=line, target=seq, expr=ir.Const(f"{rt('range')}({rt('len')}({snap}))", [snap])),
             ir.For(line=line, target=k, seq=seq, body=body)]
 
@@ -93,7 +93,7 @@ def _rewrite_field_read(unit, block, i, s):
         _check_field(unit, record, name, s.line)
     fun_name = unit.runtime_name("field_read")
     unit.helpers[fun_name] = field_read
-    op = ir.Op(f"{fun_name}({obj}, {name!r})", field_read, [obj, repr(name)], label=f".{name}")
+    op = ir.Op(ir.call_form(fun_name, 2), field_read, [obj, ir.Literal(name)], label=f".{name}")
     return i, i + 1, [ir.Assign(line=s.line, target=s.target, expr=op, write=s.write)]
 
 
@@ -243,7 +243,7 @@ def _repeat(unit, target, xs, n, kind, line):
     k = names.temp("k")
     snap = names.temp("s")
     out = [ir.Assign(line=line, target=acc, expr=ir.Build("list", [])),
-           ir.Assign(line=line, target=snap, expr=ir.Op(f"{rt('list')}({xs})", list, [xs], label="list")),
+           ir.Assign(line=line, target=snap, expr=ir.Op(ir.call_form(rt('list'), 1), list, [xs], label="list")),
            ir.Assign(line=line, target=seq, expr=ir.Const(f"{rt('range')}({n})", [n])),
            ir.For(line=line, target=k, seq=seq, body=extend_stmts(names, acc, snap, line, rt))]
     out.append(_finish(target, acc, kind, line, rt))
@@ -252,7 +252,7 @@ def _repeat(unit, target, xs, n, kind, line):
 
 def _finish(target, acc, kind, line, rt):
     if kind == "tuple":
-        return ir.Assign(line=line, target=target, expr=ir.Op(f"{rt('tuple')}({acc})", tuple, [acc], label="tuple"))
+        return ir.Assign(line=line, target=target, expr=ir.Op(ir.call_form(rt('tuple'), 1), tuple, [acc], label="tuple"))
     return ir.Assign(line=line, target=target, expr=ir.Copy(acc))
 
 
@@ -269,7 +269,7 @@ def _array_setitem(unit, s):
     return [
         ir.Assign(line=s.line, target=ix, expr=ir.Const(s.index_value, list(s.atoms))),
         ir.Assign(line=s.line, target=new, expr=ir.Op(
-            f"{name}({s.obj}, {ix}, {s.value})", fun, [s.obj, ix, s.value], label="item assignment")),
+            ir.call_form(name, 3), fun, [s.obj, ix, s.value], label="item assignment")),
         ir.Assign(line=s.line, target=s.obj, expr=ir.Copy(new), write="item"),
     ]
 

@@ -82,7 +82,7 @@ class Fence:
     """The checks of one compile unit (see module docstring)."""
 
     def __init__(self, unit):
-        self.u = unit
+        self.unit = unit
         self.kinds = unit.kinds
         params = list(unit.params)
         self.aliases = Aliases(unit.body, params, unit.freevars, unit.kinds, unit.locals,
@@ -93,11 +93,11 @@ class Fence:
         self.sequence_guards = []   # (statement, atom): check the atom is no list or tuple
 
     def fail(self, s, construct, detail=None):
-        raise self.u.error_at(s.line, construct, detail)
+        raise self.unit.error_at(s.line, construct, detail)
 
     def run(self):
         values_read = self._values_read()
-        for s in ir.walk(self.u.body):
+        for s in ir.walk(self.unit.body):
             if isinstance(s, ir.Effect):
                 self.effect(s)
             elif isinstance(s, ir.Assign):
@@ -110,15 +110,15 @@ class Fence:
                 self.local_def(s, values_read)
             elif isinstance(s, ir.For):
                 self.loop(s)
-        if self.u.result in self.defs:
-            self.local_def(self.defs[self.u.result], values_read | {self.u.result})
+        if self.unit.result in self.defs:
+            self.local_def(self.defs[self.unit.result], values_read | {self.unit.result})
         self._insert_guards()
 
     # ---- statements ------------------------------------------------------------------
     def effect(self, s):
         if s.vetted:
             return
-        received = [a for a in s.atoms if a in self.u.locals]
+        received = [a for a in s.atoms if a in self.unit.locals]
         if received:
             self.fail(s, f"the call {s.call or s.text}, kept for its effect only",
                       f"it has no derivative rule and receives {', '.join(sorted(set(received)))}, "
@@ -135,7 +135,7 @@ class Fence:
             # a list or tuple the kinds could not see (a helper's result) would concatenate or
             # repeat, not add: checked when it runs
             for a in e.args:
-                if a in self.u.locals and self.kinds.of(a) == "unknown" and not self._plain_result(a):
+                if a in self.unit.locals and self.kinds.of(a) == "unknown" and not self._plain_result(a):
                     self.sequence_guards.append((s, a))
         if s.write == "item":
             self.write(s, s.target, array=True)
@@ -164,7 +164,7 @@ class Fence:
         if problem is None:
             return
         for o in self.aliases.objects_before(s, s.target):
-            if isinstance(o, tuple) and o[0] == "arg" and _mutable(self.u.values.get(o[1])):
+            if isinstance(o, tuple) and o[0] == "arg" and _mutable(self.unit.values.get(o[1])):
                 self.fail(s, f"augmented assignment to {s.target}, which {problem}",
                           "Python updates the caller's array in place; write "
                           f"{s.target} = {s.target} + ... for a new array")
@@ -214,7 +214,7 @@ class Fence:
     def _plain_result(self, atom):
         """Whether ``atom`` is bound only by calls of helpers that never return a list or tuple
         (given what this function passes them)."""
-        calls = [st.expr for st in ir.walk(self.u.body) if isinstance(st, ir.Assign) and st.target == atom]
+        calls = [st.expr for st in ir.walk(self.unit.body) if isinstance(st, ir.Assign) and st.target == atom]
         if not calls or not all(isinstance(e, ir.HelperCall) and e.fun is not None for e in calls):
             return False
         for e in calls:
@@ -271,7 +271,7 @@ class Fence:
 
     def computed_call(self, s, e):
         """A call of a function value (a parameter, a helper's result, an element)."""
-        if e.fun is not None or e.func in self.defs or e.func not in self.u.locals:
+        if e.fun is not None or e.func in self.defs or e.func not in self.unit.locals:
             return
         if e.func in self.active:
             self.fail(s, f"calling {e.func}, a function computed from a differentiated value")
@@ -290,9 +290,9 @@ class Fence:
     def _closure_function_writes_nothing(self, name):
         """A closure variable holding a Python function that writes into none of its arguments
         and nothing outside (its cell is guarded: a different function compiles again)."""
-        if name not in self.u.freevars:
+        if name not in self.unit.freevars:
             return False
-        cell = (self.u.fun.__closure__ or ())[self.u.freevars.index(name)]
+        cell = (self.unit.fun.__closure__ or ())[self.unit.freevars.index(name)]
         try:
             fun = cell.cell_contents
         except ValueError:
@@ -308,7 +308,7 @@ class Fence:
     def _values_read(self):
         """Names read as values anywhere (not just called)."""
         out = set()
-        for s in ir.walk(self.u.body):
+        for s in ir.walk(self.unit.body):
             if isinstance(s, ir.Assign):
                 reads = ir.reads(s.expr)
                 if isinstance(s.expr, ir.HelperCall):
@@ -329,17 +329,17 @@ class Fence:
     def _insert(self, guards, base, check, before_rhs):
         if not guards:
             return
-        name = self.u.runtime_name(base)
-        self.u.helpers[name] = check
+        name = self.unit.runtime_name(base)
+        self.unit.helpers[name] = check
         where = {}
         for s, atom in guards:
             where.setdefault(id(s), []).append((atom, s.line))
-        for block in _blocks(self.u.body):
+        for block in _blocks(self.unit.body):
             for s in list(block):
                 if id(s) not in where:
                     continue
                 for atom, line in where[id(s)]:
-                    at = f"{self.u.source.short_filename}:{line}"
+                    at = f"{self.unit.source.short_filename}:{line}"
                     # before the statement computing the new value (the old object is checked)
                     i = block.index(s)
                     if before_rhs and isinstance(s, ir.Assign) and i > 0 and isinstance(block[i - 1], ir.Assign) \

@@ -1,7 +1,7 @@
 """Forward mode: emit the primal and the tangent of a lowered function, line by line.
 
-Consumes a compile :class:`~knetc.transform.compiler.Unit` (the lowered body,
-value kinds, the differentiated names ``unit.D``) and emits::
+Consumes a compile :class:`~knetc.transform.unit.Unit` (the lowered body,
+value kinds, the differentiated names ``unit.differentiated``) and emits::
 
     def loss_jvp(w, x, tw):
         # Tangent of: h = np.tanh(w @ x)
@@ -43,7 +43,7 @@ class TangentEmitter:
     def __init__(self, unit):
         self.unit = unit
         self.tangents = {}
-        self.zero = set(unit.D) - set(unit.active_params)   # tangents known to be zero
+        self.zero = set(unit.differentiated) - set(unit.active_params)   # tangents known to be zero
         self.bound = set(unit.params) | set(unit.freevars)
         self.lines = []          # (indent, text, user line)
         self.last_comment = None
@@ -58,7 +58,7 @@ class TangentEmitter:
 
     def live(self, atom):
         """True when ``atom`` has a tangent that may be non-zero here."""
-        return atom in self.unit.D and atom not in self.zero
+        return atom in self.unit.differentiated and atom not in self.zero
 
     def add(self, indent, text, line=0):
         self.lines.append((indent, text, line))
@@ -85,18 +85,18 @@ class TangentEmitter:
         if isinstance(s, ir.Assign):
             self.assign(s, indent, depth)
         elif isinstance(s, ir.SetItem):
-            if s.obj in self.unit.D:
+            if s.obj in self.unit.differentiated:
                 self.materialise(s.obj, indent)     # before the write: zeros of the old state
             self.add(indent, f"{s.obj}[{s.index_src}] = {s.value}", s.line)
-            if s.obj in self.unit.D:
+            if s.obj in self.unit.differentiated:
                 self.comment(indent, s.line)
                 self.add(indent, f"{self.tangent(s.obj)}[{s.index_src}] = {self.tangent_or_zero(s.value)}",
                          s.line)
         elif isinstance(s, ir.Append):
-            if s.obj in self.unit.D:
+            if s.obj in self.unit.differentiated:
                 self.materialise(s.obj, indent)
             self.add(indent, f"{s.obj}.append({s.value})", s.line)
-            if s.obj in self.unit.D:
+            if s.obj in self.unit.differentiated:
                 self.add(indent, f"{self.tangent(s.obj)}.append({self.tangent_or_zero(s.value)})", s.line)
         elif isinstance(s, (ir.Effect, ir.LocalDef)):
             for text in s.text.splitlines():
@@ -152,7 +152,7 @@ class TangentEmitter:
             return
         self.add(indent, self.primal(s), s.line)
         self.bound.add(t)
-        if t not in self.unit.D:
+        if t not in self.unit.differentiated:
             return
         text = self.tangent_expr(s)
         if text is None:
@@ -260,11 +260,8 @@ class TangentEmitter:
 
     def linear_call(self, e, argnum, atom, tangent):
         """The primal call with the tangent in argument ``argnum``'s place."""
-        tree = ast.parse(e.text, mode="eval")
-        hits = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == atom]
-        if len(hits) == 1 and isinstance(argnum, int) and e.args.count(atom) == 1:
-            hits[0].id = tangent
-            return ast.unparse(tree.body)
+        if isinstance(argnum, int) and e.args.count(atom) == 1 and atom not in [v for _, v in e.kwargs]:
+            return e.text_with({argnum: tangent})
         # the same atom in several places (x @ x): call the function with the tangent in one
         name = self.unit.bind_helper(e.fun, (e.label or "f").split(".")[-1])
         args = [tangent if i == argnum else a for i, a in enumerate(e.args)]
@@ -276,15 +273,15 @@ class TangentEmitter:
         e = s.expr
         atoms = list(e.args) + [v for _, v in e.kwargs] + list(e.free)
         return any(self.live(a) for a in atoms) or any(
-            m in self.unit.D for m in e.mutated)
+            m in self.unit.differentiated for m in e.mutated)
 
     def helper_call(self, s, indent):
         e, t = s.expr, s.target
         for m in e.mutated:
-            if m in self.unit.D:
+            if m in self.unit.differentiated:
                 self.materialise(m, indent)
         args = list(e.args)
-        mask = tuple(self.live(a) or a in e.mutated and a in self.unit.D for a in args)
+        mask = tuple(self.live(a) or a in e.mutated and a in self.unit.differentiated for a in args)
         tangents = [self.tangent(a) if m else "None" for a, m in zip(args, mask)]
         kw = ", ".join(f"{k!r}: {v}" for k, v in e.kwargs)
         kw_tangents = ", ".join(f"{k!r}: {self.tangent(v)}" for k, v in e.kwargs if self.live(v))
@@ -294,7 +291,7 @@ class TangentEmitter:
             extra = (extra or ", None, None") + ", {" + ", ".join(f"{v!r}: {self.tangent(v)}" for v in free) + "}"
         self.add(indent, f"{t}, {self.tangent(t)} = call_jvp({e.func}, ({_tuple_items(args)}), "
                          f"({_tuple_items(tangents)}){extra})", s.line)
-        if t in self.unit.D:
+        if t in self.unit.differentiated:
             self.zero.discard(t)
 
 
@@ -323,11 +320,7 @@ def _without_unbroadcast(tmpl):
 
 
 def _is_literal(atom):
-    try:
-        ast.literal_eval(atom)
-        return True
-    except (ValueError, SyntaxError):
-        return False
+    return isinstance(atom, ir.Literal)
 
 
 def _uses(node, name):
@@ -335,15 +328,16 @@ def _uses(node, name):
 
 
 def _bare_tangent(text, tangent):
-    node = ast.parse(text, mode="eval").body
+    """An inlined rule (``text.node``) that is the tangent itself, or its negation."""
+    node = text.node
     if isinstance(node, ast.UnaryOp):
         node = node.operand
     return isinstance(node, ast.Name) and node.id == tangent
 
 
 def _operand_of_sum(text):
-    node = ast.parse(text, mode="eval").body
-    if isinstance(node, (ast.IfExp, ast.Lambda, ast.NamedExpr)):
+    """Parentheses around an inlined rule that binds more loosely than ``+``."""
+    if isinstance(getattr(text, "node", None), (ast.IfExp, ast.Lambda, ast.NamedExpr)):
         return f"({text})"
     return text
 

@@ -75,6 +75,7 @@ def lower(unit):
     unit.body = lowerer.out
     unit.device_module = lowerer.device_module
     unit.plain_loops = lowerer.plain_loops
+    unit.int_names = lowerer.int_names
 
 
 def _all_names(node):

@@ -11,8 +11,11 @@ import ast
 import builtins
 import copy
 import inspect
+import math
+import operator
 
 from ..errors import UnsupportedError
+from . import ir
 from .resolve import MISSING, Scope
 from .source import definition_node
 
@@ -90,6 +93,47 @@ def _body_of(node):
     return None
 
 
+class Expr(str):
+    """Generated source of an inlined rule, with its expression tree (``node``), so that
+    whoever places it (as an operand of ``+``, ``*``) needs not parse it back."""
+
+    def __new__(cls, text, node):
+        self = super().__new__(cls, text)
+        self.node = node
+        return self
+
+
+def atom_node(text):
+    """The expression tree of an atom or a generated name (``x``, ``np.pi``, a literal)."""
+    if isinstance(text, ir.Literal):
+        return _literal_node(text.value)
+    parts = text.split(".")
+    if not all(p.isidentifier() for p in parts):
+        raise AssertionError(f"not an atom: {text!r}")
+    node = ast.Name(id=parts[0], ctx=ast.Load())
+    for p in parts[1:]:
+        node = ast.Attribute(value=node, attr=p, ctx=ast.Load())
+    return node
+
+
+def _literal_node(value):
+    if isinstance(value, tuple):
+        return ast.Tuple(elts=[_literal_node(v) for v in value], ctx=ast.Load())
+    if isinstance(value, list):
+        return ast.List(elts=[_literal_node(v) for v in value], ctx=ast.Load())
+    if isinstance(value, dict):
+        return ast.Dict(keys=[_literal_node(k) for k in value], values=[_literal_node(v) for v in value.values()])
+    if isinstance(value, complex) and not (value.real == 0 and math.copysign(1, value.real) > 0
+                                           and math.copysign(1, value.imag) > 0):
+        # repr((1+2j)) is '(1+2j)': the sum of a real and an imaginary literal
+        real, imag = _literal_node(value.real), ast.Constant(complex(0, abs(value.imag)))
+        op = ast.Sub() if math.copysign(1.0, value.imag) < 0 else ast.Add()
+        return ast.BinOp(left=real, op=op, right=imag)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.copysign(1, value) < 0:
+        return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-value))
+    return ast.Constant(value)
+
+
 class _Substitute(ast.NodeTransformer):
     def __init__(self, mapping, renames):
         self.mapping = mapping
@@ -97,29 +141,34 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_Name(self, node):
         if node.id in self.mapping:
-            return ast.copy_location(ast.parse(self.mapping[node.id], mode="eval").body, node)
+            return ast.copy_location(atom_node(self.mapping[node.id]), node)
         if node.id in self.renames:
             return ast.copy_location(ast.Name(id=self.renames[node.id], ctx=node.ctx), node)
         return node
 
 
+_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+               ast.Div: operator.truediv, ast.Pow: operator.pow, ast.FloorDiv: operator.floordiv,
+               ast.Mod: operator.mod}
+_COMPARISONS = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+                ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
 class _Fold(ast.NodeTransformer):
     """Fold arithmetic on literal numbers left by substitution (``2 - 1`` -> ``1``)."""
-
-    def _literal(self, node):
-        try:
-            value = eval(compile(ast.Expression(node), "<fold>", "eval"), {"__builtins__": {}})
-        except Exception:
-            return node
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return node
-        return ast.copy_location(ast.Constant(value), node)
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
         left, right = node.left, node.right
         if _is_number(left) and _is_number(right):
-            return self._literal(node)
+            fun = _ARITHMETIC.get(type(node.op))
+            try:
+                value = fun(_number(left), _number(right)) if fun else None
+            except (ArithmeticError, ValueError, OverflowError):
+                value = None
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                return ast.copy_location(ast.Constant(value), node)
+            return node
         if isinstance(node.op, ast.Pow) and _is_number(right, 1):
             return left
         if isinstance(node.op, ast.Mult) and _is_number(right, 1):
@@ -130,13 +179,16 @@ class _Fold(ast.NodeTransformer):
 
     def visit_Compare(self, node):
         self.generic_visit(node)
-        if _is_number(node.left) and all(_is_number(c) for c in node.comparators):
-            try:
-                value = eval(compile(ast.Expression(node), "<fold>", "eval"), {"__builtins__": {}})
-                return ast.copy_location(ast.Constant(int(value)), node)
-            except Exception:
-                return node
+        if (_is_number(node.left) and all(_is_number(c) for c in node.comparators)
+                and all(type(op) in _COMPARISONS for op in node.ops)):
+            values = [_number(node.left)] + [_number(c) for c in node.comparators]
+            value = all(_COMPARISONS[type(op)](a, b) for op, a, b in zip(node.ops, values, values[1:]))
+            return ast.copy_location(ast.Constant(int(value)), node)
         return node
+
+
+def _number(node):
+    return node.value
 
 
 def _is_number(node, value=None):
@@ -146,7 +198,8 @@ def _is_number(node, value=None):
 
 
 def instantiate(tmpl, arg_texts, renames):
-    """Source text of ``tmpl`` with its parameters replaced by ``arg_texts``."""
+    """Source of ``tmpl`` with its parameters replaced by ``arg_texts`` (atoms or names),
+    as an :class:`Expr` that keeps its tree."""
     mapping = dict(zip(tmpl.params, arg_texts))
-    body = _Substitute(mapping, renames).visit(copy.deepcopy(tmpl.body))
-    return ast.unparse(_Fold().visit(body))
+    body = _Fold().visit(_Substitute(mapping, renames).visit(copy.deepcopy(tmpl.body)))
+    return Expr(ast.unparse(body), body)

@@ -1,11 +1,92 @@
 """The compiler's intermediate representation: one operation per statement.
 
-Operands are *atoms*: Python source text of a local name, a constant, or a
-reference to a global (``np.pi``). Expressions name the callable they apply,
-so analyses and the reverse-mode emitter can look their rules up.
+Operands are *atoms*, typed: a :class:`Local` name, a :class:`Literal`
+(which keeps its value, so nothing needs to evaluate source text), or a
+:class:`Global` reference (``np.pi``). Atoms are ``str`` subclasses whose text
+is the source they stand for, so they can be compared with plain names.
+Expressions name the callable they apply, so analyses and the reverse-mode
+emitter can look their rules up; an :class:`Op` renders its source from its
+``form`` and its current arguments, so a pass that replaces an argument never
+patches text.
 """
 from dataclasses import dataclass, field
 from typing import Any, Optional
+
+
+# ---- atoms ---------------------------------------------------------------
+class Atom(str):
+    """An operand, as the source text it stands for."""
+
+
+class Local(Atom):
+    """A local variable of the function (a temporary included)."""
+
+
+class Global(Atom):
+    """A reference to a global or a module attribute (``np``, ``np.pi``)."""
+
+
+class Literal(Atom):
+    """A constant: its text is ``repr(value)`` (``...`` for Ellipsis)."""
+
+    def __new__(cls, value):
+        self = super().__new__(cls, "..." if value is Ellipsis else repr(value))
+        self.value = value
+        return self
+
+    def __reduce__(self):
+        return Literal, (self.value,)
+
+
+LITERAL_TYPES = (type(None), bool, int, float, complex, str, bytes, type(Ellipsis))
+
+
+def literal_value(atom, default=None):
+    """The value of a :class:`Literal` atom, else ``default``."""
+    return atom.value if isinstance(atom, Literal) else default
+
+
+def is_int_literal(atom):
+    """True for a literal ``int`` (not a bool)."""
+    return isinstance(atom, Literal) and type(atom.value) is int
+
+
+# ---- operation forms --------------------------------------------------------
+# An Op's primal source is a tuple of parts: text, an int (the argument at that
+# position) or ("kw", name) (that keyword's atom).
+def call_form(callee, nargs, kwnames=(), first=0):
+    """``callee(a0, a1, k=v)`` with arguments ``first``.. ``first + nargs - 1`` and keywords."""
+    parts = [f"{callee}("]
+    items = [i for i in range(first, first + nargs)] + [("kw", k) for k in kwnames]
+    for j, item in enumerate(items):
+        if j:
+            parts.append(", ")
+        if isinstance(item, tuple):
+            parts.append(f"{item[1]}=")
+        parts.append(item)
+    parts.append(")")
+    return tuple(parts)
+
+
+def method_form(method, nargs, kwnames=()):
+    """``a0.method(a1, ..., k=v)``: the object is argument 0."""
+    return (0, f".{method}") + call_form("", nargs, kwnames, first=1)
+
+
+def render(form, args, kwargs=(), replace=None):
+    """The source of ``form`` with its arguments' atoms; ``replace`` maps an argument
+    position (or keyword name) to other text put in its place."""
+    replace = replace or {}
+    by_name = dict(kwargs)
+    out = []
+    for part in form:
+        if isinstance(part, int):
+            out.append(replace.get(part, args[part]))
+        elif isinstance(part, tuple):
+            out.append(replace.get(part[1], by_name[part[1]]))
+        else:
+            out.append(part)
+    return "".join(out)
 
 
 # ---- expressions (right-hand sides) ----------------------------------------
@@ -19,15 +100,25 @@ class Copy:
 class Op:
     """An operator or a call with a derivative rule (or none at all).
 
-    ``text`` is the primal source (``a + b``, ``np.tanh(a)``, ``x.sum(axis=0)``);
-    ``fun`` the callable whose rule applies; ``args``/``kwargs`` the atoms the
-    rule receives (for a method, the object comes first).
+    ``form`` is the primal source with the places of the arguments (see
+    ``call_form``); ``text`` renders it (``a + b``, ``np.tanh(a)``,
+    ``x.sum(axis=0)``); ``fun`` the callable whose rule applies;
+    ``args``/``kwargs`` the atoms the rule receives (for a method, the object
+    comes first).
     """
-    text: str
+    form: tuple
     fun: Any
     args: list
     kwargs: list = field(default_factory=list)   # [(name, atom)]
     label: str = ""                             # e.g. 'np.tanh', for messages
+
+    @property
+    def text(self):
+        return render(self.form, self.args, self.kwargs)
+
+    def text_with(self, replace):
+        """The primal source with other text in some argument places (position or keyword)."""
+        return render(self.form, self.args, self.kwargs, replace)
 
 
 @dataclass
@@ -138,10 +229,15 @@ class For(Stmt):
 
 @dataclass
 class While(Stmt):
-    """``while True`` whose exit is the ``brk`` flag; ``count`` iterations run."""
+    """``while True`` whose exit is the ``brk`` flag; ``count`` iterations run.
+
+    ``guarded``: the body is the test's statements, then ``if test: <body>
+    else: brk = True`` (a ``while`` with no jump of its own, see jumps.py).
+    """
     body: list = field(default_factory=list)
     brk: str = ""
     count: str = ""
+    guarded: bool = False
 
 
 @dataclass

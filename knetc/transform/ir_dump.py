@@ -98,8 +98,8 @@ def stage_text(stage, unit, detail=None):
 
 def _lines(lines):
     items = list(lines.items)
-    least = min((indent for indent, _, _ in items), default=0)
-    return "\n".join("    " * (indent - least + 1) + text for indent, text, _ in items)
+    least = min((ln.indent for ln in items), default=0)
+    return "\n".join("    " * (ln.indent - least + 1) + ln.text for ln in items)
 
 
 class StageLog:

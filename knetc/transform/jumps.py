@@ -103,6 +103,8 @@ class JumpLowering:
             s.body = self.block(s.body, loops) or [gast.Pass()]
             s.orelse = self.block(s.orelse, loops)
             return s
+        if isinstance(s, gast.While) and not _contains_loop_jump(s) and not _contains_return(s):
+            return self._plain_while(s, loops)
         if isinstance(s, gast.While):
             # 'while test: body' == 'while True: if not test: break; body'
             leave = gast.Break()
@@ -115,6 +117,20 @@ class JumpLowering:
         if isinstance(s, gast.For):
             return self._loop(s, loops)
         return s
+
+    def _plain_while(self, s, loops):
+        """``while test: body`` with no jump of its own: ``while True: if test: body else: brk = True``.
+
+        No skip flag guards the body; the reverse sweep replays the iterations whose test held.
+        """
+        loop = _Loop(self.fresh("brk"), None, getattr(s, "knet_els", None))
+        body = self.block(s.body, loops + [loop]) or [gast.Pass()]
+        stop = _assign(loop.brk, _const(True), s)
+        s.body = [gast.copy_location(gast.If(test=s.test, body=body, orelse=[stop]), s)]
+        s.test = _const(True)
+        s.knet_brk = loop.brk
+        s.knet_guarded = True
+        return [_assign(loop.brk, _const(False), s), s]
 
     def _loop(self, s, loops):
         loop = _Loop(self.fresh("brk"), self.fresh("skip"), getattr(s, "knet_els", None))

@@ -25,18 +25,44 @@ def returns_new_object(fun):
     a list/tuple/dict display, or a call of a NumPy function that does not return
     views; a returned name, attribute or subscript may be (part of) an argument.
     """
+    return _per_code(_FRESH, fun, False, node_returns_new_object)
+
+
+def _per_code(cache, fun, worst, analyse):
+    """``analyse(node, scope)`` of ``fun``'s source, cached per code object; ``worst`` while
+    it is being computed (recursion) and when the source cannot be read."""
     code = getattr(fun, "__code__", None)
     if code is None:
-        return False
-    if code in _FRESH:
-        return _FRESH[code]
-    _FRESH[code] = False          # recursion: assume the worst
+        return worst
+    if code in cache:
+        return cache[code]
+    cache[code] = worst
     try:
         node = get_function_source(fun).node
     except UnsupportedError:
-        return False
-    _FRESH[code] = node_returns_new_object(node, Scope(fun))
-    return _FRESH[code]
+        return worst
+    cache[code] = analyse(node, Scope(fun))
+    return cache[code]
+
+
+def _local_bindings(node, augmented=False):
+    """Local name -> the values assigned to it (None: bound another way, e.g. as a loop
+    target); with ``augmented``, ``x += v`` counts as ``x = x + v``."""
+    bindings = {}
+    for n in _walk_own(node):
+        if isinstance(n, gast.Assign):
+            for t in n.targets:
+                for name in gast.walk(t):
+                    if isinstance(name, gast.Name) and isinstance(name.ctx, gast.Store):
+                        bindings.setdefault(name.id, []).append(n.value if t is name else None)
+        elif augmented and isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            bindings.setdefault(n.target.id, []).append(
+                gast.BinOp(left=_load(n.target.id), op=n.op, right=n.value))
+        elif isinstance(n, (gast.For, gast.With, gast.AnnAssign, gast.NamedExpr)):
+            for name in gast.walk(getattr(n, "target", n)):
+                if isinstance(name, gast.Name) and isinstance(name.ctx, gast.Store):
+                    bindings.setdefault(name.id, []).append(None)
+    return bindings
 
 
 def node_returns_new_object(node, scope):
@@ -49,18 +75,7 @@ def node_returns_new_object(node, scope):
             return bool(returns)
 
     params = {a.id for a in node.args.args} | {a.id for a in getattr(node.args, "kwonlyargs", [])}
-    bindings = {}       # local name -> the values assigned to it (None: bound another way)
-    if isinstance(node, gast.FunctionDef):
-        for n in _walk_own(node):
-            if isinstance(n, gast.Assign):
-                for t in n.targets:
-                    for name in gast.walk(t):
-                        if isinstance(name, gast.Name) and isinstance(name.ctx, gast.Store):
-                            bindings.setdefault(name.id, []).append(n.value if t is name else None)
-            elif isinstance(n, (gast.For, gast.With, gast.AnnAssign, gast.NamedExpr)):
-                for name in gast.walk(getattr(n, "target", n)):
-                    if isinstance(name, gast.Name) and isinstance(name.ctx, gast.Store):
-                        bindings.setdefault(name.id, []).append(None)
+    bindings = _local_bindings(node) if isinstance(node, gast.FunctionDef) else {}
 
     def new(e, seen=()):
         if isinstance(e, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)):
@@ -152,18 +167,7 @@ def sequence_sources(fun):
     when nothing it is bound to is; a returned parameter is what the caller passed. ``()`` means
     the result is never a sequence; ``("x",)`` that it is one only if the caller's ``x`` is.
     """
-    code = getattr(fun, "__code__", None)
-    if code is None:
-        return None
-    if code in _SEQ:
-        return _SEQ[code]
-    _SEQ[code] = None            # recursion: assume the worst
-    try:
-        node = get_function_source(fun).node
-    except UnsupportedError:
-        return None
-    _SEQ[code] = _node_sequence_sources(node, Scope(fun))
-    return _SEQ[code]
+    return _per_code(_SEQ, fun, None, _node_sequence_sources)
 
 
 def _node_sequence_sources(node, scope):
@@ -172,20 +176,7 @@ def _node_sequence_sources(node, scope):
         returns, bindings = [node.body], {}
     else:
         returns = [n.value for n in _walk_own(node) if isinstance(n, gast.Return)]
-        bindings = {}
-        for n in _walk_own(node):
-            if isinstance(n, gast.Assign):
-                for t in n.targets:
-                    for name in gast.walk(t):
-                        if isinstance(name, gast.Name) and isinstance(name.ctx, gast.Store):
-                            bindings.setdefault(name.id, []).append(n.value if t is name else None)
-            elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
-                bindings.setdefault(n.target.id, []).append(
-                    gast.BinOp(left=_load(n.target.id), op=n.op, right=n.value))
-            elif isinstance(n, (gast.For, gast.With, gast.AnnAssign, gast.NamedExpr)):
-                for name in gast.walk(getattr(n, "target", n)):
-                    if isinstance(name, gast.Name) and isinstance(name.ctx, gast.Store):
-                        bindings.setdefault(name.id, []).append(None)
+        bindings = _local_bindings(node, augmented=True)
     found = set()
 
     def plain(e, seen):

@@ -9,7 +9,6 @@ Consumes the IR with its kinds. Guarantees:
   copy of it, so the reverse sweep, which sees containers in their final
   state, gives ``np.stack(hs)`` the list as it was when it was called.
 """
-import re
 
 from . import ir
 from .analysis import written_into
@@ -42,15 +41,10 @@ def snapshot_lists(unit):
                 if a in written and unit.kinds.of(a) == "list":
                     snap = unit.names.temp("s")
                     block.insert(block.index(s), ir.Assign(line=s.line, target=snap, expr=ir.Op(
-                        f"{unit.runtime_name('list')}({a})", list, [a], label="list")))
+                        ir.call_form(unit.runtime_name('list'), 1), list, [a], label="list")))
                     unit.kinds.kind[snap] = "list"
                     unit.kinds.elem[snap] = unit.kinds.elem.get(a)
-                    s.expr.args[i] = snap
-                    s.expr.text = _replace_word(s.expr.text, a, snap)
-
-
-def _replace_word(text, old, new):
-    return re.sub(rf"\b{re.escape(old)}\b", new, text, count=1)
+                    s.expr.args[i] = snap        # the Op's text renders from its arguments
 
 
 def _blocks(stmts):

@@ -73,6 +73,7 @@ class Unit:
     body: list = _empty()       # the IR: one operation per statement
     device_module: str = _empty()
     plain_loops: list = _empty()
+    int_names: set = _empty()   # locals known to hold ints (range counters, i + 1)
     # kinds (analysis.infer_kinds)
     kinds: object = _empty()
     # activity (analysis.mark_active)
@@ -85,13 +86,9 @@ class Unit:
     adjoints: dict = _new(dict)
     pullbacks: dict = _new(dict)
     static_calls: list = _new(list)  # (helper function, mask) of calls to known helpers, for display
-    free_bindings: dict = _new(dict)  # rule global name -> generated name
+    free_bindings: dict = _new(dict)  # (rule global name, id of its object) -> generated name
+    _bound_objects: list = _new(list)
     _outside_cache: dict = _new(dict)
-
-    @property
-    def D(self):
-        """The old name of :attr:`differentiated`, still read by reverse.py and forward.py."""
-        return self.differentiated
 
     # ---- services used by the passes and the emitters ----------------------
     def adjoint_name(self, name):
@@ -121,24 +118,36 @@ class Unit:
         return name
 
     def bind_free_names(self, free):
-        """Renames for a rule's global names, so they cannot clash with the user's."""
+        """Renames for a rule's global names, so they cannot clash with the user's.
+
+        Each (name, object) pair gets one binding: the name itself when it is
+        free (or is the user's global for the same object), else a fresh name.
+        A private helper of the rule table (``_extreme_vjp``) is shown under a
+        public name (``extreme_vjp``) in the generated code.
+        """
         renames = {}
         for name, obj in free.items():
-            existing = self.helpers.get(name)
-            if existing is obj:
-                continue
-            if name in self.names.taken and self.free_bindings.get(name) is None:
-                user_obj = self.scope.lookup(name)
-                if user_obj is obj and name not in self.locals:
-                    continue      # the user's global is the same object (np is np)
-                alias = self.free_bindings.get(("alias", name)) or self.names.fresh("_k_" + name)
-                self.free_bindings[("alias", name)] = alias
-                self.helpers[alias] = obj
-                renames[name] = alias
-                continue
-            self.helpers[name] = obj
-            self.names.taken.add(name)
-            self.free_bindings[name] = obj
+            key = (name, id(obj))
+            bound = self.free_bindings.get(key)
+            if bound is None:
+                public = name.lstrip("_") or "helper"
+                if name == public and self.helpers.get(name) is obj:
+                    bound = name
+                elif name == public and name not in self.names.taken:
+                    bound = name
+                    self.helpers[name] = obj
+                    self.names.taken.add(name)
+                elif (name == public and name not in self.locals and name not in self.helpers
+                      and name not in self.runtime.values()
+                      and self.scope.lookup(name) is obj):
+                    bound = name      # the user's global is the same object (np is np)
+                else:
+                    bound = self.names.fresh(public)
+                    self.helpers[bound] = obj
+                self.free_bindings[key] = bound
+                self._bound_objects.append(obj)     # keeps id(obj) from being reused
+            if bound != name:
+                renames[name] = bound
         return renames
 
     def names_outside(self, block):

@@ -1,6 +1,6 @@
-"""A targeted mutation pass over the reverse emitter (knetc/transform/reverse.py).
+"""A targeted mutation pass over the reverse emitter (knetc/transform/reverse*.py, recompute.py).
 
-    python -m tests.adversarial.mutation_reverse          # about 15 mutants, ~10 s each
+    python -m tests.adversarial.mutation_reverse          # 17 mutants, ~10 s each
 
 Each mutant changes one piece of generated adjoint code (an accumulation into an
 assignment, a ``+`` into a ``-``, the copy before an in-place slice accumulation removed,
@@ -15,35 +15,45 @@ import subprocess
 import sys
 import tempfile
 
-# (description, exact text in reverse.py, replacement)
+# (description, module of knetc/transform, exact text, replacement)
 MUTANTS = [
-    ("loop trip counter += 1 -> += 2", 'f"{s.count} += 1"', 'f"{s.count} += 2"'),
-    ("first contribution negated", 'out.add(indent + 1, f"{d} = {contribution}", line)',
-     'out.add(indent + 1, f"{d} = -({contribution})", line)'),
-    ("conditional accumulation + -> -", 'add = f"{d} + {contribution}" if kind',
-     'add = f"{d} - {contribution}" if kind'),
-    ("in-place accumulation += -> =", 'out.add(indent, f"{d} += {contribution}", line)',
-     'out.add(indent, f"{d} = {contribution}", line)'),
-    ("accumulation drops the old adjoint", 'out.add(indent, f"{d} = {d} + {contribution}", line)',
-     'out.add(indent, f"{d} = {contribution}", line)'),
-    ("x * x shortcut * 2 -> * 3", 'f"{_operand(text)} * 2"', 'f"{_operand(text)} * 3"'),
-    ("container slice accumulation + -> -", 'f"{d}[{e.index_src}] = {d}[{e.index_src}] + {g}"',
-     'f"{d}[{e.index_src}] = {d}[{e.index_src}] - {g}"'),
-    ("copy before in-place slice accumulation removed",
-     'out.add(indent, f"{self.adj(obj)} = {self.adj(obj)}.copy()", line)', 'pass'),
-    ("slice accumulation += -> =", 'out.add(indent, f"{self.adj(obj)}[{e.index_src}] += {g}", line)',
-     'out.add(indent, f"{self.adj(obj)}[{e.index_src}] = {g}", line)'),
-    ("loop replayed forwards in the pullback", 'f"for {s.target} in reversed({seq}):"',
-     'f"for {s.target} in {seq}:"'),
-    ("stack value not restored", 'out.add(indent, f"{name} = _stack.pop()", s.line)',
-     'out.add(indent, f"_stack.pop()", s.line)'),
-    ("statements reversed in the wrong order", "for s in reversed(stmts):", "for s in stmts:"),
-    ("append adjoint popped but not accumulated", 'self.acc(s.value, f"{d}.pop()", out, indent, s.line)',
-     'out.add(indent, f"{d}.pop()", s.line)'),
+    ("loop trip counter += 1 -> += 2", "reverse_primal.py", 'out.augment(indent, s.count, "1", line)',
+     'out.augment(indent, s.count, "2", line)'),
+    ("guarded while counter += 1 -> += 2", "reverse_primal.py", 'out.augment(indent + 2, s.count, "1", line)',
+     'out.augment(indent + 2, s.count, "2", line)'),
+    ("first contribution negated", "reverse_stmt.py", 'out.assign(indent + 1, d, contribution, line)',
+     'out.assign(indent + 1, d, f"-({contribution})", line)'),
+    ("conditional accumulation + -> -", "reverse_stmt.py", 'add = f"{d} + {_summand(contribution)}" if kind',
+     'add = f"{d} - {_summand(contribution)}" if kind'),
+    ("in-place accumulation += -> =", "reverse_stmt.py", 'out.augment(indent, d, contribution, line)',
+     'out.assign(indent, d, contribution, line)'),
+    ("accumulation drops the old adjoint", "reverse_stmt.py",
+     'out.assign(indent, d, f"{d} + {_summand(contribution)}", line)', 'out.assign(indent, d, contribution, line)'),
+    ("x * x shortcut * 2 -> * 3", "reverse_stmt.py", 'f"{_operand(text)} * 2"', 'f"{_operand(text)} * 3"'),
+    ("container slice accumulation + -> -", "reverse_stmt.py",
+     'f"{d}[{e.index_src}] = {d}[{e.index_src}] + {g}"', 'f"{d}[{e.index_src}] = {d}[{e.index_src}] - {g}"'),
+    ("copy before in-place slice accumulation removed", "reverse_stmt.py",
+     'out.assign(indent, self.adj(obj), f"{self.adj(obj)}.copy()", line)', 'pass'),
+    ("slice accumulation += -> =", "reverse_stmt.py", 'out.item(indent, f"{self.adj(obj)}[{e.index_src}] += {g}", line)',
+     'out.item(indent, f"{self.adj(obj)}[{e.index_src}] = {g}", line)'),
+    ("loop replayed forwards in the pullback", "reverse_blocks.py",
+     'f"for {s.target} in {self.rt(\'reversed\')}({seq}):"', 'f"for {s.target} in {seq}:"'),
+    ("stack value not restored", "reverse_stmt.py", "out.restore(indent, name, self.rt('_stack'), s.line)",
+     "out.add(indent, f\"{self.rt('_stack')}.pop()\", s.line)"),
+    ("statements reversed in the wrong order", "reverse_stmt.py", "for s in reversed(stmts):", "for s in stmts:"),
+    ("append adjoint popped but not accumulated", "reverse_stmt.py",
+     'self.acc(s.value, f"{d}.pop()", out, indent, s.line)', 'out.add(indent, f"{d}.pop()", s.line)'),
+    ("recomputed loop values not recomputed", "reverse.py",
+     "out.add(indent, ir.plain_assignment(s), s.line, ASSIGN, [s.target], pending=s.target,",
+     "out.add(indent, 'pass', s.line, ASSIGN, [s.target], pending=s.target,"),
+    ("restores kept whatever the pullback reads", "settle.py",
+     "if ln.pending is not None and ln.pending not in needed:", "if False:"),
+    ("a value read before its binding is recomputed", "recompute.py",
+     "sites.get(st.target) == 1 and st.target in local", "sites.get(st.target) == 1"),
 ]
 
 TESTS = ["tests/test_compiler.py", "tests/test_adjoint_aliasing.py", "tests/test_optimizations.py",
-         "tests/test_keyword_vjps.py", "tests/test_fuzz.py::test_fuzz_program"]
+         "tests/test_keyword_vjps.py", "tests/test_quiet_code.py", "tests/test_fuzz.py::test_fuzz_program"]
 
 
 def main():
@@ -52,11 +62,12 @@ def main():
     for part in ("knetc", "tests", "pyproject.toml"):
         src = os.path.join(root, part)
         (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, os.path.join(work, part))
-    path = os.path.join(work, "knetc", "transform", "reverse.py")
-    original = open(path).read()
+    folder = os.path.join(work, "knetc", "transform")
+    originals = {m: open(os.path.join(folder, m)).read() for m in {m for _, m, _, _ in MUTANTS}}
     killed, survived, missing = [], [], []
     env = dict(os.environ, KNETC_FUZZ_SMALL_N="30")
-    for label, old, new in MUTANTS:
+    for label, module, old, new in MUTANTS:
+        original, path = originals[module], os.path.join(folder, module)
         if original.count(old) < 1:
             missing.append(label)
             continue
@@ -64,13 +75,13 @@ def main():
             f.write(original.replace(old, new, 1))
         run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *TESTS],
                              cwd=work, env=env, capture_output=True, text=True)
+        with open(path, "w") as f:
+            f.write(original)
         (killed if run.returncode != 0 else survived).append(label)
         print(f"{'killed  ' if run.returncode else 'SURVIVED'} {label}", flush=True)
-    with open(path, "w") as f:
-        f.write(original)
     shutil.rmtree(work, ignore_errors=True)
     total = len(killed) + len(survived)
-    print(f"mutants of reverse.py: {total}, killed {len(killed)}, survived {len(survived)}"
+    print(f"mutants of the reverse emitter: {total}, killed {len(killed)}, survived {len(survived)}"
           + (f"; not applicable (the code changed): {missing}" if missing else ""))
     return 1 if survived else 0
 

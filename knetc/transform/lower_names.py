@@ -1,0 +1,65 @@
+"""Which names a gast function binds: the walkers the lowering and the effects analysis share.
+
+Consumes gast nodes of the user's function; nested definitions are not
+entered (their bodies bind their own names).
+"""
+import ast
+
+import gast
+
+
+def unparse(node):
+    """Python source of a gast expression."""
+    return ast.unparse(gast.gast_to_ast(node)).strip()
+
+
+def stored_in(stmts):
+    """Names bound by ``stmts`` (nested definitions excluded)."""
+    out = set()
+    stack = list(stmts)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            out.add(n.id)
+        if isinstance(n, (gast.FunctionDef, gast.Lambda, gast.ClassDef)):
+            if not isinstance(n, gast.Lambda):
+                out.add(n.name)
+            continue
+        stack.extend(gast.iter_child_nodes(n))
+    return out
+
+
+def rebound_names(fun_node):
+    """Parameters and the names a function binds other than as ``for i in range(...)`` counters."""
+    out = set()
+    counters = set()
+    stack = list(fun_node.body) if isinstance(fun_node.body, list) else []
+    while stack:
+        n = stack.pop()
+        if (isinstance(n, gast.For) and isinstance(n.target, gast.Name) and isinstance(n.iter, gast.Call)
+                and isinstance(n.iter.func, gast.Name) and n.iter.func.id == "range"):
+            counters.add(id(n.target))
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and id(n) not in counters:
+            out.add(n.id)
+        if isinstance(n, (gast.FunctionDef, gast.Lambda, gast.ClassDef)):
+            continue
+        stack.extend(gast.iter_child_nodes(n))
+    args = fun_node.args
+    return out | {a.id for a in list(args.args) + list(getattr(args, "kwonlyargs", []))}
+
+
+def assigned_names(fun_node):
+    """Every name bound in a function body (not inside nested definitions)."""
+    names = set()
+    stack = list(fun_node.body) if isinstance(fun_node.body, list) else []
+    while stack:
+        n = stack.pop()
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            names.add(n.id)
+        if isinstance(n, (gast.FunctionDef, gast.ClassDef)):
+            names.add(n.name)
+            continue
+        if isinstance(n, gast.Lambda):
+            continue
+        stack.extend(gast.iter_child_nodes(n))
+    return names
