@@ -29,8 +29,9 @@ from .nn import (accuracy, batchnorm, bce, bmm, conv4, dropout, elu, gaussian, g
                  softmax, sumabs2, xavier)
 from .train import (SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop, load, optimizers,
                     progress, save, update)
-from .operators import (checkpoint, elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, jvp_source,
-                        linearize, vjp)
+from .operators import checkpoint, elementwise_grad, jvp, jvp_source, linearize, vjp
+from .jacobians import jacfwd, jacobian, jacrev
+from .hessians import hessian, hvp
 from .runtime.tree import register_tree, tree_flatten, tree_map, tree_unflatten
 
 
