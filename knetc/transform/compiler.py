@@ -70,7 +70,7 @@ class CompiledVJP:
 class Unit:
     """Everything known about one function while it is being compiled."""
 
-    def __init__(self, fun, active, param_values):
+    def __init__(self, fun, active, param_values, rewrite=None):
         self.fun = fun
         self.source = get_function_source(fun)
         node = self.source.node
@@ -119,6 +119,9 @@ class Unit:
         if containers.rewrite_arithmetic(self):          # list and tuple +, *, list +=
             self.kinds = Kinds(self.body, values, scope)
         if containers.rewrite_item_assignment(self):     # a[i] = v on an array
+            self.kinds = Kinds(self.body, values, scope)
+        if rewrite is not None:                           # e.g. has_aux: the aux output is a constant
+            rewrite(self)
             self.kinds = Kinds(self.body, values, scope)
         for st in ir.walk(self.body):   # only lists and dicts can be written into
             if isinstance(st, ir.Assign) and isinstance(st.expr, ir.HelperCall):
@@ -366,10 +369,11 @@ def _runtime_objects():
             "call_on_gpu": creation.call_on_gpu, "pullback_reused": pullback_reused}
 
 
-def compile_vjp(fun, active, param_values):
-    """Compile ``fun`` for the given active-parameter mask and argument values."""
+def compile_vjp(fun, active, param_values, rewrite=None):
+    """Compile ``fun`` for the given active-parameter mask and argument values
+    (``rewrite(unit)``, if given, edits the lowered body before the analyses)."""
     started = time.perf_counter()
-    unit = Unit(fun, active, param_values)
+    unit = Unit(fun, active, param_values, rewrite)
     em = ReverseEmitter(unit)
     fwd, rev = em.emit()
     rt = unit.runtime_name
