@@ -81,6 +81,7 @@ class HvpFunction:
         from .operators import _with_defaults
         from .transform import dispatch, forward_calls
         fun, mode = self.fun, self.requested_mode
+        tangent_rules.refresh()
         active = tuple(i in indices for i in range(len(inputs)))
         free = forward_calls.closure_values(fun)
         values, active = _with_defaults(fun, inputs, active)

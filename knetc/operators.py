@@ -14,7 +14,7 @@ arrays with shape ``out_leaf.shape + in_leaf.shape``.
 import functools
 import inspect
 
-from .errors import GradientInputError
+from .errors import GradientInputError, UnsupportedError
 from .runtime import tape, tape_forward
 from .transform import forward_calls
 from .runtime.backend import array_module, is_array
@@ -28,27 +28,44 @@ __all__ = ["vjp", "jvp", "linearize", "elementwise_grad", "checkpoint", "jvp_sou
 
 
 # --- vjp and jvp ------------------------------------------------------------------------
-def vjp(fun, *args, wrt=0, has_aux=False):
+def vjp(fun, *args, wrt=0, has_aux=False, mode="auto"):
     """``(value, pullback)`` of ``fun(*args)``; ``pullback(cotangent)`` gives the adjoint.
 
     ``cotangent`` has the structure of the value (an array, a float, or nested
     lists/tuples/dicts of them); ``pullback`` returns the adjoint of
     ``args[wrt]`` (a tuple of adjoints when ``wrt`` is a tuple), each with the
-    structure of its argument, and may be called any number of times. With
+    structure of its argument, and may be called any number of times.
+    ``mode="auto"`` compiles ``fun`` (each call after the first runs the
+    compiled forward pass again, see :mod:`knetc.pullbacks`) and records it on
+    the tape where the compiler refuses it; ``"source"`` forbids the tape,
+    ``"tape"`` records. ``pullback.mode`` says which ran. With
     ``has_aux=True``, ``fun`` returns ``(output, aux)``: the result is
     ``(output, pullback, aux)`` and ``aux`` is not differentiated.
     """
+    if mode not in ("auto", "source", "tape"):
+        raise ValueError(f"knetc: mode must be 'auto', 'source' or 'tape', not {mode!r}")
     indices = _wrt_tuple(wrt, len(args))
+    for i in indices:
+        _check_float_tree(args[i], f"argument {i} of {_name(fun)}")
+    if mode != "tape":
+        from . import pullbacks
+        compiled = pullbacks.compiled_vjp(fun, args, wrt, mode, has_aux)
+        if compiled is not None:
+            out, pullback, aux = compiled
+            return (out, pullback, aux) if has_aux else (out, pullback)
+        if mode == "source":
+            raise UnsupportedError(f"mode='source' on {fun!r}",
+                                   detail="it is not a Python function the compiler can take: use mode='auto'")
     record = tape.make_vjp(fun, indices)
     ans, pullback_all = record(*args)
     out, aux = _split_aux(ans, has_aux, _name(fun))
 
-    def pullback(cotangent):
-        seed = (cotangent, None) if has_aux else cotangent
-        adjoints = pullback_all(seed)
-        picked = tuple(adjoints[i] for i in indices)
-        return picked if isinstance(wrt, tuple) else picked[0]
+    def adjoints_of(cotangent):
+        return pullback_all((cotangent, None) if has_aux else cotangent)
 
+    from .pullbacks import Pullback
+    pullback = Pullback(_name(fun), out, adjoints_of, [(i, args[i]) for i in indices], isinstance(wrt, tuple),
+                        "tape")
     return (out, pullback, aux) if has_aux else (out, pullback)
 
 

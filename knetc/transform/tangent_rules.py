@@ -75,9 +75,45 @@ def _taped_partial(fun, position):
 
 
 _SLOTS = 10      # t, ans and up to eight operands of the rule
-for _fun, _t_vjp in ((jvp_rules.transpose_jvp, _transpose_t_vjp), (jvp_rules.elementwise_jvp, _elementwise_t_vjp)):
-    defvjp(_fun, None, _t_vjp, *[_taped_partial(_fun, p) for p in range(2, _SLOTS)],
-           name=_fun.__name__)
+_KEYWORDS = [frozenset()]
+_SEEN_VERSION = [None]
+
+
+def _rule_keywords():
+    """Every argument name some rule takes: the keywords ``transpose_jvp``/``elementwise_jvp``
+    pass on to the rule's VJP, which the rule's own binding vetted when the tangent program
+    was compiled."""
+    from ..runtime.binding import plan_of
+    from ..runtime.rules import all_rules
+    names = set()
+    for rule in all_rules().values():
+        names |= plan_of(rule).modelled
+        for v in rule.vjps:
+            try:
+                names.update(list(inspect.signature(v).parameters)[2:])
+            except (TypeError, ValueError):
+                pass
+    return frozenset(names)
+
+
+def refresh():
+    """(Re-)register the rules of the derived JVPs when rules with new argument names appeared
+    (SciPy's, registered when the program imports it)."""
+    from ..runtime.rules import VERSION
+    if _SEEN_VERSION[0] == VERSION[0]:
+        return
+    names = _rule_keywords()
+    if names <= _KEYWORDS[0]:
+        _SEEN_VERSION[0] = VERSION[0]
+        return
+    _KEYWORDS[0] = names | _KEYWORDS[0]
+    for fun, t_vjp in ((jvp_rules.transpose_jvp, _transpose_t_vjp), (jvp_rules.elementwise_jvp, _elementwise_t_vjp)):
+        defvjp(fun, None, t_vjp, *[_taped_partial(fun, p) for p in range(2, _SLOTS)],
+               name=fun.__name__, keywords=tuple(sorted(_KEYWORDS[0])))
+    _SEEN_VERSION[0] = VERSION[0]
+
+
+refresh()
 
 
 # --- call_jvp ------------------------------------------------------------------------------
