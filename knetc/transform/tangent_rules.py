@@ -18,6 +18,9 @@ can differentiate a tangent program (Hessian-vector products: :mod:`knetc.hessia
 import inspect
 import types
 
+import numpy as np
+
+from ..errors import UnsupportedError
 from ..operator_trees import float_leaf
 from ..runtime import jvp_rules, tree
 from ..runtime.rules import Primitive, ZERO_DERIVATIVE, defnondiff, defvjp, rule_for, unbroadcast
@@ -44,11 +47,23 @@ defvjp(tree.add_grad, lambda g, ans, a, b: _adjoint_like(g, a), lambda g, ans, a
 
 
 # --- the JVPs derived from VJPs ----------------------------------------------------------
+def _real_only(*values):
+    """These adjoints pair real values; a complex one is refused (a compiled hvp then falls back
+    to the tape, which differentiates complex intermediates by its own rules)."""
+    for v in values:
+        for leaf in tree_flatten(v)[0]:
+            if np.iscomplexobj(leaf):
+                raise UnsupportedError("the second derivative of a rule through a complex value in a "
+                                       "compiled Hessian-vector product")
+
+
 def _transpose_t_vjp(g, out, vjp, t, ans, *args, **kwargs):
+    _real_only(g, t, ans, args)
     return _adjoint_like(vjp(g, ans, *args, **kwargs), t)
 
 
 def _elementwise_t_vjp(g, out, vjp, t, ans, *args, **kwargs):
+    _real_only(g, t, ans, args)
     return _adjoint_like(jvp_rules.elementwise_jvp(vjp, g, ans, *args, **kwargs), t)
 
 
@@ -63,6 +78,7 @@ def _taped_partial(fun, position):
         from ..runtime import tape
         from ..runtime.tape_forward import vdot
         k = position - 2
+        _real_only(g, t, operands)
         if fun is jvp_rules.transpose_jvp:
             def pairing(*ops):
                 return vdot(vjp(g, *ops, **kwargs), t)
