@@ -178,7 +178,7 @@ def _knetc_rule(obj):
     """knetc's own functions with a derivative rule (the runtime helpers generated code calls,
     such as ``call_jvp`` in a tangent program) write into no argument: their rule models them."""
     from ..runtime.rules import rule_for
-    return getattr(obj, "__module__", "").startswith("knetc.") and rule_for(obj) is not None
+    return (getattr(obj, "__module__", None) or "").startswith("knetc.") and rule_for(obj) is not None
 
 
 _OUTSIDE = {}
