@@ -52,6 +52,9 @@ class HvpFunction:
     def __call__(self, *args):
         *inputs, v = args
         indices = wrt_tuple(self.wrt, len(inputs))
+        if _traced(inputs, v):         # inside a function being taped (a gradient of hvp): the tape nests
+            self.mode = "tape"
+            return tape.hvp(self.fun, _numpy_floats_at(inputs, self.wrt), v, wrt=self.wrt)
         for i in indices:
             check_float_tree(inputs[i], f"argument {i} of {name_of(self.fun)}")
         directions = v if isinstance(self.wrt, tuple) else (v,)
@@ -139,6 +142,12 @@ def _flat_program(fn):
     space.update(fn.__globals__)
     space.update(helpers)
     return program
+
+
+def _traced(*values):
+    from .runtime.box import has_box
+    from .runtime.rules import _TAPE_HOOK
+    return _TAPE_HOOK[0] is not None and any(has_box(x) for x in values)
 
 
 def _compilable(fun):

@@ -45,9 +45,12 @@ def vjp(fun, *args, wrt=0, has_aux=False, mode="auto"):
     if mode not in ("auto", "source", "tape"):
         raise ValueError(f"knetc: mode must be 'auto', 'source' or 'tape', not {mode!r}")
     indices = _wrt_tuple(wrt, len(args))
+    from .hessians import _traced
+    traced = _traced(args)         # inside a function being taped: the tape nests
     for i in indices:
-        _check_float_tree(args[i], f"argument {i} of {_name(fun)}")
-    if mode != "tape":
+        if not traced:
+            _check_float_tree(args[i], f"argument {i} of {_name(fun)}")
+    if mode != "tape" and not traced:
         from . import pullbacks
         compiled = pullbacks.compiled_vjp(fun, args, wrt, mode, has_aux)
         if compiled is not None:

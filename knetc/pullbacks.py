@@ -34,6 +34,10 @@ class Pullback:
     def __call__(self, cotangent):
         _check_cotangent(cotangent, self._out, self._name)
         adjoints = self._adjoints_of(cotangent)
+        from .hessians import _traced
+        if _traced(adjoints):       # taped inside a function being taped: traced adjoints, as they are
+            grads = [adjoints[i] for i, _ in self._picked]
+            return tuple(grads) if self._multi else grads[0]
         grads = owned_list(unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0, v)
                                     for i, v in self._picked]))
         return tuple(grads) if self._multi else grads[0]

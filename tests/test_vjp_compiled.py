@@ -107,3 +107,22 @@ def test_what_the_compiler_refuses_falls_back_with_a_warning():
         np.testing.assert_allclose(pullback(s * np.ones(3)), 2 * s * np.ones(3), rtol=1e-12)
     with pytest.raises(knet.UnsupportedError, match="try/except"):
         knet.vjp(guarded, X, mode="source")
+
+
+def test_vjp_and_hvp_inside_a_differentiated_function_nest_on_the_tape():
+    C = np.array([1.0, 2.0, 3.0])
+
+    def inner(z):
+        return np.sin(z) * C
+
+    def through_vjp(x):
+        _, pullback = knet.vjp(inner, x)
+        return np.sum(pullback(C) * x)
+
+    def through_hvp(x):
+        return np.sum(knet.hvp(lambda z: np.sum(inner(z)))(x, C) * x)
+    for f in (through_vjp, through_hvp):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", knet.FallbackWarning)
+            got = knet.grad(f)(X)
+        np.testing.assert_allclose(got, numeric_grad(f, (X,)), rtol=1e-6, atol=1e-9)
