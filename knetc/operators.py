@@ -1,7 +1,7 @@
 """Differential operators beyond ``grad``: vjp, jvp, linearize, elementwise_grad, checkpoint.
 
 Jacobians are in :mod:`knetc.jacobians`, Hessians in :mod:`knetc.hessians`.
-``vjp`` compiles the function where it can (:mod:`knetc.transform.pullbacks`:
+``vjp`` compiles the function where it can (:mod:`knetc.pullbacks`:
 a pullback callable any number of times) and records it on the tape
 (:mod:`knetc.runtime.tape`) otherwise; ``jvp`` compiles a tangent program
 (:mod:`knetc.transform.forward`) and falls back to the tape's forward mode, the
