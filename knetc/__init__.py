@@ -32,8 +32,9 @@ from .nn import (accuracy, batchnorm, bce, bmm, conv4, dropout, elu, gaussian, g
                  softmax, sumabs2, xavier)
 from .train import (SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop, load, optimizers,
                     progress, save, update)
-from .operators import (checkpoint, elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, jvp_source,
-                        linearize, vjp)
+from .operators import checkpoint, elementwise_grad, jvp, jvp_source, linearize, vjp
+from .jacobians import jacfwd, jacobian, jacrev
+from .hessians import hessian, hvp
 from .runtime.tree import (keystr, register_tree, tree_flatten, tree_flatten_with_path, tree_leaves,  # noqa: F401
                            tree_leaves_with_path, tree_map, tree_structure, tree_unflatten)
 

@@ -17,6 +17,7 @@ from .runtime.rules import _TAPE_HOOK
 from .runtime.structure import is_record, tree_leaves
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import cache, pipeline, tracebacks
+from . import has_aux as aux_outputs
 from .transform.cache import positional_call
 from .transform.finite import check_finite
 
@@ -32,7 +33,7 @@ class GradFunction:
     """
 
     def __init__(self, fun, wrt=0, mode="auto", returns="grad", verbose=None, check_finite=False,
-                 out=None, accumulate=False):
+                 out=None, accumulate=False, has_aux=False):
         if mode not in MODES:
             raise ValueError(f"knetc: mode must be one of {MODES}, not {mode!r}")
         # what runs: a plain Python function and the arguments bound in front of the call's
@@ -51,6 +52,7 @@ class GradFunction:
             raise ValueError("knetc: accumulate=True needs out=, the buffers to accumulate into")
         self.out = out
         self.accumulate = accumulate
+        self.has_aux = has_aux
         self._shown = set()
         self._wrt_cache = {}
         self._active_cache = {}
@@ -97,7 +99,7 @@ class GradFunction:
         if self.out is not None:
             grads = write_into(self.out, grads, self.accumulate)
         if self.returns == "grad":
-            return grads
+            return (grads, value[1]) if self.has_aux else grads
         if self.returns == "value_and_grad":
             return value, grads
         return grads, value
@@ -121,7 +123,8 @@ class GradFunction:
         if values is None:        # not a Python function the compiler can take: the tape
             if self.requested_mode == "source":
                 raise _not_compilable(self.fun, self._target)
-            value, grads = tape.value_and_grad(self.fun, tuple(args), dict(kwargs), self.wrt)
+            taped = aux_outputs.taped_value_and_grad if self.has_aux else tape.value_and_grad
+            value, grads = taped(self.fun, tuple(args), dict(kwargs), self.wrt)
             self._last = (None, "tape")
             return value, owned(grads)
         wrt = self._wrt_cache.get(len(values)) or self._wrt_indices(len(values))
@@ -131,7 +134,8 @@ class GradFunction:
             target = positional_call(self._target)
             if skip:
                 target = functools.partial(target, *values[:skip])
-            value, grads = tape.value_and_grad(target, tuple(values[skip:]), {}, taped_wrt)
+            taped = aux_outputs.taped_value_and_grad if self.has_aux else tape.value_and_grad
+            value, grads = taped(target, tuple(values[skip:]), {}, taped_wrt)
             self._last = (None, "tape")
             return value, owned(grads)
         for i in wrt:
@@ -141,7 +145,8 @@ class GradFunction:
                 check_differentiable(v, names[i] if i < len(names) else f"argument {i}")
         active = self._active_cache[len(values)]
         try:
-            vjp, mode = cache.compiled_for(self._target, active, values, self.requested_mode)
+            compiled_for = aux_outputs.compiled_for if self.has_aux else cache.compiled_for
+            vjp, mode = compiled_for(self._target, active, values, self.requested_mode)
         except RecursionError:
             raise UnsupportedError(f"recursion of {self._name()} deeper than Python's limit",
                                    *location(self._target),
@@ -186,8 +191,8 @@ class GradFunction:
                     ans, pullback = vjp(*values, *closure)
             else:
                 ans, pullback = vjp(*values, *closure)
-            value = scalar_value(ans, self._name())
-            adjoints = pullback(seed(ans))
+            value, first = self._value_and_seed(ans)
+            adjoints = pullback(first)
         except RecursionError as exc:
             file, line = location(self._target)
             raise KnetError(
@@ -207,8 +212,15 @@ class GradFunction:
             grads = owned_list(unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0,
                                                           values[i]) for i in wrt]))
         if self.check_finite:
-            check_finite(self._name(), grads, vjp, values, closure)
+            check_finite(self._name(), grads, vjp, values, closure, lambda ans: self._value_and_seed(ans)[1])
         return value, (tuple(grads) if isinstance(self.wrt, tuple) else grads[0])
+
+    def _value_and_seed(self, ans):
+        """The value to return and the pullback's seed (with has_aux: ``(loss, aux)`` and ``(1, None)``)."""
+        if not self.has_aux:
+            return scalar_value(ans, self._name()), seed(ans)
+        loss, aux = aux_outputs.split(ans, self._name())
+        return (scalar_value(loss, self._name()), aux), (seed(loss), None)
 
     def _structure_change(self, values, wrt):
         """Describe how the differentiated arguments' structure differs from the last compile."""
@@ -361,7 +373,8 @@ def _decorator(returns):
     return make
 
 
-def grad(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False, out=None, accumulate=False):
+def grad(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False, out=None, accumulate=False,
+         has_aux=False):
     """The gradient of scalar ``fun`` with respect to argument ``wrt``.
 
     ``wrt`` is an index or a tuple of indices (then a tuple of gradients is
@@ -376,17 +389,20 @@ def grad(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False, out=Non
     ``knetc.zeros_like(w)``) receives every gradient in place and is returned,
     so the same buffers serve every call; with ``accumulate=True`` gradients
     are added to it instead (accumulation over micro-batches).
+    ``has_aux=True``: ``fun`` returns ``(loss, aux)``; the result is
+    ``(gradient, aux)``, aux as computed, not differentiated (see :mod:`knetc.has_aux`).
     Usable as ``@grad`` or ``@grad(wrt=1)``.
     """
     return _decorator("grad")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite,
-                              out=out, accumulate=accumulate)
+                              out=out, accumulate=accumulate, has_aux=has_aux)
 
 
 def value_and_grad(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False, out=None,
-                   accumulate=False):
-    """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass."""
+                   accumulate=False, has_aux=False):
+    """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass
+    (``((loss, aux), gradient)`` with ``has_aux=True``, as JAX does)."""
     return _decorator("value_and_grad")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite,
-                                        out=out, accumulate=accumulate)
+                                        out=out, accumulate=accumulate, has_aux=has_aux)
 
 
 def gradloss(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False, out=None, accumulate=False):

@@ -89,6 +89,7 @@ SAMPLES.update(NONDIFF_SAMPLES)
 SAMPLES.update({
     np.linalg.matrix_rank: [((away(3, 3),), {})],
     np.einsum_path: [(("ij,jk->ik", away(2, 3), away(3, 2)), {"optimize": "greedy"})],
+    knet.zeros_like: [((X,), {}), (([X, 1.5],), {})],          # zeros of a tree (tangent programs use it)
 })
 
 

@@ -57,6 +57,9 @@ def test_tutorial_notebook_executes():
     assert accuracy > 0.85
     source, _ = _outputs(code[5])
     assert "# Grad of: x = np.maximum(0, w[i] @ x + w[i + 1])" in source
+    hessian, _ = _outputs(code[6])                          # a Hessian, compiled, against finite differences
+    assert "mode: source" in hessian
+    assert float(hessian.rsplit(":", 1)[1]) < 1e-6
 
 
 def test_cells_redefining_functions_recompile():

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import knetc  # noqa: F401  (registers the rules)
-from knetc.runtime import numpy_rules as nr
+from knetc.runtime import jvp_rules, numpy_rules as nr
 from knetc.runtime.indexing import getitem, scatter, setitem_array
 from knetc.runtime.rules import all_rules, is_nondiff, rule_for
 from knetc.testing import assert_tree_allclose, check_vjp, numeric_grad
@@ -394,6 +394,15 @@ case(setitem_array, X, (slice(None), slice(1, 3)), rnd(1, 2))
 case(setitem_array, X, np.array([3, 0]), rnd(5))
 case(setitem_array, X, X > 0, rnd(int(np.sum(X > 0))))
 case(setitem_array, X, (Ellipsis, slice(None, None, -2)), rnd(4, 3))
+
+
+# The JVPs of max/min have rules of their own (reverse mode over a tangent program, Hessians):
+# linear in the tangent; in ans and x their derivative is zero (the shares are piecewise constant).
+_mx = rnd(3, 4)
+case(jvp_rules.max_jvp, rnd(3, 4), np.max(_mx, axis=0), _mx, kwargs={"axis": 0}, argnums=[0])
+case(jvp_rules.max_jvp, rnd(3, 4), np.min(_mx), _mx, argnums=[0], name="max_jvp_of_min")
+case(jvp_rules.nanmax_jvp, rnd(3, 4), np.nanmax(_mx, axis=1, keepdims=True), _mx,
+     kwargs={"axis": 1, "keepdims": True}, argnums=[0])
 
 
 @pytest.mark.parametrize("fun, args, kwargs, argnum", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -32,9 +32,10 @@ import numpy as np
 from . import numpy_rules as nr
 from .backend import array_module, is_array
 from .indexing import getitem, setitem_array
-from .rules import rule_for
+from .rules import ZERO_DERIVATIVE, defvjp, rule_for
 from ..errors import UnsupportedError
 from .tape_forward import tangent_through
+from .rules_reductions import _nanmax_vjp
 
 # Functions linear in the listed arguments (jointly linear in one argument;
 # multilinear functions are linear in each argument separately).
@@ -204,3 +205,35 @@ _defjvp_builtin(np.maximum, lambda t, ans, x, y: t * ((x > y) + 0.5 * (x == y)),
                 lambda t, ans, x, y: t * ((y > x) + 0.5 * (x == y)))
 _defjvp_builtin(np.minimum, lambda t, ans, x, y: t * ((x < y) + 0.5 * (x == y)),
                 lambda t, ans, x, y: t * ((y < x) + 0.5 * (x == y)))
+
+
+# max/min (and nanmax/nanmin): the tangent is each element's share of the extreme times its
+# tangent, summed (the transpose of the VJP, which splits ties equally). The shares are
+# constant where the extreme is differentiable, so the JVP's own VJP (reverse mode over a
+# tangent program: Hessians) is the VJP in ``t`` and zero in ``ans`` and ``x``.
+def max_jvp(t, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
+    """The tangent of ``np.max``/``np.min`` (and ``amax``/``amin``) along ``t``."""
+    share = nr._max_vjp(np.ones_like(ans), ans, x, axis=axis, keepdims=keepdims, initial=initial, where=where)
+    return np.sum(t * share, axis=axis, keepdims=keepdims)
+
+
+def nanmax_jvp(t, ans, a, axis=None, out=None, keepdims=False):
+    """The tangent of ``np.nanmax``/``np.nanmin`` along ``t``."""
+    return np.sum(t * _nanmax_vjp(np.ones_like(ans), ans, a, axis=axis, keepdims=keepdims),
+                  axis=axis, keepdims=keepdims)
+
+
+def _max_jvp_vjp(g, out_, t, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
+    return nr._max_vjp(g, ans, x, axis=axis, keepdims=keepdims, initial=initial, where=where)
+
+
+def _nanmax_jvp_vjp(g, out_, t, ans, a, axis=None, out=None, keepdims=False):
+    return _nanmax_vjp(g, ans, a, axis=axis, keepdims=keepdims)
+
+
+defvjp(max_jvp, _max_jvp_vjp, ZERO_DERIVATIVE, ZERO_DERIVATIVE, keywords=("axis", "keepdims", "initial", "where"))
+defvjp(nanmax_jvp, _nanmax_jvp_vjp, ZERO_DERIVATIVE, ZERO_DERIVATIVE, keywords=("axis", "keepdims"))
+for _f in (np.max, np.min, np.amax, np.amin):
+    _defjvp_builtin(_f, max_jvp)
+for _f in (np.nanmax, np.nanmin):
+    _defjvp_builtin(_f, nanmax_jvp)

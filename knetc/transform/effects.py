@@ -48,7 +48,7 @@ def mutated_params(fun, _active=()):
     scope = Scope(fun)
     result = mutated_in_node(node, scope, _active + (code,))
     deps = [(obj, mutated_params(obj, _active + (code,))) for obj in scope.reads.values()
-            if isinstance(obj, types.FunctionType)]
+            if isinstance(obj, types.FunctionType) and not _knetc_rule(obj)]
     _CACHE[code] = (result, scope, deps)
     return result
 
@@ -169,9 +169,15 @@ def _resolve(func, scope, local_names):
     if dotted is None or dotted.split(".")[0] in local_names:
         return None
     obj = resolve_dotted(scope, dotted)
-    if obj is MISSING or not hasattr(obj, "__code__"):
+    if obj is MISSING or not hasattr(obj, "__code__") or _knetc_rule(obj):
         return None
     return obj
+
+
+def _knetc_rule(obj):
+    """knetc's own functions with a derivative rule (the runtime helpers generated code calls,
+    such as ``call_jvp`` in a tangent program) write into no argument: their rule models them."""
+    return (getattr(obj, "__module__", None) or "").startswith("knetc.") and rule_for(obj) is not None
 
 
 _OUTSIDE = {}

@@ -19,9 +19,10 @@ from .tracebacks import compiled_of
 from ..runtime.structure import tree_leaves
 
 
-def check_finite(name, grads, vjp, values, closure):
+def check_finite(name, grads, vjp, values, closure, seed_of=seed):
     """Raise NonFiniteGradientError naming the first generated line that made ``grads`` (of the
-    gradient of ``name``, computed by ``vjp(*values, *closure)``) not finite; nothing if they are."""
+    gradient of ``name``, computed by ``vjp(*values, *closure)`` and the pullback seeded with
+    ``seed_of(result)``) not finite; nothing if they are."""
     if is_finite_tree(grads):
         return
 
@@ -29,7 +30,7 @@ def check_finite(name, grads, vjp, values, closure):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             ans, pullback = vjp(*values, *closure)
-            pullback(seed(ans))
+            pullback(seed_of(ans))
     where = locate(replay)
     if where is None:
         raise NonFiniteGradientError(f"knetc: the gradient of {name} contains NaN or inf")

@@ -28,20 +28,26 @@ FRONT_END = (
 )
 
 
-def front_end(fun, active, param_values, report=None):
-    """Run the front-end passes over ``fun`` for an activity mask and the call's values."""
+def front_end(fun, active, param_values, report=None, rewrite=None):
+    """Run the front-end passes over ``fun`` for an activity mask and the call's values;
+    ``rewrite(unit)``, if given, edits the IR after the container rewrites (has_aux makes
+    the aux output a constant there)."""
     unit = Unit(fun, active, param_values)
     for stage, run in FRONT_END:
         run(unit)
+        if stage == "containers" and rewrite is not None:
+            rewrite(unit)
+            analysis.infer_kinds(unit)
         if report is not None:
             report(stage, unit, None)
     return unit
 
 
-def compile_vjp(fun, active, param_values, report=None):
-    """Compile ``fun``'s vjp for the active-parameter mask and argument values (a CompiledVJP)."""
+def compile_vjp(fun, active, param_values, report=None, rewrite=None):
+    """Compile ``fun``'s vjp for the active-parameter mask and argument values (a CompiledVJP);
+    ``rewrite`` as in :func:`front_end`."""
     started = time.perf_counter()
-    unit = front_end(fun, active, param_values, report)
+    unit = front_end(fun, active, param_values, report, rewrite)
     emitter = ReverseEmitter(unit)
     fwd, rev = emitter.emit()
     _report(report, "emit", unit, (fwd, rev))
