@@ -16,12 +16,6 @@ OPEN = {
     ("g14_tape_leaks", "append_to_differentiated_list", "source"): "w.append(v) on a differentiated list: the "
                                                                  "gradient is matched to the list's final length",
     ("g14_tape_leaks", "state_tuple_in_list_replaced", "tape"): "a traced tuple left in the caller's list",
-    ("g17_beyond", "where_division_unselected_zero", "auto"): "np.where(c, a / b, 0) with b = 0 unselected: "
-                                                            "0 * inf = NaN (as in autograd and JAX)",
-    ("g17_beyond", "where_division_unselected_zero", "tape"): "np.where(c, a / b, 0): 0 * inf = NaN",
-    ("g17_beyond", "where_sqrt_unselected_negative", "auto"): "np.where(c, np.sqrt(x), 0), x < 0 unselected: NaN",
-    ("g17_beyond", "where_sqrt_unselected_negative", "source"): "np.where(c, np.sqrt(x), 0): NaN",
-    ("g17_beyond", "where_sqrt_unselected_negative", "tape"): "np.where(c, np.sqrt(x), 0): NaN",
     ("g19_objects", "masked_array_sum", "auto"): "numpy.ma on traced values: a TypeError from NumPy",
     ("g19_objects", "masked_array_sum", "tape"): "numpy.ma on traced values: a TypeError from NumPy",
     ("g19_objects", "user_class_radd_with_array", "auto"): "a user class's __radd__ with an array on the tape",

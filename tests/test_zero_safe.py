@@ -1,0 +1,134 @@
+"""Zero adjoints stay zero through rules whose derivative is infinite or NaN somewhere.
+
+``np.where(c, np.sqrt(x), 0)`` with ``x < 0`` unselected, ``np.where(c, a / b, 0)`` with
+``b == 0`` unselected: the derivative there is 0, not ``0 * inf = NaN`` (issue 11). The rules
+use :mod:`knetc.runtime.zero_safe`; a nonzero adjoint times an infinite derivative stays
+infinite, and second derivatives are those of the plain product, also where an adjoint is 0 by
+coincidence (the minimum of a loss).
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import knetc as knet
+from knetc.runtime.zero_safe import zero_safe_div, zero_safe_mul
+from knetc.testing import numeric_grad
+
+MODES = ["source", "tape", "auto"]
+
+
+# the selected positions; the unselected ones hold values where the branch is NaN or infinite
+SELECT = np.array([False, False, True, True, False, True])
+X = np.array([-1.5, 0.0, 0.4, 1.6, 1.0, 0.7])
+
+
+def _where_sqrt(x):
+    return np.sum(np.where(SELECT, np.sqrt(x), 0.0) + x)
+
+
+def _where_log(x):
+    return np.sum(np.where(SELECT, np.log(x), 2.0 * x))
+
+
+def _where_divide(x):
+    return np.sum(np.where(SELECT, 1.0 / x, 0.0) + x)
+
+
+def _where_divide_numerator(x):
+    return np.sum(np.where(SELECT, x / (x - 1.0), x))
+
+
+def _where_power(x):
+    return np.sum(np.where(SELECT, x ** 0.5, x))
+
+
+def _where_arcsin(x):
+    return np.sum(np.where(SELECT, np.arcsin(x - 1.0), 3.0 * x))
+
+
+def _where_reciprocal(x):
+    return np.sum(np.where(SELECT, np.reciprocal(x), 0.0) * 2.0 + x)
+
+
+def _where_arctanh(x):
+    return np.sum(np.where(SELECT, np.arctanh(x - 1.0), x))
+
+
+def _where_sqrt_of_product(x):
+    # the NaN is made upstream of sqrt: sqrt(x * x - 1) is NaN at the unselected |x| < 1
+    return np.sum(np.where(SELECT, np.sqrt(x * x + 1.0) * np.sqrt(x - 0.2), 0.0) + 0.5 * x)
+
+
+def _where_x_log_x(x):
+    return np.sum(np.where(SELECT, x * np.log(x), 0.0) + x)
+
+
+def _where_log_then_tanh(x):
+    return np.sum(np.tanh(np.where(SELECT, np.log(x) * 2.0, x)) * np.arange(6.0))
+
+
+PROGRAMS = [_where_sqrt, _where_log, _where_divide, _where_divide_numerator, _where_power,
+            _where_arcsin, _where_reciprocal, _where_arctanh, _where_sqrt_of_product,
+            _where_log_then_tanh, _where_x_log_x]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
+def test_unselected_singular_branch_has_zero_derivative(f, mode):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = knet.grad(f, mode=mode)(X.copy())
+        expected = numeric_grad(f, (X.copy(),))
+    assert np.isfinite(expected).all(), expected
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_selected_singularity_stays_infinite(mode):
+    """sqrt at 0 with a nonzero adjoint: the derivative is +inf, not mended to 0."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = knet.grad(lambda x: np.sum(np.sqrt(x)), mode=mode)(np.array([0.0, 4.0]))
+    assert got[0] == np.inf and got[1] == 0.25
+
+
+def test_products_on_arrays_scalars_and_mixed_dtypes():
+    g = np.array([0.0, 2.0, 0.0, 1.0])
+    d = np.array([np.inf, np.inf, np.nan, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert np.array_equal(zero_safe_mul(g, d), [0.0, np.inf, 0.0, 3.0])
+        assert np.array_equal(zero_safe_div(g, np.array([0.0, 0.0, np.nan, 2.0])), [0.0, np.inf, 0.0, 0.5])
+        assert zero_safe_mul(0.0, np.inf) == 0.0
+        assert zero_safe_mul(np.float64(0.0), np.float64(np.nan)) == 0.0
+        assert zero_safe_div(1.0, 4.0) == 0.25
+        assert np.isnan(zero_safe_mul(np.nan, 1.0))         # a NaN adjoint is not hidden
+        r = zero_safe_mul(np.zeros(3, np.float32), np.array([np.inf, 1, 2], np.float32))
+        assert r.dtype == np.float32 and np.array_equal(r, [0, 0, 0])
+        c = zero_safe_mul(np.array([0j, 1 + 1j]), np.array([np.inf, 2.0]))
+        assert np.array_equal(c, [0j, 2 + 2j])
+
+
+def _bowl(x):
+    # the gradient of the outer square is 0 at x == 1 by coincidence (not by selection)
+    return np.sum((np.sqrt(x) - 1.0) ** 2) + np.sum(np.log(x) ** 2)
+
+
+def test_second_derivative_where_the_adjoint_is_zero_by_coincidence():
+    """At the minimum x == 1 every adjoint into sqrt and log is exactly 0; the Hessian is
+    still 2 * (1/2)^2 + 2 * 1 = 2.5 on the diagonal (a where-based mend would give 0)."""
+    x = np.ones(3)
+    h = knet.hessian(_bowl)(x)
+    np.testing.assert_allclose(h, 2.5 * np.eye(3), rtol=1e-7)
+    hv = numeric_grad(lambda y: knet.grad(_bowl, mode="tape")(y)[0], (x,))
+    np.testing.assert_allclose(h[0], hv, rtol=1e-5)
+
+
+def test_second_derivative_through_an_unselected_branch():
+    f = lambda x: np.sum(np.where(x > 0, np.sqrt(x), x * x))
+    x = np.array([-1.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        h = knet.hessian(f)(x)
+    np.testing.assert_allclose(h, np.diag([2.0, -0.25 * 4.0 ** -1.5]), rtol=1e-9)
