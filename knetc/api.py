@@ -13,6 +13,7 @@ from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
 from .runtime.backend import is_array
 from .runtime.gradient_state import DEPTH
 from .runtime.rules import _TAPE_HOOK
+from .runtime.tape import containers_copy as _containers_copy
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import dispatch
 from .transform.binding import bind_arguments, plain_function, takes_varargs
@@ -187,6 +188,9 @@ class GradFunction:
                 dispatch.TAPED_LOG[0] = saved
                 if saved is not None:
                     saved |= vjp.taped
+        # the gradient has the structure the caller passed, also if the function grew or
+        # shrank a list (or dict) argument
+        entry = [v if type(v) is np.ndarray else _containers_copy(v) for v in (values[i] for i in wrt)]
         try:
             if self.requested_mode == "source":
                 with dispatch.requested_mode("source"):
@@ -204,7 +208,7 @@ class GradFunction:
         except Exception as exc:
             dispatch.annotate(exc)
             raise
-        fit = fitting_list(adjoints[wrt[0]], values[wrt[0]]) if len(wrt) == 1 else None
+        fit = fitting_list(adjoints[wrt[0]], entry[0]) if len(wrt) == 1 else None
         if fit is not None:
             for j, e in enumerate(fit):
                 if e.base is not None:        # a view (of a broadcast, of another adjoint): the caller's own copy
@@ -212,7 +216,7 @@ class GradFunction:
             grads = [fit]
         else:
             grads = owned_list(unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0,
-                                                          values[i]) for i in wrt]))
+                                                          like) for i, like in zip(wrt, entry)]))
         if self.check_finite:
             self._check_finite(grads, vjp, values, closure)
         return value, (tuple(grads) if isinstance(self.wrt, tuple) else grads[0])

@@ -615,7 +615,7 @@ def _record(fun, args, kwargs, argnums):
     for i in argnums:
         boxed[i] = _box_tree(args[i], trace)
         snaps[i] = _snapshot(boxed[i])
-        likes[i] = _containers_copy(args[i])
+        likes[i] = containers_copy(args[i])
     out = _run(fun, boxed, kwargs, trace)
     _restore_callers(fun, args, kwargs, argnums, boxed, snaps, trace)
     inputs = list(args)
@@ -624,18 +624,18 @@ def _record(fun, args, kwargs, argnums):
     return trace, inputs, likes, out
 
 
-def _containers_copy(x):
+def containers_copy(x):
     """``x`` with its lists, tuples and dicts copied (the leaves shared)."""
     cls = type(x)
     if cls is list:
-        return [_containers_copy(v) for v in x]
+        return [containers_copy(v) for v in x]
     if cls is dict:
-        return {k: _containers_copy(v) for k, v in x.items()}
+        return {k: containers_copy(v) for k, v in x.items()}
     if isinstance(x, tuple):
-        items = [_containers_copy(v) for v in x]
+        items = [containers_copy(v) for v in x]
         return cls(*items) if hasattr(cls, "_fields") else cls(items)
     if isinstance(x, (list, dict)):
-        return _containers_copy(list(x) if isinstance(x, list) else dict(x))
+        return containers_copy(list(x) if isinstance(x, list) else dict(x))
     return x
 
 

@@ -32,6 +32,8 @@ def _mend(g, r):
 def zero_safe_mul(g, d):
     """``g * d``, but 0 wherever ``g`` is 0 (also where ``d`` is inf or NaN)."""
     r = g * d
+    if (type(d) is float or type(d) is int) and d * 0 == 0:
+        return r                    # x * 2.0: a finite number needs no mending
     if type(r) is _ndarray:
         if r.sum() * 0 == 0:        # finite (inf * 0 and NaN * 0 are NaN): nothing to mend
             return r

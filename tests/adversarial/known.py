@@ -8,13 +8,7 @@ OPEN = {
     ("g04_constants", "meshgrid_traced", "tape"): "np.meshgrid on traced values: ValueError (WRITEABLE flag)",
     ("g07_side_effects", "fill_with_traced_scalar", "auto"): "M.fill(x0) on the tape: NumPy's C code raises ValueError",
     ("g07_side_effects", "fill_with_traced_scalar", "tape"): "M.fill(x0) on the tape: NumPy's C code raises ValueError",
-    ("g09_hidden_writes", "helper_appends_to_nested_list", "auto"): "the tape fallback's error names no line",
-    ("g09_hidden_writes", "helper_setitem_nested_dict", "auto"): "the tape fallback's error names no line",
     ("g13_name_collisions", "user_helper_named_scatter", "tape"): "a user function named scatter on the tape",
-    ("g14_tape_leaks", "append_to_differentiated_list", "auto"): "w.append(v) on a differentiated list: the gradient "
-                                                               "is matched to the list's final length",
-    ("g14_tape_leaks", "append_to_differentiated_list", "source"): "w.append(v) on a differentiated list: the "
-                                                                 "gradient is matched to the list's final length",
     ("g14_tape_leaks", "state_tuple_in_list_replaced", "tape"): "a traced tuple left in the caller's list",
     ("g19_objects", "masked_array_sum", "auto"): "numpy.ma on traced values: a TypeError from NumPy",
     ("g19_objects", "masked_array_sum", "tape"): "numpy.ma on traced values: a TypeError from NumPy",
