@@ -21,6 +21,7 @@ name for keyword arguments) and ``(argnum, ((path, index), ...))`` for boxes
 inside a list, tuple or dict argument (``np.concatenate([a, b])``).
 """
 import itertools
+import numbers
 import operator
 import sys
 import types
@@ -29,7 +30,7 @@ import numpy as np
 
 from ..errors import GradientInputError, UnsupportedError
 from . import binding
-from .backend import is_cupy_array
+from .backend import is_array, is_cupy_array
 from . import numpy_rules as _numpy_rules
 from .convert import float_conversion_culprit
 from . import indexing  # noqa: F401  (registers the rule of operator.getitem)
@@ -280,14 +281,28 @@ def record(fun, rule, args, kwargs=None):
                 if key is not None:
                     parents.append((key, subs[0][1] if type(a) is Box else tuple(subs)))
         kwargs = ukw
-        ans = fun(*vals, **kwargs)
     else:
         kwargs = None
-        ans = fun(*vals)
+    try:
+        ans = fun(*vals, **kwargs) if kwargs else fun(*vals)
+    except ValueError as e:
+        if "WRITEABLE" not in str(e):
+            raise
+        # a view made before its base was frozen (read-only while the tape runs) claims to be
+        # writeable, and NumPy refuses to make a writeable view of it (np.meshgrid,
+        # np.broadcast_arrays): run on copies of the read-only views
+        vals = [_thawed_copy(v) for v in vals]
+        ans = fun(*vals, **kwargs) if kwargs else fun(*vals)
     if not parents:
         return ans
     _unmodelled(rule, vals, kwargs)
     return _new_node(top, rule, ans, vals, kwargs, parents)
+
+
+def _thawed_copy(v):
+    if type(v) is _ndarray and v.base is not None:
+        return v.copy()
+    return v
 
 
 def apply(fun, rule, args, kwargs=None):
@@ -319,6 +334,29 @@ def apply(fun, rule, args, kwargs=None):
             # defaults and order= need not reach the VJPs; a declared option must (vecdot's axis=)
             kwargs = {k: v for k, v in kwargs.items() if k in (rule.keywords or ())}
     return _new_node(top, rule, ans, vals, kwargs or None, parents)
+
+
+# operands the tape's operators handle themselves; any other object that defines the
+# reflected operator (a user class's __radd__) is given the operation, as Python would
+_OWN_OPERANDS = frozenset({float, int, bool, complex, np.ndarray, np.float64, np.float32, np.int64,
+                           np.bool_, list, tuple})
+
+
+def _forward_operator(ufunc, op, reflected):
+    def method(self, other):
+        cls = type(other)
+        if cls not in _OWN_OPERANDS and cls is not Box and _defers_to(other, cls, reflected):
+            return NotImplemented
+        return _binop(ufunc, op, self, other)
+    method.__name__ = reflected.replace("__r", "__", 1)
+    return method
+
+
+def _defers_to(other, cls, reflected):
+    """Whether ``other`` is a user object that implements ``reflected`` itself."""
+    if isinstance(other, (np.ndarray, np.generic, numbers.Number, list, tuple)) or is_array(other):
+        return False
+    return getattr(cls, reflected, None) is not None and cls.__module__.split(".")[0] not in ("numpy", "cupy")
 
 
 def _binop(ufunc, op, x, y):
@@ -591,21 +629,21 @@ class Box:
         return type(deep_value(self))
 
     # arithmetic: computed with the Python operator, recorded with the ufunc's rule
-    def __add__(self, other): return _binop(np.add, operator.add, self, other)
+    __add__ = _forward_operator(np.add, operator.add, "__radd__")
     def __radd__(self, other): return _binop(np.add, operator.add, other, self)
-    def __sub__(self, other): return _binop(np.subtract, operator.sub, self, other)
+    __sub__ = _forward_operator(np.subtract, operator.sub, "__rsub__")
     def __rsub__(self, other): return _binop(np.subtract, operator.sub, other, self)
-    def __mul__(self, other): return _binop(np.multiply, operator.mul, self, other)
+    __mul__ = _forward_operator(np.multiply, operator.mul, "__rmul__")
     def __rmul__(self, other): return _binop(np.multiply, operator.mul, other, self)
-    def __truediv__(self, other): return _binop(np.divide, operator.truediv, self, other)
+    __truediv__ = _forward_operator(np.divide, operator.truediv, "__rtruediv__")
     def __rtruediv__(self, other): return _binop(np.divide, operator.truediv, other, self)
-    def __floordiv__(self, other): return _binop(np.floor_divide, operator.floordiv, self, other)
+    __floordiv__ = _forward_operator(np.floor_divide, operator.floordiv, "__rfloordiv__")
     def __rfloordiv__(self, other): return _binop(np.floor_divide, operator.floordiv, other, self)
-    def __mod__(self, other): return _binop(np.remainder, operator.mod, self, other)
+    __mod__ = _forward_operator(np.remainder, operator.mod, "__rmod__")
     def __rmod__(self, other): return _binop(np.remainder, operator.mod, other, self)
-    def __pow__(self, other): return _binop(np.power, operator.pow, self, other)
+    __pow__ = _forward_operator(np.power, operator.pow, "__rpow__")
     def __rpow__(self, other): return _binop(np.power, operator.pow, other, self)
-    def __matmul__(self, other): return _binop(np.matmul, operator.matmul, self, other)
+    __matmul__ = _forward_operator(np.matmul, operator.matmul, "__rmatmul__")
     def __rmatmul__(self, other): return _binop(np.matmul, operator.matmul, other, self)
     # in place: rebinding, as for immutable values, unless another name, a
     # container or a view would see the write in a plain call (then an error)

@@ -32,13 +32,14 @@ import contextlib
 import functools
 import inspect
 import operator
+import os
 import sys
 import threading
 import types
 
 import numpy as np
 
-from ..errors import GradientInputError
+from ..errors import GradientInputError, KnetError, UnsupportedError
 from . import creation, library_shims, shims
 from . import rules as _rules
 from .backend import array_module, is_array, is_cupy_array
@@ -138,7 +139,14 @@ def _run(fun, args, kwargs, trace=None):
     try:
         with _device_scope(space, args, kwargs):
             return fun(*args, **kwargs)
-    except ValueError as e:
+    except (ValueError, TypeError, AttributeError) as e:
+        _refuse_masked_arrays(e)
+        if isinstance(e.__cause__, KnetError) or isinstance(e.__context__, KnetError):
+            # NumPy's C code (m.fill(x), y[0] = x into a float array) called __float__ on a
+            # traced value, which raised knetc's error; NumPy replaced it with its own
+            raise (e.__cause__ if isinstance(e.__cause__, KnetError) else e.__context__) from None
+        if not isinstance(e, ValueError):
+            raise
         if trace is not None and trace.frozen and "read-only" in str(e):
             raise GradientInputError(
                 "knetc: an array used in a differentiated operation was then modified in place "
@@ -150,6 +158,27 @@ def _run(fun, args, kwargs, trace=None):
         if trace is not None:
             _thaw(trace.frozen)
         _exit(space)
+
+
+_MASKED = os.sep + os.path.join("numpy", "ma") + os.sep
+_LIBRARY_DIRS = (os.path.dirname(_numpy.__file__), os.path.dirname(os.path.dirname(__file__)))
+
+
+def _refuse_masked_arrays(e):
+    """NumPy's masked arrays cannot hold traced values: say so, with the user's line."""
+    tb, user, masked = e.__traceback__, None, False
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if _MASKED in name:
+            masked = True
+            break
+        if not name.startswith(_LIBRARY_DIRS):
+            user = (name, tb.tb_lineno)
+        tb = tb.tb_next
+    if masked:
+        raise UnsupportedError("numpy.ma (a masked array) of a differentiated value", *(user or (None, None)),
+                               detail="knetc does not support masked arrays; use np.where(mask, x, 0.0) "
+                                      "or np.sum(x, where=~mask) instead") from e
 
 
 def _thaw(frozen):
@@ -271,6 +300,8 @@ def _scrub(x, trace, seen):
             if type(v) is Box:
                 if v._trace is trace:
                     x[i] = _unbox_tree(v, trace)
+            elif isinstance(v, tuple):
+                x[i] = _scrubbed_tuple(v, trace, seen)
             else:
                 _scrub(v, trace, seen)
     elif isinstance(x, dict):
@@ -279,12 +310,31 @@ def _scrub(x, trace, seen):
             if type(v) is Box:
                 if v._trace is trace:
                     x[k] = _unbox_tree(v, trace)
+            elif isinstance(v, tuple):
+                x[k] = _scrubbed_tuple(v, trace, seen)
             else:
                 _scrub(v, trace, seen)
     elif cls is tuple or isinstance(x, tuple):
-        seen.add(id(x))
-        for v in x:
+        _scrubbed_tuple(x, trace, seen)
+
+
+def _scrubbed_tuple(t, trace, seen):
+    """``t``, or a new tuple of the same type with the boxes of ``trace`` in it (also in
+    nested tuples) replaced by their values (``s[0] = (h, c)`` on a state list); the lists
+    and dicts in it are scrubbed in place."""
+    items, changed = [], False
+    for v in t:
+        if type(v) is Box and v._trace is trace:
+            v, changed = _unbox_tree(v, trace), True
+        elif isinstance(v, tuple):
+            w = _scrubbed_tuple(v, trace, seen)
+            changed, v = changed or w is not v, w
+        else:
             _scrub(v, trace, seen)
+        items.append(v)
+    if not changed:
+        return t
+    return type(t)(*items) if hasattr(type(t), "_fields") else type(t)(items)
 
 
 def _restore_callers(fun, args, kwargs, argnums, boxed, snaps, trace):
