@@ -658,7 +658,8 @@ defvjp(math.log, _math_log_vjp_x, lambda g, ans, x, base: -g * ans / (base * np.
 defvjp(math.log1p, lambda g, ans, x: g / (1 + x), keywords=())
 defvjp(math.log2, lambda g, ans, x: g / (x * np.log(2.0)), keywords=())
 defvjp(math.log10, lambda g, ans, x: g / (x * np.log(10.0)), keywords=())
-defvjp(math.sqrt, lambda g, ans, x: zero_safe(g, g * 0.5 / ans), keywords=())
+# np.divide: on Python floats 1 / 0.0 is inf (with a warning), not ZeroDivisionError
+defvjp(math.sqrt, lambda g, ans, x: zero_safe(g, np.divide(g * 0.5, ans)), keywords=())
 defvjp(math.sin, lambda g, ans, x: g * np.cos(x), keywords=())
 defvjp(math.cos, lambda g, ans, x: -g * np.sin(x), keywords=())
 defvjp(math.tan, lambda g, ans, x: g * (1 + ans * ans), keywords=())
