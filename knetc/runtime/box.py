@@ -450,7 +450,7 @@ _SELECT = Rule(None, "element of a tuple result", (_select_vjp,), {})
 def _new_node(top, rule, ans, vals, kwargs, parents):
     # A node keeps references to its untraced array arguments; writing into one
     # later would silently change the gradient, so they are frozen until the
-    # function returns (an in-place update then raises; see tape._run).
+    # function returns (an in-place update then raises; see tape_run.run).
     for v in vals:
         _freeze(top, v)
     nodes = top.nodes
