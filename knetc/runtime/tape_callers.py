@@ -7,9 +7,7 @@ boxes (:func:`restore_callers`), also inside tuples stored in them.
 """
 import types
 
-
 from .box import Box
-
 
 
 # --- parameters --------------------------------------------------------------------------
