@@ -64,6 +64,15 @@ def _where_x_log_x(x):
     return np.sum(np.where(SELECT, x * np.log(x), 0.0) + x)
 
 
+def _softplus(x):
+    # exp overflows to inf at the unselected large input
+    return np.sum(np.where(x > 20, x, np.log1p(np.exp(x))) * np.arange(1.0, 7.0))
+
+
+def _where_sinh_cosh_overflow(x):
+    return np.sum(np.where(x < 100, np.sinh(x) + np.cosh(x) + np.expm1(x) + np.exp2(x), x))
+
+
 def _where_log_then_tanh(x):
     return np.sum(np.tanh(np.where(SELECT, np.log(x) * 2.0, x)) * np.arange(6.0))
 
@@ -71,6 +80,8 @@ def _where_log_then_tanh(x):
 PROGRAMS = [_where_sqrt, _where_log, _where_divide, _where_divide_numerator, _where_power,
             _where_arcsin, _where_reciprocal, _where_arctanh, _where_sqrt_of_product,
             _where_log_then_tanh, _where_x_log_x]
+BIG = np.array([1000.0, 0.5, -3.0, 2000.0, 1.5, -0.2])
+OVERFLOWING = [_softplus, _where_sinh_cosh_overflow]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -80,6 +91,17 @@ def test_unselected_singular_branch_has_zero_derivative(f, mode):
         warnings.simplefilter("ignore", RuntimeWarning)
         got = knet.grad(f, mode=mode)(X.copy())
         expected = numeric_grad(f, (X.copy(),))
+    assert np.isfinite(expected).all(), expected
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", OVERFLOWING, ids=lambda f: f.__name__)
+def test_unselected_overflow_has_zero_derivative(f, mode):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = knet.grad(f, mode=mode)(BIG.copy())
+        expected = numeric_grad(f, (BIG.copy(),))
     assert np.isfinite(expected).all(), expected
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
 

@@ -124,8 +124,9 @@ def _log_base(x):
 
 
 # --- elementwise -------------------------------------------------------------
-defvjp(np.exp, lambda g, ans, x: g * ans, keywords=_ELEMENTWISE)
-defvjp(np.expm1, lambda g, ans, x: g * (ans + 1), keywords=_ELEMENTWISE)
+# exp overflows to inf where a guard leaves it unselected (softplus: np.where(x > 20, x, log1p(exp(x))))
+defvjp(np.exp, lambda g, ans, x: zero_safe(g, g * ans), keywords=_ELEMENTWISE)
+defvjp(np.expm1, lambda g, ans, x: zero_safe(g, g * (ans + 1)), keywords=_ELEMENTWISE)
 defvjp(np.log, lambda g, ans, x: zero_safe(g, g / x), keywords=_ELEMENTWISE)
 defvjp(np.log1p, lambda g, ans, x: zero_safe(g, g / (1 + x)), keywords=_ELEMENTWISE)
 defvjp(np.log2, lambda g, ans, x: zero_safe(g, g / (x * np.log(2.0))), keywords=_ELEMENTWISE)
@@ -138,8 +139,8 @@ defvjp(np.cos, lambda g, ans, x: -g * np.sin(x), keywords=_ELEMENTWISE)
 defvjp(np.tan, lambda g, ans, x: g * (1 + ans * ans), keywords=_ELEMENTWISE)
 defvjp(np.tanh, lambda g, ans, x: g * (1 - ans * ans), keywords=_ELEMENTWISE)
 defvjp_gpu(np.tanh, lambda g, ans, x: gpu_kernels.tanh_vjp(g, ans))
-defvjp(np.sinh, lambda g, ans, x: g * np.cosh(x), keywords=_ELEMENTWISE)
-defvjp(np.cosh, lambda g, ans, x: g * np.sinh(x), keywords=_ELEMENTWISE)
+defvjp(np.sinh, lambda g, ans, x: zero_safe(g, g * np.cosh(x)), keywords=_ELEMENTWISE)
+defvjp(np.cosh, lambda g, ans, x: zero_safe(g, g * np.sinh(x)), keywords=_ELEMENTWISE)
 defvjp(np.arctan, lambda g, ans, x: g / (1 + x * x), keywords=_ELEMENTWISE)
 defvjp(np.arcsin, lambda g, ans, x: zero_safe(g, g / np.sqrt(1 - x * x)), keywords=_ELEMENTWISE)
 defvjp(np.arccos, lambda g, ans, x: zero_safe(g, -g / np.sqrt(1 - x * x)), keywords=_ELEMENTWISE)

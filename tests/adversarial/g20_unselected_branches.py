@@ -114,4 +114,21 @@ PROGRAMS = [
         def f(x):
             return np.sum(normalise(x * C, np.array([0.0, 1.0, 2.0])) * x)
     """),
+    # exp overflowing to inf where a guard does not select it
+    P("softplus_with_overflow_guard", """
+        def f(x):
+            return np.sum(np.where(x > 20.0, x, np.log1p(np.exp(x))) * C)
+    """, args="(np.array([800.0, 0.3, -1.2]),)"),
+    P("stable_sigmoid_two_branches", """
+        def f(x):
+            pos = 1.0 / (1.0 + np.exp(-x))
+            neg = np.exp(x) / (1.0 + np.exp(x))
+            return np.sum(np.where(x >= 0, pos, neg) * C)
+    """, args="(np.array([900.0, -0.4, -900.0]),)"),
+    P("cosh_overflow_unselected_in_helper", """
+        def energy(v):
+            return np.where(np.abs(v) < 50.0, np.cosh(v), np.abs(v))
+        def f(x):
+            return np.sum(energy(x * 10.0) * C)
+    """, args="(np.array([100.0, 0.03, -0.07]),)"),
 ]
