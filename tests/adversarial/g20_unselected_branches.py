@@ -131,4 +131,8 @@ PROGRAMS = [
         def f(x):
             return np.sum(energy(x * 10.0) * C)
     """, args="(np.array([100.0, 0.03, -0.07]),)"),
+    P("nan_value_through_sin_unselected", """
+        def f(x):
+            return np.sum(np.where(x > 0, np.sin(np.sqrt(x)), 0.0) * C)
+    """, args="(np.array([0.3, -0.7, 1.2]),)"),
 ]
