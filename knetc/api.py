@@ -5,6 +5,8 @@ import os
 import sys
 import types
 
+import numpy as np
+
 from .arguments import bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
 from .errors import KnetError, UnsupportedError
 from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
@@ -15,6 +17,7 @@ from .runtime.box import has_box
 from .runtime.gradient_state import DEPTH
 from .runtime.rules import _TAPE_HOOK
 from .runtime.structure import is_record, tree_leaves
+from .runtime.tape import containers_copy as _containers_copy
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import cache, pipeline, tracebacks
 from . import has_aux as aux_outputs
@@ -185,6 +188,9 @@ class GradFunction:
                 cache.TAPED_LOG[0] = saved
                 if saved is not None:
                     saved |= vjp.taped
+        # the gradient has the structure the caller passed, also if the function grew or
+        # shrank a list (or dict) argument
+        entry = [v if type(v) is np.ndarray else _containers_copy(v) for v in (values[i] for i in wrt)]
         try:
             if self.requested_mode == "source":
                 with cache.requested_mode("source"):
@@ -202,7 +208,7 @@ class GradFunction:
         except Exception as exc:
             tracebacks.annotate(exc)
             raise
-        fit = fitting_list(adjoints[wrt[0]], values[wrt[0]]) if len(wrt) == 1 else None
+        fit = fitting_list(adjoints[wrt[0]], entry[0]) if len(wrt) == 1 else None
         if fit is not None:
             for j, e in enumerate(fit):
                 if e.base is not None:        # a view (of a broadcast, of another adjoint): the caller's own copy
@@ -210,7 +216,7 @@ class GradFunction:
             grads = [fit]
         else:
             grads = owned_list(unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0,
-                                                          values[i]) for i in wrt]))
+                                                          like) for i, like in zip(wrt, entry)]))
         if self.check_finite:
             check_finite(self._name(), grads, vjp, values, closure, lambda ans: self._value_and_seed(ans)[1])
         return value, (tuple(grads) if isinstance(self.wrt, tuple) else grads[0])

@@ -16,6 +16,8 @@ from knetc.runtime import jvp_rules, numpy_rules as nr
 from knetc.runtime.indexing import getitem, scatter, setitem_array
 from knetc.runtime.rules import all_rules, is_nondiff, rule_for
 from knetc.testing import assert_tree_allclose, check_vjp, numeric_grad
+from knetc.runtime import zero_safe as zero_safe_module
+from knetc.runtime.zero_safe import zero_safe
 
 R = np.random.default_rng(1234)
 
@@ -73,6 +75,11 @@ for fun, make_x, make_y in [
     for sx, sy in BROADCAST_PAIRS:
         case(fun, operand(sx, make_x), operand(sy, make_y))
 
+# the mend of the singular rules (knetc/runtime/zero_safe.py; tests/test_zero_safe.py)
+# (the contribution has the shape of the adjoint, or a broadcast of it)
+for sx, sy in [((3, 4), (3, 4)), ((), (3, 4)), ((3, 1), (3, 4)), ("f", "f"), ("f", (2, 3))]:
+    case(zero_safe, operand(sx, rnd), operand(sy, rnd), argnums=[1])
+    case(zero_safe_module._zero_safe, operand(sx, rnd), operand(sy, rnd), argnums=[1], name="zero_safe_taped")
 case(np.power, rnd(3, 4), 3.0, argnums=[0], name="power_negative_base_int_exponent")
 case(np.power, np.array([0.0, 1.5, -2.0]), 2.0, argnums=[0], name="power_zero_base")
 case(np.power, np.array([0.0, 1.5, 2.0]), 0.0, argnums=[0], name="power_zero_exponent")

@@ -19,23 +19,26 @@ A node is the tuple ``(rule, ans, args, kwargs, parents)``; ``parents`` lists
 ``(argnum, index)`` for a box passed directly as argument ``argnum`` (a keyword
 name for keyword arguments) and ``(argnum, ((path, index), ...))`` for boxes
 inside a list, tuple or dict argument (``np.concatenate([a, b])``).
+
+This module holds the box, the trace and unboxing; the recording of one operation is
+:mod:`knetc.runtime.box_record`, ndarray methods and in-place operators
+:mod:`knetc.runtime.box_methods`.
 """
 import itertools
+import numbers
 import operator
 import sys
-import types
 
 import numpy as np
 
 from ..errors import GradientInputError, UnsupportedError
 from . import binding
-from .backend import is_cupy_array
+from .backend import is_array
 from . import numpy_rules as _numpy_rules
 from .convert import float_conversion_culprit
 from . import indexing  # noqa: F401  (registers the rule of operator.getitem)
-from .rules import Rule, is_nondiff, rule_for
+from .rules import is_nondiff, rule_for
 from .structure import declare_leaf_type, flatten_one_level, is_record
-from .tree import zeros_like_tree
 
 
 class TracedAttributeError(GradientInputError, AttributeError):
@@ -169,321 +172,27 @@ def has_box(x):
     return False
 
 
-# --- recording ----------------------------------------------------------------
-
-def call(fun, args, kwargs=None):
-    """Call ``fun`` on possibly boxed arguments through the rule table.
-
-    With a rule, the call is recorded on the highest trace among the
-    arguments; for a non-differentiable function, the plain values are used
-    and the result is a constant; otherwise :class:`NoRuleError`.
-    """
-    rule = rule_for(fun)
-    if rule is None:
-        if is_nondiff(fun):
-            kwargs = deep_unbox(kwargs) if kwargs else {}
-            return fun(*deep_unbox(tuple(args)), **kwargs)
-        raise _no_rule(fun)
-    return record(fun, rule, args, kwargs)
+# operands the tape's operators handle themselves; any other object that defines the
+# reflected operator (a user class's __radd__) is given the operation, as Python would
+_OWN_OPERANDS = frozenset({float, int, bool, complex, np.ndarray, np.float64, np.float32, np.int64,
+                           np.bool_, list, tuple})
 
 
-def _has_vjp(vjps, i):
-    return i < len(vjps) and vjps[i] is not None
+def _forward_operator(ufunc, op, reflected):
+    def method(self, other):
+        cls = type(other)
+        if cls not in _OWN_OPERANDS and cls is not Box and _defers_to(other, cls, reflected):
+            return NotImplemented
+        return _binop(ufunc, op, self, other)
+    method.__name__ = reflected.replace("__r", "__", 1)
+    return method
 
 
-def _argument_name(rule, argnum):
-    """``argument 2 (a_min)`` or ``a_min=``: a call argument as the user knows it."""
-    if type(argnum) is str:
-        return f"the keyword argument {argnum}="
-    plan = binding.plan_of(rule)
-    names = plan.fun_positional or [(n, None) for n in plan.positional]
-    name = f" ({names[argnum][0]})" if argnum < len(names) else ""
-    return f"argument {argnum + 1}{name}"
-
-
-def _no_vjp(rule, argnum):
-    """A traced value reached an argument that the rule has no derivative for."""
-    return NoRuleError(
-        f"knetc: {rule.name} was called with a traced (differentiated) value as "
-        f"{_argument_name(rule, argnum)}, but its derivative rule has no VJP for that argument"
-        f"{binding.where_text()}; the gradient would silently be zero. Give it one with "
-        f"knetc.defvjp, or pass a constant there", construct=rule.name)
-
-
-def _unmodelled(rule, vals, kwargs):
-    """Refuse a call passing an argument the rule's VJPs do not model (see binding)."""
-    found = binding.unmodelled(rule, vals, kwargs)
-    if found is not None:
-        what, why = found
-        raise NoRuleError(
-            f"knetc: {rule.name} with {what} cannot be differentiated: {why}"
-            f"{binding.where_text()}", construct=rule.name)
-
-
-def _keyword_parent(rule, k):
-    """The VJP key for a traced keyword argument: its keyword VJP, or the position it binds to."""
-    if rule.kwvjps.get(k) is not None:
-        return k
-    plan = binding.plan_of(rule)
-    if k in plan.positional:
-        i = plan.positional.index(k)
-        if i in rule.zero_args:
-            return None
-        if _has_vjp(rule.vjps, i):
-            return i
-    raise _no_vjp(rule, k)
-
-
-def record(fun, rule, args, kwargs=None):
-    """Record ``fun(*args, **kwargs)`` with ``rule``; boxes may sit inside containers.
-
-    A traced value at an argument the rule has no VJP for is an error, unless
-    the rule declares that argument's derivative zero (``ZERO_DERIVATIVE``);
-    so is an optional argument the rule does not model (see
-    :mod:`knetc.runtime.binding`). A differentiated argument passed by
-    keyword is moved to its position first.
-    """
-    top = None
-    for a in args:
-        top = _top_in(a, top)
-    if kwargs:
-        for a in kwargs.values():
-            top = _top_in(a, top)
-    if top is None:
-        return fun(*args, **(kwargs or {}))
-    if kwargs:
-        args, kwargs = binding.canonical(rule, args, kwargs)
-    vals = list(args)
-    parents = []
-    vjps = rule.vjps
-    zero = rule.zero_args
-    for i, a in enumerate(args):
-        cls = type(a)
-        if cls is Box:
-            if a._trace is top:
-                vals[i] = a._value
-                if i in zero:
-                    pass
-                elif _has_vjp(vjps, i):
-                    parents.append((i, a._idx))
-                else:
-                    raise _no_vjp(rule, i)
-        elif cls is list or cls is tuple or cls is dict:
-            subs = []
-            vals[i] = _unbox_in(a, top, (), subs)
-            if subs and i not in zero:
-                if _has_vjp(vjps, i):
-                    parents.append((i, tuple(subs)))
-                else:
-                    raise _no_vjp(rule, i)
-    if kwargs:
-        ukw = {}
-        for k, a in kwargs.items():
-            subs = []
-            ukw[k] = _unbox_in(a, top, (), subs)
-            if subs:
-                key = _keyword_parent(rule, k)
-                if key is not None:
-                    parents.append((key, subs[0][1] if type(a) is Box else tuple(subs)))
-        kwargs = ukw
-        ans = fun(*vals, **kwargs)
-    else:
-        kwargs = None
-        ans = fun(*vals)
-    if not parents:
-        return ans
-    _unmodelled(rule, vals, kwargs)
-    return _new_node(top, rule, ans, vals, kwargs, parents)
-
-
-def apply(fun, rule, args, kwargs=None):
-    """Record ``fun(*args)`` where boxes can only be direct positional arguments (ufuncs)."""
-    top = None
-    for a in args:
-        if type(a) is Box:
-            t = a._trace
-            if top is None or t.level > top.level:
-                top = t
-    vals = list(args)
-    parents = []
-    vjps = rule.vjps
-    for i, a in enumerate(args):
-        if type(a) is Box and a._trace is top:
-            vals[i] = a._value
-            if i in rule.zero_args:
-                continue
-            if _has_vjp(vjps, i):
-                parents.append((i, a._idx))
-            else:
-                raise _no_vjp(rule, i)
-    ans = fun(*vals, **kwargs) if kwargs else fun(*vals)
-    if not parents:
-        return ans
-    if kwargs:
-        _unmodelled(rule, vals, kwargs)
-        if binding.plan_of(rule).ufunc_nin is not None:
-            # defaults and order= need not reach the VJPs; a declared option must (vecdot's axis=)
-            kwargs = {k: v for k, v in kwargs.items() if k in (rule.keywords or ())}
-    return _new_node(top, rule, ans, vals, kwargs or None, parents)
-
-
-def _binop(ufunc, op, x, y):
-    """Record the operator ``op`` (computed as written) with the rule of ``ufunc``."""
-    tx = x._trace if type(x) is Box else None
-    ty = y._trace if type(y) is Box else None
-    if tx is None or (ty is not None and ty.level > tx.level):
-        top = ty
-    else:
-        top = tx
-    rule = rule_for(ufunc)
-    if rule is None:
-        if is_nondiff(ufunc):
-            return op(deep_value(x), deep_value(y))
-        raise _no_rule(ufunc)
-    vjps = rule.vjps
-    if tx is top:
-        xv = x._value
-        if ty is top:
-            yv = y._value
-            if len(vjps) >= 2 and vjps[0] is not None and vjps[1] is not None:
-                parents = ((0, x._idx), (1, y._idx))
-            else:
-                parents = tuple((i, b._idx) for i, b in ((0, x), (1, y)) if _has_vjp(vjps, i)
-                                or _no_vjp_unless_zero(rule, i))
-        else:
-            yv = y
-            parents = ((0, x._idx),) if vjps and vjps[0] is not None else _none_unless_zero(rule, 0)
-    else:
-        xv = x
-        yv = y._value
-        parents = ((1, y._idx),) if _has_vjp(vjps, 1) else _none_unless_zero(rule, 1)
-    ans = op(xv, yv)
-    if not parents:
-        return ans
-    if tx is not top:
-        _freeze(top, xv)
-    elif ty is not top:
-        _freeze(top, yv)
-    nodes = top.nodes
-    nodes.append((rule, ans, (xv, yv), None, parents))
-    return Box(ans, top, len(nodes) - 1)
-
-
-def _none_unless_zero(rule, i):
-    """No parents, when argument ``i``'s derivative is declared zero; else the no-VJP error."""
-    if i in rule.zero_args:
-        return ()
-    raise _no_vjp(rule, i)
-
-
-def _no_vjp_unless_zero(rule, i):
-    _none_unless_zero(rule, i)
-    return False
-
-
-def _freeze(top, v):
-    """Make an untraced array a node keeps read-only until the function returns."""
-    if type(v) is _ndarray and v.flags.writeable:
-        v.flags.writeable = False
-        top.frozen.append(v)
-
-
-def _unop(ufunc, op, x):
-    rule = rule_for(ufunc)
-    if rule is None:
-        if is_nondiff(ufunc):
-            return op(deep_value(x))
-        raise _no_rule(ufunc)
-    xv = x._value
-    ans = op(xv)
-    if not rule.vjps or rule.vjps[0] is None:
-        _none_unless_zero(rule, 0)
-        return ans
-    top = x._trace
-    nodes = top.nodes
-    nodes.append((rule, ans, (xv,), None, ((0, x._idx),)))
-    return Box(ans, top, len(nodes) - 1)
-
-
-def _select_vjp(g, ans, whole, k):
-    """Adjoint of element ``k`` of a tuple-valued result: g there, zeros elsewhere."""
-    out = zeros_like_tree(deep_unbox(list(whole)))
-    out[k] = g
-    return out
-
-
-_SELECT = Rule(None, "element of a tuple result", (_select_vjp,), {})
-
-
-def _new_node(top, rule, ans, vals, kwargs, parents):
-    # A node keeps references to its untraced array arguments; writing into one
-    # later would silently change the gradient, so they are frozen until the
-    # function returns (an in-place update then raises; see tape._run).
-    for v in vals:
-        _freeze(top, v)
-    nodes = top.nodes
-    nodes.append((rule, ans, vals, kwargs, tuple(parents)))
-    idx = len(nodes) - 1
-    cls = ans.__class__
-    if cls is tuple or cls is list or isinstance(ans, tuple):  # several results: one box each
-        items = []
-        for k, v in enumerate(ans):
-            nodes.append((_SELECT, v, (ans, k), None, ((0, idx),)))
-            items.append(Box(v, top, len(nodes) - 1))
-        if cls is list or cls is tuple:
-            return items if cls is list else tuple(items)
-        return cls(*items)           # a named tuple (np.linalg.eigh's EighResult...)
-    return Box(ans, top, idx)
-
-
-def primitive_hook(prim, args, kwargs):
-    """The hook :class:`~knetc.runtime.rules.Primitive` calls while a trace is active."""
-    if not (has_box(args) or (kwargs and has_box(kwargs))):
-        return prim.fun(*args, **kwargs)
-    rule = rule_for(prim)
-    if rule is None:
-        if is_nondiff(prim):
-            return prim.fun(*deep_unbox(args), **deep_unbox(kwargs))
-        raise NoRuleError(
-            f"knetc: primitive {name_of(prim)} was called with a traced (differentiated) value "
-            f"but has no VJP{binding.where_text()}; give it one with knetc.defvjp or "
-            f"@{getattr(prim, '__name__', 'f')}.defvjp", construct=name_of(prim))
-    return record(prim, rule, args, kwargs)
-
-
-# --- ndarray methods and attributes ---------------------------------------------
-
-def _call_method(fun, box, args, kwargs):
-    rule = rule_for(fun)
-    if rule is not None:
-        return record(fun, rule, (box,) + args, kwargs)
-    if is_nondiff(fun) or fun in _numpy_rules.NONDIFF_METHODS.values():
-        return fun(deep_value(box), *deep_unbox(args), **deep_unbox(kwargs))
-    if isinstance(fun, types.FunctionType):  # a Python adapter: its own operations are recorded
-        return fun(box, *args, **kwargs)
-    raise _no_rule(fun)
-
-
-def _tolist(box):
-    """``x.tolist()`` of a traced array: nested lists of its traced elements."""
-    if not getattr(deep_value(box), "ndim", 0):
-        return box
-    return [_tolist(call(operator.getitem, (box, i))) for i in range(len(deep_value(box)))]
-
-
-class _BoundMethod:
-    __slots__ = ("fun", "box", "name")
-
-    def __init__(self, fun, box, name):
-        self.fun = fun
-        self.box = box
-        self.name = name
-
-    def __call__(self, *args, **kwargs):
-        return _call_method(self.fun, self.box, args, kwargs)
-
-    def __repr__(self):
-        return f"<traced method {self.name} of {self.box!r}>"
+def _defers_to(other, cls, reflected):
+    """Whether ``other`` is a user object that implements ``reflected`` itself."""
+    if isinstance(other, (np.ndarray, np.generic, numbers.Number, list, tuple)) or is_array(other):
+        return False
+    return getattr(cls, reflected, None) is not None and cls.__module__.split(".")[0] not in ("numpy", "cupy")
 
 
 # --- the box --------------------------------------------------------------------
@@ -501,63 +210,6 @@ def _lost(what, into="a plain number"):
         f"function; elsewhere pass the value on unconverted (comparisons such as x > 0 work on "
         f"traced values), and build arrays with np.stack/np.concatenate/np.where instead of "
         f"assigning into them; note that {NOT_AN_NDARRAY}")
-
-
-def _refs_in_iadd():
-    """``sys.getrefcount(self)`` inside ``__iadd__`` when only one name holds the object."""
-    seen = []
-
-    def note(obj, refs, *rest):       # the same call shape as Box.__iadd__'s
-        seen.append(refs)
-        return obj
-
-    class Probe:
-        def __iadd__(self, other): return note(self, sys.getrefcount(self), np.add, operator.add, other, "+=")
-    probe = Probe()
-    probe += 1
-    return seen[0]
-
-
-_UNSHARED_REFS = _refs_in_iadd()
-
-
-def _inplace(box, refs, ufunc, op, other, symbol):
-    """``box op= other`` on the tape: a new recorded value, bound to the name.
-
-    For an array that is the same as NumPy's in-place update only when nothing
-    else refers to it: another name or a container holding the same value
-    (``b = a; b += x``), a view into another array (``v = a[1:]; v += 1``) or
-    a view taken from it later. Those would silently keep the old value here,
-    so they are errors.
-    """
-    value = deep_value(box)
-    if isinstance(value, np.ndarray) or is_cupy_array(value):
-        shared = None
-        if refs > _UNSHARED_REFS:
-            shared = "another name or a container refers to the same array"
-        elif value.base is not None:
-            shared = "it is a view into another array (a slice, a row, a transpose)"
-        elif _viewed_later(box, value):
-            shared = "a view of it (a slice, a row) was taken before"
-        if shared is not None:
-            raise GradientInputError(
-                f"knetc: x {symbol} ... on a traced array updates it in place, and {shared}"
-                f"{binding.where_text()}: on the tape the update rebinds the name only, so the "
-                f"other would silently keep the old value. Write x = x {symbol[:-1]} ... and use "
-                f"the new x everywhere, or copy before updating")
-    return _binop(ufunc, op, box, other)
-
-
-def _viewed_later(box, value):
-    """True when a value recorded after ``box``'s is a view of ``value``."""
-    nodes = box._trace.nodes
-    for i in range(box._idx + 1, len(nodes)):
-        node = nodes[i]
-        if node is not None:
-            ans = node[1]
-            if getattr(ans, "base", None) is value:
-                return True
-    return False
 
 
 _INTERNAL = {}      # code object -> True when it belongs to knetc or NumPy
@@ -597,21 +249,21 @@ class Box:
         return type(deep_value(self))
 
     # arithmetic: computed with the Python operator, recorded with the ufunc's rule
-    def __add__(self, other): return _binop(np.add, operator.add, self, other)
+    __add__ = _forward_operator(np.add, operator.add, "__radd__")
     def __radd__(self, other): return _binop(np.add, operator.add, other, self)
-    def __sub__(self, other): return _binop(np.subtract, operator.sub, self, other)
+    __sub__ = _forward_operator(np.subtract, operator.sub, "__rsub__")
     def __rsub__(self, other): return _binop(np.subtract, operator.sub, other, self)
-    def __mul__(self, other): return _binop(np.multiply, operator.mul, self, other)
+    __mul__ = _forward_operator(np.multiply, operator.mul, "__rmul__")
     def __rmul__(self, other): return _binop(np.multiply, operator.mul, other, self)
-    def __truediv__(self, other): return _binop(np.divide, operator.truediv, self, other)
+    __truediv__ = _forward_operator(np.divide, operator.truediv, "__rtruediv__")
     def __rtruediv__(self, other): return _binop(np.divide, operator.truediv, other, self)
-    def __floordiv__(self, other): return _binop(np.floor_divide, operator.floordiv, self, other)
+    __floordiv__ = _forward_operator(np.floor_divide, operator.floordiv, "__rfloordiv__")
     def __rfloordiv__(self, other): return _binop(np.floor_divide, operator.floordiv, other, self)
-    def __mod__(self, other): return _binop(np.remainder, operator.mod, self, other)
+    __mod__ = _forward_operator(np.remainder, operator.mod, "__rmod__")
     def __rmod__(self, other): return _binop(np.remainder, operator.mod, other, self)
-    def __pow__(self, other): return _binop(np.power, operator.pow, self, other)
+    __pow__ = _forward_operator(np.power, operator.pow, "__rpow__")
     def __rpow__(self, other): return _binop(np.power, operator.pow, other, self)
-    def __matmul__(self, other): return _binop(np.matmul, operator.matmul, self, other)
+    __matmul__ = _forward_operator(np.matmul, operator.matmul, "__rmatmul__")
     def __rmatmul__(self, other): return _binop(np.matmul, operator.matmul, other, self)
     # in place: rebinding, as for immutable values, unless another name, a
     # container or a view would see the write in a plain call (then an error)
@@ -757,3 +409,20 @@ class Box:
 
 
 declare_leaf_type(Box)      # a traced value is a leaf of every tree
+
+# Box's operators record onto the tape, and recording makes Boxes: the recording
+# (box_record.py) and the method adapters (box_methods.py) import this module and
+# register their functions here with provide() when they are imported (tape.py
+# imports both), so no module imports the other back.
+_binop = _unop = apply = call = record = _BoundMethod = _inplace = _tolist = None
+
+
+def provide(**functions):
+    """Register the recording functions Box's methods call (box_record, box_methods)."""
+    unknown = set(functions) - _PROVIDED
+    if unknown:
+        raise KeyError(f"box.provide: unknown names {sorted(unknown)}")
+    globals().update(functions)
+
+
+_PROVIDED = frozenset({"_binop", "_unop", "apply", "call", "record", "_BoundMethod", "_inplace", "_tolist"})

@@ -23,7 +23,8 @@ import numpy as np
 
 from .backend import holds_cupy
 from .rebinding import Rebinding
-from .box import has_box, record
+from .box import has_box
+from .box_record import record
 from .rules import rule_for
 
 # NumPy functions that build an array from shapes, scalars or lists -> their

@@ -23,7 +23,8 @@ import importlib
 import sys
 import types
 
-from .box import has_box, record
+from .box import has_box
+from .box_record import record
 from .rebinding import MISSING, Rebinding
 from . import rules as _rules
 from .box import NoRuleError
@@ -57,9 +58,9 @@ def _make_shim(original, rule):
 
 def _refresh():
     """The shims of the library functions in the rule table, and where each is installed."""
-    table = _rules.all_rules()
-    if len(table) == _state["size"]:
+    if len(_rules._RULES) == _state["size"]:      # no copy of the table on every trace
         return
+    table = _rules.all_rules()
     shims, sites = {}, []
     modules = [sys.modules[m] for m in _PUBLIC_MODULES if m in sys.modules]
     for key, rule in table.items():

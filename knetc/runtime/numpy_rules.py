@@ -27,6 +27,7 @@ from .backend import array_module, is_cupy_array
 from .indexing import scatter
 from .rules import ZERO_DERIVATIVE, defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
 from .rules_complex import abs_vjp, is_complex, real_if_real
+from .zero_safe import zero_safe
 
 # The optional arguments each rule models (see knetc.runtime.binding); any other
 # optional argument a call passes is refused in both modes.
@@ -101,19 +102,21 @@ defvjp(np.add, lambda g, ans, x, y: unbroadcast(g, x),
 defvjp(np.subtract, lambda g, ans, x, y: unbroadcast(g, x),
                     lambda g, ans, x, y: -unbroadcast(g, y),
        keywords=_ELEMENTWISE)
-defvjp(np.multiply, lambda g, ans, x, y: unbroadcast(g * y, x),
-                    lambda g, ans, x, y: unbroadcast(g * x, y),
+defvjp(np.multiply, lambda g, ans, x, y: unbroadcast(zero_safe(g, g * y), x),
+                    lambda g, ans, x, y: unbroadcast(zero_safe(g, g * x), y),
        keywords=_ELEMENTWISE)
-defvjp(np.divide, lambda g, ans, x, y: unbroadcast(g / y, x),
-                  lambda g, ans, x, y: unbroadcast(-g * ans / y, y),
+# Rules whose derivative is infinite or NaN somewhere return zero_safe(g, ...): a zero adjoint
+# (the unselected branch of np.where) stays zero there (see knetc/runtime/zero_safe.py).
+defvjp(np.divide, lambda g, ans, x, y: unbroadcast(zero_safe(g, g / y), x),
+                  lambda g, ans, x, y: unbroadcast(zero_safe(g, -g * ans / y), y),
        keywords=_ELEMENTWISE)
 # ``y - 1 + (y == 0)`` keeps 0 ** -1 out of the y == 0 case (its adjoint is 0).
-defvjp(np.power, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1 + (y == 0)), x),
-                 lambda g, ans, x, y: unbroadcast(g * ans * _log_base(x), y),
+defvjp(np.power, lambda g, ans, x, y: unbroadcast(zero_safe(g, g * y * x ** (y - 1 + (y == 0))), x),
+                 lambda g, ans, x, y: unbroadcast(zero_safe(g, g * ans * _log_base(x)), y),
        keywords=_ELEMENTWISE)
 defvjp(np.negative, lambda g, ans, x: -g, keywords=_ELEMENTWISE)
 defvjp(np.positive, lambda g, ans, x: g, keywords=_ELEMENTWISE)
-defvjp(np.reciprocal, lambda g, ans, x: -g * ans * ans, keywords=_ELEMENTWISE)
+defvjp(np.reciprocal, lambda g, ans, x: zero_safe(g, -g * ans * ans), keywords=_ELEMENTWISE)
 
 def _log_base(x):
     # d x**y / dy = x**y log(x); for real x <= 0 there is none (0 is chosen), complex x has log(x)
@@ -121,13 +124,14 @@ def _log_base(x):
 
 
 # --- elementwise -------------------------------------------------------------
-defvjp(np.exp, lambda g, ans, x: g * ans, keywords=_ELEMENTWISE)
-defvjp(np.expm1, lambda g, ans, x: g * (ans + 1), keywords=_ELEMENTWISE)
-defvjp(np.log, lambda g, ans, x: g / x, keywords=_ELEMENTWISE)
-defvjp(np.log1p, lambda g, ans, x: g / (1 + x), keywords=_ELEMENTWISE)
-defvjp(np.log2, lambda g, ans, x: g / (x * np.log(2.0)), keywords=_ELEMENTWISE)
-defvjp(np.log10, lambda g, ans, x: g / (x * np.log(10.0)), keywords=_ELEMENTWISE)
-defvjp(np.sqrt, lambda g, ans, x: g * 0.5 / ans, keywords=_ELEMENTWISE)
+# exp overflows to inf where a guard leaves it unselected (softplus: np.where(x > 20, x, log1p(exp(x))))
+defvjp(np.exp, lambda g, ans, x: zero_safe(g, g * ans), keywords=_ELEMENTWISE)
+defvjp(np.expm1, lambda g, ans, x: zero_safe(g, g * (ans + 1)), keywords=_ELEMENTWISE)
+defvjp(np.log, lambda g, ans, x: zero_safe(g, g / x), keywords=_ELEMENTWISE)
+defvjp(np.log1p, lambda g, ans, x: zero_safe(g, g / (1 + x)), keywords=_ELEMENTWISE)
+defvjp(np.log2, lambda g, ans, x: zero_safe(g, g / (x * np.log(2.0))), keywords=_ELEMENTWISE)
+defvjp(np.log10, lambda g, ans, x: zero_safe(g, g / (x * np.log(10.0))), keywords=_ELEMENTWISE)
+defvjp(np.sqrt, lambda g, ans, x: zero_safe(g, g * 0.5 / ans), keywords=_ELEMENTWISE)
 defvjp(np.square, lambda g, ans, x: g * 2 * x, keywords=_ELEMENTWISE)
 defvjp(np.absolute, abs_vjp, keywords=_ELEMENTWISE)
 defvjp(np.sin, lambda g, ans, x: g * np.cos(x), keywords=_ELEMENTWISE)
@@ -135,11 +139,11 @@ defvjp(np.cos, lambda g, ans, x: -g * np.sin(x), keywords=_ELEMENTWISE)
 defvjp(np.tan, lambda g, ans, x: g * (1 + ans * ans), keywords=_ELEMENTWISE)
 defvjp(np.tanh, lambda g, ans, x: g * (1 - ans * ans), keywords=_ELEMENTWISE)
 defvjp_gpu(np.tanh, lambda g, ans, x: gpu_kernels.tanh_vjp(g, ans))
-defvjp(np.sinh, lambda g, ans, x: g * np.cosh(x), keywords=_ELEMENTWISE)
-defvjp(np.cosh, lambda g, ans, x: g * np.sinh(x), keywords=_ELEMENTWISE)
+defvjp(np.sinh, lambda g, ans, x: zero_safe(g, g * np.cosh(x)), keywords=_ELEMENTWISE)
+defvjp(np.cosh, lambda g, ans, x: zero_safe(g, g * np.sinh(x)), keywords=_ELEMENTWISE)
 defvjp(np.arctan, lambda g, ans, x: g / (1 + x * x), keywords=_ELEMENTWISE)
-defvjp(np.arcsin, lambda g, ans, x: g / np.sqrt(1 - x * x), keywords=_ELEMENTWISE)
-defvjp(np.arccos, lambda g, ans, x: -g / np.sqrt(1 - x * x), keywords=_ELEMENTWISE)
+defvjp(np.arcsin, lambda g, ans, x: zero_safe(g, g / np.sqrt(1 - x * x)), keywords=_ELEMENTWISE)
+defvjp(np.arccos, lambda g, ans, x: zero_safe(g, -g / np.sqrt(1 - x * x)), keywords=_ELEMENTWISE)
 defvjp(np.logaddexp, lambda g, ans, x, y: unbroadcast(g * np.exp(x - ans), x),
                      lambda g, ans, x, y: unbroadcast(g * np.exp(y - ans), y),
        keywords=_ELEMENTWISE)
@@ -655,7 +659,8 @@ defvjp(math.log, _math_log_vjp_x, lambda g, ans, x, base: -g * ans / (base * np.
 defvjp(math.log1p, lambda g, ans, x: g / (1 + x), keywords=())
 defvjp(math.log2, lambda g, ans, x: g / (x * np.log(2.0)), keywords=())
 defvjp(math.log10, lambda g, ans, x: g / (x * np.log(10.0)), keywords=())
-defvjp(math.sqrt, lambda g, ans, x: g * 0.5 / ans, keywords=())
+# np.divide: on Python floats 1 / 0.0 is inf (with a warning), not ZeroDivisionError
+defvjp(math.sqrt, lambda g, ans, x: zero_safe(g, np.divide(g * 0.5, ans)), keywords=())
 defvjp(math.sin, lambda g, ans, x: g * np.cos(x), keywords=())
 defvjp(math.cos, lambda g, ans, x: -g * np.sin(x), keywords=())
 defvjp(math.tan, lambda g, ans, x: g * (1 + ans * ans), keywords=())

@@ -7,9 +7,47 @@ namespace is in use: the first use rebinds, the last one restores -- only the
 names still bound to the replacement (a name the program rebound meanwhile is
 left alone).
 """
+import operator
 import threading
 
 MISSING = object()   # as an original: the name did not exist before
+
+
+class _Plan:
+    """One list of changes, ready to apply and undo with a few dict calls (the math
+    module has 55 names, rebound on every tape call)."""
+
+    __slots__ = ("changes", "replacements", "originals", "missing", "current", "expected")
+
+    def __init__(self, changes):
+        self.changes = changes
+        self.replacements = {name: r for name, _, r in changes}
+        self.originals = {name: o for name, o, _ in changes if o is not MISSING}
+        self.missing = tuple(name for name, o, _ in changes if o is MISSING)
+        names = [name for name, _, _ in changes]
+        self.current = (lambda ns: ()) if not names else \
+            (lambda ns, g=operator.itemgetter(*names): (g(ns),)) if len(names) == 1 else operator.itemgetter(*names)
+        self.expected = tuple(r for _, _, r in changes)
+
+    def untouched(self, namespace):
+        """Whether every name is still bound to its replacement."""
+        try:
+            return all(map(operator.is_, self.current(namespace), self.expected))
+        except KeyError:
+            return False
+
+
+_PLANS = {}   # id(changes) -> _Plan (for change lists its changes_for returns again and again)
+
+
+def _plan_of(changes):
+    plan = _PLANS.get(id(changes))
+    if plan is None or plan.changes is not changes:
+        plan = _Plan(changes)
+        if len(_PLANS) > 256:
+            _PLANS.clear()
+        _PLANS[id(changes)] = plan
+    return plan
 
 
 class Rebinding:
@@ -31,10 +69,9 @@ class Rebinding:
             if entry is not None:
                 entry[0] += 1
                 return
-            changes = self.changes_for(namespace)
-            for name, _, replacement in changes:
-                namespace[name] = replacement
-            self._active[id(namespace)] = [1, namespace, changes]
+            plan = _plan_of(self.changes_for(namespace))
+            namespace.update(plan.replacements)
+            self._active[id(namespace)] = [1, namespace, plan]
 
     def undo(self, namespace):
         """Count one use less; the last one restores the originals."""
@@ -46,7 +83,13 @@ class Rebinding:
             if entry[0]:
                 return
             del self._active[id(namespace)]
-            for name, original, replacement in entry[2]:
+            plan = entry[2]
+            if plan.untouched(namespace):          # the common case: restore all at once
+                namespace.update(plan.originals)
+                for name in plan.missing:
+                    del namespace[name]
+                return
+            for name, original, replacement in plan.changes:
                 if namespace.get(name) is replacement:     # not rebound meanwhile
                     if original is MISSING:
                         del namespace[name]

@@ -16,6 +16,7 @@ from ..errors import KnetError
 from .numpy_rules import _extreme_vjp
 from .rules import defnondiff, defvjp, rule_for, unbroadcast
 from .refusals import refuse_option
+from .zero_safe import zero_safe
 
 _LN2 = math.log(2.0)
 _DEG = math.pi / 180.0
@@ -24,10 +25,10 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 # --- unary ufuncs ------------------------------------------------------------------------
 defvjp(np.arcsinh, lambda g, ans, x: g / np.sqrt(x * x + 1), keywords=())
-defvjp(np.arccosh, lambda g, ans, x: g / np.sqrt(x * x - 1), keywords=())
-defvjp(np.arctanh, lambda g, ans, x: g / (1 - x * x), keywords=())
-defvjp(np.exp2, lambda g, ans, x: g * ans * _LN2, keywords=())
-defvjp(np.cbrt, lambda g, ans, x: g / (3 * ans * ans), keywords=())
+defvjp(np.arccosh, lambda g, ans, x: zero_safe(g, g / np.sqrt(x * x - 1)), keywords=())
+defvjp(np.arctanh, lambda g, ans, x: zero_safe(g, g / (1 - x * x)), keywords=())
+defvjp(np.exp2, lambda g, ans, x: zero_safe(g, g * ans * _LN2), keywords=())
+defvjp(np.cbrt, lambda g, ans, x: zero_safe(g, g / (3 * ans * ans)), keywords=())
 defvjp(np.fabs, lambda g, ans, x: g * np.sign(x), keywords=())
 defvjp(np.deg2rad, lambda g, ans, x: g * _DEG, keywords=())
 defvjp(np.radians, lambda g, ans, x: g * _DEG, keywords=())
@@ -91,7 +92,7 @@ defvjp(np.heaviside, lambda g, ans, x1, x2: unbroadcast(0.0 * g, x1),
                      keywords=())
 # float_power computes in float64 (or complex128); the adjoint is power's
 defvjp(np.float_power,
-       lambda g, ans, x1, x2: unbroadcast(g * x2 * np.float_power(x1, x2 - 1 + np.equal(x2, 0)), x1),
+       lambda g, ans, x1, x2: unbroadcast(zero_safe(g, g * x2 * np.float_power(x1, x2 - 1 + np.equal(x2, 0))), x1),
        lambda g, ans, x1, x2: unbroadcast(g * ans * np.log(np.where(np.greater(x1, 0), x1, 1.0)), x2),
        keywords=())
 # ldexp(x1, x2) = x1 * 2**x2 with an integer exponent x2

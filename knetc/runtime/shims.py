@@ -34,7 +34,8 @@ import operator
 
 import numpy as np
 
-from .box import Box, _no_rule, call, deep_unbox, deep_value, has_box, record
+from .box import Box, _no_rule, deep_unbox, deep_value, has_box
+from .box_record import call, record
 from .rebinding import MISSING, Rebinding
 from .rules import is_nondiff, rule_for
 from .numpy_rules import axis_concatenate
@@ -290,13 +291,37 @@ def _math_names_in(namespace):
     return cached[1]
 
 
+_MATH_CHANGES = [None]
+
+
 def _changes(namespace):
     """What the shims replace in ``namespace``: every function of ``math`` itself; in a
     function's globals the names bound to ``math`` functions, and ``float``."""
-    if namespace is MATH_NAMESPACE:
-        return [(name, _ORIGINAL[name], shim) for name, shim in _SHIMS.items()]
+    if namespace is MATH_NAMESPACE:     # the same every time: built once
+        if _MATH_CHANGES[0] is None:
+            _MATH_CHANGES[0] = [(name, _ORIGINAL[name], shim) for name, shim in _SHIMS.items()]
+        return _MATH_CHANGES[0]
     if namespace is NUMPY_NAMESPACE:
-        return [(name, getattr(np, name), shim) for name, shim in _NUMPY_SHIMS.items()]
+        return _same_list(NUMPY_NAMESPACE, [(name, getattr(np, name), shim) for name, shim in _NUMPY_SHIMS.items()])
+    return _same_list(namespace, _namespace_changes(namespace))
+
+
+_LAST = {}   # id(namespace) -> the last change list (the same list again lets rebinding reuse its plan)
+
+
+def _same_list(namespace, changes):
+    """``changes``, or the equal list returned last time for ``namespace``."""
+    last = _LAST.get(id(namespace))
+    if last is not None and len(last) == len(changes) and all(
+            a[0] == b[0] and a[1] is b[1] and a[2] is b[2] for a, b in zip(last, changes)):
+        return last
+    if len(_LAST) > 4096:
+        _LAST.clear()
+    _LAST[id(namespace)] = changes
+    return changes
+
+
+def _namespace_changes(namespace):
     changes = []
     for key in _math_names_in(namespace):
         value = namespace.get(key)

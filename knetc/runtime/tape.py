@@ -12,7 +12,7 @@ Higher order: ``value_and_grad`` called inside a differentiated function opens
 a higher trace whose backward pass is itself recorded on the outer one, so
 gradients of gradients and Hessian-vector products (:func:`hvp`) work.
 
-While a trace is active, the tape owns ``rules._TAPE_HOOK`` (so
+While a trace is active (:mod:`knetc.runtime.tape_run`), the tape owns ``rules._TAPE_HOOK`` (so
 :class:`~knetc.runtime.rules.Primitive` calls on boxes are recorded) and the
 ``math`` functions and ``float`` are shimmed (see :mod:`knetc.runtime.shims`).
 
@@ -28,341 +28,26 @@ values reached other than through that ``np``, item assignment into an array,
 differentiated function (:class:`~knetc.errors.GradientInputError`; see
 :mod:`knetc.runtime.convert`).
 """
-import contextlib
 import functools
 import inspect
 import operator
 import sys
-import threading
-import types
 
 import numpy as np
 
 from ..errors import GradientInputError
-from . import creation, library_shims, shims
 from . import rules as _rules
 from .backend import array_module, is_array, is_cupy_array
 from .indexing import _is_basic_index
-from .box import Box, Trace, deep_unbox, deep_value, has_box, primitive_hook
-from .tree import (add_grad, check_differentiable, flatten_one_level, grad_children, is_record,
-                   match_structure, tree_leaves, tree_map)
-
-__all__ = ["value_and_grad", "make_vjp", "hvp", "backward"]
+from . import box_methods  # noqa: F401  (registers Box's method adapters)
+from .box import Box, Trace, deep_unbox, deep_value, has_box
+from .structure import flatten_one_level, is_record, tree_leaves
+from .tree import add_grad, check_differentiable, grad_children, match_structure
+from .tape_callers import as_tree, box_tree, containers_copy, restore_callers, snapshot, unbox_tree
+from .tape_run import run
 
 _ndarray = np.ndarray
 _numpy = sys.modules["numpy"]
-
-# --- activation -----------------------------------------------------------------------
-
-_LOCK = threading.Lock()
-_ACTIVE = [0]
-
-
-def _namespace_of(fun):
-    """The globals of the Python function behind ``fun`` (partial, method, callable object)."""
-    for _ in range(8):
-        space = getattr(fun, "__globals__", None)
-        if isinstance(space, dict):
-            return space
-        if isinstance(fun, functools.partial):
-            fun = fun.func
-        elif getattr(fun, "__func__", None) is not None:
-            fun = fun.__func__
-        elif isinstance(getattr(type(fun), "__call__", None), types.FunctionType):
-            fun = type(fun).__call__
-        else:
-            return None
-    return None
-
-
-def _enter(fun):
-    with _LOCK:
-        _ACTIVE[0] += 1
-        if _ACTIVE[0] == 1:
-            _rules._TAPE_HOOK[0] = primitive_hook
-            shims.patch(shims.MATH_NAMESPACE)
-            library_shims.patch_libraries()
-            shims.patch(shims.NUMPY_NAMESPACE)
-    space = _namespace_of(fun)
-    if space is not None:
-        shims.patch(space)
-        library_shims.patch(space)
-    return space
-
-
-def _exit(space):
-    if space is not None:
-        shims.unpatch(space)
-        library_shims.unpatch(space)
-    with _LOCK:
-        _ACTIVE[0] -= 1
-        if _ACTIVE[0] == 0:
-            _rules._TAPE_HOOK[0] = None
-            shims.unpatch(shims.MATH_NAMESPACE)
-            library_shims.unpatch_libraries()
-            shims.unpatch(shims.NUMPY_NAMESPACE)
-
-
-def _device_scope(space, args, kwargs):
-    """``np`` in the traced function's module becomes the device NumPy: with CuPy
-    arguments ``np.zeros(...)`` goes to the GPU, and ``np.array([x, y])`` of traced
-    values is recorded (NumPy does not dispatch it to the boxes)."""
-    if space is not None and space.get("__name__", "").startswith("knetc."):
-        space = None      # knetc's own functions (hvp's inner gradient) keep their numpy
-    module = _numpy
-    if "cupy" in sys.modules:
-        module = creation.array_module(deep_unbox(list(args)), deep_unbox(dict(kwargs or {})))
-    if module is not _numpy or space is not None:
-        return creation.creating_on(module, space)
-    return contextlib.nullcontext()
-
-
-def _keyword_only(fun, args, kwargs):
-    """Values of keyword-only parameters passed in order after the positional ones
-    (as ``grad`` binds a call) go back to their names."""
-    code = getattr(fun, "__code__", None)
-    if (code is None or not code.co_kwonlyargcount or code.co_flags & inspect.CO_VARARGS
-            or len(args) <= code.co_argcount or isinstance(fun, types.MethodType)):
-        return args, kwargs
-    names = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
-    extra = args[code.co_argcount:]
-    if len(extra) > len(names):
-        return args, kwargs
-    kwargs = dict(kwargs or {})
-    kwargs.update(zip(names, extra))
-    return args[:code.co_argcount], kwargs
-
-
-def _run(fun, args, kwargs, trace=None):
-    space = _enter(fun)
-    args, kwargs = _keyword_only(fun, args, kwargs)
-    try:
-        with _device_scope(space, args, kwargs):
-            return fun(*args, **kwargs)
-    except ValueError as e:
-        if trace is not None and trace.frozen and "read-only" in str(e):
-            raise GradientInputError(
-                "knetc: an array used in a differentiated operation was then modified in place "
-                "(the tape keeps a reference to it, so the gradient would silently change): "
-                "assign a new array instead, e.g. a = a + 1 rather than a += 1, "
-                "or copy it before the update") from e
-        raise
-    finally:
-        if trace is not None:
-            _thaw(trace.frozen)
-        _exit(space)
-
-
-def _thaw(frozen):
-    """Make frozen arrays writable again; a view waits until its base is."""
-    pending = list(reversed(frozen))
-    frozen.clear()
-    while pending:
-        left = []
-        for v in pending:
-            try:
-                v.flags.writeable = True
-            except ValueError:
-                left.append(v)
-        if len(left) == len(pending):
-            break           # bases that were read-only to begin with
-        pending = left
-
-
-# --- parameters --------------------------------------------------------------------------
-
-def _box_tree(x, trace):
-    """``x`` with every leaf replaced by an input box of ``trace`` (in leaf order)."""
-    nodes = trace.nodes
-
-    def box(leaf):
-        nodes.append(None)
-        return Box(leaf, trace, len(nodes) - 1)
-    return tree_map(box, x)
-
-
-class _Snapshot:
-    """A boxed container as it was handed to the function: the object and its items then."""
-
-    __slots__ = ("obj", "items")
-
-    def __init__(self, obj, items):
-        self.obj = obj
-        self.items = items
-
-
-def _snapshot(boxed):
-    """The containers of a boxed argument before the call (the boxes themselves are shared).
-
-    The gradient is gathered from this, not from the containers the function
-    may have written into (``w[0] = 2 * w[0]`` must not make the adjoint of
-    the new value the gradient of the old one).
-    """
-    cls = type(boxed)
-    if cls is dict:
-        return _Snapshot(boxed, {k: _snapshot(v) for k, v in boxed.items()})
-    if cls is list or isinstance(boxed, tuple):
-        return _Snapshot(boxed, [_snapshot(v) for v in boxed])
-    if is_record(boxed):
-        return _Snapshot(boxed, [_snapshot(v) for v in flatten_one_level(boxed)[0]])
-    return boxed
-
-
-def _as_tree(snap):
-    """The snapshot as plain lists and dicts of the input boxes (for gathering)."""
-    if type(snap) is not _Snapshot:
-        return snap
-    items = snap.items
-    if type(items) is dict:
-        return {k: _as_tree(v) for k, v in items.items()}
-    return [_as_tree(v) for v in items]
-
-
-def _same(value, snap):
-    return value is (snap.obj if type(snap) is _Snapshot else snap)
-
-
-def _write_back(original, boxed, snap, trace):
-    """Give the caller's containers the writes the function made into their boxed copies.
-
-    A gradient call has the side effects of one call of the function, as in
-    compiled code: ``w[0] = 2 * w[0]`` or ``hs.append(h)`` on a differentiated
-    list leaves the plain values in the caller's list.
-    """
-    if type(snap) is not _Snapshot:
-        return
-    items = snap.items
-    if isinstance(original, list) and type(boxed) is list:
-        kept = [i < len(items) and _same(b, items[i]) for i, b in enumerate(boxed)]
-        if len(boxed) != len(items) or not all(kept):
-            new = [original[i] if keep else _unbox_tree(b, trace) for i, (b, keep) in enumerate(zip(boxed, kept))]
-            original[:] = new
-        for i, keep in enumerate(kept):
-            if keep:
-                _write_back(original[i], boxed[i], items[i], trace)
-    elif isinstance(original, dict) and type(boxed) is dict:
-        for k in [k for k in original if k not in boxed]:
-            del original[k]
-        for k, b in boxed.items():
-            if k in items and _same(b, items[k]) and k in original:
-                _write_back(original[k], b, items[k], trace)
-            else:
-                original[k] = _unbox_tree(b, trace)
-    elif isinstance(original, tuple) and isinstance(boxed, tuple):
-        for o, b, sn in zip(original, boxed, items):
-            _write_back(o, b, sn, trace)
-    elif is_record(original) and type(boxed) is type(original):
-        _write_back_record(original, boxed, items, trace)
-
-
-def _write_back_record(original, boxed, items, trace):
-    """``p.w = ...`` on a boxed dataclass: the caller's object gets the plain value."""
-    originals, keys, _ = flatten_one_level(original)
-    for o, b, sn, key in zip(originals, flatten_one_level(boxed)[0], items, keys):
-        if _same(b, sn):
-            _write_back(o, b, sn, trace)
-        elif type(key).__name__ == "GetAttrKey":
-            object.__setattr__(original, key.idx, _unbox_tree(b, trace))
-
-
-def _scrub(x, trace, seen):
-    """Replace, in place, the boxes of ``trace`` that the function stored in the
-    caller's lists and dicts (``s[0] = lstm(...)`` on a state list) by their values."""
-    if id(x) in seen:
-        return
-    cls = type(x)
-    if isinstance(x, list):
-        seen.add(id(x))
-        for i, v in enumerate(x):
-            if type(v) is Box:
-                if v._trace is trace:
-                    x[i] = _unbox_tree(v, trace)
-            else:
-                _scrub(v, trace, seen)
-    elif isinstance(x, dict):
-        seen.add(id(x))
-        for k, v in x.items():
-            if type(v) is Box:
-                if v._trace is trace:
-                    x[k] = _unbox_tree(v, trace)
-            else:
-                _scrub(v, trace, seen)
-    elif cls is tuple or isinstance(x, tuple):
-        seen.add(id(x))
-        for v in x:
-            _scrub(v, trace, seen)
-    elif is_record(x):
-        seen.add(id(x))
-        for v in flatten_one_level(x)[0]:
-            _scrub(v, trace, seen)
-
-
-def _restore_callers(fun, args, kwargs, argnums, boxed, snaps, trace):
-    """After the run: the caller's containers (the arguments', and those the
-    function's closure holds) contain plain values, never boxes of ``trace``."""
-    seen = set()
-    for i in argnums:
-        _write_back(args[i], boxed[i], snaps[i], trace)
-    for i, a in enumerate(args):
-        if i not in argnums:
-            _scrub(a, trace, seen)
-    for a in (kwargs or {}).values():
-        _scrub(a, trace, seen)
-    _scrub_closure(fun, trace, seen, 3)
-    _scrub_globals(fun, trace, seen)
-
-
-def _scrub_globals(fun, trace, seen):
-    """Scrub the module-level lists and dicts the function's code names (``SEEN.append(v)``)."""
-    code = getattr(fun, "__code__", None)
-    space = getattr(fun, "__globals__", None)
-    if code is None or not isinstance(space, dict):
-        return
-    for name in _global_names(code):
-        value = space.get(name)
-        if type(value) is list or type(value) is dict:
-            _scrub(value, trace, seen)
-
-
-_GLOBAL_NAMES = {}
-
-
-def _global_names(code):
-    """The global names read by ``code`` and the code nested in it (cached)."""
-    names = _GLOBAL_NAMES.get(code)
-    if names is None:
-        found, stack = set(), [code]
-        while stack:
-            c = stack.pop()
-            found.update(c.co_names)
-            stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
-        if len(_GLOBAL_NAMES) > 4096:
-            _GLOBAL_NAMES.clear()
-        names = _GLOBAL_NAMES[code] = tuple(sorted(found))
-    return names
-
-
-def _scrub_closure(fun, trace, seen, depth):
-    """Scrub the lists and dicts in ``fun``'s closure, and in the closures of the
-    functions it closes over (``hvp`` wraps the user's function in one)."""
-    for cell in getattr(fun, "__closure__", None) or ():
-        try:
-            contents = cell.cell_contents
-        except ValueError:         # an empty cell
-            continue
-        if isinstance(contents, (list, dict)):
-            _scrub(contents, trace, seen)
-        elif depth > 1 and isinstance(contents, types.FunctionType) and id(contents) not in seen:
-            seen.add(id(contents))
-            _scrub_closure(contents, trace, seen, depth - 1)
-
-
-def _unbox_tree(x, trace):
-    """``x`` with the boxes of ``trace`` (at any depth of containers) replaced by their values."""
-    if type(x) is Box:
-        return x._value if x._trace is trace else x
-    return tree_map(lambda v: v._value if type(v) is Box and v._trace is trace else v, x)
-
 
 def _argnums(wrt, nargs):
     multi = not isinstance(wrt, (int, np.integer))
@@ -612,20 +297,15 @@ def _record(fun, args, kwargs, argnums):
     snaps = {}
     likes = list(args)
     for i in argnums:
-        boxed[i] = _box_tree(args[i], trace)
-        snaps[i] = _snapshot(boxed[i])
-        likes[i] = _containers_copy(args[i])
-    out = _run(fun, boxed, kwargs, trace)
-    _restore_callers(fun, args, kwargs, argnums, boxed, snaps, trace)
+        boxed[i] = box_tree(args[i], trace)
+        snaps[i] = snapshot(boxed[i])
+        likes[i] = containers_copy(args[i])
+    out = run(fun, boxed, kwargs, trace)
+    restore_callers(fun, args, kwargs, argnums, boxed, snaps, trace)
     inputs = list(args)
     for i in argnums:
-        inputs[i] = _as_tree(snaps[i])
+        inputs[i] = as_tree(snaps[i])
     return trace, inputs, likes, out
-
-
-def _containers_copy(x):
-    """``x`` with its lists, tuples, dicts and records copied (the leaves shared)."""
-    return tree_map(lambda v: v, x)
 
 
 # --- public API ----------------------------------------------------------------------------
@@ -675,7 +355,7 @@ def make_vjp(fun, active_argnums):
     def vjp_call(*args, **kwargs):
         active, _ = _argnums(active_argnums, len(args))
         trace, boxed, likes, out = _record(fun, args, kwargs, active)
-        ans = _unbox_tree(out, trace)
+        ans = unbox_tree(out, trace)
 
         def pullback(g):
             seeds = []

@@ -260,8 +260,9 @@ def _tape_vjp(fun, active, refused=None):
 
         def taped_pullback(g, *after):
             if after:
-                raise UnsupportedError(f"{fun.__name__} runs on the tape and writes into a differentiated "
-                                       "argument; the tape cannot hand that argument's gradient back")
+                raise UnsupportedError(f"{fun.__name__}, run on the tape, writing into a differentiated argument",
+                                       *location(fun), detail="the tape cannot hand that argument's gradient "
+                                                              "back; return the new values instead")
             grads = pullback(g)
             return grads + (None,) * (len(values) - len(grads))
         return ans, taped_pullback

@@ -60,8 +60,9 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
 
     written = getattr(getattr(vjp, "compiled", None), "mutated", None)
     if written is None and any(active[: len(values)]) and _writes_arguments(fun, active, values):
-        raise UnsupportedError(f"{fun.__name__} writes differentiated values into an argument and runs "
-                               "on the tape, which cannot hand that argument's gradient back")
+        raise UnsupportedError(f"{fun.__name__}, run on the tape, writing differentiated values into its argument",
+                               *location(fun), detail="the tape cannot hand that argument's gradient back; "
+                                                      "return the new values instead")
 
     def call_pullback(g, *after):
         grads = pullback(g, *after)
@@ -140,8 +141,9 @@ def _plain_call(fun, mask, args):
     if entry is None or not entry[2](fun):
         vjp, _ = _compiled(fun, mask, args)
         if getattr(vjp, "compiled", None) is None and any(mask) and _writes_arguments(fun, mask, args):
-            raise UnsupportedError(f"{fun.__name__} writes differentiated values into an argument and runs "
-                                   "on the tape, which cannot hand that argument's gradient back")
+            raise UnsupportedError(f"{fun.__name__}, run on the tape, writing differentiated values into its argument",
+                                   *location(fun), detail="the tape cannot hand that argument's gradient back; "
+                                                          "return the new values instead")
         # a compiled pullback already returns one adjoint per argument; only
         # container adjoints may hold ZERO slots to fill
         fill = getattr(vjp, "compiled", None) is None or any(

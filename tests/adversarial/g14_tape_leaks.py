@@ -181,4 +181,74 @@ PROGRAMS = [
             hs.extend([w * 2.0, np.sin(w)])
             return np.sum(hs[-1] * C)
     """, args="(X.copy(), [])"),
+    # the gradient of a list or dict argument has the structure the caller passed (its
+    # length and keys on entry), whatever the function did to it
+    P("pop_then_append_on_differentiated_list", """
+        def f(w):
+            v = w.pop()
+            w.append(v * 2.0)
+            return np.sum(w[-1] * C) + np.sum(w[0] * w[1])
+    """, args="([X.copy(), Y.copy()],)"),
+    P("append_into_nested_differentiated_list", """
+        def f(w):
+            w[0].append(w[0][0] * 3.0)
+            return np.sum(w[0][-1] * C) + np.sum(w[1])
+    """, args="([[X.copy()], Y.copy()],)"),
+    P("grow_differentiated_list_in_a_loop", """
+        def f(w):
+            for k in range(3):
+                w.append(np.sin(w[-1]))
+            return np.sum(w[-1] * C)
+    """, args="([X.copy()],)"),
+    P("extend_differentiated_list_with_itself", """
+        def f(w):
+            w.extend(w)
+            return np.sum(w[2] * w[3] * C)
+    """, args="([X.copy(), Y.copy()],)"),
+    P("pop_twice_from_differentiated_list", """
+        def f(w):
+            last = w.pop()
+            first = w.pop()
+            return np.sum(last * C - first)
+    """, args="([X.copy(), Y.copy()],)"),
+    P("new_key_in_differentiated_dict", """
+        def f(d):
+            d["h"] = np.tanh(d["a"])
+            d["a"] = d["h"] * 2.0
+            return np.sum(d["a"] * C + d["b"])
+    """, args="({'a': X.copy(), 'b': Y.copy()},)"),
+    P("setdefault_new_key_in_differentiated_dict", """
+        def f(d):
+            d.setdefault("z", d["a"] * 3.0)
+            return np.sum(d["z"] * C)
+    """, args="({'a': X.copy()},)"),
+    P("insert_at_front_of_differentiated_list", """
+        def f(w):
+            w.insert(0, w[0] * 2.0)
+            return np.sum(w[0] * C) + np.sum(w[-1])
+    """, args="([X.copy(), Y.copy()],)"),
+    P("del_from_differentiated_list", """
+        def f(w):
+            del w[0]
+            return np.sum(w[0] * C)
+    """, args="([X.copy(), Y.copy()],)"),
+    P("helper_appends_to_differentiated_list", """
+        def push(w, v):
+            w.append(v)
+        def f(w):
+            push(w, w[0] * w[1])
+            return np.sum(w[-1] * C)
+    """, args="([X.copy(), Y.copy()],)"),
+    P("clear_differentiated_list_after_use", """
+        def f(w):
+            s = np.sum(w[0] * w[1] * C)
+            w.clear()
+            return s
+    """, args="([X.copy(), Y.copy()],)"),
+    P("differentiated_list_and_dict_wrt_tuple_grow", """
+        def f(w, d):
+            w.append(d["a"] * 2.0)
+            d["b"] = w[0] * 3.0
+            return np.sum(w[-1] * d["b"] * C)
+    """, args="([X.copy()], {'a': Y.copy()})", wrt=(0, 1)),
 ]

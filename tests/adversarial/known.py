@@ -5,25 +5,10 @@ Each is excluded from ``test_adversarial_group`` and must keep failing
 run passes. The reason says what was seen.
 """
 OPEN = {
-    ("g04_constants", "meshgrid_traced", "tape"): "np.meshgrid on traced values: ValueError (WRITEABLE flag)",
-    ("g07_side_effects", "fill_with_traced_scalar", "auto"): "M.fill(x0) on the tape: NumPy's C code raises ValueError",
-    ("g07_side_effects", "fill_with_traced_scalar", "tape"): "M.fill(x0) on the tape: NumPy's C code raises ValueError",
-    ("g09_hidden_writes", "helper_appends_to_nested_list", "auto"): "the tape fallback's error names no line",
-    ("g09_hidden_writes", "helper_setitem_nested_dict", "auto"): "the tape fallback's error names no line",
-    ("g13_name_collisions", "user_helper_named_scatter", "tape"): "a user function named scatter on the tape",
-    ("g14_tape_leaks", "append_to_differentiated_list", "auto"): "w.append(v) on a differentiated list: the gradient "
-                                                               "is matched to the list's final length",
-    ("g14_tape_leaks", "append_to_differentiated_list", "source"): "w.append(v) on a differentiated list: the "
-                                                                 "gradient is matched to the list's final length",
-    ("g14_tape_leaks", "state_tuple_in_list_replaced", "tape"): "a traced tuple left in the caller's list",
-    ("g17_beyond", "where_division_unselected_zero", "auto"): "np.where(c, a / b, 0) with b = 0 unselected: "
-                                                            "0 * inf = NaN (as in autograd and JAX)",
-    ("g17_beyond", "where_division_unselected_zero", "tape"): "np.where(c, a / b, 0): 0 * inf = NaN",
-    ("g17_beyond", "where_sqrt_unselected_negative", "auto"): "np.where(c, np.sqrt(x), 0), x < 0 unselected: NaN",
-    ("g17_beyond", "where_sqrt_unselected_negative", "source"): "np.where(c, np.sqrt(x), 0): NaN",
-    ("g17_beyond", "where_sqrt_unselected_negative", "tape"): "np.where(c, np.sqrt(x), 0): NaN",
-    ("g19_objects", "masked_array_sum", "auto"): "numpy.ma on traced values: a TypeError from NumPy",
-    ("g19_objects", "masked_array_sum", "tape"): "numpy.ma on traced values: a TypeError from NumPy",
-    ("g19_objects", "user_class_radd_with_array", "auto"): "a user class's __radd__ with an array on the tape",
-    ("g19_objects", "user_class_radd_with_array", "tape"): "a user class's __radd__ with an array on the tape",
+    # a NaN value (sqrt(-0.7)) in the unselected branch reaches a rule that does not mend:
+    # sin's VJP is 0 * cos(NaN) = NaN (only the rules with singular or overflowing
+    # derivatives use knetc/runtime/zero_safe.py)
+    ("g20_unselected_branches", "nan_value_through_sin_unselected", "auto"): "NaN value through sin's VJP",
+    ("g20_unselected_branches", "nan_value_through_sin_unselected", "source"): "NaN value through sin's VJP",
+    ("g20_unselected_branches", "nan_value_through_sin_unselected", "tape"): "NaN value through sin's VJP",
 }

@@ -68,7 +68,8 @@ from knetc.testing import _leaves
 KNOWN_BUGS = {
     # issue 11's themes (tests/fuzz/themes.py), template variants wrong on the code of
     # the adversarial branch; the issue's fixes are expected to remove them all
-    "theme:effects:8": "a helper appending to a list inside a list (state[0].append)",
+    # (session 4: "theme:effects:8", a helper appending to a list inside a list, fixed: the
+    # tape fallback's refusal names the helper's line)
 }
 # Forward mode (knet.jvp in every mode) shares the lowering and the tape: run with these
 # put back (KNETC_FUZZ_KNOWN_BUGS=1 run.py --themes --forward-only) it is wrong on the same
