@@ -428,7 +428,8 @@ defnondiff(
 
 
 # --- the rest of the core table (see the module docstring) --------------------------
-from .rules_matmul import _matmul_vjp_x, _matmul_vjp_y  # noqa: E402,F401
+from .rules_matmul import (_matmul_vjp_x, _matmul_vjp_y, _tensordot_vjp_a,  # noqa: E402,F401
+                           _tensordot_vjp_b)
 from .methods import (ATTRIBUTES, CONSTANT_ATTRIBUTES, METHODS, NONDIFF_METHODS,  # noqa: E402,F401
                       matrix_transpose, ndarray_astype, ndarray_flatten, ndarray_item, ndarray_reshape,
                       ndarray_transpose)

@@ -19,6 +19,7 @@ from .refusals import refuse, refuse_option
 # --- pad ------------------------------------------------------------------------------------
 _INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")   # each padded entry copies one element
 _LINEAR_MODES = ("linear_ramp", "mean")                   # each padded entry is a linear combination
+_STAT_MODES = ("maximum", "minimum", "median")            # each padded entry is a statistic of an edge
 
 
 def _pairs(width, ndim):
@@ -40,15 +41,67 @@ def _pad_axis_matrix(n, before, after, mode, axis, ndim, kwargs):
     return np.pad(np.eye(n), ((before, after), (0, 0)), mode=mode, **options)
 
 
+def _stat_adjoint(g, window, axis, mode):
+    """The adjoint of ``window`` from ``g``, the adjoint of its statistic along ``axis`` (kept).
+
+    The adjoint goes to the selected element: ties of maximum/minimum share it equally (as
+    ``np.max``'s rule), a median of an even count splits it between the two middle values.
+    """
+    from .rules_order_statistics import _quantile_adjoint_a
+    from .numpy_rules import _max_vjp
+    if mode == "median":
+        return _quantile_adjoint_a(g, window, 0.5, axis, "linear", True)
+    stat = np.max(window, axis=axis, keepdims=True) if mode == "maximum" else \
+        np.min(window, axis=axis, keepdims=True)
+    return _max_vjp(g, stat, window, axis=axis, keepdims=True)
+
+
+def _pad_stat_vjp(g, array, widths, mode, stat_length):
+    """np.pad's maximum/minimum/median modes: NumPy pads one axis after the other, each from the
+    array padded along the axes before it; the adjoint replays those steps and walks them back."""
+    ndim = np.ndim(array)
+    lengths = _pairs(stat_length, ndim) if stat_length is not None else None
+    steps = [array]
+    for axis in range(ndim - 1):
+        one = [(0, 0)] * ndim
+        one[axis] = widths[axis]
+        steps.append(np.pad(steps[-1], one, mode=mode, stat_length=stat_length))
+    for axis in reversed(range(ndim)):
+        (before, after), n = widths[axis], np.shape(array)[axis]
+        inner = g[_along(g, axis, slice(before, before + n))]
+        if before == after == 0:
+            g = inner
+            continue
+        source = steps[axis]
+        pieces = []
+        for side, width in ((0, before), (1, after)):
+            if width == 0:
+                continue
+            length = min(lengths[axis][side], n) if lengths is not None else n
+            region = slice(0, length) if side == 0 else slice(n - length, n)
+            padded = g[_along(g, axis, slice(0, before) if side == 0 else slice(before + n, None))]
+            total = np.sum(padded, axis=axis, keepdims=True)
+            spread = _stat_adjoint(total, source[_along(source, axis, region)], axis, mode)
+            widths_back = [(0, 0)] * ndim
+            widths_back[axis] = (region.start, n - region.stop)
+            pieces.append(np.pad(spread, widths_back))
+        for piece in pieces:
+            inner = inner + piece
+        g = inner
+    return g
+
+
 def _pad_vjp(g, ans, array, pad_width, mode="constant", **kwargs):
     shape = np.shape(array)
     widths = _pairs(pad_width, len(shape))
     if mode in ("constant", "empty"):
         return unbroadcast(_inner(g, widths, shape), array)
+    if mode in _STAT_MODES:
+        return unbroadcast(_pad_stat_vjp(g, array, widths, mode, kwargs.get("stat_length")), array)
     odd = kwargs.get("reflect_type", "even") == "odd"
     if mode not in _INDEX_MODES + _LINEAR_MODES:
         raise KnetError(f"knetc: np.pad with mode={mode!r} has no derivative rule "
-                        f"(supported: constant, empty, {', '.join(_INDEX_MODES + _LINEAR_MODES)})")
+                        f"(supported: constant, empty, {', '.join(_INDEX_MODES + _LINEAR_MODES + _STAT_MODES)})")
     xp = array_module(g)
     for axis, ((before, after), n) in enumerate(zip(widths, shape)):
         if before == after == 0:

@@ -21,7 +21,14 @@ def _pad(rng, dtype):
             Sample((x, 2), {"mode": "reflect", "reflect_type": "odd"}, name="reflect_odd"),
             Sample((x, ((2, 1), (1, 2))), {"mode": "linear_ramp", "end_values": 0.5}, name="linear_ramp"),
             Sample((x, 2), {"mode": "mean"}, name="mean"),
-            Sample((m, 1), {"mode": "mean", "stat_length": 2}, name="mean_stat_length")]
+            Sample((m, 1), {"mode": "mean", "stat_length": 2}, name="mean_stat_length"),
+            Sample((x, 1), {"mode": "maximum"}, name="maximum"),
+            Sample((x, ((1, 2), (2, 1))), {"mode": "minimum"}, name="minimum"),
+            Sample((x, ((2, 1), (1, 3))), {"mode": "median"}, name="median"),
+            Sample((x, 2), {"mode": "median", "stat_length": 2}, name="median_even_stat_length"),
+            Sample((m, ((1, 0), (0, 2), (2, 1)), "maximum"), {"stat_length": ((1, 2), (2, 3), (1, 1))},
+                   name="maximum_stat_length"),
+            Sample((m, 1), {"mode": "minimum", "stat_length": 3}, name="minimum_3d")]
 
 
 def _diff(rng, dtype):
