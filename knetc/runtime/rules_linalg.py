@@ -243,25 +243,30 @@ def _copyltu(m):
     return low + _t(low) + m * eye
 
 
+def _qr_square_adjoint(gq, gr, q, r):
+    """The adjoint of A (m >= n) from those of Q and R in A = Q R."""
+    mm = np.matmul(r, _t(gr)) - np.matmul(_t(gq), q)
+    return _solve_right(gq + np.matmul(q, _copyltu(mm)), _t(r))
+
+
 def _qr_vjp(g, ans, a, mode="reduced"):
     refuse_complex("np.linalg.qr", a)
     m, n = np.shape(a)[-2], np.shape(a)[-1]
     if mode == "r":
-        q = None
-        r, gr, gq = ans, g, None
+        q, r = np.linalg.qr(a)
+        gq, gr = np.zeros_like(q), g
     elif mode == "reduced" or (mode == "complete" and m <= n):
         q, r = ans
         gq, gr = _part(g, 0, q), _part(g, 1, r)
     else:
         raise NotImplementedError(f"knetc: the derivative of np.linalg.qr(mode={mode!r}) is not modelled")
-    if m < n:
-        raise NotImplementedError("knetc: the derivative of np.linalg.qr is modelled for square and "
-                                  "tall matrices (m >= n) only")
-    if q is None:
-        q = np.linalg.qr(a)[0]
-        gq = np.zeros_like(q)
-    mm = np.matmul(r, _t(gr)) - np.matmul(_t(gq), q)
-    return _solve_right(gq + np.matmul(q, _copyltu(mm)), _t(r))
+    if m >= n:
+        return _qr_square_adjoint(gq, gr, q, r)
+    # wide (m < n): A = [X Y] with X = Q U square and Y = Q V, R = [U V]; V = Q^T Y feeds
+    # Q's adjoint, and Q depends on X alone
+    y, gu, gv = a[..., m:], gr[..., :m], gr[..., m:]
+    gx = _qr_square_adjoint(gq + np.matmul(y, _t(gv)), gu, q, r[..., :m])
+    return np.concatenate([gx, np.matmul(q, gv)], axis=-1)
 
 
 defvjp(np.linalg.qr, _qr_vjp, keywords=("mode",))
