@@ -15,7 +15,7 @@ import numpy as np
 from scipy import special
 
 from ..errors import KnetError
-from .rules import defvjp, unbroadcast
+from .rules import ZERO_DERIVATIVE, defvjp, unbroadcast
 from .tree import ZERO
 
 _SQRT_PI = float(np.sqrt(np.pi))
@@ -75,6 +75,7 @@ _defvjp(special.ndtri, lambda g, ans, x: g * _SQRT_2PI * np.exp(0.5 * ans * ans)
 
 # --- gamma family ----------------------------------------------------------------------------
 _defvjp(special.gammaln, lambda g, ans, x: g * special.digamma(x), name="gammaln")
+_defvjp(special.gammasgn, ZERO_DERIVATIVE, name="gammasgn")    # the sign of gamma: piecewise constant
 _defvjp(special.digamma, lambda g, ans, x: fit(g * special.polygamma(1, x), x), name="digamma")
 _defvjp(special.gamma, lambda g, ans, x: g * ans * special.digamma(x), name="gamma")
 _defvjp(special.beta,

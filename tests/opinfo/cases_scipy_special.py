@@ -105,6 +105,8 @@ OPS = [
     OpInfo("scipy.special.log_ndtr", _domains((-30, -5), (-5, 5), (5, 8)), requires="scipy"),
     OpInfo("scipy.special.ndtri", _unary(0.02, 0.98), requires="scipy"),
     OpInfo("scipy.special.gammaln", _domains((0.2, 6), (6, 50), (-2.8, -2.2), (-0.8, -0.2)), requires="scipy"),
+    # the sign of gamma, constant between its poles: a zero derivative, checked as such
+    OpInfo("scipy.special.gammasgn", _domains((0.2, 6), (-2.8, -2.2), (-0.8, -0.2)), requires="scipy"),
     OpInfo("scipy.special.digamma", _domains((0.3, 6), (6, 50), (-1.8, -1.2)), requires="scipy"),
     OpInfo("scipy.special.psi", _unary(0.3, 5), requires="scipy"),
     OpInfo("scipy.special.polygamma", _polygamma, requires="scipy"),
