@@ -66,6 +66,9 @@ defvjp(ndarray_reshape, lambda g, ans, x, *shape, order="C": np.reshape(g, np.sh
 defvjp(ndarray_flatten, lambda g, ans, x, order="C": np.reshape(g, np.shape(x), order=order),
        keywords=("order",))
 defvjp(ndarray_astype, _astype_vjp, keywords=("order", "casting", "subok", "copy"))
+# np.astype (NumPy 2): the function form of x.astype
+defvjp(np.astype, lambda g, ans, x, dtype, /, *, copy=True, device=None: _astype_vjp(g, ans, x, dtype),
+       keywords=("copy", "device"))
 defvjp(ndarray_item, lambda g, ans, x: g * np.ones_like(x), keywords=())
 defvjp(matrix_transpose, lambda g, ans, x: np.swapaxes(g, -1, -2), keywords=())
 

@@ -407,6 +407,8 @@ defvjp(np.copy, lambda g, ans, x, order="K", **kwargs: g, keywords=("order", "su
 defvjp(np.float64, lambda g, ans, x=0.0: g, keywords=())
 defvjp(np.float32, lambda g, ans, x=0.0: g, keywords=())
 defvjp(np.real, lambda g, ans, x: np.real(g), keywords=())
+# real_if_close drops an imaginary part within tol of zero: the real part's adjoint is g either way
+defvjp(np.real_if_close, lambda g, ans, a, tol=100: real_if_real(g, a), keywords=("tol",))
 
 
 # --- constants -------------------------------------------------------------------

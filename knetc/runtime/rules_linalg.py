@@ -29,8 +29,8 @@ Conventions, where the derivative needs a choice:
   adjoint there is 0 (the subgradient of smallest size), as ``np.abs``'s
   is at 0. Ties of ``max``/``min`` (``ord=inf``, ``ord=1``...) share the
   adjoint equally.
-- **Signs**: the sign output of ``slogdet`` has zero derivative (for real
-  matrices; complex ones are refused when the sign is used).
+- **Signs**: the sign output of ``slogdet`` has zero derivative for real
+  matrices; for complex ones it is ``det / |det|``, differentiated as such.
 - **Complex** inputs: ``det``, ``slogdet``'s log, ``inv``, ``solve`` and
   ``eigvals`` are holomorphic and follow :mod:`knetc.runtime.rules_complex`;
   the eigenvalues of a complex Hermitian matrix (``eigvalsh``, ``eigh``'s
@@ -125,10 +125,12 @@ def _det_vjp(g, ans, a):
 
 def _slogdet_vjp(g, ans, a):
     sign, logdet = ans
+    coefficient = _part(g, 1, logdet)
     if is_complex(a) and _used(g[0] if g is not None else None):
-        raise NotImplementedError("knetc: the sign of slogdet of a complex matrix depends on it; "
-                                  "its derivative is not modelled (the log-determinant's is)")
-    return real_if_real(_mat(_part(g, 1, logdet)) * _t(np.linalg.inv(a)), a)
+        # sign = det / |det| (complex): by np.sign's and det's rules, its adjoint through det is
+        # i Im(g_sign * sign) per matrix; for real matrices the sign is piecewise constant
+        coefficient = coefficient + 1j * np.imag(g[0] * sign)
+    return real_if_real(_mat(coefficient) * _t(np.linalg.inv(a)), a)
 
 
 defvjp(np.linalg.det, _det_vjp, keywords=())
