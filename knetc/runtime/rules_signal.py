@@ -407,3 +407,18 @@ def _piecewise_vjp(g, ans, x, condlist, funclist, *args, **kw):
 
 
 defvjp(np.piecewise, _piecewise_vjp, keywords=("args",))
+
+
+# --- poly: the coefficients of prod_i (x - r_i) from the roots ------------------------------------
+def _poly_vjp(g, ans, seq_of_zeros):
+    # d c / d r_i = -[0, poly(r without r_i)]: each root's adjoint is minus g's tail against the
+    # coefficients of the other roots' polynomial
+    if np.ndim(seq_of_zeros) != 1:
+        raise KnetError("knetc: np.poly is differentiated for a vector of roots only (not the "
+                        "characteristic polynomial of a matrix)")
+    n = np.shape(seq_of_zeros)[0]
+    others = [np.poly(np.delete(seq_of_zeros, i)) for i in range(n)]
+    return np.stack([-np.sum(g[1:] * c) for c in others]) if n else np.zeros_like(seq_of_zeros)
+
+
+defvjp(np.poly, _poly_vjp, keywords=())

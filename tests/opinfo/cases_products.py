@@ -152,7 +152,7 @@ OPS = [
     OpInfo("np.inner", _inner, gpu=True),
     OpInfo("np.kron", _kron, gpu=True),
     OpInfo("np.cross", _cross, gpu=True),
-    OpInfo("np.cross", _cross_2d, name="np.cross_2_vectors", gpu=True),
+    OpInfo("np.cross", _cross_2d, name="np.cross_2_vectors"),
     OpInfo("np.vdot", _vdot, gpu=True),
     OpInfo("np.linalg.multi_dot", _multi_dot, gpu=False),
     OpInfo("np.linalg.matrix_power", _matrix_power, gpu=True),
