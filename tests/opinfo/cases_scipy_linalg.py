@@ -53,7 +53,9 @@ def _cho_solve(rng, dtype):
     v = rng.standard_normal(4).astype(dtype)
     return [Sample(((lo, True), b), wrt=(1,), name="lower"),
             Sample(((lo.T.copy(), False), v), wrt=(1,), name="upper_vector"),
-            Sample(((lo, True), b), {"check_finite": False}, wrt=(1,), name="check_finite")]
+            Sample(((lo, True), b), {"check_finite": False}, wrt=(1,), name="check_finite"),
+            Sample(((np.linalg.cholesky(_spd(rng, 3, np.float64, (2,))).astype(dtype), True),
+                    rng.standard_normal((2, 3, 2)).astype(dtype)), wrt=(1,), name="batched")]
 
 
 def _cholesky(rng, dtype):
@@ -123,7 +125,8 @@ def _eigvalsh(rng, dtype):
 
 def _sqrtm(rng, dtype):
     return [Sample((_spd(rng, 4, dtype),), name="spd"),
-            Sample(((np.eye(3) * 2 + 0.3 * rng.standard_normal((3, 3))).astype(dtype),), name="general")]
+            Sample(((np.eye(3) * 2 + 0.3 * rng.standard_normal((3, 3))).astype(dtype),), name="general"),
+            Sample((_spd(rng, 3, dtype, (2,)),), name="batched")]
 
 
 def _sylvester(rng, dtype):
