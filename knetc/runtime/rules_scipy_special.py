@@ -225,6 +225,22 @@ _defvjp(special.gammaincinv, refuse("scipy.special.gammaincinv", "the shape a", 
         lambda g, ans, a, y: unbroadcast(g * np.exp(ans + special.gammaln(a) - (a - 1) * np.log(ans)), y),
         name="gammaincinv")
 
+# functions returning two results: g is a pair (None for a result the loss does not use)
+def _pair(g, ans, i):
+    gi = g[i] if isinstance(g, (tuple, list)) else None
+    return np.zeros_like(ans[i]) if gi is None or gi is ZERO else gi
+
+
+_defvjp(special.fresnel, lambda g, ans, z: _pair(g, ans, 0) * np.sin(0.5 * np.pi * z * z)
+        + _pair(g, ans, 1) * np.cos(0.5 * np.pi * z * z), name="fresnel")
+_defvjp(special.sici, lambda g, ans, x: (_pair(g, ans, 0) * np.sin(x) + _pair(g, ans, 1) * np.cos(x)) / x,
+        name="sici")
+# W(z) e^W(z) = z: W' = W / (z (1 + W)), 1 at z = 0; the result is complex (holomorphic rule)
+_defvjp(special.lambertw, lambda g, ans, z, k=0, tol=1e-8: fit(
+    g * np.where(z == 0, 1.0, ans / (np.where(z == 0, 1.0, z) * (1 + ans))), z),
+    name="lambertw", keywords=("k", "tol"))
+
+
 # --- divergences and robust losses ---------------------------------------------------------------
 _defvjp(special.kl_div, lambda g, ans, x, y: unbroadcast(g * np.log(x / y), x),
         lambda g, ans, x, y: unbroadcast(g * (1 - x / y), y), name="kl_div")

@@ -174,4 +174,9 @@ OPS = [
     OpInfo("scipy.special.boxcox1p", _binary(-0.5, 3.0, -1.5, 1.5), requires="scipy"),
     OpInfo("scipy.special.inv_boxcox", _binary(0.3, 2.0, -0.3, 0.3), requires="scipy"),
     OpInfo("scipy.special.softplus", _unary(-4, 4), requires="scipy"),
+    OpInfo("scipy.special.fresnel", _unary(-2, 2), requires="scipy"),
+    OpInfo("scipy.special.sici", _domains((0.2, 4), (-4, -0.2)), requires="scipy"),
+    OpInfo("scipy.special.lambertw", lambda rng, dtype: [
+        Sample((_u(rng, (3, 4), -0.3, 3, dtype),)), Sample((_u(rng, (4,), 0.2, 3, dtype),), {"k": 0}, name="k0")],
+        requires="scipy"),
 ]
