@@ -355,3 +355,20 @@ def test_cdf_shape_parameter_refusal_names_it():
     """cdf of gamma wrt its shape a has no closed form in SciPy: the error names the parameter."""
     with pytest.raises(knet.KnetError, match="shape parameter a"):
         knet.grad(lambda a: stats.gamma.cdf(1.3, a), mode="tape")(2.0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_factorisations_and_logm_of_complex_intermediates(mode):
+    """logm, lu and solve_sylvester are holomorphic: their rules are right for complex matrices
+    computed inside the function (the loss reads real and imaginary parts)."""
+    a = np.eye(3) + 0.3 * _R.standard_normal((3, 3))
+    g, h = _R.standard_normal((3, 3)), _R.standard_normal((3, 3))
+
+    def f(m):
+        z = m * (1 + 0.4j)
+        log = scipy.linalg.logm(z)
+        _, lower, upper = scipy.linalg.lu(z)
+        x = scipy.linalg.solve_sylvester(z, 2 * np.eye(3) + 0j, g + 0j)
+        return np.sum(g * np.real(log) + h * np.imag(log) + g * np.real(upper) + h * np.imag(lower)
+                      + h * np.imag(x))
+    assert_tree_allclose(knet.grad(f, mode=mode)(a), numeric_grad(f, (a,)), rtol=1e-6, atol=1e-8)

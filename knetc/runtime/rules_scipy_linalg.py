@@ -145,6 +145,8 @@ def _logm_a(g, ans, A, disp=None):
             raise KnetError("knetc: scipy.linalg.logm of this real matrix is complex (it has no real "
                             "logarithm: an eigenvalue on the negative real axis); its derivative is "
                             "modelled for real matrices with a real logarithm only")
+    if np.iscomplexobj(_plain(A)):          # holomorphic: the same adjoint, complex
+        return _frechet_adjoint(linalg.logm, A, g)
     return _as_dtype(np.real(_frechet_adjoint(linalg.logm, A, np.real(g))), A)
 
 
