@@ -8,6 +8,7 @@ from .rules import defvjp
 from .rules_complex import is_complex, real_if_real, refuse_complex
 from .rules_linalg import _fold_symmetric, _masks, _off_diagonal_inverse, _part, _t, _used
 
+
 def _eigh_vjp(g, ans, a, UPLO="L"):
     w, v = ans
     gw, gv = _part(g, 0, w), (g[1] if g is not None and _used(g[1]) else None)
