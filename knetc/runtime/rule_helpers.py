@@ -69,3 +69,7 @@ def _split_like(g, arrays, axis, shapes):
 def _log_base(x):
     # d x**y / dy = x**y log(x); for real x <= 0 there is none (0 is chosen), complex x has log(x)
     return np.log(x) if is_complex(x) else np.log(np.where(x > 0, x, 1.0))
+
+
+def _axes(axis, ndim):
+    return tuple(range(ndim)) if axis is None else tuple(a % ndim for a in np.atleast_1d(axis).tolist())

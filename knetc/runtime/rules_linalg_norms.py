@@ -5,7 +5,7 @@ import numpy as np
 
 from .rules import defnondiff, defvjp
 from .rules_complex import is_complex, real_if_real, refuse_complex
-from .rules_linalg import _masks, _mat, _t
+from .linalg_helpers import _masks, _mat, _t
 from .rules_linalg_spectral import _svd_adjoint
 
 def _unit(x):

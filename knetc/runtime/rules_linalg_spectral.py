@@ -6,7 +6,7 @@ import numpy as np
 from .backend import value_module
 from .rules import defvjp
 from .rules_complex import is_complex, real_if_real, refuse_complex
-from .rules_linalg import _fold_symmetric, _masks, _off_diagonal_inverse, _part, _t, _used
+from .linalg_helpers import _fold_symmetric, _masks, _off_diagonal_inverse, _part, _t, _used
 
 
 def _eigh_vjp(g, ans, a, UPLO="L"):

@@ -11,7 +11,7 @@ from .backend import array_module
 from .rule_helpers import _lift
 from .rules import defvjp, unbroadcast
 from .refusals import refuse_option
-from .rules_reductions import _axes
+from .rule_helpers import _axes
 
 _METHODS = ("linear", "lower", "higher", "midpoint")
 

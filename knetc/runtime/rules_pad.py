@@ -14,6 +14,8 @@ from .backend import array_module
 from .indexing import scatter
 from .rule_helpers import _along
 from .rules import defvjp, unbroadcast
+from .rules_order_statistics import _quantile_adjoint_a
+from .rules_sums import _max_vjp
 from .refusals import refuse
 
 # --- pad ------------------------------------------------------------------------------------
@@ -47,8 +49,6 @@ def _stat_adjoint(g, window, axis, mode):
     The adjoint goes to the selected element: ties of maximum/minimum share it equally (as
     ``np.max``'s rule), a median of an even count splits it between the two middle values.
     """
-    from .rules_order_statistics import _quantile_adjoint_a
-    from .rules_sums import _max_vjp
     if mode == "median":
         return _quantile_adjoint_a(g, window, 0.5, axis, "linear", True)
     stat = np.max(window, axis=axis, keepdims=True) if mode == "maximum" else \

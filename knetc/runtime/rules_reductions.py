@@ -12,6 +12,7 @@ the value). ``cumprod`` is exact with zeros in the input (no division by zero).
 import numpy as np
 
 from .numpy_rules import _along, _count, _keep_axes, _lift, _max_vjp, _prod_vjp
+from .rule_helpers import _axes
 from .rules import defvjp, unbroadcast
 from .refusals import refuse_option
 
@@ -142,10 +143,6 @@ defvjp(np.ptp, _ptp_vjp, keywords=("axis", "keepdims"))
 
 
 # --- weighted average -----------------------------------------------------------------------
-def _axes(axis, ndim):
-    return tuple(range(ndim)) if axis is None else tuple(a % ndim for a in np.atleast_1d(axis).tolist())
-
-
 def _weights_like(a, axis, weights):
     """``weights`` arranged to broadcast against ``a`` as ``np.average`` does."""
     if np.ndim(weights) == np.ndim(a):

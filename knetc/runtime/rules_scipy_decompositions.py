@@ -17,7 +17,7 @@ from scipy import linalg
 
 from ..errors import KnetError
 from .rules import defjvp, defvjp, rule_for
-from .rules_scipy_linalg import _as_dtype, _plain, _tt
+from .scipy_linalg_helpers import _as_dtype, _plain, _tt
 
 
 def _square(name, a):

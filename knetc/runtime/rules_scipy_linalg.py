@@ -17,13 +17,9 @@ from scipy import linalg
 
 from ..errors import KnetError
 from .rules import ZERO_DERIVATIVE, defjvp, defvjp
+from .scipy_linalg_helpers import _as_dtype, _plain, _tt
 
 _TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}
-
-
-def _tt(x):
-    """Swap the last two axes (SciPy 1.17's linalg functions take stacks of matrices)."""
-    return np.swapaxes(x, -1, -2)
 
 
 def _mask(a, lower, unit_diagonal=False):
@@ -39,13 +35,6 @@ def _mask(a, lower, unit_diagonal=False):
 def _column(v, like):
     """``v`` as a matrix of columns when ``like`` (the right-hand side) is a vector."""
     return np.reshape(v, (np.shape(v)[0], 1)) if np.ndim(like) == 1 else v
-
-
-def _as_dtype(c, x):
-    dtype = getattr(x, "dtype", None)
-    if dtype is not None and dtype.kind == "f" and getattr(c, "dtype", dtype) != dtype:
-        c = c.astype(dtype)
-    return c
 
 
 # --- solve_triangular ------------------------------------------------------------------------------
@@ -126,13 +115,6 @@ def _expm_a(g, ans, A):
 
 
 defvjp(linalg.expm, _expm_a, name="scipy.linalg.expm", keywords=(), A=_expm_a)
-
-
-def _plain(x):
-    """The value inside a traced value (second derivatives), for tests on values."""
-    while hasattr(x, "_value"):
-        x = x._value
-    return x
 
 
 def _logm_a(g, ans, A, disp=None):
