@@ -834,3 +834,68 @@ def test_vjps_only_call_differentiable_operations():
     finally:
         rules._TAPE_HOOK[0] = saved
     assert not bad, sorted(bad)[:20]
+
+
+# --- choices of the rules added for issue 12 (hand-computed values) ------------------------------
+import knetc as knet  # noqa: E402
+
+
+@pytest.mark.parametrize("mode", ["source", "tape"])
+def test_pad_maximum_splits_ties_and_median_splits_the_middle(mode):
+    """np.pad(mode="maximum"): the padded copies of a tied maximum share their adjoint equally;
+    mode="median" of an even count sends half to each of the two middle values."""
+    def f(x):
+        return np.sum(np.pad(x, 1, mode="maximum"))
+    # [3, 1, 3, 3, 3]: the two padded 3s are the maximum of x[1] and x[2], tied
+    assert_tree_allclose(knet.grad(f, mode=mode)(np.array([1.0, 3.0, 3.0])), np.array([1.0, 2.0, 2.0]))
+
+    def g(x):
+        return np.sum(np.pad(x, (2, 0), mode="median") * np.array([1.0, 10.0, 0.0, 0.0, 0.0, 0.0]))
+    # median of [4, 1, 3, 2] is (2 + 3) / 2: 11 goes half to x[2] (3) and half to x[3] (2)
+    assert_tree_allclose(knet.grad(g, mode=mode)(np.array([4.0, 1.0, 3.0, 2.0])), np.array([0.0, 0.0, 5.5, 5.5]))
+
+
+@pytest.mark.parametrize("mode", ["source", "tape"])
+def test_nan_order_statistics_skip_nan_and_all_nan_slices(mode):
+    """nanmedian ranks the values that are not NaN; NaN entries and a slice of NaN only get 0."""
+    x = np.array([[3.0, np.nan, 1.0, 2.0], [np.nan, np.nan, np.nan, np.nan]])
+
+    def f(a):
+        return np.nanmedian(a, axis=1)[0] + 10 * np.nanquantile(a, 0.75, axis=1)[0]
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        got = knet.grad(f, mode=mode)(x)
+    # median of [3, 1, 2] is 2 (x[0, 3]); the 0.75 quantile is 2.5 = (2 + 3) / 2
+    assert_tree_allclose(got, np.array([[5.0, 0.0, 0.0, 6.0], [0.0, 0.0, 0.0, 0.0]]))
+
+
+@pytest.mark.parametrize("mode", ["source", "tape"])
+def test_cross_of_2_vectors(mode):
+    """np.cross of two 2-vectors is the scalar a0 b1 - a1 b0 (deprecated in NumPy 2, accepted)."""
+    a, b = np.array([1.5, -2.0]), np.array([0.5, 3.0])
+    with pytest.warns(DeprecationWarning):
+        ga, gb = knet.grad(lambda u, v: np.cross(u, v), wrt=(0, 1), mode=mode)(a, b)
+    assert_tree_allclose(ga, np.array([b[1], -b[0]]))
+    assert_tree_allclose(gb, np.array([-a[1], a[0]]))
+
+
+@pytest.mark.parametrize("mode", ["source", "tape"])
+def test_hfft_of_a_complex_intermediate(mode):
+    """hfft of a complex spectrum computed inside the function (ihfft, times complex weights)."""
+    x, c = R.standard_normal(7), R.standard_normal(4) + 1j * R.standard_normal(4)
+    weights = R.standard_normal(9)
+
+    def f(v):
+        return np.sum(weights * np.fft.hfft(np.fft.ihfft(v) * c, 9, norm="ortho"))
+    assert_tree_allclose(knet.grad(f, mode=mode)(x), numeric_grad(f, (x,)), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("mode", ["source", "tape"])
+def test_wide_qr_reconstructs(mode):
+    """Q R = A for a wide A: the gradient of sum(G * (Q @ R)) is G."""
+    a = np.concatenate([np.eye(3) + 0.3 * R.standard_normal((3, 3)), R.standard_normal((3, 2))], axis=1)
+    weights = R.standard_normal((3, 5))
+
+    def f(m):
+        q, r = np.linalg.qr(m)
+        return np.sum(weights * (q @ r))
+    assert_tree_allclose(knet.grad(f, mode=mode)(a), weights, rtol=1e-8, atol=1e-10)

@@ -264,3 +264,111 @@ def test_rules_declare_the_keywords_they_model():
 def test_numeric_grad_perturbs_fortran_ordered_arrays():
     a = np.asfortranarray(np.arange(6.0).reshape(2, 3))
     assert_tree_allclose(numeric_grad(lambda a: np.sum(a * a), (a,)), 2 * a, rtol=1e-8)
+
+
+# --- factorisations, matrix functions, refusals (what the generic OpInfo runner cannot reach) ----------
+_R = np.random.default_rng(11)
+_A = 0.3 * _R.standard_normal((4, 4)) + np.eye(4)
+_B = _R.standard_normal((4, 2))
+_G = _R.standard_normal((4, 2))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("trans", [0, 1])
+def test_lu_solve_through_lu_factor(mode, trans):
+    """lu_solve's derivative in its packed factors, chained through lu_factor, is that of solve."""
+    def f(a, b):
+        return np.sum(_G * scipy.linalg.lu_solve(scipy.linalg.lu_factor(a), b, trans=trans))
+    got = knet.grad(f, wrt=(0, 1), mode=mode)(_A, _B)
+    assert_tree_allclose(got, numeric_grad(f, (_A, _B), wrt=(0, 1)), rtol=1e-6, atol=1e-8)
+    # the same as differentiating solve itself
+    want = knet.grad(lambda a, b: np.sum(_G * np.linalg.solve(a.T if trans else a, b)), wrt=(0, 1))(_A, _B)
+    assert_tree_allclose(got, want, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cho_solve_batched_factor(mode):
+    """cho_solve of stacked factors (SciPy 1.17 batches it), differentiated in the factor."""
+    a = _R.standard_normal((2, 3, 3))
+    c = np.linalg.cholesky(a @ np.swapaxes(a, -1, -2) + 3 * np.eye(3))
+    b, g = _R.standard_normal((2, 3, 2)), _R.standard_normal((2, 3, 2))
+
+    def f(c, b):
+        return np.sum(g * scipy.linalg.cho_solve((c, True), b))
+    got = knet.grad(f, wrt=(0, 1), mode=mode)(c, b)
+    want = numeric_grad(f, (c, b), wrt=(0, 1))
+    assert_tree_allclose(got, want, rtol=1e-6, atol=1e-8)
+    assert np.all(np.triu(got[0], 1) == 0)          # the triangle SciPy never reads
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_eigh_vectors_sign_invariant_loss(mode):
+    """scipy.linalg.eigh's eigenvectors: SciPy may flip a vector's sign under a tiny change of the
+    matrix (its choice), so the check uses a loss that does not see signs (v**2, v v^T)."""
+    q, _ = np.linalg.qr(_R.standard_normal((4, 4)))
+    s = (q * np.array([1.0, 1.7, 2.5, 3.4])) @ q.T
+    weights = _R.standard_normal((4, 4))
+
+    def f(a):
+        w, v = scipy.linalg.eigh(a)
+        return np.sum(weights * v ** 2) + np.sum(w * np.arange(4.0)) + np.sum((v[:, :1] @ v[:, :1].T) * weights)
+    assert_tree_allclose(knet.grad(f, mode=mode)(s), numeric_grad(f, (s,)), rtol=1e-6, atol=1e-8)
+
+
+def test_eigh_generalised_problem_is_refused():
+    s = _A @ _A.T
+    with pytest.raises(knet.KnetError, match="does not model b="):
+        knet.grad(lambda a: np.sum(scipy.linalg.eigh(a, np.eye(4), eigvals_only=True)), mode="tape")(s)
+
+
+def test_logm_without_a_real_logarithm_is_refused():
+    """A real matrix with a negative eigenvalue has no real logarithm: SciPy returns a complex
+    one, and knetc refuses instead of differentiating its real part."""
+    a = np.diag([2.0, -1.5, 1.0]) + 0.1 * _R.standard_normal((3, 3))
+    with pytest.raises(knet.KnetError, match="no real"):
+        knet.grad(lambda m: np.sum(np.real(scipy.linalg.logm(m))), mode="tape")(a)
+
+
+def test_logm_expm_round_trip_gradient():
+    """logm(expm(A)) = A near 0: the gradient of sum(G * logm(expm(A))) is G."""
+    a = 0.2 * _R.standard_normal((3, 3))
+    g = _R.standard_normal((3, 3))
+    for mode in MODES:
+        got = knet.grad(lambda m: np.sum(g * scipy.linalg.logm(scipy.linalg.expm(m))), mode=mode)(a)
+        assert_tree_allclose(got, g, rtol=1e-6, atol=1e-8)
+
+
+def test_lu_of_a_rectangular_matrix_is_refused():
+    with pytest.raises(knet.KnetError, match="square"):
+        knet.grad(lambda a: np.sum(scipy.linalg.lu(a)[2]), mode="tape")(_R.standard_normal((3, 4)))
+
+
+def test_gammasgn_has_zero_derivative_not_none():
+    """gammasgn is piecewise constant: the gradient is exactly zero, in both modes."""
+    x = np.array([-2.5, -0.5, 0.7, 3.0])
+    for mode in MODES:
+        got = knet.grad(lambda v: np.sum(scipy.special.gammasgn(v) * v ** 2), mode=mode)(x)
+        assert_tree_allclose(got, 2 * x * scipy.special.gammasgn(x), rtol=1e-12, atol=0)
+
+
+def test_cdf_shape_parameter_refusal_names_it():
+    """cdf of gamma wrt its shape a has no closed form in SciPy: the error names the parameter."""
+    with pytest.raises(knet.KnetError, match="shape parameter a"):
+        knet.grad(lambda a: stats.gamma.cdf(1.3, a), mode="tape")(2.0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_factorisations_and_logm_of_complex_intermediates(mode):
+    """logm, lu and solve_sylvester are holomorphic: their rules are right for complex matrices
+    computed inside the function (the loss reads real and imaginary parts)."""
+    a = np.eye(3) + 0.3 * _R.standard_normal((3, 3))
+    g, h = _R.standard_normal((3, 3)), _R.standard_normal((3, 3))
+
+    def f(m):
+        z = m * (1 + 0.4j)
+        log = scipy.linalg.logm(z)
+        _, lower, upper = scipy.linalg.lu(z)
+        x = scipy.linalg.solve_sylvester(z, 2 * np.eye(3) + 0j, g + 0j)
+        return np.sum(g * np.real(log) + h * np.imag(log) + g * np.real(upper) + h * np.imag(lower)
+                      + h * np.imag(x))
+    assert_tree_allclose(knet.grad(f, mode=mode)(a), numeric_grad(f, (a,)), rtol=1e-6, atol=1e-8)

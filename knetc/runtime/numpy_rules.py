@@ -9,89 +9,34 @@ than methods or in-place updates: those functions dispatch to CuPy for CuPy
 arrays and to the tape for traced values, so the same rule serves the GPU and
 higher-order gradients.
 
-Besides the rules, this module gives the compiler and the tape its tables:
-``METHODS`` (ndarray method name -> callable called as ``f(x, *args, **kwargs)``;
-each has a rule, except the ``NONDIFF_METHODS`` such as ``argmax``, which are
-declared non-differentiable), ``ATTRIBUTES`` (differentiable attributes such
-as ``x.T``, called as ``f(x)``), ``CONSTANT_ATTRIBUTES`` and ``BUILTINS``
-(builtin -> NumPy function with the same meaning).
+The rest of the core table is in modules of its own, imported at the end of
+this one (so importing ``numpy_rules`` registers all of it): ``rules_matmul``
+(matmul, tensordot, dot, outer), ``rules_sums`` (sum, mean, max, min, prod, var,
+std), ``methods`` (the ``METHODS``,
+``NONDIFF_METHODS``, ``ATTRIBUTES`` and ``CONSTANT_ATTRIBUTES`` tables the
+compiler and the tape read, re-exported here), ``rules_python`` (``math`` and
+builtins, ``BUILTINS``) and ``rules_creation`` (``np.full``, ``np.arange``,
+``np.linspace``, ``np.r_``). Shared VJP helpers are in ``rule_helpers``.
 """
 import builtins
 import math
-import numbers
 
 import numpy as np
 
 from . import gpu_kernels
-from .backend import array_module, is_cupy_array
+from .backend import array_module
 from .indexing import scatter
-from .rules import ZERO_DERIVATIVE, defnondiff, defvjp, defvjp_gpu, primitive, unbroadcast
-from .rules_complex import abs_vjp, is_complex, real_if_real
+from .rule_helpers import (_along, _count, _inverse_perm, _keep_axes, _lift, _log_base,  # noqa: F401
+                           _method_axes, _split_like)
+from .rules import ZERO_DERIVATIVE, defnondiff, defvjp, defvjp_gpu, unbroadcast
 from .zero_safe import zero_safe
+from .rules_complex import abs_vjp, is_complex, real_if_real  # noqa: F401
+
 
 # The optional arguments each rule models (see knetc.runtime.binding); any other
 # optional argument a call passes is refused in both modes.
 _ELEMENTWISE = ()      # ufuncs model no option: out=, where=, dtype=, casting= are refused
 
-
-# --- helpers used inside VJPs --------------------------------------------------
-def _lift(g, x):
-    """A scalar adjoint as an array on ``x``'s device (arrays pass through).
-
-    Only needed for CuPy: NumPy functions accept Python scalars directly, but
-    a Python float broadcast against a GPU array must first move there.
-    """
-    if is_cupy_array(x) and isinstance(g, (numbers.Number, np.generic)):
-        # a fill kernel: cupy.asarray(g) would be a synchronous host-to-device copy
-        dtype = x.dtype if x.dtype.kind in "fc" else np.result_type(g)
-        return array_module(x).full((), g, dtype=dtype)
-    return g
-
-
-def _keep_axes(g, axis, keepdims):
-    """Give a reduction's adjoint back its reduced axes (as size 1)."""
-    if axis is None or keepdims:
-        return g
-    return np.expand_dims(g, axis)
-
-
-def _count(x, ans):
-    """How many elements of ``x`` were reduced into each element of ``ans``."""
-    return np.size(x) // max(np.size(ans), 1)
-
-
-def _inverse_perm(axes, ndim):
-    """The permutation undoing ``np.transpose(x, axes)`` (None for None)."""
-    if axes is None:
-        return None
-    inverse = [0] * ndim
-    for position, axis in enumerate(axes):
-        inverse[axis % ndim] = position
-    return tuple(inverse)
-
-
-def _method_axes(axes):
-    """``x.transpose(1, 0)`` and ``x.transpose((1, 0))`` both give ``(1, 0)``."""
-    if len(axes) == 0 or (len(axes) == 1 and axes[0] is None):
-        return None
-    if len(axes) == 1 and not isinstance(axes[0], numbers.Integral):
-        return tuple(axes[0])
-    return tuple(axes)
-
-
-def _along(x, axis, index):
-    """The index tuple selecting ``index`` along ``axis`` of ``x``."""
-    return (slice(None),) * (axis % np.ndim(x)) + (index,)
-
-
-def _split_like(g, arrays, axis, shapes):
-    """Cut ``g`` along ``axis`` into pieces of ``shapes``; reshape to ``arrays``."""
-    bounds, total = [], 0
-    for shape in shapes[:-1]:
-        total += shape[axis]
-        bounds.append(total)
-    pieces = np.split(g, bounds, axis=axis)
-    return [unbroadcast(np.reshape(p, np.shape(a)), a) for p, a in zip(pieces, arrays)]
 
 
 # --- arithmetic (operators map onto these ufuncs) ---------------------------
@@ -117,11 +62,6 @@ defvjp(np.power, lambda g, ans, x, y: unbroadcast(zero_safe(g, g * y * x ** (y -
 defvjp(np.negative, lambda g, ans, x: -g, keywords=_ELEMENTWISE)
 defvjp(np.positive, lambda g, ans, x: g, keywords=_ELEMENTWISE)
 defvjp(np.reciprocal, lambda g, ans, x: zero_safe(g, -g * ans * ans), keywords=_ELEMENTWISE)
-
-def _log_base(x):
-    # d x**y / dy = x**y log(x); for real x <= 0 there is none (0 is chosen), complex x has log(x)
-    return np.log(x) if is_complex(x) else np.log(np.where(x > 0, x, 1.0))
-
 
 # --- elementwise -------------------------------------------------------------
 # exp overflows to inf where a guard leaves it unselected (softplus: np.where(x > 20, x, log1p(exp(x))))
@@ -202,233 +142,6 @@ def _clip_vjp_hi(g, ans, x, a_min=None, a_max=None, out=None, **kwargs):
 
 _NOVALUE = getattr(np, "_NoValue", None)
 defvjp(np.clip, _clip_vjp_x, _clip_vjp_lo, _clip_vjp_hi, min=_clip_vjp_lo, max=_clip_vjp_hi,
-       keywords=())
-
-
-# --- reductions --------------------------------------------------------------
-_PLAIN_SCALARS = (float, np.float64, np.float32, np.float16)
-
-
-def _filled_like(g, x, axis, keepdims):
-    """NumPy fast path of sum/mean VJPs: ``g`` spread over a new array shaped like ``x``.
-
-    A fresh array costs less than ``np.broadcast_to`` (a Python function) on
-    small arrays; None when the fast path does not apply.
-    """
-    if type(x) is not np.ndarray:
-        return None
-    if axis is None and type(g) in _PLAIN_SCALARS:
-        out = np.empty(x.shape, np.result_type(x.dtype, np.float32))
-    elif type(g) is np.ndarray and (keepdims or axis is None):
-        out = np.empty(x.shape, g.dtype)
-    else:
-        return None
-    np.copyto(out, g)
-    return out
-
-
-def _masked(where):
-    """True when a reduction's ``where=`` excludes something (None and True exclude nothing)."""
-    return where is not None and where is not True
-
-
-def _on_device_of(mask, x):
-    """A NumPy mask moved to ``x``'s device (CuPy does not mix host and device arrays)."""
-    if is_cupy_array(x) and not is_cupy_array(mask):
-        return array_module(x).asarray(mask)
-    return mask
-
-
-def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # initial= is an additive constant; where= leaves the excluded entries out.
-    if _masked(where):
-        spread = np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
-        return np.where(_on_device_of(where, x), spread, 0.0)
-    fast = _filled_like(g, x, axis, keepdims)
-    if fast is not None:
-        return fast
-    if axis is None and type(g) in _PLAIN_SCALARS and is_cupy_array(x):    # one fill kernel
-        return array_module(x).full(x.shape, g, dtype=np.result_type(x.dtype, np.float32))
-    return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
-
-
-def _sum_vjp_initial(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
-                     where=None):
-    return unbroadcast(g, initial)     # added to every result element
-
-
-def _mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
-    if _masked(where):                 # the mean of the entries where= keeps
-        mask = np.broadcast_to(_on_device_of(where, x), np.shape(x))
-        count = np.maximum(np.sum(mask, axis=axis, keepdims=True), 1)
-        return np.where(mask, _keep_axes(_lift(g, x), axis, keepdims) / count, 0.0)
-    fast = _filled_like(g / _count(x, ans), x, axis, keepdims) if type(x) is np.ndarray else None
-    if fast is not None:
-        return fast
-    return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims) / _count(x, ans), np.shape(x))
-
-
-def _max_vjp(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
-    # The adjoint goes to the positions of the extreme value, split on ties;
-    # the same rule serves max and min. Entries where= excludes never win; an
-    # initial= value that wins takes the adjoint away (its share, on a tie).
-    full = _keep_axes(ans, axis, keepdims)
-    hit = np.equal(x, full)
-    if _masked(where):
-        hit = np.logical_and(hit, _on_device_of(where, x))
-    share = _keep_axes(_lift(g, x), axis, keepdims) * hit
-    if type(hit) is np.ndarray and type(share) is np.ndarray:   # NumPy: the method is cheaper
-        count = hit.sum(axis=axis, keepdims=True, dtype=share.dtype)
-    else:
-        count = np.sum(hit, axis=axis, keepdims=True, dtype=getattr(share, "dtype", None))
-    if initial is not None:
-        count = np.maximum(count + np.equal(full, initial), 1)
-    return share / count
-
-
-def _prod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # d prod / d x_i = product of the other entries, computed without dividing
-    # by zero: with one zero in a slice only that entry gets a gradient, with
-    # two or more none does. initial= multiplies; where= excludes entries (as ones).
-    if _masked(where):
-        where = _on_device_of(where, x)
-        inside = _prod_vjp(g, ans, np.where(where, x, 1.0), axis, dtype, out, keepdims, initial)
-        return np.where(where, inside, 0.0)
-    if initial is not None:
-        g = g * initial
-    zero = np.equal(x, 0)
-    zeros = np.sum(zero, axis=axis, keepdims=True)
-    safe = np.where(zero, 1.0, x)
-    others = np.prod(safe, axis=axis, keepdims=True)
-    partial = np.where(zeros == 0, others / safe, np.where(np.logical_and(zero, zeros == 1), others, 0.0))
-    return _keep_axes(_lift(g, x), axis, keepdims) * partial
-
-
-def _var_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
-    centered = x - np.mean(x, axis=axis, keepdims=True)
-    return _keep_axes(_lift(g, x), axis, keepdims) * 2 * np.conj(centered) / (_count(x, ans) - ddof)
-
-
-def _std_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
-    centered = x - np.mean(x, axis=axis, keepdims=True)
-    scale = (_count(x, ans) - ddof) * _keep_axes(ans, axis, keepdims)
-    # where the spread is 0 (one element, equal values) std has a kink: its derivative is taken
-    # as 0 there, like |x| at 0, instead of 0/0 = NaN poisoning the whole gradient
-    flat = np.equal(scale, 0)
-    return _keep_axes(_lift(g, x), axis, keepdims) * np.conj(centered) / np.where(flat, 1.0, scale) \
-        * np.logical_not(flat)
-
-
-_REDUCE = ("axis", "dtype", "keepdims", "initial", "where")
-_EXTREME = ("axis", "keepdims", "initial", "where")
-_MOMENT = ("axis", "dtype", "ddof", "keepdims")       # where=, mean=, correction= are refused
-defvjp(np.sum, _sum_vjp, keywords=_REDUCE, initial=_sum_vjp_initial)
-defvjp(np.mean, _mean_vjp, keywords=("axis", "dtype", "keepdims", "where"))
-defvjp(np.max, _max_vjp, keywords=_EXTREME)
-defvjp(np.min, _max_vjp, keywords=_EXTREME)
-defvjp(np.amax, _max_vjp, keywords=_EXTREME)
-defvjp(np.amin, _max_vjp, keywords=_EXTREME)
-defvjp(np.prod, _prod_vjp, keywords=_REDUCE)
-defvjp(np.var, _var_vjp, keywords=_MOMENT)
-defvjp(np.std, _std_vjp, keywords=_MOMENT)
-
-
-# --- linear algebra ----------------------------------------------------------
-def _matmul_vjp_x(g, ans, x, y):
-    xd, yd = np.ndim(x), np.ndim(y)
-    if xd == 1 and yd == 1:          # (k,) @ (k,) -> ()
-        return real_if_real(g * y, x)
-    if yd == 1:                      # (..., m, k) @ (k,) -> (..., m)
-        return unbroadcast(np.expand_dims(g, -1) * y, x)
-    if xd == 1:                      # (k,) @ (..., k, n) -> (..., n)
-        return unbroadcast(np.matmul(y, np.expand_dims(g, -1))[..., 0], x)
-    return unbroadcast(np.matmul(g, np.swapaxes(y, -1, -2)), x)
-
-
-def _matmul_vjp_y(g, ans, x, y):
-    xd, yd = np.ndim(x), np.ndim(y)
-    if xd == 1 and yd == 1:
-        return real_if_real(g * x, y)
-    if xd == 1:                      # (k,) @ (..., k, n): outer products
-        return unbroadcast(np.expand_dims(x, -1) * np.expand_dims(g, -2), y)
-    if yd == 1:                      # (..., m, k) @ (k,)
-        return unbroadcast(np.matmul(np.expand_dims(g, -2), x)[..., 0, :], y)
-    return unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y)
-
-
-defvjp(np.matmul, _matmul_vjp_x, _matmul_vjp_y, keywords=())
-
-
-def _tensordot_axes(a, b, axes):
-    """Normalise ``tensordot``'s ``axes`` to two lists of non-negative ints."""
-    na, nb = np.ndim(a), np.ndim(b)
-    if isinstance(axes, numbers.Integral):
-        return list(range(na - axes, na)), list(range(axes))
-    a_axes, b_axes = axes
-    a_axes = [a_axes] if isinstance(a_axes, numbers.Integral) else list(a_axes)
-    b_axes = [b_axes] if isinstance(b_axes, numbers.Integral) else list(b_axes)
-    return [i % na for i in a_axes], [i % nb for i in b_axes]
-
-
-def _contract(x, y, x_axes, y_axes):
-    """``np.tensordot(x, y, (x_axes, y_axes))``; with no axes, the outer product.
-
-    CuPy's ``tensordot`` refuses a 0-d operand even when nothing is contracted.
-    """
-    if not x_axes:
-        return np.reshape(x, np.shape(x) + (1,) * np.ndim(y)) * y
-    return np.tensordot(x, y, axes=(x_axes, y_axes))
-
-
-def _tensordot_adjoint_a(g, a, b, a_axes, b_axes):
-    a_free = [i for i in range(np.ndim(a)) if i not in a_axes]
-    b_free = [i for i in range(np.ndim(b)) if i not in b_axes]
-    n = len(a_free)
-    ga = _contract(_lift(g, b), b, list(range(n, n + len(b_free))), b_free)
-    # ga's axes: a's free axes, then a's contracted axes in the order of b's.
-    labels = a_free + [a_axes[b_axes.index(j)] for j in sorted(b_axes)]
-    return real_if_real(np.transpose(ga, tuple(np.argsort(labels).tolist())), a)
-
-
-def _tensordot_adjoint_b(g, a, b, a_axes, b_axes):
-    a_free = [i for i in range(np.ndim(a)) if i not in a_axes]
-    b_free = [i for i in range(np.ndim(b)) if i not in b_axes]
-    gb = _contract(a, _lift(g, a), a_free, list(range(len(a_free))))
-    labels = [b_axes[a_axes.index(i)] for i in sorted(a_axes)] + b_free
-    return real_if_real(np.transpose(gb, tuple(np.argsort(labels).tolist())), b)
-
-
-def _tensordot_vjp_a(g, ans, a, b, axes=2):
-    return _tensordot_adjoint_a(g, a, b, *_tensordot_axes(a, b, axes))
-
-
-def _tensordot_vjp_b(g, ans, a, b, axes=2):
-    return _tensordot_adjoint_b(g, a, b, *_tensordot_axes(a, b, axes))
-
-
-defvjp(np.tensordot, _tensordot_vjp_a, _tensordot_vjp_b, keywords=("axes",))
-
-
-def _dot_axes(a, b):
-    # np.dot contracts a's last axis with b's second-to-last (or only) axis.
-    return [np.ndim(a) - 1], [max(np.ndim(b) - 2, 0)]
-
-
-def _dot_vjp_a(g, ans, a, b, out=None):
-    if np.ndim(a) == 0 or np.ndim(b) == 0:   # dot with a scalar multiplies
-        return unbroadcast(g * b, a)
-    return _tensordot_adjoint_a(g, a, b, *_dot_axes(a, b))
-
-
-def _dot_vjp_b(g, ans, a, b, out=None):
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
-        return unbroadcast(g * a, b)
-    return _tensordot_adjoint_b(g, a, b, *_dot_axes(a, b))
-
-
-defvjp(np.dot, _dot_vjp_a, _dot_vjp_b, keywords=())
-defvjp(np.outer, lambda g, ans, x, y: real_if_real(np.reshape(np.matmul(g, np.ravel(y)), np.shape(x)), x),
-                 lambda g, ans, x, y: real_if_real(np.reshape(np.matmul(np.ravel(x), g), np.shape(y)), y),
        keywords=())
 
 
@@ -570,228 +283,8 @@ defvjp(np.copy, lambda g, ans, x, order="K", **kwargs: g, keywords=("order", "su
 defvjp(np.float64, lambda g, ans, x=0.0: g, keywords=())
 defvjp(np.float32, lambda g, ans, x=0.0: g, keywords=())
 defvjp(np.real, lambda g, ans, x: np.real(g), keywords=())
-
-
-# --- ndarray methods and attributes -------------------------------------------
-# Methods whose NumPy function has the same positional signature map onto
-# it; the others get small adapters with rules of their own.
-@primitive
-def ndarray_transpose(x, *axes):
-    """``x.transpose(1, 0)`` or ``x.transpose((1, 0))`` or ``x.transpose()``."""
-    return np.transpose(x, _method_axes(axes))
-
-
-@primitive
-def ndarray_reshape(x, *shape, order="C"):
-    """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
-    return np.reshape(x, shape[0] if len(shape) == 1 else shape, order=order)
-
-
-@primitive
-def ndarray_flatten(x, order="C"):
-    """``x.flatten()``: a flat copy."""
-    return np.copy(np.ravel(x, order=order))
-
-
-@primitive
-def ndarray_astype(x, dtype, *args, **kwargs):
-    """``x.astype(dtype)``."""
-    return x.astype(dtype, *args, **kwargs)
-
-
-@primitive
-def ndarray_item(x):
-    """``x.item()``: the one element of ``x`` as a Python scalar."""
-    return x.item()
-
-
-@primitive
-def matrix_transpose(x):
-    """``x.mT``: swap the last two axes."""
-    return np.swapaxes(x, -1, -2)
-
-
-def _astype_vjp(g, ans, x, dtype, order="K", casting="unsafe", subok=True, copy=True):
-    g = real_if_real(_lift(g, x), x)
-    if np.dtype(dtype).kind not in "fc":     # a cast to int or bool is piecewise constant
-        return np.zeros_like(x)
-    return ndarray_astype(g, x.dtype) if hasattr(g, "astype") else g
-
-
-defvjp(ndarray_transpose, lambda g, ans, x, *axes: np.transpose(g, _inverse_perm(_method_axes(axes), np.ndim(x))),
-       keywords=("axes",))
-defvjp(ndarray_reshape, lambda g, ans, x, *shape, order="C": np.reshape(g, np.shape(x), order=order),
-       keywords=("shape", "order"))
-defvjp(ndarray_flatten, lambda g, ans, x, order="C": np.reshape(g, np.shape(x), order=order),
-       keywords=("order",))
-defvjp(ndarray_astype, _astype_vjp, keywords=("order", "casting", "subok", "copy"))
-defvjp(ndarray_item, lambda g, ans, x: g * np.ones_like(x), keywords=())
-defvjp(matrix_transpose, lambda g, ans, x: np.swapaxes(g, -1, -2), keywords=())
-
-# Methods whose results are constants; they are in METHODS too (their
-# callables are declared with defnondiff, not given rules).
-NONDIFF_METHODS = {
-    "argmax": np.argmax, "argmin": np.argmin, "argsort": np.argsort, "nonzero": np.nonzero,
-    "any": np.any, "all": np.all, "round": np.round,
-}
-METHODS = {
-    "sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod,
-    "var": np.var, "std": np.std, "cumsum": np.cumsum, "cumprod": np.cumprod, "dot": np.dot, "clip": np.clip,
-    "squeeze": np.squeeze, "ravel": np.ravel, "copy": np.copy, "swapaxes": np.swapaxes,
-    "repeat": np.repeat, "take": np.take, "diagonal": np.diagonal, "trace": np.trace,
-    "conj": np.conjugate, "conjugate": np.conjugate,
-    "transpose": ndarray_transpose, "reshape": ndarray_reshape, "flatten": ndarray_flatten,
-    "astype": ndarray_astype, "item": ndarray_item,
-    **NONDIFF_METHODS,
-}
-ATTRIBUTES = {"T": np.transpose, "mT": matrix_transpose, "real": np.real, "imag": np.imag}
-CONSTANT_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "size", "itemsize", "nbytes", "strides"})
-
-
-# --- math module and builtins on Python scalars ---------------------------------
-def _math_log_vjp_x(g, ans, x, base=None):
-    return g / x if base is None else g / (x * np.log(base))
-
-
-defvjp(math.exp, lambda g, ans, x: g * ans, keywords=())
-defvjp(math.expm1, lambda g, ans, x: g * (ans + 1), keywords=())
-defvjp(math.log, _math_log_vjp_x, lambda g, ans, x, base: -g * ans / (base * np.log(base)), keywords=())
-defvjp(math.log1p, lambda g, ans, x: g / (1 + x), keywords=())
-defvjp(math.log2, lambda g, ans, x: g / (x * np.log(2.0)), keywords=())
-defvjp(math.log10, lambda g, ans, x: g / (x * np.log(10.0)), keywords=())
-# np.divide: on Python floats 1 / 0.0 is inf (with a warning), not ZeroDivisionError
-defvjp(math.sqrt, lambda g, ans, x: zero_safe(g, np.divide(g * 0.5, ans)), keywords=())
-defvjp(math.sin, lambda g, ans, x: g * np.cos(x), keywords=())
-defvjp(math.cos, lambda g, ans, x: -g * np.sin(x), keywords=())
-defvjp(math.tan, lambda g, ans, x: g * (1 + ans * ans), keywords=())
-defvjp(math.tanh, lambda g, ans, x: g * (1 - ans * ans), keywords=())
-defvjp(math.sinh, lambda g, ans, x: g * np.cosh(x), keywords=())
-defvjp(math.cosh, lambda g, ans, x: g * np.sinh(x), keywords=())
-defvjp(math.atan, lambda g, ans, x: g / (1 + x * x), keywords=())
-defvjp(math.fabs, lambda g, ans, x: g * np.sign(x), keywords=())
-defvjp(math.pow, lambda g, ans, x, y: g * y * x ** (y - 1 + (y == 0)),
-                 lambda g, ans, x, y: g * ans * np.log(x) if x > 0 else 0.0 * g,
-       keywords=())
-
-defvjp(builtins.abs, abs_vjp, keywords=())
-defvjp(builtins.pow, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1 + (y == 0)), x),
-                     lambda g, ans, x, y: unbroadcast(g * ans * _log_base(x), y),
-       keywords=())
-defvjp(builtins.float, lambda g, ans, x=0.0: unbroadcast(g, x), keywords=())
-
-
-def _builtin_sum_vjp(g, ans, iterable, start=0):
-    # sum(list) adds the elements; sum(array) adds its rows.
-    if isinstance(iterable, (list, tuple)):
-        return [unbroadcast(g, v) for v in iterable]
-    return np.broadcast_to(_lift(g, iterable), np.shape(iterable))
-
-
-defvjp(builtins.sum, _builtin_sum_vjp, lambda g, ans, iterable, start=0: unbroadcast(g, start), keywords=())
-
-BUILTINS = {builtins.abs: np.absolute, builtins.pow: np.power}
-
-# --- arrays built from values: differentiable in those values -------------------------
-def _fill_vjp(g, fill, ans):
-    """The adjoint of a fill value broadcast over the result (zero for an integer result)."""
-    if np.dtype(getattr(ans, "dtype", type(ans))).kind not in "fc":   # truncated: piecewise constant
-        return unbroadcast(g * 0, fill)
-    return unbroadcast(g, fill)
-
-
-def _full_vjp(g, ans, shape, fill_value, dtype=None, order="C", **kwargs):
-    return _fill_vjp(g, fill_value, ans)
-
-
-def _full_like_vjp(g, ans, a, fill_value, dtype=None, order="K", subok=True, shape=None, **kwargs):
-    return _fill_vjp(g, fill_value, ans)
-
-
-def _steps(n, xp):
-    """``0, 1, ..., n - 1`` as floats (the k of start + k * step)."""
-    return xp.arange(n, dtype=np.float64)
-
-
-def _arange_vjp_start(g, ans, start, stop=None, step=1, **kwargs):
-    if stop is None:                      # arange(stop): the values do not depend on it
-        return unbroadcast(np.sum(g) * 0, start)
-    return unbroadcast(np.sum(g), start)  # every value is start + k * step
-
-
-def _arange_vjp_step(g, ans, start, stop=None, step=1, **kwargs):
-    return unbroadcast(np.sum(g * _steps(np.size(ans), array_module(ans))), step)
-
-
-def _linspace_weights(ans, num, endpoint, axis):
-    """``t_k = k / div``, shaped to broadcast along ``axis`` of the result."""
-    div = (num - 1 if endpoint else num) if num > 1 else 1
-    t = _steps(num, array_module(ans)) / div
-    shape = [1] * np.ndim(ans)
-    shape[axis] = num
-    return np.reshape(t, shape)
-
-
-def _linspace_vjp_start(g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None,
-                        axis=0, **kwargs):
-    t = _linspace_weights(ans, num, endpoint, axis)
-    return unbroadcast(np.sum(g * (1 - t), axis=axis), start)   # value_k = start + t_k (stop - start)
-
-
-def _linspace_vjp_stop(g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None,
-                       axis=0, **kwargs):
-    t = _linspace_weights(ans, num, endpoint, axis)
-    return unbroadcast(np.sum(g * t, axis=axis), stop)
-
-
-_CREATE = ("dtype", "order", "device", "like")
-defvjp(np.full, None, _full_vjp, keywords=_CREATE)
-# full_like reads only the shape and dtype of its first argument
-defvjp(np.full_like, ZERO_DERIVATIVE, _full_like_vjp, keywords=_CREATE + ("subok", "shape"))
-# arange's length depends on stop, its values do not: stop's derivative is zero
-defvjp(np.arange, _arange_vjp_start, ZERO_DERIVATIVE, _arange_vjp_step, keywords=_CREATE)
-defvjp(np.linspace, _linspace_vjp_start, _linspace_vjp_stop,
-       keywords=("num", "endpoint", "dtype", "axis", "device"))
-
-
-def axis_concatenate(concatenator, key):
-    """``concatenator[key]`` for ``np.r_`` and ``np.c_`` (the tape records it with this rule)."""
-    return concatenator[key]
-
-
-def _axis_concatenate_vjp(g, ans, concatenator, key):
-    # The result is a placement of the items' elements. Running the same
-    # concatenation on complex element ids (imaginary part k + 1 for element k,
-    # slices and directives kept as they are) tells where each element went.
-    items = key if isinstance(key, tuple) else (key,)
-    spans, ids, total = [], [], 0
-    for item in items:
-        if isinstance(item, (slice, str)):
-            spans.append(None)
-            ids.append(item)
-            continue
-        n, shape = int(np.size(item)), np.shape(item)
-        ids.append(np.reshape(1j * (total + 1 + np.arange(n)), shape))
-        spans.append((total, n, shape))
-        total += n
-    marked = np.asarray(concatenator[tuple(ids) if isinstance(key, tuple) else ids[0]])
-    tags = np.rint(np.ravel(marked).imag).astype(np.int64)
-    where = np.empty(total, dtype=np.int64)
-    placed = np.flatnonzero(tags > 0)
-    where[tags[placed] - 1] = placed
-    flat = np.ravel(g)
-    where = array_module(g).asarray(where)
-    out = []
-    for item, span in zip(items, spans):
-        if span is None:             # a slice or a directive: nothing to differentiate
-            out.append(0.0)
-            continue
-        start, n, shape = span
-        out.append(unbroadcast(np.reshape(np.take(flat, where[start:start + n]), shape), item)
-                   if shape else np.sum(np.take(flat, where[start:start + n])))
-    return tuple(out) if isinstance(key, tuple) else out[0]
-
-
-defvjp(axis_concatenate, ZERO_DERIVATIVE, _axis_concatenate_vjp, keywords=())
+# real_if_close drops an imaginary part within tol of zero: the real part's adjoint is g either way
+defvjp(np.real_if_close, lambda g, ans, a, tol=100: real_if_real(g, a), keywords=("tol",))
 
 
 # --- constants -------------------------------------------------------------------
@@ -812,6 +305,12 @@ defnondiff(
 )
 
 
-# A copy of a sequence: the compiler snapshots a list that is appended to later.
-defvjp(list, lambda g, ans, x: list(g), keywords=())
-defvjp(tuple, lambda g, ans, x: list(g), keywords=())
+# --- the rest of the core table (see the module docstring) --------------------------
+from .rules_matmul import (_matmul_vjp_x, _matmul_vjp_y, _tensordot_vjp_a,  # noqa: E402,F401
+                           _tensordot_vjp_b)
+from .methods import (ATTRIBUTES, CONSTANT_ATTRIBUTES, METHODS, NONDIFF_METHODS,  # noqa: E402,F401
+                      matrix_transpose, ndarray_astype, ndarray_flatten, ndarray_item, ndarray_reshape,
+                      ndarray_transpose)
+from .rules_python import BUILTINS  # noqa: E402,F401
+from .rules_sums import _max_vjp, _prod_vjp  # noqa: E402,F401
+from .rules_creation import axis_concatenate  # noqa: E402,F401

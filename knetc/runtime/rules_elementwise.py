@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import KnetError
 from .numpy_rules import _extreme_vjp
-from .rules import defnondiff, defvjp, rule_for, unbroadcast
+from .rules import defjvp, defnondiff, defvjp, rule_for, unbroadcast
 from .refusals import refuse_option
 from .zero_safe import zero_safe
 
@@ -234,3 +234,27 @@ def _dist_vjp_q(g, ans, p, q):
 defvjp(math.fsum, _fsum_vjp, keywords=())
 defvjp(math.prod, _math_prod_vjp, start=_math_prod_vjp_start, keywords=())
 defvjp(math.dist, _dist_vjp_p, _dist_vjp_q, keywords=())
+
+
+# --- functions whose derivative is the identity, or a power of two, between their jumps -----------
+def _first_part(g, like):
+    """The adjoint of a tuple result's first element (zeros where the loss does not use it)."""
+    gi = g[0] if g is not None else None
+    return np.zeros_like(like) if gi is None else gi
+
+
+# unwrap adds multiples of the period (piecewise constant); modf's integer part and frexp's
+# exponent are piecewise constant; frexp's mantissa is x * 2**-exponent.
+defvjp(np.unwrap, lambda g, ans, p, discont=None, axis=-1, *, period=2 * math.pi: g,
+       keywords=("discont", "axis", "period"))
+defvjp(np.modf, lambda g, ans, x: _first_part(g, x), keywords=())
+def _halvings(ans):
+    """``2**-exponent`` of frexp's result (the exponent is an integer: a constant, never traced)."""
+    exponent = ans[1]
+    while hasattr(exponent, "_value"):
+        exponent = exponent._value
+    return np.ldexp(1.0, -exponent)
+
+
+defvjp(np.frexp, lambda g, ans, x: _first_part(g, x) * _halvings(ans), keywords=())
+defjvp(np.frexp, lambda t, ans, x: (t * _halvings(ans), np.zeros(np.shape(x))))

@@ -1,4 +1,5 @@
-"""Derivative rules of ``np.fft``: fft/ifft/rfft/irfft, their 2-d and n-d forms, fftshift/ifftshift.
+"""Derivative rules of ``np.fft``: fft/ifft/rfft/irfft, hfft/ihfft, the 2-d and n-d forms,
+fftshift/ifftshift.
 
 The adjoints follow the complex convention of :mod:`knetc.runtime.rules_complex`
 (``zbar = dL/da - i dL/db``), under which a complex-linear map ``y = A x`` has
@@ -112,7 +113,21 @@ def _irfft_vjp(g, ans, a, n=None, axis=-1, norm=None, out=None):
     return real_if_real(_irfft_last_adjoint(g, axis % np.ndim(a), n, norm, m_in), a)
 
 
+# hfft(a) = irfft(conj(a)) and ihfft(a) = conj(rfft(a)), each with the opposite norm (as NumPy
+# computes them); conj's adjoint is conj (zbar convention), so the adjoints conjugate around irfft's
+# and rfft's.
+def _hfft_vjp(g, ans, a, n=None, axis=-1, norm=None, out=None):
+    return np.conj(_irfft_vjp(g, None, np.conj(a), n, axis, _OPPOSITE[norm]))
+
+
+def _ihfft_vjp(g, ans, a, n=None, axis=-1, norm=None, out=None):
+    refuse_complex("np.fft.ihfft", a)
+    return _rfft_vjp(np.conj(g), None, a, n, axis, _OPPOSITE[norm])
+
+
 _KEYWORDS_1D = ("n", "axis", "norm")
+defvjp(np.fft.hfft, _hfft_vjp, keywords=_KEYWORDS_1D)
+defvjp(np.fft.ihfft, _ihfft_vjp, keywords=_KEYWORDS_1D)
 defvjp(np.fft.fft, _fft_vjp, keywords=_KEYWORDS_1D)
 defvjp(np.fft.ifft, _ifft_vjp, keywords=_KEYWORDS_1D)
 defvjp(np.fft.rfft, _rfft_vjp, keywords=_KEYWORDS_1D)

@@ -231,18 +231,32 @@ defvjp(np.kron, _kron_vjp_a, _kron_vjp_b, keywords=())
 def _cross_axes(a, b, axisa, axisb, axisc, axis):
     if axis is not None:
         axisa = axisb = axisc = axis
-    if np.shape(a)[axisa] != 3 or np.shape(b)[axisb] != 3:
-        raise NotImplementedError("knetc: np.cross is differentiated for 3-vectors only "
-                                  "(2-vectors are deprecated in NumPy 2)")
+    if np.shape(a)[axisa] not in (2, 3) or np.shape(b)[axisb] not in (2, 3):
+        raise NotImplementedError("knetc: np.cross is differentiated for 2- and 3-vectors only")
     return axisa, axisb, axisc
 
 
+def _as_3d(v):
+    """A vector (last axis) of 2 components as one of 3 with z = 0, as np.cross reads it."""
+    if np.shape(v)[-1] == 3:
+        return v
+    return np.pad(v, [(0, 0)] * (np.ndim(v) - 1) + [(0, 1)])
+
+
 def _cross_adjoint(g, x, y, axisx, axisy, axisc, first):
-    # g . (a x b) = a . (b x g) = b . (g x a)
-    ym = np.moveaxis(y, axisy, -1)
-    gm = np.moveaxis(g, axisc % np.ndim(g), -1)
+    # g . (a x b) = a . (b x g) = b . (g x a). NumPy 2 still accepts 2-vectors (deprecated): they
+    # are 3-vectors with z = 0, and the cross product of two of them is its z component, a scalar.
+    xm, ym = np.moveaxis(x, axisx, -1), np.moveaxis(y, axisy, -1)
+    scalar = np.shape(xm)[-1] == np.shape(ym)[-1] == 2
+    ym = _as_3d(ym)
+    if scalar:
+        zero = 0.0 * np.expand_dims(g, -1)
+        gm = np.concatenate([zero, zero, np.expand_dims(g, -1)], axis=-1)
+    else:
+        gm = np.moveaxis(g, axisc % np.ndim(g), -1)
     c = np.cross(ym, gm) if first else np.cross(gm, ym)
-    c = unbroadcast(c, np.moveaxis(x, axisx, -1))
+    c = c[..., :np.shape(xm)[-1]]
+    c = unbroadcast(c, xm)
     return real_if_real(np.moveaxis(c, -1, axisx), x)
 
 

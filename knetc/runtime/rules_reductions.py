@@ -1,4 +1,6 @@
-"""Derivative rules of NumPy's cumulative products, NaN-ignoring reductions and statistics.
+"""Derivative rules of NumPy's cumulative products, NaN-ignoring reductions and statistics
+(median, quantile and percentile, with their NaN-ignoring forms, are in
+``rules_order_statistics``, imported at the end of this module).
 
 Conventions where the derivative does not exist: the NaN-ignoring reductions
 give NaN entries a zero adjoint; ``nanmax``/``nanmin``/``ptp`` split the
@@ -9,9 +11,8 @@ the value). ``cumprod`` is exact with zeros in the input (no division by zero).
 """
 import numpy as np
 
-from ..errors import KnetError
-from .backend import array_module
 from .numpy_rules import _along, _count, _keep_axes, _lift, _max_vjp, _prod_vjp
+from .rule_helpers import _axes
 from .rules import defvjp, unbroadcast
 from .refusals import refuse_option
 
@@ -142,10 +143,6 @@ defvjp(np.ptp, _ptp_vjp, keywords=("axis", "keepdims"))
 
 
 # --- weighted average -----------------------------------------------------------------------
-def _axes(axis, ndim):
-    return tuple(range(ndim)) if axis is None else tuple(a % ndim for a in np.atleast_1d(axis).tolist())
-
-
 def _weights_like(a, axis, weights):
     """``weights`` arranged to broadcast against ``a`` as ``np.average`` does."""
     if np.ndim(weights) == np.ndim(a):
@@ -185,121 +182,6 @@ def _average_vjp_weights(g, ans, a, axis=None, weights=None, returned=False, *, 
 
 defvjp(np.average, _average_vjp_a, None, _average_vjp_weights, weights=_average_vjp_weights,
        keywords=("axis", "keepdims"))
-
-
-# --- order statistics: median, quantile, percentile -----------------------------------------
-_METHODS = ("linear", "lower", "higher", "midpoint")
-
-
-def _interpolation(q, n, method, xp):
-    """Weights (q.shape + (n,)) on the sorted values, and their derivative in q."""
-    position = q * (n - 1)
-    low = np.floor(position)
-    high = np.minimum(low + 1, n - 1)
-    index = xp.arange(n)
-    at_low = np.equal(index, np.expand_dims(low, -1))
-    at_high = np.equal(index, np.expand_dims(high, -1))
-    if method == "linear":
-        frac = np.expand_dims(position - low, -1)
-        return at_low * (1 - frac) + at_high * frac, (n - 1) * (at_high * 1.0 - at_low)
-    zero = 0.0 * at_low
-    if method == "lower":
-        return at_low * 1.0, zero
-    high = np.ceil(position)
-    at_high = np.equal(index, np.expand_dims(high, -1))
-    if method == "higher":
-        return at_high * 1.0, zero
-    return 0.5 * at_low + 0.5 * at_high, zero          # midpoint
-
-
-def _to_last(a, axis):
-    """``a`` with the reduced axes merged into its last axis, and the kept shape."""
-    axes = _axes(axis, np.ndim(a))
-    moved = np.moveaxis(a, axes, tuple(range(-len(axes), 0)))
-    kept = np.shape(moved)[:np.ndim(a) - len(axes)]
-    return np.reshape(moved, kept + (-1,)), kept
-
-
-def _from_last(x, a, axis):
-    axes = _axes(axis, np.ndim(a))
-    moved_shape = tuple(n for i, n in enumerate(np.shape(a)) if i not in axes) + tuple(np.shape(a)[i] for i in axes)
-    return np.moveaxis(np.reshape(x, moved_shape), tuple(range(-len(axes), 0)), axes)
-
-
-def _quantile_options(overwrite_input=False, weights=None, interpolation=None):
-    refuse_option("np.quantile", "overwrite_input", overwrite_input, False)   # a is reordered in place
-    refuse_option("np.quantile", "weights", weights, None)
-    refuse_option("np.quantile", "interpolation", interpolation, None)
-
-
-def _quantile_parts(g, a, q, axis, method, keepdims):
-    if method not in _METHODS:
-        raise KnetError(f"knetc: the derivative of a quantile with method={method!r} is not "
-                        f"supported; use one of {', '.join(_METHODS)}")
-    xp = array_module(a)
-    if isinstance(q, (list, tuple)):
-        q = xp.asarray(q)
-    flat, kept = _to_last(a, axis)
-    n = np.shape(flat)[-1]
-    qshape = np.shape(q)
-    weights, dweights = _interpolation(q, n, method, xp)
-    # g: q's axes, then the kept axes of a (with size-1 reduced axes under keepdims)
-    g = np.reshape(_lift(g, a), qshape + kept + (1,))
-    weights = np.reshape(weights, qshape + (1,) * len(kept) + (n,))
-    dweights = np.reshape(dweights, qshape + (1,) * len(kept) + (n,))
-    order = np.argsort(flat, axis=-1, kind="stable")
-    return g, flat, order, weights, dweights, len(qshape)
-
-
-def _quantile_adjoint_a(g, a, q, axis, method, keepdims):
-    g, flat, order, weights, _, nq = _quantile_parts(g, a, q, axis, method, keepdims)
-    by_rank = np.sum(g * weights, axis=tuple(range(nq))) if nq else g * weights
-    rank = np.argsort(order, axis=-1)
-    return _from_last(np.take_along_axis(by_rank, rank, axis=-1), a, axis)
-
-
-def _quantile_adjoint_q(g, a, q, axis, method, keepdims):
-    g, flat, order, _, dweights, nq = _quantile_parts(g, a, q, axis, method, keepdims)
-    ranked = np.take_along_axis(flat, order, axis=-1)
-    slope = np.sum(ranked * dweights, axis=-1, keepdims=True)
-    total = np.sum(g * slope, axis=tuple(range(nq, np.ndim(slope))))
-    return unbroadcast(total, q) if not isinstance(q, (list, tuple)) else list(total)
-
-
-def _quantile_vjp_a(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
-                    keepdims=False, *, weights=None, interpolation=None):
-    _quantile_options(overwrite_input, weights, interpolation)
-    return _quantile_adjoint_a(g, a, q, axis, method, keepdims)
-
-
-def _quantile_vjp_q(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
-                    keepdims=False, *, weights=None, interpolation=None):
-    _quantile_options(overwrite_input, weights, interpolation)
-    return _quantile_adjoint_q(g, a, q, axis, method, keepdims)
-
-
-def _percentile_vjp_a(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
-                      keepdims=False, *, weights=None, interpolation=None):
-    _quantile_options(overwrite_input, weights, interpolation)
-    return _quantile_adjoint_a(g, a, np.divide(q, 100), axis, method, keepdims)
-
-
-def _percentile_vjp_q(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
-                      keepdims=False, *, weights=None, interpolation=None):
-    _quantile_options(overwrite_input, weights, interpolation)
-    fraction = np.divide(q, 100) if not isinstance(q, (list, tuple)) else array_module(a).asarray(q) / 100
-    grad = _quantile_adjoint_q(g, a, fraction, axis, method, keepdims)
-    return [v / 100 for v in grad] if isinstance(q, (list, tuple)) else grad / 100
-
-
-def _median_vjp(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    refuse_option("np.median", "overwrite_input", overwrite_input, False)
-    return _quantile_adjoint_a(g, a, 0.5, axis, "linear", keepdims)
-
-
-defvjp(np.quantile, _quantile_vjp_a, _quantile_vjp_q, keywords=("axis", "method", "keepdims"))
-defvjp(np.percentile, _percentile_vjp_a, _percentile_vjp_q, keywords=("axis", "method", "keepdims"))
-defvjp(np.median, _median_vjp, keywords=("axis", "keepdims"))
 
 
 # --- covariance and correlation ------------------------------------------------------------
@@ -425,3 +307,5 @@ defvjp(np.logaddexp2.reduce, _logaddexp2_reduce_vjp, name="numpy.logaddexp2.redu
 defvjp(np.add.accumulate, _add_accumulate_vjp, name="numpy.add.accumulate", keywords=("axis", "dtype"))
 defvjp(np.multiply.accumulate, _multiply_accumulate_vjp, name="numpy.multiply.accumulate",
        keywords=("axis", "dtype"))
+
+from . import rules_order_statistics  # noqa: E402,F401  (registers its rules)

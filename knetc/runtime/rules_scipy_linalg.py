@@ -1,18 +1,23 @@
 """Derivative rules of ``scipy.linalg`` (registered once the program imports it).
 
-Matrices are 2-d (a right-hand side ``b`` may be a vector). Where LAPACK
+Matrices may be stacked (``(..., n, n)``) where SciPy 1.17 accepts stacks (``inv``, ``det``,
+``solve``, ``cholesky``, ``solve_triangular``, ``cho_solve``, ``expm``, ``logm``, ``sqrtm``,
+``lu``); a right-hand side ``b`` may be a vector. ``lu``, ``lu_factor``, ``lu_solve`` and
+``eigh`` are in ``rules_scipy_decompositions`` (imported at the end). Where LAPACK
 reads one triangle of its input (``cholesky``, ``solve_triangular``,
 ``cho_solve``'s factor), the derivative is that of the function SciPy
 computes: zero in the triangle it ignores. For a symmetric matrix built from
 parameters (``K = X @ X.T``) this gives the same gradient as the symmetric
 one. VJPs are written with ``scipy.linalg`` and NumPy functions that have
-rules (``sqrtm``'s uses ``solve_sylvester``, which has none: first order only).
+rules (``sqrtm``'s uses ``solve_sylvester``, whose rule is here too), so second derivatives work.
 """
 import numpy as np
 import scipy.linalg
 from scipy import linalg
 
-from .rules import defjvp, defvjp
+from ..errors import KnetError
+from .rules import ZERO_DERIVATIVE, defjvp, defvjp
+from .scipy_linalg_helpers import _as_dtype, _plain, _tt
 
 _TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}
 
@@ -30,13 +35,6 @@ def _mask(a, lower, unit_diagonal=False):
 def _column(v, like):
     """``v`` as a matrix of columns when ``like`` (the right-hand side) is a vector."""
     return np.reshape(v, (np.shape(v)[0], 1)) if np.ndim(like) == 1 else v
-
-
-def _as_dtype(c, x):
-    dtype = getattr(x, "dtype", None)
-    if dtype is not None and dtype.kind == "f" and getattr(c, "dtype", dtype) != dtype:
-        c = c.astype(dtype)
-    return c
 
 
 # --- solve_triangular ------------------------------------------------------------------------------
@@ -82,17 +80,17 @@ defvjp(linalg.cho_solve, _cho_solve_factor, _cho_solve_b, name="scipy.linalg.cho
 
 # --- cholesky ------------------------------------------------------------------------------------------
 def _cholesky_a(g, ans, a, lower=False, overwrite_a=False, check_finite=True):
-    L = ans if lower else np.swapaxes(ans, -1, -2)
-    gL = g if lower else np.swapaxes(g, -1, -2)
+    L = ans if lower else _tt(ans)
+    gL = g if lower else _tt(g)
     n = np.shape(L)[-1]
     # P = Phi(L^T gL): the lower triangle, diagonal halved; then S = L^-T P L^-1, symmetrised
-    P = L.T @ gL
+    P = _tt(L) @ gL
     P = np.where(np.tri(n, dtype=bool), P, 0) - 0.5 * np.where(np.eye(n, dtype=bool), P, 0)
     X = linalg.solve_triangular(L, P, trans=1, lower=True)
-    S = linalg.solve_triangular(L, X.T, trans=1, lower=True).T
-    sym = 0.5 * (S + S.T)
+    S = _tt(linalg.solve_triangular(L, _tt(X), trans=1, lower=True))
+    sym = 0.5 * (S + _tt(S))
     # SciPy reads one triangle of a: the symmetric adjoint folded into it
-    folded = sym + sym.T - np.where(np.eye(n, dtype=bool), sym, 0)
+    folded = sym + _tt(sym) - np.where(np.eye(n, dtype=bool), sym, 0)
     return _as_dtype(np.where(_mask(a, lower), folded, 0), a)
 
 
@@ -101,18 +99,41 @@ defvjp(linalg.cholesky, _cholesky_a, name="scipy.linalg.cholesky",
 
 
 # --- matrix functions ----------------------------------------------------------------------------------
-def _expm_a(g, ans, A):
-    # the adjoint of the Frechet derivative at A is the Frechet derivative at A^T,
-    # read off the upper right block of expm([[A^T, g], [0, A^T]])
+def _frechet_adjoint(f, A, g):
+    """The adjoint of the Frechet derivative of the matrix function ``f`` at ``A``, applied to
+    ``g``: the Frechet derivative at ``A^T`` (f has a real power series), read off the upper
+    right block of ``f([[A^T, g], [0, A^T]])``; stacked matrices too."""
     n = np.shape(A)[-1]
-    At = A.T
-    top = np.concatenate([At, g], axis=1)
-    bottom = np.concatenate([np.zeros_like(At), At], axis=1)
-    block = linalg.expm(np.concatenate([top, bottom], axis=0))
-    return _as_dtype(block[:n, n:], A)
+    At = _tt(A)
+    top = np.concatenate([At, g], axis=-1)
+    bottom = np.concatenate([np.zeros_like(At), At], axis=-1)
+    return f(np.concatenate([top, bottom], axis=-2))[..., :n, n:]
+
+
+def _expm_a(g, ans, A):
+    return _as_dtype(_frechet_adjoint(linalg.expm, A, g), A)
 
 
 defvjp(linalg.expm, _expm_a, name="scipy.linalg.expm", keywords=(), A=_expm_a)
+
+
+def _logm_a(g, ans, A, disp=None):
+    value = _plain(ans)
+    if np.iscomplexobj(value) and not np.iscomplexobj(_plain(A)):
+        # SciPy returns a complex logarithm of float32 input, with imaginary parts at rounding
+        # level: the real logarithm, whose imaginary part has zero derivative
+        scale = 1e3 * np.finfo(np.result_type(_plain(A), np.float32)).eps
+        if np.any(np.abs(np.imag(value)) > scale * np.maximum(1.0, np.max(np.abs(value)))):
+            raise KnetError("knetc: scipy.linalg.logm of this real matrix is complex (it has no real "
+                            "logarithm: an eigenvalue on the negative real axis); its derivative is "
+                            "modelled for real matrices with a real logarithm only")
+    if np.iscomplexobj(_plain(A)):          # holomorphic: the same adjoint, complex
+        return _frechet_adjoint(linalg.logm, A, g)
+    return _as_dtype(np.real(_frechet_adjoint(linalg.logm, A, np.real(g))), A)
+
+
+# disp= (deprecated) changes what logm returns: not modelled
+defvjp(linalg.logm, _logm_a, name="scipy.linalg.logm", keywords=(), A=_logm_a)
 
 
 def _sqrtm_a(g, ans, A, disp=None, blocksize=None):
@@ -123,6 +144,59 @@ def _sqrtm_a(g, ans, A, disp=None, blocksize=None):
 
 # disp=False would return (sqrtm, error estimate): not modelled
 defvjp(linalg.sqrtm, _sqrtm_a, name="scipy.linalg.sqrtm", keywords=(), A=_sqrtm_a)
+
+# --- solve_sylvester, solve_banded ----------------------------------------------------------------------
+# X solves A X + X B = Q; the adjoint Y of Q solves A^T Y + Y B^T = G, then dA = -Y X^T, dB = -X^T Y
+def _sylvester_q(g, ans, a, b, q):
+    return _as_dtype(linalg.solve_sylvester(_tt(a), _tt(b), g), q)
+
+
+def _sylvester_a(g, ans, a, b, q):
+    return _as_dtype(-(linalg.solve_sylvester(_tt(a), _tt(b), g) @ _tt(ans)), a)
+
+
+def _sylvester_b(g, ans, a, b, q):
+    return _as_dtype(-(_tt(ans) @ linalg.solve_sylvester(_tt(a), _tt(b), g)), b)
+
+
+defvjp(linalg.solve_sylvester, _sylvester_a, _sylvester_b, _sylvester_q, name="scipy.linalg.solve_sylvester",
+       keywords=(), a=_sylvester_a, b=_sylvester_b, q=_sylvester_q)
+
+
+def _band_indices(l_and_u, ab):
+    """Rows and columns of the matrix entries ``ab`` stores (``ab[u + i - j, j] = A[i, j]``), and
+    which of them lie inside the matrix."""
+    lower, upper = l_and_u
+    k, n = np.shape(ab)
+    j = np.broadcast_to(np.arange(n), (k, n))
+    i = np.arange(k)[:, None] - upper + j
+    inside = (i >= 0) & (i < n)
+    return np.clip(i, 0, n - 1), j, inside
+
+
+def _banded_dense(l_and_u, ab):
+    """The square matrix ``ab`` stands for, built with differentiable operations."""
+    n = np.shape(ab)[1]
+    rows, cols = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    k = rows - cols + l_and_u[1]
+    band = (k >= 0) & (k < np.shape(ab)[0])
+    return np.where(band, ab[np.clip(k, 0, np.shape(ab)[0] - 1), cols], 0)
+
+
+def _solve_banded_b(g, ans, l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+    return _as_dtype(np.linalg.solve(_tt(_banded_dense(l_and_u, ab)), g), b)
+
+
+def _solve_banded_ab(g, ans, l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+    gb = _column(np.linalg.solve(_tt(_banded_dense(l_and_u, ab)), g), b)
+    ga = -(gb @ _tt(_column(ans, b)))
+    i, j, inside = _band_indices(l_and_u, ab)
+    return _as_dtype(np.where(inside, ga[i, j], 0), ab)
+
+
+defvjp(linalg.solve_banded, ZERO_DERIVATIVE, _solve_banded_ab, _solve_banded_b, name="scipy.linalg.solve_banded",
+       keywords=("check_finite",), l_and_u=ZERO_DERIVATIVE, ab=_solve_banded_ab, b=_solve_banded_b)
+
 
 # Forward mode: the tangent of S = sqrtm(A) solves S dS + dS S = dA (solve_sylvester has no
 # rule, so the VJP cannot be transposed on the tape; the JVP is written out instead).
@@ -139,3 +213,5 @@ for _sp, _np_fun, _name in [(linalg.inv, np.linalg.inv, "inv"), (linalg.det, np.
     _rule = rule_for(_np_fun)
     if _rule is not None:
         defvjp(_sp, *_rule.vjps, name=f"scipy.linalg.{_name}", keywords=())
+
+from . import rules_scipy_decompositions  # noqa: E402,F401  (registers its rules)

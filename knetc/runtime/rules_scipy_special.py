@@ -15,7 +15,7 @@ import numpy as np
 from scipy import special
 
 from ..errors import KnetError
-from .rules import defvjp, unbroadcast
+from .rules import ZERO_DERIVATIVE, defvjp, unbroadcast
 from .tree import is_zero
 
 _SQRT_PI = float(np.sqrt(np.pi))
@@ -75,6 +75,7 @@ _defvjp(special.ndtri, lambda g, ans, x: g * _SQRT_2PI * np.exp(0.5 * ans * ans)
 
 # --- gamma family ----------------------------------------------------------------------------
 _defvjp(special.gammaln, lambda g, ans, x: g * special.digamma(x), name="gammaln")
+_defvjp(special.gammasgn, ZERO_DERIVATIVE, name="gammasgn")    # the sign of gamma: piecewise constant
 _defvjp(special.digamma, lambda g, ans, x: fit(g * special.polygamma(1, x), x), name="digamma")
 _defvjp(special.gamma, lambda g, ans, x: g * ans * special.digamma(x), name="gamma")
 _defvjp(special.beta,
@@ -148,6 +149,142 @@ _defvjp(special.ive, refuse("scipy.special.ive", "the order v", "v", _ORDER_Z),
         lambda g, ans, v, z: unbroadcast(
             g * (0.5 * (special.ive(v - 1, z) + special.ive(v + 1, z)) - np.sign(z) * ans), z),
         name="ive")
+
+
+# --- exponentially scaled Bessel functions, K_v, and other one-argument functions (JAX's list) ---
+def _safe(x):
+    """``x`` with zeros replaced by 1, for a division whose limit at 0 is taken separately."""
+    return np.where(x == 0, 1.0, x)
+
+
+_defvjp(special.i0e, lambda g, ans, x: g * (special.i1e(x) - np.sign(x) * ans), name="i0e")
+# i1e' = i0e - i1e (sign(x) + 1/x), with the limit 1/2 at 0
+_defvjp(special.i1e, lambda g, ans, x: g * np.where(
+    x == 0, 0.5, special.i0e(x) - ans * (np.sign(x) + 1 / _safe(x))), name="i1e")
+_defvjp(special.k0, lambda g, ans, x: -g * special.k1(x), name="k0")
+_defvjp(special.k1, lambda g, ans, x: -g * (special.k0(x) + ans / x), name="k1")
+_defvjp(special.k0e, lambda g, ans, x: g * (ans - special.k1e(x)), name="k0e")
+_defvjp(special.k1e, lambda g, ans, x: g * (ans - special.k0e(x) - ans / x), name="k1e")
+_defvjp(special.kv, refuse("scipy.special.kv", "the order v", "v", _ORDER_Z),
+        lambda g, ans, v, z: unbroadcast(-g * 0.5 * (special.kv(v - 1, z) + special.kv(v + 1, z)), z),
+        name="kv")
+_defvjp(special.kve, refuse("scipy.special.kve", "the order v", "v", _ORDER_Z),
+        lambda g, ans, v, z: unbroadcast(g * (ans - 0.5 * (special.kve(v - 1, z) + special.kve(v + 1, z))), z),
+        name="kve")
+_defvjp(special.erfcx, lambda g, ans, x: g * (2 * x * ans - 2 / _SQRT_PI), name="erfcx")
+_defvjp(special.dawsn, lambda g, ans, x: g * (1 - 2 * x * ans), name="dawsn")
+_defvjp(special.exp1, lambda g, ans, x: -g * np.exp(-x) / x, name="exp1")
+_defvjp(special.expi, lambda g, ans, x: g * np.exp(x) / x, name="expi")
+_N_X = inspect.signature(lambda g, ans, n, x: None)
+# E_n' = -E_(n-1), and E_0(x) = exp(-x) / x
+_defvjp(special.expn, refuse("scipy.special.expn", "the order n", "n", _N_X),
+        lambda g, ans, n, x: unbroadcast(-g * np.where(n >= 1, special.expn(np.maximum(n - 1, 0), x),
+                                                      np.exp(-x) * (x + 1) / (x * x)), x),
+        name="expn")
+# spence(z) = int_1^z log(t) / (1 - t) dt, whose derivative at z = 1 is -1
+_defvjp(special.spence, lambda g, ans, z: g * np.where(z == 1, -1.0, np.log(z) / _safe(1 - z)), name="spence")
+_defvjp(special.cosm1, lambda g, ans, x: -g * np.sin(x), name="cosm1")
+_defvjp(special.powm1, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1), x),
+        lambda g, ans, x, y: unbroadcast(g * (ans + 1) * np.log(x), y), name="powm1")
+_defvjp(special.log1p, lambda g, ans, x: g / (1 + x), name="log1p")
+_defvjp(special.expm1, lambda g, ans, x: g * (ans + 1), name="expm1")
+_defvjp(special.loggamma, lambda g, ans, x: g * special.digamma(x), name="loggamma")    # real x > 0
+_defvjp(special.wrightomega, lambda g, ans, z: g * ans / (1 + ans), name="wrightomega")
+if hasattr(special, "softplus"):      # SciPy 1.15
+    _defvjp(special.softplus, lambda g, ans, x: g * special.expit(x), name="softplus")
+_X_Q = inspect.signature(lambda g, ans, x, q=None: None)
+# Hurwitz zeta(x, q): d/dq = -x zeta(x + 1, q); no closed form in x
+_defvjp(special.zeta, refuse("scipy.special.zeta", "x", "x", _X_Q),
+        lambda g, ans, x, q=None: unbroadcast(-g * x * special.zeta(x + 1, q), q), name="zeta",
+        q=lambda g, ans, x, q=None: unbroadcast(-g * x * special.zeta(x + 1, q), q))
+_defvjp(special.poch, lambda g, ans, z, m: unbroadcast(g * ans * (special.digamma(z + m) - special.digamma(z)), z),
+        lambda g, ans, z, m: unbroadcast(g * ans * special.digamma(z + m), m), name="poch")
+_ABX_HYP = inspect.signature(lambda g, ans, a, b, x: None)
+_defvjp(special.hyp1f1, refuse("scipy.special.hyp1f1", "a", "a", _ABX_HYP),
+        refuse("scipy.special.hyp1f1", "b", "b", _ABX_HYP),
+        lambda g, ans, a, b, x: unbroadcast(g * a / b * special.hyp1f1(a + 1, b + 1, x), x), name="hyp1f1")
+_ABCZ = inspect.signature(lambda g, ans, a, b, c, z: None)
+_defvjp(special.hyp2f1, *[refuse("scipy.special.hyp2f1", p, p, _ABCZ) for p in "abc"],
+        lambda g, ans, a, b, c, z: unbroadcast(g * a * b / c * special.hyp2f1(a + 1, b + 1, c + 1, z), z),
+        name="hyp2f1")
+# Owen's T(h, a) = 1/(2 pi) int_0^a exp(-h^2 (1 + t^2) / 2) / (1 + t^2) dt
+_defvjp(special.owens_t,
+        lambda g, ans, h, a: unbroadcast(-g * np.exp(-0.5 * h * h) * special.erf(a * h / np.sqrt(2.0))
+                                         / (2 * np.sqrt(2 * np.pi)), h),
+        lambda g, ans, h, a: unbroadcast(g * np.exp(-0.5 * h * h * (1 + a * a)) / (2 * np.pi * (1 + a * a)), a),
+        name="owens_t")
+# Student's t cdf in t: the density (no closed form in the degrees of freedom)
+_DF_T = inspect.signature(lambda g, ans, df, t: None)
+_defvjp(special.stdtr, refuse("scipy.special.stdtr", "the degrees of freedom df", "df", _DF_T),
+        lambda g, ans, df, t: unbroadcast(g * np.exp(
+            special.gammaln(0.5 * (df + 1)) - special.gammaln(0.5 * df) - 0.5 * np.log(df * np.pi)
+            - 0.5 * (df + 1) * np.log1p(t * t / df)), t), name="stdtr")
+_A_Y = inspect.signature(lambda g, ans, a, y: None)
+# x = P^-1(a, y): dx/dy = 1 / (d/dx P(a, x)) = Gamma(a) exp(x) x^(1 - a)
+_defvjp(special.gammaincinv, refuse("scipy.special.gammaincinv", "the shape a", "a", _A_Y),
+        lambda g, ans, a, y: unbroadcast(g * np.exp(ans + special.gammaln(a) - (a - 1) * np.log(ans)), y),
+        name="gammaincinv")
+
+# functions returning two results: g is a pair (None for a result the loss does not use)
+def _pair(g, ans, i):
+    gi = g[i] if isinstance(g, (tuple, list)) else None
+    return np.zeros_like(ans[i]) if is_zero(gi) else gi
+
+
+_defvjp(special.fresnel, lambda g, ans, z: _pair(g, ans, 0) * np.sin(0.5 * np.pi * z * z)
+        + _pair(g, ans, 1) * np.cos(0.5 * np.pi * z * z), name="fresnel")
+_defvjp(special.sici, lambda g, ans, x: (_pair(g, ans, 0) * np.sin(x) + _pair(g, ans, 1) * np.cos(x)) / x,
+        name="sici")
+# W(z) e^W(z) = z: W' = W / (z (1 + W)), 1 at z = 0; the result is complex (holomorphic rule)
+_defvjp(special.lambertw, lambda g, ans, z, k=0, tol=1e-8: fit(
+    g * np.where(z == 0, 1.0, ans / (np.where(z == 0, 1.0, z) * (1 + ans))), z),
+    name="lambertw", keywords=("k", "tol"))
+
+
+# --- divergences and robust losses ---------------------------------------------------------------
+_defvjp(special.kl_div, lambda g, ans, x, y: unbroadcast(g * np.log(x / y), x),
+        lambda g, ans, x, y: unbroadcast(g * (1 - x / y), y), name="kl_div")
+_defvjp(special.rel_entr, lambda g, ans, x, y: unbroadcast(g * (np.log(x / y) + 1), x),
+        lambda g, ans, x, y: unbroadcast(-g * x / y, y), name="rel_entr")
+_defvjp(special.huber,
+        lambda g, ans, delta, r: unbroadcast(g * np.where(np.abs(r) > delta, np.abs(r) - delta, 0.0), delta),
+        lambda g, ans, delta, r: unbroadcast(g * np.clip(r, -delta, delta), r), name="huber")
+
+
+def _pseudo_huber_scale(delta, r):
+    return np.sqrt(1 + (r / delta) ** 2)
+
+
+_defvjp(special.pseudo_huber,
+        lambda g, ans, delta, r: unbroadcast(g * (2 * delta * (_pseudo_huber_scale(delta, r) - 1)
+                                                  - r * r / (delta * _pseudo_huber_scale(delta, r))), delta),
+        lambda g, ans, delta, r: unbroadcast(g * r / _pseudo_huber_scale(delta, r), r), name="pseudo_huber")
+
+
+# --- Box-Cox transforms (the limit at lmbda = 0 is log) ------------------------------------------------
+def _boxcox_dlambda(g, ans, y, lmbda):
+    """d/dlmbda of (y^l - 1) / l: (y^l log y) / l - (y^l - 1) / l^2, and (log y)^2 / 2 at l = 0."""
+    logy = np.log(y)
+    safe = _safe(lmbda)
+    return g * np.where(lmbda == 0, 0.5 * logy * logy, (np.exp(lmbda * logy) * logy - ans) / safe)
+
+
+_defvjp(special.boxcox, lambda g, ans, x, lmbda: unbroadcast(g * x ** (lmbda - 1), x),
+        lambda g, ans, x, lmbda: unbroadcast(_boxcox_dlambda(g, ans, x, lmbda), lmbda), name="boxcox")
+_defvjp(special.boxcox1p, lambda g, ans, x, lmbda: unbroadcast(g * (1 + x) ** (lmbda - 1), x),
+        lambda g, ans, x, lmbda: unbroadcast(_boxcox_dlambda(g, ans, 1 + x, lmbda), lmbda), name="boxcox1p")
+
+
+def _inv_boxcox_dlambda(g, ans, y, lmbda):
+    # x = exp(log(l y + 1) / l): dx/dl = x (y / (l (l y + 1)) - log(l y + 1) / l^2), -x y^2 / 2 at l = 0
+    safe = _safe(lmbda)
+    return g * ans * np.where(lmbda == 0, -0.5 * y * y,
+                              y / (safe * (safe * y + 1)) - np.log1p(safe * y) / (safe * safe))
+
+
+_defvjp(special.inv_boxcox, lambda g, ans, y, lmbda: unbroadcast(
+    g * np.where(lmbda == 0, ans, ans / (lmbda * y + 1)), y),
+    lambda g, ans, y, lmbda: unbroadcast(_inv_boxcox_dlambda(g, ans, y, lmbda), lmbda), name="inv_boxcox")
 
 
 # --- reductions ------------------------------------------------------------------------------------

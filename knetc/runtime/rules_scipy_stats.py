@@ -301,3 +301,25 @@ def _dirichlet_dalpha(g, ans, a):
 
 _register(stats.dirichlet.logpdf, "dirichlet.logpdf", ("x", "alpha"), {},
           {"x": _dirichlet_dx, "alpha": _dirichlet_dalpha}, ())
+# pdf = exp(logpdf): the same adjoints scaled by the result
+_register(stats.dirichlet.pdf, "dirichlet.pdf", ("x", "alpha"), {},
+          {"x": lambda g, ans, a: _dirichlet_dx(g * ans, ans, a),
+           "alpha": lambda g, ans, a: _dirichlet_dalpha(g * ans, ans, a)}, ())
+
+
+# --- multivariate_normal.entropy: 0.5 log det(2 pi e cov), a function of cov alone ----------------------
+def _mvn_entropy_dcov(g, ans, a):
+    cov = a["cov"]
+    if np.ndim(cov) < 2:            # cov * I (d from mean) or diag(cov)
+        d = _mvn_dimension(a["mean"], cov)
+        per = 0.5 * g / cov
+        return fit(per * d if np.ndim(cov) == 0 else per, cov)
+    d = np.shape(cov)[0]
+    sym = 0.5 * g * linalg.inv(cov)
+    folded = sym + sym.T - np.where(np.eye(d, dtype=bool), sym, 0)    # SciPy reads the lower triangle
+    return fit(np.where(np.tri(d, dtype=bool), folded, 0), cov)
+
+
+_register(stats.multivariate_normal.entropy, "multivariate_normal.entropy", ("mean", "cov"),
+          {"mean": None, "cov": 1}, {"mean": lambda g, ans, a: fit(0.0 * g * a["mean"], a["mean"]),
+                                     "cov": _mvn_entropy_dcov}, ("mean", "cov"))

@@ -351,3 +351,14 @@ def _delete_vjp(g, ans, arr, obj, axis=None):
 
 defvjp(np.insert, _insert_vjp_arr, None, _insert_vjp_values, keywords=("obj", "axis"))
 defvjp(np.delete, _delete_vjp, keywords=("obj", "axis"))
+
+
+# sliding_window_view: every window reads elements of x; their adjoints add up where windows overlap
+def _sliding_window_vjp(g, ans, x, window_shape, axis=None, *, subok=False, writeable=False):
+    xp = array_module(g, x)
+    positions = np.lib.stride_tricks.sliding_window_view(np.reshape(np.arange(np.size(x)), np.shape(x)),
+                                                         window_shape, axis)
+    return np.reshape(scatter(np.ravel(x), xp.asarray(positions), g), np.shape(x))
+
+
+defvjp(np.lib.stride_tricks.sliding_window_view, _sliding_window_vjp, keywords=("axis", "subok"))

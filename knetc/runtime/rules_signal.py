@@ -1,4 +1,4 @@
-"""Derivative rules of padding, differences, interpolation, convolution, polynomials, integration.
+"""Derivative rules of differences, interpolation, convolution, polynomials, integration.
 
 All of these are linear in the differentiated array (``pad``, ``diff``,
 ``gradient``, ``convolve``...) or piecewise so (``select``, ``interp``), so
@@ -15,65 +15,6 @@ from .numpy_rules import _along
 from .rules import defvjp, unbroadcast
 from .refusals import refuse, refuse_option
 from .tape import value_and_grad
-
-
-# --- pad ------------------------------------------------------------------------------------
-_INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")   # each padded entry copies one element
-_LINEAR_MODES = ("linear_ramp", "mean")                   # each padded entry is a linear combination
-
-
-def _pairs(width, ndim):
-    """``np.pad``'s per-axis (before, after) pairs from an int, a pair or a sequence of pairs."""
-    return [tuple(int(v) for v in p) for p in np.broadcast_to(np.asarray(width), (ndim, 2)).tolist()]
-
-
-def _inner(g, widths, shape):
-    return g[tuple(slice(b, b + n) for (b, _), n in zip(widths, shape))]
-
-
-def _pad_axis_matrix(n, before, after, mode, axis, ndim, kwargs):
-    """The (n + before + after, n) matrix of padding one axis (its linear part: end_values 0)."""
-    options = {}
-    if mode == "mean" and kwargs.get("stat_length") is not None:
-        options["stat_length"] = (_pairs(kwargs["stat_length"], ndim)[axis], (1, 1))
-    if mode in ("reflect", "symmetric"):
-        options["reflect_type"] = kwargs.get("reflect_type", "even")
-    return np.pad(np.eye(n), ((before, after), (0, 0)), mode=mode, **options)
-
-
-def _pad_vjp(g, ans, array, pad_width, mode="constant", **kwargs):
-    shape = np.shape(array)
-    widths = _pairs(pad_width, len(shape))
-    if mode in ("constant", "empty"):
-        return unbroadcast(_inner(g, widths, shape), array)
-    odd = kwargs.get("reflect_type", "even") == "odd"
-    if mode not in _INDEX_MODES + _LINEAR_MODES:
-        raise KnetError(f"knetc: np.pad with mode={mode!r} has no derivative rule "
-                        f"(supported: constant, empty, {', '.join(_INDEX_MODES + _LINEAR_MODES)})")
-    xp = array_module(g)
-    for axis, ((before, after), n) in enumerate(zip(widths, shape)):
-        if before == after == 0:
-            continue
-        if mode in _INDEX_MODES and not odd:
-            source = xp.asarray(np.pad(np.arange(n), (before, after), mode=mode))
-            target = xp.zeros(np.shape(g)[:axis] + (n,) + np.shape(g)[axis + 1:], dtype=np.result_type(g))
-            g = scatter(target, _along(g, axis, source), g)       # copies of an element add up
-        else:
-            matrix = xp.asarray(_pad_axis_matrix(n, before, after, mode, axis, len(shape), kwargs))
-            g = np.moveaxis(np.tensordot(g, matrix, axes=([axis], [0])), -1, axis)
-    return unbroadcast(g, array)
-
-
-def _pad_vjp_constant_values(g, ans, array, pad_width, mode="constant", **kwargs):
-    if np.ndim(kwargs.get("constant_values", 0)) != 0:
-        raise KnetError("knetc: np.pad is differentiable with respect to constant_values "
-                        "only when it is one number")
-    return np.sum(g) - np.sum(_inner(g, _pairs(pad_width, np.ndim(array)), np.shape(array)))
-
-
-defvjp(np.pad, _pad_vjp, constant_values=_pad_vjp_constant_values,
-       end_values=refuse("np.pad with respect to end_values"),
-       keywords=("pad_width", "mode", "stat_length", "end_values", "reflect_type"))
 
 
 # --- differences ----------------------------------------------------------------------------
@@ -354,3 +295,21 @@ def _piecewise_vjp(g, ans, x, condlist, funclist, *args, **kw):
 
 
 defvjp(np.piecewise, _piecewise_vjp, keywords=("args",))
+
+
+# --- poly: the coefficients of prod_i (x - r_i) from the roots ------------------------------------
+def _poly_vjp(g, ans, seq_of_zeros):
+    # d c / d r_i = -[0, poly(r without r_i)]: each root's adjoint is minus g's tail against the
+    # coefficients of the other roots' polynomial
+    if np.ndim(seq_of_zeros) != 1:
+        raise KnetError("knetc: np.poly is differentiated for a vector of roots only (not the "
+                        "characteristic polynomial of a matrix)")
+    n = np.shape(seq_of_zeros)[0]
+    others = [np.poly(np.delete(seq_of_zeros, i)) for i in range(n)]
+    return np.stack([-np.sum(g[1:] * c) for c in others]) if n else np.zeros_like(seq_of_zeros)
+
+
+defvjp(np.poly, _poly_vjp, keywords=())
+
+
+from . import rules_pad  # noqa: E402,F401  (registers np.pad's rule)

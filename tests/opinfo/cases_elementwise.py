@@ -181,4 +181,15 @@ OPS = [
     OpInfo("math.prod", lambda rng, dtype: [Sample(([0.7, -1.3, 2.5],)), Sample(([0.7, 0.0, 2.5],), name="zero")],
            float32=False),
     OpInfo("math.dist", lambda rng, dtype: [Sample(([0.7, -1.3], [2.5, 0.1]))], float32=False),
+    # piecewise: unwrap adds multiples of its period, modf's integer part and frexp's exponent jump
+    OpInfo("np.unwrap", lambda rng, dtype: [
+        Sample(((np.cumsum(rng.uniform(0.5, 1.5, (3, 5)), axis=1) + 0.3).astype(dtype),)),
+        Sample(((np.cumsum(rng.uniform(0.5, 1.5, (4, 3)), axis=0) + 0.3).astype(dtype),), {"axis": 0}, name="axis"),
+        Sample(((np.cumsum(rng.uniform(0.5, 1.5, 6)) + 0.3).astype(dtype),), {"period": 4.0}, name="period")],
+        gpu=True),
+    OpInfo("np.modf", lambda rng, dtype: [
+        Sample(((rng.integers(-3, 4, (3, 4)) + rng.uniform(0.1, 0.9, (3, 4))).astype(dtype),))], gpu=True),
+    OpInfo("np.frexp", lambda rng, dtype: [
+        Sample(((rng.uniform(0.55, 0.95, (3, 4)) * 2.0 ** rng.integers(-2, 3, (3, 4))
+                 * rng.choice([-1, 1], (3, 4))).astype(dtype),))], gpu=True),
 ]

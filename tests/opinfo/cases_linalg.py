@@ -89,7 +89,18 @@ def _qr(rng, dtype):
             Sample((_distinct_singular(rng, dtype, 4, 3),), {"mode": "reduced"}, name="reduced"),
             Sample((_distinct_singular(rng, dtype, 4, 3),), {"mode": "r"}, name="r"),
             Sample((_distinct_singular(rng, dtype, 3, 3),), {"mode": "complete"}, name="complete_square"),
-            Sample((_distinct_singular(rng, dtype, 4, 3), "r"), name="positional_r")]
+            Sample((_distinct_singular(rng, dtype, 4, 3), "r"), name="positional_r"),
+            Sample((_wide(rng, dtype, 3, 5),), name="wide"),
+            Sample((_wide(rng, dtype, 2, 2, 4),), name="wide_batched"),
+            Sample((_wide(rng, dtype, 3, 5),), {"mode": "complete"}, name="wide_complete"),
+            Sample((_wide(rng, dtype, 3, 4),), {"mode": "r"}, name="wide_r")]
+
+
+def _wide(rng, dtype, *shape):
+    """m < n, with a well-conditioned leading m x m block (the one Q comes from)."""
+    m, n = shape[-2], shape[-1]
+    return np.concatenate([_well(rng, np.float64, *shape[:-1], m), rng.standard_normal(shape[:-1] + (n - m,))],
+                          axis=-1).astype(dtype)
 
 
 def _eigh(rng, dtype):

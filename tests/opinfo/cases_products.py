@@ -61,6 +61,15 @@ def _cross(rng, dtype):
             Sample((r(3, 2), r(3, 2)), {"axis": 0}, name="axis")]
 
 
+def _cross_2d(rng, dtype):
+    """2-vectors (deprecated in NumPy 2 but accepted): z = 0, and two of them give a scalar."""
+    r = lambda *s: _r(rng, dtype, *s)  # noqa: E731
+    return [Sample((r(2), r(2)), name="scalar"), Sample((r(4, 2), r(4, 2)), name="batched_scalar"),
+            Sample((r(4, 2), r(2)), name="broadcast_scalar"), Sample((r(2), r(3)), name="two_three"),
+            Sample((r(4, 3), r(4, 2)), name="three_two"),
+            Sample((r(2, 4), r(3, 4)), {"axisa": 0, "axisb": 0}, name="axes")]
+
+
 def _vdot(rng, dtype):
     r = lambda *s: _r(rng, dtype, *s)  # noqa: E731
     return [Sample((r(5), r(5))), Sample((r(2, 3), r(3, 2)), name="flattened")]
@@ -143,6 +152,7 @@ OPS = [
     OpInfo("np.inner", _inner, gpu=True),
     OpInfo("np.kron", _kron, gpu=True),
     OpInfo("np.cross", _cross, gpu=True),
+    OpInfo("np.cross", _cross_2d, name="np.cross_2_vectors"),
     OpInfo("np.vdot", _vdot, gpu=True),
     OpInfo("np.linalg.multi_dot", _multi_dot, gpu=False),
     OpInfo("np.linalg.matrix_power", _matrix_power, gpu=True),

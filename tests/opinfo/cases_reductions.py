@@ -89,6 +89,29 @@ def _median(rng, dtype):
             Sample((_distinct(rng, (2, 3, 5)).astype(dtype), (0, 2)), name="positional_axes")]
 
 
+def _nan_quantile(scale):
+    """NaN in about a third of the entries, a different number per slice (never a whole slice)."""
+    def samples(rng, dtype):
+        x = _with_nans(rng, (3, 5)).astype(dtype)
+        x3 = _with_nans(rng, (2, 3, 4)).astype(dtype)
+        return [Sample((x, 0.3 * scale)), Sample((x, 0.3 * scale), {"axis": 1}, name="axis"),
+                Sample((x, (np.array([0.15, 0.62]) * scale).astype(dtype)), {"axis": 0}, name="q_array"),
+                Sample((x, 0.41 * scale), {"axis": -1, "keepdims": True}, name="keepdims"),
+                Sample((x3, 0.7 * scale), {"axis": (0, 2)}, name="axes_tuple"),
+                Sample((x, 0.3 * scale), {"axis": 1, "method": "lower"}, name="lower"),
+                Sample((x, 0.3 * scale), {"axis": 1, "method": "higher"}, name="higher"),
+                Sample((x, 0.3 * scale), {"axis": 1, "method": "midpoint"}, name="midpoint"),
+                Sample((x, 0.7 * scale, 0), name="positional_axis")]
+    return samples
+
+
+def _nan_median(rng, dtype):
+    return [Sample((_with_nans(rng, (3, 5)).astype(dtype),)),
+            Sample((_with_nans(rng, (3, 4)).astype(dtype),), {"axis": 1}, name="axis"),
+            Sample((_with_nans(rng, (2, 3, 5)).astype(dtype),), {"axis": 0, "keepdims": True}, name="keepdims"),
+            Sample((_with_nans(rng, (2, 3, 5)).astype(dtype), (0, 2)), name="positional_axes")]
+
+
 def _nan_cumulative(rng, dtype):
     x = _with_nans(rng, (3, 4)) + 1.5          # away from zero for the products
     return [Sample((x.astype(dtype),)), Sample((x.astype(dtype), 1), name="axis"),
@@ -158,6 +181,9 @@ OPS = [
     OpInfo("np.quantile", _quantile(1.0), gpu=True),
     OpInfo("np.percentile", _quantile(100.0), gpu=True),
     OpInfo("np.median", _median, gpu=True),
+    OpInfo("np.nanquantile", _nan_quantile(1.0)),          # not known to be in CuPy
+    OpInfo("np.nanpercentile", _nan_quantile(100.0)),
+    OpInfo("np.nanmedian", _nan_median, gpu=True),
     OpInfo("np.cov", _cov(True), gpu=True),
     OpInfo("np.add.reduce", _ufunc_reduce(lambda rng, s: rng.standard_normal(s)), gpu=True),
     OpInfo("np.multiply.reduce", _ufunc_reduce(_away_from_zero), gpu=True),

@@ -105,6 +105,8 @@ OPS = [
     OpInfo("scipy.special.log_ndtr", _domains((-30, -5), (-5, 5), (5, 8)), requires="scipy"),
     OpInfo("scipy.special.ndtri", _unary(0.02, 0.98), requires="scipy"),
     OpInfo("scipy.special.gammaln", _domains((0.2, 6), (6, 50), (-2.8, -2.2), (-0.8, -0.2)), requires="scipy"),
+    # the sign of gamma, constant between its poles: a zero derivative, checked as such
+    OpInfo("scipy.special.gammasgn", _domains((0.2, 6), (-2.8, -2.2), (-0.8, -0.2)), requires="scipy"),
     OpInfo("scipy.special.digamma", _domains((0.3, 6), (6, 50), (-1.8, -1.2)), requires="scipy"),
     OpInfo("scipy.special.psi", _unary(0.3, 5), requires="scipy"),
     OpInfo("scipy.special.polygamma", _polygamma, requires="scipy"),
@@ -122,4 +124,59 @@ OPS = [
     OpInfo("scipy.special.logsumexp", _logsumexp, requires="scipy"),
     OpInfo("scipy.special.softmax", _softmax, requires="scipy"),
     OpInfo("scipy.special.log_softmax", _softmax, requires="scipy"),
+    # the functions JAX's scipy.special differentiates (derivatives in the continuous arguments)
+    OpInfo("scipy.special.i0e", _domains((-3, -0.1), (0.1, 3)), requires="scipy"),
+    OpInfo("scipy.special.i1e", _domains((-3, -0.1), (0.1, 3)), requires="scipy"),
+    OpInfo("scipy.special.k0", _unary(0.2, 4), requires="scipy"),
+    OpInfo("scipy.special.k1", _unary(0.2, 4), requires="scipy"),
+    OpInfo("scipy.special.k0e", _unary(0.2, 4), requires="scipy"),
+    OpInfo("scipy.special.k1e", _unary(0.2, 4), requires="scipy"),
+    OpInfo("scipy.special.kv", _order_z((0, 1, 2.5), 0.2, 3), requires="scipy"),
+    OpInfo("scipy.special.kve", _order_z((0, 1, 2.5), 0.2, 3), requires="scipy"),
+    OpInfo("scipy.special.erfcx", _unary(-2, 4), requires="scipy"),
+    OpInfo("scipy.special.dawsn", _unary(-3, 3), requires="scipy"),
+    OpInfo("scipy.special.exp1", _unary(0.2, 4), requires="scipy"),
+    OpInfo("scipy.special.expi", _domains((-3, -0.2), (0.2, 3)), requires="scipy"),
+    OpInfo("scipy.special.expn", lambda rng, dtype: [
+        Sample((n, _u(rng, (3, 4), 0.2, 3, dtype)), wrt=(1,), name=f"n{n}") for n in (0, 1, 3)] + [
+        Sample((np.array([0, 1, 2, 5]), _u(rng, (2, 4), 0.2, 3, dtype)), wrt=(1,), name="n_array")],
+        requires="scipy"),
+    OpInfo("scipy.special.spence", _unary(0.2, 3), requires="scipy"),
+    OpInfo("scipy.special.cosm1", _unary(-3, 3), requires="scipy"),
+    OpInfo("scipy.special.powm1", _binary(0.3, 3.0, -2.0, 2.0), requires="scipy"),
+    OpInfo("scipy.special.log1p", _unary(-0.8, 3), requires="scipy"),
+    OpInfo("scipy.special.expm1", _unary(-3, 3), requires="scipy"),
+    OpInfo("scipy.special.loggamma", _unary(0.3, 6), requires="scipy"),
+    OpInfo("scipy.special.wrightomega", _unary(-3, 3), requires="scipy"),
+    OpInfo("scipy.special.zeta", lambda rng, dtype: [
+        Sample((3.0, _u(rng, (3, 4), 0.5, 3, dtype)), wrt=(1,)),
+        Sample((2.5,), {"q": _u(rng, (4,), 0.5, 3, dtype)}, wrt=("q",), name="keyword_q")], requires="scipy"),
+    OpInfo("scipy.special.poch", _binary(0.5, 3.0, 0.2, 2.0), requires="scipy"),
+    OpInfo("scipy.special.hyp1f1", lambda rng, dtype: [
+        Sample((0.7, 1.9, _u(rng, (3, 4), -2, 2, dtype)), wrt=(2,))], requires="scipy"),
+    OpInfo("scipy.special.hyp2f1", lambda rng, dtype: [
+        Sample((0.7, 1.2, 1.9, _u(rng, (3, 4), -0.8, 0.8, dtype)), wrt=(3,))], requires="scipy"),
+    OpInfo("scipy.special.owens_t", _binary(-2.0, 2.0, -2.0, 2.0), requires="scipy"),
+    OpInfo("scipy.special.stdtr", lambda rng, dtype: [
+        Sample((3.5, _u(rng, (3, 4), -3, 3, dtype)), wrt=(1,)),
+        Sample((np.array([1.5, 4.0, 10.0]), _u(rng, (2, 3), -3, 3, dtype)), wrt=(1,), name="df_array")],
+        requires="scipy"),
+    OpInfo("scipy.special.gammaincinv", lambda rng, dtype: [
+        Sample((1.7, _u(rng, (3, 4), 0.1, 0.9, dtype)), wrt=(1,))], requires="scipy", rtol=1e-5),
+    OpInfo("scipy.special.kl_div", _binary(0.2, 3.0, 0.2, 3.0), requires="scipy"),
+    OpInfo("scipy.special.rel_entr", _binary(0.2, 3.0, 0.2, 3.0), requires="scipy"),
+    OpInfo("scipy.special.huber", lambda rng, dtype: [
+        Sample((np.array([1.0, 0.5, 1.5], dtype=dtype), np.array([[0.3, -0.9, 2.0], [-1.7, 0.2, -0.4]], dtype=dtype))),
+        Sample((0.8, _u(rng, (3, 4), 1.0, 3.0, dtype)), name="outside")], requires="scipy"),
+    OpInfo("scipy.special.pseudo_huber", _binary(0.3, 2.0, -3.0, 3.0), requires="scipy"),
+    OpInfo("scipy.special.boxcox", lambda rng, dtype: _binary(0.3, 3.0, -1.5, 1.5)(rng, dtype) + [
+        Sample((_u(rng, (3,), 0.3, 3.0, dtype), 0.0), wrt=(0,), name="lambda_zero")], requires="scipy"),
+    OpInfo("scipy.special.boxcox1p", _binary(-0.5, 3.0, -1.5, 1.5), requires="scipy"),
+    OpInfo("scipy.special.inv_boxcox", _binary(0.3, 2.0, -0.3, 0.3), requires="scipy"),
+    OpInfo("scipy.special.softplus", _unary(-4, 4), requires="scipy"),
+    OpInfo("scipy.special.fresnel", _unary(-2, 2), requires="scipy"),
+    OpInfo("scipy.special.sici", _domains((0.2, 4), (-4, -0.2)), requires="scipy"),
+    OpInfo("scipy.special.lambertw", lambda rng, dtype: [
+        Sample((_u(rng, (3, 4), -0.3, 3, dtype),)), Sample((_u(rng, (4,), 0.2, 3, dtype),), {"k": 0}, name="k0")],
+        requires="scipy"),
 ]

@@ -132,6 +132,15 @@ def _mvn(rng, dtype):
                    name="scalar_cov")]
 
 
+def _mvn_entropy(rng, dtype):
+    d = 3
+    mean = rng.standard_normal(d).astype(dtype)
+    return [Sample((mean, _spd(rng, d, dtype)), wrt=(1,), name="matrix"),
+            Sample((), {"cov": _spd(rng, d, dtype)}, name="keyword_cov"),
+            Sample((mean, rng.uniform(0.5, 2.0, d).astype(dtype)), name="diagonal"),
+            Sample((mean, float(rng.uniform(0.5, 2.0))), name="scalar")]
+
+
 def _dirichlet(rng, dtype):
     alpha = rng.uniform(0.8, 4.0, 3).astype(dtype)
     simplex = rng.dirichlet(np.ones(3), 4).T.astype(dtype)     # (K, N), columns on the simplex
@@ -149,4 +158,6 @@ OPS += [OpInfo(f"scipy.stats.poisson.{m}", _poisson(m), requires="scipy")
         for m in ("logpmf", "pmf", "cdf", "logcdf", "sf", "logsf")]
 OPS += [OpInfo("scipy.stats.multivariate_normal.logpdf", _mvn, requires="scipy", rtol=1e-5),
         OpInfo("scipy.stats.multivariate_normal.pdf", _mvn, requires="scipy", rtol=1e-5),
-        OpInfo("scipy.stats.dirichlet.logpdf", _dirichlet, requires="scipy")]
+        OpInfo("scipy.stats.dirichlet.logpdf", _dirichlet, requires="scipy"),
+        OpInfo("scipy.stats.dirichlet.pdf", _dirichlet, requires="scipy", rtol=1e-5),
+        OpInfo("scipy.stats.multivariate_normal.entropy", _mvn_entropy, requires="scipy")]

@@ -150,4 +150,12 @@ OPS = [
     OpInfo("np.choose", _selections("choose"), gpu=True),
     OpInfo("np.resize", _samples(_s(A(2, 3), (4, 4)), _s(A(5), (2, 2), name="shrink"), _s(A(3), 7, name="int_shape"),
                                  _s(A(2, 2), new_shape=(3, 3), name="keyword"))),
+    OpInfo("np.lib.stride_tricks.sliding_window_view", lambda rng, dtype: [
+        Sample((_n(rng, dtype, 3, 5), (2, 3))), Sample((_n(rng, dtype, 7), 3), name="vector"),
+        Sample((_n(rng, dtype, 3, 5), 2), {"axis": 1}, name="axis"),
+        Sample((_n(rng, dtype, 2, 3, 4), (2, 2)), {"axis": (0, 2)}, name="axes")]),
+    OpInfo("np.astype", lambda rng, dtype: [Sample((_n(rng, dtype, 3, 4), "float64")),
+                                            Sample((_n(rng, dtype, 3), "float64"), {"copy": False}, name="copy")]),
+    OpInfo("np.real_if_close", lambda rng, dtype: [Sample((_n(rng, dtype, 3, 4),)),
+                                                   Sample((_n(rng, dtype, 4),), {"tol": 1000}, name="tol")]),
 ]

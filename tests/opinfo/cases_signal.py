@@ -21,7 +21,20 @@ def _pad(rng, dtype):
             Sample((x, 2), {"mode": "reflect", "reflect_type": "odd"}, name="reflect_odd"),
             Sample((x, ((2, 1), (1, 2))), {"mode": "linear_ramp", "end_values": 0.5}, name="linear_ramp"),
             Sample((x, 2), {"mode": "mean"}, name="mean"),
-            Sample((m, 1), {"mode": "mean", "stat_length": 2}, name="mean_stat_length")]
+            Sample((m, 1), {"mode": "mean", "stat_length": 2}, name="mean_stat_length"),
+            Sample((x, 1), {"mode": "maximum"}, name="maximum"),
+            Sample((x, ((1, 2), (2, 1))), {"mode": "minimum"}, name="minimum"),
+            Sample((m, ((1, 0), (0, 2), (2, 1)), "maximum"), {"stat_length": ((1, 2), (2, 3), (1, 1))},
+                   name="maximum_stat_length"),
+            Sample((m, 1), {"mode": "minimum", "stat_length": 3}, name="minimum_3d")]
+
+
+def _pad_median(rng, dtype):
+    """mode="median" (CuPy's pad may not have it: checked on NumPy only)."""
+    x, m = _n(rng, dtype, 3, 4), _n(rng, dtype, 2, 3, 4)
+    return [Sample((x, ((2, 1), (1, 3))), {"mode": "median"}, name="median"),
+            Sample((x, 2), {"mode": "median", "stat_length": 2}, name="median_even_stat_length"),
+            Sample((m, 1), {"mode": "median", "stat_length": 3}, name="median_3d")]
 
 
 def _diff(rng, dtype):
@@ -93,6 +106,7 @@ def _piecewise(rng, dtype):
 
 OPS = [
     OpInfo("np.pad", _pad, gpu=True),
+    OpInfo("np.pad", _pad_median, name="np.pad_median"),
     OpInfo("np.diff", _diff, gpu=True),
     OpInfo("np.gradient", _gradient, gpu=True),
     OpInfo("np.ediff1d", lambda rng, dtype: [
@@ -110,4 +124,7 @@ OPS = [
            name="np.polyval_list", second_order=False),
     OpInfo("np.trapezoid", _trapezoid),
     OpInfo("np.piecewise", _piecewise),
+    OpInfo("np.poly", lambda rng, dtype: [Sample((rng.standard_normal(4).astype(dtype),)),
+                                          Sample((rng.standard_normal(1).astype(dtype),), name="one_root")],
+           gpu=True),
 ]

@@ -1,0 +1,137 @@
+"""Derivative rules of NumPy's core reductions: sum, mean, max, min (amax, amin), prod, var, std,
+with their axis, keepdims, initial and where options (registered with ``numpy_rules``).
+
+The fast paths for NumPy arrays build the adjoint in one fresh array (cheaper than
+``np.broadcast_to`` on small arrays); traced values and CuPy take the general path.
+"""
+import numpy as np
+
+from .backend import array_module, is_cupy_array
+from .rule_helpers import _count, _keep_axes, _lift
+from .rules import defvjp, unbroadcast
+
+_PLAIN_SCALARS = (float, np.float64, np.float32, np.float16)
+
+
+def _filled_like(g, x, axis, keepdims):
+    """NumPy fast path of sum/mean VJPs: ``g`` spread over a new array shaped like ``x``.
+
+    A fresh array costs less than ``np.broadcast_to`` (a Python function) on
+    small arrays; None when the fast path does not apply.
+    """
+    if type(x) is not np.ndarray:
+        return None
+    if axis is None and type(g) in _PLAIN_SCALARS:
+        out = np.empty(x.shape, np.result_type(x.dtype, np.float32))
+    elif type(g) is np.ndarray and (keepdims or axis is None):
+        out = np.empty(x.shape, g.dtype)
+    else:
+        return None
+    np.copyto(out, g)
+    return out
+
+
+def _masked(where):
+    """True when a reduction's ``where=`` excludes something (None and True exclude nothing)."""
+    return where is not None and where is not True
+
+
+def _on_device_of(mask, x):
+    """A NumPy mask moved to ``x``'s device (CuPy does not mix host and device arrays)."""
+    if is_cupy_array(x) and not is_cupy_array(mask):
+        return array_module(x).asarray(mask)
+    return mask
+
+
+def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # initial= is an additive constant; where= leaves the excluded entries out.
+    if _masked(where):
+        spread = np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
+        return np.where(_on_device_of(where, x), spread, 0.0)
+    fast = _filled_like(g, x, axis, keepdims)
+    if fast is not None:
+        return fast
+    if axis is None and type(g) in _PLAIN_SCALARS and is_cupy_array(x):    # one fill kernel
+        return array_module(x).full(x.shape, g, dtype=np.result_type(x.dtype, np.float32))
+    return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
+
+
+def _sum_vjp_initial(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+                     where=None):
+    return unbroadcast(g, initial)     # added to every result element
+
+
+def _mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    if _masked(where):                 # the mean of the entries where= keeps
+        mask = np.broadcast_to(_on_device_of(where, x), np.shape(x))
+        count = np.maximum(np.sum(mask, axis=axis, keepdims=True), 1)
+        return np.where(mask, _keep_axes(_lift(g, x), axis, keepdims) / count, 0.0)
+    fast = _filled_like(g / _count(x, ans), x, axis, keepdims) if type(x) is np.ndarray else None
+    if fast is not None:
+        return fast
+    return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims) / _count(x, ans), np.shape(x))
+
+
+def _max_vjp(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
+    # The adjoint goes to the positions of the extreme value, split on ties;
+    # the same rule serves max and min. Entries where= excludes never win; an
+    # initial= value that wins takes the adjoint away (its share, on a tie).
+    full = _keep_axes(ans, axis, keepdims)
+    hit = np.equal(x, full)
+    if _masked(where):
+        hit = np.logical_and(hit, _on_device_of(where, x))
+    share = _keep_axes(_lift(g, x), axis, keepdims) * hit
+    if type(hit) is np.ndarray and type(share) is np.ndarray:   # NumPy: the method is cheaper
+        count = hit.sum(axis=axis, keepdims=True, dtype=share.dtype)
+    else:
+        count = np.sum(hit, axis=axis, keepdims=True, dtype=getattr(share, "dtype", None))
+    if initial is not None:
+        count = np.maximum(count + np.equal(full, initial), 1)
+    return share / count
+
+
+def _prod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # d prod / d x_i = product of the other entries, computed without dividing
+    # by zero: with one zero in a slice only that entry gets a gradient, with
+    # two or more none does. initial= multiplies; where= excludes entries (as ones).
+    if _masked(where):
+        where = _on_device_of(where, x)
+        inside = _prod_vjp(g, ans, np.where(where, x, 1.0), axis, dtype, out, keepdims, initial)
+        return np.where(where, inside, 0.0)
+    if initial is not None:
+        g = g * initial
+    zero = np.equal(x, 0)
+    zeros = np.sum(zero, axis=axis, keepdims=True)
+    safe = np.where(zero, 1.0, x)
+    others = np.prod(safe, axis=axis, keepdims=True)
+    partial = np.where(zeros == 0, others / safe, np.where(np.logical_and(zero, zeros == 1), others, 0.0))
+    return _keep_axes(_lift(g, x), axis, keepdims) * partial
+
+
+def _var_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    return _keep_axes(_lift(g, x), axis, keepdims) * 2 * np.conj(centered) / (_count(x, ans) - ddof)
+
+
+def _std_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    scale = (_count(x, ans) - ddof) * _keep_axes(ans, axis, keepdims)
+    # where the spread is 0 (one element, equal values) std has a kink: its derivative is taken
+    # as 0 there, like |x| at 0, instead of 0/0 = NaN poisoning the whole gradient
+    flat = np.equal(scale, 0)
+    return _keep_axes(_lift(g, x), axis, keepdims) * np.conj(centered) / np.where(flat, 1.0, scale) \
+        * np.logical_not(flat)
+
+
+_REDUCE = ("axis", "dtype", "keepdims", "initial", "where")
+_EXTREME = ("axis", "keepdims", "initial", "where")
+_MOMENT = ("axis", "dtype", "ddof", "keepdims")       # where=, mean=, correction= are refused
+defvjp(np.sum, _sum_vjp, keywords=_REDUCE, initial=_sum_vjp_initial)
+defvjp(np.mean, _mean_vjp, keywords=("axis", "dtype", "keepdims", "where"))
+defvjp(np.max, _max_vjp, keywords=_EXTREME)
+defvjp(np.min, _max_vjp, keywords=_EXTREME)
+defvjp(np.amax, _max_vjp, keywords=_EXTREME)
+defvjp(np.amin, _max_vjp, keywords=_EXTREME)
+defvjp(np.prod, _prod_vjp, keywords=_REDUCE)
+defvjp(np.var, _var_vjp, keywords=_MOMENT)
+defvjp(np.std, _std_vjp, keywords=_MOMENT)
