@@ -7,7 +7,7 @@ import types
 
 import numpy as np
 
-from .arguments import bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
+from .arguments import FLOATS, bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
 from .errors import KnetError, UnsupportedError
 from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
 from .highlight import html_block
@@ -15,6 +15,7 @@ from .runtime import tape
 from .runtime.backend import is_array
 from .runtime.box import has_box
 from .runtime.gradient_state import DEPTH
+from .runtime.zero_safe import MENDING
 from .runtime.rules import _TAPE_HOOK
 from .runtime.structure import is_record, tree_leaves
 from .runtime.tape import containers_copy as _containers_copy
@@ -95,6 +96,8 @@ class GradFunction:
 
     def __call__(self, *args, **kwargs):
         DEPTH[0] += 1            # a gradient is being taken: Knet's dropout is active
+        if DEPTH[0] == 1:
+            MENDING[0] = False   # see knetc/runtime/zero_safe.py
         try:
             value, grads = self._value_and_grad(args, kwargs)
         finally:
@@ -190,7 +193,7 @@ class GradFunction:
                     saved |= vjp.taped
         # the gradient has the structure the caller passed, also if the function grew or
         # shrank a list (or dict) argument
-        entry = [v if type(v) is np.ndarray else _containers_copy(v) for v in (values[i] for i in wrt)]
+        entry = [_entry_structure(values[i]) for i in wrt]
         try:
             if self.requested_mode == "source":
                 with cache.requested_mode("source"):
@@ -223,6 +226,8 @@ class GradFunction:
 
     def _value_and_seed(self, ans):
         """The value to return and the pullback's seed (with has_aux: ``(loss, aux)`` and ``(1, None)``)."""
+        if type(ans) in FLOATS and not self.has_aux:    # the common case, without the checks' calls
+            return ans, type(ans)(1.0)
         if not self.has_aux:
             return scalar_value(ans, self._name()), seed(ans)
         loss, aux = aux_outputs.split(ans, self._name())
@@ -415,3 +420,17 @@ def gradloss(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False, out
     """Like :func:`grad`, returning ``(gradient, value)`` as Knet's gradloss does."""
     return _decorator("gradloss")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite,
                                   out=out, accumulate=accumulate)
+
+
+def _entry_structure(v):
+    """``v``'s containers as the caller passed them (the gradient takes this structure even when
+    the function appends to a list argument); a list of arrays, the common case, costs one copy."""
+    cls = type(v)
+    if cls is np.ndarray:
+        return v
+    if cls is list:
+        for e in v:
+            if type(e) is not np.ndarray:
+                return _containers_copy(v)
+        return v[:]
+    return _containers_copy(v)

@@ -156,3 +156,30 @@ def test_second_derivative_through_an_unselected_branch():
         warnings.simplefilter("ignore", RuntimeWarning)
         h = knet.hessian(f)(x)
     np.testing.assert_allclose(h, np.diag([2.0, -0.25 * 4.0 ** -1.5]), rtol=1e-9)
+
+
+def test_regular_rules_mend_only_after_a_selection_saw_a_non_finite_value():
+    """multiply/exp/sin pay nothing on the dense path: only np.where's VJP, seeing a non-finite
+    value it does not select, turns their mending on; a new top-level gradient turns it off."""
+    from knetc.runtime import zero_safe as zs
+    dense = knet.grad(lambda x: np.sum(np.exp(x) * x), mode="source")
+    x = np.array([0.5, -1.0])
+    np.testing.assert_allclose(dense(x), numeric_grad(lambda y: np.sum(np.exp(y) * y), (x,)), rtol=1e-6)
+    assert zs.MENDING[0] is False
+    entropy = knet.grad(lambda p: -np.sum(np.where(p > 0, p * np.log(p), 0.0)), mode="source")
+    p = np.array([0.0, 0.25, 0.75])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        g = entropy(p)
+    assert zs.MENDING[0] is True
+    np.testing.assert_allclose(g, [0.0, -np.log(0.25) - 1, -np.log(0.75) - 1], rtol=1e-12)
+    dense(x)
+    assert zs.MENDING[0] is False
+
+
+def test_static_forms_fold_in_generated_code():
+    """x ** 2 and x / n (a Python number) keep their plain adjoint lines."""
+    g = knet.grad(lambda w, n: np.sum(w ** 2) / n, mode="source")
+    np.testing.assert_allclose(g(np.array([1.0, -2.0]), 4.0), [0.5, -1.0])
+    assert "zero_safe(" not in g.source.split("** 2")[1].split("\n")[0]
+    assert "regular_exponent" not in g.source

@@ -29,7 +29,7 @@ from .indexing import scatter
 from .rule_helpers import (_along, _count, _inverse_perm, _keep_axes, _lift, _log_base,  # noqa: F401
                            _method_axes, _split_like)
 from .rules import ZERO_DERIVATIVE, defnondiff, defvjp, defvjp_gpu, unbroadcast
-from .zero_safe import zero_safe
+from .zero_safe import mended, regular_divisor, regular_exponent, watch_unselected, zero_safe
 from .rules_complex import abs_vjp, is_complex, real_if_real  # noqa: F401
 
 
@@ -47,16 +47,17 @@ defvjp(np.add, lambda g, ans, x, y: unbroadcast(g, x),
 defvjp(np.subtract, lambda g, ans, x, y: unbroadcast(g, x),
                     lambda g, ans, x, y: -unbroadcast(g, y),
        keywords=_ELEMENTWISE)
-defvjp(np.multiply, lambda g, ans, x, y: unbroadcast(zero_safe(g, g * y), x),
-                    lambda g, ans, x, y: unbroadcast(zero_safe(g, g * x), y),
+defvjp(np.multiply, lambda g, ans, x, y: unbroadcast(mended(g, g * y), x),
+                    lambda g, ans, x, y: unbroadcast(mended(g, g * x), y),
        keywords=_ELEMENTWISE)
 # Rules whose derivative is infinite or NaN somewhere return zero_safe(g, ...): a zero adjoint
 # (the unselected branch of np.where) stays zero there (see knetc/runtime/zero_safe.py).
-defvjp(np.divide, lambda g, ans, x, y: unbroadcast(zero_safe(g, g / y), x),
+defvjp(np.divide, lambda g, ans, x, y: unbroadcast(g / y if regular_divisor(y) else zero_safe(g, g / y), x),
                   lambda g, ans, x, y: unbroadcast(zero_safe(g, -g * ans / y), y),
        keywords=_ELEMENTWISE)
 # ``y - 1 + (y == 0)`` keeps 0 ** -1 out of the y == 0 case (its adjoint is 0).
-defvjp(np.power, lambda g, ans, x, y: unbroadcast(zero_safe(g, g * y * x ** (y - 1 + (y == 0))), x),
+defvjp(np.power, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1) if regular_exponent(y)
+                                                  else zero_safe(g, g * y * x ** (y - 1 + (y == 0))), x),
                  lambda g, ans, x, y: unbroadcast(zero_safe(g, g * ans * _log_base(x)), y),
        keywords=_ELEMENTWISE)
 defvjp(np.negative, lambda g, ans, x: -g, keywords=_ELEMENTWISE)
@@ -64,9 +65,8 @@ defvjp(np.positive, lambda g, ans, x: g, keywords=_ELEMENTWISE)
 defvjp(np.reciprocal, lambda g, ans, x: zero_safe(g, -g * ans * ans), keywords=_ELEMENTWISE)
 
 # --- elementwise -------------------------------------------------------------
-# exp overflows to inf where a guard leaves it unselected (softplus: np.where(x > 20, x, log1p(exp(x))))
-defvjp(np.exp, lambda g, ans, x: zero_safe(g, g * ans), keywords=_ELEMENTWISE)
-defvjp(np.expm1, lambda g, ans, x: zero_safe(g, g * (ans + 1)), keywords=_ELEMENTWISE)
+defvjp(np.exp, lambda g, ans, x: mended(g, g * ans), keywords=_ELEMENTWISE)
+defvjp(np.expm1, lambda g, ans, x: mended(g, g * (ans + 1)), keywords=_ELEMENTWISE)
 defvjp(np.log, lambda g, ans, x: zero_safe(g, g / x), keywords=_ELEMENTWISE)
 defvjp(np.log1p, lambda g, ans, x: zero_safe(g, g / (1 + x)), keywords=_ELEMENTWISE)
 defvjp(np.log2, lambda g, ans, x: zero_safe(g, g / (x * np.log(2.0))), keywords=_ELEMENTWISE)
@@ -74,13 +74,13 @@ defvjp(np.log10, lambda g, ans, x: zero_safe(g, g / (x * np.log(10.0))), keyword
 defvjp(np.sqrt, lambda g, ans, x: zero_safe(g, g * 0.5 / ans), keywords=_ELEMENTWISE)
 defvjp(np.square, lambda g, ans, x: g * 2 * x, keywords=_ELEMENTWISE)
 defvjp(np.absolute, abs_vjp, keywords=_ELEMENTWISE)
-defvjp(np.sin, lambda g, ans, x: g * np.cos(x), keywords=_ELEMENTWISE)
-defvjp(np.cos, lambda g, ans, x: -g * np.sin(x), keywords=_ELEMENTWISE)
+defvjp(np.sin, lambda g, ans, x: mended(g, g * np.cos(x)), keywords=_ELEMENTWISE)
+defvjp(np.cos, lambda g, ans, x: mended(g, -g * np.sin(x)), keywords=_ELEMENTWISE)
 defvjp(np.tan, lambda g, ans, x: g * (1 + ans * ans), keywords=_ELEMENTWISE)
 defvjp(np.tanh, lambda g, ans, x: g * (1 - ans * ans), keywords=_ELEMENTWISE)
 defvjp_gpu(np.tanh, lambda g, ans, x: gpu_kernels.tanh_vjp(g, ans))
-defvjp(np.sinh, lambda g, ans, x: zero_safe(g, g * np.cosh(x)), keywords=_ELEMENTWISE)
-defvjp(np.cosh, lambda g, ans, x: zero_safe(g, g * np.sinh(x)), keywords=_ELEMENTWISE)
+defvjp(np.sinh, lambda g, ans, x: mended(g, g * np.cosh(x)), keywords=_ELEMENTWISE)
+defvjp(np.cosh, lambda g, ans, x: mended(g, g * np.sinh(x)), keywords=_ELEMENTWISE)
 defvjp(np.arctan, lambda g, ans, x: g / (1 + x * x), keywords=_ELEMENTWISE)
 defvjp(np.arcsin, lambda g, ans, x: zero_safe(g, g / np.sqrt(1 - x * x)), keywords=_ELEMENTWISE)
 defvjp(np.arccos, lambda g, ans, x: zero_safe(g, -g / np.sqrt(1 - x * x)), keywords=_ELEMENTWISE)
@@ -110,8 +110,8 @@ defvjp(np.minimum, lambda g, ans, x, y: _extreme_vjp(g, x, y, np.less(x, y)),
        keywords=_ELEMENTWISE)
 # The condition's derivative is zero: it selects, it is not added.
 defvjp(np.where, ZERO_DERIVATIVE,
-       lambda g, ans, c, x, y: unbroadcast(np.where(c, g, 0.0), x),
-       lambda g, ans, c, x, y: unbroadcast(np.where(c, 0.0, g), y),
+       lambda g, ans, c, x, y: unbroadcast(np.where(c, g, 0.0), watch_unselected(x)),
+       lambda g, ans, c, x, y: unbroadcast(np.where(c, 0.0, g), watch_unselected(y)),
        keywords=())
 
 

@@ -16,7 +16,7 @@ from ..errors import KnetError
 from .numpy_rules import _extreme_vjp
 from .rules import defjvp, defnondiff, defvjp, rule_for, unbroadcast
 from .refusals import refuse_option
-from .zero_safe import zero_safe
+from .zero_safe import mended, zero_safe
 
 _LN2 = math.log(2.0)
 _DEG = math.pi / 180.0
@@ -27,7 +27,7 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 defvjp(np.arcsinh, lambda g, ans, x: g / np.sqrt(x * x + 1), keywords=())
 defvjp(np.arccosh, lambda g, ans, x: zero_safe(g, g / np.sqrt(x * x - 1)), keywords=())
 defvjp(np.arctanh, lambda g, ans, x: zero_safe(g, g / (1 - x * x)), keywords=())
-defvjp(np.exp2, lambda g, ans, x: zero_safe(g, g * ans * _LN2), keywords=())
+defvjp(np.exp2, lambda g, ans, x: mended(g, g * ans * _LN2), keywords=())
 defvjp(np.cbrt, lambda g, ans, x: zero_safe(g, g / (3 * ans * ans)), keywords=())
 defvjp(np.fabs, lambda g, ans, x: g * np.sign(x), keywords=())
 defvjp(np.deg2rad, lambda g, ans, x: g * _DEG, keywords=())

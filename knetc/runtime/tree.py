@@ -71,6 +71,8 @@ def _is_plain_record(x):
 
 def zero_slots(x):
     """An adjoint container for ``x`` whose slots start as ``ZERO`` (nothing allocated)."""
+    if type(x) is list:             # the common case first: this runs in every pullback
+        return [ZERO] * len(x)
     if isinstance(x, dict):
         return dict.fromkeys(x, ZERO)
     if _is_plain_record(x):

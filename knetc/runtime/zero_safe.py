@@ -4,8 +4,7 @@
 there is never selected. Reverse mode sends the unselected branch a zero adjoint, and
 ``sqrt``'s VJP multiplies it with ``0.5 / sqrt(-1)``, which is NaN: ``0 * NaN`` is NaN.
 The rules whose derivative is singular somewhere (``sqrt``, ``log``, division,
-fractional powers, ``arcsin``..., and ``multiply``, whose other factor may be such a
-value: ``x * log(x)``) return ``zero_safe(g, contribution)``: the contribution, with 0
+fractional powers, ``arcsin``...) return ``zero_safe(g, contribution)``: the contribution, with 0
 wherever the adjoint ``g`` is 0 and the contribution is inf or NaN. A nonzero adjoint
 times an infinite derivative stays infinite (``sqrt`` at 0 is not made differentiable),
 and a NaN adjoint stays NaN.
@@ -22,6 +21,51 @@ import numpy as np
 from .rules import ZERO_DERIVATIVE, defjvp, defvjp, primitive, unbroadcast
 
 _ndarray = np.ndarray
+_NUMBERS = (int, float)
+
+
+def regular_divisor(y):
+    """``y`` is a finite nonzero Python number: ``g / y`` needs no mending (``x / n``, the
+    common case, pays nothing)."""
+    return type(y) in _NUMBERS and y != 0 and y - y == 0
+
+
+def regular_exponent(y):
+    """``y`` is a Python integer >= 1 (``x ** 2``): ``y * x ** (y - 1)`` is finite wherever
+    ``x`` is, so nothing needs mending."""
+    return type(y) is int and y >= 1
+
+
+# Rules whose derivative is finite wherever their input is (multiply, exp, sin, ...) still give
+# 0 * inf = NaN when an unselected branch computed a non-finite value (p * log(p) at p = 0,
+# exp overflowing under an overflow guard). np.where's VJP notes a non-finite value in the
+# operand it does not select; from then on those rules mend too. The flag is sticky (more
+# mending is only slower, never wrong); api.grad clears it when a top-level gradient starts.
+MENDING = [False]
+
+
+def watch_unselected(x):
+    """``x`` (an operand of np.where); turns mending on if it holds a non-finite value."""
+    if not MENDING[0]:
+        value = x
+        while type(value).__name__ == "Box":      # a traced value (the tape): its plain value
+            value = value._value
+        if type(value) is _ndarray:
+            finite = value.sum() * 0 == 0
+        elif isinstance(value, (float, int, np.number)):
+            finite = value - value == 0
+        elif hasattr(value, "__cuda_array_interface__"):
+            finite = bool(value.sum() * 0 == 0)
+        else:
+            finite = False                      # a value of unknown kind: mend, to be safe
+        if not finite:
+            MENDING[0] = True
+    return x
+
+
+def mended(g, r):
+    """``zero_safe(g, r)`` once a selection saw a non-finite value it did not select, else ``r``."""
+    return zero_safe(g, r) if MENDING[0] else r
 
 
 def _mended(g, r):

@@ -15,6 +15,7 @@ import math
 import operator
 
 from ..errors import UnsupportedError
+from ..runtime.zero_safe import regular_divisor, regular_exponent
 from . import ir
 from .resolve import MISSING, Scope
 from .source import definition_node
@@ -185,6 +186,20 @@ class _Fold(ast.NodeTransformer):
             value = all(_COMPARISONS[type(op)](a, b) for op, a, b in zip(node.ops, values, values[1:]))
             return ast.copy_location(ast.Constant(int(value)), node)
         return node
+
+
+    def visit_IfExp(self, node):
+        """``a if regular_exponent(2) else b`` -> ``a``: a rule's static test on literal arguments."""
+        self.generic_visit(node)
+        test = node.test
+        if (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id in _STATIC_TESTS
+                and not test.keywords and all(_is_number(a) for a in test.args)):
+            return node.body if _STATIC_TESTS[test.func.id](*[_number(a) for a in test.args]) else node.orelse
+        return node
+
+
+# Pure predicates of the rule table that decide a rule's form from its arguments alone
+_STATIC_TESTS = {"regular_divisor": regular_divisor, "regular_exponent": regular_exponent}
 
 
 def _number(node):
