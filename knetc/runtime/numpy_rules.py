@@ -50,10 +50,11 @@ defvjp(np.subtract, lambda g, ans, x, y: unbroadcast(g, x),
 defvjp(np.multiply, lambda g, ans, x, y: unbroadcast(mended(g, g * y), x),
                     lambda g, ans, x, y: unbroadcast(mended(g, g * x), y),
        keywords=_ELEMENTWISE)
-# Rules whose derivative is infinite or NaN somewhere return zero_safe(g, ...): a zero adjoint
-# (the unselected branch of np.where) stays zero there (see knetc/runtime/zero_safe.py).
-defvjp(np.divide, lambda g, ans, x, y: unbroadcast(g / y if regular_divisor(y) else zero_safe(g, g / y), x),
-                  lambda g, ans, x, y: unbroadcast(zero_safe(g, -g * ans / y), y),
+# A zero adjoint (the unselected branch of np.where) stays zero where a rule's derivative is
+# infinite or NaN (see knetc/runtime/zero_safe.py): zero_safe(g, ...) where the singularity is
+# invisible in the value (sqrt at 0), mended(g, ...) where the value shows it (x / 0, log(0)).
+defvjp(np.divide, lambda g, ans, x, y: unbroadcast(g / y if regular_divisor(y) else mended(g, g / y), x),
+                  lambda g, ans, x, y: unbroadcast(mended(g, -g * ans / y), y),
        keywords=_ELEMENTWISE)
 # ``y - 1 + (y == 0)`` keeps 0 ** -1 out of the y == 0 case (its adjoint is 0).
 defvjp(np.power, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1) if regular_exponent(y)
@@ -62,15 +63,15 @@ defvjp(np.power, lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1) if regula
        keywords=_ELEMENTWISE)
 defvjp(np.negative, lambda g, ans, x: -g, keywords=_ELEMENTWISE)
 defvjp(np.positive, lambda g, ans, x: g, keywords=_ELEMENTWISE)
-defvjp(np.reciprocal, lambda g, ans, x: zero_safe(g, -g * ans * ans), keywords=_ELEMENTWISE)
+defvjp(np.reciprocal, lambda g, ans, x: mended(g, -g * ans * ans), keywords=_ELEMENTWISE)
 
 # --- elementwise -------------------------------------------------------------
 defvjp(np.exp, lambda g, ans, x: mended(g, g * ans), keywords=_ELEMENTWISE)
 defvjp(np.expm1, lambda g, ans, x: mended(g, g * (ans + 1)), keywords=_ELEMENTWISE)
-defvjp(np.log, lambda g, ans, x: zero_safe(g, g / x), keywords=_ELEMENTWISE)
-defvjp(np.log1p, lambda g, ans, x: zero_safe(g, g / (1 + x)), keywords=_ELEMENTWISE)
-defvjp(np.log2, lambda g, ans, x: zero_safe(g, g / (x * np.log(2.0))), keywords=_ELEMENTWISE)
-defvjp(np.log10, lambda g, ans, x: zero_safe(g, g / (x * np.log(10.0))), keywords=_ELEMENTWISE)
+defvjp(np.log, lambda g, ans, x: mended(g, g / x), keywords=_ELEMENTWISE)
+defvjp(np.log1p, lambda g, ans, x: mended(g, g / (1 + x)), keywords=_ELEMENTWISE)
+defvjp(np.log2, lambda g, ans, x: mended(g, g / (x * np.log(2.0))), keywords=_ELEMENTWISE)
+defvjp(np.log10, lambda g, ans, x: mended(g, g / (x * np.log(10.0))), keywords=_ELEMENTWISE)
 defvjp(np.sqrt, lambda g, ans, x: zero_safe(g, g * 0.5 / ans), keywords=_ELEMENTWISE)
 defvjp(np.square, lambda g, ans, x: g * 2 * x, keywords=_ELEMENTWISE)
 defvjp(np.absolute, abs_vjp, keywords=_ELEMENTWISE)

@@ -26,7 +26,7 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 # --- unary ufuncs ------------------------------------------------------------------------
 defvjp(np.arcsinh, lambda g, ans, x: g / np.sqrt(x * x + 1), keywords=())
 defvjp(np.arccosh, lambda g, ans, x: zero_safe(g, g / np.sqrt(x * x - 1)), keywords=())
-defvjp(np.arctanh, lambda g, ans, x: zero_safe(g, g / (1 - x * x)), keywords=())
+defvjp(np.arctanh, lambda g, ans, x: mended(g, g / (1 - x * x)), keywords=())
 defvjp(np.exp2, lambda g, ans, x: mended(g, g * ans * _LN2), keywords=())
 defvjp(np.cbrt, lambda g, ans, x: zero_safe(g, g / (3 * ans * ans)), keywords=())
 defvjp(np.fabs, lambda g, ans, x: g * np.sign(x), keywords=())

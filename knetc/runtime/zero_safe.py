@@ -38,7 +38,9 @@ def regular_exponent(y):
 
 # Rules whose derivative is finite wherever their input is (multiply, exp, sin, ...) still give
 # 0 * inf = NaN when an unselected branch computed a non-finite value (p * log(p) at p = 0,
-# exp overflowing under an overflow guard). np.where's VJP notes a non-finite value in the
+# exp overflowing under an overflow guard); so do rules whose singularity shows in the value
+# they computed (x / 0 is inf or NaN, log(0) is -inf), while sqrt at 0 (value 0, derivative
+# inf) needs zero_safe itself. np.where's VJP notes a non-finite value in the
 # operand it does not select; from then on those rules mend too. The flag is sticky (more
 # mending is only slower, never wrong); api.grad clears it when a top-level gradient starts.
 MENDING = [False]
