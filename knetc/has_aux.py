@@ -19,7 +19,6 @@ from .runtime import tape
 from .transform import ir
 from .transform.cache import _tape_vjp, kinds_key
 from .transform.pipeline import compile_vjp
-from .transform.sequences import _blocks
 
 _CACHE = {}
 
@@ -27,7 +26,7 @@ _CACHE = {}
 def constant_aux(unit):
     """Make the second element of every ``return loss, aux`` of a lowered function a constant."""
     found = False
-    for block in _blocks(unit.body):
+    for block in ir.blocks(unit.body):
         for s in list(block):
             if not (isinstance(s, ir.Assign) and s.target == unit.result):
                 continue

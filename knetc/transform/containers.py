@@ -168,7 +168,7 @@ def rewrite_item_assignment(unit):
 
 def _rewrite(unit, rule):
     changed = False
-    for block in list(_blocks(unit.body)):
+    for block in list(ir.blocks(unit.body)):
         i = 0
         while i < len(block):
             s = block[i]
@@ -273,12 +273,3 @@ def _array_setitem(unit, s):
         ir.Assign(line=s.line, target=s.obj, expr=ir.Copy(new), write="item"),
     ]
 
-
-def _blocks(stmts):
-    yield stmts
-    for s in stmts:
-        if isinstance(s, ir.If):
-            yield from _blocks(s.body)
-            yield from _blocks(s.orelse)
-        elif isinstance(s, (ir.For, ir.While)):
-            yield from _blocks(s.body)

@@ -334,7 +334,7 @@ class Fence:
         where = {}
         for s, atom in guards:
             where.setdefault(id(s), []).append((atom, s.line))
-        for block in _blocks(self.unit.body):
+        for block in ir.blocks(self.unit.body):
             for s in list(block):
                 if id(s) not in where:
                     continue
@@ -365,12 +365,3 @@ def _written_names(s):
         return list(s.expr.mutated)
     return []
 
-
-def _blocks(stmts):
-    yield stmts
-    for s in stmts:
-        if isinstance(s, ir.If):
-            yield from _blocks(s.body)
-            yield from _blocks(s.orelse)
-        elif isinstance(s, (ir.For, ir.While)):
-            yield from _blocks(s.body)

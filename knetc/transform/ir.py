@@ -262,6 +262,17 @@ def walk(stmts):
             yield from walk(s.body)
 
 
+def blocks(stmts):
+    """Every statement list in ``stmts``: itself, then the bodies of its ifs and loops (nested too)."""
+    yield stmts
+    for s in stmts:
+        if isinstance(s, If):
+            yield from blocks(s.body)
+            yield from blocks(s.orelse)
+        elif isinstance(s, (For, While)):
+            yield from blocks(s.body)
+
+
 def reads(expr):
     """The atoms an expression reads."""
     if isinstance(expr, Copy):

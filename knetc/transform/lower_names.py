@@ -3,14 +3,11 @@
 Consumes gast nodes of the user's function; nested definitions are not
 entered (their bodies bind their own names).
 """
-import ast
 
 import gast
 
+from .syntax import assigned_names, unparse  # noqa: F401  (re-exported for the lowering)
 
-def unparse(node):
-    """Python source of a gast expression."""
-    return ast.unparse(gast.gast_to_ast(node)).strip()
 
 
 def stored_in(stmts):
@@ -47,19 +44,3 @@ def rebound_names(fun_node):
     args = fun_node.args
     return out | {a.id for a in list(args.args) + list(getattr(args, "kwonlyargs", []))}
 
-
-def assigned_names(fun_node):
-    """Every name bound in a function body (not inside nested definitions)."""
-    names = set()
-    stack = list(fun_node.body) if isinstance(fun_node.body, list) else []
-    while stack:
-        n = stack.pop()
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-            names.add(n.id)
-        if isinstance(n, (gast.FunctionDef, gast.ClassDef)):
-            names.add(n.name)
-            continue
-        if isinstance(n, gast.Lambda):
-            continue
-        stack.extend(gast.iter_child_nodes(n))
-    return names

@@ -33,7 +33,7 @@ def snapshot_lists(unit):
     written = written_into(stmts) | set(unit.params) | set(unit.freevars)
     if not written:
         return
-    for block in _blocks(stmts):
+    for block in ir.blocks(stmts):
         for s in list(block):
             if not (isinstance(s, ir.Assign) and isinstance(s.expr, ir.Op)):
                 continue
@@ -46,12 +46,3 @@ def snapshot_lists(unit):
                     unit.kinds.elem[snap] = unit.kinds.elem.get(a)
                     s.expr.args[i] = snap        # the Op's text renders from its arguments
 
-
-def _blocks(stmts):
-    yield stmts
-    for s in stmts:
-        if isinstance(s, ir.If):
-            yield from _blocks(s.body)
-            yield from _blocks(s.orelse)
-        elif isinstance(s, (ir.For, ir.While)):
-            yield from _blocks(s.body)
