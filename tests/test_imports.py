@@ -14,11 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "knetc"
 
 # function-local imports that close a cycle, with what breaking it needs
-KNOWN_CYCLES = {
-    # library_shims imports box at module level; breaking it means moving NoRuleError
-    # out of box.py (the tape's file) into errors.py
-    ("knetc.runtime.box", "knetc.runtime.library_shims"),
-}
+KNOWN_CYCLES = set()
 
 
 def _modules():

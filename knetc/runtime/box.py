@@ -320,8 +320,7 @@ class Box:
         return str(deep_value(self))
 
     def __array__(self, dtype=None, copy=None):
-        from .library_shims import untraced_call  # lazy: cycle (see tests/test_imports.py)
-        error = untraced_call(sys._getframe(1))
+        error = untraced_call(sys._getframe(1)) if untraced_call is not None else None
         if error is not None:
             raise error
         raise _lost("np.asarray/np.array (or a NumPy function that does not dispatch to "
@@ -411,10 +410,11 @@ class Box:
 declare_leaf_type(Box)      # a traced value is a leaf of every tree
 
 # Box's operators record onto the tape, and recording makes Boxes: the recording
-# (box_record.py) and the method adapters (box_methods.py) import this module and
+# (box_record.py), the method adapters (box_methods.py) and library_shims import this module and
 # register their functions here with provide() when they are imported (tape.py
 # imports both), so no module imports the other back.
 _binop = _unop = apply = call = record = _BoundMethod = _inplace = _tolist = None
+untraced_call = None     # library_shims: the library function (SciPy) a plain-array conversion came from
 
 
 def provide(**functions):
@@ -425,4 +425,5 @@ def provide(**functions):
     globals().update(functions)
 
 
-_PROVIDED = frozenset({"_binop", "_unop", "apply", "call", "record", "_BoundMethod", "_inplace", "_tolist"})
+_PROVIDED = frozenset({"_binop", "_unop", "apply", "call", "record", "_BoundMethod", "_inplace", "_tolist",
+                       "untraced_call"})

@@ -23,6 +23,7 @@ import importlib
 import sys
 import types
 
+from . import box
 from .box import has_box
 from .box_record import record
 from .rebinding import MISSING, Rebinding
@@ -184,3 +185,6 @@ def untraced_call(frame):
         f"functions knetc differentiates), or it was reached through a name the tape does "
         f"not see (call it through its module, e.g. scipy.special.logsumexp(...), or bind "
         f"it in the module of the differentiated function).{hint}", construct=where)
+
+
+box.provide(untraced_call=untraced_call)
