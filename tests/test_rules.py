@@ -80,6 +80,7 @@ for fun, make_x, make_y in [
 for sx, sy in [((3, 4), (3, 4)), ((), (3, 4)), ((3, 1), (3, 4)), ("f", "f"), ("f", (2, 3))]:
     case(zero_safe, operand(sx, rnd), operand(sy, rnd), argnums=[1])
     case(zero_safe_module._zero_safe, operand(sx, rnd), operand(sy, rnd), argnums=[1], name="zero_safe_taped")
+    case(zero_safe_module.mended, operand(sx, rnd), operand(sy, rnd), argnums=[1], name="mended")
 case(np.power, rnd(3, 4), 3.0, argnums=[0], name="power_negative_base_int_exponent")
 case(np.power, np.array([0.0, 1.5, -2.0]), 2.0, argnums=[0], name="power_zero_base")
 case(np.power, np.array([0.0, 1.5, 2.0]), 0.0, argnums=[0], name="power_zero_exponent")

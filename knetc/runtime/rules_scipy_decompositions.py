@@ -136,6 +136,11 @@ def _eigvalsh_a(g, ans, a, b=None, *, lower=True, overwrite_a=False, overwrite_b
     return _eigh_a(g, ans, a, b, lower=lower, eigvals_only=True)
 
 
+# Open bug: the compiled Hessian-vector product (reverse over the tangent program) of scipy.linalg's
+# eigh gives zeros; knet.hvp refuses it there and uses the tape, which is right (tests/test_opinfo.py).
+_eigh_a.compiled_second_order = _eigvalsh_a.compiled_second_order = (
+    "the compiled second derivative of scipy.linalg.eigh is not trusted yet (open bug)")
+
 _EIGH = ("lower", "eigvals_only", "check_finite", "driver")
 defvjp(linalg.eigh, _eigh_a, name="scipy.linalg.eigh", keywords=_EIGH, a=_eigh_a)
 defvjp(linalg.eigvalsh, _eigvalsh_a, name="scipy.linalg.eigvalsh", keywords=("lower", "check_finite", "driver"),

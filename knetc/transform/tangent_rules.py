@@ -24,7 +24,7 @@ from ..errors import UnsupportedError
 from ..operator_trees import float_leaf
 from ..runtime import jvp_rules, tree
 from ..runtime.rules import Primitive, ZERO_DERIVATIVE, defnondiff, defvjp, rule_for, unbroadcast
-from ..runtime.tree import ZERO, tree_flatten
+from ..runtime.tree import ZERO, tree_flatten, tree_unflatten
 from . import forward_calls
 from .cache import closure_values, current_mode
 from .dispatch import call_vjp
@@ -64,12 +64,21 @@ def _real_only(*values):
                                        "compiled Hessian-vector product")
 
 
+def _trusted(vjp):
+    """Refuse (so knet.hvp uses the tape) a rule whose compiled second derivative is known wrong."""
+    reason = getattr(vjp, "compiled_second_order", None)
+    if reason is not None:
+        raise UnsupportedError(reason)
+
+
 def _transpose_t_vjp(g, out, vjp, t, ans, *args, **kwargs):
+    _trusted(vjp)
     _real_only(g, t, ans, args)
     return _adjoint_like(vjp(g, ans, *args, **kwargs), t)
 
 
 def _elementwise_t_vjp(g, out, vjp, t, ans, *args, **kwargs):
+    _trusted(vjp)
     _real_only(g, t, ans, args)
     return _adjoint_like(jvp_rules.elementwise_jvp(vjp, g, ans, *args, **kwargs), t)
 
@@ -82,6 +91,7 @@ def _taped_partial(fun, position):
     inside it; for ``elementwise_jvp``, the gradient of ``<g, elementwise_jvp(...)>``.
     """
     def partial(g, out, vjp, t, *operands, **kwargs):
+        _trusted(vjp)
         k = position - 2
         _real_only(g, t, operands)
         if fun is jvp_rules.transpose_jvp:
@@ -90,9 +100,30 @@ def _taped_partial(fun, position):
         else:
             def pairing(*ops):
                 return vdot(g, fun(vjp, t, *ops, **kwargs))
-        _, grads = tape.value_and_grad(pairing, operands, None, k)
-        return grads
+        return _grad_in(pairing, operands, k)
     return partial
+
+
+def _grad_in(pairing, operands, k):
+    """The gradient of ``pairing(*operands)`` in operand ``k``; its integer leaves (the rank
+    that ``lstsq`` returns beside its arrays) are held constant and get a zero."""
+    leaves, spec = tree_flatten(operands[k])
+    floats = [i for i, leaf in enumerate(leaves) if float_leaf(leaf)]
+    if len(floats) == len(leaves):
+        return tape.value_and_grad(pairing, operands, None, k)[1]
+
+    def of_floats(values):
+        full = list(leaves)
+        for i, v in zip(floats, values):
+            full[i] = v
+        ops = list(operands)
+        ops[k] = tree_unflatten(spec, full)
+        return pairing(*ops)
+    grads = tape.value_and_grad(of_floats, ([leaves[i] for i in floats],), None, 0)[1]
+    full = [0.0] * len(leaves)
+    for i, g in zip(floats, grads):
+        full[i] = g
+    return tree_unflatten(spec, full)
 
 
 _SLOTS = 10      # t, ans and up to eight operands of the rule
