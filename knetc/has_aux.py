@@ -10,17 +10,10 @@ Compiled: the lowered function's result ``(loss, aux)`` is rewritten to
 leaves the whole aux computation out of the adjoint. On the tape: the pullback
 is seeded with ``(1, None)``, and the tape seeds nothing for None.
 """
-import warnings
-
-from .errors import FallbackWarning, GradientInputError, UnsupportedError
+from .errors import GradientInputError
 from .arguments import scalar_value, seed
-from .runtime import creation
 from .runtime import tape
-from .transform import ir
-from .transform.cache import _tape_vjp, kinds_key
-from .transform.pipeline import compile_vjp
-
-_CACHE = {}
+from .transform import cache, ir
 
 
 def constant_aux(unit):
@@ -48,30 +41,7 @@ def constant_aux(unit):
 def compiled_for(fun, active, values, mode):
     """``(vjp, used)`` as :func:`knetc.transform.cache.compiled_for`, for ``fun`` returning
     ``(loss, aux)``: the vjp's pullback takes ``(seed, None)``."""
-    code = fun.__code__
-    key = (code, code.co_filename, tuple(active), kinds_key(values), mode, creation.on_gpu(*values))
-    entry = _CACHE.get(key)
-    if entry is not None and entry[0] is fun.__globals__ and entry[1].guard(fun):
-        return entry[1], entry[2]
-    try:
-        if mode == "tape":
-            raise UnsupportedError("mode='tape'")
-        compiled = compile_vjp(fun, tuple(active), values, rewrite=constant_aux)
-        vjp, used = compiled.fn, "source"
-        vjp.compiled = compiled
-        vjp.guard = compiled.guard.check
-    except UnsupportedError as err:
-        if mode == "source":
-            raise
-        if mode != "tape":
-            warnings.warn(f"knetc: the gradient of {fun.__name__} (has_aux=True) runs on the tape: "
-                          f"{str(err).replace('knetc: ', '', 1)}", FallbackWarning, stacklevel=5)
-        vjp, used = _tape_vjp(fun, active), "tape"
-        vjp.guard = lambda other, fun=fun: other is fun
-    if len(_CACHE) > 1024:
-        _CACHE.clear()
-    _CACHE[key] = (fun.__globals__, vjp, used)
-    return vjp, used
+    return cache.compiled_for(fun, tuple(active), values, mode, rewrite=constant_aux)
 
 
 def split(ans, name):

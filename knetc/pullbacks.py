@@ -85,8 +85,7 @@ def compiled_vjp(fun, args, wrt, mode, has_aux):
     compiled_for = aux_outputs.compiled_for if has_aux else cache.compiled_for
     vjp, used = compiled_for(target, active, values, mode)
     if used != "source":      # the tape's vjp: the caller records once instead (its pullback is reusable)
-        if not has_aux:        # (has_aux's compiled_for has warned already)
-            cache.warn_fallback(target, cache.FALLBACK_REASONS.get(target.__code__, "the compiler refused it"))
+        cache.warn_fallback(target, cache.FALLBACK_REASONS.get(target.__code__, "the compiler refused it"))
         return None
     closure = cache.closure_values(target)
     if getattr(vjp.compiled, "mutated", None):

@@ -99,15 +99,17 @@ def closure_values(fun):
     return out
 
 
-def compiled_for(fun, active, values, mode="auto"):
+def compiled_for(fun, active, values, mode="auto", rewrite=None):
     """The vjp callable of ``fun`` for this activity mask and these values.
 
     Returns ``(vjp, mode)``; ``vjp(*values, *closure_values)`` gives
     ``(result, pullback)``; ``vjp.guard(fun)`` says whether it still holds.
+    ``rewrite`` edits the IR before the analyses (see pipeline.front_end; has_aux uses it)
+    and is part of the cache key.
     """
     code = fun.__code__
     # code objects compare by value: the file name keeps equal code of two cells apart
-    key = (code, code.co_filename, active, kinds_key(values), mode, creation.on_gpu(*values))
+    key = (code, code.co_filename, active, kinds_key(values), mode, creation.on_gpu(*values), rewrite)
     chain = _CACHE.get(key)
     if chain:
         for space, guard, vjp, used in chain:
@@ -119,7 +121,7 @@ def compiled_for(fun, active, values, mode="auto"):
         vjp, used = _tape_vjp(fun, active), "tape"
     else:
         try:
-            compiled = pipeline.compile_vjp(fun, active, values)
+            compiled = pipeline.compile_vjp(fun, active, values, rewrite=rewrite)
             vjp, used = compiled.fn, "source"
             vjp.compiled = compiled
             vjp.guard = compiled.guard.check
