@@ -112,20 +112,9 @@ def _scrub(x, trace, seen):
     caller's lists and dicts (``s[0] = lstm(...)`` on a state list) by their values."""
     if id(x) in seen:
         return
-    cls = type(x)
-    if isinstance(x, list):
+    if isinstance(x, (list, dict)):
         seen.add(id(x))
-        for i, v in enumerate(x):
-            if type(v) is Box:
-                if v._trace is trace:
-                    x[i] = unbox_tree(v, trace)
-            elif isinstance(v, tuple):
-                x[i] = _scrubbed_tuple(v, trace, seen)
-            else:
-                _scrub(v, trace, seen)
-    elif isinstance(x, dict):
-        seen.add(id(x))
-        for k, v in x.items():
+        for k, v in (enumerate(x) if isinstance(x, list) else list(x.items())):
             if type(v) is Box:
                 if v._trace is trace:
                     x[k] = unbox_tree(v, trace)
@@ -133,7 +122,7 @@ def _scrub(x, trace, seen):
                 x[k] = _scrubbed_tuple(v, trace, seen)
             else:
                 _scrub(v, trace, seen)
-    elif cls is tuple or isinstance(x, tuple):
+    elif isinstance(x, tuple):
         _scrubbed_tuple(x, trace, seen)
     elif is_record(x):
         seen.add(id(x))
