@@ -127,6 +127,44 @@ def test_no_adjoint_for_the_input_images():
     assert "zeros_view(x)" in src and "zeros_like(x)" not in src   # no zero array allocated for it
 
 
+def relu_layers(w, x):
+    for i in range(0, len(w), 2):
+        x = w[i] @ x + w[i + 1]
+        x = np.maximum(x, 0.0)
+    return np.sum(x)
+
+
+def test_the_entry_test_stays_only_where_the_callers_object_reaches():
+    # in the loop only the first read of x can see the caller's object (first pass);
+    # after the loop, when it ran zero times; every other adjoint of x is computed untested
+    w = [R(3, 3), R(3, 1), R(2, 3), R(2, 1)]
+    src = compiled(relu_layers, w, R(3, 4))
+    pullback = src.split("def relu_layers_pullback")[1]
+    loop = pullback.split("for i in reversed(")[1]
+    assert pullback.count("if x is not x_in:") == 2 and loop.count("if x is not x_in:") == 1
+
+
+def straight_layers(w, x):
+    x = np.tanh(w @ x)
+    x = w @ x
+    return np.sum(x)
+
+
+def test_no_entry_test_where_the_callers_object_cannot_reach():
+    src = compiled(straight_layers, R(3, 3), R(3, 2))
+    assert "x_in" not in src and "zeros_view" not in src
+
+
+def test_entry_value_marks_a_data_argument_that_is_also_differentiated():
+    from knetc.runtime.tree import entry_value
+    w = [R(3), R(2)]
+    x = R(3)
+    assert entry_value(x, w) is x
+    marker = entry_value(w[1], w)
+    assert marker is not w[1] and marker is not entry_value(w[1], w)   # identical to nothing
+    assert entry_value(w, {"a": 1.0}, w) is not w
+
+
 def test_zeros_view_is_read_only_zeros_without_allocation():
     import pytest
     from knetc.runtime.tree import zeros_view

@@ -73,9 +73,10 @@ def assemble_vjp(unit, em, fwd, rev):
     if unit.device_module:
         args = ", ".join(unit.params)
         text.append((2, f"{unit.device_module} = {rt('array_module')}({args})", 0))
+    differentiated_params = [p for p, a in zip(params, active) if a]
     for p, entry in unit.entry_names.items():
         if entry in em.final_reads_entry:
-            text.append((2, f"{entry} = {p}", 0))
+            text.append((2, f"{entry} = {rt('entry_value')}({', '.join([p] + differentiated_params)})", 0))
     text.extend((ln.indent + 1, ln.text, ln.line) for ln in fwd.items)
     nonlocal_names = sorted(bound_names(rev) & unit.locals - set(unit.adjoints.values()) - em.pullback_locals)
     after = [p for p in unit.entry_mutated if p in unit.differentiated]

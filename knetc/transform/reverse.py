@@ -32,6 +32,7 @@ pullback's end).
 from . import ir
 from .adjoints import AdjointState
 from .analysis import assignment_sites, names_in, rebinding_sites
+from .entry_values import holdings
 from .lines import ASSIGN, Lines
 from .recompute import recomputable
 from .reverse_blocks import AdjointBlocks, own_names
@@ -51,6 +52,8 @@ class ReverseEmitter(PrimalSweep, AdjointStatements, AdjointBlocks):
         self.all_names = names_in(unit.body) | set(unit.params)
         self._guards = {}
         self.recomputed = {}                # id(stmt) -> stmt: values the reverse loop recomputes
+        self.holdings = holdings(unit.body, unit.params)
+        self.reading = [None]               # the statements whose adjoints are being emitted
 
     # ---- bookkeeping ---------------------------------------------------------
     def rt(self, name):

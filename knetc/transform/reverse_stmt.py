@@ -13,6 +13,7 @@ import operator
 
 from ..runtime.rules import rule_for
 from . import ir
+from .entry_values import needs_test
 from .inline import instantiate, template_of
 from .lines import COMMENT
 
@@ -22,16 +23,21 @@ class AdjointStatements:
 
     def reverse(self, stmts, out, indent, locals_, in_loop):
         for s in reversed(stmts):
-            if isinstance(s, ir.Assign):
-                self.reverse_assign(s, out, indent, locals_, in_loop)
-            elif isinstance(s, ir.SetItem):
-                self.reverse_setitem(s, out, indent)
-            elif isinstance(s, ir.Append):
-                self.reverse_append(s, out, indent)
-            elif isinstance(s, ir.If):
-                self.reverse_if(s, out, indent, in_loop)
-            elif isinstance(s, (ir.For, ir.While)):
-                self.reverse_loop(s, out, indent, in_loop)
+            self.reading.append(s)        # the statement whose reads the adjoints accumulate into
+            self.reverse_one(s, out, indent, locals_, in_loop)
+            self.reading.pop()
+
+    def reverse_one(self, s, out, indent, locals_, in_loop):
+        if isinstance(s, ir.Assign):
+            self.reverse_assign(s, out, indent, locals_, in_loop)
+        elif isinstance(s, ir.SetItem):
+            self.reverse_setitem(s, out, indent)
+        elif isinstance(s, ir.Append):
+            self.reverse_append(s, out, indent)
+        elif isinstance(s, ir.If):
+            self.reverse_if(s, out, indent, in_loop)
+        elif isinstance(s, (ir.For, ir.While)):
+            self.reverse_loop(s, out, indent, in_loop)
 
     def comment(self, out, indent, line):
         text = self.unit.source.line_text(line)
@@ -82,7 +88,10 @@ class AdjointStatements:
         d = self.adj(name)
         kind = self.unit.kinds.of(name)
         entry = self.unit.entry_names.get(name)
-        if entry is not None:
+        test = entry is not None and needs_test(self.holdings.get(id(self.reading[-1])), name)
+        if test is None:
+            return          # the caller's value of a data argument: its adjoint is not needed
+        if test:
             # A data argument reassigned with differentiated values: while it
             # still holds the caller's value, its adjoint is not needed.
             self.use(name, entry)

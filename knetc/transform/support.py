@@ -31,6 +31,7 @@ RUNTIME = {
     **{n: getattr(builtins, n) for n in BUILTIN_NAMES},
     "zeros_like": tree.zeros_like_tree,
     "zeros_view": tree.zeros_view,
+    "entry_value": tree.entry_value,
     "zero_slots": tree.zero_slots,
     "add_grad": tree.add_grad,
     "add_at": tree.add_at,

@@ -384,4 +384,23 @@ PROGRAMS = [
             v[1] = 0.0
             return np.sum(a * np.arange(6.0))
     """),
+    P("data_argument_is_the_differentiated_one", """
+        def f(w, x):
+            x = w
+            return np.sum(x * x)
+    """, args="(lambda a: (a, a))(X.copy())"),
+    P("helper_data_argument_is_the_differentiated_global", """
+        W0 = np.array([0.3, -0.7, 1.2])
+
+        def g(w, h):
+            for i in range(2):
+                if i == 0:
+                    h = w
+                else:
+                    h = np.tanh(h) * w
+            return h
+
+        def f(w):
+            return np.sum(g(w, W0))
+    """, args="(W0,)"),
 ]
