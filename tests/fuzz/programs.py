@@ -2013,6 +2013,11 @@ def _compare_three(case, res, loss, value, numerics, w0, x0, rtol, atol, second_
                 return res                       # the second point sits next to a kink
             try:
                 got2 = g_src(w2, case.x)
+            except knetc.errors.UnsupportedError as e:
+                # a runtime check of the compiled code refused (e.g. ``a += b`` on an array
+                # that turned out to be shared on this path): loud, like a refusal at compile time
+                res.status, res.message = "unsupported", "second point: " + str(e)
+                return res
             except Exception:
                 res.status, res.message = "source-error", "second point:\n" + traceback.format_exc()
                 return res
