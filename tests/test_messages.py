@@ -1,6 +1,8 @@
 """What knetc tells the user: warnings point at the user's call, modes and sources are honest,
 one problem gives one message."""
+import copy
 import inspect
+import statistics
 import warnings
 
 import numpy as np
@@ -119,3 +121,30 @@ def test_check_finite_warns_once():
             g(np.array([1.0, 0.0]))
     logs = [w for w in record if "divide by zero encountered in log" in str(w.message)]
     assert len(logs) == 1
+
+
+def _mean_of_two(x):
+    return statistics.mean([x[0] * 2.0, x[1]]) * x[2]
+
+
+def test_library_helpers_are_refused_at_the_users_line_and_the_tape_names_it_too():
+    # statistics.mean is Python source of the standard library: never compiled; on the
+    # tape it fails inside statistics.py, and the message leads back to this file
+    x = np.array([0.3, -0.7, 1.2])
+    with pytest.raises(knet.UnsupportedError, match=r"statistics\.mean on a differentiated value.*test_messages\.py:\d+"):
+        knet.grad(_mean_of_two, mode="source")(x)
+    with pytest.raises(knet.KnetError, match=r"statistics\.py:\d+, called from .*test_messages\.py:\d+"):
+        knet.grad(_mean_of_two, mode="tape")(x)
+
+
+def test_copies_pass_the_gradient_in_both_modes():
+    def f(w):
+        v = copy.deepcopy(w)
+        u = copy.copy(v)
+        return np.sum(np.tanh(u["a"]) * w["b"])
+    w = {"a": np.array([0.3, -0.7]), "b": np.array([0.5, 2.0])}
+    want = {"a": (1 - np.tanh(w["a"]) ** 2) * w["b"], "b": np.tanh(w["a"]) * 1.0}
+    for mode in ("source", "tape"):
+        g = knet.grad(f, mode=mode)(w)
+        np.testing.assert_allclose(g["a"], want["a"], rtol=1e-12)
+        np.testing.assert_allclose(g["b"], want["b"], rtol=1e-12)

@@ -31,6 +31,7 @@ Both modes call :func:`unmodelled`: the compiler on the atoms of a call (with
 import inspect
 import os
 import sys
+import sysconfig
 
 import numpy as np
 
@@ -299,14 +300,33 @@ def is_internal_file(fname):
     return fname.startswith((_PACKAGE + os.sep, _NUMPY + os.sep, "<knetc"))
 
 
+_LIBRARY_DIRS = tuple(sorted({os.path.join(path, "") for key in ("stdlib", "platstdlib", "purelib", "platlib")
+                              if (path := sysconfig.get_paths().get(key))}))
+
+
+def is_library_file(fname):
+    """True for a file of Python's standard library or of an installed package other than knetc."""
+    return (fname.startswith(_LIBRARY_DIRS) or fname.startswith("<frozen ")) \
+        and not fname.startswith(_PACKAGE + os.sep)
+
+
 def user_line(depth=1):
-    """``file:line`` of the innermost frame outside knetc and NumPy, or None."""
+    """``file:line`` of the innermost frame outside knetc and NumPy, or None.
+
+    Inside library code (the standard library, an installed package) it is
+    ``lib.py:N, called from user.py:M``: the user's line that led there.
+    """
     frame = sys._getframe(depth)
+    library = None
     while frame is not None:
-        if not is_internal_file(frame.f_code.co_filename):
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        fname = frame.f_code.co_filename
+        if not is_internal_file(fname):
+            here = f"{fname}:{frame.f_lineno}"
+            if not is_library_file(fname):
+                return here if library is None else f"{library}, called from {here}"
+            library = library or here
         frame = frame.f_back
-    return None
+    return library
 
 
 def where_text():

@@ -24,6 +24,7 @@ This module holds the box, the trace and unboxing; the recording of one operatio
 :mod:`knetc.runtime.box_record`, ndarray methods and in-place operators
 :mod:`knetc.runtime.box_methods`.
 """
+import copy
 import itertools
 import numbers
 import operator
@@ -261,6 +262,8 @@ class Box:
     def __rfloordiv__(self, other): return _binop(np.floor_divide, operator.floordiv, other, self)
     __mod__ = _forward_operator(np.remainder, operator.mod, "__rmod__")
     def __rmod__(self, other): return _binop(np.remainder, operator.mod, other, self)
+    def __divmod__(self, other): return self // other, self % other
+    def __rdivmod__(self, other): return other // self, other % self
     __pow__ = _forward_operator(np.power, operator.pow, "__rpow__")
     def __rpow__(self, other): return _binop(np.power, operator.pow, other, self)
     __matmul__ = _forward_operator(np.matmul, operator.matmul, "__rmatmul__")
@@ -312,6 +315,14 @@ class Box:
 
     def __format__(self, spec):
         return format(deep_value(self), spec)
+
+    # copy.copy and copy.deepcopy: a traced copy (without these, deepcopy would rebuild the
+    # box around a copied, disconnected trace node: a silent zero gradient)
+    def __copy__(self):
+        return _unop(np.copy, np.copy, self)
+
+    def __deepcopy__(self, memo):
+        return _unop(np.copy, lambda value: copy.deepcopy(value, memo), self)
 
     def __repr__(self):
         return f"Box({self._value!r}, level={self._trace.level})"

@@ -4,6 +4,7 @@
 (``abs`` -> ``np.absolute``), for the compiler.
 """
 import builtins
+import copy
 import math
 
 import numpy as np
@@ -56,6 +57,11 @@ defvjp(builtins.sum, _builtin_sum_vjp, lambda g, ans, iterable, start=0: unbroad
 
 BUILTINS = {builtins.abs: np.absolute, builtins.pow: np.power}
 
+
+# copy.copy and copy.deepcopy: new objects holding the same values, so the adjoint passes
+# through unchanged (for a container, in its structure).
+defvjp(copy.copy, lambda g, ans, x: g, keywords=())
+defvjp(copy.deepcopy, lambda g, ans, x: g, keywords=())
 
 # A copy of a sequence: the compiler snapshots a list that is appended to later.
 defvjp(list, lambda g, ans, x: list(g), keywords=())

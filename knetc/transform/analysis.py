@@ -12,6 +12,7 @@ lowered IR and the compile-time values; guarantees ``unit.kinds``) and
 :func:`mark_active` (consumes the final IR; guarantees
 ``unit.differentiated``, ``unit.entry_mutated`` and ``unit.entry_names``).
 """
+import copy
 import numbers
 
 import numpy as np
@@ -132,7 +133,7 @@ class Kinds:
                     self._set(s.target, "list", self.elem.get(e.args[0]) if e.args else None)
                 elif e.fun is tuple:
                     self._set(s.target, "tuple", self.elem.get(e.args[0]) if e.args else None)
-                elif e.label in (".copy()",) and e.args:
+                elif (e.label == ".copy()" or e.fun in (copy.copy, copy.deepcopy)) and e.args:
                     self._set(s.target, self.of(e.args[0]), self.elem.get(e.args[0]))
                 elif e.label in ("+", "*") and any(self.of(a) in ("list", "tuple") for a in e.args):
                     seqs = [self.of(a) for a in e.args if self.of(a) in ("list", "tuple")]

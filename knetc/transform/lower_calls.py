@@ -38,9 +38,10 @@ def is_user_function(obj):
     if not isinstance(obj, types.FunctionType):
         return False
     module = getattr(obj, "__module__", "") or ""
-    # library functions are primitives: their source is never compiled (SciPy's without a rule
-    # are an error at the differentiated call)
-    return not (module.startswith(("numpy", "knetc.runtime", "cupy")) or module.split(".")[0] == "scipy")
+    # library functions are primitives: their source is never compiled (those without a rule
+    # are an error at the differentiated call, naming the user's line)
+    return not (module.startswith(("numpy", "knetc.runtime", "cupy")) or module.split(".")[0] == "scipy"
+                or binding.is_library_file(obj.__code__.co_filename))
 
 
 class CallLowering:
