@@ -16,6 +16,8 @@ The data flow of ``knet.grad(f)(w, x)``, module by module::
           analysis       activity     which variables are differentiated
           fence          traced callees
           reverse        emit         ReverseEmitter: primal lines with stack saves, pullback lines
+                                      (entry_values.py: where a data argument may still hold
+                                      the caller's object, so its adjoint is tested or skipped)
           compiler       assemble     def f_vjp(...): ... def f_pullback(df): ...
                          build        compile() with the runtime helpers (support.RUNTIME) and the
                                       rules' VJPs; line map in tracebacks.py; guards.py's Guard
