@@ -372,7 +372,7 @@ def _not_compilable(fun, target):
     if type(target) is types.FunctionType:
         return UnsupportedError(f"mode='source' on {target.__name__}, which takes *args or **kwargs,",
                                 *location(target))
-    return UnsupportedError(f"mode='source' on {fun!r}",
+    return UnsupportedError(f"mode='source' on {fun!r}", *location(plain_function(target)[0]),
                             detail="it is not a Python function with source: use mode='auto' or 'tape'")
 
 

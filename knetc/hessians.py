@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from .errors import FallbackWarning, GradientInputError, UnsupportedError
+from .arguments import location, plain_function
 from .api import _uses_tape
 from .operator_trees import check_float_tree, name_of, tangent_like, traced as _traced, wrt_tuple
 from .jacobians import _assemble, _basis
@@ -70,8 +71,9 @@ class HvpFunction:
         directions = tuple(tangent_like(inputs[i], d) for d, i in zip(directions, indices))
         h = None
         if self.requested_mode == "source" and not _compilable(self.fun):
-            raise UnsupportedError(f"mode='source' on {self.fun!r}",
-                                   detail="it is not a Python function with source: use mode='auto' or 'tape'")
+            raise UnsupportedError(f"mode='source' on {self.fun!r}", *location(plain_function(self.fun)[0]),
+                                   detail="the compiled Hessian-vector product takes plain Python functions: "
+                                          "use mode='auto' or 'tape'")
         if self.requested_mode != "tape" and _compilable(self.fun):
             h = self._compiled(list(inputs), indices, directions)
         if h is None:
