@@ -26,6 +26,7 @@ import numpy as np
 
 from .errors import FallbackWarning, GradientInputError, UnsupportedError
 from .arguments import location, plain_function
+from .transform.source import short_filename
 from .api import _uses_tape
 from .operator_trees import check_float_tree, name_of, tangent_like, traced as _traced, wrt_tuple
 from .jacobians import _assemble, _basis
@@ -110,12 +111,25 @@ class HvpFunction:
                     if saved is not None:
                         saved |= taped
         except UnsupportedError as err:
+            err = _at_users_line(err, fn.compiled)
             if mode == "source":
-                raise
+                raise err
             _warn(fun, f"the reverse pass over its tangent program does not compile: {err}")
             return None
         self.mode = "mixed" if taped or _uses_tape(vjp) else "source"
         return tuple(adjoints[i] for i in indices)
+
+
+def _at_users_line(err, compiled):
+    """A refusal inside the generated tangent program, moved to the user's line it came from."""
+    if not (err.filename or "").startswith("<knetc tangent program"):
+        return err
+    lines = [g for g in compiled.line_map if g <= (err.lineno or 0)]
+    if not lines:
+        return err
+    return UnsupportedError(f"{err.construct} (in the tangent program the Hessian-vector product reverses)",
+                            short_filename(compiled.user_filename), compiled.line_map[max(lines)], None,
+                            err.detail)
 
 
 _FLAT = {}
