@@ -15,7 +15,7 @@ from . import has_aux as aux_outputs
 from .api import GradFunction, _uses_tape
 from .arguments import location
 from .gradients import owned_list, unalias
-from .runtime.backend import array_module, is_array
+from .runtime.backend import module_of, is_array
 from .runtime.tree import match_structure, tree_flatten
 from .transform import cache
 from .operator_trees import traced as _traced
@@ -133,7 +133,7 @@ def _identical(a, b):
         return False
     for x, y in zip(a_leaves, b_leaves):
         if is_array(x) or is_array(y):
-            if np.shape(x) != np.shape(y) or not bool(array_module(x).array_equal(x, y, equal_nan=True)):
+            if np.shape(x) != np.shape(y) or not bool(module_of(x).array_equal(x, y, equal_nan=True)):
                 return False
         elif x != y and not (x != x and y != y):
             return False

@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from .backend import array_module, is_cupy_array
+from .backend import module_of, is_cupy_array
 from .rules import unbroadcast
 from .rules_complex import is_complex
 
@@ -16,7 +16,7 @@ def _lift(g, x):
     if is_cupy_array(x) and isinstance(g, (numbers.Number, np.generic)):
         # a fill kernel: cupy.asarray(g) would be a synchronous host-to-device copy
         dtype = x.dtype if x.dtype.kind in "fc" else np.result_type(g)
-        return array_module(x).full((), g, dtype=dtype)
+        return module_of(x).full((), g, dtype=dtype)
     return g
 
 

@@ -6,7 +6,7 @@ The fast paths for NumPy arrays build the adjoint in one fresh array (cheaper th
 """
 import numpy as np
 
-from .backend import array_module, is_cupy_array
+from .backend import module_of, is_cupy_array
 from .rule_helpers import _count, _keep_axes, _lift
 from .rules import defvjp, unbroadcast
 
@@ -39,7 +39,7 @@ def _masked(where):
 def _on_device_of(mask, x):
     """A NumPy mask moved to ``x``'s device (CuPy does not mix host and device arrays)."""
     if is_cupy_array(x) and not is_cupy_array(mask):
-        return array_module(x).asarray(mask)
+        return module_of(x).asarray(mask)
     return mask
 
 
@@ -52,7 +52,7 @@ def _sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial
     if fast is not None:
         return fast
     if axis is None and type(g) in _PLAIN_SCALARS and is_cupy_array(x):    # one fill kernel
-        return array_module(x).full(x.shape, g, dtype=np.result_type(x.dtype, np.float32))
+        return module_of(x).full(x.shape, g, dtype=np.result_type(x.dtype, np.float32))
     return np.broadcast_to(_keep_axes(_lift(g, x), axis, keepdims), np.shape(x))
 
 

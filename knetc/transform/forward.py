@@ -342,7 +342,7 @@ def _operand_of_sum(text):
     return text
 
 
-RUNTIME_NAMES = ("call_jvp", "zeros_like", "fit_tangent", "elementwise_jvp", "transpose_jvp", "array_module",
+RUNTIME_NAMES = ("call_jvp", "zeros_like", "fit_tangent", "elementwise_jvp", "transpose_jvp", "creation_module",
                  "add_grad")
 
 
@@ -396,7 +396,7 @@ def compile_jvp(fun, active, param_values):
     text = [(1, f"def {name}({', '.join(params + tangent_params)}):", src.node.lineno),
             (2, f'"""Primal and tangent of {fun.__name__} ({src.short_filename}:{src.node.lineno})."""', 0)]
     if unit.device_module:
-        text.append((2, f"{unit.device_module} = array_module({', '.join(unit.params)})", 0))
+        text.append((2, f"{unit.device_module} = creation_module({', '.join(unit.params)})", 0))
     text += [(i + 1, t, line) for i, t, line in body]
     result = unit.result
     tangent = emitter.tangent(result) if emitter.live(result) else f"zeros_like({result})"
