@@ -10,14 +10,13 @@ import numpy as np
 from .arguments import FLOATS, bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
 from .errors import KnetError, UnsupportedError
 from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
+from .compiled_report import compile_seconds, describe_structure, generated_source, uses_tape
 from .highlight import html_block
 from .runtime import tape
-from .runtime.backend import is_array
 from .runtime.box import has_box
 from .runtime.gradient_state import DEPTH
 from .runtime.zero_safe import MENDING
 from .runtime.rules import _TAPE_HOOK
-from .runtime.structure import is_record, tree_leaves
 from .runtime.tape import containers_copy as _containers_copy
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import cache, pipeline, tracebacks
@@ -236,7 +235,7 @@ class GradFunction:
     def _structure_change(self, values, wrt):
         """Describe how the differentiated arguments' structure differs from the last compile."""
         names = self._param_names()
-        now = {i: _describe_structure(values[i]) for i in wrt}
+        now = {i: describe_structure(values[i]) for i in wrt}
         before, self._structures = getattr(self, "_structures", None), now
         if not before:
             return None
@@ -253,30 +252,17 @@ class GradFunction:
         vjp, mode = self._last
         if mode == "tape":
             return "tape"
-        return "mixed" if _uses_tape(vjp) else "source"
+        return "mixed" if uses_tape(vjp) else "source"
 
     @property
     def source(self):
         """The generated Python of the latest call (and of the helpers it compiled)."""
-        vjp = self._last[0] if self._last else None
-        compiled = getattr(vjp, "compiled", None)
-        if compiled is None:
-            if self._last is not None:
-                return f"# {self._name()} runs on the tape: no generated code\n"
-            return f"# {self._name()} has not been called yet: the code is generated on the first call\n"
-        parts = _collect_compiled(compiled)
-        taped = [f"# {name} runs on the tape (no generated code): {reason}\n"
-                 for name, reason in _taped_helpers(parts, getattr(vjp, "taped", ()))]
-        return "\n\n".join([c.source for c in parts] + taped)
+        return generated_source(self._last, self._name())
 
     @property
     def compile_seconds(self):
         """Seconds spent generating and compiling the code of the latest call (helpers included)."""
-        vjp = self._last[0] if self._last else None
-        compiled = getattr(vjp, "compiled", None)
-        if compiled is None:
-            return 0.0
-        return sum(c.compile_seconds for c in _collect_compiled(compiled))
+        return compile_seconds(self._last)
 
     def __repr__(self):
         return f"<knetc.grad of {self._name()} wrt={self.wrt!r} mode={self.mode}>"
@@ -304,64 +290,11 @@ def _verbosity(setting):
     return int(setting) if setting.isdigit() else 1
 
 
-def _describe_structure(x):
-    """'list of 4 arrays', 'dict with keys a, b', 'array', 'float'."""
-    if isinstance(x, (list, tuple)):
-        kinds = sorted({"array" if is_array(v) else type(v).__name__ for v in x})
-        return f"{type(x).__name__} of {len(x)} {'/'.join(k + 's' for k in kinds)}"
-    if isinstance(x, dict):
-        return f"dict with keys {', '.join(map(str, x))}"
-    if is_record(x):
-        return f"{type(x).__name__} of {len(tree_leaves(x))} leaves"
-    return "array" if is_array(x) else type(x).__name__
-
-
 def _boxed(values):
     """True when called from inside a taped function (higher-order use)."""
     if _TAPE_HOOK[0] is None:      # no trace is recording: no value can be boxed
         return False
     return any(has_box(v) for v in values)
-
-
-def _uses_tape(vjp):
-    compiled = getattr(vjp, "compiled", None)
-    if compiled is None or getattr(vjp, "taped", None):
-        return True
-    for f in getattr(compiled, "helper_funs", []):
-        if cache.mode_of(f) == "tape":
-            return True
-    return False
-
-
-def _collect_compiled(compiled, seen=None):
-    """``compiled`` and the compiled code of the helpers it calls, each once."""
-    seen = seen if seen is not None else set()
-    if id(compiled) in seen:
-        return []
-    seen.add(id(compiled))
-    out = [compiled]
-    for f in getattr(compiled, "helper_funs", []):
-        sub = _latest_compiled(f)
-        if sub is not None:
-            out.extend(_collect_compiled(sub, seen))
-    return out
-
-
-def _taped_helpers(compiled_list, recorded=()):
-    """``(name, reason)`` of the helpers these compiled functions call that run on the tape
-    (``recorded``: those a run saw going to the tape)."""
-    out = {}
-    funs = [f for c in compiled_list for f in getattr(c, "helper_funs", [])] + list(recorded)
-    for f in funs:
-        code = getattr(f, "__code__", None)
-        if cache.mode_of(f) == "tape" and code not in out:
-            reason = cache.fallback_reason(f) or "the compiler cannot handle it"
-            out[code] = (getattr(f, "__name__", repr(f)), reason.replace("knetc: ", "", 1))
-    return list(out.values())
-
-
-def _latest_compiled(fun):
-    return cache.latest_compiled(fun)
 
 
 def _not_compilable(fun, target):

@@ -12,7 +12,8 @@ import numpy as np
 
 from .errors import GradientInputError, KnetError, UnsupportedError
 from . import has_aux as aux_outputs
-from .api import GradFunction, _uses_tape
+from .api import GradFunction
+from .compiled_report import uses_tape
 from .arguments import location
 from .gradients import owned_list, unalias
 from .runtime.backend import module_of, is_array
@@ -121,7 +122,7 @@ def compiled_vjp(fun, args, wrt, mode, has_aux):
             return pullback(seed)
 
     picked = [(i, values[i]) for i in indices]
-    used = "mixed" if taped or _uses_tape(vjp) else "source"
+    used = "mixed" if taped or uses_tape(vjp) else "source"
     pullback = Pullback(target.__name__, out, adjoints_of, picked, isinstance(wrt, tuple), used)
     return out, pullback, aux
 
