@@ -9,7 +9,7 @@ import numpy as np
 
 from .arguments import FLOATS, bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
 from .errors import KnetError, UnsupportedError
-from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
+from .gradients import float_arrays, owned, owned_fitting_list, owned_list, unalias
 from .compiled_report import compile_seconds, describe_structure, generated_source, uses_tape
 from .highlight import html_block
 from .runtime import tape
@@ -60,7 +60,7 @@ class GradFunction:
         self._wrt_cache = {}
         self._active_cache = {}
         self._last = None            # (vjp, mode) of the latest call
-        self._plans = {}             # _call_signature of the arguments -> (vjp, wrt, _last)
+        self._plans = {}             # _call_signature of the positional arguments -> _Plan
         self._has_closure = bool(getattr(self._target, "__closure__", None))
         functools.update_wrapper(self, fun, updated=())
         try:
@@ -114,14 +114,14 @@ class GradFunction:
         if not kwargs and _TAPE_HOOK[0] is None:
             sig = _call_signature(args)
             plan = self._plans.get(sig) if sig is not None else None
-        if plan is None or not plan[3](self._target):
+        if plan is None or not plan.guard(self._target):
             if plan is not None and self.verbose:
-                why = plan[0].compiled.guard.failure(self._target)
+                why = plan.vjp.compiled.guard.failure(self._target)
                 print(f"# knetc: recompiling the gradient of {self._name()}: {why}")
             return self._value_and_grad_slow(args, kwargs)
-        vjp, wrt = plan[0], plan[1]
-        self._last = plan[2]
-        return self._run(vjp, [*self._prefix, *args] if self._prefix else list(args), wrt)
+        self._last = plan.last
+        values = (*self._prefix, *args) if self._prefix else args
+        return self._run(plan.vjp, values, plan.wrt, plan.entry(values))
 
     def _value_and_grad_slow(self, args, kwargs):
         values = self._bind(args, kwargs)
@@ -161,8 +161,8 @@ class GradFunction:
             # the same kinds of positional arguments next time skip binding, checks and lookup
             sig = _call_signature(args)
             if sig is not None:
-                self._plans[sig] = (vjp, wrt, self._last, vjp.guard)
-        result = self._run(vjp, values, wrt)
+                self._plans[sig] = _Plan(vjp, wrt, self._last, sig, len(self._prefix))
+        result = self._run(vjp, values, wrt, [_entry_structure(values[i]) for i in wrt])
         if self.verbose and id(vjp) not in self._shown:
             # after the run: helpers are compiled (or taped) when first called, so only now
             # is the mode known ('mixed' when one of them runs on the tape)
@@ -176,23 +176,22 @@ class GradFunction:
             print(f"# knetc: compiled the gradient of {self._name()} (mode: {self.mode})\n{self.source}")
         return result
 
-    def _run(self, vjp, values, wrt):
-        """Run the compiled vjp on ``values``; the gradients shaped like the arguments."""
+    def _run(self, vjp, values, wrt, entry):
+        """Run the compiled vjp on ``values``; the gradients shaped like ``entry``, the structures
+        of the differentiated arguments as the caller passed them (the gradient keeps them also
+        if the function grew or shrank a list or dict argument)."""
         closure = cache.closure_values(self._target) if self._has_closure else ()
-        if getattr(vjp, "compiled", None) is not None and not hasattr(vjp, "taped"):
+        if not hasattr(vjp, "taped") and getattr(vjp, "compiled", None) is not None:
             # the first run records which helpers run on the tape (a nested def or a helper
             # resolved at run time is known only then): .mode says 'mixed', .source names them
             saved, cache.TAPED_LOG[0] = cache.TAPED_LOG[0], set()
             vjp.taped = cache.TAPED_LOG[0]
             try:
-                return self._run(vjp, values, wrt)
+                return self._run(vjp, values, wrt, entry)
             finally:
                 cache.TAPED_LOG[0] = saved
                 if saved is not None:
                     saved |= vjp.taped
-        # the gradient has the structure the caller passed, also if the function grew or
-        # shrank a list (or dict) argument
-        entry = [_entry_structure(values[i]) for i in wrt]
         try:
             if self.requested_mode == "source":
                 with cache.requested_mode("source"):
@@ -210,11 +209,8 @@ class GradFunction:
         except Exception as exc:
             tracebacks.annotate(exc)
             raise
-        fit = fitting_list(adjoints[wrt[0]], entry[0]) if len(wrt) == 1 else None
+        fit = owned_fitting_list(adjoints[wrt[0]], entry[0]) if len(wrt) == 1 else None
         if fit is not None:
-            for j, e in enumerate(fit):
-                if e.base is not None:        # a view (of a broadcast, of another adjoint): the caller's own copy
-                    fit[j] = e.copy()
             grads = [fit]
         else:
             grads = owned_list(unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0,
@@ -225,8 +221,9 @@ class GradFunction:
 
     def _value_and_seed(self, ans):
         """The value to return and the pullback's seed (with has_aux: ``(loss, aux)`` and ``(1, None)``)."""
-        if type(ans) in FLOATS and not self.has_aux:    # the common case, without the checks' calls
-            return ans, type(ans)(1.0)
+        one = _SEEDS.get(type(ans))
+        if one is not None and not self.has_aux:     # the common case, without the checks' calls
+            return ans, one
         if not self.has_aux:
             return scalar_value(ans, self._name()), seed(ans)
         loss, aux = aux_outputs.split(ans, self._name())
@@ -367,3 +364,27 @@ def _entry_structure(v):
                 return _containers_copy(v)
         return v[:]
     return _containers_copy(v)
+
+
+# The pullback's seed for each float type of a scalar result (np.float32 loss -> float32 adjoints).
+_SEEDS = {t: t(1.0) for t in FLOATS}
+
+
+class _Plan:
+    """What a repeated call with the same kinds of positional arguments reuses: the vjp, the
+    ``wrt`` indices, ``.mode``'s record, the guard (checked on every call) and how to take
+    the differentiated arguments' entry structures, read once from the call signature."""
+
+    __slots__ = ("vjp", "wrt", "last", "guard", "entry")
+
+    def __init__(self, vjp, wrt, last, sig, skip):
+        self.vjp, self.wrt, self.last, self.guard = vjp, wrt, last, vjp.guard
+        # a flat list (the signature lists its leaves: arrays, floats, ints) is copied by a
+        # slice; an array, a number or a tuple of leaves is its own entry structure
+        lists = [skip <= i and type(sig[i - skip]) is tuple and sig[i - skip][0] is list for i in wrt]
+        if len(wrt) == 1:
+            i = wrt[0]
+            self.entry = (lambda values: [values[i][:]]) if lists[0] else (lambda values: [values[i]])
+        else:
+            pairs = tuple(zip(wrt, lists))
+            self.entry = lambda values: [values[i][:] if copy else values[i] for i, copy in pairs]

@@ -8,6 +8,8 @@ views (a broadcast seed, a slice of another adjoint) or read-only, so
 """
 import numpy as np
 
+_ndarray = np.ndarray
+
 from .runtime.backend import is_array
 from .runtime.structure import flatten_one_level, is_node
 
@@ -18,10 +20,21 @@ def fitting_list(grad, like):
     if type(like) is not list or type(grad) is not list or len(grad) != len(like):
         return None
     for g, x in zip(grad, like):
-        if type(g) is not np.ndarray or type(x) is not np.ndarray or g.shape != x.shape \
-                or g.dtype != x.dtype:
+        if type(g) is not _ndarray or type(x) is not _ndarray or g.shape != x.shape \
+                or (g.dtype is not x.dtype and g.dtype != x.dtype):
             return None
-    return grad if len({id(g) for g in grad}) == len(grad) else None
+    return grad if len(grad) == 1 or len(set(map(id, grad))) == len(grad) else None
+
+
+def owned_fitting_list(grad, like):
+    """:func:`fitting_list`, with each view in it (of a broadcast seed, of another adjoint)
+    replaced by the caller's own copy; None when ``grad`` does not fit ``like``."""
+    fit = fitting_list(grad, like)
+    if fit is not None:
+        for j, e in enumerate(fit):
+            if e.base is not None:
+                fit[j] = e.copy()
+    return fit
 
 
 def float_arrays(v):
