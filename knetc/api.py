@@ -5,19 +5,17 @@ import os
 import sys
 import types
 
-import numpy as np
-
-from .arguments import FLOATS, bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
+from .arguments import bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
+from .call_plan import SEEDS, Plan, entry_structure
+from .compiled_report import compile_seconds, describe_structure, generated_source, uses_tape
 from .errors import KnetError, UnsupportedError
 from .gradients import float_arrays, owned, owned_fitting_list, owned_list, unalias
-from .compiled_report import compile_seconds, describe_structure, generated_source, uses_tape
 from .highlight import html_block
 from .runtime import tape
 from .runtime.box import has_box
 from .runtime.gradient_state import DEPTH
 from .runtime.zero_safe import MENDING
 from .runtime.rules import _TAPE_HOOK
-from .runtime.tape import containers_copy as _containers_copy
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import cache, pipeline, tracebacks
 from . import has_aux as aux_outputs
@@ -60,7 +58,7 @@ class GradFunction:
         self._wrt_cache = {}
         self._active_cache = {}
         self._last = None            # (vjp, mode) of the latest call
-        self._plans = {}             # _call_signature of the positional arguments -> _Plan
+        self._plans = {}             # _call_signature of the positional arguments -> Plan
         self._has_closure = bool(getattr(self._target, "__closure__", None))
         functools.update_wrapper(self, fun, updated=())
         try:
@@ -161,8 +159,8 @@ class GradFunction:
             # the same kinds of positional arguments next time skip binding, checks and lookup
             sig = _call_signature(args)
             if sig is not None:
-                self._plans[sig] = _Plan(vjp, wrt, self._last, sig, len(self._prefix))
-        result = self._run(vjp, values, wrt, [_entry_structure(values[i]) for i in wrt])
+                self._plans[sig] = Plan(vjp, wrt, self._last, sig, len(self._prefix))
+        result = self._run(vjp, values, wrt, [entry_structure(values[i]) for i in wrt])
         if self.verbose and id(vjp) not in self._shown:
             # after the run: helpers are compiled (or taped) when first called, so only now
             # is the mode known ('mixed' when one of them runs on the tape)
@@ -221,7 +219,7 @@ class GradFunction:
 
     def _value_and_seed(self, ans):
         """The value to return and the pullback's seed (with has_aux: ``(loss, aux)`` and ``(1, None)``)."""
-        one = _SEEDS.get(type(ans))
+        one = SEEDS.get(type(ans))
         if one is not None and not self.has_aux:     # the common case, without the checks' calls
             return ans, one
         if not self.has_aux:
@@ -350,41 +348,3 @@ def gradloss(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False, out
     """Like :func:`grad`, returning ``(gradient, value)`` as Knet's gradloss does."""
     return _decorator("gradloss")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite,
                                   out=out, accumulate=accumulate)
-
-
-def _entry_structure(v):
-    """``v``'s containers as the caller passed them (the gradient takes this structure even when
-    the function appends to a list argument); a list of arrays, the common case, costs one copy."""
-    cls = type(v)
-    if cls is np.ndarray:
-        return v
-    if cls is list:
-        for e in v:
-            if type(e) is not np.ndarray:
-                return _containers_copy(v)
-        return v[:]
-    return _containers_copy(v)
-
-
-# The pullback's seed for each float type of a scalar result (np.float32 loss -> float32 adjoints).
-_SEEDS = {t: t(1.0) for t in FLOATS}
-
-
-class _Plan:
-    """What a repeated call with the same kinds of positional arguments reuses: the vjp, the
-    ``wrt`` indices, ``.mode``'s record, the guard (checked on every call) and how to take
-    the differentiated arguments' entry structures, read once from the call signature."""
-
-    __slots__ = ("vjp", "wrt", "last", "guard", "entry")
-
-    def __init__(self, vjp, wrt, last, sig, skip):
-        self.vjp, self.wrt, self.last, self.guard = vjp, wrt, last, vjp.guard
-        # a flat list (the signature lists its leaves: arrays, floats, ints) is copied by a
-        # slice; an array, a number or a tuple of leaves is its own entry structure
-        lists = [skip <= i and type(sig[i - skip]) is tuple and sig[i - skip][0] is list for i in wrt]
-        if len(wrt) == 1:
-            i = wrt[0]
-            self.entry = (lambda values: [values[i][:]]) if lists[0] else (lambda values: [values[i]])
-        else:
-            pairs = tuple(zip(wrt, lists))
-            self.entry = lambda values: [values[i][:] if copy else values[i] for i, copy in pairs]
