@@ -29,6 +29,8 @@ def _keep_axes(g, axis, keepdims):
 
 def _count(x, ans):
     """How many elements of ``x`` were reduced into each element of ``ans``."""
+    if type(x) is np.ndarray:            # the common case, without np.size's Python wrapper
+        return x.size // max(ans.size if isinstance(ans, (np.ndarray, np.generic)) else np.size(ans), 1)
     return np.size(x) // max(np.size(ans), 1)
 
 

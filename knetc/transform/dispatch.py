@@ -177,8 +177,9 @@ def _writes_arguments(fun, active, values):
 def _filled(grad, like):
     """A helper's container adjoint with its untouched (ZERO) slots made real zeros."""
     slots = grad if isinstance(grad, list) else grad.values() if isinstance(grad, dict) else ()
-    if any(v is ZERO for v in slots):
-        return match_structure(grad, like) if not isinstance(like, tuple) else list(match_structure(grad, like))
+    for v in slots:
+        if v is ZERO:
+            return match_structure(grad, like) if not isinstance(like, tuple) else list(match_structure(grad, like))
     return grad
 
 
