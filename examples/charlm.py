@@ -24,7 +24,7 @@ except ImportError:  # running from a checkout without installing
     import knetc as knet
 from knetc import nn
 from knetc.data import load_text
-from knetc.runtime.backend import array_module
+from knetc.runtime.backend import module_of
 from knetc.train import SGD, progress, update
 
 
@@ -73,7 +73,7 @@ def initweights(hidden, vocab, embed, winit, rng, dtype=np.float32):
 
 
 def initstate(batchsize, hidden, like):
-    xp = array_module(like)
+    xp = module_of(like)
     return [xp.zeros((batchsize, hidden), like.dtype), xp.zeros((batchsize, hidden), like.dtype)]
 
 
@@ -104,7 +104,7 @@ def train(w, s, ids, eye, lr, gclip, seqlength, desc="train"):
 
 def generate(w, chars, n, rng, start="\n"):
     """Sample ``n`` characters from the model, one at a time, starting after ``start``."""
-    eye = array_module(w[0]).eye(len(chars), dtype=w[0].dtype)
+    eye = module_of(w[0]).eye(len(chars), dtype=w[0].dtype)
     s = initstate(1, w[3].shape[0], w[0])
     k = chars.index(start) if start in chars else 0
     out = []

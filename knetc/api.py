@@ -5,20 +5,17 @@ import os
 import sys
 import types
 
-import numpy as np
-
-from .arguments import FLOATS, bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
+from .arguments import bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
+from .call_plan import SEEDS, Plan, entry_structure
+from .compiled_report import compile_seconds, describe_structure, generated_source, uses_tape
 from .errors import KnetError, UnsupportedError
-from .gradients import fitting_list, float_arrays, owned, owned_list, unalias
+from .gradients import float_arrays, owned, owned_fitting_list, owned_list, unalias
 from .highlight import html_block
 from .runtime import tape
-from .runtime.backend import is_array
 from .runtime.box import has_box
 from .runtime.gradient_state import DEPTH
 from .runtime.zero_safe import MENDING
 from .runtime.rules import _TAPE_HOOK
-from .runtime.structure import is_record, tree_leaves
-from .runtime.tape import containers_copy as _containers_copy
 from .runtime.tree import call_signature as _call_signature, check_differentiable, match_structure, write_into
 from .transform import cache, pipeline, tracebacks
 from . import has_aux as aux_outputs
@@ -61,7 +58,7 @@ class GradFunction:
         self._wrt_cache = {}
         self._active_cache = {}
         self._last = None            # (vjp, mode) of the latest call
-        self._plans = {}             # _call_signature of the arguments -> (vjp, wrt, _last)
+        self._plans = {}             # _call_signature of the positional arguments -> Plan
         self._has_closure = bool(getattr(self._target, "__closure__", None))
         functools.update_wrapper(self, fun, updated=())
         try:
@@ -115,14 +112,14 @@ class GradFunction:
         if not kwargs and _TAPE_HOOK[0] is None:
             sig = _call_signature(args)
             plan = self._plans.get(sig) if sig is not None else None
-        if plan is None or not plan[3](self._target):
+        if plan is None or not plan.guard(self._target):
             if plan is not None and self.verbose:
-                why = plan[0].compiled.guard.failure(self._target)
+                why = plan.vjp.compiled.guard.failure(self._target)
                 print(f"# knetc: recompiling the gradient of {self._name()}: {why}")
             return self._value_and_grad_slow(args, kwargs)
-        vjp, wrt = plan[0], plan[1]
-        self._last = plan[2]
-        return self._run(vjp, [*self._prefix, *args] if self._prefix else list(args), wrt)
+        self._last = plan.last
+        values = (*self._prefix, *args) if self._prefix else args
+        return self._run(plan.vjp, values, plan.wrt, plan.entry(values))
 
     def _value_and_grad_slow(self, args, kwargs):
         values = self._bind(args, kwargs)
@@ -162,8 +159,8 @@ class GradFunction:
             # the same kinds of positional arguments next time skip binding, checks and lookup
             sig = _call_signature(args)
             if sig is not None:
-                self._plans[sig] = (vjp, wrt, self._last, vjp.guard)
-        result = self._run(vjp, values, wrt)
+                self._plans[sig] = Plan(vjp, wrt, self._last, sig, len(self._prefix))
+        result = self._run(vjp, values, wrt, [entry_structure(values[i]) for i in wrt])
         if self.verbose and id(vjp) not in self._shown:
             # after the run: helpers are compiled (or taped) when first called, so only now
             # is the mode known ('mixed' when one of them runs on the tape)
@@ -177,23 +174,22 @@ class GradFunction:
             print(f"# knetc: compiled the gradient of {self._name()} (mode: {self.mode})\n{self.source}")
         return result
 
-    def _run(self, vjp, values, wrt):
-        """Run the compiled vjp on ``values``; the gradients shaped like the arguments."""
+    def _run(self, vjp, values, wrt, entry):
+        """Run the compiled vjp on ``values``; the gradients shaped like ``entry``, the structures
+        of the differentiated arguments as the caller passed them (the gradient keeps them also
+        if the function grew or shrank a list or dict argument)."""
         closure = cache.closure_values(self._target) if self._has_closure else ()
-        if getattr(vjp, "compiled", None) is not None and not hasattr(vjp, "taped"):
+        if not hasattr(vjp, "taped") and getattr(vjp, "compiled", None) is not None:
             # the first run records which helpers run on the tape (a nested def or a helper
             # resolved at run time is known only then): .mode says 'mixed', .source names them
             saved, cache.TAPED_LOG[0] = cache.TAPED_LOG[0], set()
             vjp.taped = cache.TAPED_LOG[0]
             try:
-                return self._run(vjp, values, wrt)
+                return self._run(vjp, values, wrt, entry)
             finally:
                 cache.TAPED_LOG[0] = saved
                 if saved is not None:
                     saved |= vjp.taped
-        # the gradient has the structure the caller passed, also if the function grew or
-        # shrank a list (or dict) argument
-        entry = [_entry_structure(values[i]) for i in wrt]
         try:
             if self.requested_mode == "source":
                 with cache.requested_mode("source"):
@@ -211,11 +207,8 @@ class GradFunction:
         except Exception as exc:
             tracebacks.annotate(exc)
             raise
-        fit = fitting_list(adjoints[wrt[0]], entry[0]) if len(wrt) == 1 else None
+        fit = owned_fitting_list(adjoints[wrt[0]], entry[0]) if len(wrt) == 1 else None
         if fit is not None:
-            for j, e in enumerate(fit):
-                if e.base is not None:        # a view (of a broadcast, of another adjoint): the caller's own copy
-                    fit[j] = e.copy()
             grads = [fit]
         else:
             grads = owned_list(unalias([match_structure(adjoints[i] if adjoints[i] is not None else 0.0,
@@ -226,8 +219,9 @@ class GradFunction:
 
     def _value_and_seed(self, ans):
         """The value to return and the pullback's seed (with has_aux: ``(loss, aux)`` and ``(1, None)``)."""
-        if type(ans) in FLOATS and not self.has_aux:    # the common case, without the checks' calls
-            return ans, type(ans)(1.0)
+        one = SEEDS.get(type(ans))
+        if one is not None and not self.has_aux:     # the common case, without the checks' calls
+            return ans, one
         if not self.has_aux:
             return scalar_value(ans, self._name()), seed(ans)
         loss, aux = aux_outputs.split(ans, self._name())
@@ -236,7 +230,7 @@ class GradFunction:
     def _structure_change(self, values, wrt):
         """Describe how the differentiated arguments' structure differs from the last compile."""
         names = self._param_names()
-        now = {i: _describe_structure(values[i]) for i in wrt}
+        now = {i: describe_structure(values[i]) for i in wrt}
         before, self._structures = getattr(self, "_structures", None), now
         if not before:
             return None
@@ -253,30 +247,17 @@ class GradFunction:
         vjp, mode = self._last
         if mode == "tape":
             return "tape"
-        return "mixed" if _uses_tape(vjp) else "source"
+        return "mixed" if uses_tape(vjp) else "source"
 
     @property
     def source(self):
         """The generated Python of the latest call (and of the helpers it compiled)."""
-        vjp = self._last[0] if self._last else None
-        compiled = getattr(vjp, "compiled", None)
-        if compiled is None:
-            if self._last is not None:
-                return f"# {self._name()} runs on the tape: no generated code\n"
-            return f"# {self._name()} has not been called yet: the code is generated on the first call\n"
-        parts = _collect_compiled(compiled)
-        taped = [f"# {name} runs on the tape (no generated code): {reason}\n"
-                 for name, reason in _taped_helpers(parts, getattr(vjp, "taped", ()))]
-        return "\n\n".join([c.source for c in parts] + taped)
+        return generated_source(self._last, self._name())
 
     @property
     def compile_seconds(self):
         """Seconds spent generating and compiling the code of the latest call (helpers included)."""
-        vjp = self._last[0] if self._last else None
-        compiled = getattr(vjp, "compiled", None)
-        if compiled is None:
-            return 0.0
-        return sum(c.compile_seconds for c in _collect_compiled(compiled))
+        return compile_seconds(self._last)
 
     def __repr__(self):
         return f"<knetc.grad of {self._name()} wrt={self.wrt!r} mode={self.mode}>"
@@ -304,64 +285,11 @@ def _verbosity(setting):
     return int(setting) if setting.isdigit() else 1
 
 
-def _describe_structure(x):
-    """'list of 4 arrays', 'dict with keys a, b', 'array', 'float'."""
-    if isinstance(x, (list, tuple)):
-        kinds = sorted({"array" if is_array(v) else type(v).__name__ for v in x})
-        return f"{type(x).__name__} of {len(x)} {'/'.join(k + 's' for k in kinds)}"
-    if isinstance(x, dict):
-        return f"dict with keys {', '.join(map(str, x))}"
-    if is_record(x):
-        return f"{type(x).__name__} of {len(tree_leaves(x))} leaves"
-    return "array" if is_array(x) else type(x).__name__
-
-
 def _boxed(values):
     """True when called from inside a taped function (higher-order use)."""
     if _TAPE_HOOK[0] is None:      # no trace is recording: no value can be boxed
         return False
     return any(has_box(v) for v in values)
-
-
-def _uses_tape(vjp):
-    compiled = getattr(vjp, "compiled", None)
-    if compiled is None or getattr(vjp, "taped", None):
-        return True
-    for f in getattr(compiled, "helper_funs", []):
-        if cache.mode_of(f) == "tape":
-            return True
-    return False
-
-
-def _collect_compiled(compiled, seen=None):
-    """``compiled`` and the compiled code of the helpers it calls, each once."""
-    seen = seen if seen is not None else set()
-    if id(compiled) in seen:
-        return []
-    seen.add(id(compiled))
-    out = [compiled]
-    for f in getattr(compiled, "helper_funs", []):
-        sub = _latest_compiled(f)
-        if sub is not None:
-            out.extend(_collect_compiled(sub, seen))
-    return out
-
-
-def _taped_helpers(compiled_list, recorded=()):
-    """``(name, reason)`` of the helpers these compiled functions call that run on the tape
-    (``recorded``: those a run saw going to the tape)."""
-    out = {}
-    funs = [f for c in compiled_list for f in getattr(c, "helper_funs", [])] + list(recorded)
-    for f in funs:
-        code = getattr(f, "__code__", None)
-        if cache.mode_of(f) == "tape" and code not in out:
-            reason = cache.fallback_reason(f) or "the compiler cannot handle it"
-            out[code] = (getattr(f, "__name__", repr(f)), reason.replace("knetc: ", "", 1))
-    return list(out.values())
-
-
-def _latest_compiled(fun):
-    return cache.latest_compiled(fun)
 
 
 def _not_compilable(fun, target):
@@ -420,17 +348,3 @@ def gradloss(fun=None, wrt=0, mode="auto", verbose=None, check_finite=False, out
     """Like :func:`grad`, returning ``(gradient, value)`` as Knet's gradloss does."""
     return _decorator("gradloss")(fun, wrt=wrt, mode=mode, verbose=verbose, check_finite=check_finite,
                                   out=out, accumulate=accumulate)
-
-
-def _entry_structure(v):
-    """``v``'s containers as the caller passed them (the gradient takes this structure even when
-    the function appends to a list argument); a list of arrays, the common case, costs one copy."""
-    cls = type(v)
-    if cls is np.ndarray:
-        return v
-    if cls is list:
-        for e in v:
-            if type(e) is not np.ndarray:
-                return _containers_copy(v)
-        return v[:]
-    return _containers_copy(v)

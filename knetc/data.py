@@ -37,7 +37,7 @@ import urllib.request
 import numpy as np
 
 from .errors import DataNotFoundError, DownloadError  # noqa: F401  (part of knetc.data's interface)
-from .runtime.backend import array_module
+from .runtime.backend import module_of
 
 BUNDLED = pathlib.Path(__file__).resolve().parent / "data"
 
@@ -337,7 +337,7 @@ class Minibatches:
         if self.order is None:
             index[axis] = slice(lo, hi)
         else:  # fancy indexing (np.take would first copy a non-contiguous array whole)
-            index[axis] = array_module(a).asarray(self.order[lo:hi])
+            index[axis] = module_of(a).asarray(self.order[lo:hi])
         return a[tuple(index)]
 
     def __getitem__(self, i):

@@ -1,6 +1,6 @@
 """The gradients handed to the caller: shaped like the arguments, distinct, writable, their own.
 
-``fitting_list`` recognises the common case (a list of distinct arrays
+``owned_fitting_list`` recognises the common case (a list of distinct arrays
 shaped like the parameters) without rebuilding it; ``unalias`` copies leaves
 that are the same object; ``owned`` / ``owned_list`` copy leaves that are
 views (a broadcast seed, a slice of another adjoint) or read-only, so
@@ -8,20 +8,32 @@ views (a broadcast seed, a slice of another adjoint) or read-only, so
 """
 import numpy as np
 
+_ndarray = np.ndarray
+
 from .runtime.backend import is_array
 from .runtime.structure import flatten_one_level, is_node
 
 
-def fitting_list(grad, like):
-    """``grad`` if it already is the gradient of list ``like``: distinct arrays of
-    the same shapes and dtypes (the common case: no copy, no rebuilding); else None."""
+def owned_fitting_list(grad, like):
+    """``grad`` if it already is the gradient of list ``like``: distinct arrays of the same
+    shapes and dtypes (the common case: no rebuilding), each view in it (of a broadcast
+    seed, of another adjoint) replaced by the caller's own copy; else None."""
     if type(like) is not list or type(grad) is not list or len(grad) != len(like):
         return None
+    views = False
     for g, x in zip(grad, like):
-        if type(g) is not np.ndarray or type(x) is not np.ndarray or g.shape != x.shape \
-                or g.dtype != x.dtype:
+        if type(g) is not _ndarray or type(x) is not _ndarray or g.shape != x.shape \
+                or (g.dtype is not x.dtype and g.dtype != x.dtype):
             return None
-    return grad if len({id(g) for g in grad}) == len(grad) else None
+        if g.base is not None:
+            views = True
+    if len(grad) > 1 and len(set(map(id, grad))) != len(grad):
+        return None
+    if views:
+        for j, e in enumerate(grad):
+            if e.base is not None:
+                grad[j] = e.copy()
+    return grad
 
 
 def float_arrays(v):

@@ -27,7 +27,7 @@ import numpy as np
 from .errors import FallbackWarning, GradientInputError, UnsupportedError
 from .arguments import location, plain_function
 from .transform.source import short_filename
-from .api import _uses_tape
+from .compiled_report import uses_tape
 from .operator_trees import check_float_tree, name_of, tangent_like, traced as _traced, wrt_tuple
 from .jacobians import _assemble, _basis
 from .operators import _with_defaults
@@ -116,7 +116,7 @@ class HvpFunction:
                 raise err
             _warn(fun, f"the reverse pass over its tangent program does not compile: {err}")
             return None
-        self.mode = "mixed" if taped or _uses_tape(vjp) else "source"
+        self.mode = "mixed" if taped or uses_tape(vjp) else "source"
         return tuple(adjoints[i] for i in indices)
 
 

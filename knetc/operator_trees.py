@@ -2,7 +2,7 @@
 import numpy as np
 
 from .errors import GradientInputError
-from .runtime.backend import array_module, is_array
+from .runtime.backend import module_of, is_array
 from .runtime.box import has_box
 from .runtime.rules import _TAPE_HOOK
 from .runtime.tree import tree_flatten, tree_unflatten
@@ -25,7 +25,7 @@ def check_float_tree(x, what):
 
 def zeros_like(x):
     leaves, spec = tree_flatten(x)
-    return tree_unflatten(spec, [array_module(leaf).zeros_like(leaf) if is_array(leaf) else 0.0
+    return tree_unflatten(spec, [module_of(leaf).zeros_like(leaf) if is_array(leaf) else 0.0
                                  for leaf in leaves])
 
 
@@ -54,7 +54,7 @@ def tangent_like(primal, tangent):
     (a 0-d array's tangent given as a float), so that array methods work on it."""
     p_leaves, spec = tree_flatten(primal)
     t_leaves, _ = tree_flatten(tangent)
-    fixed = [array_module(p).asarray(t, dtype=np.asarray(p).dtype)
+    fixed = [module_of(p).asarray(t, dtype=np.asarray(p).dtype)
              if is_array(p) and isinstance(t, (int, float)) else t for p, t in zip(p_leaves, t_leaves)]
     return tree_unflatten(spec, fixed)
 

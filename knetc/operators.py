@@ -17,7 +17,7 @@ import inspect
 from .errors import GradientInputError, UnsupportedError
 from .runtime import tape, tape_forward
 from .transform import forward_calls
-from .runtime.backend import array_module, is_array
+from .runtime.backend import module_of, is_array
 from .runtime.rules import Primitive, defvjp
 from .runtime.tree import tree_flatten, tree_unflatten
 from .operator_trees import (check_float_tree as _check_float_tree, float_leaf as _float_leaf,
@@ -171,7 +171,7 @@ def elementwise_grad(fun, wrt=0):
     def elementwise(*args):
         out, pullback = vjp(fun, *args, wrt=wrt)
         leaves, spec = tree_flatten(out)
-        ones = [array_module(leaf).ones_like(leaf) if is_array(leaf) else 1.0 for leaf in leaves]
+        ones = [module_of(leaf).ones_like(leaf) if is_array(leaf) else 1.0 for leaf in leaves]
         return pullback(tree_unflatten(spec, ones))
 
     return elementwise

@@ -12,10 +12,11 @@ import numpy as np
 
 from .errors import GradientInputError, KnetError, UnsupportedError
 from . import has_aux as aux_outputs
-from .api import GradFunction, _uses_tape
+from .api import GradFunction
+from .compiled_report import uses_tape
 from .arguments import location
 from .gradients import owned_list, unalias
-from .runtime.backend import array_module, is_array
+from .runtime.backend import module_of, is_array
 from .runtime.tree import match_structure, tree_flatten
 from .transform import cache
 from .operator_trees import traced as _traced
@@ -121,7 +122,7 @@ def compiled_vjp(fun, args, wrt, mode, has_aux):
             return pullback(seed)
 
     picked = [(i, values[i]) for i in indices]
-    used = "mixed" if taped or _uses_tape(vjp) else "source"
+    used = "mixed" if taped or uses_tape(vjp) else "source"
     pullback = Pullback(target.__name__, out, adjoints_of, picked, isinstance(wrt, tuple), used)
     return out, pullback, aux
 
@@ -133,7 +134,7 @@ def _identical(a, b):
         return False
     for x, y in zip(a_leaves, b_leaves):
         if is_array(x) or is_array(y):
-            if np.shape(x) != np.shape(y) or not bool(array_module(x).array_equal(x, y, equal_nan=True)):
+            if np.shape(x) != np.shape(y) or not bool(module_of(x).array_equal(x, y, equal_nan=True)):
                 return False
         elif x != y and not (x != x and y != y):
             return False

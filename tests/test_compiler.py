@@ -593,8 +593,8 @@ def test_compile_seconds_covers_the_function_and_its_helpers():
     g = knet.grad(_timed_outer)
     assert g.compile_seconds == 0.0                       # nothing compiled before the first call
     g(np.ones((2, 3)), np.ones((3, 4)))
-    from knetc.api import _collect_compiled
-    parts = _collect_compiled(g._last[0].compiled)
+    from knetc.compiled_report import collect_compiled
+    parts = collect_compiled(g._last[0].compiled)
     assert len(parts) == 2 and all(p.compile_seconds > 0 for p in parts)
     assert g.compile_seconds == pytest.approx(sum(p.compile_seconds for p in parts))
 

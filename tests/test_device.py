@@ -583,7 +583,7 @@ def test_device_numpy_creates_numpy_arrays_when_the_current_module_is_numpy():
     from knetc.runtime import creation
     z = creation.DEVICE_NUMPY.zeros((2, 3), dtype=np.float32)
     assert type(z) is np.ndarray and z.dtype == np.float32 and z.shape == (2, 3)
-    assert creation.array_module([np.ones(2), {"a": 1.0}]) is np
+    assert creation.creation_module([np.ones(2), {"a": 1.0}]) is np
 
 
 def test_defvjp_gpu_prefers_the_fast_vjps_and_falls_back_to_the_definition():

@@ -347,3 +347,47 @@ def test_maximum_vjp_skips_the_tie_term_only_when_there_is_no_tie():
     want[0, 1] = 0.5 * g[0, 1]
     np.testing.assert_array_equal(vjp_x(g, None, x, 0.0), want)
     assert vjp_y(g, None, x, 0.0) == pytest.approx(float(np.sum(g * (x < 0)) + 0.5 * g[0, 1]))
+
+
+def grows_its_list(w, x):
+    w.append(w[0] * x)
+    return np.sum(w[2] * w[1])
+
+
+def tuple_pair(t, x):
+    return np.sum(t[0] * t[1] * x)
+
+
+def test_repeated_calls_through_the_plan_keep_the_entry_structure_and_values():
+    # the second and third calls take the plan of the first call's signature: the entry
+    # structure (a copy of the list, taken before the function appends to it) and the
+    # gradient's values must be those of the first call's slow path
+    x = R(3)
+    for mode in ("auto", "source"):
+        g = knet.grad(grows_its_list, mode=mode)
+        for _ in range(3):
+            a, b = R(3), R(3)
+            got = g([a, b], x)
+            assert type(got) is list and len(got) == 2
+            np.testing.assert_allclose(got[0], b * x, rtol=1e-12)
+            np.testing.assert_allclose(got[1], a * x, rtol=1e-12)
+        assert len(g._plans) == 1
+    g = knet.grad(tuple_pair, wrt=(0, 1))
+    for _ in range(3):
+        t = (R(3), R(3))
+        dt, dx = g(t, x)
+        assert type(dt) is tuple and len(dt) == 2
+        assert_numeric_grad((dt, dx), tuple_pair, (t, x), wrt=(0, 1))
+    assert len(g._plans) == 1
+
+
+def test_the_plan_hands_back_owned_arrays_never_views_or_the_same_array_twice():
+    def shared(w):                     # both adjoints could be one broadcast seed
+        return np.sum(w[0]) + np.sum(w[1])
+    w = [R(3), R(3)]
+    g = knet.grad(shared)
+    for _ in range(3):
+        out = g(w)
+        assert out[0] is not out[1] and all(o.base is None and o.flags.writeable for o in out)
+        out[0] *= 0.5
+        np.testing.assert_allclose(out[1], np.ones(3))

@@ -1,5 +1,5 @@
 """Helpers the ``knetc.nn`` modules share: array module, kept axes, int pairs, public naming."""
-from ..runtime.backend import array_module
+from ..runtime.backend import module_of
 
 
 def in_nn(fun):
@@ -9,7 +9,7 @@ def in_nn(fun):
 
 
 def _xp(*xs):
-    return array_module(*xs)
+    return module_of(*xs)
 
 
 def _keep(a, x, axis, keepdims):

@@ -16,8 +16,11 @@ def is_cupy_array(x):
     return cupy is not None and isinstance(x, cupy.ndarray)
 
 
-def array_module(*xs):
-    """The array module (``numpy`` or ``cupy``) that owns the given values."""
+def module_of(*xs):
+    """The array module (``numpy`` or ``cupy``) whose arrays these values are (arrays only, not
+    looked for inside lists or dicts): ``module_of(x).zeros_like(x)``. Compare
+    :func:`knetc.runtime.creation.creation_module`, the module that creates new arrays on the
+    device of a function's arguments."""
     if "cupy" not in sys.modules:
         return np
     for x in xs:
@@ -28,13 +31,13 @@ def array_module(*xs):
 
 
 def value_module(*xs):
-    """:func:`array_module` of values that may be traced (boxes hold the array as ``_value``)."""
+    """:func:`module_of` of values that may be traced (boxes hold the array as ``_value``)."""
     plain = []
     for x in xs:
         while hasattr(x, "_value"):
             x = x._value
         plain.append(x)
-    return array_module(*plain)
+    return module_of(*plain)
 
 
 def holds_cupy(x, depth=0):

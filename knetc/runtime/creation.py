@@ -4,7 +4,7 @@
 cannot send it to CuPy. For the same code to run on either device:
 
 * the compiler rewrites such calls to ``xp.zeros((H, B))``, with
-  ``xp = array_module(w, x, y)`` computed once from the function's arguments
+  ``xp = creation_module(w, x, y)`` computed once from the function's arguments
   (see :data:`CREATION` for the functions concerned), and code compiled for
   CuPy arguments runs helpers that take no differentiated argument through
   :func:`call_on_gpu`;
@@ -37,8 +37,10 @@ CREATION = {getattr(np, n): n for n in _NAMES}
 CREATION.update({getattr(np.random, n): "random." + n for n in _RANDOM})
 
 
-def array_module(*values):
-    """``cupy`` if any value (or an array inside a list, tuple or dict) is a CuPy array, else ``numpy``."""
+def creation_module(*values):
+    """The module that creates new arrays on the device of a function's arguments ``values``:
+    ``cupy`` if any value (or an array inside a list, tuple or dict) is a CuPy array, else
+    ``numpy``. (:func:`knetc.runtime.backend.module_of` is the module of given arrays.)"""
     if "cupy" not in sys.modules:
         return np
     if any(holds_cupy(v) for v in values):
@@ -49,7 +51,7 @@ def array_module(*values):
 
 def on_gpu(*values):
     """True when CuPy arrays are among ``values``: code compiled for them uses the GPU's rules."""
-    return array_module(*values) is not np
+    return creation_module(*values) is not np
 
 
 # --- the tape: numpy's creation functions follow the traced arguments ------------------------

@@ -23,7 +23,7 @@ import numbers
 
 import numpy as np
 
-from .backend import array_module, is_cupy_array
+from .backend import module_of, is_cupy_array
 from .cuda_kernels import _SPECS, _kernel, kernel_cache  # noqa: F401  (the kernels this module dispatches to)
 
 __all__ = [
@@ -157,7 +157,7 @@ def lstm_cell(gates, c, axis=-1):
     """One LSTM step ``(h, c_new)`` (see :func:`lstm_cell_ref`); one fused kernel on CuPy."""
     if not (_fusable(gates) and (_fusable(gates, c) or isinstance(c, numbers.Real))):
         return lstm_cell_ref(gates, c, axis)
-    cp = array_module(gates)
+    cp = module_of(gates)
     ax, H = _gate_axis(gates, axis)
     shape = _hidden_shape(gates, ax, H)
     h = cp.empty(shape, dtype=gates.dtype)
@@ -172,7 +172,7 @@ def lstm_cell_vjp(dh, dc_new, gates, c, axis=-1):
     given = [v for v in (dh, dc_new, c) if not isinstance(v, numbers.Real) and v is not None]
     if not _fusable(gates, *given):
         return lstm_cell_vjp_ref(dh, dc_new, gates, c, axis)
-    cp = array_module(gates)
+    cp = module_of(gates)
     ax, H = _gate_axis(gates, axis)
     shape = _hidden_shape(gates, ax, H)
     zero = cp.zeros((), dtype=gates.dtype)
@@ -228,7 +228,7 @@ def logsumexp0(x, keepdims=False):
     """Stable log-sum-exp over axis 0 (see :func:`logsumexp0_ref`); one kernel on CuPy (ndim >= 1)."""
     if not (_fusable(x) and x.ndim >= 1):
         return logsumexp0_ref(x, keepdims)
-    cp = array_module(x)
+    cp = module_of(x)
     x2, rows = _columns(x)
     lse = cp.empty(x2.shape[1], dtype=x.dtype)
     _kernel("logsumexp0")(x2, rows, lse)
@@ -247,7 +247,7 @@ def logp0(x):
     """Log-softmax over axis 0 (see :func:`logp0_ref`); one kernel on CuPy (max, sum and write per column)."""
     if not (_fusable(x) and x.ndim >= 1):
         return logp0_ref(x)
-    cp = array_module(x)
+    cp = module_of(x)
     x2, rows = _columns(x)
     lse = cp.empty(x2.shape[1], dtype=x.dtype)
     y = cp.empty(x2.shape, dtype=x.dtype)
@@ -259,7 +259,7 @@ def logp0_vjp(g, ans):
     """``g - exp(ans) * sum(g, axis=0)``; one kernel on CuPy."""
     if not (_fusable(g, ans) and g.shape == ans.shape and ans.ndim >= 1):
         return logp0_vjp_ref(g, ans)
-    cp = array_module(ans)
+    cp = module_of(ans)
     g2, rows = _columns(g)
     y2 = ans.reshape(g2.shape)
     gsum = cp.empty(g2.shape[1], dtype=ans.dtype)
@@ -294,7 +294,7 @@ def unbroadcast_to_ref(g, shape):
     if gshape == shape:
         return g
     if not hasattr(g, "shape"):
-        g = array_module(g).asarray(g)
+        g = module_of(g).asarray(g)
     lead = len(gshape) - len(shape)
     if lead < 0:
         return np.broadcast_to(g, shape)

@@ -13,7 +13,7 @@ import operator
 
 import numpy as np
 
-from .backend import array_module, is_array, is_cupy_array
+from .backend import module_of, is_array, is_cupy_array
 from .rules import ZERO_DERIVATIVE, defvjp, primitive, unbroadcast
 from .tree import zeros_like_tree
 
@@ -50,7 +50,7 @@ def _repeats_possible(idx):
 def _scatter_add(out, idx, g):
     """``out[idx] += g`` with repeated indices accumulating (NumPy or CuPy)."""
     if is_cupy_array(out):
-        xp = array_module(out)
+        xp = module_of(out)
         if hasattr(xp.add, "at"):
             xp.add.at(out, idx, g)
         else:  # older CuPy
@@ -80,7 +80,7 @@ def scatter(x, idx, g):
         else:
             out[idx] = g
         return out
-    xp = array_module(x, g)
+    xp = module_of(x, g)
     dtype = x.dtype if is_array(x) and x.dtype.kind in "fc" else getattr(g, "dtype", float)
     out = xp.zeros(np.shape(x), dtype=dtype)
     if _is_basic_index(idx) or not _repeats_possible(idx):
@@ -97,7 +97,7 @@ def setitem_array(x, idx, v):
     value written there; only that one receives the adjoint (see
     :func:`_setitem_value_vjp`).
     """
-    out = array_module(x).array(x, copy=True)
+    out = module_of(x).array(x, copy=True)
     out[idx] = v
     return out
 
@@ -108,7 +108,7 @@ def _written_last(x, idx):
     The same assignment is run on element ids, so whichever write the array
     library keeps (NumPy: the last) is the one found.
     """
-    xp = array_module(x)
+    xp = module_of(x)
     shape = xp.empty(np.shape(x), dtype=np.int8)[idx].shape
     ids = xp.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
     marks = xp.full(np.shape(x), -1, dtype=np.int64)

@@ -30,7 +30,7 @@ import operator
 import numpy as np
 
 from . import numpy_rules as nr
-from .backend import array_module, is_array
+from .backend import module_of, is_array
 from .indexing import getitem, setitem_array
 from .rules import ZERO_DERIVATIVE, defvjp, rule_for
 from ..errors import UnsupportedError
@@ -141,7 +141,7 @@ def fit_tangent(t, ans):
         return t
     if not shape:
         return t
-    return array_module(t, ans).broadcast_to(t, shape)
+    return module_of(t, ans).broadcast_to(t, shape)
 
 
 def elementwise_jvp(vjp, t, ans, *args, **kwargs):
@@ -149,7 +149,7 @@ def elementwise_jvp(vjp, t, ans, *args, **kwargs):
     shape = np.shape(ans)
     if not shape:
         return vjp(t, ans, *args, **kwargs)
-    xp = array_module(t, ans)
+    xp = module_of(t, ans)
     dtype = getattr(ans, "dtype", None)
     wide = [xp.broadcast_to(xp.asarray(a, dtype=dtype) if not is_array(a) else a, shape)
             if np.shape(a) != shape and not isinstance(a, (str, type(None))) else a for a in args]

@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from . import gpu_kernels
-from .backend import array_module
+from .backend import module_of
 from .indexing import scatter
 from .rule_helpers import (_along, _count, _inverse_perm, _keep_axes, _lift, _log_base,  # noqa: F401
                            _method_axes, _split_like)
@@ -189,7 +189,7 @@ def _take_vjp(g, ans, x, indices, axis=None, out=None, mode="raise"):
 
 
 def _repeat_vjp(g, ans, x, repeats, axis=None):
-    xp = array_module(g, x)
+    xp = module_of(g, x)
     if axis is None:
         index = xp.repeat(xp.arange(np.size(x)), repeats)
         return np.reshape(scatter(np.ravel(x), index, g), np.shape(x))
@@ -200,7 +200,7 @@ def _repeat_vjp(g, ans, x, repeats, axis=None):
 def _diagonal_adjoint(g, x, offset, axis1, axis2):
     # The diagonal lies along the last axis of g; scatter it into the two
     # axes it came from (moved to the end and back).
-    xp = array_module(g, x)
+    xp = module_of(g, x)
     k = np.shape(g)[-1]
     rows, cols = xp.arange(k) + max(-offset, 0), xp.arange(k) + max(offset, 0)
     moved = np.moveaxis(x, (axis1, axis2), (-2, -1))

@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from .backend import array_module, is_cupy_array
+from .backend import module_of, is_cupy_array
 from .rules import unbroadcast
 from .rules_complex import is_complex
 
@@ -16,7 +16,7 @@ def _lift(g, x):
     if is_cupy_array(x) and isinstance(g, (numbers.Number, np.generic)):
         # a fill kernel: cupy.asarray(g) would be a synchronous host-to-device copy
         dtype = x.dtype if x.dtype.kind in "fc" else np.result_type(g)
-        return array_module(x).full((), g, dtype=dtype)
+        return module_of(x).full((), g, dtype=dtype)
     return g
 
 
@@ -29,6 +29,8 @@ def _keep_axes(g, axis, keepdims):
 
 def _count(x, ans):
     """How many elements of ``x`` were reduced into each element of ``ans``."""
+    if type(x) is np.ndarray:            # the common case, without np.size's Python wrapper
+        return x.size // max(ans.size if isinstance(ans, (np.ndarray, np.generic)) else np.size(ans), 1)
     return np.size(x) // max(np.size(ans), 1)
 
 

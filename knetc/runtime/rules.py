@@ -9,7 +9,7 @@ Each VJP is called as ``vjp(g, ans, *args, **kwargs)``: ``g`` is the adjoint of
 the result, ``ans`` the result itself, then the call's own arguments. It
 returns the adjoint contribution for its argument, with that argument's shape.
 VJPs are written with array operations that work on NumPy and CuPy alike
-(``array_module(g)`` gives the right module where a constructor is needed).
+(``module_of(g)`` gives the right module where a constructor is needed).
 
 A VJP whose body is a single ``return`` expression (or a lambda) is inlined by
 the compiler into the generated code, so the rule reads as ordinary Python
@@ -23,7 +23,7 @@ import threading
 import numpy as _np
 
 from . import gpu_kernels
-from .backend import array_module, is_cupy_array
+from .backend import module_of, is_cupy_array
 from .tree import zeros_like_tree
 
 _ndarray = _np.ndarray
@@ -301,7 +301,7 @@ def unbroadcast(g, x):
         return g
     if is_cupy_array(g):
         return gpu_kernels.unbroadcast_to(g, shape)      # one reduction kernel
-    xp = array_module(g, x)
+    xp = module_of(g, x)
     if not hasattr(g, "shape"):
         g = xp.asarray(g)
     extra = g.ndim - len(shape)

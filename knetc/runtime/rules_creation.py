@@ -3,7 +3,7 @@
 """
 import numpy as np
 
-from .backend import array_module
+from .backend import module_of
 from .rules import ZERO_DERIVATIVE, defvjp, unbroadcast
 
 def _fill_vjp(g, fill, ans):
@@ -33,13 +33,13 @@ def _arange_vjp_start(g, ans, start, stop=None, step=1, **kwargs):
 
 
 def _arange_vjp_step(g, ans, start, stop=None, step=1, **kwargs):
-    return unbroadcast(np.sum(g * _steps(np.size(ans), array_module(ans))), step)
+    return unbroadcast(np.sum(g * _steps(np.size(ans), module_of(ans))), step)
 
 
 def _linspace_weights(ans, num, endpoint, axis):
     """``t_k = k / div``, shaped to broadcast along ``axis`` of the result."""
     div = (num - 1 if endpoint else num) if num > 1 else 1
-    t = _steps(num, array_module(ans)) / div
+    t = _steps(num, module_of(ans)) / div
     shape = [1] * np.ndim(ans)
     shape[axis] = num
     return np.reshape(t, shape)
@@ -93,7 +93,7 @@ def _axis_concatenate_vjp(g, ans, concatenator, key):
     placed = np.flatnonzero(tags > 0)
     where[tags[placed] - 1] = placed
     flat = np.ravel(g)
-    where = array_module(g).asarray(where)
+    where = module_of(g).asarray(where)
     out = []
     for item, span in zip(items, spans):
         if span is None:             # a slice or a directive: nothing to differentiate

@@ -11,8 +11,16 @@ from .rule_helpers import _lift
 from .rules import defvjp, unbroadcast
 from .rules_complex import real_if_real
 
+_ndarray = np.ndarray
+
+
+def _ndim(x):
+    """``np.ndim(x)``, without its Python wrapper for an ndarray (every matmul VJP asks)."""
+    return x.ndim if type(x) is _ndarray else np.ndim(x)
+
+
 def _matmul_vjp_x(g, ans, x, y):
-    xd, yd = np.ndim(x), np.ndim(y)
+    xd, yd = _ndim(x), _ndim(y)
     if xd == 1 and yd == 1:          # (k,) @ (k,) -> ()
         return real_if_real(g * y, x)
     if yd == 1:                      # (..., m, k) @ (k,) -> (..., m)
@@ -23,7 +31,7 @@ def _matmul_vjp_x(g, ans, x, y):
 
 
 def _matmul_vjp_y(g, ans, x, y):
-    xd, yd = np.ndim(x), np.ndim(y)
+    xd, yd = _ndim(x), _ndim(y)
     if xd == 1 and yd == 1:
         return real_if_real(g * x, y)
     if xd == 1:                      # (k,) @ (..., k, n): outer products

@@ -7,7 +7,7 @@ the value).
 import numpy as np
 
 from ..errors import KnetError
-from .backend import array_module
+from .backend import module_of
 from .rule_helpers import _lift
 from .rules import defvjp, unbroadcast
 from .refusals import refuse_option
@@ -66,7 +66,7 @@ def _quantile_parts(g, a, q, axis, method, keepdims, skip_nan=False):
     if method not in _METHODS:
         raise KnetError(f"knetc: the derivative of a quantile with method={method!r} is not "
                         f"supported; use one of {', '.join(_METHODS)}")
-    xp = array_module(a)
+    xp = module_of(a)
     if isinstance(q, (list, tuple)):
         q = xp.asarray(q)
     flat, kept = _to_last(a, axis)
@@ -121,7 +121,7 @@ def _percentile_vjp_a(g, ans, a, q, axis=None, out=None, overwrite_input=False, 
 def _percentile_vjp_q(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
                       keepdims=False, *, weights=None, interpolation=None):
     _quantile_options(overwrite_input, weights, interpolation)
-    fraction = np.divide(q, 100) if not isinstance(q, (list, tuple)) else array_module(a).asarray(q) / 100
+    fraction = np.divide(q, 100) if not isinstance(q, (list, tuple)) else module_of(a).asarray(q) / 100
     grad = _quantile_adjoint_q(g, a, fraction, axis, method, keepdims)
     return [v / 100 for v in grad] if isinstance(q, (list, tuple)) else grad / 100
 
@@ -159,7 +159,7 @@ def _nanpercentile_vjp_a(g, ans, a, q, axis=None, out=None, overwrite_input=Fals
 def _nanpercentile_vjp_q(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
                          keepdims=False, *, weights=None, interpolation=None):
     _quantile_options(overwrite_input, weights, interpolation)
-    fraction = np.divide(q, 100) if not isinstance(q, (list, tuple)) else array_module(a).asarray(q) / 100
+    fraction = np.divide(q, 100) if not isinstance(q, (list, tuple)) else module_of(a).asarray(q) / 100
     grad = _quantile_adjoint_q(g, a, fraction, axis, method, keepdims, skip_nan=True)
     return [v / 100 for v in grad] if isinstance(q, (list, tuple)) else grad / 100
 

@@ -10,7 +10,7 @@ given as a function has no model and is refused. Registered with ``rules_signal`
 import numpy as np
 
 from ..errors import KnetError
-from .backend import array_module
+from .backend import module_of
 from .indexing import scatter
 from .rule_helpers import _along
 from .rules import defvjp, unbroadcast
@@ -102,7 +102,7 @@ def _pad_vjp(g, ans, array, pad_width, mode="constant", **kwargs):
     if mode not in _INDEX_MODES + _LINEAR_MODES:
         raise KnetError(f"knetc: np.pad with mode={mode!r} has no derivative rule "
                         f"(supported: constant, empty, {', '.join(_INDEX_MODES + _LINEAR_MODES + _STAT_MODES)})")
-    xp = array_module(g)
+    xp = module_of(g)
     for axis, ((before, after), n) in enumerate(zip(widths, shape)):
         if before == after == 0:
             continue

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from .backend import array_module
+from .backend import module_of
 from .indexing import scatter
 from .numpy_rules import _along, _diagonal_adjoint, _inverse_perm, _split_like, _split_vjp
 from .rules import defvjp, primitive, rule_for, unbroadcast
@@ -104,7 +104,7 @@ defvjp(np.tril, lambda g, ans, m, k=0: unbroadcast(np.tril(g, k), m), keywords=(
 # --- gathering along an axis ----------------------------------------------------------------
 def _along_axis_index(arr, indices, axis):
     """The advanced index ``arr[...]`` that ``np.take_along_axis(arr, indices, axis)`` reads."""
-    xp = array_module(indices)
+    xp = module_of(indices)
     ndim = np.ndim(arr)
     axis %= ndim
     index = []
@@ -134,21 +134,21 @@ def put_along_axis(arr, indices, values, axis):
     to ``arr`` and ``values``. Where ``indices`` repeat, the value NumPy
     keeps gets the adjoint.
     """
-    xp = array_module(arr, values)
+    xp = module_of(arr, values)
     out = xp.array(arr, copy=True)
     xp.put_along_axis(out, indices, values, axis)
     return out
 
 
 def _put_arr_vjp(g, ans, arr, indices, values, axis):
-    written = put_along_axis(array_module(g).zeros(np.shape(arr), dtype=bool), indices, True, axis)
+    written = put_along_axis(module_of(g).zeros(np.shape(arr), dtype=bool), indices, True, axis)
     return np.where(written, 0.0, g)
 
 
 def _put_values_vjp(g, ans, arr, indices, values, axis):
     if axis is None:
         return _put_values_vjp(np.ravel(g), None, np.ravel(arr), indices, values, 0)
-    xp = array_module(indices)
+    xp = module_of(indices)
     gathered = np.take_along_axis(g, indices, axis=axis)
     # which of the written values NumPy kept: write their ids, read them back
     ids = xp.reshape(xp.arange(np.size(gathered)), np.shape(gathered))
@@ -161,14 +161,14 @@ defvjp(put_along_axis, _put_arr_vjp, None, _put_values_vjp, keywords=("axis",))
 
 # --- selecting ------------------------------------------------------------------------------------
 def _compress_vjp(g, ans, condition, a, axis=None, out=None):
-    picked = array_module(g).asarray(np.nonzero(condition)[0])
+    picked = module_of(g).asarray(np.nonzero(condition)[0])
     if axis is None:
         return np.reshape(scatter(np.ravel(a), picked, g), np.shape(a))
     return scatter(a, _along(a, axis, picked), g)
 
 
 def _extract_vjp(g, ans, condition, arr):
-    picked = array_module(g).asarray(np.nonzero(np.ravel(condition))[0])
+    picked = module_of(g).asarray(np.nonzero(np.ravel(condition))[0])
     return np.reshape(scatter(np.ravel(arr), picked, g), np.shape(arr))
 
 
@@ -182,7 +182,7 @@ def _resize_vjp(g, ans, a, new_shape):
     # the flattened a repeats cyclically: sum the copies of each element
     n, total = np.size(a), np.size(g)
     if n == 0 or total == 0:
-        return array_module(g).zeros(np.shape(a))
+        return module_of(g).zeros(np.shape(a))
     copies = -(-total // n)
     flat = np.pad(np.ravel(g), (0, copies * n - total))
     return unbroadcast(np.reshape(np.sum(np.reshape(flat, (copies, n)), axis=0), np.shape(a)), a)
@@ -196,7 +196,7 @@ defvjp(np.resize, _resize_vjp, keywords=("new_shape",))
 
 # --- stacking and splitting -------------------------------------------------------------------
 def _unstack_vjp(g, ans, x, *, axis=0):
-    pieces = [gi if gi is not None else array_module(ai).zeros(np.shape(ai)) for gi, ai in zip(g, ans)]
+    pieces = [gi if gi is not None else module_of(ai).zeros(np.shape(ai)) for gi, ai in zip(g, ans)]
     return np.stack(pieces, axis=axis)
 
 
@@ -269,7 +269,7 @@ def _piece(g, ans, i, n):
     if n == 1:
         return g
     gi = g[i]
-    return gi if gi is not None else array_module(ans[i]).zeros(np.shape(ans[i]))
+    return gi if gi is not None else module_of(ans[i]).zeros(np.shape(ans[i]))
 
 
 def _atleast_3d_vjp(i):
@@ -298,7 +298,7 @@ defvjp(np.meshgrid, *[_meshgrid_vjp(i) for i in range(_MAX_ARGS)], keywords=("xi
 
 def _vander_vjp(g, ans, x, N=None, increasing=False):
     n = np.shape(ans)[1]
-    xp = array_module(g, x)
+    xp = module_of(g, x)
     powers = xp.arange(n) if increasing else xp.arange(n - 1, -1, -1)
     # d x^p / dx = p x^(p-1); the p = 0 column has no derivative (and no 0^-1)
     slope = powers * np.expand_dims(x, -1) ** np.maximum(powers - 1, 0)
@@ -326,7 +326,7 @@ defvjp(np.append, _append_vjp_arr, _append_vjp_values, keywords=("axis",))
 
 def _insert_vjp_arr(g, ans, arr, obj, values, axis=None):
     # insert the ids 1..size of arr's elements, zeros for the values: arr's elements are where ids > 0
-    xp = array_module(g)
+    xp = module_of(g)
     ids = xp.reshape(xp.arange(1, np.size(arr) + 1), np.shape(arr))
     placed = np.insert(ids, obj, xp.zeros(np.shape(values), dtype=ids.dtype), axis)
     return unbroadcast(np.reshape(g[placed > 0], np.shape(arr)), arr)
@@ -334,7 +334,7 @@ def _insert_vjp_arr(g, ans, arr, obj, values, axis=None):
 
 def _insert_vjp_values(g, ans, arr, obj, values, axis=None):
     # insert the ids 1..size of values (broadcast as NumPy does), zeros for arr; sum g per id
-    xp = array_module(g)
+    xp = module_of(g)
     ids = xp.reshape(xp.arange(1, np.size(values) + 1), np.shape(values))
     placed = np.insert(xp.zeros(np.shape(arr), dtype=ids.dtype), obj, ids, axis)
     at = placed > 0
@@ -343,7 +343,7 @@ def _insert_vjp_values(g, ans, arr, obj, values, axis=None):
 
 
 def _delete_vjp(g, ans, arr, obj, axis=None):
-    xp = array_module(g)
+    xp = module_of(g)
     kept = np.delete(xp.reshape(xp.arange(np.size(arr)), np.shape(arr)), obj, axis)
     flat = scatter(xp.zeros(np.size(arr), dtype=np.result_type(g)), np.ravel(kept), np.ravel(g))
     return unbroadcast(np.reshape(flat, np.shape(arr)), arr)
@@ -355,7 +355,7 @@ defvjp(np.delete, _delete_vjp, keywords=("obj", "axis"))
 
 # sliding_window_view: every window reads elements of x; their adjoints add up where windows overlap
 def _sliding_window_vjp(g, ans, x, window_shape, axis=None, *, subok=False, writeable=False):
-    xp = array_module(g, x)
+    xp = module_of(g, x)
     positions = np.lib.stride_tricks.sliding_window_view(np.reshape(np.arange(np.size(x)), np.shape(x)),
                                                          window_shape, axis)
     return np.reshape(scatter(np.ravel(x), xp.asarray(positions), g), np.shape(x))

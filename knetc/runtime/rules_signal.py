@@ -9,7 +9,7 @@ takes the slope of the interval to its right and is flat outside ``xp``;
 import numpy as np
 
 from ..errors import KnetError
-from .backend import array_module
+from .backend import module_of
 from .indexing import scatter
 from .numpy_rules import _along
 from .rules import defvjp, unbroadcast
@@ -70,7 +70,7 @@ def _gradient_vjp(g, ans, f, *varargs, axis=None, edge_order=1):
     ndim = np.ndim(f)
     axes = tuple(range(ndim)) if axis is None else tuple(np.atleast_1d(axis).tolist())
     pieces = [g] if len(axes) == 1 else g
-    xp = array_module(f)
+    xp = module_of(f)
     total = None
     for k, ax in enumerate(axes):
         gk = pieces[k]
@@ -112,7 +112,7 @@ defvjp(np.select, None, _select_vjp_choices, _select_vjp_default, default=_selec
 # --- interp --------------------------------------------------------------------------------
 def _listed(v, like):
     """A list or tuple argument of np.interp (NumPy takes them) as an array on ``like``'s device."""
-    return array_module(like).asarray(v) if isinstance(v, (list, tuple)) else v
+    return module_of(like).asarray(v) if isinstance(v, (list, tuple)) else v
 
 
 def _interval(x, xp):
@@ -192,7 +192,7 @@ def _polyval_vjp_p(g, ans, p, x):
     if np.ndim(p) != 1:
         raise KnetError("knetc: np.polyval is differentiable for a 1-d coefficient vector only")
     n = np.shape(p)[0]
-    powers = np.expand_dims(x, -1) ** array_module(g, x).arange(n - 1, -1, -1)      # x.shape + (n,)
+    powers = np.expand_dims(x, -1) ** module_of(g, x).arange(n - 1, -1, -1)      # x.shape + (n,)
     grad = np.sum(np.expand_dims(g, -1) * powers, axis=tuple(range(np.ndim(powers) - 1)))
     return list(grad) if isinstance(p, (list, tuple)) else grad
 
@@ -204,7 +204,7 @@ def _polyval_vjp_x(g, ans, p, x):
     if n < 2:
         return unbroadcast(0.0 * g, x)
     derivative = np.multiply(p[:-1] if not isinstance(p, (list, tuple)) else np.stack(p[:-1]),
-                             array_module(g, x).arange(n - 1, 0, -1))
+                             module_of(g, x).arange(n - 1, 0, -1))
     return unbroadcast(g * np.polyval(derivative, x), x)
 
 
@@ -215,7 +215,7 @@ def _spacing(y, x, dx, axis):
     """The interval widths along ``axis`` of ``y``, broadcastable against it."""
     n = np.shape(y)[axis]
     if x is None:
-        widths = dx * array_module(y).ones(n - 1)
+        widths = dx * module_of(y).ones(n - 1)
         shape = [1] * np.ndim(y)
         shape[axis] = n - 1
         return np.reshape(widths, shape)

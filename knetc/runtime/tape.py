@@ -37,7 +37,7 @@ import numpy as np
 
 from ..errors import GradientInputError
 from . import rules as _rules
-from .backend import array_module, is_array, is_cupy_array
+from .backend import module_of, is_array, is_cupy_array
 from .indexing import _is_basic_index
 from . import box_methods  # noqa: F401  (registers Box's method adapters)
 from .box import Box, Trace, deep_unbox, deep_value, has_box
@@ -163,7 +163,7 @@ def _slice_into(adj, owned, g, args, parents):
         return False
     old = adj[p]
     if old is None:
-        out = array_module(x).zeros(x.shape, dtype=x.dtype)
+        out = module_of(x).zeros(x.shape, dtype=x.dtype)
         out[idx] = g
         adj[p] = out
         owned.add(p)
@@ -275,7 +275,7 @@ def _seed(value):
                 f"knetc: loss returned an array of shape {tuple(d.shape)}, expected a scalar "
                 f"(a float or an array with one element)")
         dtype = d.dtype if d.dtype.kind in "fc" else np.float64
-        return array_module(d).ones(d.shape, dtype)
+        return module_of(d).ones(d.shape, dtype)
     if isinstance(d, np.generic) and d.dtype.kind in "fiuc":
         return d.dtype.type(1) if d.dtype.kind in "fc" else 1.0  # keep float32 float32
     raise GradientInputError(

@@ -9,7 +9,7 @@ the compiler refuses; it costs about two reverse passes.
 import numpy as np
 
 from . import tape
-from .backend import array_module, is_array
+from .backend import module_of, is_array
 from .box import deep_value
 from .tree import tree_flatten, tree_unflatten
 
@@ -33,7 +33,7 @@ def _complex(x):
 def zeros_like(x):
     """Zeros with the structure of ``x`` (float 0.0 for scalar leaves)."""
     leaves, spec = tree_flatten(x)
-    return tree_unflatten(spec, [array_module(leaf).zeros_like(leaf) if is_array(leaf) else 0.0
+    return tree_unflatten(spec, [module_of(leaf).zeros_like(leaf) if is_array(leaf) else 0.0
                                  for leaf in leaves])
 
 
@@ -50,7 +50,7 @@ def tangent_through(pullback, out, tangents, wrap=lambda u: u):
     complex_leaves = [_complex(leaf) for leaf in leaves]
     zeros = []
     for leaf, c in zip(leaves, complex_leaves):
-        z = array_module(leaf).zeros(np.shape(leaf), np.real(np.asarray(leaf)).dtype) if is_array(leaf) \
+        z = module_of(leaf).zeros(np.shape(leaf), np.real(np.asarray(leaf)).dtype) if is_array(leaf) \
             else 0.0
         zeros.append([z, z] if c else z)
 

@@ -85,7 +85,7 @@ def _device_scope(space, args, kwargs):
         space = None      # knetc's own functions (hvp's inner gradient) keep their numpy
     module = _numpy
     if "cupy" in sys.modules:
-        module = creation.array_module(deep_unbox(list(args)), deep_unbox(dict(kwargs or {})))
+        module = creation.creation_module(deep_unbox(list(args)), deep_unbox(dict(kwargs or {})))
     if module is not _numpy or space is not None:
         return creation.creating_on(module, space)
     return contextlib.nullcontext()

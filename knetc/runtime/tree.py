@@ -31,7 +31,7 @@ import numbers
 import numpy as np
 
 from ..errors import GradientInputError, KnetError
-from .backend import array_module, is_array
+from .backend import module_of, is_array
 from .structure import (_REGISTERED, STATIC_TYPES, GetAttrKey, TreeSpec, open_node,  # noqa: F401
                         flatten_one_level, is_namedtuple, is_record, keystr, register_tree, static_fields,
                         tree_flatten, tree_flatten_with_path, tree_leaves, tree_leaves_with_path, tree_map,
@@ -89,8 +89,8 @@ def zeros_like_tree(x):
     """
     if is_array(x):
         if x.dtype.kind in "fc":
-            return array_module(x).zeros_like(x)
-        return array_module(x).zeros(x.shape)
+            return module_of(x).zeros_like(x)
+        return module_of(x).zeros(x.shape)
     if isinstance(x, dict):
         return {k: zeros_like_tree(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -227,7 +227,7 @@ def match_structure(grad, like):
         parts = _child_grads(grad, like, kind, children, meta)
         return rebuild([match_structure(g, c) for g, c in zip(parts, children)])
     if is_array(like):
-        xp = array_module(like)
+        xp = module_of(like)
         if is_array(grad):
             if grad.shape != like.shape:
                 grad = xp.broadcast_to(grad, like.shape)
@@ -386,7 +386,7 @@ def write_into(out, grad, accumulate=False, path="out"):
     if not is_array(out) or not is_array(grad) or out.shape != grad.shape:
         raise GradientInputError(f"knetc: {path} must be an array of shape {getattr(grad, 'shape', ())} "
                                  f"to receive the gradient, not {_shape_text(out)}")
-    if array_module(out) is not array_module(grad):
+    if module_of(out) is not module_of(grad):
         raise GradientInputError(f"knetc: {path} is on another device than the gradient "
                                  "(allocate the buffers like the parameters, e.g. knetc.zeros_like(w))")
     if accumulate:

@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from ..runtime.backend import array_module, is_array
+from ..runtime.backend import module_of, is_array
 from ..runtime.structure import GetAttrKey, flatten_one_level, is_record, tree_leaves
 
 
@@ -80,7 +80,7 @@ def gnorm(g):
     total = 0.0
     for leaf in _leaf_grads(g):
         if is_array(leaf):
-            total += float(array_module(leaf).sum(leaf * leaf))
+            total += float(module_of(leaf).sum(leaf * leaf))
         else:
             total += float(leaf) ** 2
     return math.sqrt(total)
@@ -167,7 +167,7 @@ class Optimizer:
 
 
 def _zeros(w):
-    return array_module(w).zeros_like(w)
+    return module_of(w).zeros_like(w)
 
 
 class SGD(Optimizer):
@@ -220,7 +220,7 @@ class Adagrad(Optimizer):
     def step(self, w, g, state):
         G = state[0]
         G += g * g
-        w -= self.lr * g / (array_module(G).sqrt(G) + self.eps)
+        w -= self.lr * g / (module_of(G).sqrt(G) + self.eps)
 
 
 class Rmsprop(Optimizer):
@@ -238,7 +238,7 @@ class Rmsprop(Optimizer):
         G = state[0]
         G *= self.rho
         G += (1 - self.rho) * g * g
-        w -= self.lr * g / array_module(G).sqrt(G + self.eps)
+        w -= self.lr * g / module_of(G).sqrt(G + self.eps)
 
 
 class Adadelta(Optimizer):
@@ -253,7 +253,7 @@ class Adadelta(Optimizer):
         return [_zeros(w), _zeros(w)]
 
     def step(self, w, g, state):
-        xp = array_module(w)
+        xp = module_of(w)
         G, D = state
         G *= self.rho
         G += (1 - self.rho) * g * g
@@ -285,7 +285,7 @@ class Adam(Optimizer):
         v += (1 - self.beta2) * g * g
         mhat = m / (1 - self.beta1 ** t)
         vhat = v / (1 - self.beta2 ** t)
-        w -= self.lr * mhat / (array_module(v).sqrt(vhat) + self.eps)
+        w -= self.lr * mhat / (module_of(v).sqrt(vhat) + self.eps)
 
 
 # Lower-case names, Knet style: ``opt = adam(lr=1e-3)``.

@@ -26,7 +26,8 @@ The data flow of ``knet.grad(f)(w, x)``, module by module::
                        goes through dispatch.call_vjp, which compiles it the same way
       arguments      scalar_value(loss); seed(loss) starts pullback(seed) -> (dw, None)
 
-Forward mode (``knet.jvp``) runs the same front end, then forward.py's TangentEmitter;
+Forward mode (``knet.jvp``) runs the same front end, then forward.py's TangentEmitter (inlined
+rules read as tangents: jvp_templates.py);
 forward_calls.call_jvp is its dispatcher. ``verbose=2`` or ``python -m knetc show --stages``
 prints the IR after each pass (ir_dump.py). Each module's docstring says what it consumes and
 what it guarantees.

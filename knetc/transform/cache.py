@@ -14,7 +14,6 @@ bound method) reaches it as an argument. A function the compiler refuses
 runs on the tape, recorded afresh for each function object, so two closures
 of one factory never share a gradient.
 """
-import contextlib
 import dis
 import inspect
 import os
@@ -57,17 +56,21 @@ def current_mode():
     return _MODE.value
 
 
-def requested_mode(mode):
-    """Context manager: helpers called inside use ``mode`` ('source' forbids the tape)."""
+class requested_mode:
+    """Context manager: helpers called inside use ``mode`` ('source' forbids the tape).
+    (A class rather than a generator: a gradient with mode='source' enters one per call.)"""
 
-    @contextlib.contextmanager
-    def scope():
-        saved, _MODE.value = _MODE.value, mode
-        try:
-            yield
-        finally:
-            _MODE.value = saved
-    return scope()
+    __slots__ = ("mode", "saved")
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def __enter__(self):
+        self.saved, _MODE.value = _MODE.value, self.mode
+
+    def __exit__(self, *exc):
+        _MODE.value = self.saved
+        return False
 
 
 def kinds_key(values):

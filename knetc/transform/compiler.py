@@ -72,7 +72,7 @@ def assemble_vjp(unit, em, fwd, rev):
     prologue_end = len(text)     # after the docstring and the initialisations
     if unit.device_module:
         args = ", ".join(unit.params)
-        text.append((2, f"{unit.device_module} = {rt('array_module')}({args})", 0))
+        text.append((2, f"{unit.device_module} = {rt('creation_module')}({args})", 0))
     differentiated_params = [p for p, a in zip(params, active) if a]
     for p, entry in unit.entry_names.items():
         if entry in em.final_reads_entry:

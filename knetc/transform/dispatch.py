@@ -30,10 +30,12 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     the caller (a nested def reading the caller's parameters): their
     adjoints follow the arguments' in the pullback's result.
     """
-    if isinstance(fun, Primitive) or rule_for(fun) is not None:
-        return _rule_vjp(fun, mask, args, kwargs)
-    if type(fun) is not _FunctionType:
+    if type(fun) is not _FunctionType:        # a Primitive, a method, a partial, a callable object
+        if isinstance(fun, Primitive) or rule_for(fun) is not None:
+            return _rule_vjp(fun, mask, args, kwargs)
         return _unwrapped_call(fun, mask, args, kwargs, _free)
+    if rule_for(fun) is not None:             # a plain function given a rule (defvjp)
+        return _rule_vjp(fun, mask, args, kwargs)
     code = fun.__code__
     if (not kwargs and not _free and not code.co_freevars and len(args) == code.co_argcount
             and not code.co_kwonlyargcount):
@@ -175,8 +177,9 @@ def _writes_arguments(fun, active, values):
 def _filled(grad, like):
     """A helper's container adjoint with its untouched (ZERO) slots made real zeros."""
     slots = grad if isinstance(grad, list) else grad.values() if isinstance(grad, dict) else ()
-    if any(v is ZERO for v in slots):
-        return match_structure(grad, like) if not isinstance(like, tuple) else list(match_structure(grad, like))
+    for v in slots:
+        if v is ZERO:
+            return match_structure(grad, like) if not isinstance(like, tuple) else list(match_structure(grad, like))
     return grad
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..arguments import seed
 from ..errors import NonFiniteGradientError
-from ..runtime.backend import array_module, is_array
+from ..runtime.backend import module_of, is_array
 from .source import short_filename
 from .tracebacks import compiled_of
 from ..runtime.structure import tree_leaves
@@ -49,7 +49,7 @@ def is_finite_tree(x):
 
 def _bad(value):
     if is_array(value):
-        return value.dtype.kind in "fc" and not bool(array_module(value).isfinite(value).all())
+        return value.dtype.kind in "fc" and not bool(module_of(value).isfinite(value).all())
     if isinstance(value, float):
         return not math.isfinite(value)
     return False

@@ -21,7 +21,6 @@ transpose of the VJP otherwise); single-expression rules are inlined.
 Tangents known to be zero are not computed; a zero that must exist (before a
 loop or an if that reads it) is made with ``zeros_like``.
 """
-import ast
 import time
 
 import numpy as np
@@ -31,7 +30,8 @@ from ..runtime.rules import rule_for
 from . import ir
 from .analysis import diff_reads, names_in
 from .compiler import build, guard_of
-from .inline import Template, instantiate, template_of
+from .inline import instantiate, template_of
+from .jvp_templates import bare_tangent, operand_of_sum, without_unbroadcast
 from .pipeline import front_end
 from .resolve import MISSING, resolve_dotted
 from .support import RUNTIME
@@ -214,7 +214,7 @@ class TangentEmitter:
             for p in parts[1:]:
                 text = f"add_grad({text}, {p})"
             return text
-        return " + ".join(_operand_of_sum(p) for p in parts)
+        return " + ".join(operand_of_sum(p) for p in parts)
 
     def contribution(self, e, t, argnum, atom, line):
         kind, obj = jvp_rules.jvp_plan(e.fun, argnum)
@@ -229,10 +229,10 @@ class TangentEmitter:
         if kind in ("explicit", "elementwise"):
             tmpl = None if kw_text else template_of(obj)
             if kind == "elementwise" and tmpl is not None:
-                tmpl = _without_unbroadcast(tmpl)   # None if a helper inside may still unbroadcast
+                tmpl = without_unbroadcast(tmpl)   # None if a helper inside may still unbroadcast
             if tmpl is not None and len(tmpl.params) == 2 + len(args):
                 text = instantiate(tmpl, [tan, t] + args, self.unit.bind_free_names(tmpl.free))
-                if kind == "elementwise" and _bare_tangent(text, tan) and not self.others_live:
+                if kind == "elementwise" and bare_tangent(text, tan) and not self.others_live:
                     text = f"fit_tangent({text}, {t})"
                 return text
             runtime = "elementwise_jvp" if kind == "elementwise" else None
@@ -299,50 +299,11 @@ def _tuple_items(items):
     return ", ".join(items) + ("," if len(items) == 1 else "")
 
 
-
-
-class _StripUnbroadcast(ast.NodeTransformer):
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id == "unbroadcast" and len(node.args) == 2:
-            return node.args[0]
-        return node
-
-
-def _without_unbroadcast(tmpl):
-    """An elementwise VJP's template read as a JVP: ``unbroadcast(E, x)`` becomes ``E``."""
-    import copy
-    body = _StripUnbroadcast().visit(copy.deepcopy(tmpl.body))
-    if _uses(body, "unbroadcast") or any(name.startswith("_") for name in tmpl.free):
-        return None
-    free = {k: v for k, v in tmpl.free.items() if _uses(body, k)}
-    return Template(tmpl.params, body, free)
-
-
 def _is_literal(atom):
     return isinstance(atom, ir.Literal)
 
 
-def _uses(node, name):
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
-
-
-def _bare_tangent(text, tangent):
-    """An inlined rule (``text.node``) that is the tangent itself, or its negation."""
-    node = text.node
-    if isinstance(node, ast.UnaryOp):
-        node = node.operand
-    return isinstance(node, ast.Name) and node.id == tangent
-
-
-def _operand_of_sum(text):
-    """Parentheses around an inlined rule that binds more loosely than ``+``."""
-    if isinstance(getattr(text, "node", None), (ast.IfExp, ast.Lambda, ast.NamedExpr)):
-        return f"({text})"
-    return text
-
-
-RUNTIME_NAMES = ("call_jvp", "zeros_like", "fit_tangent", "elementwise_jvp", "transpose_jvp", "array_module",
+RUNTIME_NAMES = ("call_jvp", "zeros_like", "fit_tangent", "elementwise_jvp", "transpose_jvp", "creation_module",
                  "add_grad")
 
 
@@ -396,7 +357,7 @@ def compile_jvp(fun, active, param_values):
     text = [(1, f"def {name}({', '.join(params + tangent_params)}):", src.node.lineno),
             (2, f'"""Primal and tangent of {fun.__name__} ({src.short_filename}:{src.node.lineno})."""', 0)]
     if unit.device_module:
-        text.append((2, f"{unit.device_module} = array_module({', '.join(unit.params)})", 0))
+        text.append((2, f"{unit.device_module} = creation_module({', '.join(unit.params)})", 0))
     text += [(i + 1, t, line) for i, t, line in body]
     result = unit.result
     tangent = emitter.tangent(result) if emitter.live(result) else f"zeros_like({result})"

@@ -35,7 +35,7 @@ RUNTIME = {
     "zero_slots": tree.zero_slots,
     "add_grad": tree.add_grad,
     "add_at": tree.add_at,
-    "array_module": creation.array_module,
+    "creation_module": creation.creation_module,
     "call_on_gpu": creation.call_on_gpu,
     "pullback_reused": pullback_reused,
     "fit_tangent": jvp_rules.fit_tangent,

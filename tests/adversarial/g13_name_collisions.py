@@ -26,8 +26,8 @@ PROGRAMS = [
             y = x[:, None] + C[None, :]
             return np.sum(unbroadcast(y, x))
     """),
-    P("user_function_array_module", """
-        def array_module(*a):
+    P("user_function_creation_module", """
+        def creation_module(*a):
             return None
         def f(x):
             z = np.zeros(3)
