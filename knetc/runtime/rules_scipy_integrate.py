@@ -21,7 +21,7 @@ of the backward integration. Not modelled, and refused by name: ``func`` closing
 values (a differentiated one would get no gradient: pass them through ``args=``),
 ``tfirst=True``, ``full_output``, ``Dfun`` and the other solver options the rule does not
 declare, and second derivatives (the adjoint is itself a numerical integration of the
-user's function).
+user's function), and so is forward mode (``knet.jvp``: the tape would transpose this VJP).
 """
 import functools
 import threading
@@ -38,8 +38,8 @@ _LAST = threading.local()      # the adjoints of the last call, shared by its th
 
 
 def _captures(func):
-    """The values ``func`` carries besides its arguments (closure cells, defaults, a
-    partial's arguments) that hold floats or arrays, by a name for the message."""
+    """The names of the values ``func`` carries besides its arguments (closure cells,
+    defaults, a partial's arguments) that hold traced values."""
     found = []
     while isinstance(func, functools.partial):
         found += [("a functools.partial argument", v) for v in (*func.args, *func.keywords.values())]
@@ -52,34 +52,22 @@ def _captures(func):
             pass
     found += [("a default argument", v) for v in (getattr(func, "__defaults__", None) or ())]
     found += [("a keyword default", v) for v in (getattr(func, "__kwdefaults__", None) or {}).values()]
-    return [name for name, value in found if _holds_floats(value)]
-
-
-def _holds_floats(value):
-    if has_box(value):
-        return True
-    if isinstance(value, (list, tuple)):
-        return any(_holds_floats(v) for v in value)
-    if isinstance(value, dict):
-        return any(_holds_floats(v) for v in value.values())
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, (float, complex)) or np.asarray(value).dtype.kind in "fc" \
-        if isinstance(value, (float, complex, np.ndarray, np.generic)) else False
+    return [name for name, value in found if has_box(value)]
 
 
 def _check_func(func):
+    # The compiler refuses a function closing over a differentiated value before it gets
+    # here; on the tape such a value is a box, which odeint's own call meets first.
     names = _captures(func)
     if names:
         raise KnetError(
             f"knetc: scipy.integrate.odeint's func {getattr(func, '__name__', func)!r} carries "
-            f"values besides its arguments ({', '.join(dict.fromkeys(names))}): knetc does not "
-            f"model them (a differentiated value there would get no gradient). Pass them "
-            f"through odeint's args=(...), e.g. odeint(func, y0, t, args=(k,)) with "
-            f"def func(y, t, k)")
+            f"differentiated values besides its arguments ({', '.join(dict.fromkeys(names))}), "
+            f"which knetc does not model (they would get no gradient): pass them through "
+            f"odeint's args=(...), e.g. odeint(func, y0, t, args=(k,)) with def func(y, t, k)")
 
 
-def check_call(func, y0, t, args, tfirst):
+def check_call(g, ans, func, y0, t, args, tfirst):
     """Refuse what the rule does not model before anything is integrated (the tape and
     the compiled VJP both come here)."""
     if tfirst:
@@ -87,9 +75,9 @@ def check_call(func, y0, t, args, tfirst):
                         "write func(y, t, ...)")
     if not isinstance(args, tuple):
         raise KnetError("knetc: scipy.integrate.odeint's args must be a tuple to be differentiated")
-    if has_box((y0, t, args)):
-        raise KnetError("knetc: second derivatives of scipy.integrate.odeint are not supported "
-                        "(its derivative is itself a numerical integration of func)")
+    if has_box((g, ans, y0, t, args)):      # the tape differentiating this VJP again
+        raise KnetError("knetc: second derivatives and forward mode of scipy.integrate.odeint are "
+                        "not supported (its derivative is itself a numerical integration of func)")
     _check_func(func)
 
 
@@ -168,7 +156,7 @@ def _as(grad, x):
 
 
 def _run(g, ans, func, y0, t, args, rtol, atol, hmax, mxstep, tfirst):
-    check_call(func, y0, t, args, tfirst)
+    check_call(g, ans, func, y0, t, args, tfirst)
     options = {"rtol": rtol, "atol": atol, "hmax": hmax, "mxstep": mxstep}
     return _cached(g, ans, func, y0, t, args, options)
 
