@@ -1,6 +1,8 @@
 """scipy.signal.convolve and correlate beyond the OpInfo samples (tests/opinfo/cases_scipy_signal.py):
 second derivatives through grad(grad), mixed precision, a hand-computed case, complex inputs
 refused, the CuPy path of the VJPs."""
+import os
+
 import numpy as np
 import pytest
 
@@ -106,3 +108,29 @@ def test_vjps_on_cupy_match_numpy(mode):
             got = rule.vjp(i)(cupy.asarray(g), cupy.asarray(ans), cupy.asarray(A), cupy.asarray(V), mode=mode)
             assert isinstance(got, cupy.ndarray)
             assert np.allclose(cupy.asnumpy(got), want, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.gpu
+def test_cupyx_has_the_functions_marked_gpu():
+    pytest.importorskip("cupy")
+    import cupyx.scipy.signal
+    from knetc.docs_table import SCIPY_ON_CUPY
+    missing = [name for name in SCIPY_ON_CUPY
+               if getattr(cupyx.scipy.signal, name.rsplit(".", 1)[1], None) is None]
+    assert not missing, f"marked GPU in docs/functions.md but not in cupyx.scipy.signal: {missing}"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(os.environ.get("SCIPY_ARRAY_API") != "1",
+                    reason="SciPy hands CuPy arrays to cupyx.scipy only with SCIPY_ARRAY_API=1")
+def test_gradient_on_cupy_matches_numpy():
+    if not knet.gpu_available():
+        pytest.skip("needs CuPy and a CUDA device")
+    want = knet.grad(smooth_loss, wrt=(0, 1), mode="source")(A, V)
+    global W
+    saved, W = W, knet.to_gpu(W)
+    try:
+        got = knet.grad(smooth_loss, wrt=(0, 1), mode="source")(knet.to_gpu(A), knet.to_gpu(V))
+    finally:
+        W = saved
+    assert_tree_allclose(knet.to_cpu(got), want, rtol=1e-6, atol=1e-8)
