@@ -149,6 +149,18 @@ def test_unmodelled_options_are_refused(loss, what, mode):
         knet.grad(loss, mode=mode)(0.8)
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_args_entry_holding_a_list_of_numbers_is_refused(mode):
+    def rates(y, t, ks):
+        return -ks[0] * y + ks[1]
+
+    def loss(k):
+        return np.sum(odeint(rates, np.array([1.0]), T, args=([k, 0.5],)))
+
+    with pytest.raises(knet.KnetError, match=r"args\[0\] is a list holding numbers"):
+        knet.grad(loss, mode=mode)(0.8)
+
+
 def test_func_closing_over_a_differentiated_value_is_refused():
     y0 = np.array([1.0])
 
@@ -206,3 +218,22 @@ def test_fitting_a_decay_rate_reduces_the_loss():
     assert gradient.mode == "source"
     assert losses[-1] < 1e-2 * losses[0] and all(b < a for a, b in zip(losses, losses[1:]))
     assert abs(k - 1.3) < 0.05
+
+
+def test_pullback_called_twice_and_float32_initial_value():
+    """The three VJPs share one backward integration per adjoint g; a second pullback call with
+    another g integrates again, and a gradient changed in place does not change the next one."""
+    y0 = np.array([1.5], dtype=np.float32)
+
+    def trajectory(y0, k):
+        return odeint(decay, y0, T, args=(k,), rtol=1e-10, atol=1e-10)
+
+    _, pullback = knet.vjp(trajectory, y0, 0.8, wrt=(0, 1))
+    e = np.exp(-0.8 * (T - T[0]))
+    for weights in (np.ones((5, 1)), WEIGHTS[:, None]):
+        first = pullback(weights)
+        first[0][...] *= 100.0
+        gy0, gk = pullback(weights)
+        assert gy0.dtype == np.float32
+        assert np.allclose(gy0, [np.sum(weights[:, 0] * e)], rtol=1e-6)
+        assert np.isclose(gk, np.sum(weights[:, 0] * 1.5 * -(T - T[0]) * e), rtol=1e-6)

@@ -78,7 +78,22 @@ def check_call(g, ans, func, y0, t, args, tfirst):
     if has_box((g, ans, y0, t, args)):      # the tape differentiating this VJP again
         raise KnetError("knetc: second derivatives and forward mode of scipy.integrate.odeint are "
                         "not supported (its derivative is itself a numerical integration of func)")
+    for k, v in enumerate(args):
+        if not isinstance(v, (str, bytes)) and isinstance(v, (list, tuple, dict)) and _holds_floats(v):
+            raise KnetError(f"knetc: scipy.integrate.odeint's args[{k}] is a {type(v).__name__} "
+                            f"holding numbers, whose adjoint the rule does not model: pass an "
+                            f"array (np.array([...])) or separate arguments")
     _check_func(func)
+
+
+def _holds_floats(value):
+    if isinstance(value, (list, tuple)):
+        return any(_holds_floats(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_floats(v) for v in value.values())
+    if has_box(value) or isinstance(value, (float, complex)):
+        return True
+    return isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc"
 
 
 def _float_entries(args):
@@ -136,23 +151,27 @@ def odeint_plain(fun, y0, t, options):
 
 
 def _cached(g, ans, func, y0, t, args, options):
+    """The adjoints, computed once for the three VJPs of one call (the same objects, and ``g``
+    unchanged since)."""
+    key = (g, ans, func, y0, t, args)
     last = getattr(_LAST, "value", None)
-    if last is not None and last[0] is g and last[1] is ans:
-        return last[2]
+    if last is not None and len(last[0]) == len(key) and all(a is b for a, b in zip(last[0], key)) \
+            and last[1] == options and np.array_equal(last[2], g):
+        return last[3]
     result = _adjoints(g, ans, func, y0, t, args, options)
-    _LAST.value = (g, ans, result)
+    _LAST.value = (key, dict(options), np.array(g, copy=True), result)
     return result
 
 
 def _as(grad, x):
-    """``grad`` shaped and typed as the argument ``x``."""
+    """``grad`` shaped and typed as the argument ``x`` (a new array: the cached one stays intact)."""
     if isinstance(x, (float, int)) and not isinstance(x, bool):
         return float(np.sum(grad))
     if isinstance(x, (list, tuple)):
-        return list(np.reshape(grad, np.shape(x)))
+        return list(np.array(np.reshape(grad, np.shape(x))))
     dtype = getattr(x, "dtype", None)
-    out = np.reshape(grad, np.shape(x))
-    return out.astype(dtype) if dtype is not None and dtype.kind == "f" and dtype != out.dtype else out
+    keep = dtype is not None and dtype.kind == "f"
+    return np.array(np.reshape(grad, np.shape(x)), dtype=dtype if keep else None)
 
 
 def _run(g, ans, func, y0, t, args, rtol, atol, hmax, mxstep, tfirst):
