@@ -181,7 +181,9 @@ def untraced_call(frame):
                 where = f"{public}.{code.co_name}"
                 break
             fun = getattr(fun, "__wrapped__", None)
-    if where == "scipy.integrate.odeint":     # its rule exists: the traced value came from func
+    if where == "scipy.integrate.odeint" and not has_box(
+            [outermost.f_locals.get(name) for name in ("y0", "t", "args")]):
+        # odeint's own arguments are plain: the traced value came from func
         return NoRuleError(
             "knetc: scipy.integrate.odeint's func uses a traced (differentiated) value that is not "
             "one of odeint's arguments (func closes over it or reads it from elsewhere), which knetc "
