@@ -161,6 +161,18 @@ def test_args_entry_holding_a_list_of_numbers_is_refused(mode):
         knet.grad(loss, mode=mode)(0.8)
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_complex_args_entry_is_refused(mode):
+    def rates(y, t, k, z):
+        return -k * y * np.abs(z)
+
+    def loss(k):
+        return np.sum(odeint(rates, np.array([1.0]), T, args=(k, k * (1 + 2j))))
+
+    with pytest.raises(knet.KnetError, match=r"args\[1\] is complex"):
+        knet.grad(loss, mode=mode)(0.8)
+
+
 def test_func_closing_over_a_differentiated_value_is_refused():
     y0 = np.array([1.0])
 

@@ -83,6 +83,9 @@ def check_call(g, ans, func, y0, t, args, tfirst):
             raise KnetError(f"knetc: scipy.integrate.odeint's args[{k}] is a {type(v).__name__} "
                             f"holding numbers, whose adjoint the rule does not model: pass an "
                             f"array (np.array([...])) or separate arguments")
+        if isinstance(v, complex) or (isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "c"):
+            raise KnetError(f"knetc: scipy.integrate.odeint's args[{k}] is complex: knetc models "
+                            f"real arguments only")
     _check_func(func)
 
 
