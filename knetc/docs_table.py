@@ -9,7 +9,8 @@ parameters; arguments whose VJP refuses are listed as not differentiable),
 the optional arguments it models (``Rule.keywords``; "-" where the rule does
 not declare them) and whether it runs on the GPU: NumPy functions that CuPy
 implements under the same name (:data:`CUPY_NAMES`, checked against CuPy by
-the GPU tests) and knetc's own functions do; SciPy's run on NumPy arrays only.
+the GPU tests) and knetc's own functions do; SciPy's run on NumPy arrays only, except
+:data:`SCIPY_ON_CUPY`, with SciPy's array API support on.
 """
 import inspect
 import pathlib
@@ -36,6 +37,11 @@ fft.fft fft.ifft fft.rfft fft.irfft fft.fft2 fft.ifft2 fft.rfft2 fft.irfft2 fft.
 fft.irfftn fft.fftshift fft.ifftshift fft.hfft fft.ihfft
 """.split())
 
+# SciPy functions that run on CuPy arrays: SciPy hands them to cupyx.scipy when its array API
+# support is on (the environment variable SCIPY_ARRAY_API=1 before SciPy is imported), and
+# their rules choose cupyx.scipy for CuPy arrays.
+SCIPY_ON_CUPY = frozenset({"scipy.signal.convolve", "scipy.signal.correlate"})
+
 PATH = pathlib.Path(__file__).resolve().parents[1] / "docs" / "functions.md"
 _OWN = ("knetc.", "_operator.")          # knetc's functions and indexing: array operations
 _SCALAR = ("math.", "builtins.")         # Python scalars and containers
@@ -43,7 +49,9 @@ _SCALAR = ("math.", "builtins.")         # Python scalars and containers
 
 def _load_all_rules():
     import knetc  # noqa: F401  # lazy: the table loads every rule module, SciPy's too, only when it is built
+    import scipy.integrate  # noqa: F401  # lazy: SciPy loads only when the table is built
     import scipy.linalg  # noqa: F401  # lazy: SciPy loads only when the table is built
+    import scipy.signal  # noqa: F401  # lazy: SciPy loads only when the table is built
     import scipy.special  # noqa: F401
     import scipy.stats  # noqa: F401
     from .runtime import rules  # lazy: see above
@@ -84,6 +92,8 @@ def _gpu(name):
         return "yes"
     if name.startswith(_SCALAR):
         return "n/a"
+    if name in SCIPY_ON_CUPY:
+        return "yes (SCIPY_ARRAY_API=1)"
     return "no"
 
 
@@ -119,7 +129,9 @@ def render(table):
         "names of the rule's VJP parameters; \"not:\" lists arguments whose derivative knetc refuses with",
         "an error). *Keywords modelled*: the optional arguments the rule declares it handles (\"none\":",
         "none; \"-\": not declared). *GPU*: works on CuPy arrays. `scipy.special.psi` is `digamma`.",
-        "SciPy's rules register when the program imports SciPy; knetc never imports it otherwise.",
+        "SciPy's rules register when the program imports SciPy (`scipy.signal`'s and `scipy.integrate`'s",
+        "when it imports those modules); knetc never imports it otherwise. \"yes (SCIPY_ARRAY_API=1)\": on",
+        "CuPy arrays where SciPy's array API support hands the call to `cupyx.scipy`.",
         "",
         "| function | differentiable in | keywords modelled | GPU |",
         "|---|---|---|---|",

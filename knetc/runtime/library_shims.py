@@ -32,6 +32,9 @@ from .box import NoRuleError
 
 LIBRARIES = ("scipy",)
 _PUBLIC_MODULES = ("scipy.special", "scipy.linalg", "scipy.stats")
+# Modules whose rules and shims apply once the program has imported them (not imported
+# for it at the first trace, as the ones above are: they take long to import)
+_IMPORTED_MODULES = ("scipy.signal", "scipy.integrate")
 
 _state = {"size": -1, "shims": {}, "sites": []}   # rebuilt when the rule table grows
 
@@ -63,7 +66,7 @@ def _refresh():
         return
     table = _rules.all_rules()
     shims, sites = {}, []
-    modules = [sys.modules[m] for m in _PUBLIC_MODULES if m in sys.modules]
+    modules = [sys.modules[m] for m in _PUBLIC_MODULES + _IMPORTED_MODULES if m in sys.modules]
     for key, rule in table.items():
         fun = rule.fun
         if not _is_library_function(fun):
@@ -171,10 +174,21 @@ def untraced_call(frame):
     if isinstance(dist_name, str) and where.startswith("scipy.stats."):
         # a distribution's method: name it as the program spells it
         where = f"scipy.stats.{dist_name}{'(...)' if frozen else ''}.{code.co_name}"
-    for public in _PUBLIC_MODULES:   # scipy.linalg._basic.inv is scipy.linalg.inv
+    for public in _PUBLIC_MODULES + _IMPORTED_MODULES:   # scipy.linalg._basic.inv is scipy.linalg.inv
         fun = getattr(sys.modules.get(public), code.co_name, None)
-        if getattr(fun, "__code__", None) is code:
-            where = f"{public}.{code.co_name}"
+        while fun is not None:          # through the tape's shim and functools.wraps
+            if getattr(fun, "__code__", None) is code:
+                where = f"{public}.{code.co_name}"
+                break
+            fun = getattr(fun, "__wrapped__", None)
+    if where == "scipy.integrate.odeint" and not has_box(
+            [outermost.f_locals.get(name) for name in ("y0", "t", "args")]):
+        # odeint's own arguments are plain: the traced value came from func
+        return NoRuleError(
+            "knetc: scipy.integrate.odeint's func uses a traced (differentiated) value that is not "
+            "one of odeint's arguments (func closes over it or reads it from elsewhere), which knetc "
+            "does not model: pass it through args=(...), e.g. odeint(func, y0, t, args=(k,)) with "
+            "def func(y, t, k)", construct=where)
     hint = ""
     if frozen:
         hint = (" Frozen distributions (norm(0, 1).logpdf(x)) are not modelled: call the "

@@ -178,6 +178,8 @@ _OPTIONAL = {
     "scipy.special": "knetc.runtime.rules_scipy_special",
     "scipy.stats": "knetc.runtime.rules_scipy_stats",
     "scipy.linalg": "knetc.runtime.rules_scipy_linalg",
+    "scipy.signal": "knetc.runtime.rules_scipy_signal",
+    "scipy.integrate": "knetc.runtime.rules_scipy_integrate",
 }
 
 
