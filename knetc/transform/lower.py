@@ -26,7 +26,7 @@ from .effects import mutated_in_node, node_writes_outside, outer_writes
 from .lower_calls import CallLowering, is_user_function
 from .lower_expr import ExpressionLowering
 from .lower_loops import LoopLowering, _name
-from .lower_names import assigned_names, rebound_names, unparse
+from .lower_names import assigned_names, creation_locals, rebound_names, unparse
 from .returns import node_returns_new_object
 
 __all__ = ["Lowerer", "assigned_names", "is_user_function", "unparse"]
@@ -57,6 +57,7 @@ class Lowerer(ExpressionLowering, CallLowering, LoopLowering):
         self.plain_loops = []             # (seq, iterable, index) of 'for x in xs' loops
         self.reads = {}                   # (obj, index) -> (temp, index atoms): w[0] read once
         self.device_module = None         # name of the local holding numpy/cupy, once np.zeros & co appear
+        self.creation_locals = creation_locals(source.node, scope)   # xp = creation_module(...) in generated code
         self.rebound = rebound_names(source.node)   # names that may hold something else than a range counter
         self.loop_iterables = []          # iterables of the loop being lowered
         self.out = []

@@ -58,7 +58,8 @@ class CallLowering:
                 self.fail(f"out= in a call of {unparse(node.func)}", node,
                           "writing into an existing array is not modelled: use the returned value")
         func = node.func
-        if isinstance(func, gast.Attribute) and not (
+        on_device = self._creation_call(func)
+        if on_device is None and isinstance(func, gast.Attribute) and not (
                 dotted_name(func) and dotted_name(func).split(".")[0] not in self.locals):
             return self.method_call(node, func)
         if isinstance(func, gast.Name) and func.id in self.locals:
@@ -70,7 +71,7 @@ class CallLowering:
         if dotted is None:
             self.fail("a call of a computed function", node,
                       "call a function by name, e.g. f = w[0]; f(x)")
-        obj = resolve_dotted(self.scope, dotted)
+        obj = on_device if on_device is not None else resolve_dotted(self.scope, dotted)
         if obj is MISSING:
             self.fail(f"the name {dotted!r}, which is not defined", node)
         obj = BUILTINS.get(obj, obj) if _hashable(obj) else obj
@@ -105,6 +106,15 @@ class CallLowering:
             kind = "array" if module.startswith(("numpy", "cupy")) else "unknown"
             return ir.Const(text, args + [a for _, a in kwargs], kind)
         return ir.Op(ir.call_form(callee, len(args), [k for k, _ in kwargs]), obj, args, kwargs, label=dotted)
+
+    def _creation_call(self, func):
+        """The NumPy function of ``xp.name`` where ``xp = creation_module(...)`` (generated code,
+        such as the tangent program a Hessian-vector product reverses: xp is NumPy or CuPy)."""
+        if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)
+                and func.value.id in self.creation_locals):
+            return None
+        obj = getattr(np, func.attr, None)
+        return obj if callable(obj) else None
 
     def _refuse_in_place(self, obj, dotted, node):
         """A call that writes into one of its arguments or into a global object."""

@@ -6,6 +6,8 @@ entered (their bodies bind their own names).
 
 import gast
 
+from ..runtime.creation import creation_module
+from .resolve import MISSING, resolve_dotted
 from .syntax import assigned_names, unparse  # noqa: F401  (re-exported for the lowering)
 
 
@@ -44,3 +46,18 @@ def rebound_names(fun_node):
     args = fun_node.args
     return out | {a.id for a in list(args.args) + list(getattr(args, "kwonlyargs", []))}
 
+
+
+def creation_locals(fun_node, scope):
+    """Names bound once, at the top of the body, to ``creation_module(...)``: in generated code
+    (a tangent program) the module that creates arrays on the arguments' device."""
+    stores = [n.id for n in gast.walk(fun_node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
+    out = set()
+    for stmt in fun_node.body:
+        if (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+                and isinstance(stmt.value, gast.Call) and isinstance(stmt.value.func, gast.Name)
+                and stores.count(stmt.targets[0].id) == 1):
+            obj = resolve_dotted(scope, stmt.value.func.id)
+            if obj is not MISSING and obj is creation_module:
+                out.add(stmt.targets[0].id)
+    return out

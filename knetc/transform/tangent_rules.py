@@ -59,7 +59,9 @@ def _real_only(*values):
     to the tape, which differentiates complex intermediates by its own rules)."""
     for v in values:
         for leaf in tree_flatten(v)[0]:
-            if np.iscomplexobj(leaf):
+            # a leaf's dtype, never np.asarray of it: operands include objects such as np.r_,
+            # which NumPy would iterate without end
+            if isinstance(leaf, complex) or getattr(getattr(leaf, "dtype", None), "kind", "") == "c":
                 raise UnsupportedError("the second derivative of a rule through a complex value in a "
                                        "compiled Hessian-vector product")
 
