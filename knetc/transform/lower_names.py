@@ -53,7 +53,7 @@ def creation_locals(fun_node, scope):
     (a tangent program) the module that creates arrays on the arguments' device."""
     stores = [n.id for n in gast.walk(fun_node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
     out = set()
-    for stmt in fun_node.body:
+    for stmt in fun_node.body if isinstance(fun_node.body, list) else ():      # a lambda has none
         if (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
                 and isinstance(stmt.value, gast.Call) and isinstance(stmt.value.func, gast.Name)
                 and stores.count(stmt.targets[0].id) == 1):
