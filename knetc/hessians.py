@@ -98,6 +98,7 @@ class HvpFunction:
         mask = tuple(i in indices for i in range(len(jvp_args)))
         program = _flat_program(fn)
         try:
+            tangent_rules.refuse_helper_writes(fn, fun)
             with cache.requested_mode(mode):
                 vjp, used = cache.compiled_for(program, mask, jvp_args, mode)
                 if used != "source":

@@ -52,6 +52,19 @@ _LINEAR = {
     nr.ndarray_transpose: (0,), nr.ndarray_reshape: (0,), nr.ndarray_flatten: (0,),
     nr.matrix_transpose: (0,), nr.ndarray_item: (0,),
 }
+# Arguments that make a linear function affine: its tangent has them at zero (np.sum's
+# ``initial`` adds a constant, so does the builtin sum's ``start``).
+_AFFINE = {np.sum: ((), ("initial",)), builtins.sum: ((1,), ("start",))}
+
+
+def affine_parts(fun):
+    """``(positions, keywords)`` of ``fun``'s arguments that its tangent takes at zero."""
+    try:
+        return _AFFINE.get(fun, ((), ()))
+    except TypeError:
+        return (), ()
+
+
 _OPTIONAL = {"einsum", "inner", "kron", "vdot", "cross", "tile", "roll", "rot90", "fliplr", "flipud",
              "diag", "diagflat", "triu", "tril", "column_stack", "row_stack", "dstack",
              "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn",
@@ -163,7 +176,9 @@ def transpose_jvp(vjp, t, ans, *args, **kwargs):
 
 def linear_jvp(fun, argnum, t, args, kwargs):
     """``fun`` with the tangent ``t`` in argument ``argnum``'s place."""
-    call = list(args)
+    positions, keywords = affine_parts(fun)
+    call = [0 if i in positions else a for i, a in enumerate(args)]
+    kwargs = {k: (0 if k in keywords else v) for k, v in kwargs.items()}
     if isinstance(argnum, int):
         call[argnum] = t
         return fun(*call, **kwargs)

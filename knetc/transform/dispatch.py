@@ -17,7 +17,7 @@ from ..runtime.rules import Primitive, rule_for
 from ..runtime.tree import ZERO, call_signature, match_structure
 from . import support
 from .cache import closure_values, compiled_for, current_mode, keyword_call, warn_fallback
-from .effects import mutated_params
+from .effects import writes_differentiated_containers
 
 _FunctionType = types.FunctionType
 
@@ -61,7 +61,7 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     ans, pullback = vjp(*values, *free_values)
 
     written = getattr(getattr(vjp, "compiled", None), "mutated", None)
-    if written is None and any(active[: len(values)]) and _writes_arguments(fun, active, values):
+    if written is None and any(active[: len(values)]) and writes_differentiated_containers(fun, active, values):
         raise UnsupportedError(f"{fun.__name__}, run on the tape, writing differentiated values into its argument",
                                *location(fun), detail="the tape cannot hand that argument's gradient back; "
                                                       "return the new values instead")
@@ -142,7 +142,7 @@ def _plain_call(fun, mask, args):
     entry = _PLAIN.get((fun, mask, mode, sig)) if sig is not None else None
     if entry is None or not entry[2](fun):
         vjp, _ = _compiled(fun, mask, args)
-        if getattr(vjp, "compiled", None) is None and any(mask) and _writes_arguments(fun, mask, args):
+        if getattr(vjp, "compiled", None) is None and any(mask) and writes_differentiated_containers(fun, mask, args):
             raise UnsupportedError(f"{fun.__name__}, run on the tape, writing differentiated values into its argument",
                                    *location(fun), detail="the tape cannot hand that argument's gradient back; "
                                                           "return the new values instead")
@@ -165,13 +165,6 @@ def _plain_call(fun, mask, args):
         grads = pullback(g, *after)
         return tuple(_filled(d, v) if m else None for d, v, m in zip(grads, args, mask))
     return ans, call_pullback
-
-
-def _writes_arguments(fun, active, values):
-    names = mutated_params(fun)
-    params = fun.__code__.co_varnames[:fun.__code__.co_argcount]
-    return any(a and p in names and isinstance(v, (list, dict))
-               for p, a, v in zip(params, active, values))
 
 
 def _filled(grad, like):

@@ -31,6 +31,16 @@ MUTATING_FUNCTIONS = frozenset({"copyto", "put", "place", "putmask", "put_along_
 _CACHE = {}
 
 
+
+def writes_differentiated_containers(fun, active, values):
+    """Whether ``fun`` writes into a list or dict argument that is differentiated (``active``):
+    run on the tape, such a write updates the caller's container but not its adjoint or tangent."""
+    names = mutated_params(fun)
+    params = fun.__code__.co_varnames[:fun.__code__.co_argcount]
+    return any(a and p in names and isinstance(v, (list, dict))
+               for p, a, v in zip(params, active, values))
+
+
 def mutated_params(fun, _active=()):
     """Names of ``fun``'s parameters it may write into, in parameter order."""
     code = getattr(fun, "__code__", None)

@@ -34,7 +34,7 @@ from .inline import instantiate, template_of
 from .jvp_templates import bare_tangent, operand_of_sum, without_unbroadcast
 from .pipeline import front_end
 from .resolve import MISSING, resolve_dotted
-from .support import RUNTIME
+from .support import runtime_objects
 
 
 class TangentEmitter:
@@ -49,6 +49,10 @@ class TangentEmitter:
         self.last_comment = None
 
     # ---- names -----------------------------------------------------------------------
+    def rt(self, name):
+        """The generated code's name for the runtime helper ``name`` (never a user's name)."""
+        return self.unit.runtime_name(name)
+
     def tangent(self, name):
         """The tangent variable of ``name``: ``tx`` for ``x``."""
         if name not in self.tangents:
@@ -95,9 +99,12 @@ class TangentEmitter:
         elif isinstance(s, ir.Append):
             if s.obj in self.unit.differentiated:
                 self.materialise(s.obj, indent)
-            self.add(indent, f"{s.obj}.append({s.value})", s.line)
+            # v = hs.pop() is lowered to v = hs[-1] and this Append with pop=True
+            change = "pop()" if s.pop else f"append({s.value})"
+            self.add(indent, f"{s.obj}.{change}", s.line)
             if s.obj in self.unit.differentiated:
-                self.add(indent, f"{self.tangent(s.obj)}.append({self.tangent_or_zero(s.value)})", s.line)
+                change = "pop()" if s.pop else f"append({self.tangent_or_zero(s.value)})"
+                self.add(indent, f"{self.tangent(s.obj)}.{change}", s.line)
         elif isinstance(s, (ir.Effect, ir.LocalDef)):
             for text in s.text.splitlines():
                 self.add(indent, text, s.line)
@@ -136,11 +143,11 @@ class TangentEmitter:
 
     def materialise(self, name, indent):
         if name in self.zero:
-            self.add(indent, f"{self.tangent(name)} = zeros_like({name})")
+            self.add(indent, f"{self.tangent(name)} = {self.rt('zeros_like')}({name})")
             self.zero.discard(name)
 
     def tangent_or_zero(self, atom):
-        return self.tangent(atom) if self.live(atom) else f"zeros_like({atom})"
+        return self.tangent(atom) if self.live(atom) else f"{self.rt('zeros_like')}({atom})"
 
     # ---- assignments -------------------------------------------------------------------
     def assign(self, s, indent, depth):
@@ -159,7 +166,7 @@ class TangentEmitter:
             if depth == 0:
                 self.zero.add(t)
             else:
-                self.add(indent, f"{self.tangent(t)} = zeros_like({t})", s.line)
+                self.add(indent, f"{self.tangent(t)} = {self.rt('zeros_like')}({t})", s.line)
                 self.zero.discard(t)
             return
         self.comment(indent, s.line)
@@ -212,7 +219,7 @@ class TangentEmitter:
         if not jvp_rules.returns_one_array(e.fun):     # maybe several results: add them element by element
             text = parts[0]
             for p in parts[1:]:
-                text = f"add_grad({text}, {p})"
+                text = f"{self.rt('add_grad')}({text}, {p})"
             return text
         return " + ".join(operand_of_sum(p) for p in parts)
 
@@ -233,15 +240,15 @@ class TangentEmitter:
             if tmpl is not None and len(tmpl.params) == 2 + len(args):
                 text = instantiate(tmpl, [tan, t] + args, self.unit.bind_free_names(tmpl.free))
                 if kind == "elementwise" and bare_tangent(text, tan) and not self.others_live:
-                    text = f"fit_tangent({text}, {t})"
+                    text = f"{self.rt('fit_tangent')}({text}, {t})"
                 return text
-            runtime = "elementwise_jvp" if kind == "elementwise" else None
+            runtime = self.rt("elementwise_jvp") if kind == "elementwise" else None
             name = self.unit.bind_helper(obj, "jvp" if kind == "explicit" else "vjp")
             if runtime:
                 return f"{runtime}({name}, {tan}, {t}, {', '.join(args)}{kw_text})"
             return f"{name}({tan}, {t}, {', '.join(args)}{kw_text})"
         name = self.unit.bind_helper(obj, "vjp")
-        return f"transpose_jvp({name}, {tan}, {t}, {', '.join(args)}{kw_text})"
+        return f"{self.rt('transpose_jvp')}({name}, {tan}, {t}, {', '.join(args)}{kw_text})"
 
     def joint_call(self, e, t, joint, positions):
         """A function linear in several arguments together (np.where's x and y): one call with
@@ -249,23 +256,27 @@ class TangentEmitter:
         live = {i for i, _ in positions}
         if not live <= set(joint):
             return None
-        zero = f"zeros_like({t})" if e.fun is jvp_rules.setitem_array else "0.0"
+        zero = f"{self.rt('zeros_like')}({t})" if e.fun is jvp_rules.setitem_array else "0.0"
         args = [self.tangent(a) if i in live else (zero if i == joint[0] else "0.0") if i in joint else a
                 for i, a in enumerate(e.args)]
         name = self.unit.bind_helper(e.fun, (e.label or "f").split(".")[-1].strip("()"))
         text = f"{name}({', '.join(args)})"
         if live != set(joint) and e.fun is not jvp_rules.setitem_array:
-            text = f"fit_tangent({text}, {t})"
+            text = f"{self.rt('fit_tangent')}({text}, {t})"
         return text
 
     def linear_call(self, e, argnum, atom, tangent):
-        """The primal call with the tangent in argument ``argnum``'s place."""
-        if isinstance(argnum, int) and e.args.count(atom) == 1 and atom not in [v for _, v in e.kwargs]:
+        """The primal call with the tangent in argument ``argnum``'s place (and zeros in the
+        places of the arguments that make it affine: np.sum's ``initial``)."""
+        positions, keywords = jvp_rules.affine_parts(e.fun)
+        affine = any(i in positions for i in range(len(e.args))) or any(k in keywords for k, _ in e.kwargs)
+        if (isinstance(argnum, int) and e.args.count(atom) == 1 and atom not in [v for _, v in e.kwargs]
+                and not affine):
             return e.text_with({argnum: tangent})
         # the same atom in several places (x @ x): call the function with the tangent in one
         name = self.unit.bind_helper(e.fun, (e.label or "f").split(".")[-1])
-        args = [tangent if i == argnum else a for i, a in enumerate(e.args)]
-        kwargs = [f"{k}={tangent if k == argnum else v}" for k, v in e.kwargs]
+        args = [tangent if i == argnum else "0" if i in positions else a for i, a in enumerate(e.args)]
+        kwargs = [f"{k}={tangent if k == argnum else '0' if k in keywords else v}" for k, v in e.kwargs]
         return f"{name}({', '.join(args + kwargs)})"
 
     # ---- helper calls ---------------------------------------------------------------------
@@ -289,7 +300,7 @@ class TangentEmitter:
         free = [v for v in e.free if self.live(v)]     # a nested def reading differentiated values
         if free:
             extra = (extra or ", None, None") + ", {" + ", ".join(f"{v!r}: {self.tangent(v)}" for v in free) + "}"
-        self.add(indent, f"{t}, {self.tangent(t)} = call_jvp({e.func}, ({_tuple_items(args)}), "
+        self.add(indent, f"{t}, {self.tangent(t)} = {self.rt('call_jvp')}({e.func}, ({_tuple_items(args)}), "
                          f"({_tuple_items(tangents)}){extra})", s.line)
         if t in self.unit.differentiated:
             self.zero.discard(t)
@@ -301,10 +312,6 @@ def _tuple_items(items):
 
 def _is_literal(atom):
     return isinstance(atom, ir.Literal)
-
-
-RUNTIME_NAMES = ("call_jvp", "zeros_like", "fit_tangent", "elementwise_jvp", "transpose_jvp", "creation_module",
-                 "add_grad")
 
 
 def _refuse_concatenators(unit):
@@ -348,8 +355,6 @@ def compile_jvp(fun, active, param_values):
     _refuse_concatenators(unit)
     emitter = TangentEmitter(unit)
     body = emitter.emit()
-    for n in RUNTIME_NAMES:
-        unit.names.taken.add(n)
     name = unit.names.fresh(f"{unit.result}_jvp")
     params = unit.params + unit.freevars
     tangent_params = [emitter.tangent(p) for p, a in zip(params, active) if a]
@@ -357,13 +362,20 @@ def compile_jvp(fun, active, param_values):
     text = [(1, f"def {name}({', '.join(params + tangent_params)}):", src.node.lineno),
             (2, f'"""Primal and tangent of {fun.__name__} ({src.short_filename}:{src.node.lineno})."""', 0)]
     if unit.device_module:
-        text.append((2, f"{unit.device_module} = creation_module({', '.join(unit.params)})", 0))
+        text.append((2, f"{unit.device_module} = {unit.runtime_name('creation_module')}({', '.join(unit.params)})", 0))
     text += [(i + 1, t, line) for i, t, line in body]
     result = unit.result
-    tangent = emitter.tangent(result) if emitter.live(result) else f"zeros_like({result})"
+    tangent = emitter.tangent(result) if emitter.live(result) else f"{unit.runtime_name('zeros_like')}({result})"
     text.append((2, f"return {result}, {tangent}", 0))
-    runtime = {n: RUNTIME[n] for n in RUNTIME_NAMES}
-    compiled = build(unit, name, text, runtime)
+    compiled = build(unit, name, text, runtime_objects(unit.runtime))
     compiled.guard = guard_of(unit)       # what this compile resolved, checked on every call
+    # helper calls that write into their arguments or outside (a reverse pass over this
+    # program, knet.hvp's, does not follow those writes: see tangent_rules.refuse_helper_writes)
+    compiled.helper_writes = [(s.line, s.expr.func, s.expr.mutated or s.expr.outside) for s in ir.walk(unit.body)
+                              if isinstance(s, ir.Assign) and isinstance(s.expr, ir.HelperCall)
+                              and (s.expr.mutated or s.expr.outside)]
+    written = [p for p in unit.entry_mutated]
+    if written:                       # the function itself writes into its arguments
+        compiled.helper_writes.append((src.node.lineno, fun.__name__, written))
     compiled.compile_seconds = time.perf_counter() - started
     return compiled

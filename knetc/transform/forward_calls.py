@@ -15,7 +15,9 @@ from ..runtime.jvp_rules import rule_jvp
 from ..runtime.rules import Primitive, rule_for
 from ..runtime.tree import add_grad
 from . import support
+from ..arguments import location
 from .cache import closure_values, current_mode, kinds_key, requested_mode
+from .effects import writes_differentiated_containers
 from .forward import compile_jvp
 
 _CACHE = {}
@@ -42,6 +44,12 @@ def jvp_of(fun, active, values, mode="auto"):
     except UnsupportedError as err:
         if mode == "source":
             raise
+        if writes_differentiated_containers(fun, active, values):
+            # the tape's forward mode would update the caller's containers, not their tangents
+            raise UnsupportedError(f"forward mode through {fun.__name__}, run on the tape, writing into a "
+                                   "differentiated argument", *location(fun),
+                                   detail="the tape cannot hand that argument's tangent back; return the new "
+                                          f"values instead ({str(err).replace('knetc: ', '', 1)})") from err
         if mode != "tape":
             _warn_fallback(fun, err)
         fn, used = _taped(fun, active), "tape"

@@ -18,7 +18,6 @@ can differentiate a tangent program (Hessian-vector products: :mod:`knetc.hessia
 import inspect
 import types
 
-import numpy as np
 
 from ..errors import UnsupportedError
 from ..operator_trees import float_leaf
@@ -28,6 +27,7 @@ from ..runtime.tree import ZERO, tree_flatten, tree_unflatten
 from . import forward_calls
 from .cache import closure_values, current_mode
 from .dispatch import call_vjp
+from ..arguments import location
 from ..runtime import tape
 from ..runtime.tape_forward import vdot
 from ..runtime.binding import plan_of
@@ -187,6 +187,17 @@ def _call_jvp_adjoints(g, ans, fun, args, tangents, kwargs=None, kw_tangents=Non
     return result
 
 
+def refuse_helper_writes(jvp_fn, fun):
+    """Refuse reversing the tangent program ``jvp_fn`` of ``fun`` when it calls a helper that writes
+    into its arguments or outside its locals: the reverse pass does not follow those writes."""
+    compiled = getattr(jvp_fn, "compiled", None)
+    for line, func, written in getattr(compiled, "helper_writes", ()):
+        what = ", ".join(written) if isinstance(written, list) else written
+        raise UnsupportedError(f"{func} writing into {what}, inside a compiled Hessian-vector product",
+                               location(fun)[0], line,
+                               detail="the reverse pass over the tangent program does not follow the write")
+
+
 def _plain(fun):
     return (type(fun) is types.FunctionType and not isinstance(fun, Primitive) and rule_for(fun) is None
             and not fun.__code__.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS))
@@ -203,6 +214,7 @@ def _compiled_adjoints(g, fun, args, tangents):
     free = closure_values(fun)
     active = tuple(t is not None for t in given) + (False,) * len(free)
     fn, _ = forward_calls.jvp_of(fun, active, values + free, current_mode())
+    refuse_helper_writes(fn, fun)
     live = [t for t in given if t is not None]
     call_args = [*values, *free, *live]
     mask = tuple(i < len(args) and _differentiable(args[i]) for i in range(len(values))) \
