@@ -14,7 +14,8 @@ from . import binding
 from .rules import Rule, is_nondiff, rule_for
 from .tree import zeros_like_tree
 from . import box
-from .box import Box, NoRuleError, _no_rule, _top_in, _unbox_in, deep_unbox, deep_value, has_box, name_of
+from .box import Box, _top_in, _unbox_in, deep_unbox, deep_value, has_box
+from .box_errors import NoRuleError, name_of, no_rule
 
 _ndarray = np.ndarray
 
@@ -33,7 +34,7 @@ def call(fun, args, kwargs=None):
         if is_nondiff(fun):
             kwargs = deep_unbox(kwargs) if kwargs else {}
             return fun(*deep_unbox(tuple(args)), **kwargs)
-        raise _no_rule(fun)
+        raise no_rule(fun)
     return record(fun, rule, args, kwargs)
 
 
@@ -203,7 +204,7 @@ def _binop(ufunc, op, x, y):
     if rule is None:
         if is_nondiff(ufunc):
             return op(deep_value(x), deep_value(y))
-        raise _no_rule(ufunc)
+        raise no_rule(ufunc)
     vjps = rule.vjps
     if tx is top:
         xv = x._value
@@ -257,7 +258,7 @@ def _unop(ufunc, op, x):
     if rule is None:
         if is_nondiff(ufunc):
             return op(deep_value(x))
-        raise _no_rule(ufunc)
+        raise no_rule(ufunc)
     xv = x._value
     ans = op(xv)
     if not rule.vjps or rule.vjps[0] is None:

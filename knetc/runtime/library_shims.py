@@ -28,7 +28,7 @@ from .box import has_box
 from .box_record import record
 from .rebinding import MISSING, Rebinding
 from . import rules as _rules
-from .box import NoRuleError
+from .box_errors import NoRuleError
 
 LIBRARIES = ("scipy",)
 _PUBLIC_MODULES = ("scipy.special", "scipy.linalg", "scipy.stats")

@@ -14,7 +14,7 @@ original's rule from the table (``rule_for(math.exp)``, ``rule_for(float)``);
 a ``math`` function without a rule but with a NumPy twin (``math.asinh`` ->
 ``np.arcsinh``) records the twin; non-differentiable ones (``floor``,
 ``isnan``...) see plain values; any other raises
-:class:`~knetc.runtime.box.NoRuleError` naming the function.
+:class:`~knetc.runtime.box_errors.NoRuleError` naming the function.
 
 The ``float`` shim is a subclass of ``float`` whose metaclass routes calls and
 ``isinstance``/``issubclass`` checks to ``float`` and whose ``dtype`` is
@@ -34,7 +34,8 @@ import operator
 
 import numpy as np
 
-from .box import Box, _no_rule, deep_unbox, deep_value, has_box
+from .box import Box, deep_unbox, deep_value, has_box
+from .box_errors import no_rule
 from .box_record import call, record
 from .rebinding import MISSING, Rebinding
 from .rules import is_nondiff, rule_for
@@ -99,7 +100,7 @@ def _traced(name, original, shim, args, kwargs):
         return composite(*args, **kwargs)
     twin = _AS_NUMPY.get(name)
     if twin is None or kwargs:
-        raise _no_rule(original, f"math.{name}")
+        raise no_rule(original, f"math.{name}")
     return _twin(name, twin, args)
 
 
