@@ -196,6 +196,11 @@ TracedFloat.__name__ = TracedFloat.__qualname__ = "float"
 def _dispatching(original):
     def shim(*args, **kwargs):
         if has_box(args) or (kwargs and has_box(kwargs)):
+            rule = rule_for(original)
+            if rule is not None:
+                # recorded with the shim as the function, so that lower-level boxes in the
+                # unboxed arguments are recorded on their own trace (second derivatives)
+                return record(shim, rule, args, kwargs)
             return call(original, args, kwargs)
         return original(*args, **kwargs)
     functools.update_wrapper(shim, original, assigned=("__name__", "__qualname__", "__doc__"))
@@ -233,9 +238,10 @@ def _fromiter_shim(original, array):
 
 
 NUMPY_NAMESPACE = vars(np)
-# np.array([x0, x1]) and np.asarray of traced values do not dispatch either
+# np.array([x0, x1]) and np.asarray & co. of traced values do not dispatch either
 _NUMPY_SHIMS = {name: _dispatching(getattr(np, name))
-                for name in ("full", "full_like", "arange", "array", "asarray")}
+                for name in ("full", "full_like", "arange", "array", "asarray", "asanyarray",
+                             "ascontiguousarray", "asfortranarray", "asarray_chkfinite")}
 _NUMPY_SHIMS["fromiter"] = _fromiter_shim(np.fromiter, np.array)
 _NUMPY_SHIMS.update({name: _TracedConcatenator(getattr(np, name)) for name in ("r_", "c_")})
 
