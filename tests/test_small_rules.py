@@ -240,3 +240,42 @@ def test_asarray_chkfinite_still_checks(conversions, mode):
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(ValueError, match="infs or NaNs"):
             _grad(conversions.not_finite, mode, np.array([0.3, -0.7]))
+
+
+# --- conversions by library code: SciPy is not traced into ------------------------------------
+LIBRARY = """
+    import scipy.linalg
+    import scipy.optimize
+
+    def polar(x):
+        return np.sum(scipy.linalg.polar(np.outer(x, x) + np.eye(2))[0])
+
+    def unchecked(x):
+        # check_finite=False: SciPy converts with np.asarray, which the tape used to record,
+        # tracing into SciPy's source until an ndarray attribute failed
+        return np.sum(scipy.linalg.hessenberg(np.outer(x, x) + np.eye(2), check_finite=False))
+
+    def loss(x):
+        return np.sum(np.asarray_chkfinite(np.asanyarray(x)) ** 2)
+
+    def minimized(x0):
+        return scipy.optimize.minimize(lambda x: float(loss(x)), x0, method="BFGS",
+                                       jac=lambda x: knet.grad(loss, mode="tape")(x)).x
+"""
+
+
+def test_a_library_converting_a_traced_value_is_named_on_the_tape(tmp_path):
+    pytest.importorskip("scipy")
+    m = _module(tmp_path, "library_conversions", "import knetc as knet\n" + textwrap.dedent(LIBRARY))
+    x = np.array([0.2, 0.7])
+    for f in (m.polar, m.unchecked):
+        # (SciPy 1.17 reports scipy.linalg's batching wrapper by its own name; test_scipy.py)
+        with pytest.raises(KnetError, match=r"knetc: scipy\.\S+ was called with a traced .*cannot record it"):
+            _grad(f, "tape", x)
+
+
+def test_the_users_conversion_under_a_library_is_recorded(tmp_path):
+    pytest.importorskip("scipy")
+    m = _module(tmp_path, "library_callers", "import knetc as knet\n" + textwrap.dedent(LIBRARY))
+    # the gradient is taken inside scipy.optimize's frames; the conversion is the user's own
+    assert_tree_allclose(m.minimized(np.array([0.5, -1.5])), np.zeros(2), atol=1e-6)

@@ -20,7 +20,8 @@ A node is the tuple ``(rule, ans, args, kwargs, parents)``; ``parents`` lists
 name for keyword arguments) and ``(argnum, ((path, index), ...))`` for boxes
 inside a list, tuple or dict argument (``np.concatenate([a, b])``).
 
-This module holds the box, the trace and unboxing; the recording of one operation is
+This module holds the box, the trace and unboxing; the recording of one operation (finding
+the highest trace among the arguments, unboxing them at that level) is
 :mod:`knetc.runtime.box_record`, ndarray methods and in-place operators
 :mod:`knetc.runtime.box_methods`, the errors of what a box cannot do
 :mod:`knetc.runtime.box_errors` (``NoRuleError`` is also reached as ``box.NoRuleError``).
@@ -84,37 +85,6 @@ def deep_unbox(x):
     if is_record(x):
         children, _, rebuild = flatten_one_level(x)
         return rebuild([deep_unbox(v) for v in children])
-    return x
-
-
-def _top_in(x, top):
-    """The highest trace among ``top`` and the boxes inside ``x``."""
-    cls = type(x)
-    if cls is Box:
-        t = x._trace
-        return t if top is None or t.level > top.level else top
-    if cls is list or cls is tuple:
-        for v in x:
-            top = _top_in(v, top)
-    elif cls is dict:
-        for v in x.values():
-            top = _top_in(v, top)
-    return top
-
-
-def _unbox_in(x, top, path, subs):
-    """``x`` with the boxes of ``top`` replaced by their values; records (path, index) in ``subs``."""
-    cls = type(x)
-    if cls is Box:
-        if x._trace is top:
-            subs.append((path, x._idx))
-            return x._value
-        return x
-    if cls is list or cls is tuple:
-        out = [_unbox_in(v, top, path + (i,), subs) for i, v in enumerate(x)]
-        return out if cls is list else tuple(out)
-    if cls is dict:
-        return {k: _unbox_in(v, top, path + (k,), subs) for k, v in x.items()}
     return x
 
 
@@ -325,6 +295,10 @@ class Box:
     def __array_function__(self, func, types, args, kwargs):
         rule = rule_for(func)
         if rule is not None:
+            if func is np.asarray_chkfinite and library_conversion is not None:  # library code converting
+                error = library_conversion(sys._getframe(1))                   # its input: not traced into
+                if error is not None:
+                    raise error
             return record(func, rule, args, kwargs)
         if is_nondiff(func):
             return func(*deep_unbox(args), **deep_unbox(kwargs))
@@ -360,6 +334,7 @@ declare_leaf_type(Box)      # a traced value is a leaf of every tree
 # imports both), so no module imports the other back.
 _binop = _unop = apply = call = record = _BoundMethod = _inplace = _tolist = None
 untraced_call = None     # library_shims: the library function (SciPy) a plain-array conversion came from
+library_conversion = None    # library_shims: the same for a conversion with a rule, called by library code
 
 
 def provide(**functions):
@@ -371,4 +346,4 @@ def provide(**functions):
 
 
 _PROVIDED = frozenset({"_binop", "_unop", "apply", "call", "record", "_BoundMethod", "_inplace", "_tolist",
-                       "untraced_call"})
+                       "untraced_call", "library_conversion"})

@@ -14,13 +14,45 @@ from . import binding
 from .rules import Rule, is_nondiff, rule_for
 from .tree import zeros_like_tree
 from . import box
-from .box import Box, _top_in, _unbox_in, deep_unbox, deep_value, has_box
+from .box import Box, deep_unbox, deep_value, has_box
 from .box_errors import NoRuleError, name_of, no_rule
 
 _ndarray = np.ndarray
 
 
 # --- recording ----------------------------------------------------------------
+
+def _top_in(x, top):
+    """The highest trace among ``top`` and the boxes inside ``x``."""
+    cls = type(x)
+    if cls is Box:
+        t = x._trace
+        return t if top is None or t.level > top.level else top
+    if cls is list or cls is tuple:
+        for v in x:
+            top = _top_in(v, top)
+    elif cls is dict:
+        for v in x.values():
+            top = _top_in(v, top)
+    return top
+
+
+def _unbox_in(x, top, path, subs):
+    """``x`` with the boxes of ``top`` replaced by their values; records (path, index) in ``subs``."""
+    cls = type(x)
+    if cls is Box:
+        if x._trace is top:
+            subs.append((path, x._idx))
+            return x._value
+        return x
+    if cls is list or cls is tuple:
+        out = [_unbox_in(v, top, path + (i,), subs) for i, v in enumerate(x)]
+        return out if cls is list else tuple(out)
+    if cls is dict:
+        return {k: _unbox_in(v, top, path + (k,), subs) for k, v in x.items()}
+    return x
+
+
 
 def call(fun, args, kwargs=None):
     """Call ``fun`` on possibly boxed arguments through the rule table.

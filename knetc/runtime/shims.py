@@ -31,9 +31,11 @@ import functools
 import itertools
 import math
 import operator
+import sys
 
 import numpy as np
 
+from . import box
 from .box import Box, deep_unbox, deep_value, has_box
 from .box_errors import no_rule
 from .box_record import call, record
@@ -193,9 +195,15 @@ TracedFloat.__name__ = TracedFloat.__qualname__ = "float"
 # nothing, or only on their first argument), nor do np.r_[...] and np.c_[...]. While a trace
 # is active the numpy module's own attributes are these shims, which record the rule.
 
-def _dispatching(original):
+def _dispatching(original, conversion=False):
     def shim(*args, **kwargs):
         if has_box(args) or (kwargs and has_box(kwargs)):
+            if conversion and box.library_conversion is not None:
+                # a library function (SciPy's) converting its input: the tape does not trace
+                # into it, it names the function instead
+                error = box.library_conversion(sys._getframe(1))
+                if error is not None:
+                    raise error
             rule = rule_for(original)
             if rule is not None:
                 # recorded with the shim as the function, so that lower-level boxes in the
@@ -239,9 +247,9 @@ def _fromiter_shim(original, array):
 
 NUMPY_NAMESPACE = vars(np)
 # np.array([x0, x1]) and np.asarray & co. of traced values do not dispatch either
-_NUMPY_SHIMS = {name: _dispatching(getattr(np, name))
-                for name in ("full", "full_like", "arange", "array", "asarray", "asanyarray",
-                             "ascontiguousarray", "asfortranarray", "asarray_chkfinite")}
+_CONVERSIONS = ("array", "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "asarray_chkfinite")
+_NUMPY_SHIMS = {name: _dispatching(getattr(np, name), name in _CONVERSIONS)
+                for name in ("full", "full_like", "arange") + _CONVERSIONS}
 _NUMPY_SHIMS["fromiter"] = _fromiter_shim(np.fromiter, np.array)
 _NUMPY_SHIMS.update({name: _TracedConcatenator(getattr(np, name)) for name in ("r_", "c_")})
 
