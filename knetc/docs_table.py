@@ -31,6 +31,7 @@ transpose tril triu var vdot vsplit vstack where
 append convolve corrcoef correlate cov ediff1d gradient interp ldexp meshgrid nancumprod nancumsum
 nanprod nanstd nanvar piecewise polyval select vander
 nanmedian modf frexp unwrap poly
+asanyarray ascontiguousarray asfortranarray i0 unique
 linalg.cholesky linalg.det linalg.eigh linalg.eigvalsh linalg.inv linalg.lstsq linalg.norm linalg.pinv
 linalg.qr linalg.slogdet linalg.solve linalg.svd linalg.matrix_power
 fft.fft fft.ifft fft.rfft fft.irfft fft.fft2 fft.ifft2 fft.rfft2 fft.irfft2 fft.fftn fft.ifftn fft.rfftn

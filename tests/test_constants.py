@@ -57,6 +57,10 @@ SAMPLES = {
     np.flatnonzero: [((away(5),), {})], np.argwhere: [((away(2, 3),), {})],
     np.count_nonzero: [((away(3, 4),), {})],
     np.searchsorted: [((SORTED, BETWEEN), {}), ((SORTED, 0.37 + SORTED[2]), {"side": "right"})],
+    # the gap to the next float: constant between powers of two (where it jumps), so the samples
+    # keep away from them, in both signs (float32, which this perturbation would promote to
+    # float64, in tests/test_small_rules.py)
+    np.spacing: [((np.array([1.5, -3.0, 0.75, 12.0, -0.3, 1e10 + 0.5]),), {}), ((2.5,), {})],
     np.floor: [((X,), {})], np.ceil: [((X,), {})],
     np.round: [((X,), {}), ((X / 10,), {"decimals": 1})], np.around: [((X,), {})],
     np.rint: [((X,), {})], np.trunc: [((X,), {})], np.fix: [((X,), {})],

@@ -20,9 +20,11 @@ A node is the tuple ``(rule, ans, args, kwargs, parents)``; ``parents`` lists
 name for keyword arguments) and ``(argnum, ((path, index), ...))`` for boxes
 inside a list, tuple or dict argument (``np.concatenate([a, b])``).
 
-This module holds the box, the trace and unboxing; the recording of one operation is
+This module holds the box, the trace and unboxing; the recording of one operation (finding
+the highest trace among the arguments, unboxing them at that level) is
 :mod:`knetc.runtime.box_record`, ndarray methods and in-place operators
-:mod:`knetc.runtime.box_methods`.
+:mod:`knetc.runtime.box_methods`, the errors of what a box cannot do
+:mod:`knetc.runtime.box_errors` (``NoRuleError`` is also reached as ``box.NoRuleError``).
 """
 import copy
 import itertools
@@ -32,27 +34,15 @@ import sys
 
 import numpy as np
 
-from ..errors import GradientInputError, UnsupportedError
+from ..errors import GradientInputError
 from . import binding
 from .backend import is_array
+from .box_errors import NOT_AN_NDARRAY, NoRuleError, TracedAttributeError, lost, no_rule  # noqa: F401
 from . import numpy_rules as _numpy_rules
 from .convert import float_conversion_culprit
 from . import indexing  # noqa: F401  (registers the rule of operator.getitem)
 from .rules import is_nondiff, rule_for
 from .structure import declare_leaf_type, flatten_one_level, is_record
-
-
-class TracedAttributeError(GradientInputError, AttributeError):
-    """A traced value was asked for an ndarray attribute or method the tape cannot record."""
-
-
-class NoRuleError(UnsupportedError):
-    """A traced value reached a callable that has no derivative rule."""
-
-    def __init__(self, message, construct=None):
-        Exception.__init__(self, message)  # not UnsupportedError's compiler wording
-        self.construct = construct
-        self.filename = self.lineno = self.col = self.detail = None
 
 
 class Trace:
@@ -71,35 +61,6 @@ class Trace:
 
 _LEVELS = itertools.count(1)
 _ndarray = np.ndarray
-
-
-def name_of(fun):
-    """A readable dotted name of a callable, for error messages."""
-    if isinstance(fun, np.ufunc):
-        for space in ("scipy.special", "scipy.special._ufuncs"):
-            module = sys.modules.get(space)
-            if module is not None and getattr(module, fun.__name__, None) is fun:
-                return f"scipy.special.{fun.__name__.lstrip('_')}"
-        if getattr(np, fun.__name__, None) is fun:
-            return f"numpy.{fun.__name__}"
-        return f"the NumPy ufunc {fun.__name__}"
-    owner = getattr(fun, "__self__", None)
-    if isinstance(owner, np.ufunc):
-        return f"numpy.{owner.__name__}.{fun.__name__}"
-    target = getattr(fun, "fun", fun)  # Primitive
-    name = getattr(target, "__qualname__", None) or getattr(target, "__name__", None) or type(fun).__name__
-    module = getattr(target, "__module__", None)
-    if module and module.split(".")[:2] in (["numpy", "core"], ["numpy", "_core"], ["numpy", "lib"]):
-        module = "numpy"  # numpy._core.fromnumeric.sum -> numpy.sum
-    return f"{module}.{name}" if module and module != "builtins" else name
-
-
-def _no_rule(fun, what=None):
-    where = what or name_of(fun)
-    return NoRuleError(
-        f"knetc: no derivative rule for {where}, which was called with a traced (differentiated) "
-        f"value{binding.where_text()}; register one with knetc.defvjp({where.rsplit('.', 1)[-1]}, ...) "
-        f"(or declare it non-differentiable), or use functions that have one", construct=where)
 
 
 # --- unboxing -----------------------------------------------------------------
@@ -125,37 +86,6 @@ def deep_unbox(x):
     if is_record(x):
         children, _, rebuild = flatten_one_level(x)
         return rebuild([deep_unbox(v) for v in children])
-    return x
-
-
-def _top_in(x, top):
-    """The highest trace among ``top`` and the boxes inside ``x``."""
-    cls = type(x)
-    if cls is Box:
-        t = x._trace
-        return t if top is None or t.level > top.level else top
-    if cls is list or cls is tuple:
-        for v in x:
-            top = _top_in(v, top)
-    elif cls is dict:
-        for v in x.values():
-            top = _top_in(v, top)
-    return top
-
-
-def _unbox_in(x, top, path, subs):
-    """``x`` with the boxes of ``top`` replaced by their values; records (path, index) in ``subs``."""
-    cls = type(x)
-    if cls is Box:
-        if x._trace is top:
-            subs.append((path, x._idx))
-            return x._value
-        return x
-    if cls is list or cls is tuple:
-        out = [_unbox_in(v, top, path + (i,), subs) for i, v in enumerate(x)]
-        return out if cls is list else tuple(out)
-    if cls is dict:
-        return {k: _unbox_in(v, top, path + (k,), subs) for k, v in x.items()}
     return x
 
 
@@ -197,21 +127,6 @@ def _defers_to(other, cls, reflected):
 
 
 # --- the box --------------------------------------------------------------------
-
-NOT_AN_NDARRAY = ("on the tape a differentiated value is a knetc Box, not an np.ndarray "
-                  "(isinstance(x, np.ndarray) is True in your code, but type(x) is Box and NumPy's C "
-                  "functions and ndarray methods outside knetc's tables do not accept it)")
-
-
-def _lost(what, into="a plain number"):
-    return GradientInputError(
-        f"knetc: {what} converted a traced (differentiated) value into {into}, which "
-        f"would silently drop its gradient{binding.where_text()}. The tape records math functions "
-        f"called as math.exp(x) or np.exp(x), and float(x) in the module of the differentiated "
-        f"function; elsewhere pass the value on unconverted (comparisons such as x > 0 work on "
-        f"traced values), and build arrays with np.stack/np.concatenate/np.where instead of "
-        f"assigning into them; note that {NOT_AN_NDARRAY}")
-
 
 _INTERNAL = {}      # code object -> True when it belongs to knetc or NumPy
 
@@ -295,7 +210,7 @@ class Box:
     def __float__(self):
         culprit = float_conversion_culprit(sys._getframe(1))
         if culprit is not None:
-            raise _lost(culprit)
+            raise lost(culprit)
         return float(deep_value(self))
 
     def __int__(self):
@@ -334,7 +249,7 @@ class Box:
         error = untraced_call(sys._getframe(1)) if untraced_call is not None else None
         if error is not None:
             raise error
-        raise _lost("np.asarray/np.array (or a NumPy function that does not dispatch to "
+        raise lost("np.asarray/np.array (or a NumPy function that does not dispatch to "
                     "traced values)", "a plain NumPy array")
 
     @property
@@ -379,22 +294,26 @@ class Box:
                 return apply(ufunc, rule, inputs, kwargs)
             if is_nondiff(ufunc):
                 return ufunc(*deep_unbox(inputs), **deep_unbox(kwargs))
-            raise _no_rule(ufunc)
+            raise no_rule(ufunc)
         fun = getattr(ufunc, method)
         rule = rule_for(fun)
         if rule is not None:
             return record(fun, rule, inputs, kwargs)
         if is_nondiff(fun) or is_nondiff(ufunc):
             return fun(*deep_unbox(inputs), **deep_unbox(kwargs))
-        raise _no_rule(fun, f"numpy.{ufunc.__name__}.{method}")
+        raise no_rule(fun, f"numpy.{ufunc.__name__}.{method}")
 
     def __array_function__(self, func, types, args, kwargs):
         rule = rule_for(func)
         if rule is not None:
+            if func is np.asarray_chkfinite and library_conversion is not None:  # library code converting
+                error = library_conversion(sys._getframe(1))                   # its input: not traced into
+                if error is not None:
+                    raise error
             return record(func, rule, args, kwargs)
         if is_nondiff(func):
             return func(*deep_unbox(args), **deep_unbox(kwargs))
-        raise _no_rule(func)
+        raise no_rule(func)
 
     # ndarray attributes and methods, from the tables of numpy_rules
     def __getattr__(self, name):
@@ -426,6 +345,7 @@ declare_leaf_type(Box)      # a traced value is a leaf of every tree
 # imports both), so no module imports the other back.
 _binop = _unop = apply = call = record = _BoundMethod = _inplace = _tolist = None
 untraced_call = None     # library_shims: the library function (SciPy) a plain-array conversion came from
+library_conversion = None    # library_shims: the same for a conversion with a rule, called by library code
 
 
 def provide(**functions):
@@ -437,4 +357,4 @@ def provide(**functions):
 
 
 _PROVIDED = frozenset({"_binop", "_unop", "apply", "call", "record", "_BoundMethod", "_inplace", "_tolist",
-                       "untraced_call"})
+                       "untraced_call", "library_conversion"})

@@ -17,7 +17,8 @@ from . import numpy_rules as _numpy_rules
 from .backend import is_cupy_array
 from .rules import is_nondiff, rule_for
 from . import box
-from .box import _no_rule, deep_unbox, deep_value
+from .box import deep_unbox, deep_value
+from .box_errors import no_rule
 from .box_record import _binop, call, record
 
 
@@ -31,7 +32,7 @@ def _call_method(fun, box, args, kwargs):
         return fun(deep_value(box), *deep_unbox(args), **deep_unbox(kwargs))
     if isinstance(fun, types.FunctionType):  # a Python adapter: its own operations are recorded
         return fun(box, *args, **kwargs)
-    raise _no_rule(fun)
+    raise no_rule(fun)
 
 
 def _tolist(box):

@@ -14,12 +14,45 @@ from . import binding
 from .rules import Rule, is_nondiff, rule_for
 from .tree import zeros_like_tree
 from . import box
-from .box import Box, NoRuleError, _no_rule, _top_in, _unbox_in, deep_unbox, deep_value, has_box, name_of
+from .box import Box, deep_unbox, deep_value, has_box
+from .box_errors import NoRuleError, name_of, no_rule
 
 _ndarray = np.ndarray
 
 
 # --- recording ----------------------------------------------------------------
+
+def _top_in(x, top):
+    """The highest trace among ``top`` and the boxes inside ``x``."""
+    cls = type(x)
+    if cls is Box:
+        t = x._trace
+        return t if top is None or t.level > top.level else top
+    if cls is list or cls is tuple:
+        for v in x:
+            top = _top_in(v, top)
+    elif cls is dict:
+        for v in x.values():
+            top = _top_in(v, top)
+    return top
+
+
+def _unbox_in(x, top, path, subs):
+    """``x`` with the boxes of ``top`` replaced by their values; records (path, index) in ``subs``."""
+    cls = type(x)
+    if cls is Box:
+        if x._trace is top:
+            subs.append((path, x._idx))
+            return x._value
+        return x
+    if cls is list or cls is tuple:
+        out = [_unbox_in(v, top, path + (i,), subs) for i, v in enumerate(x)]
+        return out if cls is list else tuple(out)
+    if cls is dict:
+        return {k: _unbox_in(v, top, path + (k,), subs) for k, v in x.items()}
+    return x
+
+
 
 def call(fun, args, kwargs=None):
     """Call ``fun`` on possibly boxed arguments through the rule table.
@@ -33,7 +66,7 @@ def call(fun, args, kwargs=None):
         if is_nondiff(fun):
             kwargs = deep_unbox(kwargs) if kwargs else {}
             return fun(*deep_unbox(tuple(args)), **kwargs)
-        raise _no_rule(fun)
+        raise no_rule(fun)
     return record(fun, rule, args, kwargs)
 
 
@@ -203,7 +236,7 @@ def _binop(ufunc, op, x, y):
     if rule is None:
         if is_nondiff(ufunc):
             return op(deep_value(x), deep_value(y))
-        raise _no_rule(ufunc)
+        raise no_rule(ufunc)
     vjps = rule.vjps
     if tx is top:
         xv = x._value
@@ -257,7 +290,7 @@ def _unop(ufunc, op, x):
     if rule is None:
         if is_nondiff(ufunc):
             return op(deep_value(x))
-        raise _no_rule(ufunc)
+        raise no_rule(ufunc)
     xv = x._value
     ans = op(xv)
     if not rule.vjps or rule.vjps[0] is None:

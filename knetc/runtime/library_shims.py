@@ -28,7 +28,7 @@ from .box import has_box
 from .box_record import record
 from .rebinding import MISSING, Rebinding
 from . import rules as _rules
-from .box import NoRuleError
+from .box_errors import NoRuleError
 
 LIBRARIES = ("scipy",)
 _PUBLIC_MODULES = ("scipy.special", "scipy.linalg", "scipy.stats")
@@ -201,4 +201,20 @@ def untraced_call(frame):
         f"it in the module of the differentiated function).{hint}", construct=where)
 
 
-box.provide(untraced_call=untraced_call)
+def library_conversion(frame):
+    """The error for library code converting a traced value with a NumPy function that has a
+    rule (``np.asarray_chkfinite`` in ``scipy.linalg``): None unless the first caller outside
+    NumPy, from ``frame`` up, is a library's (the user's own conversions are recorded, also
+    where the user's code runs under a library, as a loss under ``scipy.optimize``)."""
+    f = frame
+    while f is not None:
+        top = (f.f_globals.get("__name__", "") or "").split(".")[0]
+        if top in LIBRARIES:
+            return untraced_call(f)
+        if top != "numpy":
+            return None
+        f = f.f_back
+    return None
+
+
+box.provide(untraced_call=untraced_call, library_conversion=library_conversion)

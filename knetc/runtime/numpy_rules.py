@@ -280,6 +280,12 @@ def _array_vjp(g, ans, x, dtype=None, **kwargs):
 _CONVERT = ("dtype", "copy", "order", "subok", "ndmin", "device")
 defvjp(np.array, _array_vjp, keywords=_CONVERT)
 defvjp(np.asarray, _array_vjp, keywords=_CONVERT)
+# the other conversions are the identity on values too (ascontiguousarray/asfortranarray make a
+# 0-d input 1-d: unbroadcast sums that axis away); asarray_chkfinite raises on NaN/inf itself
+defvjp(np.asanyarray, _array_vjp, keywords=("dtype", "order", "device", "copy"))
+defvjp(np.ascontiguousarray, _array_vjp, keywords=("dtype",))
+defvjp(np.asfortranarray, _array_vjp, keywords=("dtype",))
+defvjp(np.asarray_chkfinite, _array_vjp, keywords=("dtype", "order"))
 defvjp(np.copy, lambda g, ans, x, order="K", **kwargs: g, keywords=("order", "subok"))
 defvjp(np.float64, lambda g, ans, x=0.0: g, keywords=())
 defvjp(np.float32, lambda g, ans, x=0.0: g, keywords=())
@@ -295,7 +301,7 @@ defnondiff(
     np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like,
     np.zeros, np.ones, np.empty, np.eye, np.identity,
     np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero, np.argwhere, np.count_nonzero,
-    np.searchsorted, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
+    np.searchsorted, np.spacing, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
     np.floor_divide, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
     np.greater_equal, np.isnan, np.isfinite, np.isinf, np.isclose, np.allclose,
     np.array_equal, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,

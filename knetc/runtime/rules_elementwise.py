@@ -13,6 +13,7 @@ import operator
 import numpy as np
 
 from ..errors import KnetError
+from .bessel import i1
 from .numpy_rules import _extreme_vjp
 from .rules import defjvp, defnondiff, defvjp, rule_for, unbroadcast
 from .refusals import refuse_option
@@ -45,6 +46,8 @@ def _sinc_vjp(g, ans, x):
 
 
 defvjp(np.sinc, _sinc_vjp, keywords=())
+# i0' = i1, which NumPy lacks: knetc's own, in array operations (runtime/bessel.py)
+defvjp(np.i0, lambda g, ans, x: g * i1(x), keywords=())
 
 
 def _nan_to_num_vjp(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):

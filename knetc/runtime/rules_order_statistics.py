@@ -1,8 +1,10 @@
-"""Derivative rules of order statistics: median, quantile, percentile.
+"""Derivative rules of order statistics: median, quantile, percentile; and np.unique.
 
 The adjoint goes to the order statistics the result interpolates between
 (ties among equal values are broken by a stable sort, which does not change
-the value).
+the value). ``np.unique`` is differentiable where the values it sorts are
+distinct (then it is a sort); where some repeat it has no derivative, and
+its rule raises saying so.
 """
 import numpy as np
 
@@ -12,6 +14,7 @@ from .rule_helpers import _lift
 from .rules import defvjp, unbroadcast
 from .refusals import refuse_option
 from .rule_helpers import _axes
+from .linalg_helpers import _part, _plain
 
 _METHODS = ("linear", "lower", "higher", "midpoint")
 
@@ -172,3 +175,38 @@ def _nanmedian_vjp(g, ans, a, axis=None, out=None, overwrite_input=False, keepdi
 defvjp(np.nanquantile, _nanquantile_vjp_a, _nanquantile_vjp_q, keywords=("axis", "method", "keepdims"))
 defvjp(np.nanpercentile, _nanpercentile_vjp_a, _nanpercentile_vjp_q, keywords=("axis", "method", "keepdims"))
 defvjp(np.nanmedian, _nanmedian_vjp, keywords=("axis", "keepdims"))
+
+
+# --- unique: the sorted distinct values --------------------------------------------------------
+def _unique_vjp(g, ans, ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
+                equal_nan=True, sorted=True):
+    # Where the values (or the slices along axis) are distinct, np.unique is a permutation of them
+    # and its adjoint the inverse permutation; the index, inverse and count results are integers,
+    # constant there. Where some repeat, perturbing one splits it from the others: the result
+    # changes size, and there is no derivative to give.
+    if isinstance(ar, (list, tuple)):
+        raise KnetError("knetc: the derivative of np.unique of a list or tuple is not supported; "
+                        "convert it with np.array first")
+    several = return_index or return_inverse or return_counts
+    values = ans[0] if several else ans
+    gv = _part(g, 0, values) if several else g
+    what = "values" if axis is None else f"slices along axis {axis}"
+    n_in = np.size(ar) if axis is None else np.shape(ar)[axis]
+    n_out = np.size(values) if axis is None else np.shape(values)[axis]
+    if n_out != n_in:
+        raise KnetError(
+            f"knetc: np.unique is not differentiable here: {n_in - n_out} of the {n_in} {what} of its "
+            f"input repeat an earlier one (the derivative exists only where they are all distinct: "
+            f"moving one of equal values apart changes the result's size)")
+    # sorted=False lets NumPy choose an order (a hash table for integers), which a second call
+    # with return_index need not reproduce
+    refuse_option("np.unique", "sorted", sorted, True)
+    first = np.unique(_plain(ar), return_index=True, axis=axis, equal_nan=equal_nan)[1]
+    back = np.argsort(first)            # the inverse permutation: where each input went
+    if axis is None:
+        return np.reshape(np.take(np.ravel(gv), back), np.shape(ar))
+    return np.take(gv, back, axis=axis)
+
+
+defvjp(np.unique, _unique_vjp,
+       keywords=("return_index", "return_inverse", "return_counts", "axis", "equal_nan", "sorted"))

@@ -14,7 +14,7 @@ original's rule from the table (``rule_for(math.exp)``, ``rule_for(float)``);
 a ``math`` function without a rule but with a NumPy twin (``math.asinh`` ->
 ``np.arcsinh``) records the twin; non-differentiable ones (``floor``,
 ``isnan``...) see plain values; any other raises
-:class:`~knetc.runtime.box.NoRuleError` naming the function.
+:class:`~knetc.runtime.box_errors.NoRuleError` naming the function.
 
 The ``float`` shim is a subclass of ``float`` whose metaclass routes calls and
 ``isinstance``/``issubclass`` checks to ``float`` and whose ``dtype`` is
@@ -31,10 +31,13 @@ import functools
 import itertools
 import math
 import operator
+import sys
 
 import numpy as np
 
-from .box import Box, _no_rule, deep_unbox, deep_value, has_box
+from . import box
+from .box import Box, deep_unbox, deep_value, has_box
+from .box_errors import no_rule
 from .box_record import call, record
 from .rebinding import MISSING, Rebinding
 from .rules import is_nondiff, rule_for
@@ -99,7 +102,7 @@ def _traced(name, original, shim, args, kwargs):
         return composite(*args, **kwargs)
     twin = _AS_NUMPY.get(name)
     if twin is None or kwargs:
-        raise _no_rule(original, f"math.{name}")
+        raise no_rule(original, f"math.{name}")
     return _twin(name, twin, args)
 
 
@@ -192,9 +195,20 @@ TracedFloat.__name__ = TracedFloat.__qualname__ = "float"
 # nothing, or only on their first argument), nor do np.r_[...] and np.c_[...]. While a trace
 # is active the numpy module's own attributes are these shims, which record the rule.
 
-def _dispatching(original):
+def _dispatching(original, conversion=False):
     def shim(*args, **kwargs):
         if has_box(args) or (kwargs and has_box(kwargs)):
+            if conversion and box.library_conversion is not None:
+                # a library function (SciPy's) converting its input: the tape does not trace
+                # into it, it names the function instead
+                error = box.library_conversion(sys._getframe(1))
+                if error is not None:
+                    raise error
+            rule = rule_for(original)
+            if rule is not None:
+                # recorded with the shim as the function, so that lower-level boxes in the
+                # unboxed arguments are recorded on their own trace (second derivatives)
+                return record(shim, rule, args, kwargs)
             return call(original, args, kwargs)
         return original(*args, **kwargs)
     functools.update_wrapper(shim, original, assigned=("__name__", "__qualname__", "__doc__"))
@@ -232,9 +246,10 @@ def _fromiter_shim(original, array):
 
 
 NUMPY_NAMESPACE = vars(np)
-# np.array([x0, x1]) and np.asarray of traced values do not dispatch either
-_NUMPY_SHIMS = {name: _dispatching(getattr(np, name))
-                for name in ("full", "full_like", "arange", "array", "asarray")}
+# np.array([x0, x1]) and np.asarray & co. of traced values do not dispatch either
+_CONVERSIONS = ("array", "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "asarray_chkfinite")
+_NUMPY_SHIMS = {name: _dispatching(getattr(np, name), name in _CONVERSIONS)
+                for name in ("full", "full_like", "arange") + _CONVERSIONS}
 _NUMPY_SHIMS["fromiter"] = _fromiter_shim(np.fromiter, np.array)
 _NUMPY_SHIMS.update({name: _TracedConcatenator(getattr(np, name)) for name in ("r_", "c_")})
 

@@ -5,8 +5,11 @@ The user function runs as ordinary Python on boxed arguments (see
 comprehensions, generators, try/except, ``with``, callable objects,
 ``functools``, builtins ``sum``/``max``/``min``, functions without source.
 Each differentiable operation is recorded as a node; the backward pass is one
-reverse loop over the node list, calling the VJPs of the rule table
-(:mod:`knetc.runtime.rules`), the only place where derivatives are written.
+reverse loop over the node list (:mod:`knetc.runtime.tape_backward`), calling
+the VJPs of the rule table (:mod:`knetc.runtime.rules`), the only place where
+derivatives are written. This module checks and boxes the arguments, runs the
+function, seeds the backward pass and gathers the gradients into the structure
+of the arguments.
 
 Higher order: ``value_and_grad`` called inside a differentiated function opens
 a higher trace whose backward pass is itself recorded on the outer one, so
@@ -21,7 +24,7 @@ recorded through the ``np`` of the differentiated function's module (bound to
 the device NumPy of :mod:`knetc.runtime.creation` while it runs).
 
 What cannot be recorded is an error, never a silently lost gradient:
-a callable with no rule (:class:`~knetc.runtime.box.NoRuleError`), and
+a callable with no rule (:class:`~knetc.runtime.box_errors.NoRuleError`), and
 conversions NumPy does not dispatch -- ``np.array``/``np.asarray`` of traced
 values reached other than through that ``np``, item assignment into an array,
 ``math`` functions or ``float()`` reached outside the module of the
@@ -30,24 +33,20 @@ differentiated function (:class:`~knetc.errors.GradientInputError`; see
 """
 import functools
 import inspect
-import operator
-import sys
 
 import numpy as np
 
 from ..errors import GradientInputError
-from . import rules as _rules
-from .backend import module_of, is_array, is_cupy_array
-from .indexing import _is_basic_index
+from .backend import module_of, is_array
 from . import box_methods  # noqa: F401  (registers Box's method adapters)
 from .box import Box, Trace, deep_unbox, deep_value, has_box
 from .structure import flatten_one_level, is_record, tree_leaves
-from .tree import add_grad, check_differentiable, grad_children, match_structure
+from .tree import check_differentiable, grad_children, match_structure
+from .tape_backward import backward
 from .tape_callers import as_tree, box_tree, containers_copy, restore_callers, snapshot, unbox_tree
 from .tape_run import run
 
 _ndarray = np.ndarray
-_numpy = sys.modules["numpy"]
 
 def _argnums(wrt, nargs):
     multi = not isinstance(wrt, (int, np.integer))
@@ -84,123 +83,6 @@ def _check(fun, args, i):
             raise
         check_differentiable(a, f"argument {i} ({name})")
         raise
-
-
-# --- the backward pass ----------------------------------------------------------------
-
-def backward(trace, seeds):
-    """Adjoints of the nodes of ``trace``, given ``seeds``: pairs (node index, adjoint).
-
-    Returns a list indexed by node; entries of inputs (leaves) are kept, the
-    others are released once used. Adjoints summed from several uses are
-    accumulated in place into arrays the pass allocated itself; an adjoint is
-    brought to its value's float precision before it is used.
-    """
-    nodes = trace.nodes
-    adj = [None] * len(nodes)
-    owned = set()
-    start = -1
-    for idx, g in seeds:
-        _accumulate(adj, owned, idx, g)
-        if idx > start:
-            start = idx
-    ndarray = _ndarray
-    for i in range(start, -1, -1):
-        g = adj[i]
-        if g is None:
-            continue
-        node = nodes[i]
-        if node is None:  # an input: keep its adjoint
-            continue
-        adj[i] = None
-        rule, ans, args, kwargs, parents = node
-        if type(g) is ndarray and type(ans) is ndarray and g.dtype is not ans.dtype:
-            g = _same_precision(g, ans)
-        if rule is _GETITEM and _slice_into(adj, owned, g, args, parents):
-            continue
-        vjps = rule.gpu_vjps if rule.gpu_vjps is not None and is_cupy_array(g) else rule.vjps
-        for argnum, p in parents:
-            vjp = vjps[argnum] if type(argnum) is int else rule.kwvjps[argnum]
-            c = vjp(g, ans, *args, **kwargs) if kwargs else vjp(g, ans, *args)
-            if c is None:
-                continue
-            if type(p) is int:
-                old = adj[p]
-                if old is None:
-                    adj[p] = c
-                elif (type(old) is ndarray and type(c) is ndarray and p in owned
-                      and old.shape == c.shape and old.dtype == c.dtype):
-                    old += c
-                else:
-                    _accumulate(adj, owned, p, c)
-            else:
-                for path, q in p:
-                    piece = c
-                    for k in path:
-                        piece = piece[k]
-                    _accumulate(adj, owned, q, piece)
-    return adj
-
-
-_GETITEM = _rules.rule_for(operator.getitem)
-
-
-def _slice_into(adj, owned, g, args, parents):
-    """The adjoint of ``x[idx]`` for a basic index: written into a view of x's adjoint.
-
-    The first read allocates x's adjoint (zeros, then ``[idx] = g``); later
-    reads add ``g`` into ``adj[idx]`` in place, so reading slices of an array
-    (the gates of an LSTM) costs no full-size temporary per read. Returns
-    False where the general rule must run (traced adjoints, containers,
-    advanced indices, an adjoint the pass does not own).
-    """
-    x, idx = args
-    if len(parents) != 1 or parents[0][0] != 0 or not is_array(x) or not is_array(g) \
-            or x.dtype.kind not in "fc" or not _is_basic_index(idx):
-        return False
-    p = parents[0][1]
-    if type(p) is not int:
-        return False
-    old = adj[p]
-    if old is None:
-        out = module_of(x).zeros(x.shape, dtype=x.dtype)
-        out[idx] = g
-        adj[p] = out
-        owned.add(p)
-        return True
-    if p in owned and is_array(old) and old.shape == x.shape and old.dtype == x.dtype:
-        old[idx] += g
-        return True
-    return False
-
-
-def _same_precision(g, ans):
-    """``g`` in ``ans``'s float dtype: a rule that promoted a float32 adjoint to
-    float64 would otherwise make every later product mixed-precision (and NumPy
-    runs mixed float32/float64 matmuls without BLAS, some 40 times slower)."""
-    if g.dtype != ans.dtype and g.dtype.kind == "f" and ans.dtype.kind == "f":
-        return g.astype(ans.dtype)
-    return g
-
-
-def _accumulate(adj, owned, p, c):
-    if c is None:
-        return
-    old = adj[p]
-    if old is None:
-        adj[p] = c
-        return
-    if (p in owned and type(old) is _ndarray and type(c) is _ndarray
-            and old.shape == c.shape and old.dtype == c.dtype):
-        old += c
-        return
-    if type(old) in (list, tuple, dict):
-        new = add_grad(old, c)
-    else:
-        new = old + c
-    adj[p] = new
-    if type(new) is _ndarray:
-        owned.add(p)
 
 
 # --- gradients with the structure of the arguments -----------------------------------------

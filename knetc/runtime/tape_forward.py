@@ -44,22 +44,43 @@ def tangent_through(pullback, out, tangents, wrap=lambda u: u):
     (the tape differentiates real values). Under knetc's convention (the adjoint
     of ``z = a + ib`` is ``dL/da - i dL/db``, see rules_complex) the pullback
     pairs ``u`` with the tangent as ``p . da - q . db``, so the tangent is
-    ``d/dp - i d/dq`` of that pairing.
+    ``d/dp - i d/dq`` of that pairing. An integer leaf (the indices ``np.unique``
+    returns beside its values) is a constant: its cotangent stays zero and its
+    tangent is 0.0.
     """
     leaves, spec = tree_flatten(out)
     complex_leaves = [_complex(leaf) for leaf in leaves]
+    constant = [_integer(leaf) for leaf in leaves]
     zeros = []
     for leaf, c in zip(leaves, complex_leaves):
         z = module_of(leaf).zeros(np.shape(leaf), np.real(np.asarray(leaf)).dtype) if is_array(leaf) \
             else 0.0
         zeros.append([z, z] if c else z)
+    varied = [z for z, k in zip(zeros, constant) if not k]
 
     def along(parts):
-        u = [p[0] + 1j * p[1] if c else p for p, c in zip(parts, complex_leaves)]
+        parts = iter(parts)
+        u = [z if k else _joined(next(parts), c) for z, k, c in zip(zeros, constant, complex_leaves)]
         return vdot(pullback(wrap(tree_unflatten(spec, u))), tangents)
 
-    _, grads = tape.value_and_grad(along, (zeros,))
-    return tree_unflatten(spec, [g[0] - 1j * g[1] if c else g for g, c in zip(grads, complex_leaves)])
+    _, grads = tape.value_and_grad(along, (varied,))
+    grads = iter(grads)
+    return tree_unflatten(spec, [0.0 if k else _split(next(grads), c) for k, c in zip(constant, complex_leaves)])
+
+
+def _joined(p, is_complex):
+    return p[0] + 1j * p[1] if is_complex else p
+
+
+def _split(g, is_complex):
+    return g[0] - 1j * g[1] if is_complex else g
+
+
+def _integer(x):
+    """True for an integer or boolean array or NumPy scalar (a result held constant)."""
+    x = deep_value(x)
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and dtype.kind in "iub"
 
 
 def jvp(fun, primals, tangents, active, has_aux=False):

@@ -27,7 +27,7 @@ import numpy as _np
 from ..arguments import location
 from ..errors import FallbackWarning, UnsupportedError
 from ..runtime import creation, tape
-from ..runtime.box import NoRuleError
+from ..runtime.box_errors import NoRuleError
 from ..runtime.tree import kind_of
 from . import pipeline, tracebacks
 

@@ -13,7 +13,7 @@ LIST_RESULTS = {np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit}
 _SYMBOLS = {"+", "-", "*", "/", "**", "@", "//", "%", "&", "|", "^", "<<", ">>", "item assignment"}
 # Functions that may return (a view of) an argument rather than a new array.
 _VIEW_NAMES = frozenset({
-    "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "require", "atleast_1d",
+    "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "asarray_chkfinite", "require", "atleast_1d",
     "atleast_2d", "atleast_3d", "squeeze", "reshape", "ravel", "transpose", "real", "imag",
     "diagonal", "diag", "broadcast_to", "broadcast_arrays", "flip", "fliplr", "flipud", "rot90",
     "split", "array_split", "hsplit", "vsplit", "dsplit", "moveaxis", "swapaxes", "rollaxis",

@@ -122,6 +122,13 @@ OPS = [
     OpInfo("np.rad2deg", _uniform(-7, 7), gpu=True),
     OpInfo("np.degrees", _uniform(-7, 7), gpu=True),
     OpInfo("np.sinc", _sinc, gpu=True),
+    # i0' = i1: knetc's own series for |x| < 30, its asymptotic expansion beyond
+    OpInfo("np.i0", lambda rng, dtype: [
+        *_uniform(-3, 3)(rng, dtype),
+        Sample((_away(rng, (3, 4), 20.0, 29.5).astype(dtype),), name="series"),
+        Sample((_away(rng, (3, 4), 30.5, 40.0).astype(dtype),), name="asymptotic"),
+        Sample((np.array([-30.2, -29.8, 29.9, 30.1]).astype(dtype),), name="switch"),
+        Sample((np.array([0.0, 1e-3, -2e-3]).astype(dtype),), name="zero")], gpu=True),
     OpInfo("np.fabs", lambda rng, dtype: [Sample((_away(rng, (3, 4)).astype(dtype),)), Sample((-1.3,), name="float")],
            gpu=True),
     OpInfo("np.ldexp", lambda rng, dtype: [Sample((rng.standard_normal((3, 4)).astype(dtype), np.array([-2, 0, 1, 3]))),

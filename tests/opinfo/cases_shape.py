@@ -145,6 +145,21 @@ OPS = [
     OpInfo("np.delete", _samples(_s(A(3, 4), [0, 2], 1), _s(A(5), 1, name="vector"),
                                  _s(A(3, 4), slice(0, 2), axis=0, name="slice"), _s(A(3, 4), [1, 5, 7], name="flat"))),
     OpInfo("np.array", _array_of_scalars, gpu=False),
+    # conversions: the identity on values (a list of arrays is stacked; ascontiguousarray and
+    # asfortranarray make a float 1-d)
+    *[OpInfo(path, _samples(_s(A(3, 4)), _s(A(2, 3, 2), name="3d"), _s(1.5, name="float"),
+                            _s([A(3), A(3)], name="list"), _s(A(3, 4), dtype="float64", name="dtype")),
+             gpu=path != "np.asarray_chkfinite")
+      for path in ("np.asarray", "np.asanyarray", "np.ascontiguousarray", "np.asfortranarray",
+                   "np.asarray_chkfinite")],
+    OpInfo("np.asanyarray", _samples(_s(A(3, 4), order="F", name="order")), name="np.asanyarray-order"),
+    # unique of distinct values is a sort (repeated values: an error, tests/test_unique_and_friends.py)
+    OpInfo("np.unique", _sorting(((5,), (), {}, "vector"), ((3, 4), (), {}, "flat"),
+                                 ((3, 4), (), {"return_index": True, "return_inverse": True,
+                                               "return_counts": True}, "integer_results"),
+                                 ((3, 4), (), {"axis": 0}, "rows"), ((3, 4), (), {"axis": 1}, "columns"),
+                                 ((2, 3, 2), (), {"axis": -1, "return_inverse": True}, "axis_inverse"),
+                                 ((4,), (), {"equal_nan": False}, "equal_nan")), gpu=True),
     OpInfo("np.compress", _selections("compress"), gpu=True),
     OpInfo("np.extract", _selections("extract"), gpu=True),
     OpInfo("np.choose", _selections("choose"), gpu=True),
