@@ -156,7 +156,7 @@ def test_no_entry_test_where_the_callers_object_cannot_reach():
 
 
 def test_entry_value_marks_a_data_argument_that_is_also_differentiated():
-    from knetc.runtime.tree import entry_value
+    from knetc.runtime.entry_values import entry_value
     w = [R(3), R(2)]
     x = R(3)
     assert entry_value(x, w) is x

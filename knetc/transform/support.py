@@ -15,7 +15,7 @@ they sit above the compiler; each puts its entry point in this table with
 import builtins
 
 from ..errors import KnetError
-from ..runtime import creation, jvp_rules, tree
+from ..runtime import creation, entry_values, jvp_rules, tree
 
 # Builtins the generated code calls (range, len...): a user's global of that name must not reach it.
 BUILTIN_NAMES = ("range", "len", "min", "list", "tuple", "bool", "reversed", "slice")
@@ -31,7 +31,7 @@ RUNTIME = {
     **{n: getattr(builtins, n) for n in BUILTIN_NAMES},
     "zeros_like": tree.zeros_like_tree,
     "zeros_view": tree.zeros_view,
-    "entry_value": tree.entry_value,
+    "entry_value": entry_values.entry_value,
     "zero_slots": tree.zero_slots,
     "add_grad": tree.add_grad,
     "add_at": tree.add_at,
