@@ -112,7 +112,7 @@ class HvpFunction:
                     if saved is not None:
                         saved |= taped
         except UnsupportedError as err:
-            err = _at_users_line(err, fn.compiled)
+            err = _at_users_line(err, fn.compiled, fun)
             if mode == "source":
                 raise err
             _warn(fun, f"the reverse pass over its tangent program does not compile: {err}")
@@ -121,9 +121,12 @@ class HvpFunction:
         return tuple(adjoints[i] for i in indices)
 
 
-def _at_users_line(err, compiled):
-    """A refusal inside the generated tangent program, moved to the user's line it came from."""
-    if not (err.filename or "").startswith("<knetc tangent program"):
+def _at_users_line(err, compiled, fun):
+    """A refusal inside the generated tangent program, moved to the user's line it came from
+    (one raised by a rule while it runs names the function's definition)."""
+    if err.filename is None:
+        return UnsupportedError(err.construct, *location(fun), detail=err.detail)
+    if not err.filename.startswith("<knetc tangent program"):
         return err
     lines = [g for g in compiled.line_map if g <= (err.lineno or 0)]
     if not lines:

@@ -82,6 +82,8 @@ def scatter(x, idx, g):
         return out
     xp = module_of(x, g)
     dtype = x.dtype if is_array(x) and x.dtype.kind in "fc" else getattr(g, "dtype", float)
+    if getattr(getattr(g, "dtype", None), "kind", "") == "c" or isinstance(g, complex):
+        dtype = np.promote_types(dtype, np.complex64)   # a complex cotangent (forward mode on the tape)
     out = xp.zeros(np.shape(x), dtype=dtype)
     if _is_basic_index(idx) or not _repeats_possible(idx):
         out[idx] = g

@@ -32,6 +32,7 @@ import numpy as np
 from . import numpy_rules as nr
 from .backend import module_of, is_array
 from .indexing import getitem, setitem_array
+from .rules_complex import is_complex
 from .rules import ZERO_DERIVATIVE, defvjp, rule_for
 from ..errors import UnsupportedError
 from .tape_forward import tangent_through
@@ -159,14 +160,25 @@ def fit_tangent(t, ans):
 
 
 def elementwise_jvp(vjp, t, ans, *args, **kwargs):
-    """The JVP of an elementwise function from its VJP: every operand at the result's shape."""
+    """The JVP of an elementwise function from its VJP: every operand at the result's shape.
+
+    For a holomorphic function the VJP is ``g * f'(z)`` (rules_complex.py), so the JVP is
+    the VJP applied to the tangent. A real result of a complex operand (``np.abs``,
+    ``np.angle``) is no holomorphic function: with ``zbar = vjp(1)`` (= df/da - i df/db)
+    its tangent is ``Re(zbar * t)``.
+    """
     shape = np.shape(ans)
+    real_of_complex = not is_complex(ans) and any(is_complex(a) for a in args)
     if not shape:
+        if real_of_complex:
+            return np.real(vjp(np.ones_like(ans), ans, *args, **kwargs) * t)
         return vjp(t, ans, *args, **kwargs)
     xp = module_of(t, ans)
     dtype = getattr(ans, "dtype", None)
     wide = [xp.broadcast_to(xp.asarray(a, dtype=dtype) if not is_array(a) else a, shape)
             if np.shape(a) != shape and not isinstance(a, (str, type(None))) else a for a in args]
+    if real_of_complex:
+        return xp.real(vjp(xp.ones_like(ans), ans, *wide, **kwargs) * fit_tangent(t, ans))
     return vjp(fit_tangent(t, ans), ans, *wide, **kwargs)
 
 

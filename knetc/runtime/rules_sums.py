@@ -98,9 +98,17 @@ def _max_vjp(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where
 
 
 def _prod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    # d prod / d x_i = product of the other entries, computed without dividing
-    # by zero: with one zero in a slice only that entry gets a gradient, with
-    # two or more none does. initial= multiplies; where= excludes entries (as ones).
+    """d prod / d x_i = the product of the other entries, without dividing by zero.
+
+    With ``nonzero`` the product of a slice's non-zero entries and ``zeros`` the
+    product of its zero entries (0, or 1 when there are none): a non-zero entry
+    gets ``nonzero / x_i * zeros``; a zero entry gets ``nonzero`` times the
+    product of the *other* zeros: 1 when it is the only one, the other zero
+    itself (the slice's sum of zeros minus x_i) when there are two, 0 when more.
+    Each is written so that its own derivative is the true second derivative of
+    the product (knet.hvp at inputs with zeros). initial= multiplies; where=
+    excludes entries (as ones).
+    """
     if _masked(where):
         where = _on_device_of(where, x)
         inside = _prod_vjp(g, ans, np.where(where, x, 1.0), axis, dtype, out, keepdims, initial)
@@ -108,10 +116,13 @@ def _prod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initia
     if initial is not None:
         g = g * initial
     zero = np.equal(x, 0)
-    zeros = np.sum(zero, axis=axis, keepdims=True)
+    count = np.sum(zero, axis=axis, keepdims=True)
     safe = np.where(zero, 1.0, x)
-    others = np.prod(safe, axis=axis, keepdims=True)
-    partial = np.where(zeros == 0, others / safe, np.where(np.logical_and(zero, zeros == 1), others, 0.0))
+    nonzero = np.prod(safe, axis=axis, keepdims=True)
+    zeros = np.prod(np.where(zero, x, 1.0), axis=axis, keepdims=True)
+    other_zeros = np.where(count == 1, 1.0,
+                           np.where(count == 2, np.sum(np.where(zero, x, 0.0), axis=axis, keepdims=True) - x, 0.0))
+    partial = np.where(zero, nonzero * other_zeros, nonzero / safe * zeros)
     return _keep_axes(_lift(g, x), axis, keepdims) * partial
 
 

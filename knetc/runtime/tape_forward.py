@@ -22,6 +22,10 @@ def vdot(a, b):
             continue
         if _complex(x) and not _complex(y):
             x = np.real(x)       # the adjoint of a real value is the real part of a complex one
+        elif _complex(x):
+            # an adjoint zbar = dL/da - i dL/db pairs with a tangent ta + i tb as Re(zbar t)
+            total = total + np.sum(np.real(x * y))
+            continue
         total = total + np.sum(x * y)
     return total
 

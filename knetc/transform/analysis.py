@@ -19,7 +19,7 @@ import numpy as np
 
 from ..runtime.backend import is_array
 from ..runtime.tree import kind_of
-from . import ir
+from . import ir, support
 from .effects import mutated_params
 from .results import LIST_RESULTS
 from .returns import returns_list
@@ -122,7 +122,10 @@ class Kinds:
                 self._set(s.target, self.of(e.src), self.elem.get(e.src))
             elif isinstance(e, ir.Op):
                 sequence = _sequence_result_kind(e) if _hashable(e.fun) else None
-                if e.fun in LIST_RESULTS:
+                if e.fun is not None and e.fun is support.RUNTIME.get("call_jvp"):
+                    # a tangent program's helper call: (its result, its tangent), of the helper's kind
+                    self._set(s.target, "tuple", "unknown")
+                elif e.fun in LIST_RESULTS:
                     self._set(s.target, "list", "array")
                 elif sequence is not None:
                     self._set(s.target, sequence, "array" if sequence != "unknown" else None)

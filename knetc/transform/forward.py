@@ -23,17 +23,15 @@ loop or an if that reads it) is made with ``zeros_like``.
 """
 import time
 
-import numpy as np
-
 from ..runtime import jvp_rules
 from ..runtime.rules import rule_for
 from . import ir
-from .analysis import diff_reads, names_in
+from .analysis import names_in
 from .compiler import build, guard_of
 from .inline import instantiate, template_of
 from .jvp_templates import bare_tangent, operand_of_sum, without_unbroadcast
+from .forward_refusals import refuse_concatenators
 from .pipeline import front_end
-from .resolve import MISSING, resolve_dotted
 from .support import runtime_objects
 
 
@@ -314,45 +312,12 @@ def _is_literal(atom):
     return isinstance(atom, ir.Literal)
 
 
-def _refuse_concatenators(unit):
-    """Refuse ``np.r_[x, y]`` / ``np.c_[x, c]`` of values that depend on a differentiated argument.
-
-    The lowered form reads the differentiated values as atoms of an *index* of a
-    global object, which the analysis treats as constant: the tangent would be a
-    silent zero. Indices are never differentiated, so anything else stays as is.
-    """
-    active = set(unit.active_params)
-    changed = True
-    while changed:           # forward dependence, also through the index atoms
-        changed = False
-        for s in ir.walk(unit.body):
-            if isinstance(s, ir.Assign) and s.target not in active:
-                e = s.expr
-                reads = diff_reads(e) + (list(e.atoms) if isinstance(e, ir.Subscript) else [])
-                if any(a in active for a in reads):
-                    active.add(s.target)
-                    changed = True
-            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj not in active and s.value in active:
-                active.add(s.obj)
-                changed = True
-    for s in ir.walk(unit.body):
-        e = getattr(s, "expr", None)
-        if isinstance(e, ir.Subscript) and e.obj not in unit.locals and any(a in active for a in e.atoms):
-            obj = resolve_dotted(unit.scope, e.obj)
-            if obj is not MISSING and isinstance(obj, _AXIS_CONCATENATOR):
-                raise unit.error_at(s.line, f"{e.obj}[...] of a differentiated value",
-                                    "use np.concatenate, np.stack or np.column_stack")
-
-
-_AXIS_CONCATENATOR = type(np.r_).__mro__[1]     # the class of np.r_ and np.c_
-
-
 def compile_jvp(fun, active, param_values):
     """Compile ``fun``'s JVP for the active-parameter mask: ``fn(*params, *closure, *tangents)``
     gives ``(result, tangent)``, with one tangent per active parameter, in order."""
     started = time.perf_counter()
     unit = front_end(fun, active, param_values)
-    _refuse_concatenators(unit)
+    refuse_concatenators(unit)
     emitter = TangentEmitter(unit)
     body = emitter.emit()
     name = unit.names.fresh(f"{unit.result}_jvp")
