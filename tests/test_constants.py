@@ -19,6 +19,7 @@ import pytest
 from tests.test_numpy_choices import NONDIFF_SAMPLES
 
 import knetc as knet
+from knetc.runtime import inplace
 import knetc.nn as nn
 from knetc.runtime import rules
 from knetc.testing import numeric_grad
@@ -94,6 +95,9 @@ SAMPLES.update({
     np.linalg.matrix_rank: [((away(3, 3),), {})],
     np.einsum_path: [(("ij,jk->ik", away(2, 3), away(3, 2)), {"optimize": "greedy"})],
     knet.zeros_like: [((X,), {}), (([X, 1.5],), {})],          # zeros of a tree (tangent programs use it)
+    # the compiled code's checks (tangent programs keep them): None for values they let through
+    inplace.refuse_sequence: [((X, "f.py:1"), {})],
+    inplace.refuse_shared_update: [((1.5, "f.py:1"), {})],
 })
 
 

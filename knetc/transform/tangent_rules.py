@@ -21,7 +21,7 @@ import types
 
 from ..errors import UnsupportedError
 from ..operator_trees import float_leaf
-from ..runtime import jvp_rules, tree
+from ..runtime import inplace, jvp_rules, tree
 from ..runtime.rules import Primitive, ZERO_DERIVATIVE, defnondiff, defvjp, rule_for, unbroadcast
 from ..runtime.tree import ZERO, tree_flatten, tree_unflatten
 from . import forward_calls
@@ -47,6 +47,9 @@ def _adjoint_like(g, x):
 
 
 defnondiff(tree.zeros_like_tree)
+# the checks compiled code runs before a statement (see runtime/inplace.py): no value, no write
+defnondiff(inplace.refuse_sequence)
+defnondiff(inplace.refuse_shared_update)
 defvjp(jvp_rules.fit_tangent, lambda g, ans, t, like: unbroadcast(g, t), ZERO_DERIVATIVE,
        name="fit_tangent")
 defvjp(tree.add_grad, lambda g, ans, a, b: _adjoint_like(g, a), lambda g, ans, a, b: _adjoint_like(g, b),

@@ -1,0 +1,164 @@
+"""Forward mode and compiled Hessian-vector products on the programs that once fooled them.
+
+Each case was silently wrong before (found by ``python -m tests.adversarial.forward``):
+a jvp is checked against ``<gradient, t>`` with the gradient from the tape, an hvp against
+central differences of the gradient; what is refused must say so with the user's line.
+"""
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import knetc as knet
+from knetc.testing import assert_tree_allclose
+
+C = np.array([1.0, 2.0, 3.0])
+X = np.array([0.3, -0.7, 1.2])
+T = np.array([1.0, 0.5, -1.0])
+
+
+def sum_initial(x):
+    return np.sum(x ** 2, initial=5.0) ** 2
+
+
+def builtin_sum_start(x):
+    return np.sum(sum([x, x * 2.0], np.ones(3)) * C)
+
+
+def pop_last(x):
+    hs = [x * 2.0, x ** 3]
+    last = hs.pop()
+    return np.sum(last * C) + np.sum(hs[-1])
+
+
+def zeros_like(v):          # a user's function with a runtime helper's name
+    return v * 0.0 + 1.0
+
+
+def uses_zeros_like(x):
+    return np.sum(zeros_like(x) * x ** 2)
+
+
+def add_grad(a, b):
+    return a * b
+
+
+def uses_add_grad(x):
+    return np.sum(add_grad(x, x) * C)
+
+
+def abs_of_complex(x):
+    return np.sum(np.abs(x * (1 + 2j)))
+
+
+def power_spectrum(x):
+    return np.sum(np.abs(np.fft.fft(x)) ** 2)
+
+
+def angle_of_complex(x):
+    return np.sum(np.angle(x + 1j * C))
+
+
+def complex_norm(x):
+    return np.linalg.norm(x * (1 + 1j) + C)
+
+
+JVP_CASES = [sum_initial, builtin_sum_start, pop_last, uses_zeros_like, uses_add_grad, abs_of_complex,
+             power_spectrum, angle_of_complex, complex_norm]
+
+
+@pytest.mark.parametrize("fun", JVP_CASES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("mode", ["source", "auto", "tape"])
+def test_jvp_is_the_gradient_along_t(fun, mode):
+    value, tangent = knet.jvp(fun, (X.copy(),), (T,), mode=mode)
+    assert np.isclose(value, fun(X.copy()), rtol=1e-12)
+    want = float(np.dot(knet.grad(fun, mode="tape")(X.copy()), T))
+    assert np.isrealobj(tangent) and np.isclose(float(tangent), want, rtol=1e-9, atol=1e-12)
+
+
+def _fd_hvp(fun, x, v, eps=1e-5):
+    g = knet.grad(fun, mode="tape")
+    return (g(x + eps * v) - g(x - eps * v)) / (2 * eps)
+
+
+def _stats(v):
+    return np.tanh(v), np.sum(v * v)
+
+
+def tuple_helper(x):
+    return _stats(x)[1] + np.sum(_stats(x)[0] * C)
+
+
+@pytest.mark.parametrize("mode", ["source", "tape"])
+def test_hvp_through_a_helper_returning_a_tuple(mode):
+    assert_tree_allclose(knet.hvp(tuple_helper, mode=mode)(X.copy(), T), _fd_hvp(tuple_helper, X.copy(), T),
+                         rtol=1e-6, atol=1e-8)
+
+
+def _true_prod_hessian(x):
+    n = len(x)
+    return np.array([[0.0 if i == k else np.prod([x[j] for j in range(n) if j not in (i, k)])
+                      for k in range(n)] for i in range(n)])
+
+
+@pytest.mark.parametrize("x", [[0.3, -0.7, 1.2, 2.0], [0.3, 0.0, 1.2, 2.0], [0.0, 0.5, 0.0, 2.0],
+                               [0.0, 0.0, 0.0, 2.0]], ids=["no zero", "one zero", "two zeros", "three zeros"])
+@pytest.mark.parametrize("mode", ["source", "tape"])
+def test_the_hessian_of_prod_at_zeros(x, mode):
+    x = np.array(x)
+    got = np.stack([knet.hvp(np.prod, mode="tape" if mode == "tape" else "auto")(x, e) for e in np.eye(4)]) \
+        if mode == "tape" else np.stack([knet.hvp(lambda v: np.prod(v), mode=mode)(x, e) for e in np.eye(4)])
+    np.testing.assert_allclose(got, _true_prod_hessian(x), rtol=1e-12, atol=1e-14)
+
+
+def _step(s, v):
+    s[0] = s[0] * 0.5 + v
+
+
+def writes_state(x, s):
+    _step(s, x)
+    _step(s, x ** 2)
+    return np.sum(s[0] * C)
+
+
+def test_hvp_of_a_helper_writing_its_argument_is_refused_compiled_and_right_taped():
+    with pytest.raises(knet.UnsupportedError, match=r"_step writing into s.*test_forward_hardening\.py:\d+"):
+        knet.hvp(writes_state, mode="source")(X.copy(), [np.zeros(3)], T)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", knet.FallbackWarning)
+        got = knet.hvp(writes_state)(X.copy(), [np.zeros(3)], T)
+    want = (knet.grad(writes_state, mode="tape")(X + 1e-5 * T, [np.zeros(3)])
+            - knet.grad(writes_state, mode="tape")(X - 1e-5 * T, [np.zeros(3)])) / 2e-5
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+
+
+def _push(state, v):
+    state[0].append(v * 2.0)
+
+
+def appends_nested(x):
+    state = [[x]]
+    _push(state, np.sin(x))
+    return np.sum(state[0][-1] * C)
+
+
+def test_forward_mode_refuses_a_taped_helper_writing_a_differentiated_container():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", knet.FallbackWarning)
+        with pytest.raises(knet.UnsupportedError, match=r"_push, run on the tape, writing into a differentiated"):
+            knet.jvp(appends_nested, (X.copy(),), (T,))
+    value, tangent = knet.jvp(appends_nested, (X.copy(),), (T,), mode="tape")
+    assert np.isclose(tangent, np.dot(2 * np.cos(X) * C, T))
+
+
+def test_the_tangent_of_a_copy():
+    def f(w):
+        v = copy.deepcopy(w)
+        return np.sum(np.tanh(v[0]) * w[1])
+    w = [X.copy(), C.copy()]
+    t = [T, np.ones(3)]
+    for mode in ("source", "tape"):
+        _, tangent = knet.jvp(f, (w,), (t,), mode=mode)
+        g = knet.grad(f, mode="tape")(w)
+        assert np.isclose(tangent, np.dot(g[0], t[0]) + np.dot(g[1], t[1]))
