@@ -13,7 +13,9 @@ arrays with shape ``out_leaf.shape + in_leaf.shape``.
 """
 import functools
 import inspect
+import types
 
+from .arguments import location, plain_function
 from .errors import GradientInputError, UnsupportedError
 from .runtime import tape, tape_forward
 from .transform import forward_calls
@@ -98,10 +100,17 @@ def jvp(fun, primals, tangents, has_aux=False, mode="auto"):
         raise ValueError(f"knetc: mode must be 'auto', 'source' or 'tape', not {mode!r}")
     tangents = tuple(t if t is None else _tangent_like(p, t) for p, t in zip(primals, tangents))
     active = tuple(t is not None for t in tangents)
-    if mode != "tape" and hasattr(fun, "__code__") and not isinstance(fun, Primitive):
-        free = forward_calls.closure_values(fun)
-        values, active = _with_defaults(fun, primals, active)
-        fn, _ = forward_calls.jvp_of(fun, active + (False,) * len(free), values + free, mode)
+    # a bound method or a partial: its function, with the bound values held constant
+    target, bound, bound_kwargs = plain_function(fun) if not isinstance(fun, Primitive) else (fun, (), {})
+    if mode == "source" and not isinstance(fun, Primitive) and (type(target) is not types.FunctionType
+                                                                 or bound_kwargs):
+        raise UnsupportedError(f"mode='source' on {fun!r}", *location(target),
+                               detail="compiled forward mode takes Python functions (bound methods and "
+                                      "partials without keywords too): use mode='auto' or 'tape'")
+    if mode != "tape" and type(target) is types.FunctionType and not bound_kwargs:
+        free = forward_calls.closure_values(target)
+        values, active = _with_defaults(target, (*bound, *primals), (False,) * len(bound) + active)
+        fn, _ = forward_calls.jvp_of(target, active + (False,) * len(free), values + free, mode)
         with forward_calls.requested_mode(mode):
             ans, tangent = fn(*values, *free, *[t for t in tangents if t is not None])
         _LAST_JVP[fun] = fn

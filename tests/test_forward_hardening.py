@@ -162,3 +162,52 @@ def test_the_tangent_of_a_copy():
         _, tangent = knet.jvp(f, (w,), (t,), mode=mode)
         g = knet.grad(f, mode="tape")(w)
         assert np.isclose(tangent, np.dot(g[0], t[0]) + np.dot(g[1], t[1]))
+
+
+def _combine(**parts):
+    return parts["a"] * parts["b"]
+
+
+def kwargs_helper(x):
+    return np.sum(_combine(a=x, b=np.sin(x)))
+
+
+def _total(*vs):
+    return vs[0] * vs[1]
+
+
+def varargs_helper(x):
+    return np.sum(_total(x, np.cos(x)) * C)
+
+
+@pytest.mark.parametrize("fun", [kwargs_helper, varargs_helper], ids=lambda f: f.__name__)
+def test_helpers_with_varargs_in_forward_mode_and_hvp(fun):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", knet.FallbackWarning)
+        _, tangent = knet.jvp(fun, (X.copy(),), (T,))
+        assert np.isclose(tangent, np.dot(knet.grad(fun, mode="tape")(X.copy()), T), rtol=1e-9)
+        assert_tree_allclose(knet.hvp(fun)(X.copy(), T), _fd_hvp(fun, X.copy(), T), rtol=1e-6, atol=1e-8)
+
+
+class _Net:
+    def __init__(self, k):
+        self.k = k
+
+    def loss(self, w):
+        return np.sum(np.sin(w) * self.k)
+
+
+def _scaled(x, s=1.0):
+    return np.sum(np.tanh(x) * s)
+
+
+def test_jvp_of_bound_methods_and_partials():
+    import functools
+    for fun in (_Net(C).loss, functools.partial(_scaled, s=3.0), functools.partial(_scaled, s=C)):
+        want = np.dot(knet.grad(fun, mode="tape")(X.copy()), T)
+        for mode in ("auto", "tape"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", knet.FallbackWarning)
+                assert np.isclose(knet.jvp(fun, (X.copy(),), (T,), mode=mode)[1], want, rtol=1e-9)
+    assert np.isclose(knet.jvp(_Net(C).loss, (X.copy(),), (T,), mode="source")[1],
+                      np.dot(np.cos(X) * C, T), rtol=1e-12)

@@ -7,6 +7,7 @@ others). A helper the compiler cannot handle runs on the tape's forward mode
 (:mod:`knetc.runtime.tape_forward`) after one FallbackWarning.
 """
 import inspect
+import types
 import warnings
 
 from ..errors import FallbackWarning, UnsupportedError
@@ -15,7 +16,7 @@ from ..runtime.jvp_rules import rule_jvp
 from ..runtime.rules import Primitive, rule_for
 from ..runtime.tree import add_grad
 from . import support
-from ..arguments import location
+from ..arguments import location, plain_function
 from .cache import closure_values, current_mode, kinds_key, requested_mode
 from .effects import writes_differentiated_containers
 from .forward import compile_jvp
@@ -78,13 +79,37 @@ def _taped(fun, active):
         raise UnsupportedError(f"forward mode through {fun.__name__} with respect to a variable it closes "
                                "over (the tape differentiates arguments only)")
 
+    call = _by_parameter(fun)
+
     def fn(*everything):
         values = everything[:nparams]
         tangents = iter(everything[len(active):])
         full = [next(tangents) if a else None for a in active[:nparams]]
-        return tape_forward.jvp(fun, values, full, active[:nparams])
+        return tape_forward.jvp(call, values, full, active[:nparams])
     fn.compiled = None
     return fn
+
+
+def _by_parameter(fun):
+    """``fun`` called with one value per parameter (call_jvp binds them so: ``*args`` as a tuple,
+    ``**kwargs`` as a dict, keyword-only ones in their places)."""
+    params = list(inspect.signature(fun).parameters.values())
+    if all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params):
+        return fun
+
+    def call(*values):
+        args, kwargs = [], {}
+        for p, v in zip(params, values):
+            if p.kind is p.VAR_POSITIONAL:
+                args.extend(v)
+            elif p.kind is p.VAR_KEYWORD:
+                kwargs.update(v)
+            elif p.kind is p.KEYWORD_ONLY:
+                kwargs[p.name] = v
+            else:
+                args.append(v)
+        return fun(*args, **kwargs)
+    return call
 
 
 def _warn_fallback(fun, err):
@@ -107,6 +132,10 @@ def call_jvp(fun, args, tangents, kwargs=None, kw_tangents=None, free_tangents=N
         parts = [rule_jvp(fun, i, t, ans, args, kwargs) for i, t in enumerate(tangents) if t is not None]
         parts += [rule_jvp(fun, k, t, ans, args, kwargs) for k, t in kw_tangents.items()]
         return ans, _sum(parts, ans)
+    target, bound, bound_kwargs = plain_function(fun)      # a bound method, a partial: its function
+    if target is not fun and type(target) is types.FunctionType:
+        fun, args, tangents = target, (*bound, *args), (None,) * len(bound) + tuple(tangents)
+        kwargs = {**bound_kwargs, **kwargs}
     code = getattr(fun, "__code__", None)
     if code is None:
         raise UnsupportedError(f"forward mode through {fun!r}, which has no derivative rule and no Python source")
@@ -114,8 +143,7 @@ def call_jvp(fun, args, tangents, kwargs=None, kw_tangents=None, free_tangents=N
     bound = sig.bind(*args, **kwargs)
     bound.apply_defaults()
     names = list(sig.parameters)
-    given = dict(zip(names, tangents))
-    given.update(kw_tangents)
+    given = _tangents_by_parameter(sig, bound, args, tangents, kw_tangents)
     values = [bound.arguments[n] for n in names]
     free = closure_values(fun)
     freevars = code.co_freevars
@@ -126,6 +154,30 @@ def call_jvp(fun, args, tangents, kwargs=None, kw_tangents=None, free_tangents=N
     fn, _ = jvp_of(fun, active, values + free, current_mode())
     return fn(*values, *free, *[given[n] for n, a in zip(names, active) if a],
               *[free_tangents[v] for v in freevars if v in free_tangents])
+
+
+def _tangents_by_parameter(sig, bound, args, tangents, kw_tangents):
+    """Parameter name -> the tangent of its value (None: constant), as ``sig.bind`` placed the
+    values: ``*args`` gets a tuple and ``**kwargs`` a dict of tangents (zeros for constants)."""
+    given, position = {}, 0
+    for p in sig.parameters.values():
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and position < len(args):
+            given[p.name] = tangents[position] if position < len(tangents) else None
+            position += 1
+        elif p.kind is p.VAR_POSITIONAL:
+            rest = [(a, tangents[i] if i < len(tangents) else None) for i, a in enumerate(args)][position:]
+            position = len(args)
+            if any(t is not None for _, t in rest):
+                given[p.name] = tuple(tape_forward.zeros_like(a) if t is None else t for a, t in rest)
+        elif p.kind is p.VAR_KEYWORD:
+            extra = bound.arguments.get(p.name, {})
+            if any(kw_tangents.get(k) is not None for k in extra):
+                given[p.name] = {k: tape_forward.zeros_like(v) if kw_tangents.get(k) is None else kw_tangents[k]
+                                 for k, v in extra.items()}
+    for k, t in kw_tangents.items():
+        if k in sig.parameters and sig.parameters[k].kind is not sig.parameters[k].VAR_KEYWORD:
+            given[k] = t
+    return given
 
 
 def _sum(parts, ans):

@@ -177,6 +177,10 @@ _LAST = {}
 def _call_jvp_adjoints(g, ans, fun, args, tangents, kwargs=None, kw_tangents=None, free_tangents=None):
     """The adjoints of ``call_jvp``'s arguments: ``(None, d_args, d_tangents, d_kwargs, d_kw_tangents,
     d_free_tangents)``, computed once per pullback call (each argument's VJP asks in turn)."""
+    target = getattr(fun, "__code__", None)
+    if target is not None and target.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        raise UnsupportedError(f"{fun.__name__}, which takes *args or **kwargs, inside a compiled "
+                               "Hessian-vector product", *location(fun))
     key = (id(g), id(ans), id(args), id(tangents))
     hit = _LAST.get("entry")
     if hit is not None and hit[0] == key:
