@@ -220,7 +220,11 @@ def _compiled_adjoints(g, fun, args, tangents):
     given = list(tangents) + [None] * (len(values) - len(tangents))
     free = closure_values(fun)
     active = tuple(t is not None for t in given) + (False,) * len(free)
-    fn, _ = forward_calls.jvp_of(fun, active, values + free, current_mode())
+    fn, used = forward_calls.jvp_of(fun, active, values + free, current_mode())
+    if used != "source":
+        # the tape differentiating the tape's forward mode of the helper gave wrong products
+        raise UnsupportedError(f"{fun.__name__}, whose tangent runs on the tape, inside a compiled "
+                               "Hessian-vector product", *location(fun))
     refuse_helper_writes(fn, fun)
     live = [t for t in given if t is not None]
     call_args = [*values, *free, *live]
