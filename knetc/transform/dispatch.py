@@ -13,8 +13,8 @@ import types
 from ..arguments import bind_arguments, location, plain_function, takes_varargs
 from ..errors import UnsupportedError
 from ..runtime import tape
-from ..runtime.rules import Primitive, rule_for
-from ..runtime.tree import ZERO, call_signature, match_structure
+from ..runtime.rules import Primitive, is_nondiff, rule_for
+from ..runtime.tree import ZERO, call_signature, match_structure, zeros_like_tree
 from . import support
 from .cache import closure_values, compiled_for, current_mode, keyword_call, warn_fallback
 from .effects import writes_differentiated_containers
@@ -36,6 +36,9 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
         return _unwrapped_call(fun, mask, args, kwargs, _free)
     if rule_for(fun) is not None:             # a plain function given a rule (defvjp)
         return _rule_vjp(fun, mask, args, kwargs)
+    if is_nondiff(fun):       # a constant of the rule table reached as a value (a closure's helper)
+        return fun(*args, **kwargs), lambda g, *after: tuple(zeros_like_tree(a) if m else None
+                                                             for m, a in zip(mask, args))
     code = fun.__code__
     if (not kwargs and not _free and not code.co_freevars and len(args) == code.co_argcount
             and not code.co_kwonlyargcount):
@@ -78,10 +81,15 @@ def _compiled(fun, active, values):
     try:
         return compiled_for(fun, active, values, current_mode())
     except RecursionError:
-        raise UnsupportedError(
-            f"recursion of {fun.__name__} deeper than Python's limit ({sys.getrecursionlimit()} frames)",
-            *location(fun), detail="compiled code uses a few frames per call: write it as a loop, "
-            "or raise sys.setrecursionlimit") from None
+        raise too_deep(fun) from None
+
+
+def too_deep(fun):
+    """The error for a recursion of ``fun`` that compiled code took past Python's limit."""
+    return UnsupportedError(
+        f"recursion of {fun.__name__} deeper than Python's limit ({sys.getrecursionlimit()} frames)",
+        *location(fun), detail="compiled code uses a few frames per call: write it as a loop, "
+        "or raise sys.setrecursionlimit")
 
 
 def _unwrapped_call(fun, mask, args, kwargs, free):

@@ -18,6 +18,7 @@ from ..runtime.tree import add_grad
 from . import support
 from ..arguments import location, plain_function
 from .cache import closure_values, current_mode, kinds_key, requested_mode
+from .dispatch import too_deep
 from .effects import writes_differentiated_containers
 from .forward import compile_jvp
 
@@ -151,9 +152,12 @@ def call_jvp(fun, args, tangents, kwargs=None, kw_tangents=None, free_tangents=N
     if unknown:
         raise UnsupportedError(f"forward mode through {fun.__name__}: it does not close over {sorted(unknown)}")
     active = tuple(given.get(n) is not None for n in names) + tuple(v in free_tangents for v in freevars)
-    fn, _ = jvp_of(fun, active, values + free, current_mode())
-    return fn(*values, *free, *[given[n] for n, a in zip(names, active) if a],
-              *[free_tangents[v] for v in freevars if v in free_tangents])
+    try:
+        fn, _ = jvp_of(fun, active, values + free, current_mode())
+        return fn(*values, *free, *[given[n] for n, a in zip(names, active) if a],
+                  *[free_tangents[v] for v in freevars if v in free_tangents])
+    except RecursionError:
+        raise too_deep(fun) from None
 
 
 def _tangents_by_parameter(sig, bound, args, tangents, kw_tangents):
