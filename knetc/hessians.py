@@ -34,7 +34,7 @@ from .operators import _with_defaults
 from .runtime import tape
 from .runtime.rules import Primitive
 from .runtime.tree import match_structure, tree_flatten, tree_unflatten
-from .transform import cache, forward_calls
+from .transform import cache, forward_calls, tracebacks
 from .transform import tangent_rules  # noqa: F401  (the reverse compiler reads tangent programs)
 
 __all__ = ["hvp", "hessian"]
@@ -126,8 +126,12 @@ def _at_users_line(err, compiled, fun):
     (one raised by a rule while it runs names the function's definition)."""
     if err.filename is None:
         return UnsupportedError(err.construct, *location(fun), detail=err.detail)
-    if not err.filename.startswith("<knetc tangent program"):
+    if not err.filename.startswith("<knetc"):
         return err
+    if not err.filename.startswith("<knetc tangent program"):      # a helper's generated code
+        compiled = tracebacks.GENERATED.get(err.filename)
+        if compiled is None:
+            return UnsupportedError(err.construct, *location(fun), detail=err.detail)
     lines = [g for g in compiled.line_map if g <= (err.lineno or 0)]
     if not lines:
         return err

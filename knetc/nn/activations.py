@@ -104,6 +104,7 @@ def _lstm_vjp(k):
 
 
 lstm.defvjp(_lstm_vjp(0), _lstm_vjp(1), keywords=("axis",))
+lstm.returns_tuple = True      # (h, c): the compiler models the result as a tuple
 
 
 # --- log-sum-exp family -------------------------------------------------------------

@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from ..runtime import jvp_rules
 from ..runtime.backend import is_array
 from ..runtime.tree import kind_of
 from . import ir, support
@@ -27,6 +28,7 @@ from .resolve import MISSING, resolve_dotted
 
 # Rules whose result is a tuple of arrays (NumPy's named results), so that its adjoint is
 # accumulated as a container; qr and svd give one array with mode="r" / compute_uv=False.
+_TANGENTS_OF_RESULT = {jvp_rules.transpose_jvp, jvp_rules.elementwise_jvp}
 TUPLE_RESULTS = {np.linalg.eigh, np.linalg.eig, np.linalg.slogdet, np.linalg.lstsq, np.linalg.qr,
                  np.linalg.svd}
 _ARRAY_RESULT_WHEN = {np.linalg.qr: ("mode", 1, lambda v: v == "r"),
@@ -41,6 +43,8 @@ def _sequence_result_kind(e):
     fun = e.fun
     if isinstance(fun, np.ufunc):
         return "tuple" if fun.nout > 1 else None
+    if getattr(fun, "returns_tuple", False):        # a primitive that says so (knet.lstm)
+        return "tuple"
     if fun is np.meshgrid or fun is np.broadcast_arrays:
         return "tuple"
     if fun in _SEVERAL_ARRAYS:
@@ -125,6 +129,9 @@ class Kinds:
                 if e.fun is not None and e.fun is support.RUNTIME.get("call_jvp"):
                     # a tangent program's helper call: (its result, its tangent), of the helper's kind
                     self._set(s.target, "tuple", "unknown")
+                elif e.fun in _TANGENTS_OF_RESULT and len(e.args) > 2:
+                    # a tangent program's rule tangent: shaped like the result (its third argument)
+                    self._set(s.target, self.of(e.args[2]), self.elem.get(e.args[2]))
                 elif e.fun in LIST_RESULTS:
                     self._set(s.target, "list", "array")
                 elif sequence is not None:
