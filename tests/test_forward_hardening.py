@@ -211,3 +211,42 @@ def test_jvp_of_bound_methods_and_partials():
                 assert np.isclose(knet.jvp(fun, (X.copy(),), (T,), mode=mode)[1], want, rtol=1e-9)
     assert np.isclose(knet.jvp(_Net(C).loss, (X.copy(),), (T,), mode="source")[1],
                       np.dot(np.cos(X) * C, T), rtol=1e-12)
+
+
+def lstm_loss(w):
+    gates = w @ np.array([[0.5, -0.2], [0.1, 0.3]])
+    h, c = knet.lstm(gates, np.array([[0.1, -0.2], [0.3, 0.05]]))
+    return np.sum(h * np.array([[1.0, 2.0], [-1.0, 0.5]])) + np.sum(c)
+
+
+def test_hvp_through_lstm_compiled():
+    w = np.arange(16.0).reshape(8, 2) / 10.0 - 0.7
+    v = np.cos(np.arange(16.0)).reshape(8, 2)
+    product = knet.hvp(lstm_loss, mode="source")
+    assert_tree_allclose(product(w, v), _fd_hvp(lstm_loss, w, v), rtol=1e-6, atol=1e-8)
+
+
+_SQ = eval("lambda t: t * t * 3.0")     # a helper without source: its tangent runs on the tape
+
+
+def sourceless_helper(x):
+    return np.sum(_SQ(x) * C)
+
+
+def test_hvp_through_a_helper_without_source_uses_the_tape():
+    with pytest.warns(knet.FallbackWarning, match="whose tangent runs on the tape"):
+        got = knet.hvp(sourceless_helper)(X.copy(), T)
+    np.testing.assert_allclose(got, 6.0 * C * T, rtol=1e-12)
+
+
+def _down(v, n):
+    return v if n == 0 else _down(np.sin(v), n - 1)
+
+
+def deep(x):
+    return np.sum(_down(x, 2000))
+
+
+def test_forward_mode_recursion_past_the_limit_is_a_clear_error():
+    with pytest.raises(knet.UnsupportedError, match=r"recursion of _down deeper than Python's limit"):
+        knet.jvp(deep, (X.copy(),), (T,), mode="source")
