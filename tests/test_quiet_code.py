@@ -62,7 +62,8 @@ def _check_gradient(f, args):
 
 
 def test_loop_over_w_i_saves_no_w_i():
-    args = ([R.standard_normal(4) for _ in range(3)], R.standard_normal(4))
+    # a tuple's elements cannot be replaced between the forward pass and the pullback
+    args = (tuple(R.standard_normal(4) for _ in range(3)), R.standard_normal(4))
     source = compile_vjp(weighted, (True, False), args).source
     for name in _pushed(source):
         assert not any(rhs.startswith("w[") for rhs in _bound_to(source, name)), source
@@ -71,8 +72,17 @@ def test_loop_over_w_i_saves_no_w_i():
     _check_gradient(weighted, args)
 
 
+def test_a_list_element_is_saved_not_read_again():
+    # a caller may replace the element of a list it passed to a helper before the helper's
+    # pullback runs (hs[-1] = ...): the pullback must use the element the forward pass used
+    args = ([R.standard_normal(4) for _ in range(3)], R.standard_normal(4))
+    source = compile_vjp(weighted, (True, False), args).source
+    assert any(rhs.startswith("w[") for name in _pushed(source) for rhs in _bound_to(source, name)), source
+    _check_gradient(weighted, args)
+
+
 def test_mlp_layers_recompute_w_i_and_i_plus_1():
-    w, x, y = _layers(), R.standard_normal((3, 4)), R.standard_normal((2, 4))
+    w, x, y = tuple(_layers()), R.standard_normal((3, 4)), R.standard_normal((2, 4))
     source = compile_vjp(predict, (True, False), (w, x)).source
     pushed = _pushed(source)
     for name in pushed:

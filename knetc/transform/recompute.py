@@ -12,7 +12,7 @@ from .analysis import assignment_sites, block_locals, written_into
 def recomputable(unit, replayed):
     """Assignments in loop bodies whose value is cheap to compute again in the reverse loop.
 
-    ``w[i]`` (a basic index) and integer arithmetic (``i + 1``) on atoms that
+    ``w[i]`` (a basic index into an array or a tuple) and integer arithmetic (``i + 1``) on atoms that
     hold the same value at the top of the reverse iteration as when the
     statement ran: literals, the loop counters (the reverse loop binds them
     again), parameters that nothing rebinds or writes into, and values
@@ -63,7 +63,11 @@ def _cheap(s, stable, unit):
     e = s.expr
     ok = lambda a: isinstance(a, ir.Literal) or a in stable
     if isinstance(e, ir.Subscript):
-        return e.basic and e.obj in stable and all(ok(a) for a in e.atoms)
+        # an element of a list or dict is read again only if nothing can replace it before the
+        # pullback runs: a caller may write into a list it passed to this (helper) function
+        # after the call returns; arrays and tuples are never changed in place by compiled code
+        return (e.basic and e.obj in stable and all(ok(a) for a in e.atoms)
+                and unit.kinds.of(e.obj) in ("array", "tuple"))
     if isinstance(e, ir.Op) and e.label in ("+", "-", "*", "//", "%") and s.target in unit.int_names:
         return all(ok(a) for a in e.args) and not e.kwargs
     return False

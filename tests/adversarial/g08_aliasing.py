@@ -403,4 +403,29 @@ PROGRAMS = [
         def f(w):
             return np.sum(g(w, W0))
     """, args="(W0,)"),
+    P("caller_replaces_list_element_after_helper_loops_over_it", """
+        def helper(a, ws):
+            for q in ws:
+                a = np.arctan(q @ a)
+            return a ** 2
+
+        def f(x):
+            hs = [np.outer(x, C)]
+            t = helper(x * 0.5, hs)
+            hs[-1] = np.mean(t) * M
+            return np.sum(hs[-1])
+    """),
+    P("caller_appends_to_list_after_helper_indexes_it_in_a_loop", """
+        def helper(a, ws):
+            for i in range(len(ws)):
+                a = np.tanh(ws[i] * a)
+            return a
+
+        def f(x):
+            hs = [x * 2.0, np.sin(x)]
+            t = helper(x, hs)
+            hs[0] = t * 3.0
+            hs.append(t)
+            return np.sum(hs[0] * C) + np.sum(hs[-1])
+    """),
 ]
