@@ -250,3 +250,15 @@ def deep(x):
 def test_forward_mode_recursion_past_the_limit_is_a_clear_error():
     with pytest.raises(knet.UnsupportedError, match=r"recursion of _down deeper than Python's limit"):
         knet.jvp(deep, (X.copy(),), (T,), mode="source")
+
+
+def builtin_sum_of_an_empty_list(x):
+    hs = []
+    return np.sum(np.cos(sum(hs, np.zeros((1, 3)) + x)[0, 1]) * x)
+
+
+def test_the_tangent_of_sum_over_an_empty_list_keeps_the_start_shape():
+    for mode in ("source", "tape"):
+        _, tangent = knet.jvp(builtin_sum_of_an_empty_list, (X.copy(),), (T,), mode=mode)
+        want = np.dot(knet.grad(builtin_sum_of_an_empty_list, mode="tape")(X.copy()), T)
+        assert np.isclose(tangent, want, rtol=1e-12)

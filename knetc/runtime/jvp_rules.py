@@ -190,8 +190,8 @@ def transpose_jvp(vjp, t, ans, *args, **kwargs):
 def linear_jvp(fun, argnum, t, args, kwargs):
     """``fun`` with the tangent ``t`` in argument ``argnum``'s place."""
     positions, keywords = affine_parts(fun)
-    call = [0 if i in positions else a for i, a in enumerate(args)]
-    kwargs = {k: (0 if k in keywords else v) for k, v in kwargs.items()}
+    call = [a * 0 if i in positions else a for i, a in enumerate(args)]     # in its own shape
+    kwargs = {k: (v * 0 if k in keywords else v) for k, v in kwargs.items()}
     if isinstance(argnum, int):
         call[argnum] = t
         return fun(*call, **kwargs)

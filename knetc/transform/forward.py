@@ -273,8 +273,9 @@ class TangentEmitter:
             return e.text_with({argnum: tangent})
         # the same atom in several places (x @ x): call the function with the tangent in one
         name = self.unit.bind_helper(e.fun, (e.label or "f").split(".")[-1])
-        args = [tangent if i == argnum else "0" if i in positions else a for i, a in enumerate(e.args)]
-        kwargs = [f"{k}={tangent if k == argnum else '0' if k in keywords else v}" for k, v in e.kwargs]
+        # the affine part at zero, in its own shape (sum([], start) is start)
+        args = [tangent if i == argnum else f"{a} * 0" if i in positions else a for i, a in enumerate(e.args)]
+        kwargs = [f"{k}={tangent if k == argnum else f'{v} * 0' if k in keywords else v}" for k, v in e.kwargs]
         return f"{name}({', '.join(args + kwargs)})"
 
     # ---- helper calls ---------------------------------------------------------------------
