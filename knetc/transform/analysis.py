@@ -381,3 +381,20 @@ def mark_active(unit):
     unit.differentiated = activity(unit.body, unit.active_params, unit.result, outputs=unit.entry_mutated)
     unit.entry_names = {p: unit.names.fresh(f"{p}_in") for p in unit.params
                         if p in unit.differentiated and p not in unit.active_params}
+
+
+def dependents(body, roots, reads):
+    """The names whose values depend on ``roots`` in ``body`` (a fixed point): an assignment
+    whose ``reads(expr)`` meets them, a container written with one of them."""
+    out = set(roots)
+    changed = True
+    while changed:
+        changed = False
+        for s in ir.walk(body):
+            if isinstance(s, ir.Assign) and s.target not in out and any(a in out for a in reads(s.expr)):
+                out.add(s.target)
+                changed = True
+            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj not in out and s.value in out:
+                out.add(s.obj)
+                changed = True
+    return out

@@ -41,7 +41,7 @@ import numpy as np
 
 from . import ir
 from .aliases import ELEMENT, IMMUTABLE, OPAQUE, OUTER, Aliases
-from .analysis import forward_active
+from .analysis import dependents, forward_active
 from .returns import sequence_sources
 from ..runtime import inplace
 from .effects import array_written_params, mutated_params, writes_outside
@@ -60,17 +60,7 @@ def refuse_traced_callees(unit):
     compiler cannot see it, so its result would be taken for a constant.
     Callables from outside (globals, arguments, ``for layer in LAYERS``) are fine.
     """
-    tainted = set(unit.active_params)
-    changed = True
-    while changed:
-        changed = False
-        for s in ir.walk(unit.body):
-            if isinstance(s, ir.Assign) and s.target not in tainted and any(a in tainted for a in ir.reads(s.expr)):
-                tainted.add(s.target)
-                changed = True
-            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj not in tainted and s.value in tainted:
-                tainted.add(s.obj)
-                changed = True
+    tainted = dependents(unit.body, unit.active_params, ir.reads)
     for s in ir.walk(unit.body):
         if isinstance(s, ir.Assign) and isinstance(s.expr, ir.HelperCall) and s.expr.fun is None \
                 and s.expr.func in tainted:

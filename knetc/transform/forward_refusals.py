@@ -7,7 +7,7 @@ the parameters' values; raises UnsupportedError at the user's line, so ``knet.jv
 import numpy as np
 
 from . import ir
-from .analysis import diff_reads
+from .analysis import dependents, diff_reads
 from .resolve import MISSING, resolve_dotted
 
 
@@ -18,20 +18,9 @@ def refuse_concatenators(unit):
     global object, which the analysis treats as constant: the tangent would be a
     silent zero. Indices are never differentiated, so anything else stays as is.
     """
-    active = set(unit.active_params)
-    changed = True
-    while changed:           # forward dependence, also through the index atoms
-        changed = False
-        for s in ir.walk(unit.body):
-            if isinstance(s, ir.Assign) and s.target not in active:
-                e = s.expr
-                reads = diff_reads(e) + (list(e.atoms) if isinstance(e, ir.Subscript) else [])
-                if any(a in active for a in reads):
-                    active.add(s.target)
-                    changed = True
-            elif isinstance(s, (ir.SetItem, ir.Append)) and s.obj not in active and s.value in active:
-                active.add(s.obj)
-                changed = True
+    # forward dependence, also through the index atoms
+    active = dependents(unit.body, unit.active_params,
+                        lambda e: diff_reads(e) + (list(e.atoms) if isinstance(e, ir.Subscript) else []))
     for s in ir.walk(unit.body):
         e = getattr(s, "expr", None)
         if isinstance(e, ir.Subscript) and e.obj not in unit.locals and any(a in active for a in e.atoms):

@@ -18,7 +18,6 @@ can differentiate a tangent program (Hessian-vector products: :mod:`knetc.hessia
 import inspect
 import types
 
-
 from ..errors import UnsupportedError
 from ..operator_trees import float_leaf
 from ..runtime import inplace, jvp_rules, tree
@@ -206,8 +205,8 @@ def refuse_helper_writes(jvp_fn, fun):
 
 
 def _plain(fun):
-    return (type(fun) is types.FunctionType and not isinstance(fun, Primitive) and rule_for(fun) is None
-            and not fun.__code__.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS))
+    # (a helper taking *args or **kwargs was refused above, in _call_jvp_adjoints)
+    return type(fun) is types.FunctionType and not isinstance(fun, Primitive) and rule_for(fun) is None
 
 
 def _compiled_adjoints(g, fun, args, tangents):
