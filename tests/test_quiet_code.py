@@ -72,13 +72,41 @@ def test_loop_over_w_i_saves_no_w_i():
     _check_gradient(weighted, args)
 
 
-def test_a_list_element_is_saved_not_read_again():
+def test_a_list_element_is_read_from_the_copy_taken_at_entry():
     # a caller may replace the element of a list it passed to a helper before the helper's
-    # pullback runs (hs[-1] = ...): the pullback must use the element the forward pass used
+    # pullback runs (hs[-1] = ...): the pullback reads the elements the forward pass used,
+    # from a shallow copy of the list taken at entry, instead of saving each one
     args = ([R.standard_normal(4) for _ in range(3)], R.standard_normal(4))
     source = compile_vjp(weighted, (True, False), args).source
-    assert any(rhs.startswith("w[") for name in _pushed(source) for rhs in _bound_to(source, name)), source
+    assert not any(rhs.startswith("w[") for name in _pushed(source) for rhs in _bound_to(source, name)), source
+    assert _bound_to(source, "w_at_entry") == ["list(w)"], source
+    pullback = source.split("def weighted_pullback")[1]
+    assert re.search(r"^\s*_t\d+ = w_at_entry\[i\]$", pullback, re.M), source
     _check_gradient(weighted, args)
+
+
+def test_pullback_uses_the_list_elements_of_its_forward_pass():
+    w, x = [R.standard_normal(4) for _ in range(3)], R.standard_normal(4)
+    expected = numeric_grad(weighted, (w, x))
+    value, pullback = compile_vjp(weighted, (True, False), (w, x)).fn(w, x)
+    w[1] = R.standard_normal(4)          # the caller replaces an element before the pullback
+    w.append(R.standard_normal(4))
+    assert_tree_allclose(pullback(1.0)[0], expected, rtol=1e-5, atol=1e-7)
+
+
+def test_a_list_the_function_writes_into_is_saved_not_copied():
+    def f(w, x):
+        s = 0.0
+        for i in range(len(w)):
+            s = s + np.sum(np.tanh(w[i] * x))
+            w[i] = w[i] * 2.0
+        return s
+    args = ([R.standard_normal(4) for _ in range(3)], R.standard_normal(4))
+    source = compile_vjp(f, (True, False), args).source
+    assert "w_at_entry" not in source, source
+    # f writes into the caller's list: each evaluation gets a list of its own
+    got = knet.grad(f, mode="source")(list(args[0]), args[1])
+    assert_tree_allclose(got, numeric_grad(lambda w, x: f(list(w), x), args), rtol=1e-5, atol=1e-7)
 
 
 def test_mlp_layers_recompute_w_i_and_i_plus_1():

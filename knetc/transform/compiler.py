@@ -77,6 +77,9 @@ def assemble_vjp(unit, em, fwd, rev):
     for p, entry in unit.entry_names.items():
         if entry in em.final_reads_entry:
             text.append((2, f"{entry} = {rt('entry_value')}({', '.join([p] + differentiated_params)})", 0))
+    for p, snapshot in em.snapshots.items():
+        if snapshot in em.final_reads_entry:
+            text.append((2, f"{snapshot} = {rt('list')}({p})", 0))
     text.extend((ln.indent + 1, ln.text, ln.line) for ln in fwd.items)
     nonlocal_names = sorted(bound_names(rev) & unit.locals - set(unit.adjoints.values()) - em.pullback_locals)
     after = [p for p in unit.entry_mutated if p in unit.differentiated]

@@ -5,14 +5,19 @@ guarantees that every statement it returns binds a value that, at the top
 of each reverse iteration, computing it again gives exactly what the forward
 iteration bound (see ``recomputable``).
 """
+from dataclasses import replace
+
 from . import ir
 from .analysis import assignment_sites, block_locals, written_into
 
 
 def recomputable(unit, replayed):
-    """Assignments in loop bodies whose value is cheap to compute again in the reverse loop.
+    """Assignments in loop bodies whose value is cheap to compute again in the reverse loop,
+    as ``(recomputed, snapshots)``.
 
-    ``w[i]`` (a basic index into an array or a tuple) and integer arithmetic (``i + 1``) on atoms that
+    ``recomputed`` maps ``id(stmt)`` to the statement the reverse loop runs
+    instead: ``w[i]`` (a basic index into an array, a tuple or a list parameter)
+    and integer arithmetic (``i + 1``) on atoms that
     hold the same value at the top of the reverse iteration as when the
     statement ran: literals, the loop counters (the reverse loop binds them
     again), parameters that nothing rebinds or writes into, and values
@@ -33,7 +38,12 @@ def recomputable(unit, replayed):
             written.update(s.atoms)
     fixed = {p for p in unit.params + unit.freevars
              if sites.get(p, 0) == 0 and p not in written and p not in unit.entry_names}
-    out = {}
+    out, snapshots = {}, {}
+
+    def snapshot(p):
+        if p not in snapshots:
+            snapshots[p] = unit.names.fresh(f"{p}_at_entry")
+        return snapshots[p]
 
     def visit(stmts, counters):
         for s in stmts:
@@ -48,26 +58,29 @@ def recomputable(unit, replayed):
                 local = block_locals(body, unit.names_outside(body))    # bound before any read
                 stable = inner | fixed
                 for st in body:
-                    if _cheap(st, stable, unit) and sites.get(st.target) == 1 and st.target in local \
+                    if _cheap(st, stable, fixed, unit) and sites.get(st.target) == 1 and st.target in local \
                             and st.target not in written:
-                        out[id(st)] = st
+                        e, again = st.expr, st
+                        if isinstance(e, ir.Subscript) and unit.kinds.of(e.obj) == "list":
+                            again = replace(st, expr=replace(e, obj=snapshot(e.obj)))
+                        out[id(st)] = again
                         stable = stable | {st.target}
                 visit(s.body, inner)
     visit(unit.body, set())
-    return out
+    return out, snapshots
 
 
-def _cheap(s, stable, unit):
+def _cheap(s, stable, fixed, unit):
     if not isinstance(s, ir.Assign) or s.target in unit.params:
         return False
     e = s.expr
     ok = lambda a: isinstance(a, ir.Literal) or a in stable
     if isinstance(e, ir.Subscript):
-        # an element of a list or dict is read again only if nothing can replace it before the
-        # pullback runs: a caller may write into a list it passed to this (helper) function
-        # after the call returns; arrays and tuples are never changed in place by compiled code
+        # compiled code never changes arrays and tuples in place; a list is read again only
+        # if it is a parameter (from its copy at entry: see ``recomputable``), a dict never
+        kind = unit.kinds.of(e.obj)
         return (e.basic and e.obj in stable and all(ok(a) for a in e.atoms)
-                and unit.kinds.of(e.obj) in ("array", "tuple"))
+                and (kind in ("array", "tuple") or (kind == "list" and e.obj in fixed)))
     if isinstance(e, ir.Op) and e.label in ("+", "-", "*", "//", "%") and s.target in unit.int_names:
         return all(ok(a) for a in e.args) and not e.kwargs
     return False

@@ -51,7 +51,8 @@ class ReverseEmitter(PrimalSweep, AdjointStatements, AdjointBlocks):
         self.pushed = set()
         self.all_names = names_in(unit.body) | set(unit.params)
         self._guards = {}
-        self.recomputed = {}                # id(stmt) -> stmt: values the reverse loop recomputes
+        self.recomputed = {}                # id(stmt) -> the stmt the reverse loop runs to recompute it
+        self.snapshots = {}                 # list parameter -> its copy at entry (see recompute.py)
         self.holdings = holdings(unit.body, unit.params)
         self.reading = [None]               # the statements whose adjoints are being emitted
 
@@ -65,7 +66,7 @@ class ReverseEmitter(PrimalSweep, AdjointStatements, AdjointBlocks):
 
     def use(self, *names):
         for n in names:
-            if n in self.unit.locals or n in self.unit.entry_names.values():
+            if self._readable(n):
                 self.reverse_reads.add(n)
 
     def push_at_site(self, s, name, in_loop):
@@ -135,7 +136,7 @@ class ReverseEmitter(PrimalSweep, AdjointStatements, AdjointBlocks):
         """
         self.lazy = self.lazy_containers()
         self.rebinds = rebinding_sites(self.unit.body, set(self.unit.params) | set(self.unit.freevars))
-        self.recomputed = recomputable(self.unit, self._replayed)
+        self.recomputed, self.snapshots = recomputable(self.unit, self._replayed)
         # recomputed where they are read: the pullback holds them as its own locals
         self.pullback_locals = {s.target for s in self.recomputed.values()}
         candidates, reads = self._reverse_pass()
@@ -149,7 +150,8 @@ class ReverseEmitter(PrimalSweep, AdjointStatements, AdjointBlocks):
 
     def _readable(self, name):
         """Whether reading ``name`` counts: a local (or a saved entry value) of the function."""
-        return name in self.unit.locals or name in self.unit.entry_names.values()
+        return (name in self.unit.locals or name in self.unit.entry_names.values()
+                or name in self.snapshots.values())
 
     def _reverse_pass(self):
         self.reverse_reads = set()
@@ -169,8 +171,9 @@ class ReverseEmitter(PrimalSweep, AdjointStatements, AdjointBlocks):
         from the loop counter and unchanged parameters instead of saved (kept where read)."""
         for s in stmts:
             if id(s) in self.recomputed:
-                out.add(indent, ir.plain_assignment(s), s.line, ASSIGN, [s.target], pending=s.target,
-                        reads=tuple(ir.reads(s.expr)), content=False)
+                again = self.recomputed[id(s)]
+                out.add(indent, ir.plain_assignment(again), s.line, ASSIGN, [s.target], pending=s.target,
+                        reads=tuple(ir.reads(again.expr)), content=False)
 
     def _replayed(self, s):
         """The statements of a loop's body whose reverse each adjoint iteration replays."""

@@ -123,7 +123,10 @@ class AdjointStatements:
         if self.state.is_zero(name):
             self.use(name)
             if name in self.lazy:
-                out.assign(indent, self.adj(name), f"{self.rt('zero_slots')}({name})")
+                # slots for the elements the forward pass saw, should the caller have added some
+                like = self.snapshots.get(name, name)
+                self.use(like)
+                out.assign(indent, self.adj(name), f"{self.rt('zero_slots')}({like})")
             else:
                 out.assign(indent, self.adj(name), f"{self.rt('zeros_like')}({name})")
             self.state.set(name, owned=True)
