@@ -6,7 +6,8 @@ import sys
 import types
 
 from .arguments import bind_arguments, location, plain_function, scalar_value, seed, takes_varargs, wrt_indices
-from .call_plan import SEEDS, Plan, entry_structure
+from .call_plan import SEEDS, Plan
+from .runtime.tape_callers import entry_structure
 from .compiled_report import compile_seconds, describe_structure, generated_source, uses_tape
 from .errors import KnetError, UnsupportedError
 from .gradients import float_arrays, owned, owned_fitting_list, owned_list, unalias

@@ -1,31 +1,14 @@
-"""What a repeated gradient call reuses, and the structures it hands the gradient back in.
+"""What a repeated gradient call reuses.
 
 :class:`knetc.api.GradFunction` keeps one :class:`Plan` per signature of its positional
 arguments (:func:`knetc.runtime.tree.call_signature`: the kinds and dtypes of arrays and
 flat lists): a call with the same signature skips binding, the ``wrt`` and
 differentiability checks and the compile-cache lookup, but never the guard of what the
-compiled code assumed. :func:`entry_structure` is the structure of a differentiated
-argument as the caller passed it, taken before the call: the gradient keeps it even when
-the function appends to a list argument.
+compiled code assumed. The gradient takes the structure of a differentiated argument as
+the caller passed it (:func:`~knetc.runtime.tape_callers.entry_structure`, taken before the
+call), even when the function appends to a list argument.
 """
-import numpy as np
-
 from .arguments import FLOATS
-from .runtime.tape_callers import containers_copy
-
-
-def entry_structure(v):
-    """``v``'s containers as the caller passed them (the gradient takes this structure even when
-    the function appends to a list argument); a list of arrays, the common case, costs one copy."""
-    cls = type(v)
-    if cls is np.ndarray:
-        return v
-    if cls is list:
-        for e in v:
-            if type(e) is not np.ndarray:
-                return containers_copy(v)
-        return v[:]
-    return containers_copy(v)
 
 
 # The pullback's seed for each float type of a scalar result (np.float32 loss -> float32 adjoints).

@@ -16,6 +16,7 @@ from knetc.testing import assert_tree_allclose
 C = np.array([1.0, 2.0, 3.0])
 X = np.array([0.3, -0.7, 1.2])
 T = np.array([1.0, 0.5, -1.0])
+M = np.array([[0.5, -0.1, 0.2], [0.0, 0.4, -0.3], [0.1, 0.2, 0.3]])
 
 
 def sum_initial(x):
@@ -262,3 +263,26 @@ def test_the_tangent_of_sum_over_an_empty_list_keeps_the_start_shape():
         _, tangent = knet.jvp(builtin_sum_of_an_empty_list, (X.copy(),), (T,), mode=mode)
         want = np.dot(knet.grad(builtin_sum_of_an_empty_list, mode="tape")(X.copy()), T)
         assert np.isclose(tangent, want, rtol=1e-12)
+
+
+def _arctan_chain(a, ws):
+    for q in ws:
+        a = np.arctan(q @ a)
+    return a ** 2
+
+
+def replaces_element_after_the_call(x):
+    hs = [np.outer(x, C)]
+    t = _arctan_chain(x * 0.5, hs)
+    hs[-1] = np.mean(t) * M
+    return np.sum(hs[-1])
+
+
+def test_hvp_sees_a_list_as_it_was_when_a_helper_got_it():
+    # reversing the tangent program, call_jvp's adjoint runs the helper's tangent again at
+    # pullback time: it must get the list as it was at the call, not after hs[-1] = ...
+    # (in a tuple of arguments, so the list is copied inside the tuple)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", knet.FallbackWarning)
+        got = knet.hvp(replaces_element_after_the_call)(X.copy(), T)
+    assert_tree_allclose(got, _fd_hvp(replaces_element_after_the_call, X.copy(), T), rtol=1e-6, atol=1e-8)

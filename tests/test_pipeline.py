@@ -13,7 +13,7 @@ from knetc.transform.unit import Unit
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ["parse", "jumps", "lower", "kinds", "containers", "fence", "dict loops", "list snapshots",
-          "activity", "traced callees", "emit", "assemble", "compile"]
+          "activity", "traced callees", "replaced elements", "emit", "assemble", "compile"]
 MODEL = '''import numpy as np
 
 def loss(w, x):
@@ -40,6 +40,7 @@ def test_stages_appear_in_pipeline_order():
     text = pipeline.stages(loss, (True, False), [w, x])
     assert _headings(text) == STAGES
     assert [name for name, _ in pipeline.FRONT_END] == STAGES[:10]
+    assert [name for name, _ in pipeline.REVERSE_ONLY] == STAGES[10:11]
 
 
 def test_stage_dump_shows_the_lowered_statements():

@@ -7,6 +7,8 @@ boxes (:func:`restore_callers`), also inside tuples stored in them.
 """
 import types
 
+import numpy as np
+
 from .box import Box
 from .structure import flatten_one_level, is_record, tree_map
 
@@ -219,3 +221,17 @@ def unbox_tree(x, trace):
 def containers_copy(x):
     """``x`` with its lists, tuples, dicts and records copied (the leaves shared)."""
     return tree_map(lambda v: v, x)
+
+
+def entry_structure(v):
+    """``v``'s containers as the caller passed them (the gradient takes this structure even when
+    the function appends to a list argument); a list of arrays, the common case, costs one copy."""
+    cls = type(v)
+    if cls is np.ndarray:
+        return v
+    if cls is list:
+        for e in v:
+            if type(e) is not np.ndarray:
+                return containers_copy(v)
+        return v[:]
+    return containers_copy(v)

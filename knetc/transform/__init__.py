@@ -15,6 +15,7 @@ The data flow of ``knet.grad(f)(w, x)``, module by module::
           sequences      dict loops, list snapshots
           analysis       activity     which variables are differentiated
           fence          traced callees
+          sequences      replaced elements (reverse mode: hs[i] = v binds the element it replaces)
           reverse        emit         ReverseEmitter: primal lines with stack saves, pullback lines
                                       (entry_values.py: where a data argument may still hold
                                       the caller's object, so its adjoint is tested or skipped)

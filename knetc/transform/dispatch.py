@@ -14,6 +14,7 @@ from ..arguments import bind_arguments, location, plain_function, takes_varargs
 from ..errors import UnsupportedError
 from ..runtime import tape
 from ..runtime.rules import Primitive, is_nondiff, rule_for
+from ..runtime.tape_callers import entry_structure
 from ..runtime.tree import ZERO, call_signature, match_structure, zeros_like_tree
 from . import support
 from .cache import closure_values, compiled_for, current_mode, keyword_call, warn_fallback
@@ -61,6 +62,7 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
         active[p] = True
     free_values = closure_values(fun)
     vjp, _ = _compiled(fun, tuple(active), values + free_values)
+    likes = _as_passed(values + free_values, active)
     ans, pullback = vjp(*values, *free_values)
 
     written = getattr(getattr(vjp, "compiled", None), "mutated", None)
@@ -71,8 +73,8 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
 
     def call_pullback(g, *after):
         grads = pullback(g, *after)
-        return (tuple(_filled(grads[p], values[p]) if m else None for m, p in zip(mask, positions))
-                + tuple(_filled(grads[p], free_values[p - len(values)]) for p in free_positions))
+        return (tuple(_filled(grads[p], likes[p]) if m else None for m, p in zip(mask, positions))
+                + tuple(_filled(grads[p], likes[p]) for p in free_positions))
     return ans, call_pullback
 
 
@@ -165,14 +167,22 @@ def _plain_call(fun, mask, args):
                     _PLAIN.clear()
                 _PLAIN[(fun, mask, mode, sig)] = entry
     vjp, fill, _ = entry
-    ans, pullback = vjp(*args)
     if not fill:
-        return ans, pullback
+        return vjp(*args)
+    likes = _as_passed(args, mask)
+    ans, pullback = vjp(*args)
 
     def call_pullback(g, *after):
         grads = pullback(g, *after)
-        return tuple(_filled(d, v) if m else None for d, v, m in zip(grads, args, mask))
+        return tuple(_filled(d, v) if m else None for d, v, m in zip(grads, likes, mask))
     return ans, call_pullback
+
+
+def _as_passed(values, mask):
+    """The differentiated containers among ``values`` as they are now (leaves shared): the zeros
+    for the adjoint slots nothing reached take the shapes of the elements the helper got, as
+    the caller may replace an element (``hs[1] = ...``) before the pullback runs."""
+    return [entry_structure(v) if m else v for v, m in zip(values, mask)]
 
 
 def _filled(grad, like):

@@ -93,6 +93,9 @@ class Fence:
             elif isinstance(s, ir.Assign):
                 self.assign(s)
             elif isinstance(s, (ir.SetItem, ir.Append)):
+                if isinstance(s, ir.SetItem) and "slice(" in s.index_value and self.kinds.of(s.obj) == "list":
+                    self.fail(s, f"assignment to a slice of the list {s.obj}",
+                              "it may change the list's length; build a new list instead")
                 self.write(s, s.obj)
                 if isinstance(s, ir.SetItem) and s.old and self._shared_element(s):
                     self.guards.append((s, s.old))

@@ -185,6 +185,7 @@ class SetItem(Stmt):
     atoms: list = field(default_factory=list)
     value: str = ""
     old: str = ""       # for ``obj[i] += v``: the atom holding the element read before
+    previous: str = ""  # the atom holding the element it replaces (see sequences.keep_replaced)
 
 
 @dataclass

@@ -27,6 +27,11 @@ FRONT_END = (
     ("traced callees", fence.refuse_traced_callees),
 )
 
+# Reverse mode only, between the front end and the emitter.
+REVERSE_ONLY = (
+    ("replaced elements", sequences.keep_replaced),   # hs[i] = v binds the element it replaces
+)
+
 
 def front_end(fun, active, param_values, report=None, rewrite=None):
     """Run the front-end passes over ``fun`` for an activity mask and the call's values;
@@ -48,6 +53,9 @@ def compile_vjp(fun, active, param_values, report=None, rewrite=None):
     ``rewrite`` as in :func:`front_end`."""
     started = time.perf_counter()
     unit = front_end(fun, active, param_values, report, rewrite)
+    for stage, run in REVERSE_ONLY:
+        run(unit)
+        _report(report, stage, unit, None)
     emitter = ReverseEmitter(unit)
     fwd, rev = emitter.emit()
     _report(report, "emit", unit, (fwd, rev))

@@ -275,7 +275,10 @@ class AdjointStatements:
         self.use(*s.atoms)
         if s.value in self.unit.differentiated:
             self.acc(s.value, f"{d}[{s.index_src}]", out, indent, s.line)
-        out.item(indent, f"{d}[{s.index_src}] = {self.rt('zeros_like')}({d}[{s.index_src}])", s.line)
+        # the slot before the write held the replaced element: zeros of its shape, not v's
+        like = s.previous or f"{d}[{s.index_src}]"
+        self.use(like)
+        out.item(indent, f"{d}[{s.index_src}] = {self.rt('zeros_like')}({like})", s.line)
 
     def reverse_append(self, s, out, indent):
         if s.obj not in self.unit.differentiated:

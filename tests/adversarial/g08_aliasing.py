@@ -428,4 +428,69 @@ PROGRAMS = [
             hs.append(t)
             return np.sum(hs[0] * C) + np.sum(hs[-1])
     """),
+    # a slot replaced by a value of another shape: its adjoint before the write is shaped
+    # like the old element (zeros shaped like the new one broadcast into the old reads)
+    P("list_slot_replaced_by_other_shape_after_read", """
+        def f(x):
+            hs = [x, 2 * x]
+            z = hs[1] * 3.0
+            hs[1] = x[:, None] * 1.0
+            return np.sum(z * C) + np.sum(hs[1])
+    """),
+    P("list_slot_replaced_by_other_shape_after_concatenate", """
+        def f(x):
+            hs = [x, 2 * x]
+            y = np.concatenate(hs)
+            hs[1] = x[:, None] * 1.0
+            return np.sum(y * np.arange(6.0)) + np.sum(hs[1])
+    """),
+    P("dict_value_replaced_by_other_shape", """
+        def f(x):
+            d = {"a": x, "b": 2 * x}
+            z = d["b"] * 3.0
+            d["b"] = x[:, None] * 1.0
+            return np.sum(z * C) + np.sum(d["b"])
+    """),
+    P("dict_new_key_then_replaced_by_other_shape", """
+        def f(x):
+            d = {"a": x}
+            d["c"] = x ** 2
+            z = d["c"] * 3.0
+            d["c"] = x[:, None] * 1.0
+            return np.sum(z * C) + np.sum(d["c"]) + np.sum(d["a"])
+    """),
+    P("list_slot_reshaped_in_each_iteration", """
+        def f(x):
+            hs = [x, 2 * x]
+            s = 0.0
+            for i in range(3):
+                s = s + np.sum(hs[1] * C)
+                hs[1] = np.sum(hs[1]) * x[:, None]
+            return s + np.sum(hs[1])
+    """),
+    P("list_last_slot_replaced_by_a_scalar", """
+        def f(x):
+            hs = [x, 2 * x]
+            z = hs[-1] * 3.0
+            hs[-1] = np.sum(x)
+            return np.sum(z * C) + hs[-1] * 2.0
+    """),
+    P("list_slice_assignment_changes_its_length", """
+        def f(x):
+            hs = [x, 2 * x]
+            z = hs[1] * 3.0
+            hs[0:1] = [x ** 2, x[:, None]]
+            return np.sum(z * C) + np.sum(hs[0]) + np.sum(hs[1])
+    """),
+    P("caller_replaces_element_by_other_shape_after_helper_reads_another", """
+        def helper(ws):
+            return np.sum(ws[0] ** 2)
+
+        def f(x):
+            hs = [x, 2 * x]
+            z = hs[1] * 3.0
+            t = helper(hs)
+            hs[1] = x[:, None] * 1.0
+            return t + np.sum(z * C) + np.sum(hs[1])
+    """),
 ]
