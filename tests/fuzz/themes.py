@@ -26,7 +26,7 @@ if _ROOT not in sys.path:
 from tests.adversarial.program import Program  # noqa: E402
 from tests.adversarial import runner  # noqa: E402
 
-THEMES = ("alias", "rebind", "factory", "lambda", "containers", "loop_else", "effects")
+THEMES = ("alias", "rebind", "factory", "lambda", "containers", "loop_else", "effects", "replace")
 STRUCTURES = ("vector", "matrix", "rank3", "dict", "nested", "tuple_wrt", "float32")
 
 # smooth, bounded-derivative elementwise functions of one array (``{a}``), numbered holes
@@ -299,8 +299,43 @@ class ThemeGen:
         return "\n".join(lines), "C = np.array([1.0, -2.0, 0.5])", [], "f"
 
 
+    def t_replace(self, params, base):
+        """An element of a list or dict replaced after reads, often by a value of another shape,
+        before or after a helper or a rule got the container."""
+        i = self.i(2)
+        form = self.pick_form(7)
+        new = self.rng.choice(["{u}[:, None] * {k}", "np.sum({u})", "{u}[:2]", "{u} * {k}"]).format(
+            u=f"({self.u('v', 1)})", k=self.k())
+        lines = [f"def f({params}):", f"    v = {base}", f"    hs = [{self.u('v', 1)}, {self.u('v', 1)}]"]
+        extra = "C = np.array([1.0, -2.0, 0.5])"
+        if form == 0:
+            lines += [f"    z = hs[{i}] * {self.k()}", f"    hs[{i}] = {new}"]
+        elif form == 1:
+            lines = lines[:2] + [f"    d = {{'a': {self.u('v', 1)}, 'b': {self.u('v', 1)}}}",
+                                 f"    z = d['b'] * {self.k()}", f"    d['b'] = {new}",
+                                 f"    d['c'] = {self.u('z', 1)}", "    hs = [d['a'], d['b']]"]
+            i = 1
+        elif form == 2:
+            column = self.rng.choice(["v", "v[:, None]"])
+            lines += ["    z = v * 0.0", f"    for i in range({self.rng.randint(1, 3)}):",
+                      f"        z = z + hs[{i}] * {self.k()}", f"        hs[{i}] = np.sum(hs[{i}]) * {column}"]
+        elif form == 3:
+            extra += "\n\n\ndef g(ws):\n    return ws[0] * ws[1]\n"
+            lines += ["    z = g(hs)", f"    hs[{i}] = {new}"]
+        elif form == 4:
+            extra += "\n\n\ndef g(a, ws):\n    for q in ws:\n        a = np.arctan(q * a)\n    return np.tanh(a)\n"
+            lines += [f"    z = g({self.u('v', 1)}, hs)", f"    hs[{i}] = {new}"]
+        elif form == 5:
+            lines += [f"    z = np.concatenate(hs)[{self.rng.choice(['1:4', ':3', '3:'])}]", f"    hs[{i}] = {new}"]
+        else:
+            lines += ["    z = np.sum(np.array([hs, hs]), axis=(0, 1))", f"    hs[{i}] = {self.u('v', 1)}"]
+        lines += [f"    return np.sum(z * C) + np.sum(hs[{i}]) + np.sum(hs[{1 - i}] * C)"]
+        return "\n".join(lines), extra, [], "f"
+
+
 # the number of template variants of each theme
-FORMS = {"alias": 9, "rebind": 7, "factory": 5, "lambda": 4, "containers": 7, "loop_else": 4, "effects": 10}
+FORMS = {"alias": 9, "rebind": 7, "factory": 5, "lambda": 4, "containers": 7, "loop_else": 4, "effects": 10,
+         "replace": 7}
 
 
 def _excluded():
