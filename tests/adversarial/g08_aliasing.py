@@ -493,4 +493,19 @@ PROGRAMS = [
             hs[1] = x[:, None] * 1.0
             return t + np.sum(z * C) + np.sum(hs[1])
     """),
+    P("helper_replaces_callers_element_by_other_shape", """
+        def widen(ws):
+            ws[1] = ws[1][:, None] * ws[0]
+
+        def f(x):
+            hs = [x, x * 2.0]
+            z = hs[1] * 3.0
+            widen(hs)
+            return np.sum(z * C) + np.sum(hs[1] ** 2)
+    """),
+    P("differentiated_list_argument_element_widened", """
+        def f(w):
+            w[0] = w[0][:, None] * 2.0
+            return np.sum(w[0] ** 2) + np.sum(w[1] * C)
+    """, args="([X.copy(), Y.copy()],)"),
 ]
