@@ -72,7 +72,15 @@ def lists_inside_a_list_given_to_a_rule(x):
     return np.sum(y * np.array([[1.0, 2.0], [3.0, 4.0]])) + np.sum(hs[0])
 
 
-PROGRAMS = [read_then_replaced_by_a_column, dict_value_replaced_by_a_column, new_key_replaced_by_a_column,
+def tuple_keys_written_in_a_loop(x):
+    d = {}
+    for i in range(2):
+        d[i, "k"] = x * (i + 1.0)          # a new key: the replaced element is looked up with .get
+    d[1, "k"] = x[:, None] * d[1, "k"]
+    return np.sum(d[0, "k"] * C) + np.sum(d[1, "k"] ** 2)
+
+
+PROGRAMS = [read_then_replaced_by_a_column, tuple_keys_written_in_a_loop, dict_value_replaced_by_a_column, new_key_replaced_by_a_column,
             replaced_in_each_iteration, replaced_after_a_helper_got_the_list, lists_inside_a_list_given_to_a_rule]
 
 

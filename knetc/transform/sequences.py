@@ -91,7 +91,7 @@ def keep_replaced(unit):
             kind = unit.kinds.of(s.obj)
             prev = unit.names.temp("t")
             if kind == "dict":
-                expr = ir.Const(f"{s.obj}.get({s.index_src}, {s.value})", [s.obj, *s.atoms, s.value])
+                expr = ir.Const(f"{s.obj}.get({s.index_value}, {s.value})", [s.obj, *s.atoms, s.value])
             else:
                 expr = ir.Subscript(s.obj, s.index_src, s.index_value, True, list(s.atoms))
             block.insert(block.index(s), ir.Assign(line=s.line, target=prev, expr=expr))
