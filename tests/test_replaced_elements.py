@@ -114,3 +114,18 @@ def test_assignment_to_a_list_slice_is_refused_at_its_line():
     with pytest.warns(knet.FallbackWarning):
         got = knet.grad(f)(X.copy())
     assert_tree_allclose(got, numeric_grad(f, (X.copy(),)), rtol=1e-6, atol=1e-8)
+
+
+W3 = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+
+
+def row_from_another_row(p):
+    a = p * W3
+    a[0] = a[1]             # the view read does not overlap the elements written
+    return np.sum(a * W3)
+
+
+@pytest.mark.parametrize("mode", ["source", "auto"])
+def test_writing_a_disjoint_view_of_the_same_array_is_right(mode):
+    got = knet.grad(row_from_another_row, mode=mode)(0.7)
+    assert np.isclose(got, numeric_grad(row_from_another_row, (0.7,)), rtol=1e-7)

@@ -508,4 +508,10 @@ PROGRAMS = [
             w[0] = w[0][:, None] * 2.0
             return np.sum(w[0] ** 2) + np.sum(w[1] * C)
     """, args="([X.copy(), Y.copy()],)"),
+    P("array_column_from_an_overlapping_row_of_itself", """
+        def f(x):
+            a = np.outer(x, C)
+            a[:, 2] = a[1]
+            return np.sum(a * M)
+    """),
 ]
