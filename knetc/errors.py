@@ -26,6 +26,10 @@ class UnsupportedError(KnetError):
             text += f": {detail}"
         super().__init__(text)
 
+    def placed(self, filename, lineno):
+        """Give an error raised at run time inside generated code (no location) the user's line."""
+        self.__init__(self.construct, filename, lineno, None, self.detail)
+
 
 class FallbackWarning(UserWarning):
     """A function was differentiated on the tape because the compiler could not."""

@@ -13,6 +13,7 @@ import operator
 
 import numpy as np
 
+from ..errors import UnsupportedError
 from .backend import module_of, is_array, is_cupy_array
 from .rules import ZERO_DERIVATIVE, defvjp, primitive, unbroadcast
 from .tree import zeros_like_tree
@@ -99,9 +100,47 @@ def setitem_array(x, idx, v):
     value written there; only that one receives the adjoint (see
     :func:`_setitem_value_vjp`).
     """
-    out = module_of(x).array(x, copy=True)
+    xp = module_of(x)
+    if is_array(v) and xp is np and np.may_share_memory(x, v) and _order_matters(x, idx, v):
+        raise UnsupportedError(
+            "x[idx] = v where v is a view of x that overlaps the elements written", None, None, None,
+            "NumPy then writes element by element over what it reads, so the result is not that of "
+            "a copy of v; copy the value first (x[idx] = v.copy())")
+    out = xp.array(x, copy=True)
     out[idx] = v
     return out
+
+
+_ID_TYPES = {8: np.int64, 4: np.int32, 2: np.int16, 1: np.int8}
+
+
+def _root(a):
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _order_matters(x, idx, v):
+    """Whether NumPy's in-place ``x[idx] = v``, with ``v`` a view of ``x``'s memory, differs from
+    writing a copy of ``v``: both are run on element ids laid out as ``x``'s buffer (True when
+    that cannot be shown)."""
+    root = _root(x)
+    id_type = _ID_TYPES.get(root.itemsize)
+    if _root(v) is not root or id_type is None or root.size >= np.iinfo(id_type).max \
+            or not (root.flags.c_contiguous or root.flags.f_contiguous):
+        return True
+    order = "C" if root.flags.c_contiguous else "F"
+    ids = np.arange(root.size, dtype=id_type).reshape(root.shape, order=order)
+    ids = np.array(ids, order=order)
+
+    def view(a):
+        offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+        return np.ndarray(a.shape, id_type, buffer=ids, offset=offset, strides=a.strides)
+    x_ids, v_ids = view(x), view(v)
+    copied = x_ids.copy()
+    copied[idx] = v_ids.copy()
+    x_ids[idx] = v_ids
+    return not np.array_equal(copied, x_ids)
 
 
 def _written_last(x, idx):

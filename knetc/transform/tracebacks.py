@@ -9,6 +9,7 @@ import collections
 import linecache
 import threading
 
+from ..errors import UnsupportedError
 from .source import short_filename
 
 LIMIT = 4096
@@ -73,6 +74,8 @@ def annotate(exc):
         return
     compiled, user_line = where
     fname = compiled.user_filename
+    if isinstance(exc, UnsupportedError) and exc.filename is None:
+        exc.placed(fname, user_line)
     text = linecache.getline(fname, user_line).strip()
     note = f"knetc: raised while running the generated code for {short_filename(fname)}:{user_line}: {text}"
     if hasattr(exc, "add_note"):
