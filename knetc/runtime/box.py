@@ -331,10 +331,12 @@ class Box:
             return _BoundMethod(fun, self, name)
         if name == "tolist":
             return lambda: _tolist(self)
+        instead = (f"call the NumPy function instead, np.{name}(x)" if callable(getattr(np, name, None))
+                   else "write the computation with NumPy functions")
         raise TracedAttributeError(
             f"knetc: traced values have no attribute or method {name!r} (the ndarray methods the "
-            f"tape supports are listed in knetc.runtime.numpy_rules.METHODS; call the NumPy "
-            f"function instead, e.g. np.{name}(x)){binding.where_text()}; {NOT_AN_NDARRAY}")
+            f"tape supports are listed in knetc.runtime.numpy_rules.METHODS; {instead})"
+            f"{binding.where_text()}; {NOT_AN_NDARRAY}")
 
 
 declare_leaf_type(Box)      # a traced value is a leaf of every tree

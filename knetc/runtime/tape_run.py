@@ -120,6 +120,8 @@ def run(fun, args, kwargs, trace=None):
             # NumPy's C code (m.fill(x), y[0] = x into a float array) called __float__ on a
             # traced value, which raised knetc's error; NumPy replaced it with its own
             raise (e.__cause__ if isinstance(e.__cause__, KnetError) else e.__context__) from None
+        if isinstance(e, TypeError) and "'Box'" in str(e):
+            _refuse_box_in_library(e)
         if not isinstance(e, ValueError):
             raise
         if trace is not None and trace.frozen and "read-only" in str(e):
@@ -139,21 +141,37 @@ _MASKED = os.sep + os.path.join("numpy", "ma") + os.sep
 _LIBRARY_DIRS = (os.path.dirname(_numpy.__file__), os.path.dirname(os.path.dirname(__file__)))
 
 
-def _refuse_masked_arrays(e):
-    """NumPy's masked arrays cannot hold traced values: say so, with the user's line."""
-    tb, user, masked = e.__traceback__, None, False
+def _user_frame(e, stop=None):
+    """``(file, line)`` of the innermost frame of ``e``'s traceback outside NumPy and knetc
+    (before the first frame whose file contains ``stop``), and whether ``stop`` was reached."""
+    tb, user = e.__traceback__, None
     while tb is not None:
         name = tb.tb_frame.f_code.co_filename
-        if _MASKED in name:
-            masked = True
-            break
+        if stop is not None and stop in name:
+            return user, True
         if not name.startswith(_LIBRARY_DIRS):
             user = (name, tb.tb_lineno)
         tb = tb.tb_next
+    return user, False
+
+
+def _refuse_masked_arrays(e):
+    """NumPy's masked arrays cannot hold traced values: say so, with the user's line."""
+    user, masked = _user_frame(e, _MASKED)
     if masked:
         raise UnsupportedError("numpy.ma (a masked array) of a differentiated value", *(user or (None, None)),
                                detail="knetc does not support masked arrays; use np.where(mask, x, 0.0) "
                                       "or np.sum(x, where=~mask) instead") from e
+
+
+def _refuse_box_in_library(e):
+    """A call that takes only real ndarrays (``np.ndarray.sum(x)``, a C extension) got a
+    traced value: knetc's error, with the user's line, instead of a TypeError about a Box."""
+    user, _ = _user_frame(e)
+    raise UnsupportedError(f"a call that accepts only plain arrays, given a differentiated value ({e})",
+                           *(user or (None, None)),
+                           detail="on the tape a differentiated value is a knetc Box, not an ndarray: "
+                                  "call the NumPy function (np.sum(x)) or the method (x.sum()) instead") from e
 
 
 def _thaw(frozen):

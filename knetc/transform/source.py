@@ -84,6 +84,9 @@ def definition_node(fun):
     linecache.checkcache(filename)       # a file edited since: read it as it is now (then it differs)
     all_lines = linecache.getlines(filename, getattr(fun, "__globals__", None))
     if not all_lines:
+        if filename.startswith("<"):     # exec'd code: no file to name; the caller's line is placed
+            raise UnsupportedError(f"function {name!r} without available source "
+                                   f"(made by {filename}:{code.co_firstlineno})")
         raise UnsupportedError(f"function {name!r} without available source", filename, code.co_firstlineno)
     tree = _parsed_file(filename, all_lines)
     candidates = _candidates(tree, code)
