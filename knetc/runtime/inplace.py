@@ -26,6 +26,30 @@ def refuse_shared_update(value, where):
         "a container, an alias); write a = a + b for a new value, or copy it first (a = a.copy())")
 
 
+def refuse_repeated_element(container, element, where):
+    """Raise :class:`UnsupportedError` if ``container[k] += v`` would update in place an array
+    that ``container`` holds more than once (``l = [a, a]``): the other place sees the update
+    in Python, where compiled code stores a new array at ``k`` only."""
+    if isinstance(element, (numbers.Number, np.generic, tuple, str)) or element is None:
+        return
+    if _occurrences(container, element, 4) > 1:
+        filename, _, line = where.rpartition(":")
+        raise UnsupportedError(
+            "augmented assignment (+= and the like) to an element held twice by its container", filename,
+            line, None, "Python updates that array in place, so its other place changes too; write "
+                        "c[k] = c[k] + v for a new array")
+
+
+def _occurrences(tree, obj, depth):
+    """How many times ``obj`` (by identity) sits in the lists, tuples and dicts of ``tree``."""
+    if tree is obj:
+        return 1
+    if depth == 0 or not isinstance(tree, (list, tuple, dict)):
+        return 0
+    items = tree.values() if isinstance(tree, dict) else tree
+    return sum(_occurrences(v, obj, depth - 1) for v in items)
+
+
 def refuse_sequence(value, where):
     """Raise :class:`UnsupportedError` if ``value`` is a list or a tuple: ``+`` and ``*`` would
     concatenate or repeat it, where the compiler, not knowing its kind, modelled arithmetic."""

@@ -18,7 +18,7 @@ from ..runtime.tape_callers import entry_structure
 from ..runtime.tree import ZERO, call_signature, match_structure, zeros_like_tree
 from . import support
 from .cache import closure_values, compiled_for, current_mode, keyword_call, warn_fallback
-from .effects import writes_differentiated_containers
+from .effects import refuse_writes_outside, writes_differentiated_containers
 
 _FunctionType = types.FunctionType
 
@@ -44,6 +44,8 @@ def call_vjp(fun, mask, *args, _free=(), **kwargs):
     if (not kwargs and not _free and not code.co_freevars and len(args) == code.co_argcount
             and not code.co_kwonlyargcount):
         return _plain_call(fun, mask, args)
+    if _free or any(mask):
+        refuse_writes_outside(fun)
     if takes_varargs(fun):
         return _varargs_call(fun, mask, args, kwargs)
     values, positions = bind_arguments(fun, args, kwargs)
@@ -151,6 +153,8 @@ def _plain_call(fun, mask, args):
     sig = call_signature(args)
     entry = _PLAIN.get((fun, mask, mode, sig)) if sig is not None else None
     if entry is None or not entry[2](fun):
+        if any(mask):
+            refuse_writes_outside(fun)
         vjp, _ = _compiled(fun, mask, args)
         if getattr(vjp, "compiled", None) is None and any(mask) and writes_differentiated_containers(fun, mask, args):
             raise UnsupportedError(f"{fun.__name__}, run on the tape, writing differentiated values into its argument",

@@ -12,7 +12,8 @@ import types
 import gast
 
 from ..errors import UnsupportedError
-from ..runtime.rules import rule_for
+from ..arguments import location, plain_function
+from ..runtime.rules import Primitive, is_nondiff, rule_for
 from .resolve import MISSING, Scope, dotted_name, resolve_dotted
 from .source import get_function_source
 from .syntax import assigned_names, unparse
@@ -228,6 +229,48 @@ def writes_outside(fun):
         return None
     _OUTSIDE[code] = node_writes_outside(node, Scope(fun))
     return _OUTSIDE[code]
+
+
+def refuse_writes_outside(fun):
+    """Refuse a function value called at run time with a differentiated argument when it
+    writes outside its locals (a nonlocal or global statement, an attribute...): compiled
+    or taped on its own, what it leaves there would reach the caller's later reads as a
+    constant. The fence refuses the same for a helper the compiler resolved by name."""
+    outside = writes_outside(fun)
+    if outside:
+        file, line = location(fun)
+        raise UnsupportedError(f"calling {fun.__name__} (defined at {file}:{line}), which makes {outside}, "
+                               "with a differentiated argument",
+                               detail="the compiler does not follow values written outside the function; "
+                                      "return them instead, or differentiate with mode='tape'")
+
+
+def refuse_effectful_callee(fun, where):
+    """Raise UnsupportedError at ``where`` (``file:line``) unless the function value ``fun``,
+    called with a differentiated argument, provably writes nothing: compiled code may call
+    it plainly (its result unused), and what it wrote would keep values whose gradient is
+    lost. A rule or a Python function that writes into no argument and nothing outside passes."""
+    target, bound, _ = plain_function(fun)
+    if isinstance(fun, Primitive) or rule_for(target) is not None or is_nondiff(target) \
+            or (type(target).__module__ or "").startswith("knetc."):
+        return
+    if not isinstance(target, types.FunctionType):
+        problem = "has no derivative rule and no Python source"
+    else:
+        try:
+            written = (list(mutated_params(target)) + list(array_written_params(target)))
+            outside = writes_outside(target)
+        except Exception:       # no source, or a construct the analysis does not read
+            written, outside = [], "code the compiler cannot read"
+        if not (written or outside):
+            return
+        problem = f"makes {outside}" if outside else f"writes into its argument {written[0]}"
+    name = getattr(target, "__name__", None) or repr(fun)
+    filename, _, line = where.rpartition(":")
+    raise UnsupportedError(f"calling the function value {name}, which {problem}, with a differentiated argument",
+                           filename, line, None,
+                           "the compiler does not follow what it writes; call a function that returns its "
+                           "results, or differentiate with mode='tape'")
 
 
 def node_writes_outside(node, scope):

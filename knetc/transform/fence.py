@@ -44,7 +44,7 @@ from .aliases import ELEMENT, IMMUTABLE, OPAQUE, OUTER, Aliases
 from .analysis import dependents, forward_active
 from .returns import sequence_sources
 from ..runtime import inplace
-from .effects import array_written_params, mutated_params, writes_outside
+from .effects import array_written_params, mutated_params, refuse_effectful_callee, writes_outside
 
 
 def check(unit):
@@ -81,6 +81,8 @@ class Fence:
         self.defs = {s.name: s for s in ir.walk(unit.body) if isinstance(s, ir.LocalDef)}
         self.guards = []      # (statement, atom): check the atom's value before the statement runs
         self.sequence_guards = []   # (statement, atom): check the atom is no list or tuple
+        self.callee_guards = []     # (statement, atom): check the function value writes nothing
+        self.repeat_guards = []     # (statement, (container, element)): check it holds the element once
 
     def fail(self, s, construct, detail=None):
         raise self.unit.error_at(s.line, construct, detail)
@@ -97,8 +99,12 @@ class Fence:
                     self.fail(s, f"assignment to a slice of the list {s.obj}",
                               "it may change the list's length; build a new list instead")
                 self.write(s, s.obj)
-                if isinstance(s, ir.SetItem) and s.old and self._shared_element(s):
-                    self.guards.append((s, s.old))
+                if isinstance(s, ir.SetItem) and s.old:
+                    if self._shared_element(s):
+                        self.guards.append((s, s.old))
+                    elif self.kinds.of(s.obj) in ("list", "dict"):
+                        # the element may sit in the container twice ([a, a]): checked when it runs
+                        self.repeat_guards.append((s, (s.obj, s.old)))
             elif isinstance(s, ir.LocalDef):
                 self.local_def(s, values_read)
             elif isinstance(s, ir.For):
@@ -279,6 +285,7 @@ class Fence:
                           "and a differentiated argument",
                           "the compiler cannot tell whether it writes into the container; call a "
                           "function defined at module level or in this function")
+        self.callee_guards.append((s, e.func))      # known only when it runs
 
     def _closure_function_writes_nothing(self, name):
         """A closure variable holding a Python function that writes into none of its arguments
@@ -318,6 +325,9 @@ class Fence:
     def _insert_guards(self):
         self._insert(self.guards, "refuse_shared_update", inplace.refuse_shared_update, before_rhs=True)
         self._insert(self.sequence_guards, "refuse_sequence", inplace.refuse_sequence, before_rhs=False)
+        self._insert(self.callee_guards, "refuse_effectful_callee", refuse_effectful_callee, before_rhs=False)
+        self._insert(self.repeat_guards, "refuse_repeated_element", inplace.refuse_repeated_element,
+                     before_rhs=False)
 
     def _insert(self, guards, base, check, before_rhs):
         if not guards:
@@ -333,12 +343,13 @@ class Fence:
                     continue
                 for atom, line in where[id(s)]:
                     at = f"{self.unit.source.short_filename}:{line}"
+                    atoms = list(atom) if isinstance(atom, tuple) else [atom]
                     # before the statement computing the new value (the old object is checked)
                     i = block.index(s)
                     if before_rhs and isinstance(s, ir.Assign) and i > 0 and isinstance(block[i - 1], ir.Assign) \
                             and isinstance(s.expr, ir.Copy) and block[i - 1].target == s.expr.src:
                         i -= 1
-                    block.insert(i, ir.Effect(line=line, text=f"{name}({atom}, {at!r})", atoms=[atom],
+                    block.insert(i, ir.Effect(line=line, text=f"{name}({', '.join(atoms)}, {at!r})", atoms=atoms,
                                               call=name, vetted=True))
 
 

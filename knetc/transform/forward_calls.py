@@ -19,7 +19,7 @@ from . import support
 from ..arguments import location, plain_function
 from .cache import closure_values, current_mode, kinds_key, requested_mode
 from .dispatch import too_deep
-from .effects import writes_differentiated_containers
+from .effects import refuse_writes_outside, writes_differentiated_containers
 from .forward import compile_jvp
 
 _CACHE = {}
@@ -140,6 +140,8 @@ def call_jvp(fun, args, tangents, kwargs=None, kw_tangents=None, free_tangents=N
     code = getattr(fun, "__code__", None)
     if code is None:
         raise UnsupportedError(f"forward mode through {fun!r}, which has no derivative rule and no Python source")
+    if free_tangents or any(t is not None for t in tangents) or any(t is not None for t in kw_tangents.values()):
+        refuse_writes_outside(fun)
     sig = inspect.signature(fun)
     bound = sig.bind(*args, **kwargs)
     bound.apply_defaults()
