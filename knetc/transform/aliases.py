@@ -140,10 +140,14 @@ class Aliases:
                 elif new_object(e.fun, e.label, e.kwargs):
                     objects = site
                 else:
-                    objects = site | frozenset().union(*(self._of(a, state) for a in e.args))
+                    passed = frozenset().union(*(self._of(a, state) for a in e.args))
+                    objects = site | passed
                     if e.fun is None:
                         objects |= {OPAQUE}
                         escaped = escaped | _new_in(objects)
+                    elif self.kinds.of(s.target) in ("list", "tuple"):
+                        # np.split(y, 2): a new list whose elements may be views of y
+                        state = _store(state, site, passed)
             elif isinstance(e, ir.Subscript):
                 kind = self.kinds.of(e.obj)
                 if kind == "array":
@@ -156,8 +160,10 @@ class Aliases:
                     held = self._of(e.obj, state)
                     tracked = held and all(isinstance(o, tuple) and o[0] in ("new", "old")
                                            and ("@", o) in state for o in held)
+                    # else an element from outside, or of a call's result (which may be a view
+                    # of what the call was given: what the container is known to hold)
                     objects = (_contents(state, held) or frozenset({ELEMENT})) if tracked \
-                        else frozenset({ELEMENT})
+                        else frozenset({ELEMENT}) | _contents(state, held)
                 else:
                     objects = self._of(e.obj, state) | {ELEMENT}
             elif isinstance(e, ir.Build):
@@ -167,6 +173,9 @@ class Aliases:
                 passed = frozenset().union(*(self._of(a, state) for a in ir.reads(e)))
                 fresh = returns_new_object(e.fun) if e.fun is not None else e.func in self.fresh_defs
                 objects = site if fresh else frozenset({OPAQUE}) | passed
+                if not fresh and self.kinds.of(s.target) in ("list", "tuple", "unknown"):
+                    state = _store(state, site, passed)     # its elements may be views of its arguments
+                    objects = objects | site
                 if e.mutated:       # it may store what it was given (or anything) into the containers it writes
                     for m in e.mutated:
                         state, escaped = self._store_into(state, escaped, m, _new_in(passed) | {OPAQUE})
