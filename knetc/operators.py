@@ -18,7 +18,7 @@ import types
 from .arguments import location, plain_function
 from .errors import GradientInputError, UnsupportedError
 from .runtime import tape, tape_forward
-from .transform import forward_calls
+from .transform import forward_calls, tracebacks
 from .runtime.backend import module_of, is_array
 from .runtime.rules import Primitive, defvjp
 from .runtime.tree import tree_flatten, tree_unflatten
@@ -112,7 +112,11 @@ def jvp(fun, primals, tangents, has_aux=False, mode="auto"):
         values, active = _with_defaults(target, (*bound, *primals), (False,) * len(bound) + active)
         fn, _ = forward_calls.jvp_of(target, active + (False,) * len(free), values + free, mode)
         with forward_calls.requested_mode(mode):
-            ans, tangent = fn(*values, *free, *[t for t in tangents if t is not None])
+            try:
+                ans, tangent = fn(*values, *free, *[t for t in tangents if t is not None])
+            except Exception as exc:
+                tracebacks.annotate(exc)        # a refusal when it runs gets the user's line
+                raise
         _LAST_JVP[fun] = fn
     else:
         ans, tangent = tape_forward.jvp(fun, primals, tangents, active, has_aux)

@@ -190,3 +190,16 @@ def test_an_attribute_hint_names_only_numpy_functions_that_exist():
     with pytest.raises(AttributeError) as info:
         knet.grad(flat_loss, mode="tape")(X.copy())
     assert "np.flat(" not in str(info.value)
+
+
+def overlapping_column_loss(x):
+    a = np.outer(x, C)
+    a[:, 2] = a[1]                # NumPy writes in place over what it reads
+    return np.sum(a * a)
+
+
+@pytest.mark.parametrize("mode", ["source", "auto"])
+def test_a_refusal_while_the_tangent_program_runs_names_the_users_line(mode):
+    with pytest.raises(UnsupportedError) as info:
+        knet.jvp(overlapping_column_loss, (X.copy(),), (np.ones(3),), mode=mode)
+    assert f"test_runtime_refusals.py:{_line_of(overlapping_column_loss, 'a[:, 2] = a[1]')}" in str(info.value)

@@ -120,7 +120,7 @@ def run(fun, args, kwargs, trace=None):
             # NumPy's C code (m.fill(x), y[0] = x into a float array) called __float__ on a
             # traced value, which raised knetc's error; NumPy replaced it with its own
             raise (e.__cause__ if isinstance(e.__cause__, KnetError) else e.__context__) from None
-        if isinstance(e, TypeError) and "'Box'" in str(e):
+        if (isinstance(e, TypeError) and "'Box'" in str(e)) or "__array__ method not producing an array" in str(e):
             _refuse_box_in_library(e)
         if not isinstance(e, ValueError):
             raise
