@@ -526,3 +526,37 @@ def test_setting_shape_on_a_traced_array_is_an_error_naming_the_line():
         grad_in(sets_shape, "tape", R.standard_normal(3))
     x = R.standard_normal(3)
     assert knet.grad(lambda x: np.sum(x * x.shape[0]), mode="tape")(x).shape == (3,)
+
+
+def operator_iadd_call(x):
+    y = x * 2.0
+    z = __import__("operator").iadd(y, x)      # NumPy: y and z are one array, 3x
+    return np.sum(y * np.arange(3.0)) + np.sum(z)
+
+
+def dunder_imul_call(x):
+    y = x * 2.0
+    y.__imul__(x)
+    return np.sum(y)
+
+
+def augmented_assignments(x):
+    y = x * 2.0
+    y += x
+    y *= 2.0
+    hs = [x * 1.0]
+    hs[0] -= x * 3
+    return np.sum(y * np.arange(3.0)) + np.sum(hs[0])
+
+
+@pytest.mark.parametrize("f", [operator_iadd_call, dunder_imul_call])
+def test_an_in_place_operator_called_as_a_function_is_an_error(f):
+    # the tape rebinds the name an augmented assignment assigns; a call has no such name
+    with pytest.raises(knet.KnetError, match=r"operator\.i.*test_tape_soundness\.py:\d+"):
+        grad_in(f, "tape", R.standard_normal(3))
+
+
+def test_augmented_assignments_on_the_tape_stay_right():
+    x = R.standard_normal(3)
+    got = knet.grad(augmented_assignments, mode="tape")(x)
+    np.testing.assert_allclose(got, numeric_grad(augmented_assignments, (x,)), rtol=1e-7)

@@ -5,6 +5,7 @@ adapter runs on the box (its own operations are recorded). ``x += y`` on the tap
 the name to a new recorded value, which is NumPy's in-place update only when nothing else
 sees the array: otherwise it is an error, never a silently stale value.
 """
+import dis
 import operator
 import sys
 import types
@@ -90,6 +91,12 @@ def _inplace(box, refs, ufunc, op, other, symbol):
     value = deep_value(box)
     if isinstance(value, np.ndarray) or is_cupy_array(value):
         shared = None
+        if not _from_augmented_assignment(sys._getframe(2)):
+            raise GradientInputError(
+                f"knetc: operator.i{op.__name__}(x, ...) (or x.__i{op.__name__}__(...)) on a traced array"
+                f"{binding.where_text()}: NumPy updates x in place and every name holding it sees the "
+                f"change, which the tape cannot follow outside an augmented assignment; write "
+                f"x = x {symbol[:-1]} ...")
         if refs > _UNSHARED_REFS:
             shared = "another name or a container refers to the same array"
         elif value.base is not None:
@@ -103,6 +110,24 @@ def _inplace(box, refs, ufunc, op, other, symbol):
                 f"other would silently keep the old value. Write x = x {symbol[:-1]} ... and use "
                 f"the new x everywhere, or copy before updating")
     return _binop(ufunc, op, box, other)
+
+
+_FIRST_INPLACE_NB_OP = 13     # BINARY_OP's argument for +=, -=, ... starts at NB_INPLACE_ADD
+
+
+def _from_augmented_assignment(frame):
+    """Whether ``frame`` is running an augmented assignment (``x += y``), not a call such as
+    ``operator.iadd(x, y)`` (whose caller keeps ``x`` bound to the updated array)."""
+    try:
+        code, i = frame.f_code.co_code, frame.f_lasti
+        while dis.opname[code[i]] == "CACHE" and i >= 2:    # inline caches follow their instruction
+            i -= 2
+        name = dis.opname[code[i]]
+        if name == "BINARY_OP":
+            return code[i + 1] >= _FIRST_INPLACE_NB_OP
+        return "CALL" not in name        # PRECALL, CALL, CALL_FUNCTION_EX ...: a call; else keep
+    except Exception:         # no frame to read: keep the augmented assignment's behaviour
+        return True
 
 
 def _viewed_later(box, value):
