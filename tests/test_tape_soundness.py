@@ -560,3 +560,37 @@ def test_augmented_assignments_on_the_tape_stay_right():
     x = R.standard_normal(3)
     got = knet.grad(augmented_assignments, mode="tape")(x)
     np.testing.assert_allclose(got, numeric_grad(augmented_assignments, (x,)), rtol=1e-7)
+
+
+class _CachingModel:
+    """A model that keeps its last activation on self, as PyTorch-style code does."""
+
+    def __init__(self):
+        self.h = None
+
+    def loss(self, x):
+        self.h = np.tanh(x)
+        return np.sum(self.h ** 2)
+
+
+_LATEST = []
+
+
+def _records_latest(x):
+    _LATEST.clear()
+    _LATEST.append(x * 2.0)
+    return np.sum(x * _LATEST[0])
+
+
+@pytest.mark.parametrize("operator", ["grad", "hvp", "hessian"])
+def test_no_traced_value_is_left_in_attributes_or_globals(operator):
+    model = _CachingModel()
+    x = R.standard_normal(3)
+    for fun, left in [(model.loss, lambda: model.h), (_records_latest, lambda: _LATEST[0])]:
+        if operator == "grad":
+            knet.grad(fun, mode="tape")(x)
+        elif operator == "hvp":
+            knet.hvp(fun, mode="tape")(x, np.ones(3))
+        else:
+            knet.hessian(fun)(x)
+        assert type(left()) is np.ndarray, (operator, type(left()))

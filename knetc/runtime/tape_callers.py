@@ -3,8 +3,10 @@
 The arguments' leaves are replaced by input boxes (:func:`box_tree`); a snapshot keeps the
 structure they had on entry, which the gradient takes. After the run, the caller's lists
 and dicts (the arguments', the closure's, the module's) hold plain values again, never
-boxes (:func:`restore_callers`), also inside tuples stored in them.
+boxes (:func:`restore_callers`), also inside tuples stored in them, nor do the closure cells,
+module globals and object attributes (``self.h = ...``) the function wrote.
 """
+import functools
 import types
 
 import numpy as np
@@ -109,9 +111,14 @@ def _write_back_record(original, boxed, items, trace):
             object.__setattr__(original, key.idx, unbox_tree(b, trace))
 
 
-def _scrub(x, trace, seen):
+_OBJECT_DEPTH = 3      # how many plain objects deep attributes are scrubbed (self.h, self.cell.h)
+_NOT_SCRUBBED = (types.ModuleType, type, types.FunctionType, types.MethodType, types.BuiltinFunctionType)
+
+
+def _scrub(x, trace, seen, depth=_OBJECT_DEPTH):
     """Replace, in place, the boxes of ``trace`` that the function stored in the
-    caller's lists and dicts (``s[0] = lstm(...)`` on a state list) by their values."""
+    caller's lists and dicts (``s[0] = lstm(...)`` on a state list) and in the
+    attributes of its objects (``self.h = np.tanh(...)``) by their values."""
     if id(x) in seen:
         return
     if isinstance(x, (list, dict)):
@@ -123,13 +130,21 @@ def _scrub(x, trace, seen):
             elif isinstance(v, tuple):
                 x[k] = _scrubbed_tuple(v, trace, seen)
             else:
-                _scrub(v, trace, seen)
+                _scrub(v, trace, seen, depth)
     elif isinstance(x, tuple):
         _scrubbed_tuple(x, trace, seen)
     elif is_record(x):
         seen.add(id(x))
         for v in flatten_one_level(x)[0]:
-            _scrub(v, trace, seen)
+            _scrub(v, trace, seen, depth)
+    elif depth > 0 and not isinstance(x, _NOT_SCRUBBED) and type(x) is not Box:
+        try:
+            attributes = getattr(x, "__dict__", None)
+        except Exception:      # a proxy whose referent is gone, an object refusing attribute access
+            return
+        if type(attributes) is dict:
+            seen.add(id(x))
+            _scrub(attributes, trace, seen, depth - 1)
 
 
 def _scrubbed_tuple(t, trace, seen):
@@ -162,19 +177,51 @@ def restore_callers(fun, args, kwargs, argnums, boxed, snaps, trace):
             _scrub(a, trace, seen)
     for a in (kwargs or {}).values():
         _scrub(a, trace, seen)
-    _scrub_closure(fun, trace, seen, 3)
-    _scrub_globals(fun, trace, seen)
+    _scrub_callable(fun, trace, seen, 3)
+
+
+def _scrub_callable(fun, trace, seen, depth):
+    """Scrub what ``fun`` (a function, a bound method, a partial) can reach: its bound values,
+    closure cells and the module globals its code names, and so for the functions in its
+    closure (``hvp`` and ``hessian`` wrap the user's function in one)."""
+    for f in _wrapped_functions(fun, trace, seen):
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        _scrub_closure(f, trace, seen, depth)
+        _scrub_globals(f, trace, seen)
+
+
+def _wrapped_functions(fun, trace, seen):
+    """``fun`` and the functions behind its partials and bound methods, whose bound
+    values (``self`` of ``m.loss``) are scrubbed on the way."""
+    out = [fun]
+    for _ in range(8):
+        if isinstance(fun, functools.partial):
+            for v in (*fun.args, *fun.keywords.values()):
+                _scrub(v, trace, seen)
+            fun = fun.func
+        elif isinstance(fun, types.MethodType):
+            _scrub(fun.__self__, trace, seen)
+            fun = fun.__func__
+        else:
+            break
+        out.append(fun)
+    return out
 
 
 def _scrub_globals(fun, trace, seen):
     """Scrub the module-level lists and dicts the function's code names (``SEEN.append(v)``)."""
     code = getattr(fun, "__code__", None)
     space = getattr(fun, "__globals__", None)
-    if code is None or not isinstance(space, dict):
-        return
+    if code is None or not isinstance(space, dict) or str(space.get("__name__", "")).startswith("knetc."):
+        return          # knetc's own wrappers (hvp's inner gradient) keep no user state
     for name in _global_names(code):
         value = space.get(name)
-        if type(value) is list or type(value) is dict:
+        if type(value) is Box:               # global g; g = x * 2
+            if value._trace is trace:
+                space[name] = unbox_tree(value, trace)
+        elif not isinstance(value, _NOT_SCRUBBED):
             _scrub(value, trace, seen)
 
 
@@ -197,18 +244,20 @@ def _global_names(code):
 
 
 def _scrub_closure(fun, trace, seen, depth):
-    """Scrub the lists and dicts in ``fun``'s closure, and in the closures of the
-    functions it closes over (``hvp`` wraps the user's function in one)."""
+    """Scrub ``fun``'s closure cells and what they hold, and the functions it closes over."""
     for cell in getattr(fun, "__closure__", None) or ():
         try:
             contents = cell.cell_contents
         except ValueError:         # an empty cell
             continue
-        if isinstance(contents, (list, dict)):
+        if type(contents) is Box:            # nonlocal cnt; cnt = np.sum(x)
+            if contents._trace is trace:
+                cell.cell_contents = unbox_tree(contents, trace)
+        elif isinstance(contents, (types.FunctionType, types.MethodType, functools.partial)):
+            if depth > 1:
+                _scrub_callable(contents, trace, seen, depth - 1)
+        elif not isinstance(contents, _NOT_SCRUBBED):
             _scrub(contents, trace, seen)
-        elif depth > 1 and isinstance(contents, types.FunctionType) and id(contents) not in seen:
-            seen.add(id(contents))
-            _scrub_closure(contents, trace, seen, depth - 1)
 
 
 def unbox_tree(x, trace):

@@ -251,4 +251,71 @@ PROGRAMS = [
             d["b"] = w[0] * 3.0
             return np.sum(w[-1] * d["b"] * C)
     """, args="([X.copy()], {'a': Y.copy()})", wrt=(0, 1)),
+    P("nonlocal_cell_receives_traced", """
+        def make():
+            last = 0.0
+            def f(x):
+                nonlocal last
+                last = np.sum(x)
+                return np.sum(x * x)
+            def check():
+                assert type(last) is np.float64, type(last)
+            return f, check
+        f, after_check = make()
+    """, after="after_check"),
+    P("global_name_receives_traced", """
+        LATEST = None
+        def f(x):
+            global LATEST
+            LATEST = x * 2
+            return np.sum(x * LATEST)
+        def after_check():
+            assert type(LATEST) is np.ndarray, type(LATEST)
+    """, after="after_check"),
+    P("global_object_attribute_receives_traced", """
+        import types
+        STATE = types.SimpleNamespace(h=None)
+        def f(x):
+            STATE.h = np.tanh(x)
+            return np.sum(STATE.h * C)
+        def after_check():
+            assert type(STATE.h) is np.ndarray, type(STATE.h)
+    """, after="after_check"),
+    P("method_caches_activation_on_self", """
+        class Model:
+            def __init__(self):
+                self.h = None
+                self.w = C.copy()
+            def loss(self, x):
+                self.h = np.tanh(x * self.w)
+                return np.sum(self.h ** 2)
+        model = Model()
+        f = model.loss
+        def after_check():
+            assert type(model.h) is np.ndarray, type(model.h)
+            np.asarray(model.h) + 1.0
+    """, after="after_check"),
+    P("argument_object_attribute_receives_traced", """
+        import types
+        CACHE = types.SimpleNamespace(last=None)
+        def f(x, cache):
+            cache.last = x * 3
+            return np.sum(cache.last * x)
+        def after_check():
+            assert type(CACHE.last) is np.ndarray, type(CACHE.last)
+    """, args="(X.copy(), CACHE)", after="after_check"),
+    P("nested_object_attribute_receives_traced", """
+        class Cell:
+            def __init__(self):
+                self.state = None
+        class Net:
+            def __init__(self):
+                self.cell = Cell()
+        net = Net()
+        def f(x):
+            net.cell.state = np.sin(x)
+            return np.sum(net.cell.state * C)
+        def after_check():
+            assert type(net.cell.state) is np.ndarray, type(net.cell.state)
+    """, after="after_check"),
 ]
