@@ -36,8 +36,8 @@ def refuse_repeated_element(container, element, where):
         filename, _, line = where.rpartition(":")
         raise UnsupportedError(
             "augmented assignment (+= and the like) to an element held twice by its container", filename,
-            line, None, "Python updates that array in place, so its other place changes too; write "
-                        "c[k] = c[k] + v for a new array")
+            line, None, "Python updates that object in place, so its other place changes too; write "
+                        "c[k] = c[k] + v for a new one")
 
 
 def _occurrences(tree, obj, depth):
