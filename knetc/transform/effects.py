@@ -14,6 +14,7 @@ import gast
 from ..errors import UnsupportedError
 from ..arguments import location, plain_function
 from ..runtime.rules import Primitive, is_nondiff, rule_for
+from .packages import in_packages
 from .resolve import MISSING, Scope, dotted_name, resolve_dotted
 from .source import get_function_source
 from .syntax import assigned_names, unparse
@@ -296,7 +297,7 @@ def node_writes_outside(node, scope):
                 obj = resolve_dotted(scope, dotted)
                 module = getattr(obj, "__module__", None) or ""
                 if (obj is not MISSING and hasattr(obj, "__code__")
-                        and not module.startswith(("numpy", "cupy", "scipy", "knetc"))):
+                        and not in_packages(module, ("numpy", "cupy", "scipy", "knetc"))):
                     inner = writes_outside(obj)
                     if inner:
                         return f"{inner} in {dotted}()"

@@ -21,6 +21,7 @@ from . import ir
 from .effects import (MUTATING_FUNCTIONS, MUTATING_METHODS, array_written_params, mutated_params,
                       writes_outside)
 from .lower_names import unparse
+from .packages import in_packages
 from .resolve import MISSING, dotted_name, resolve_dotted
 
 METHODS = numpy_rules.METHODS
@@ -40,7 +41,7 @@ def is_user_function(obj):
     module = getattr(obj, "__module__", "") or ""
     # library functions are primitives: their source is never compiled (those without a rule
     # are an error at the differentiated call, naming the user's line)
-    return not (module.startswith(("numpy", "knetc.runtime", "cupy")) or module.split(".")[0] == "scipy"
+    return not (in_packages(module, ("numpy", "knetc.runtime", "cupy", "scipy"))
                 or binding.is_library_file(obj.__code__.co_filename))
 
 
@@ -103,7 +104,7 @@ class CallLowering:
         text = f"{callee}({_arglist(args, kwargs)})"
         if is_nondiff(obj):
             module = getattr(obj, "__module__", None) or ("numpy" if type(obj).__name__ == "ufunc" else "")
-            kind = "array" if module.startswith(("numpy", "cupy")) else "unknown"
+            kind = "array" if in_packages(module, ("numpy", "cupy")) else "unknown"
             return ir.Const(text, args + [a for _, a in kwargs], kind)
         return ir.Op(ir.call_form(callee, len(args), [k for k, _ in kwargs]), obj, args, kwargs, label=dotted)
 

@@ -6,6 +6,7 @@ the kinds (analysis.py).
 import numpy as np
 
 from ..runtime.rules import Primitive
+from .packages import in_packages
 
 # Rules whose result is a list of arrays.
 LIST_RESULTS = {np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit}
@@ -35,4 +36,4 @@ def new_object(fun, label, kwargs):
     module = getattr(fun, "__module__", None) or ""
     if name in _VIEW_NAMES or label.lstrip(".").rstrip("()") in _VIEW_NAMES:
         return name == "array" and not any(k == "copy" for k, _ in kwargs)
-    return module.startswith(("numpy", "cupy", "scipy", "knetc", "math", "builtins"))
+    return in_packages(module)

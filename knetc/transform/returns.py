@@ -10,6 +10,7 @@ import gast
 
 from ..errors import UnsupportedError
 from ..runtime.rules import rule_for
+from .packages import in_packages
 from .resolve import MISSING, Scope, dotted_name, resolve_dotted
 from .results import LIST_RESULTS, new_object
 from .source import get_function_source
@@ -95,7 +96,7 @@ def node_returns_new_object(node, scope):
             if obj is MISSING:
                 return False
             module = getattr(obj, "__module__", None) or ""
-            library = module.startswith(("numpy", "cupy", "scipy", "knetc", "math", "builtins"))
+            library = in_packages(module)
             if library or not hasattr(obj, "__code__"):
                 return new_object(obj, "", [(k.arg, None) for k in e.keywords])
             return returns_new_object(obj)
@@ -218,7 +219,7 @@ def _node_sequence_sources(node, scope):
                 ruled = rule_for(obj) is not None
             except TypeError:
                 ruled = False
-            if module.startswith(("numpy", "cupy", "scipy", "knetc", "math")) or ruled:
+            if in_packages(module, ("numpy", "cupy", "scipy", "knetc", "math")) or ruled:
                 return True
             if hasattr(obj, "__code__"):
                 inner = sequence_sources(obj)
