@@ -111,6 +111,12 @@ class HvpFunction:
                     taped, cache.TAPED_LOG[0] = cache.TAPED_LOG[0], saved
                     if saved is not None:
                         saved |= taped
+            reversed_on_tape = [f for f in taped if tracebacks.is_generated(f.__code__.co_filename)]
+            if reversed_on_tape:
+                # the tape reversing a tangent program that calls a helper's tangent (taped in
+                # forward mode) gives wrong products: the whole product goes on the tape
+                raise UnsupportedError(f"the reverse pass over {reversed_on_tape[0].__name__} on the tape, inside "
+                                       "a compiled Hessian-vector product")
         except UnsupportedError as err:
             err = _at_users_line(err, fn.compiled, fun)
             if mode == "source":

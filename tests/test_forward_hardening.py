@@ -286,3 +286,29 @@ def test_hvp_sees_a_list_as_it_was_when_a_helper_got_it():
         warnings.simplefilter("ignore", knet.FallbackWarning)
         got = knet.hvp(replaces_element_after_the_call)(X.copy(), T)
     assert_tree_allclose(got, _fd_hvp(replaces_element_after_the_call, X.copy(), T), rtol=1e-6, atol=1e-8)
+
+
+def _taped_tangent(v, k=0):
+    match k:                  # forward mode does not compile a match statement: its tangent is taped
+        case _:
+            return np.sin(v)
+
+
+def _calls_taped_tangent(v):
+    return _taped_tangent(v) * 2 + v
+
+
+def _two_levels_to_a_taped_tangent(x):
+    return np.sum(_calls_taped_tangent(x) * np.array([1.0, 2.0, 3.0]))
+
+
+def test_hvp_whose_tangent_program_is_reversed_on_the_tape_goes_on_the_tape():
+    # _calls_taped_tangent's tangent program, reversed on the tape, called the taped tangent of
+    # _taped_tangent: the product came out with [1, 2, 3] replaced by their sum (session 7)
+    x, t = np.array([0.3, -0.7, 1.2]), np.array([1.0, 0.5, -0.25])
+    want = -2 * np.sin(x) * np.array([1.0, 2.0, 3.0]) * t
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        h = knet.hvp(_two_levels_to_a_taped_tangent, mode="auto")
+        assert_tree_allclose(h(x, t), want, rtol=1e-10)
+    assert h.mode == "tape"
