@@ -231,17 +231,23 @@ def _writes_free_variables(code):
                for ins in dis.get_instructions(code))
 
 
+def refuse_generator(fun):
+    """A generator (or async) function cannot be taped for compiled code, which consumes its
+    result lazily, after the tape's call has returned."""
+    if fun.__code__.co_flags & _GENERATOR_FLAGS:
+        raise UnsupportedError(f"calling the generator or async function {fun.__name__}", *location(fun),
+                               detail="differentiate the function that iterates over it on the tape "
+                                      "(mode='tape'), or return a list")
+
+
 def _tape_vjp(fun, active, refused=None):
     """A vjp of ``fun`` (this function object, its own cells and defaults) on the tape.
 
     ``refused``: the compiler's reason, warned about (FallbackWarning) after the
     tape's first successful forward pass, or added as a note to the tape's own error.
     """
+    refuse_generator(fun)
     code = fun.__code__
-    if code.co_flags & _GENERATOR_FLAGS:      # its result is consumed by compiled code, lazily
-        raise UnsupportedError(f"calling the generator or async function {fun.__name__}", *location(fun),
-                               detail="differentiate the function that iterates over it on the tape "
-                                      "(mode='tape'), or return a list")
     n = parameter_count(code)
     argnums = tuple(i for i, a in enumerate(active) if a)
     free = any(i >= n for i in argnums)

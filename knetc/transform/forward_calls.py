@@ -17,7 +17,7 @@ from ..runtime.rules import Primitive, rule_for
 from ..runtime.tree import add_grad
 from . import support
 from ..arguments import location, plain_function
-from .cache import closure_values, current_mode, kinds_key, requested_mode
+from .cache import closure_values, current_mode, kinds_key, refuse_generator, requested_mode
 from .dispatch import too_deep
 from .effects import refuse_writes_outside, writes_differentiated_containers
 from .forward import compile_jvp
@@ -75,6 +75,7 @@ def latest_compiled(fun):
 
 
 def _taped(fun, active):
+    refuse_generator(fun)
     nparams = len(active) - len(fun.__code__.co_freevars)
     if any(active[nparams:]):
         raise UnsupportedError(f"forward mode through {fun.__name__} with respect to a variable it closes "
