@@ -195,21 +195,36 @@ def _knetc_rule(obj):
 _OUTSIDE = {}
 
 
+_ARRAY_WRITES = {}       # code -> (params, scope, deps), as mutated_params's cache
+
+
 def array_written_params(fun):
-    """Parameters ``fun`` may update in place as arrays: ``p += v``, ``p[i] = v``, ``p.fill(v)``."""
+    """Parameters ``fun`` may update in place as arrays: ``p += v``, ``p[i] = v``, ``p.fill(v)``.
+
+    Cached per code object and checked as :func:`mutated_params`'s analysis is (compiled code
+    asks this of a function value each time it calls one: parsing again would cost a millisecond).
+    """
     code = getattr(fun, "__code__", None)
     if code is None:
         return ()
+    entry = _ARRAY_WRITES.get(code)
+    if entry is not None and _still_valid(entry, fun, (code,)):
+        return entry[0]
     try:
         node = get_function_source(fun).node
     except UnsupportedError:
         return ()
     params = [a.id for a in node.args.args]
-    written = written_names(node, Scope(fun))
+    scope = Scope(fun)
+    written = written_names(node, scope)
     for n in gast.walk(node):
         if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             written.add(n.target.id)
-    return tuple(p for p in params if p in written)
+    result = tuple(p for p in params if p in written)
+    deps = [(obj, mutated_params(obj, (code,))) for obj in scope.reads.values()
+            if isinstance(obj, types.FunctionType) and not _knetc_rule(obj)]
+    _ARRAY_WRITES[code] = (result, scope, deps)
+    return result
 
 
 def writes_outside(fun):
@@ -255,23 +270,38 @@ def refuse_effectful_callee(fun, where):
     if isinstance(fun, Primitive) or rule_for(target) is not None or is_nondiff(target) \
             or (type(target).__module__ or "").startswith("knetc."):
         return
-    if not isinstance(target, types.FunctionType):
-        problem = "has no derivative rule and no Python source"
-    else:
-        try:
-            written = (list(mutated_params(target)) + list(array_written_params(target)))
-            outside = writes_outside(target)
-        except Exception:       # no source, or a construct the analysis does not read
-            written, outside = [], "code the compiler cannot read"
-        if not (written or outside):
-            return
-        problem = f"makes {outside}" if outside else f"writes into its argument {written[0]}"
+    problem = _callee_problem(target) if isinstance(target, types.FunctionType) \
+        else "has no derivative rule and no Python source"
+    if problem is None:
+        return
     name = getattr(target, "__name__", None) or repr(fun)
     filename, _, line = where.rpartition(":")
     raise UnsupportedError(f"calling the function value {name}, which {problem}, with a differentiated argument",
                            filename, line, None,
                            "the compiler does not follow what it writes; call a function that returns its "
                            "results, or differentiate with mode='tape'")
+
+
+_CALLEE_PROBLEMS = {}    # code -> (what the function writes or None, scope, deps): one check a call
+
+
+def _callee_problem(fun):
+    """What the Python function ``fun`` writes (a short text), or None; cached per code object
+    and checked, on each call, as mutated_params's analysis is."""
+    code = fun.__code__
+    entry = _CALLEE_PROBLEMS.get(code)
+    if entry is not None and _still_valid(entry, fun, (code,)):
+        return entry[0]
+    try:
+        written = list(mutated_params(fun)) + list(array_written_params(fun))
+        outside = writes_outside(fun)
+    except Exception:       # no source, or a construct the analysis does not read
+        written, outside = [], "code the compiler cannot read"
+    problem = f"makes {outside}" if outside else f"writes into its argument {written[0]}" if written else None
+    analysed = _CACHE.get(code)
+    if analysed is not None and code in _ARRAY_WRITES:
+        _CALLEE_PROBLEMS[code] = (problem, analysed[1], analysed[2] + _ARRAY_WRITES[code][2])
+    return problem
 
 
 def node_writes_outside(node, scope):
