@@ -288,10 +288,11 @@ def test_hvp_sees_a_list_as_it_was_when_a_helper_got_it():
     assert_tree_allclose(got, _fd_hvp(replaces_element_after_the_call, X.copy(), T), rtol=1e-6, atol=1e-8)
 
 
-def _taped_tangent(v, k=0):
-    match k:                  # forward mode does not compile a match statement: its tangent is taped
-        case _:
-            return np.sin(v)
+def _taped_tangent(v):
+    try:                      # forward mode does not compile try/except: its tangent is taped
+        return np.sin(v)
+    except FloatingPointError:
+        return v
 
 
 def _calls_taped_tangent(v):
