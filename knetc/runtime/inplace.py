@@ -16,7 +16,7 @@ from ..errors import UnsupportedError
 
 def refuse_shared_update(value, where):
     """Raise :class:`UnsupportedError` if ``a += b`` on ``value`` would write into a shared object."""
-    if isinstance(value, (numbers.Number, np.generic, tuple, str)) or value is None:
+    if _immutable(value):
         return
     kind = "list" if isinstance(value, list) else "array"
     filename, _, line = where.rpartition(":")
@@ -26,11 +26,16 @@ def refuse_shared_update(value, where):
         "a container, an alias); write a = a + b for a new value, or copy it first (a = a.copy())")
 
 
+def _immutable(value):
+    """A number, a NumPy scalar, a tuple, a string or None: ``+=`` rebinds it, as compiled."""
+    return isinstance(value, (numbers.Number, np.generic, tuple, str)) or value is None
+
+
 def refuse_repeated_element(container, element, where):
     """Raise :class:`UnsupportedError` if ``container[k] += v`` would update in place an array
     that ``container`` holds more than once (``l = [a, a]``): the other place sees the update
     in Python, where compiled code stores a new array at ``k`` only."""
-    if isinstance(element, (numbers.Number, np.generic, tuple, str)) or element is None:
+    if _immutable(element):
         return
     if _occurrences(container, element, 4) > 1:
         filename, _, line = where.rpartition(":")

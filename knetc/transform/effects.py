@@ -59,10 +59,15 @@ def mutated_params(fun, _active=()):
         return ()
     scope = Scope(fun)
     result = mutated_in_node(node, scope, _active + (code,))
-    deps = [(obj, mutated_params(obj, _active + (code,))) for obj in scope.reads.values()
-            if isinstance(obj, types.FunctionType) and not _knetc_rule(obj)]
-    _CACHE[code] = (result, scope, deps)
+    _CACHE[code] = (result, scope, _analysed_callees(scope, _active + (code,)))
     return result
+
+
+def _analysed_callees(scope, active):
+    """``(function, its mutated_params)`` for the Python functions an analysis resolved: a cache
+    entry holds while these agree (see :func:`_still_valid`)."""
+    return [(obj, mutated_params(obj, active)) for obj in scope.reads.values()
+            if isinstance(obj, types.FunctionType) and not _knetc_rule(obj)]
 
 
 def _still_valid(entry, fun, active):
@@ -221,9 +226,7 @@ def array_written_params(fun):
         if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             written.add(n.target.id)
     result = tuple(p for p in params if p in written)
-    deps = [(obj, mutated_params(obj, (code,))) for obj in scope.reads.values()
-            if isinstance(obj, types.FunctionType) and not _knetc_rule(obj)]
-    _ARRAY_WRITES[code] = (result, scope, deps)
+    _ARRAY_WRITES[code] = (result, scope, _analysed_callees(scope, (code,)))
     return result
 
 
@@ -266,9 +269,9 @@ def refuse_effectful_callee(fun, where):
     called with a differentiated argument, provably writes nothing: compiled code may call
     it plainly (its result unused), and what it wrote would keep values whose gradient is
     lost. A rule or a Python function that writes into no argument and nothing outside passes."""
-    target, bound, _ = plain_function(fun)
+    target, _, _ = plain_function(fun)
     if isinstance(fun, Primitive) or rule_for(target) is not None or is_nondiff(target) \
-            or (type(target).__module__ or "").startswith("knetc."):
+            or in_packages(type(target).__module__, ("knetc",)):
         return
     problem = _callee_problem(target) if isinstance(target, types.FunctionType) \
         else "has no derivative rule and no Python source"
